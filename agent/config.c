@@ -1,0 +1,62 @@
+/* config.c — zond-agent option table. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define O(f) offsetof(struct agent_conf, f)
+
+static int
+check_opt_hexkey(const char *v, char *why, size_t n)
+{
+	return *v == '\0' ? 0 : conf_check_hexkey(v, why, n);
+}
+
+const struct conf_opt agent_conf_tab[] = {
+	{"agent", "state_dir", CONF_STRING, "/var/lib/zond-agent",
+	    O(state_dir), 0, 0, false, NULL,
+	    "directory for the outbox and the identity"},
+	{"agent", "key", CONF_STRING, "/var/lib/zond-agent/identity.key",
+	    O(key), 0, 0, false, NULL,
+	    "secret key file made by `zondctl keygen` (mode 0600)"},
+	{"agent", "user", CONF_STRING, "zond", O(user), 0, 0, false, NULL,
+	    "user to switch to when started as root"},
+	{"agent", "log_level", CONF_STRING, "info", O(log_level), 0, 0, false,
+	    conf_check_loglevel, "warn, info or debug"},
+	{"uplink", "endpoint", CONF_STRING, "tcp://127.0.0.1:7800",
+	    O(endpoint), 0, 0, false, conf_check_endpoint,
+	    "aggregator's ZeroMQ endpoint"},
+	{"uplink", "server_key", CONF_STRING, "", O(server_key), 0, 0, false,
+	    check_opt_hexkey,
+	    "aggregator's identity.pub (64 hex characters)"},
+	{"uplink", "heartbeat", CONF_DURATION, "30s", O(heartbeat_ms), 1000,
+	    3600000, false, NULL, "time between heartbeats"},
+	{"uplink", "window", CONF_INT, "512", O(window), 1, 65536, false,
+	    NULL, "measurements sent but not yet acknowledged, at most"},
+	{"tests", "urls", CONF_STRING, "", O(urls), 0, 0, false, NULL,
+	    "URL list in Citizen Lab test-list CSV format"},
+	{"tests", "endpoints", CONF_STRING, "", O(endpoints), 0, 0, false,
+	    NULL, "endpoint test list (docs/TARGETS.md)"},
+	{"tests", "resolver", CONF_STRING, "", O(resolver), 0, 0, false,
+	    NULL, "DNS resolver ip[:port]; empty: the system's"},
+	{"tests", "doh_url", CONF_STRING, "", O(doh_url), 0, 0, false, NULL,
+	    "DNS-over-HTTPS resolver URL for comparison; empty: none"},
+	{"tests", "helper", CONF_STRING, "", O(helper), 0, 0, false, NULL,
+	    "zond-helper host for UDP, QUIC, VPN and transfer tests"},
+	{"tests", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
+	    false, NULL, "blockpage fingerprint CSV (OONI columns)"},
+	{"schedule", "interval", CONF_DURATION, "15m", O(interval_ms), 1000,
+	    86400000, false, NULL, "default interval between runs of a test"},
+	{"schedule", "jitter", CONF_DURATION, "2m", O(jitter_ms), 0,
+	    86400000, false, NULL, "uniform random spread added to each run"},
+	{"schedule", "concurrency", CONF_INT, "4", O(concurrency), 1, 64,
+	    false, NULL, "tests running at once"},
+	{"schedule", "retries", CONF_INT, "2", O(retries), 0, 10, false, NULL,
+	    "retries of a failing test before its failure is reported"},
+	{"schedule", "timeout", CONF_DURATION, "10s", O(timeout_ms), 100,
+	    600000, false, NULL, "timeout of each step of a test"},
+	{"outbox", "budget", CONF_SIZE, "64M", O(budget), 1048576,
+	    1099511627776LL, false, NULL,
+	    "disk budget; over it the oldest measurements are dropped"},
+	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
+};

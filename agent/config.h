@@ -1,0 +1,43 @@
+/*
+ * config.h — zond-agent's options.  The table in config.c is the single
+ * declaration of each option (docs/agent.conf.md is generated from it).
+ */
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct agent_conf {
+	/* [agent] */
+	char *state_dir;
+	char *key;
+	char *user;
+	char *log_level;
+	/* [uplink] */
+	char *endpoint;
+	char *server_key;
+	int64_t heartbeat_ms;
+	int64_t window;
+	/* [tests] */
+	char *urls;
+	char *endpoints;
+	char *resolver;
+	char *doh_url;
+	char *helper;
+	char *fingerprints;
+	/* [schedule] */
+	int64_t interval_ms;
+	int64_t jitter_ms;
+	int64_t concurrency;
+	int64_t retries;
+	int64_t timeout_ms;
+	/* [outbox] */
+	int64_t budget;
+};
+
+extern const struct conf_opt agent_conf_tab[];
+
+#endif

@@ -1,0 +1,45 @@
+/* config.c — zond-aggregator option table. */
+#include "config.h"
+
+#include <stddef.h>
+
+#define O(f) offsetof(struct aggr_conf, f)
+
+const struct conf_opt aggr_conf_tab[] = {
+	{"aggregator", "data_dir", CONF_STRING, "/var/lib/zond", O(data_dir),
+	    0, 0, false, NULL, "LMDB environment and registry"},
+	{"aggregator", "key", CONF_STRING, "/var/lib/zond/identity.key",
+	    O(key), 0, 0, false, NULL,
+	    "aggregator's secret key (its CURVE server key derives from it)"},
+	{"aggregator", "log_level", CONF_STRING, "info", O(log_level), 0, 0,
+	    false, conf_check_loglevel, "warn, info or debug"},
+	{"ingest", "listen", CONF_STRING, "tcp://0.0.0.0:7800", O(listen), 0,
+	    0, false, conf_check_endpoint, "ZeroMQ endpoint agents connect to"},
+	{"ingest", "max_frame", CONF_SIZE, "1M", O(max_frame), 1024, 1048576,
+	    false, NULL, "largest ZeroMQ message accepted (ZMQ_MAXMSGSIZE)"},
+	{"ingest", "commit_delay", CONF_DURATION, "5ms", O(commit_delay_ms), 0,
+	    1000, false, NULL, "longest wait to group measurements per commit"},
+	{"ingest", "commit_max", CONF_INT, "2048", O(commit_max), 1, 100000,
+	    false, NULL, "most measurements per commit"},
+	{"ingest", "clock_skew", CONF_DURATION, "1h", O(clock_skew_ms), 1000,
+	    86400000, false, NULL,
+	    "how far in the future a measurement may start"},
+	{"ingest", "late_window", CONF_DURATION, "14d", O(late_window_ms),
+	    60000, 31536000000LL, false, NULL,
+	    "how old a measurement may be when it arrives"},
+	{"http", "listen", CONF_STRING, "127.0.0.1:8080", O(http_listen), 0,
+	    0, false, conf_check_hostport, "HTTP API and dashboard address"},
+	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,
+	    false, NULL, "built dashboard files; empty: the installed ones"},
+	{"analysis", "window", CONF_DURATION, "1h", O(window_ms), 60000,
+	    86400000, false, NULL, "control comparison window"},
+	{"analysis", "min_measurements", CONF_INT, "3", O(min_measurements),
+	    1, 100000, false, NULL, "measurements a cell needs for a verdict"},
+	{"analysis", "min_agents", CONF_INT, "1", O(min_agents), 1, 10000,
+	    false, NULL, "agents a cell needs for a verdict"},
+	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
+	    false, NULL, "blockpage fingerprint CSV; empty: the shipped one"},
+	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false, NULL,
+	    "URL to POST cell state changes to; empty: none"},
+	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
+};

@@ -1,0 +1,35 @@
+/* config.h — zond-aggregator's options; the table in config.c declares
+ * each once. */
+#ifndef AGGREGATOR_CONFIG_H
+#define AGGREGATOR_CONFIG_H
+
+#include <stdint.h>
+
+#include "conf.h"
+
+struct aggr_conf {
+	/* [aggregator] */
+	char *data_dir;
+	char *key;
+	char *log_level;
+	/* [ingest] */
+	char *listen;
+	int64_t max_frame;
+	int64_t commit_delay_ms;
+	int64_t commit_max;
+	int64_t clock_skew_ms;
+	int64_t late_window_ms;
+	/* [http] */
+	char *http_listen;
+	char *dashboard_dir;
+	/* [analysis] */
+	int64_t window_ms;
+	int64_t min_measurements;
+	int64_t min_agents;
+	char *fingerprints;
+	char *webhook;
+};
+
+extern const struct conf_opt aggr_conf_tab[];
+
+#endif

@@ -1,0 +1,309 @@
+/* wire.c — see wire.h. */
+#include "wire.h"
+
+#include <string.h>
+
+#include "sign.h"
+
+zerr_t
+wire_pack(const ProtobufCMessage *m, zbuf_t *out)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *w;
+	zerr_t e;
+
+	if ((e = zbuf_reserve(out, n, &w)) != ZE_OK)
+		return e;
+	if (protobuf_c_message_pack(m, w) != n)
+		return ZE_INVAL;
+	out->len += n;
+	out->data[out->len] = '\0';
+	return ZE_OK;
+}
+
+static zerr_t
+frame_precheck(size_t n, const char *what, zdiag_t *d)
+{
+	if (n == 0)
+		return zdiag_set(d, ZE_TRUNC, "empty %s frame", what);
+	if (n > WIRE_MAX_FRAME)
+		return zdiag_set(d, ZE_TOOBIG, "%s frame of %zu bytes is over "
+		    "the %d-byte limit", what, n, WIRE_MAX_FRAME);
+	return ZE_OK;
+}
+
+zerr_t
+wire_uplink_decode(const uint8_t *p, size_t n, wire_uplink_t **out,
+    zdiag_t *d)
+{
+	wire_uplink_t *m;
+	zerr_t e;
+
+	*out = NULL;
+	if ((e = frame_precheck(n, "uplink", d)) != ZE_OK)
+		return e;
+	m = zond__v1__uplink__unpack(NULL, n, p);
+	if (m == NULL)
+		return zdiag_set(d, ZE_PARSE, "uplink frame of %zu bytes is "
+		    "not a valid Uplink message", n);
+	if (!m->has_version) {
+		e = zdiag_set(d, ZE_PARSE, "uplink frame has no version");
+		goto bad;
+	}
+	if (m->version != WIRE_VERSION) {
+		e = zdiag_set(d, ZE_VERSION, "uplink protocol version %u is "
+		    "not supported (this side speaks %d)", m->version,
+		    WIRE_VERSION);
+		goto bad;
+	}
+	switch (m->msg_case) {
+	case ZOND__V1__UPLINK__MSG_HELLO:
+	case ZOND__V1__UPLINK__MSG_HEARTBEAT:
+		break;
+	case ZOND__V1__UPLINK__MSG_BATCH:
+		if (m->batch->n_items > WIRE_MAX_BATCH) {
+			e = zdiag_set(d, ZE_TOOBIG, "batch of %zu measurements"
+			    " is over the limit of %d", m->batch->n_items,
+			    WIRE_MAX_BATCH);
+			goto bad;
+		}
+		break;
+	default:
+		e = zdiag_set(d, ZE_PARSE, "uplink frame carries no message");
+		goto bad;
+	}
+	*out = m;
+	return ZE_OK;
+bad:
+	zond__v1__uplink__free_unpacked(m, NULL);
+	return e;
+}
+
+void
+wire_uplink_free(wire_uplink_t *m)
+{
+	if (m != NULL)
+		zond__v1__uplink__free_unpacked(m, NULL);
+}
+
+zerr_t
+wire_downlink_decode(const uint8_t *p, size_t n, wire_downlink_t **out,
+    zdiag_t *d)
+{
+	wire_downlink_t *m;
+	zerr_t e;
+
+	*out = NULL;
+	if ((e = frame_precheck(n, "downlink", d)) != ZE_OK)
+		return e;
+	m = zond__v1__downlink__unpack(NULL, n, p);
+	if (m == NULL)
+		return zdiag_set(d, ZE_PARSE, "downlink frame of %zu bytes is "
+		    "not a valid Downlink message", n);
+	if (!m->has_version) {
+		e = zdiag_set(d, ZE_PARSE, "downlink frame has no version");
+		goto bad;
+	}
+	if (m->version != WIRE_VERSION) {
+		e = zdiag_set(d, ZE_VERSION, "downlink protocol version %u is "
+		    "not supported (this side speaks %d)", m->version,
+		    WIRE_VERSION);
+		goto bad;
+	}
+	if (m->msg_case == ZOND__V1__DOWNLINK__MSG__NOT_SET) {
+		e = zdiag_set(d, ZE_PARSE, "downlink frame carries no "
+		    "message");
+		goto bad;
+	}
+	*out = m;
+	return ZE_OK;
+bad:
+	zond__v1__downlink__free_unpacked(m, NULL);
+	return e;
+}
+
+void
+wire_downlink_free(wire_downlink_t *m)
+{
+	if (m != NULL)
+		zond__v1__downlink__free_unpacked(m, NULL);
+}
+
+zerr_t
+wire_meas_decode(const uint8_t *body, size_t n, wire_meas_t **out,
+    zdiag_t *d)
+{
+	wire_meas_t *m;
+	const char *missing = NULL;
+
+	*out = NULL;
+	if (n == 0)
+		return zdiag_set(d, ZE_TRUNC, "empty measurement");
+	if (n > WIRE_MAX_MEASUREMENT)
+		return zdiag_set(d, ZE_TOOBIG, "measurement of %zu bytes is "
+		    "over the %d-byte limit", n, WIRE_MAX_MEASUREMENT);
+	if ((m = zond__v1__measurement__unpack(NULL, n, body)) == NULL)
+		return zdiag_set(d, ZE_PARSE, "measurement of %zu bytes does "
+		    "not decode", n);
+	if (!m->has_id || m->id.len != WIRE_ID_LEN)
+		missing = "id (16 bytes)";
+	else if (!m->has_seq || m->seq == 0)
+		missing = "seq (> 0)";
+	else if (!m->has_agent || m->agent.len != KEY_PUB_LEN)
+		missing = "agent (32 bytes)";
+	else if (!m->has_start_us)
+		missing = "start_us";
+	else if (!m->has_test || m->test == ZOND__V1__TEST_KIND__TEST_UNKNOWN)
+		missing = "test";
+	else if (m->outcome == NULL)
+		missing = "outcome";
+	if (missing != NULL) {
+		zond__v1__measurement__free_unpacked(m, NULL);
+		return zdiag_set(d, ZE_PARSE, "measurement lacks required "
+		    "field %s", missing);
+	}
+	*out = m;
+	return ZE_OK;
+}
+
+void
+wire_meas_free(wire_meas_t *m)
+{
+	if (m != NULL)
+		zond__v1__measurement__free_unpacked(m, NULL);
+}
+
+zerr_t
+wire_signed_check(const wire_signed_t *s, zdiag_t *d)
+{
+	if (!s->has_body || s->body.len == 0)
+		return zdiag_set(d, ZE_PARSE, "signed measurement has no body");
+	if (s->body.len > WIRE_MAX_MEASUREMENT)
+		return zdiag_set(d, ZE_TOOBIG, "measurement of %zu bytes is "
+		    "over the %d-byte limit", s->body.len,
+		    WIRE_MAX_MEASUREMENT);
+	if (!s->has_sig || s->sig.len != KEY_SIG_LEN)
+		return zdiag_set(d, ZE_PARSE, "signature must be %d bytes",
+		    KEY_SIG_LEN);
+	return ZE_OK;
+}
+
+zerr_t
+wire_signed_verify(const wire_signed_t *s, const uint8_t pk[KEY_PUB_LEN])
+{
+	zerr_t e;
+
+	if ((e = wire_signed_check(s, NULL)) != ZE_OK)
+		return e;
+	return sign_verify(ZDOM_MEASUREMENT, pk, s->body.data, s->body.len,
+	    s->sig.data);
+}
+
+zerr_t
+wire_meas_seal(const zkey_t *k, const wire_meas_t *m, zbuf_t *body,
+    uint8_t sig[KEY_SIG_LEN])
+{
+	size_t start = body->len;
+	zerr_t e;
+
+	if (protobuf_c_message_get_packed_size(&m->base) >
+	    WIRE_MAX_MEASUREMENT)
+		return ZE_TOOBIG;
+	if ((e = wire_pack(&m->base, body)) != ZE_OK)
+		return e;
+	return sign_body(k, ZDOM_MEASUREMENT, body->data + start,
+	    body->len - start, sig);
+}
+
+const char *
+wire_reject_name(Zond__V1__RejectReason r)
+{
+	switch (r) {
+	case ZOND__V1__REJECT_REASON__REJECT_BAD_SIGNATURE:
+		return "bad_signature";
+	case ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT:
+		return "unknown_agent";
+	case ZOND__V1__REJECT_REASON__REJECT_DISABLED:
+		return "disabled_agent";
+	case ZOND__V1__REJECT_REASON__REJECT_MALFORMED:
+		return "malformed";
+	case ZOND__V1__REJECT_REASON__REJECT_OVERSIZED:
+		return "oversized";
+	case ZOND__V1__REJECT_REASON__REJECT_VERSION:
+		return "version";
+	case ZOND__V1__REJECT_REASON__REJECT_CLOCK:
+		return "clock";
+	case ZOND__V1__REJECT_REASON__REJECT_AGENT_MISMATCH:
+		return "agent_mismatch";
+	case ZOND__V1__REJECT_REASON__REJECT_STORAGE:
+		return "storage";
+	default:
+		return "unspecified";
+	}
+}
+
+static const char *const test_names[] = {
+	[ZOND__V1__TEST_KIND__TEST_UNKNOWN] = "unknown",
+	[ZOND__V1__TEST_KIND__TEST_DNS] = "dns",
+	[ZOND__V1__TEST_KIND__TEST_TCP] = "tcp",
+	[ZOND__V1__TEST_KIND__TEST_TLS] = "tls",
+	[ZOND__V1__TEST_KIND__TEST_HTTP] = "http",
+	[ZOND__V1__TEST_KIND__TEST_STUN] = "stun",
+	[ZOND__V1__TEST_KIND__TEST_QUIC] = "quic",
+	[ZOND__V1__TEST_KIND__TEST_THROUGHPUT] = "throughput",
+	[ZOND__V1__TEST_KIND__TEST_FREEZE] = "freeze",
+	[ZOND__V1__TEST_KIND__TEST_VPN] = "vpn",
+	[ZOND__V1__TEST_KIND__TEST_DOH] = "doh",
+};
+
+const char *
+wire_test_name(Zond__V1__TestKind t)
+{
+	if ((unsigned)t >= ZARRAY_LEN(test_names) || test_names[t] == NULL)
+		return "unknown";
+	return test_names[t];
+}
+
+zerr_t
+wire_test_from_name(const char *name, Zond__V1__TestKind *t)
+{
+	for (size_t i = 1; i < ZARRAY_LEN(test_names); i++) {
+		if (test_names[i] != NULL && strcmp(test_names[i], name) == 0) {
+			*t = (Zond__V1__TestKind)i;
+			return ZE_OK;
+		}
+	}
+	return ZE_NOTFOUND;
+}
+
+static const char *const failure_names[] = {
+	[ZOND__V1__FAILURE__FAIL_NONE] = "none",
+	[ZOND__V1__FAILURE__FAIL_TIMEOUT] = "timeout",
+	[ZOND__V1__FAILURE__FAIL_REFUSED] = "refused",
+	[ZOND__V1__FAILURE__FAIL_UNREACHABLE] = "unreachable",
+	[ZOND__V1__FAILURE__FAIL_RESET] = "reset",
+	[ZOND__V1__FAILURE__FAIL_NXDOMAIN] = "nxdomain",
+	[ZOND__V1__FAILURE__FAIL_SERVFAIL] = "servfail",
+	[ZOND__V1__FAILURE__FAIL_DNS_REFUSED] = "dns_refused",
+	[ZOND__V1__FAILURE__FAIL_BOGON] = "bogon",
+	[ZOND__V1__FAILURE__FAIL_MULTIPLE_RESPONSES] = "multiple_responses",
+	[ZOND__V1__FAILURE__FAIL_EOF] = "eof",
+	[ZOND__V1__FAILURE__FAIL_CERT_INVALID] = "cert_invalid",
+	[ZOND__V1__FAILURE__FAIL_BLOCKPAGE] = "blockpage",
+	[ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT] = "blockpage_redirect",
+	[ZOND__V1__FAILURE__FAIL_BAD_RESPONSE] = "bad_response",
+	[ZOND__V1__FAILURE__FAIL_STALL] = "stall",
+	[ZOND__V1__FAILURE__FAIL_NO_REPLY] = "no_reply",
+	[ZOND__V1__FAILURE__FAIL_TLS_ERROR] = "tls_error",
+	[ZOND__V1__FAILURE__FAIL_HTTP_ERROR] = "http_error",
+	[ZOND__V1__FAILURE__FAIL_LOCAL] = "local",
+};
+
+const char *
+wire_failure_name(Zond__V1__Failure f)
+{
+	if ((unsigned)f >= ZARRAY_LEN(failure_names) ||
+	    failure_names[f] == NULL)
+		return "unknown";
+	return failure_names[f];
+}

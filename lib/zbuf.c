@@ -1,0 +1,110 @@
+/* zbuf.c — see zbuf.h. */
+#include "zbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+zbuf_init(zbuf_t *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->max = max;
+}
+
+void
+zbuf_free(zbuf_t *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->alloc = 0;
+}
+
+void
+zbuf_reset(zbuf_t *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+zerr_t
+zbuf_reserve(zbuf_t *b, size_t n, uint8_t **p)
+{
+	size_t need, na;
+	uint8_t *nd;
+
+	if (n > b->max || b->len > b->max - n)
+		return ZE_TOOBIG;
+	need = b->len + n + 1;
+	if (need > b->alloc) {
+		na = b->alloc ? b->alloc : 64;
+		while (na < need)
+			na *= 2;
+		if (na > b->max + 1)
+			na = b->max + 1;
+		nd = realloc(b->data, na);
+		if (nd == NULL)
+			return ZE_NOMEM;
+		b->data = nd;
+		b->alloc = na;
+	}
+	if (p != NULL)
+		*p = b->data + b->len;
+	return ZE_OK;
+}
+
+zerr_t
+zbuf_append(zbuf_t *b, const void *p, size_t n)
+{
+	uint8_t *w;
+	zerr_t e;
+
+	if ((e = zbuf_reserve(b, n, &w)) != ZE_OK)
+		return e;
+	if (n)
+		memcpy(w, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return ZE_OK;
+}
+
+zerr_t
+zbuf_putc(zbuf_t *b, char c)
+{
+	return zbuf_append(b, &c, 1);
+}
+
+zerr_t
+zbuf_puts(zbuf_t *b, const char *s)
+{
+	return zbuf_append(b, s, strlen(s));
+}
+
+zerr_t
+zbuf_printf(zbuf_t *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	int n;
+	zerr_t e;
+	uint8_t *w;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ZE_INVAL;
+	if ((size_t)n < sizeof(small))
+		return zbuf_append(b, small, (size_t)n);
+	if ((e = zbuf_reserve(b, (size_t)n, &w)) != ZE_OK)
+		return e;
+	va_start(ap, fmt);
+	vsnprintf((char *)w, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return ZE_OK;
+}

@@ -1,0 +1,64 @@
+/* zid.c — see zid.h. */
+#include "zid.h"
+
+#include <sodium.h>
+#include <string.h>
+
+void
+zidgen_init(zidgen_t *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+int64_t
+zid_time_ms(const zid_t *id)
+{
+	int64_t ms = 0;
+
+	for (int i = 0; i < 6; i++)
+		ms = (ms << 8) | id->b[i];
+	return ms;
+}
+
+void
+zid_next(zidgen_t *g, int64_t now_us, zid_t *out)
+{
+	int64_t ms = now_us / 1000;
+	zid_t id;
+
+	if (ms < zid_time_ms(&g->last))
+		ms = zid_time_ms(&g->last);	/* clock stepped back */
+	if (ms == zid_time_ms(&g->last)) {
+		/* same millisecond: increment the random part, carry up */
+		id = g->last;
+		for (int i = ZID_LEN - 1; i >= 6; i--)
+			if (++id.b[i] != 0)
+				break;
+	} else {
+		for (int i = 0; i < 6; i++)
+			id.b[i] = (uint8_t)(ms >> (8 * (5 - i)));
+		randombytes_buf(id.b + 6, ZID_LEN - 6);
+		id.b[6] &= 0x7f;	/* room to increment without overflow */
+	}
+	g->last = id;
+	*out = id;
+}
+
+void
+zid_to_hex(const zid_t *id, char *hex)
+{
+	sodium_bin2hex(hex, ZID_HEX_LEN + 1, id->b, ZID_LEN);
+}
+
+zerr_t
+zid_from_hex(const char *hex, zid_t *id)
+{
+	size_t n = 0;
+
+	if (strlen(hex) != ZID_HEX_LEN)
+		return ZE_PARSE;
+	if (sodium_hex2bin(id->b, ZID_LEN, hex, ZID_HEX_LEN, NULL, &n,
+	    NULL) != 0 || n != ZID_LEN)
+		return ZE_PARSE;
+	return ZE_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * zid.h — measurement ids: 16 bytes, unique and time-ordered.
+ *
+ * Layout (big-endian): 48 bits of Unix time in milliseconds, then 80
+ * random bits.  Within one millisecond a generator increments the random
+ * part, so ids from one generator strictly increase (ULID's monotonic
+ * rule); ids from different agents are unique with overwhelming
+ * probability.  Sorting ids as bytes (memcmp, LMDB's default) sorts them
+ * by time.  Text form: 32 lowercase hex characters.
+ * A zidgen_t is not thread-safe; give each thread its own or lock.
+ */
+#ifndef ZOND_ZID_H
+#define ZOND_ZID_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+#define ZID_LEN 16
+#define ZID_HEX_LEN 32
+
+typedef struct zid {
+	uint8_t b[ZID_LEN];
+} zid_t;
+
+typedef struct zidgen {
+	zid_t last;
+} zidgen_t;
+
+void zidgen_init(zidgen_t *g);
+/* Next id for wall time now_us (microseconds). */
+void zid_next(zidgen_t *g, int64_t now_us, zid_t *out);
+/* Milliseconds since the epoch encoded in the id. */
+int64_t zid_time_ms(const zid_t *id);
+/* hex must hold ZID_HEX_LEN + 1 bytes. */
+void zid_to_hex(const zid_t *id, char *hex);
+zerr_t zid_from_hex(const char *hex, zid_t *id) ZWUR;
+
+#endif

@@ -1,0 +1,152 @@
+/* ztime.c — see ztime.h.  Calendar arithmetic after H. Hinnant's
+ * days_from_civil / civil_from_days, so no gmtime or timegm is needed. */
+#include "ztime.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t
+ztime_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+ztime_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+ztime_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	*y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y += *m <= 2;
+}
+
+char *
+ztime_fmt_iso(int64_t us, char *buf, size_t len, int frac)
+{
+	int64_t secs, days, y;
+	int64_t sub;
+	unsigned mo, d, sod;
+
+	secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
+	sub = us - secs * 1000000;
+	days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	sod = (unsigned)(secs - days * 86400);
+	civil_from_days(days, &y, &mo, &d);
+	if (frac == 3)
+		snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02u.%03lldZ",
+		    (long long)y, mo, d, sod / 3600, sod / 60 % 60, sod % 60,
+		    (long long)(sub / 1000));
+	else if (frac == 6)
+		snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ",
+		    (long long)y, mo, d, sod / 3600, sod / 60 % 60, sod % 60,
+		    (long long)sub);
+	else
+		snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+		    (long long)y, mo, d, sod / 3600, sod / 60 % 60, sod % 60);
+	return buf;
+}
+
+/* Read exactly n digits at *p into *out; advance *p. */
+static int
+digits(const char **p, int n, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + (unsigned)((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+zerr_t
+ztime_parse_iso(const char *s, int64_t *us, zdiag_t *dg)
+{
+	const char *p = s;
+	unsigned y, mo, d, h = 0, mi = 0, sec = 0;
+	int64_t sub = 0;
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31};
+
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d))
+		goto bad;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+			goto bad;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &sec))
+				goto bad;
+			if (*p == '.') {
+				int64_t scale = 100000;
+				p++;
+				if (!isdigit((unsigned char)*p))
+					goto bad;
+				while (isdigit((unsigned char)*p)) {
+					sub += (*p - '0') * scale;
+					scale /= 10;
+					p++;
+				}
+			}
+		}
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (strncmp(p, "+00:00", 6) == 0)
+		p += 6;
+	if (*p != '\0')
+		goto bad;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 60)
+		return zdiag_set(dg, ZE_RANGE,
+		    "time '%s' is not a valid UTC date and time", s);
+	*us = (ztime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec) * 1000000 + sub;
+	return ZE_OK;
+bad:
+	return zdiag_set(dg, ZE_PARSE,
+	    "time '%s' is not ISO 8601 UTC (e.g. 2026-01-31T12:00:00Z)", s);
+}

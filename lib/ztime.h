@@ -1,0 +1,34 @@
+/*
+ * ztime.h — time in microseconds, ISO 8601 UTC formatting and parsing.
+ *
+ * Wall-clock times are int64 microseconds since the Unix epoch (UTC).
+ * Parsing is a pure function over a string; no locale, no time zone.
+ */
+#ifndef ZOND_ZTIME_H
+#define ZOND_ZTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+int64_t ztime_now_us(void);	/* CLOCK_REALTIME */
+int64_t ztime_mono_us(void);	/* CLOCK_MONOTONIC */
+
+/*
+ * Format us as "YYYY-MM-DDTHH:MM:SS[.fff]Z" with `frac` (0, 3 or 6)
+ * fractional digits.  buf needs 32 bytes.  Returns buf.
+ */
+char *ztime_fmt_iso(int64_t us, char *buf, size_t len, int frac);
+
+/*
+ * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS" with an
+ * optional fraction, ending in "Z" or "+00:00" (a bare date or time is
+ * taken as UTC).  Years 1970-9999.
+ */
+zerr_t ztime_parse_iso(const char *s, int64_t *us, zdiag_t *d) ZWUR;
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t ztime_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif

@@ -1,0 +1,74 @@
+#!/bin/bash
+# test_cli.sh BINDIR SRCDIR — the four programs as a user meets them:
+# --help, --version, -n on good and bad configs, keygen and key refusal.
+set -u
+BIN=$1
+SRC=$2
+T=$(mktemp -d /tmp/zond-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok()   { pass=$((pass + 1)); echo "ok   $*"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
+# expect RC DESC CMD...: run CMD, capture stdout/stderr, check exit status
+expect() {
+	local want=$1 desc=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$desc"; else
+		bad "$desc (exit $rc, wanted $want)"; sed 's/^/    /' "$T/err"; fi
+}
+has() {	# has FILE PATTERN DESC
+	if grep -qE -- "$2" "$T/$1"; then ok "$3"; else
+		bad "$3: no /$2/ in $1"; sed 's/^/    /' "$T/$1"; fi
+}
+
+for p in zond-agent zond-aggregator zond-helper zondctl; do
+	expect 0 "$p --help" "$BIN/$p" --help
+	has out '^usage: ' "$p --help prints usage"
+	expect 0 "$p --version" "$BIN/$p" --version
+	has out "^$p [0-9]+\.[0-9]+\.[0-9]+ \(git " "$p --version format"
+	expect 2 "$p rejects an unknown option" "$BIN/$p" --no-such-option
+done
+
+# -n on good and bad configs, for each daemon
+printf '[agent]\nstate_dir = %s/agent\n[schedule]\nretries = 3\n' "$T" >"$T/agent.conf"
+printf '[ingest]\nlisten = tcp://127.0.0.1:17800\n' >"$T/aggregator.conf"
+printf '[ports]\nstun = 13478\n' >"$T/helper.conf"
+for p in agent aggregator helper; do
+	expect 0 "zond-$p -n on a good config" "$BIN/zond-$p" -n -c "$T/$p.conf"
+	has out 'configuration OK' "zond-$p -n says OK"
+	[ $p = agent ] && has out '^\[schedule\] retries = 3$' "zond-agent -n prints effective values"
+	printf '[%s]\n\nbogus_option = 1\n' "$(head -1 "$T/$p.conf" | tr -d '[]')" >"$T/bad-$p.conf"
+	expect 1 "zond-$p -n on a bad config" "$BIN/zond-$p" -n -c "$T/bad-$p.conf"
+	has err "^$T/bad-$p.conf:3: unknown option 'bogus_option'" "zond-$p names file:line"
+	expect 1 "zond-$p -n on a missing config" "$BIN/zond-$p" -n -c "$T/nope.conf"
+	has err "nope.conf: cannot open" "zond-$p says the config is missing"
+done
+expect 1 "zond-agent refuses an out-of-range value" "$BIN/zond-agent" -n -c <(printf '[schedule]\nconcurrency = 0\n')
+has err ':2: concurrency = 0 is out of range \[1, 64\]' "range error names line and bounds"
+expect 0 "zondctl -n checks an aggregator config" "$BIN/zondctl" -n -c "$T/aggregator.conf"
+
+# keygen
+expect 0 "zondctl keygen" "$BIN/zondctl" keygen -o "$T/id"
+pub=$(cat "$T/out")
+[ "$(stat -c %a "$T/id/identity.key")" = 600 ] && ok "identity.key is 0600" || bad "identity.key mode $(stat -c %a "$T/id/identity.key")"
+grep -qxE '[0-9a-f]{64}' "$T/id/identity.pub" && [ "$(wc -c <"$T/id/identity.pub")" = 65 ] \
+	&& ok "identity.pub is 64 lowercase hex and a newline" || bad "identity.pub format"
+[ "$pub" = "$(cat "$T/id/identity.pub")" ] && ok "keygen prints the public key" || bad "keygen output differs from identity.pub"
+expect 1 "keygen refuses to overwrite" "$BIN/zondctl" keygen -o "$T/id"
+has err 'refusing to overwrite' "overwrite refusal is explained"
+expect 0 "pubkey reads a 0600 key" "$BIN/zondctl" pubkey "$T/id/identity.key"
+[ "$(cat "$T/out")" = "$pub" ] && ok "pubkey matches keygen" || bad "pubkey differs"
+chmod 640 "$T/id/identity.key"
+expect 1 "a group-readable key is refused" "$BIN/zondctl" pubkey "$T/id/identity.key"
+has err 'readable by group or others \(mode 0640\).*chmod 600' "refusal says why and how to fix"
+printf 'not a key\n' >"$T/junk.key"; chmod 600 "$T/junk.key"
+expect 1 "a corrupt key is refused" "$BIN/zondctl" pubkey "$T/junk.key"
+has err 'junk.key: not a Zond secret key' "corrupt key message names the file"
+expect 2 "keygen without -o is a usage error" "$BIN/zondctl" keygen
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,184 @@
+/*
+ * test_util — value parsers, time, ids and bounded buffers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "conf.h"
+#include "zbuf.h"
+#include "zid.h"
+#include "ztime.h"
+
+static void
+t_durations(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(conf_parse_duration("500ms", &v), ZE_OK);
+	assert_int_equal(v, 500);
+	assert_int_equal(conf_parse_duration("10", &v), ZE_OK);
+	assert_int_equal(v, 10000);
+	assert_int_equal(conf_parse_duration("2h", &v), ZE_OK);
+	assert_int_equal(v, 7200000);
+	assert_int_equal(conf_parse_duration("1d", &v), ZE_OK);
+	assert_int_equal(v, 86400000);
+	assert_int_equal(conf_parse_duration("", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_duration("s", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_duration("1 s", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_duration("-1s", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_duration("99999999999999999d", &v),
+	    ZE_RANGE);
+}
+
+static void
+t_sizes(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(conf_parse_size("4096", &v), ZE_OK);
+	assert_int_equal(v, 4096);
+	assert_int_equal(conf_parse_size("64k", &v), ZE_OK);
+	assert_int_equal(v, 65536);
+	assert_int_equal(conf_parse_size("10MiB", &v), ZE_OK);
+	assert_int_equal(v, 10485760);
+	assert_int_equal(conf_parse_size("2G", &v), ZE_OK);
+	assert_int_equal(v, 2147483648LL);
+	assert_int_equal(conf_parse_size("1.5G", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_size("9999999999T", &v), ZE_RANGE);
+}
+
+static void
+t_ints_bools(void **state)
+{
+	int64_t v;
+	bool b;
+
+	(void)state;
+	assert_int_equal(conf_parse_int("-42", &v), ZE_OK);
+	assert_int_equal(v, -42);
+	assert_int_equal(conf_parse_int("4x", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_int(" 4", &v), ZE_PARSE);
+	assert_int_equal(conf_parse_bool("ON", &b), ZE_OK);
+	assert_true(b);
+	assert_int_equal(conf_parse_bool("no", &b), ZE_OK);
+	assert_false(b);
+	assert_int_equal(conf_parse_bool("2", &b), ZE_PARSE);
+}
+
+static void
+t_time(void **state)
+{
+	char buf[40];
+	int64_t us;
+	zdiag_t d;
+
+	(void)state;
+	assert_int_equal(ztime_parse_iso("2026-01-01T00:00:00Z", &us, &d),
+	    ZE_OK);
+	assert_int_equal(us, 1767225600LL * 1000000);
+	assert_int_equal(ztime_parse_iso("2026-01-01", &us, &d), ZE_OK);
+	assert_int_equal(us, 1767225600LL * 1000000);
+	assert_int_equal(ztime_parse_iso("2024-02-29T23:59:59.5Z", &us, &d),
+	    ZE_OK);
+	assert_string_equal(ztime_fmt_iso(us, buf, sizeof(buf), 3),
+	    "2024-02-29T23:59:59.500Z");
+	assert_string_equal(ztime_fmt_iso(0, buf, sizeof(buf), 0),
+	    "1970-01-01T00:00:00Z");
+	assert_int_equal(ztime_parse_iso("2025-02-29", &us, &d), ZE_RANGE);
+	assert_non_null(strstr(d.text, "2025-02-29"));
+	assert_int_equal(ztime_parse_iso("2026-13-01", &us, &d), ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-1-01", &us, &d), ZE_PARSE);
+	assert_int_equal(ztime_parse_iso("2026-01-01T10:00+03:00", &us, &d),
+	    ZE_PARSE);
+	assert_int_equal(ztime_parse_iso("yesterday", &us, &d), ZE_PARSE);
+	assert_non_null(strstr(d.text, "ISO 8601"));
+	/* round trip over a span of dates, to the microsecond */
+	for (int64_t t = -86400LL * 1000000; t < 4102444800LL * 1000000;
+	    t += 7777777777777LL) {
+		if (t < 0)
+			continue;
+		ztime_fmt_iso(t, buf, sizeof(buf), 6);
+		assert_int_equal(ztime_parse_iso(buf, &us, &d), ZE_OK);
+		assert_int_equal(us, t);
+	}
+}
+
+static void
+t_ids(void **state)
+{
+	zidgen_t g;
+	zid_t prev, cur, back;
+	char hex[ZID_HEX_LEN + 1];
+	int64_t now = 1767225600123456LL;
+
+	(void)state;
+	zidgen_init(&g);
+	zid_next(&g, now, &prev);
+	assert_int_equal(zid_time_ms(&prev), now / 1000);
+	/* many in the same millisecond: strictly increasing */
+	for (int i = 0; i < 100000; i++) {
+		zid_next(&g, now, &cur);
+		assert_true(memcmp(prev.b, cur.b, ZID_LEN) < 0);
+		prev = cur;
+	}
+	/* clock stepping back does not break the order */
+	zid_next(&g, now - 5000000, &cur);
+	assert_true(memcmp(prev.b, cur.b, ZID_LEN) < 0);
+	zid_to_hex(&cur, hex);
+	assert_int_equal(strlen(hex), 32);
+	assert_int_equal(zid_from_hex(hex, &back), ZE_OK);
+	assert_memory_equal(back.b, cur.b, ZID_LEN);
+	assert_int_equal(zid_from_hex("00", &back), ZE_PARSE);
+	hex[5] = 'g';
+	assert_int_equal(zid_from_hex(hex, &back), ZE_PARSE);
+}
+
+static void
+t_zbuf(void **state)
+{
+	zbuf_t b;
+
+	(void)state;
+	zbuf_init(&b, 10);
+	assert_int_equal(zbuf_puts(&b, "hello"), ZE_OK);
+	assert_int_equal(zbuf_printf(&b, "%d", 12345), ZE_OK);
+	assert_int_equal(b.len, 10);
+	assert_string_equal((char *)b.data, "hello12345");
+	/* one more byte is refused and changes nothing */
+	assert_int_equal(zbuf_putc(&b, 'x'), ZE_TOOBIG);
+	assert_int_equal(b.len, 10);
+	assert_string_equal((char *)b.data, "hello12345");
+	zbuf_reset(&b);
+	assert_int_equal(zbuf_printf(&b, "%0300d", 1), ZE_TOOBIG);
+	assert_int_equal(b.len, 0);
+	zbuf_free(&b);
+	zbuf_init(&b, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(zbuf_printf(&b, "%0300d", i), ZE_OK);
+	assert_int_equal(b.len, 300000);
+	zbuf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_durations),
+		cmocka_unit_test(t_sizes),
+		cmocka_unit_test(t_ints_bools),
+		cmocka_unit_test(t_time),
+		cmocka_unit_test(t_ids),
+		cmocka_unit_test(t_zbuf),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
