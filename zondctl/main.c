@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../aggregator/config.h"
+#include "config.h"
 #include "cli.h"
 #include "key.h"
 #include "log.h"

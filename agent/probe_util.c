@@ -1,0 +1,246 @@
+/* probe_util.c — see probe_util.h. */
+#include "probe_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ztime.h"
+
+Zond__V1__Outcome *
+pu_outcome_new(void)
+{
+	Zond__V1__Outcome *o = malloc(sizeof(*o));
+
+	if (o == NULL)
+		return NULL;
+	zond__v1__outcome__init(o);
+	o->has_failure = 1;
+	o->failure = ZOND__V1__FAILURE__FAIL_NONE;
+	o->has_attempts = 1;
+	o->attempts = 1;
+	return o;
+}
+
+char *
+pu_strdup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+char *
+pu_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+void
+pu_fail(Zond__V1__Outcome *o, Zond__V1__Failure f, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	o->has_failure = 1;
+	o->failure = f;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (o->detail != NULL && o->detail != protobuf_c_empty_string)
+		free(o->detail);
+	o->detail = s;
+}
+
+zerr_t
+pu_parse_addr(const char *text, int defport, struct sockaddr_storage *ss,
+    socklen_t *len, zdiag_t *d)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *portp = NULL;
+	int64_t port = defport;
+	size_t hl;
+
+	if (text == NULL || *text == '\0')
+		return zdiag_set(d, ZE_INVAL, "empty address");
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL)
+			return zdiag_set(d, ZE_INVAL, "address '%s': missing "
+			    "']'", text);
+		hl = (size_t)(close - text - 1);
+		if (hl >= sizeof(host))
+			return zdiag_set(d, ZE_INVAL, "address '%s' too long",
+			    text);
+		memcpy(host, text + 1, hl);
+		host[hl] = '\0';
+		if (close[1] == ':')
+			portp = close + 2;
+		else if (close[1] != '\0')
+			return zdiag_set(d, ZE_INVAL, "address '%s': text "
+			    "after ']'", text);
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			hl = (size_t)(colon - text);
+			portp = colon + 1;
+		} else {
+			hl = strlen(text);	/* bare v4 or bare v6 */
+		}
+		if (hl >= sizeof(host))
+			return zdiag_set(d, ZE_INVAL, "address '%s' too long",
+			    text);
+		memcpy(host, text, hl);
+		host[hl] = '\0';
+	}
+	if (portp != NULL && (conf_parse_int(portp, &port) != ZE_OK ||
+	    port < 1 || port > 65535))
+		return zdiag_set(d, ZE_INVAL, "address '%s': port must be "
+		    "1-65535", text);
+	if (port < 1 || port > 65535)
+		return zdiag_set(d, ZE_INVAL, "address '%s' has no port",
+		    text);
+	{
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			*len = sizeof(*s4);
+			return ZE_OK;
+		}
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			*len = sizeof(*s6);
+			return ZE_OK;
+		}
+	}
+	return zdiag_set(d, ZE_INVAL, "'%s' is not a numeric IPv4 or IPv6 "
+	    "address", host);
+}
+
+const char *
+pu_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+Zond__V1__Failure
+pu_errno_failure(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return ZOND__V1__FAILURE__FAIL_REFUSED;
+	case ETIMEDOUT:
+	case EAGAIN:
+		return ZOND__V1__FAILURE__FAIL_TIMEOUT;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EACCES:		/* ICMP administratively prohibited */
+	case EPERM:		/* local firewall reject */
+	case EHOSTDOWN:
+	case ENONET:
+		return ZOND__V1__FAILURE__FAIL_UNREACHABLE;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNABORTED:
+		return ZOND__V1__FAILURE__FAIL_RESET;
+	default:
+		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	}
+}
+
+int
+pu_wait(int fd, short events, int64_t timeout_ms)
+{
+	int64_t deadline = ztime_mono_us() + timeout_ms * 1000;
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = (deadline - ztime_mono_us()) / 1000;
+		int r;
+		if (left < 0)
+			left = 0;
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		return r > 0 ? 1 : 0;
+	}
+}
+
+int
+pu_connect(const struct sockaddr *sa, socklen_t len, int type,
+    int64_t timeout_ms, Zond__V1__Failure *fail, int *err,
+    int64_t *elapsed_us)
+{
+	int64_t t0 = ztime_mono_us();
+	int fd, r, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	*fail = ZOND__V1__FAILURE__FAIL_NONE;
+	*err = 0;
+	fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = errno;
+		*fail = ZOND__V1__FAILURE__FAIL_LOCAL;
+		return -1;
+	}
+	r = connect(fd, sa, len);
+	if (r != 0 && errno != EINPROGRESS) {
+		*err = errno;
+		goto fail;
+	}
+	if (r != 0) {
+		r = pu_wait(fd, POLLOUT, timeout_ms);
+		if (r == 0) {
+			*err = ETIMEDOUT;
+			goto fail;
+		}
+		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
+		    &sl) != 0) {
+			*err = errno;
+			goto fail;
+		}
+		if (soerr != 0) {
+			*err = soerr;
+			goto fail;
+		}
+	}
+	*elapsed_us = ztime_mono_us() - t0;
+	return fd;
+fail:
+	*elapsed_us = ztime_mono_us() - t0;
+	*fail = pu_errno_failure(*err);
+	close(fd);
+	return -1;
+}

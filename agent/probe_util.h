@@ -1,0 +1,62 @@
+/*
+ * probe_util.h — what all probes share: allocating outcomes, parsing
+ * addresses, classifying socket errors into the failure taxonomy, and
+ * timing.  Everything here is thread-safe.
+ */
+#ifndef AGENT_PROBE_UTIL_H
+#define AGENT_PROBE_UTIL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "zond.pb-c.h"
+
+/* A new, initialised Outcome with failure FAIL_NONE and attempts 1;
+ * NULL when out of memory. */
+Zond__V1__Outcome *pu_outcome_new(void);
+
+/* Set failure and a printf-style detail (replacing any earlier one). */
+void pu_fail(Zond__V1__Outcome *o, Zond__V1__Failure f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* malloc'd copy of s (NULL stays NULL); aborts the process on ENOMEM is
+ * not acceptable, so it returns NULL and callers treat it as ZE_NOMEM. */
+char *pu_strdup(const char *s);
+
+/* malloc'd printf. */
+char *pu_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse "ip", "ip:port", "[v6]:port" or "v6" into ss.  defport is used
+ * when the text has no port.  Only numeric addresses: probes never
+ * resolve names behind the caller's back.
+ */
+zerr_t pu_parse_addr(const char *text, int defport,
+    struct sockaddr_storage *ss, socklen_t *len, zdiag_t *d) ZWUR;
+
+/* "ip:port" / "[v6]:port" text of an address into buf (64 bytes). */
+const char *pu_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Map an errno from connect/recv/send to the failure taxonomy:
+ * ECONNREFUSED -> REFUSED, ETIMEDOUT/EAGAIN -> TIMEOUT,
+ * EHOSTUNREACH/ENETUNREACH/EACCES(ICMP admin) -> UNREACHABLE,
+ * ECONNRESET/EPIPE -> RESET, others -> LOCAL. */
+Zond__V1__Failure pu_errno_failure(int err);
+
+/*
+ * Non-blocking connect with a timeout.  Returns a connected socket or -1
+ * with *fail set (REFUSED, TIMEOUT, UNREACHABLE, LOCAL) and *err the errno.
+ * *elapsed_us gets the connect time.
+ */
+int pu_connect(const struct sockaddr *sa, socklen_t len, int type,
+    int64_t timeout_ms, Zond__V1__Failure *fail, int *err,
+    int64_t *elapsed_us);
+
+/* Wait until fd is readable (events POLLIN) or writable (POLLOUT) within
+ * timeout_ms.  Returns 1 ready, 0 timeout, -1 error (errno set). */
+int pu_wait(int fd, short events, int64_t timeout_ms);
+
+#endif
