@@ -28,12 +28,17 @@ struct agent_conf {
 	char *doh_url;
 	char *helper;
 	char *fingerprints;
+	char *ca_file;
+	int64_t dns_window_ms;
+	int64_t body_cap;
 	/* [schedule] */
 	int64_t interval_ms;
 	int64_t jitter_ms;
 	int64_t concurrency;
 	int64_t retries;
 	int64_t timeout_ms;
+	int64_t retry_delay_ms;
+	int64_t rounds;
 	/* [outbox] */
 	int64_t budget;
 };

@@ -1,0 +1,164 @@
+/* csv.c — see csv.h.  Fields are stored NUL-separated in r->store;
+ * r->off[i] is the offset of field i. */
+#include "csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+csv_init(csv_reader_t *r, const char *fname, const char *buf, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->fname = fname;
+	r->buf = buf;
+	r->len = len;
+	r->line = 1;
+	zbuf_init(&r->store, CSV_MAX_RECORD);
+}
+
+void
+csv_free(csv_reader_t *r)
+{
+	zbuf_free(&r->store);
+}
+
+const char *
+csv_field(const csv_reader_t *r, size_t i)
+{
+	if (i >= r->nfields)
+		return "";
+	return (const char *)r->store.data + r->off[i];
+}
+
+static zerr_t
+end_field(csv_reader_t *r, zdiag_t *d, size_t *start)
+{
+	if (r->nfields == CSV_MAX_FIELDS)
+		return zdiag_set(d, ZE_TOOBIG, "%s:%d: more than %d fields",
+		    r->fname, r->rec_line, CSV_MAX_FIELDS);
+	if (zbuf_putc(&r->store, '\0') != ZE_OK)
+		return zdiag_set(d, ZE_TOOBIG, "%s:%d: record longer than %d "
+		    "bytes", r->fname, r->rec_line, CSV_MAX_RECORD);
+	r->off[r->nfields++] = *start;
+	*start = r->store.len;
+	return ZE_OK;
+}
+
+zerr_t
+csv_next(csv_reader_t *r, zdiag_t *d)
+{
+	size_t start = 0;
+	int quoted = 0, was_quoted = 0;
+	zerr_t e;
+
+	zbuf_reset(&r->store);
+	r->nfields = 0;
+	/* skip blank and comment lines */
+	while (r->pos < r->len) {
+		char c = r->buf[r->pos];
+		if (c == '\n') {
+			r->pos++;
+			r->line++;
+		} else if (c == '\r' && r->pos + 1 < r->len &&
+		    r->buf[r->pos + 1] == '\n') {
+			r->pos += 2;
+			r->line++;
+		} else if (c == '#') {
+			while (r->pos < r->len && r->buf[r->pos] != '\n')
+				r->pos++;
+		} else {
+			break;
+		}
+	}
+	if (r->pos >= r->len)
+		return ZE_NOTFOUND;
+	r->rec_line = r->line;
+	while (r->pos < r->len) {
+		char c = r->buf[r->pos++];
+		if (c == '\0')
+			return zdiag_set(d, ZE_PARSE, "%s:%d: NUL byte",
+			    r->fname, r->line);
+		if (quoted) {
+			if (c == '"') {
+				if (r->pos < r->len && r->buf[r->pos] == '"') {
+					r->pos++;
+				} else {
+					quoted = 0;
+					continue;
+				}
+			} else if (c == '\n') {
+				r->line++;
+			}
+			if (zbuf_putc(&r->store, c) != ZE_OK)
+				goto toobig;
+			continue;
+		}
+		if (c == '"') {
+			if (r->store.len != start || was_quoted)
+				return zdiag_set(d, ZE_PARSE, "%s:%d: quote in "
+				    "the middle of field %zu", r->fname,
+				    r->line, r->nfields + 1);
+			quoted = was_quoted = 1;
+			continue;
+		}
+		if (c == ',') {
+			if ((e = end_field(r, d, &start)) != ZE_OK)
+				return e;
+			was_quoted = 0;
+			continue;
+		}
+		if (c == '\r' && r->pos < r->len && r->buf[r->pos] == '\n')
+			continue;
+		if (c == '\n') {
+			r->line++;
+			break;
+		}
+		if (was_quoted)
+			return zdiag_set(d, ZE_PARSE, "%s:%d: text after the "
+			    "closing quote of field %zu", r->fname, r->line,
+			    r->nfields + 1);
+		if (zbuf_putc(&r->store, c) != ZE_OK)
+			goto toobig;
+	}
+	if (quoted)
+		return zdiag_set(d, ZE_PARSE, "%s:%d: quoted field never "
+		    "closed", r->fname, r->rec_line);
+	return end_field(r, d, &start);
+toobig:
+	return zdiag_set(d, ZE_TOOBIG, "%s:%d: record longer than %d bytes",
+	    r->fname, r->rec_line, CSV_MAX_RECORD);
+}
+
+zerr_t
+csv_slurp(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return zdiag_set(d, ZE_IO, "%s: cannot open: %s", path,
+		    strerror(errno));
+	zbuf_init(b, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
+			    strerror(errno));
+		}
+		if (n == 0)
+			break;
+		if (zbuf_append(b, chunk, (size_t)n) != ZE_OK) {
+			close(fd);
+			return zdiag_set(d, ZE_TOOBIG, "%s: larger than %zu "
+			    "bytes", path, max);
+		}
+	}
+	close(fd);
+	return ZE_OK;
+}

@@ -1,0 +1,191 @@
+/*
+ * test_targets — endpoint and URL lists: the shipped defaults load, every
+ * kind of bad row is refused with file:line, and a bad file leaves the
+ * caller's list as it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "targets.h"
+
+static const char *srcdir;
+
+static void
+t_defaults(void **state)
+{
+	char ep[1024], urls[1024];
+	targets_t t;
+	zdiag_t d;
+	size_t stun = 0, helper = 0, news = 0;
+
+	(void)state;
+	snprintf(ep, sizeof(ep), "%s/ops/targets/ru-endpoints.csv", srcdir);
+	snprintf(urls, sizeof(urls), "%s/ops/targets/ru-urls.csv", srcdir);
+	targets_init(&t);
+	if (targets_load(&t, ep, urls, &d) != ZE_OK)
+		fail_msg("%s", d.text);
+	assert_true(t.n >= 30);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.v[i].req.test == ZOND__V1__TEST_KIND__TEST_STUN)
+			stun++;
+		if (t.v[i].req.ip && strcmp(t.v[i].req.ip, "helper") == 0)
+			helper++;
+		if (strcmp(t.v[i].req.service, "news") == 0)
+			news++;
+		assert_non_null(t.v[i].req.target);
+		assert_true(t.v[i].line > 1);
+	}
+	assert_int_equal(stun, 3);
+	assert_true(helper >= 8);
+	assert_int_equal(news, 6);
+	targets_free(&t);
+}
+
+static void
+t_endpoint_row(void **state)
+{
+	static const char text[] =
+	    "service,test,target,ip,port,sni,control_sni,variant,bytes,interval\n"
+	    "whatsapp,tls,web.whatsapp.com,192.0.2.1,443,web.whatsapp.com,"
+	    "example.org,,,90s\n"
+	    "\"call\",stun,helper,helper,3478,,,whatsapp,,\n"
+	    "yt,throughput,helper,helper,8443,a.example,b.example,,1M,\n";
+	targets_t t;
+	zdiag_t d;
+
+	(void)state;
+	targets_init(&t);
+	assert_int_equal(targets_parse_endpoints(&t, "x.csv", text,
+	    strlen(text), &d), ZE_OK);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.v[0].req.test, ZOND__V1__TEST_KIND__TEST_TLS);
+	assert_string_equal(t.v[0].req.ip, "192.0.2.1");
+	assert_int_equal(t.v[0].req.port, 443);
+	assert_string_equal(t.v[0].req.control_sni, "example.org");
+	assert_null(t.v[0].req.variant);
+	assert_int_equal(t.v[0].interval_ms, 90000);
+	assert_string_equal(t.v[1].req.service, "call");
+	assert_string_equal(t.v[1].req.variant, "whatsapp");
+	assert_int_equal(t.v[2].req.bytes, 1048576);
+	assert_int_equal(t.v[2].line, 4);
+	targets_free(&t);
+}
+
+struct bad {
+	const char *row;
+	const char *msg;
+};
+
+static void
+t_endpoint_errors(void **state)
+{
+	static const char hdr[] =
+	    "service,test,target,ip,port,sni,control_sni,variant,bytes,interval\n"
+	    "ok,tcp,192.0.2.1,,80,,,,,\n";
+	static const struct bad bad[] = {
+	    {"Bad Service,tcp,h,,80,,,,,", "x.csv:3: service 'Bad Service'"},
+	    {"s,ping,h,,80,,,,,", "x.csv:3: unknown test 'ping'"},
+	    {"s,tcp,,,80,,,,,", "x.csv:3: empty target"},
+	    {"s,tcp,h,,70000,,,,,", "x.csv:3: port '70000' is not 1-65535"},
+	    {"s,tcp,h,,8o,,,,,", "x.csv:3: port '8o'"},
+	    {"s,tcp,h,not-an-ip,80,,,,,", "x.csv:3: ip 'not-an-ip'"},
+	    {"s,http,ftp://h/,,,,,,,", "x.csv:3: http target 'ftp://h/'"},
+	    {"s,tcp,h/x,,80,,,,,", "x.csv:3: target 'h/x'"},
+	    {"s,tcp,h,,80,,,plain,,", "x.csv:3: variant 'plain' does not "
+		"apply to test tcp"},
+	    {"s,stun,h,,80,,,zoom,,", "x.csv:3: variant 'zoom'"},
+	    {"s,vpn,h,,80,,,,,", "x.csv:3: vpn test needs a variant"},
+	    {"s,freeze,h,,80,,,,2T,", "x.csv:3: bytes '2T'"},
+	    {"s,tcp,h,,80,,,,,0s", "x.csv:3: interval '0s'"},
+	    {"s,tcp,h,,80,,,,", "x.csv:3: 9 fields, the header has 10"},
+	    {"s,tcp,h,,80,,,,,,", "x.csv:3: 11 fields"},
+	    {"s,tcp,\"h,,80,,,,,", "x.csv:3: quoted field never closed"},
+	    {"s,tcp,h\"x\",,80,,,,,", "x.csv:3: quote in the middle"},
+	};
+	char text[1024];
+	targets_t t;
+	zdiag_t d;
+
+	(void)state;
+	targets_init(&t);
+	/* a good list first: a bad file must leave it untouched */
+	assert_int_equal(targets_parse_endpoints(&t, "x.csv", hdr,
+	    strlen(hdr), &d), ZE_OK);
+	assert_int_equal(t.n, 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", hdr, bad[i].row);
+		assert_int_not_equal(targets_parse_endpoints(&t, "x.csv", text,
+		    strlen(text), &d), ZE_OK);
+		if (strstr(d.text, bad[i].msg) == NULL)
+			fail_msg("row '%s': got '%s', want '%s'", bad[i].row,
+			    d.text, bad[i].msg);
+		assert_int_equal(t.n, 1);
+	}
+	/* headers */
+	assert_int_not_equal(targets_parse_endpoints(&t, "h.csv",
+	    "service,test\n", 13, &d), ZE_OK);
+	assert_non_null(strstr(d.text, "h.csv:1: header lacks column 'target'"));
+	assert_int_not_equal(targets_parse_endpoints(&t, "h.csv",
+	    "service,test,target,colour\n", 27, &d), ZE_OK);
+	assert_non_null(strstr(d.text, "h.csv:1: unknown column 'colour'"));
+	assert_int_not_equal(targets_parse_endpoints(&t, "h.csv", "", 0, &d),
+	    ZE_OK);
+	assert_non_null(strstr(d.text, "h.csv: empty file"));
+	assert_int_equal(t.n, 1);
+	targets_free(&t);
+}
+
+static void
+t_urls(void **state)
+{
+	static const char good[] =
+	    "url,category_code,category_description,date_added,source,notes\r\n"
+	    "https://a.example/,NEWS,News Media,2020-01-01,x,\r\n"
+	    "http://b.example/x,GRP,\"Human Rights, Issues\",2020,x,"
+	    "\"service=call; more\"\r\n";
+	targets_t t;
+	zdiag_t d;
+
+	(void)state;
+	targets_init(&t);
+	assert_int_equal(targets_parse_urls(&t, "u.csv", good, strlen(good),
+	    &d), ZE_OK);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.v[0].req.service, "news");
+	assert_string_equal(t.v[1].req.service, "call");
+	assert_int_equal(t.v[1].req.test, ZOND__V1__TEST_KIND__TEST_HTTP);
+	assert_string_equal(t.v[1].req.target, "http://b.example/x");
+	assert_int_not_equal(targets_parse_urls(&t, "u.csv",
+	    "url,category\n", 13, &d), ZE_OK);
+	assert_non_null(strstr(d.text, "u.csv:1: header has 2 columns"));
+	{
+		static const char bad[] =
+		    "url,category_code,category_description,date_added,source,notes\n"
+		    "a.example,NEWS,x,x,x,\n";
+		assert_int_not_equal(targets_parse_urls(&t, "u.csv", bad,
+		    strlen(bad), &d), ZE_OK);
+		assert_non_null(strstr(d.text, "u.csv:2: 'a.example' is not"));
+	}
+	assert_int_equal(t.n, 2);
+	targets_free(&t);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_defaults),
+		cmocka_unit_test(t_endpoint_row),
+		cmocka_unit_test(t_endpoint_errors),
+		cmocka_unit_test(t_urls),
+	};
+
+	srcdir = argc > 1 ? argv[1] : ".";
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
