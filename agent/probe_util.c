@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "conf.h"
 #include "ztime.h"
 
@@ -243,4 +245,64 @@ fail:
 	*fail = pu_errno_failure(*err);
 	close(fd);
 	return -1;
+}
+
+Zond__V1__Failure
+pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
+{
+	const char *eb = errbuf != NULL ? errbuf : "";
+
+	switch ((CURLcode)curlcode) {
+	case CURLE_OK:
+		return ZOND__V1__FAILURE__FAIL_NONE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ZOND__V1__FAILURE__FAIL_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+		if (os_errno != 0)
+			return pu_errno_failure((int)os_errno);
+		if (strcasestr(eb, "refused") != NULL)
+			return ZOND__V1__FAILURE__FAIL_REFUSED;
+		if (strcasestr(eb, "timed out") != NULL)
+			return ZOND__V1__FAILURE__FAIL_TIMEOUT;
+		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return ZOND__V1__FAILURE__FAIL_CERT_INVALID;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return ZOND__V1__FAILURE__FAIL_EOF;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+		if (os_errno == ECONNRESET || os_errno == EPIPE ||
+		    strcasestr(eb, "reset by peer") != NULL ||
+		    strcasestr(eb, "broken pipe") != NULL)
+			return ZOND__V1__FAILURE__FAIL_RESET;
+		if (os_errno == ETIMEDOUT || strcasestr(eb, "timed out") != NULL)
+			return ZOND__V1__FAILURE__FAIL_TIMEOUT;
+		if (strcasestr(eb, "unexpected eof") != NULL ||
+		    strcasestr(eb, "SSL_ERROR_SYSCALL") != NULL ||
+		    strcasestr(eb, "connection closed") != NULL)
+			return ZOND__V1__FAILURE__FAIL_EOF;
+		if (curlcode == CURLE_SSL_CONNECT_ERROR)
+			return ZOND__V1__FAILURE__FAIL_TLS_ERROR;
+		if (os_errno != 0)
+			return pu_errno_failure((int)os_errno);
+		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_HTTP3:
+	case CURLE_TOO_MANY_REDIRECTS:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return ZOND__V1__FAILURE__FAIL_HTTP_ERROR;
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+		return ZOND__V1__FAILURE__FAIL_TLS_ERROR;
+	default:
+		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	}
 }

@@ -59,4 +59,47 @@ int pu_connect(const struct sockaddr *sa, socklen_t len, int type,
  * timeout_ms.  Returns 1 ready, 0 timeout, -1 error (errno set). */
 int pu_wait(int fd, short events, int64_t timeout_ms);
 
+/*
+ * Map a libcurl result to the failure taxonomy.  os_errno is
+ * CURLINFO_OS_ERRNO, errbuf the CURLOPT_ERRORBUFFER text ("" if none):
+ * libcurl does not always carry the errno of a reset through, so the
+ * OpenSSL/socket text is read as well.  CURLE_OK -> NONE; timeouts ->
+ * TIMEOUT; connect errors by errno (REFUSED, UNREACHABLE, ...); a reset
+ * -> RESET; a clean close (no reply, TLS unexpected EOF) -> EOF;
+ * certificate problems -> CERT_INVALID; other TLS errors -> TLS_ERROR;
+ * HTTP protocol errors -> HTTP_ERROR; anything else -> LOCAL.
+ */
+Zond__V1__Failure pu_curl_failure(int curlcode, long os_errno,
+    const char *errbuf);
+
+/*
+ * DNS message helpers shared by the dns and doh probes; defined in
+ * probe_dns.c.  Packets are built and parsed with ldns only.
+ */
+struct fpdb;
+
+/* Wire bytes of a query for name (A, or AAAA when aaaa) with id and RD
+ * set; *wire is malloc'd (caller frees). */
+zerr_t pu_dns_query(const char *name, bool aaaa, uint16_t id,
+    uint8_t **wire, size_t *n, zdiag_t *d) ZWUR;
+
+/* Decode p[0..n) as the answer to (name, A/AAAA, id).  Returns 1 and a
+ * new *resp (rcode and answers filled; caller sets arrival_us and from),
+ * 0 when the bytes are not a response to that query (garbage, other id,
+ * other question), -1 when out of memory. */
+int pu_dns_response(const uint8_t *p, size_t n, const char *name,
+    bool aaaa, uint16_t id, Zond__V1__DnsResponse **resp);
+
+/* Is addr (text) in private, loopback, link-local or reserved space? */
+bool pu_dns_bogon(const char *addr);
+
+/* Set o's failure from the responses in o->dns: TIMEOUT when none,
+ * MULTIPLE_RESPONSES when they differ, BOGON, then the rcode of the first
+ * (NXDOMAIN, SERVFAIL, DNS_REFUSED, other: BAD_RESPONSE).  garbage is
+ * the count of datagrams that did not answer the query; it goes in the
+ * detail, as does the name of a DNS fingerprint an answer matches.
+ * Returns ZE_NOMEM when the detail cannot be allocated. */
+zerr_t pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
+    unsigned garbage) ZWUR;
+
 #endif

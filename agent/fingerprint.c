@@ -1,0 +1,568 @@
+/*
+ * fingerprint.c — OONI-format blockpage fingerprint CSV: parser and
+ * matcher.  See fingerprint.h for the format.
+ *
+ * Invariants: fpdb_parse does no I/O and touches no globals; every field
+ * is bounded (FPDB_MAX_FIELD), the row count too (FPDB_MAX_ROWS); a
+ * database exists only when every row of its file was valid; after
+ * parsing, a database is never written again (matching is read-only, so
+ * threads may share it).
+ */
+#include "fingerprint.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "zbuf.h"
+
+enum fp_loc { FP_BODY, FP_HEADER, FP_DNS };
+enum fp_type { FP_FULL, FP_PREFIX, FP_CONTAINS, FP_REGEXP };
+
+struct fp {
+	char *name;
+	char *scope;
+	enum fp_loc loc;
+	char *header;		/* FP_HEADER: the NAME of header.NAME */
+	enum fp_type type;
+	char *pattern;
+	size_t plen;
+	bool has_re;
+	regex_t re;
+	int confidence;		/* -1: empty */
+	char *countries;
+	size_t line;
+};
+
+struct fpdb {
+	struct fp *v;
+	size_t n;
+	size_t alloc;
+	bool body_re;		/* some body row is a regexp */
+};
+
+#define NCOLS 7
+static const char *const columns[NCOLS] = {
+	"name", "scope", "location_found", "pattern_type", "pattern",
+	"confidence_no_fp", "expected_countries",
+};
+static const char *const scopes[] = {
+	"nat", "isp", "prod", "inst", "vbw", "fp",
+};
+
+static void
+fp_clear(struct fp *f)
+{
+	free(f->name);
+	free(f->scope);
+	free(f->header);
+	free(f->pattern);
+	free(f->countries);
+	if (f->has_re)
+		regfree(&f->re);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+fpdb_free(struct fpdb **dbp)
+{
+	struct fpdb *db;
+	size_t i;
+
+	if (dbp == NULL || (db = *dbp) == NULL)
+		return;
+	for (i = 0; i < db->n; i++)
+		fp_clear(&db->v[i]);
+	free(db->v);
+	free(db);
+	*dbp = NULL;
+}
+
+size_t
+fpdb_count(const struct fpdb *db)
+{
+	return db == NULL ? 0 : db->n;
+}
+
+/*
+ * CSV record reader.  Reads one record starting at *pos into fields
+ * (each a zbuf capped at FPDB_MAX_FIELD), counting newlines in *line.
+ * Returns ZE_OK with *nf fields, ZE_TRUNC at end of input (no record).
+ */
+struct csv {
+	const char *fname;
+	const char *p;
+	size_t len;
+	size_t pos;
+	size_t line;		/* line of the next character */
+};
+
+static zerr_t
+csv_record(struct csv *c, zbuf_t *fields, size_t maxf, size_t *nf,
+    size_t *recline, zdiag_t *d)
+{
+	size_t n = 0;
+	zerr_t e;
+
+	if (c->pos >= c->len)
+		return ZE_TRUNC;
+	*recline = c->line;
+	for (n = 0; n < maxf; n++)
+		zbuf_reset(&fields[n]);
+	n = 0;
+	for (;;) {
+		zbuf_t *f = n < maxf ? &fields[n] : NULL;
+		size_t fl = c->line;
+
+		if (c->pos < c->len && c->p[c->pos] == '"') {
+			c->pos++;
+			for (;;) {
+				char ch;
+				if (c->pos >= c->len)
+					return zdiag_set(d, ZE_PARSE, "%s:%zu: "
+					    "quoted field never closed",
+					    c->fname, fl);
+				ch = c->p[c->pos++];
+				if (ch == '"') {
+					if (c->pos < c->len &&
+					    c->p[c->pos] == '"')
+						c->pos++;
+					else
+						break;
+				}
+				if (ch == '\n')
+					c->line++;
+				if (f != NULL &&
+				    (e = zbuf_putc(f, ch)) != ZE_OK)
+					goto toolong;
+			}
+			if (c->pos < c->len && c->p[c->pos] != ',' &&
+			    c->p[c->pos] != '\n' && c->p[c->pos] != '\r')
+				return zdiag_set(d, ZE_PARSE, "%s:%zu: text "
+				    "after the closing quote of field %zu",
+				    c->fname, c->line, n + 1);
+		} else {
+			while (c->pos < c->len && c->p[c->pos] != ',' &&
+			    c->p[c->pos] != '\n' && c->p[c->pos] != '\r') {
+				char ch = c->p[c->pos++];
+				if (ch == '"')
+					return zdiag_set(d, ZE_PARSE, "%s:%zu: "
+					    "quote inside unquoted field %zu "
+					    "(quote the field and double the "
+					    "quote)", c->fname, c->line, n + 1);
+				if (f != NULL &&
+				    (e = zbuf_putc(f, ch)) != ZE_OK)
+					goto toolong;
+			}
+		}
+		n++;
+		if (c->pos >= c->len)
+			break;
+		if (c->p[c->pos] == ',') {
+			c->pos++;
+			continue;
+		}
+		/* end of record: \n, \r\n or a lone \r */
+		if (c->p[c->pos] == '\r')
+			c->pos++;
+		if (c->pos < c->len && c->p[c->pos] == '\n')
+			c->pos++;
+		c->line++;
+		break;
+	}
+	*nf = n;
+	return ZE_OK;
+toolong:
+	if (e == ZE_NOMEM)
+		return zdiag_set(d, ZE_NOMEM, "%s:%zu: out of memory",
+		    c->fname, c->line);
+	return zdiag_set(d, ZE_TOOBIG, "%s:%zu: field %zu longer than %d "
+	    "bytes", c->fname, c->line, n + 1, FPDB_MAX_FIELD);
+}
+
+/* A field as a C string; a field never written has no buffer yet. */
+static const char *
+fstr(const zbuf_t *b)
+{
+	return b->data != NULL ? (const char *)b->data : "";
+}
+
+static bool
+valid_countries(const char *s)
+{
+	/* "", "RU", "RU,BY" (blanks after commas allowed) */
+	while (*s != '\0') {
+		while (*s == ' ')
+			s++;
+		if (!isupper((unsigned char)s[0]) ||
+		    !isupper((unsigned char)s[1]))
+			return false;
+		s += 2;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		if (*s != ',')
+			return false;
+		s++;
+		if (*s == '\0')
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_header_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+static zerr_t
+fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
+    zdiag_t *d)
+{
+	struct fp fp;
+	const char *name = fstr(&f[0]);
+	const char *scope = fstr(&f[1]);
+	const char *loc = fstr(&f[2]);
+	const char *type = fstr(&f[3]);
+	const char *conf = fstr(&f[5]);
+	const char *cc = fstr(&f[6]);
+	size_t i;
+	int64_t v;
+	int r;
+
+	memset(&fp, 0, sizeof(fp));
+	fp.line = line;
+	for (i = 0; i < NCOLS; i++)
+		if (strlen(fstr(&f[i])) != f[i].len)
+			return zdiag_set(d, ZE_PARSE, "%s:%zu: NUL byte in "
+			    "column %s", fname, line, columns[i]);
+	if (*name == '\0')
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: empty name", fname,
+		    line);
+	for (i = 0; i < db->n; i++)
+		if (strcmp(db->v[i].name, name) == 0)
+			return zdiag_set(d, ZE_PARSE, "%s:%zu: duplicate "
+			    "name '%s' (first on line %zu)", fname, line, name,
+			    db->v[i].line);
+	for (i = 0; i < ZARRAY_LEN(scopes); i++)
+		if (strcmp(scope, scopes[i]) == 0)
+			break;
+	if (i == ZARRAY_LEN(scopes))
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown scope '%s' "
+		    "(nat, isp, prod, inst, vbw or fp)", fname, line, scope);
+	if (strcmp(loc, "body") == 0)
+		fp.loc = FP_BODY;
+	else if (strcmp(loc, "dns") == 0)
+		fp.loc = FP_DNS;
+	else if (strncmp(loc, "header.", 7) == 0 &&
+	    valid_header_name(loc + 7))
+		fp.loc = FP_HEADER;
+	else
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown location_found "
+		    "'%s' (body, dns or header.NAME)", fname, line, loc);
+	if (strcmp(type, "full") == 0)
+		fp.type = FP_FULL;
+	else if (strcmp(type, "prefix") == 0)
+		fp.type = FP_PREFIX;
+	else if (strcmp(type, "contains") == 0)
+		fp.type = FP_CONTAINS;
+	else if (strcmp(type, "regexp") == 0)
+		fp.type = FP_REGEXP;
+	else
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown pattern_type "
+		    "'%s' (full, prefix, contains or regexp)", fname, line,
+		    type);
+	if (f[4].len == 0)
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: empty pattern", fname,
+		    line);
+	fp.confidence = -1;
+	if (*conf != '\0') {
+		if (conf_parse_int(conf, &v) != ZE_OK || v < 0 || v > 100)
+			return zdiag_set(d, ZE_PARSE, "%s:%zu: "
+			    "confidence_no_fp '%s' is not an integer 0-100",
+			    fname, line, conf);
+		fp.confidence = (int)v;
+	}
+	if (!valid_countries(cc))
+		return zdiag_set(d, ZE_PARSE, "%s:%zu: expected_countries "
+		    "'%s' is not a comma-separated list of two-letter "
+		    "country codes", fname, line, cc);
+	if (fp.type == FP_REGEXP) {
+		r = regcomp(&fp.re, fstr(&f[4]),
+		    REG_EXTENDED | REG_NOSUB);
+		if (r != 0) {
+			char msg[128];
+			regerror(r, &fp.re, msg, sizeof(msg));
+			return zdiag_set(d, ZE_PARSE, "%s:%zu: bad regexp "
+			    "'%s': %s", fname, line, fstr(&f[4]),
+			    msg);
+		}
+		fp.has_re = true;
+	}
+	fp.name = strdup(name);
+	fp.scope = strdup(scope);
+	fp.pattern = strdup(fstr(&f[4]));
+	fp.plen = f[4].len;
+	fp.countries = strdup(cc);
+	if (fp.loc == FP_HEADER)
+		fp.header = strdup(loc + 7);
+	if (fp.name == NULL || fp.scope == NULL || fp.pattern == NULL ||
+	    fp.countries == NULL || (fp.loc == FP_HEADER && fp.header == NULL))
+		goto nomem;
+	if (db->n == db->alloc) {
+		size_t na = db->alloc ? db->alloc * 2 : 16;
+		struct fp *nv = reallocarray(db->v, na, sizeof(*nv));
+		if (nv == NULL)
+			goto nomem;
+		db->v = nv;
+		db->alloc = na;
+	}
+	if (fp.loc == FP_BODY && fp.type == FP_REGEXP)
+		db->body_re = true;
+	db->v[db->n++] = fp;
+	return ZE_OK;
+nomem:
+	fp_clear(&fp);
+	return zdiag_set(d, ZE_NOMEM, "%s:%zu: out of memory", fname, line);
+}
+
+zerr_t
+fpdb_parse(const char *fname, const char *text, size_t len,
+    struct fpdb **out, zdiag_t *d)
+{
+	struct csv c = {.fname = fname, .p = text, .len = len, .line = 1};
+	zbuf_t f[NCOLS + 1];
+	struct fpdb *db = NULL;
+	size_t i, nf, line, rows = 0;
+	zerr_t e;
+
+	*out = NULL;
+	if (len > FPDB_MAX_FILE)
+		return zdiag_set(d, ZE_TOOBIG, "%s: larger than %d bytes",
+		    fname, FPDB_MAX_FILE);
+	for (i = 0; i < ZARRAY_LEN(f); i++)
+		zbuf_init(&f[i], FPDB_MAX_FIELD);
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", fname);
+		goto out;
+	}
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		c.pos = 3;	/* UTF-8 byte order mark */
+	e = csv_record(&c, f, ZARRAY_LEN(f), &nf, &line, d);
+	if (e == ZE_TRUNC) {
+		e = zdiag_set(d, ZE_PARSE, "%s:1: empty file, expected the "
+		    "header row", fname);
+		goto out;
+	}
+	if (e != ZE_OK)
+		goto out;
+	for (i = 0; i < NCOLS && i < nf; i++)
+		if (strcmp(fstr(&f[i]), columns[i]) != 0)
+			break;
+	if (nf != NCOLS || i != NCOLS) {
+		e = zdiag_set(d, ZE_PARSE, "%s:%zu: header row must be "
+		    "name,scope,location_found,pattern_type,pattern,"
+		    "confidence_no_fp,expected_countries", fname, line);
+		goto out;
+	}
+	for (;;) {
+		e = csv_record(&c, f, ZARRAY_LEN(f), &nf, &line, d);
+		if (e == ZE_TRUNC)
+			break;
+		if (e != ZE_OK)
+			goto out;
+		if (nf == 1 && f[0].len == 0)
+			continue;	/* blank line */
+		if (nf != NCOLS) {
+			e = zdiag_set(d, ZE_PARSE, "%s:%zu: expected %d "
+			    "fields, found %zu%s", fname, line, NCOLS, nf,
+			    nf > NCOLS ? " (quote fields that hold commas)" :
+			    "");
+			goto out;
+		}
+		if (++rows > FPDB_MAX_ROWS) {
+			e = zdiag_set(d, ZE_TOOBIG, "%s:%zu: more than %d "
+			    "fingerprints", fname, line, FPDB_MAX_ROWS);
+			goto out;
+		}
+		if ((e = fp_row(db, fname, line, f, d)) != ZE_OK)
+			goto out;
+	}
+	*out = db;
+	db = NULL;
+	e = ZE_OK;
+out:
+	for (i = 0; i < ZARRAY_LEN(f); i++)
+		zbuf_free(&f[i]);
+	fpdb_free(&db);
+	return e;
+}
+
+zerr_t
+fpdb_load(const char *path, struct fpdb **out, zdiag_t *d)
+{
+	zbuf_t b;
+	uint8_t *w;
+	ssize_t r;
+	zerr_t e;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
+		    "%s: %s", path, strerror(errno));
+	zbuf_init(&b, FPDB_MAX_FILE + 1);
+	for (;;) {
+		size_t chunk = b.max - b.len;
+		if (chunk == 0) {
+			e = zdiag_set(d, ZE_TOOBIG, "%s: larger than %d bytes",
+			    path, FPDB_MAX_FILE);
+			goto out;
+		}
+		if (chunk > 65536)
+			chunk = 65536;
+		if ((e = zbuf_reserve(&b, chunk, &w)) != ZE_OK) {
+			e = zdiag_set(d, e, "%s: %s", path, zerr_str(e));
+			goto out;
+		}
+		r = read(fd, w, chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = zdiag_set(d, ZE_IO, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+	}
+	e = fpdb_parse(path, b.len ? (const char *)b.data : "", b.len, out,
+	    d);
+out:
+	close(fd);
+	zbuf_free(&b);
+	return e;
+}
+
+/* Does the pattern of f match s[0..n)? */
+static bool
+fp_hit(const struct fp *f, const char *s, size_t n)
+{
+	regmatch_t m;
+
+	switch (f->type) {
+	case FP_FULL:
+		return n == f->plen && memcmp(s, f->pattern, n) == 0;
+	case FP_PREFIX:
+		return n >= f->plen && memcmp(s, f->pattern, f->plen) == 0;
+	case FP_CONTAINS:
+		return memmem(s, n, f->pattern, f->plen) != NULL;
+	case FP_REGEXP:
+		m.rm_so = 0;
+		m.rm_eo = (regoff_t)n;
+		return regexec(&f->re, s, 1, &m, REG_STARTEND) == 0;
+	}
+	return false;
+}
+
+const char *
+fpdb_match_header(const struct fpdb *db, const char *name,
+    const char *value)
+{
+	size_t i;
+
+	if (db == NULL || name == NULL || value == NULL)
+		return NULL;
+	for (i = 0; i < db->n; i++) {
+		const struct fp *f = &db->v[i];
+		if (f->loc == FP_HEADER && strcasecmp(f->header, name) == 0 &&
+		    fp_hit(f, value, strlen(value)))
+			return f->name;
+	}
+	return NULL;
+}
+
+const char *
+fpdb_match_http(const struct fpdb *db, const char *body, size_t n,
+    const char *const *headers, size_t nh)
+{
+	char name[128], *copy = NULL;
+	const char *res = NULL;
+	size_t i, j;
+
+	if (db == NULL)
+		return NULL;
+	/* regexec wants a terminated string even with REG_STARTEND (the
+	 * sanitizers' interceptors read to the NUL): give it a copy; when
+	 * that cannot be had, body regexps do not match */
+	if (db->body_re && body != NULL && (copy = malloc(n + 1)) != NULL) {
+		memcpy(copy, body, n);
+		copy[n] = '\0';
+	}
+	for (i = 0; i < db->n && res == NULL; i++) {
+		const struct fp *f = &db->v[i];
+		if (f->loc == FP_BODY && f->type == FP_REGEXP) {
+			if (copy != NULL && fp_hit(f, copy, n))
+				res = f->name;
+			continue;
+		}
+		if (f->loc == FP_BODY && body != NULL && fp_hit(f, body, n)) {
+			res = f->name;
+			break;
+		}
+		if (f->loc != FP_HEADER)
+			continue;
+		for (j = 0; j < nh; j++) {
+			const char *h = headers[j], *colon, *v;
+			size_t nl;
+			if (h == NULL || (colon = strchr(h, ':')) == NULL)
+				continue;
+			nl = (size_t)(colon - h);
+			if (nl >= sizeof(name))
+				continue;
+			memcpy(name, h, nl);
+			name[nl] = '\0';
+			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			if (strcasecmp(f->header, name) == 0 &&
+			    fp_hit(f, v, strlen(v))) {
+				res = f->name;
+				break;
+			}
+		}
+	}
+	free(copy);
+	return res;
+}
+
+const char *
+fpdb_match_dns(const struct fpdb *db, const char *addr)
+{
+	size_t i;
+
+	if (db == NULL || addr == NULL)
+		return NULL;
+	for (i = 0; i < db->n; i++)
+		if (db->v[i].loc == FP_DNS &&
+		    fp_hit(&db->v[i], addr, strlen(addr)))
+			return db->v[i].name;
+	return NULL;
+}

@@ -1,0 +1,56 @@
+/* measure.c — see measure.h. */
+#include "measure.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "version.h"
+#include "wire.h"
+
+zerr_t
+measure_seal(const struct measure_ctx *c, const target_t *t,
+    const sched_result_t *r, uint64_t seq, zbuf_t *body,
+    uint8_t sig[KEY_SIG_LEN])
+{
+	Zond__V1__Measurement m = ZOND__V1__MEASUREMENT__INIT;
+	Zond__V1__NetContext net = ZOND__V1__NET_CONTEXT__INIT;
+	uint8_t agent[KEY_PUB_LEN];
+	zid_t id;
+	char target[300];
+
+	zid_next(c->ids, r->start_us, &id);
+	memcpy(agent, key_public(c->key), KEY_PUB_LEN);
+	m.has_id = 1;
+	m.id.data = id.b;
+	m.id.len = ZID_LEN;
+	m.has_seq = 1;
+	m.seq = seq;
+	m.has_agent = 1;
+	m.agent.data = agent;
+	m.agent.len = KEY_PUB_LEN;
+	m.has_start_us = 1;
+	m.start_us = r->start_us;
+	m.has_duration_us = 1;
+	m.duration_us = r->duration_us > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)r->duration_us;
+	m.agent_version = ZOND_VERSION;
+	m.has_test = 1;
+	m.test = t->req.test;
+	/* the target names the port when the list gives one, so tests of
+	 * one host on different ports are compared separately */
+	if (t->req.port > 0 && strchr(t->req.target, ':') == NULL &&
+	    (size_t)snprintf(target, sizeof(target), "%s:%d", t->req.target,
+	    t->req.port) < sizeof(target))
+		m.target = target;
+	else
+		m.target = (char *)t->req.target;
+	m.service = (char *)t->req.service;
+	net.resolver = (char *)(c->resolver ? c->resolver : "system");
+	m.net = &net;
+	m.outcome = r->outcome;
+	if (c->list_version) {
+		m.has_list_version = 1;
+		m.list_version = c->list_version;
+	}
+	return wire_meas_seal(c->key, &m, body, sig);
+}

@@ -1,0 +1,179 @@
+/*
+ * probe_stun.c — STUN Binding Request (RFC 5389), plain or app-shaped.
+ *
+ * Variants: "plain" (a bare 20-byte request), "whatsapp" (attributes
+ * 0x4000-0x4007 as WhatsApp's STUN carries), "telegram" (a REALM naming
+ * telegram).  The request and a random-payload baseline datagram go to
+ * the same address at the same time (docs/PROBES-UDP.md); the zond-helper
+ * echoes the baseline on every UDP port, any other peer just ignores it.
+ * Records the address, variant, RTT, the FAMILY of the mapped address
+ * (never the address: it is the volunteer's public IP) and baseline_ok.
+ * Failures: timeout, unreachable (ICMP), bad_response.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+#include "probe_helper.h"
+#include "probe_util.h"
+
+#define STUN_PORT	3478
+#define STUN_HDR	20
+#define STUN_COOKIE	0x2112A442u
+
+struct stun_req {
+	uint8_t pkt[128];
+	size_t len;
+	const char *mapped;	/* "ipv4" / "ipv6" once answered */
+	unsigned errcode;	/* from an error response */
+};
+
+static void
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t
+put_attr(uint8_t *p, unsigned type, const void *val, size_t len)
+{
+	size_t padded = (len + 3) & ~(size_t)3;
+
+	put16(p, type);
+	put16(p + 2, (unsigned)len);
+	memcpy(p + 4, val, len);
+	memset(p + 4 + len, 0, padded - len);
+	return 4 + padded;
+}
+
+/* Build the request for variant into s; -1 for an unknown variant. */
+static int
+stun_build(struct stun_req *s, const char *variant)
+{
+	uint8_t *p = s->pkt, v[8];
+	size_t n = STUN_HDR;
+
+	put16(p, 0x0001);
+	p[4] = 0x21, p[5] = 0x12, p[6] = 0xA4, p[7] = 0x42;
+	ph_random(p + 8, 12);
+	if (strcmp(variant, "whatsapp") == 0) {
+		/* Shape only: the attribute types WhatsApp's STUN uses. */
+		ph_random(v, sizeof(v));
+		n += put_attr(p + n, 0x4000, v, 4);
+		n += put_attr(p + n, 0x4003, v, 8);
+		n += put_attr(p + n, 0x4007, v, 1);
+	} else if (strcmp(variant, "telegram") == 0) {
+		n += put_attr(p + n, 0x0014, "telegram.org", 12);
+	} else if (strcmp(variant, "plain") != 0) {
+		return -1;
+	}
+	put16(p + 2, (unsigned)(n - STUN_HDR));
+	s->len = n;
+	return 0;
+}
+
+static int
+stun_match(const uint8_t *r, size_t n, void *arg)
+{
+	struct stun_req *s = arg;
+	unsigned type;
+	size_t off, alen, mlen;
+
+	if (n < STUN_HDR || (r[0] & 0xc0) != 0 ||
+	    memcmp(r + 4, s->pkt + 4, 16) != 0)
+		return 0;	/* not an answer to this transaction */
+	type = (unsigned)(r[0] << 8 | r[1]);
+	mlen = (size_t)(r[2] << 8 | r[3]);
+	if (mlen != n - STUN_HDR || mlen % 4 != 0)
+		return -1;
+	if (type != 0x0101 && type != 0x0111)
+		return -1;
+	for (off = STUN_HDR; off + 4 <= n;
+	    off += 4 + ((alen + 3) & ~(size_t)3)) {
+		unsigned t = (unsigned)(r[off] << 8 | r[off + 1]);
+		const uint8_t *val = r + off + 4;
+		alen = (size_t)(r[off + 2] << 8 | r[off + 3]);
+		if (alen > n - off - 4)
+			return -1;
+		if (type == 0x0111 && t == 0x0009 && alen >= 4)
+			s->errcode = (unsigned)(val[2] & 7) * 100 + val[3];
+		if (type == 0x0101 && (t == 0x0020 || t == 0x0001) &&
+		    alen >= 8) {
+			if (val[1] == 0x01 && alen == 8)
+				s->mapped = "ipv4";
+			else if (val[1] == 0x02 && alen == 20)
+				s->mapped = "ipv6";
+			else
+				return -1;
+		}
+	}
+	if (off != n || s->mapped == NULL)
+		return -1;
+	return 1;
+}
+
+zerr_t
+probe_stun(const probe_env_t *env, const probe_req_t *req,
+    Zond__V1__Outcome **out, zdiag_t *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct stun_req s;
+	struct ph_baseline b;
+	struct ph_udp x[2];
+	const char *variant = req->variant ? req->variant : "plain";
+	Zond__V1__Outcome *o = NULL;
+	Zond__V1__StunOutcome *so;
+	char abuf[64], detail[128];
+	Zond__V1__Failure f;
+	zerr_t e;
+
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	if (stun_build(&s, variant) != 0)
+		return zdiag_set(d, ZE_INVAL, "stun: unknown variant '%s' "
+		    "(plain, whatsapp, telegram)", variant);
+	if ((e = ph_addr(req, STUN_PORT, &ss, &sl, d)) != ZE_OK)
+		return e;
+	memset(x, 0, sizeof(x));
+	x[0].pkt = s.pkt;
+	x[0].len = s.len;
+	x[0].match = stun_match;
+	x[0].arg = &s;
+	ph_baseline_init(&b, &x[1]);
+	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
+
+	if ((o = pu_outcome_new()) == NULL ||
+	    (so = malloc(sizeof(*so))) == NULL)
+		goto nomem;
+	zond__v1__stun_outcome__init(so);
+	o->test_case = ZOND__V1__OUTCOME__TEST_STUN;
+	o->stun = so;
+	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
+	if ((so->addr = pu_strdup(abuf)) == NULL ||
+	    (so->variant = pu_strdup(variant)) == NULL)
+		goto nomem;
+	so->has_baseline_ok = 1;
+	so->baseline_ok = x[1].state == PH_OK;
+	f = ph_udp_failure(&x[0], env->timeout_ms, detail, sizeof(detail));
+	if (f == ZOND__V1__FAILURE__FAIL_NONE) {
+		so->has_rtt_us = 1;
+		so->rtt_us = (uint32_t)x[0].rtt_us;
+		if ((so->mapped = pu_strdup(s.mapped)) == NULL)
+			goto nomem;
+	} else {
+		if (f == ZOND__V1__FAILURE__FAIL_BAD_RESPONSE && s.errcode)
+			pu_fail(o, f, "error response %u", s.errcode);
+		else
+			pu_fail(o, f, "%s", detail);
+		if (o->detail == NULL)
+			goto nomem;
+	}
+	*out = o;
+	return ZE_OK;
+nomem:
+	if (o != NULL)
+		zond__v1__outcome__free_unpacked(o, NULL);
+	return zdiag_set(d, ZE_NOMEM, "stun: out of memory");
+}

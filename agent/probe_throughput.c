@@ -1,0 +1,118 @@
+/*
+ * probe_throughput.c — download speed with a real SNI and with a control
+ * SNI to the same server (docs/PROBES-UDP.md).
+ *
+ * TLS to req->ip (or the numeric target) with SNI req->sni (default: the
+ * host of req->target), "GET N\n" to zond-helper's bulk service (N =
+ * req->bytes, default 1 MiB), bytes/s from the request to the last byte;
+ * then the same with req->control_sni when given.  SNI-triggered
+ * throttling shows as bytes_per_s far below control_bytes_per_s.
+ * Failures (of the real-SNI transfer; the control's go to
+ * control_failure): stall (no data for env->timeout_ms mid-transfer;
+ * bytes = what arrived), reset, eof, timeout, refused, unreachable,
+ * tls_error, bad_response.  TLS is done with OpenSSL: probe_helper.c says
+ * why.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+#include "probe_helper.h"
+#include "probe_util.h"
+
+#define TP_PORT		8443	/* zond-helper's bulk port */
+#define TP_DEFAULT	(1024 * 1024)
+#define TP_MAX		(1024LL * 1024 * 1024)
+
+/* The host part of a target ("host", "host:port", "scheme://host/..."),
+ * into buf; NULL when there is none or it is an IP literal. */
+static const char *
+target_host(const char *t, char *buf, size_t len)
+{
+	const char *p, *end;
+	unsigned char a[16];
+	size_t n;
+
+	if (t == NULL)
+		return NULL;
+	if ((p = strstr(t, "://")) != NULL)
+		t = p + 3;
+	if (*t == '[')
+		return NULL;	/* v6 literal */
+	end = t + strcspn(t, ":/?#");
+	n = (size_t)(end - t);
+	if (n == 0 || n >= len)
+		return NULL;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return NULL;
+	return buf;
+}
+
+zerr_t
+probe_throughput(const probe_env_t *env, const probe_req_t *req,
+    Zond__V1__Outcome **out, zdiag_t *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct ph_bulk r, c;
+	Zond__V1__Outcome *o = NULL;
+	Zond__V1__ThroughputOutcome *to;
+	int64_t bytes = req->bytes ? req->bytes : TP_DEFAULT;
+	char abuf[64], hbuf[256];
+	const char *sni;
+	zerr_t e;
+
+	*out = NULL;
+	if (bytes < 1 || bytes > TP_MAX)
+		return zdiag_set(d, ZE_INVAL, "throughput: bytes %lld out of "
+		    "range [1, %lld]", (long long)bytes, TP_MAX);
+	sni = req->sni ? req->sni : target_host(req->target, hbuf,
+	    sizeof(hbuf));
+	if (sni == NULL || *sni == '\0')
+		return zdiag_set(d, ZE_INVAL, "throughput: no SNI (set sni or "
+		    "a host name as target)");
+	if ((e = ph_addr(req, TP_PORT, &ss, &sl, d)) != ZE_OK)
+		return e;
+	ph_bulk_get(env, (struct sockaddr *)&ss, sl, sni, (uint64_t)bytes,
+	    &r);
+	if (req->control_sni != NULL)
+		ph_bulk_get(env, (struct sockaddr *)&ss, sl, req->control_sni,
+		    (uint64_t)bytes, &c);
+
+	if ((o = pu_outcome_new()) == NULL ||
+	    (to = malloc(sizeof(*to))) == NULL)
+		goto nomem;
+	zond__v1__throughput_outcome__init(to);
+	o->test_case = ZOND__V1__OUTCOME__TEST_THROUGHPUT;
+	o->throughput = to;
+	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
+	if ((to->addr = pu_strdup(abuf)) == NULL ||
+	    (to->sni = pu_strdup(sni)) == NULL)
+		goto nomem;
+	to->has_bytes = 1;
+	to->bytes = r.received;
+	to->has_bytes_per_s = 1;
+	to->bytes_per_s = ph_rate(r.received, r.elapsed_us);
+	if (req->control_sni != NULL) {
+		if ((to->control_sni = pu_strdup(req->control_sni)) == NULL)
+			goto nomem;
+		to->has_control_failure = 1;
+		to->control_failure = c.fail;
+		to->has_control_bytes_per_s = 1;
+		to->control_bytes_per_s = ph_rate(c.received, c.elapsed_us);
+	}
+	if (r.fail != ZOND__V1__FAILURE__FAIL_NONE) {
+		pu_fail(o, r.fail, "%s", r.detail);
+		if (o->detail == NULL)
+			goto nomem;
+	}
+	*out = o;
+	return ZE_OK;
+nomem:
+	if (o != NULL)
+		zond__v1__outcome__free_unpacked(o, NULL);
+	return zdiag_set(d, ZE_NOMEM, "throughput: out of memory");
+}

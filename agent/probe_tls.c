@@ -1,0 +1,278 @@
+/*
+ * probe_tls.c — TLS handshake test through libcurl, with a control SNI.
+ *
+ * One handshake (CURLOPT_CONNECT_ONLY) to ip:port (default 443) with the
+ * SNI req->sni (default: the host of the target), the address forced with
+ * CURLOPT_RESOLVE so the name is never looked up when req->ip is given.
+ * The certificate is verified for that name against env->ca_file or the
+ * system store: an invalid one is FAIL_CERT_INVALID.  Then the same
+ * handshake with req->control_sni to the same address, so the aggregator
+ * can tell SNI filtering (control works, real SNI reset) from a dead host.
+ *
+ * error_stage says where a failure happened: "connect" (no TCP),
+ * "client_hello" (TCP up, ClientHello sent, not one TLS byte back before
+ * the reset, timeout or EOF: the TSPU signature), "handshake" (later).
+ * Invariants: every curl handle is local to one call; no proxy is used;
+ * each attempt is bounded by env->timeout_ms.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+
+#include "probe.h"
+#include "probe_util.h"
+
+struct tls_try {
+	Zond__V1__Failure fail;
+	bool has_hs;
+	uint32_t hs_us;
+	bool has_cert;
+	bool cert_valid;
+	char version[32];
+	const char *stage;
+	char detail[CURL_ERROR_SIZE + 128];
+	bool sent;		/* TLS bytes went out (ClientHello) */
+	bool got;		/* TLS bytes came back */
+};
+
+static int
+tls_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct tls_try *t = arg;
+
+	(void)h;
+	/* "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384" */
+	if (type == CURLINFO_TEXT && size > 21 &&
+	    memcmp(data, "SSL connection using ", 21) == 0) {
+		size_t n = 0;
+		while (21 + n < size && n + 1 < sizeof(t->version) &&
+		    data[21 + n] != ' ' && data[21 + n] != '\n')
+			n++;
+		memcpy(t->version, data + 21, n);
+		t->version[n] = '\0';
+	}
+	if (type == CURLINFO_SSL_DATA_OUT && size > 0)
+		t->sent = true;
+	else if (type == CURLINFO_SSL_DATA_IN && size > 0)
+		t->got = true;
+	return 0;
+}
+
+/* host and port of a target ("host", "host:port", "[v6]:port" or an
+ * URL) into host (brackets kept for IPv6) and *port. */
+static zerr_t
+split_target(const char *target, char *host, size_t hl, int *port,
+    zdiag_t *d)
+{
+	CURLU *u;
+	char *h = NULL, *p = NULL;
+	zerr_t e = ZE_OK;
+	long v;
+
+	if (target == NULL || *target == '\0')
+		return zdiag_set(d, ZE_INVAL, "tls: no target");
+	if ((u = curl_url()) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
+	if (curl_url_set(u, CURLUPART_URL, target, CURLU_DEFAULT_SCHEME |
+	    CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+		e = zdiag_set(d, ZE_INVAL, "tls: target '%s' is not "
+		    "host[:port] or a URL", target);
+		goto out;
+	}
+	if (strlen(h) >= hl) {
+		e = zdiag_set(d, ZE_INVAL, "tls: host of '%s' too long",
+		    target);
+		goto out;
+	}
+	memcpy(host, h, strlen(h) + 1);
+	*port = 0;
+	if (curl_url_get(u, CURLUPART_PORT, &p, 0) == CURLUE_OK) {
+		v = strtol(p, NULL, 10);
+		if (v > 0 && v < 65536)
+			*port = (int)v;
+	}
+out:
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return e;
+}
+
+/* One handshake with sni to ip:port. */
+static zerr_t
+tls_try(const probe_env_t *env, const char *sni, const char *ip, int port,
+    struct tls_try *t, zdiag_t *d)
+{
+	char errbuf[CURL_ERROR_SIZE], url[512], res[512];
+	struct curl_slist *resolve = NULL;
+	struct curl_tlssessioninfo *si = NULL;
+	curl_off_t tcon = 0, tapp = 0;
+	long oserr = 0;
+	CURLcode rc;
+	CURL *h;
+	bool v6host = strchr(sni, ':') != NULL;
+	bool v6ip = ip != NULL && strchr(ip, ':') != NULL && ip[0] != '[';
+	zerr_t e = ZE_OK;
+
+	memset(t, 0, sizeof(*t));
+	errbuf[0] = '\0';
+	if ((size_t)snprintf(url, sizeof(url), "https://%s%s%s:%d/",
+	    v6host && sni[0] != '[' ? "[" : "", sni,
+	    v6host && sni[0] != '[' ? "]" : "", port) >= sizeof(url))
+		return zdiag_set(d, ZE_INVAL, "tls: SNI '%s' too long", sni);
+	if ((h = curl_easy_init()) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "tls: curl_easy_init failed");
+	if (ip != NULL) {
+		if ((size_t)snprintf(res, sizeof(res), "%s:%d:%s%s%s", sni,
+		    port, v6ip ? "[" : "", ip, v6ip ? "]" : "") >=
+		    sizeof(res) ||
+		    (resolve = curl_slist_append(NULL, res)) == NULL) {
+			e = zdiag_set(d, ZE_NOMEM, "tls: out of memory");
+			goto out;
+		}
+		curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)env->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)env->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	if (env->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, env->ca_file);
+	/* The debug callback is how we learn whether any TLS byte came
+	 * back before a failure; nothing is printed. */
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, tls_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, t);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcon);
+	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tapp);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	t->fail = pu_curl_failure(rc, oserr, errbuf);
+	if (rc == CURLE_OK) {
+		t->has_hs = true;
+		t->hs_us = tapp > tcon ? (uint32_t)(tapp - tcon) : 0;
+		t->has_cert = t->cert_valid = true;
+		if (t->version[0] == '\0' &&
+		    curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &si) ==
+		    CURLE_OK && si != NULL &&
+		    si->backend == CURLSSLBACKEND_OPENSSL &&
+		    si->internals != NULL)
+			snprintf(t->version, sizeof(t->version), "%s",
+			    SSL_get_version(si->internals));
+		goto out;
+	}
+	if (t->fail == ZOND__V1__FAILURE__FAIL_CERT_INVALID) {
+		t->has_cert = true;
+		t->cert_valid = false;
+	}
+	if (tcon == 0 && !t->sent)
+		t->stage = "connect";
+	else if (!t->got && (t->fail == ZOND__V1__FAILURE__FAIL_RESET ||
+	    t->fail == ZOND__V1__FAILURE__FAIL_TIMEOUT ||
+	    t->fail == ZOND__V1__FAILURE__FAIL_EOF))
+		t->stage = "client_hello";
+	else
+		t->stage = "handshake";
+	snprintf(t->detail, sizeof(t->detail), "SNI %s: %s (curl %d, errno "
+	    "%ld)", sni, errbuf[0] ? errbuf : curl_easy_strerror(rc), (int)rc,
+	    oserr);
+out:
+	curl_easy_cleanup(h);
+	curl_slist_free_all(resolve);
+	return e;
+}
+
+zerr_t
+probe_tls(const probe_env_t *env, const probe_req_t *req,
+    Zond__V1__Outcome **out, zdiag_t *d)
+{
+	Zond__V1__Outcome *o = NULL;
+	Zond__V1__TlsOutcome *t;
+	struct tls_try a, c;
+	char host[256], abuf[300];
+	const char *sni;
+	int port = 0;
+	zerr_t e;
+
+	*out = NULL;
+	if ((e = split_target(req->target, host, sizeof(host), &port, d)) !=
+	    ZE_OK)
+		return e;
+	if (req->port > 0)
+		port = req->port;
+	if (port == 0)
+		port = 443;
+	sni = req->sni != NULL && *req->sni != '\0' ? req->sni : host;
+	if ((e = tls_try(env, sni, req->ip, port, &a, d)) != ZE_OK)
+		return e;
+	if (req->control_sni != NULL && *req->control_sni != '\0' &&
+	    (e = tls_try(env, req->control_sni, req->ip, port, &c, d)) !=
+	    ZE_OK)
+		return e;
+	if ((o = pu_outcome_new()) == NULL ||
+	    (t = malloc(sizeof(*t))) == NULL) {
+		free(o);
+		return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
+	}
+	zond__v1__tls_outcome__init(t);
+	o->test_case = ZOND__V1__OUTCOME__TEST_TLS;
+	o->tls = t;
+	if (req->ip != NULL)
+		snprintf(abuf, sizeof(abuf), "%s%s%s:%d",
+		    strchr(req->ip, ':') != NULL ? "[" : "", req->ip,
+		    strchr(req->ip, ':') != NULL ? "]" : "", port);
+	else
+		snprintf(abuf, sizeof(abuf), "%s:%d", host, port);
+	if ((t->addr = pu_strdup(abuf)) == NULL ||
+	    (t->sni = pu_strdup(sni)) == NULL)
+		goto nomem;
+	t->has_handshake_us = a.has_hs;
+	t->handshake_us = a.hs_us;
+	t->has_cert_valid = a.has_cert;
+	t->cert_valid = a.cert_valid;
+	if (a.version[0] != '\0' &&
+	    (t->tls_version = pu_strdup(a.version)) == NULL)
+		goto nomem;
+	if (a.stage != NULL && (t->error_stage = pu_strdup(a.stage)) == NULL)
+		goto nomem;
+	if (req->control_sni != NULL && *req->control_sni != '\0') {
+		if ((t->control_sni = pu_strdup(req->control_sni)) == NULL)
+			goto nomem;
+		t->has_control_failure = 1;
+		t->control_failure = c.fail;
+		t->has_control_handshake_us = c.has_hs;
+		t->control_handshake_us = c.hs_us;
+	}
+	if (a.fail != ZOND__V1__FAILURE__FAIL_NONE) {
+		if (req->control_sni != NULL && *req->control_sni != '\0')
+			pu_fail(o, a.fail, "%s at %s; control %s", a.detail,
+			    a.stage, c.fail == ZOND__V1__FAILURE__FAIL_NONE ?
+			    "ok" : c.detail);
+		else
+			pu_fail(o, a.fail, "%s at %s", a.detail, a.stage);
+		if (o->detail == NULL)
+			goto nomem;
+	} else if (req->control_sni != NULL && *req->control_sni != '\0' &&
+	    c.fail != ZOND__V1__FAILURE__FAIL_NONE) {
+		if ((o->detail = pu_asprintf("control %s", c.detail)) == NULL)
+			goto nomem;
+	}
+	*out = o;
+	return ZE_OK;
+nomem:
+	zond__v1__outcome__free_unpacked(o, NULL);
+	return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
+}

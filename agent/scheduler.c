@@ -1,0 +1,481 @@
+/* scheduler.c — see scheduler.h.  One mutex guards the job queue, the
+ * per-target busy flags and the result list; workers wait on a condition
+ * variable; an eventfd wakes the main loop when results arrive. */
+#include "scheduler.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wire.h"
+#include "probe_util.h"
+#include "ztime.h"
+
+#define SCHED_MAX_WORKERS 64
+
+struct sched {
+	struct sched_opts o;
+	const targets_t *t;
+	const probe_env_t *env;
+	int64_t *next_due;	/* per target, monotonic us */
+	bool *busy;		/* queued or running */
+	size_t *queue;		/* ring of target indices */
+	size_t qhead, qlen;
+	size_t running;
+	sched_result_t *res_head, *res_tail;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	pthread_t workers[SCHED_MAX_WORKERS];
+	int nworkers;
+	int efd;
+};
+
+probe_fn
+sched_probe_for(Zond__V1__TestKind t)
+{
+	switch (t) {
+	case ZOND__V1__TEST_KIND__TEST_DNS: return probe_dns;
+	case ZOND__V1__TEST_KIND__TEST_DOH: return probe_doh;
+	case ZOND__V1__TEST_KIND__TEST_TCP: return probe_tcp;
+	case ZOND__V1__TEST_KIND__TEST_TLS: return probe_tls;
+	case ZOND__V1__TEST_KIND__TEST_HTTP: return probe_http;
+	case ZOND__V1__TEST_KIND__TEST_STUN: return probe_stun;
+	case ZOND__V1__TEST_KIND__TEST_QUIC: return probe_quic;
+	case ZOND__V1__TEST_KIND__TEST_VPN: return probe_vpn;
+	case ZOND__V1__TEST_KIND__TEST_THROUGHPUT: return probe_throughput;
+	case ZOND__V1__TEST_KIND__TEST_FREEZE: return probe_freeze;
+	default: return NULL;
+	}
+}
+
+/* Tests that connect to an address need one before the probe runs. */
+static bool
+needs_address(Zond__V1__TestKind t)
+{
+	switch (t) {
+	case ZOND__V1__TEST_KIND__TEST_TCP:
+	case ZOND__V1__TEST_KIND__TEST_TLS:
+	case ZOND__V1__TEST_KIND__TEST_STUN:
+	case ZOND__V1__TEST_KIND__TEST_QUIC:
+	case ZOND__V1__TEST_KIND__TEST_VPN:
+	case ZOND__V1__TEST_KIND__TEST_THROUGHPUT:
+	case ZOND__V1__TEST_KIND__TEST_FREEZE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Host part of a "host" or "host:port" target. */
+static void
+target_host(const char *target, char *host, size_t len)
+{
+	const char *colon = strrchr(target, ':');
+	size_t n = strlen(target);
+
+	if (colon != NULL && strchr(target, ':') == colon)
+		n = (size_t)(colon - target);
+	if (n >= len)
+		n = len - 1;
+	memcpy(host, target, n);
+	host[n] = '\0';
+}
+
+/*
+ * Resolve a host-name target with the system resolver.  On failure the
+ * outcome says what the resolver answered.
+ */
+static Zond__V1__Outcome *
+resolve(const char *target, char *ip, size_t iplen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256];
+	Zond__V1__Outcome *o;
+	Zond__V1__Failure f;
+	int r;
+
+	target_host(target, host, sizeof(host));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(host, NULL, &hints, &ai);
+	if (r == 0 && ai != NULL) {
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)
+			    ai->ai_addr)->sin_addr, ip, (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)
+			    ai->ai_addr)->sin6_addr, ip, (socklen_t)iplen);
+		freeaddrinfo(ai);
+		return NULL;
+	}
+	if ((o = pu_outcome_new()) == NULL)
+		return NULL;
+	f = r == EAI_NONAME ? ZOND__V1__FAILURE__FAIL_NXDOMAIN :
+	    r == EAI_AGAIN ? ZOND__V1__FAILURE__FAIL_TIMEOUT :
+	    ZOND__V1__FAILURE__FAIL_LOCAL;
+	pu_fail(o, f, "system resolver: %s: %s", host, gai_strerror(r));
+	return o;
+}
+
+/* Interruptible sleep: false when the scheduler is stopping. */
+static bool
+nap(sched_t *s, int64_t ms)
+{
+	struct timespec ts;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
+		;
+	stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return !stop;
+}
+
+/* Run one target with retries; returns the outcome to report. */
+static Zond__V1__Outcome *
+run_target(sched_t *s, const target_t *tg)
+{
+	probe_req_t req = tg->req;
+	probe_fn fn = sched_probe_for(req.test);
+	Zond__V1__Outcome *o = NULL;
+	char ip[64];
+	uint32_t attempt;
+	zdiag_t d;
+
+	if (req.ip != NULL && strcmp(req.ip, TARGET_IP_HELPER) == 0) {
+		req.ip = s->o.helper;
+		if (req.ip == NULL) {
+			o = pu_outcome_new();
+			if (o != NULL)
+				pu_fail(o, ZOND__V1__FAILURE__FAIL_LOCAL,
+				    "no [tests] helper configured");
+			return o;
+		}
+	}
+	for (attempt = 1;; attempt++) {
+		if (req.ip == NULL && needs_address(req.test)) {
+			o = resolve(req.target, ip, sizeof(ip));
+			if (o == NULL)
+				req.ip = ip;
+		}
+		if (o == NULL && fn == NULL) {
+			if ((o = pu_outcome_new()) != NULL)
+				pu_fail(o, ZOND__V1__FAILURE__FAIL_LOCAL,
+				    "no probe for this test");
+		} else if (o == NULL) {
+			d.text[0] = '\0';
+			if (fn(s->env, &req, &o, &d) != ZE_OK) {
+				/* the request itself is unusable: no retry */
+				if (o == NULL)
+					o = pu_outcome_new();
+				if (o != NULL)
+					pu_fail(o,
+					    ZOND__V1__FAILURE__FAIL_LOCAL,
+					    "%s", d.text);
+				break;
+			}
+		}
+		if (o == NULL)
+			return NULL;	/* out of memory */
+		if (o->failure == ZOND__V1__FAILURE__FAIL_NONE ||
+		    attempt > (uint32_t)s->o.retries)
+			break;
+		log_debug("retry target=%s test=%s attempt=%u failure=%s",
+		    tg->req.target, wire_test_name(req.test), attempt,
+		    wire_failure_name(o->failure));
+		zond__v1__outcome__free_unpacked(o, NULL);
+		o = NULL;
+		if (tg->req.ip == NULL)
+			req.ip = NULL;	/* resolve again */
+		if (!nap(s, s->o.retry_delay_ms))
+			return NULL;
+	}
+	o->has_attempts = 1;
+	o->attempts = attempt;
+	return o;
+}
+
+static void *
+worker(void *arg)
+{
+	sched_t *s = arg;
+
+	for (;;) {
+		size_t idx;
+		sched_result_t *r;
+		int64_t t0, m0;
+		uint64_t one = 1;
+
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop && s->qlen == 0)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		idx = s->queue[s->qhead];
+		s->qhead = (s->qhead + 1) % (s->t->n ? s->t->n : 1);
+		s->qlen--;
+		s->running++;
+		pthread_mutex_unlock(&s->mu);
+
+		t0 = ztime_now_us();
+		m0 = ztime_mono_us();
+		r = calloc(1, sizeof(*r));
+		if (r != NULL) {
+			r->target = idx;
+			r->start_us = t0;
+			r->outcome = run_target(s, &s->t->v[idx]);
+			r->duration_us = ztime_mono_us() - m0;
+			if (r->outcome == NULL) {
+				free(r);
+				r = NULL;
+			}
+		}
+		pthread_mutex_lock(&s->mu);
+		s->running--;
+		s->busy[idx] = false;
+		if (r != NULL) {
+			if (s->res_tail != NULL)
+				s->res_tail->next = r;
+			else
+				s->res_head = r;
+			s->res_tail = r;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (r == NULL)
+			log_warnx("target=%s: out of memory or stopping; "
+			    "result lost", s->t->v[idx].req.target);
+		(void)!write(s->efd, &one, sizeof(one));
+	}
+}
+
+static int64_t
+spread(int64_t ms)
+{
+	if (ms <= 0)
+		return 0;
+	if (ms > UINT32_MAX / 1000)
+		return (int64_t)randombytes_uniform(UINT32_MAX / 1000) * 1000;
+	return (int64_t)randombytes_uniform((uint32_t)(ms * 1000));
+}
+
+zerr_t
+sched_new(const struct sched_opts *o, const targets_t *t,
+    const probe_env_t *env, sched_t **out)
+{
+	sched_t *s;
+	int64_t now = ztime_mono_us();
+	int n = o->concurrency;
+
+	if (n < 1)
+		n = 1;
+	if (n > SCHED_MAX_WORKERS)
+		n = SCHED_MAX_WORKERS;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ZE_NOMEM;
+	s->o = *o;
+	s->t = t;
+	s->env = env;
+	s->efd = -1;
+	s->next_due = calloc(t->n + 1, sizeof(*s->next_due));
+	s->busy = calloc(t->n + 1, sizeof(*s->busy));
+	s->queue = calloc(t->n + 1, sizeof(*s->queue));
+	if (s->next_due == NULL || s->busy == NULL || s->queue == NULL)
+		goto fail;
+	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		goto fail;
+	/* first runs spread over one jitter span, so a restart does not
+	 * fire every test at once */
+	for (size_t i = 0; i < t->n; i++)
+		s->next_due[i] = now + spread(o->jitter_ms);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&s->workers[i], NULL, worker, s) != 0)
+			break;
+		s->nworkers++;
+	}
+	if (s->nworkers == 0) {
+		sched_free(&s);
+		return ZE_IO;
+	}
+	*out = s;
+	return ZE_OK;
+fail:
+	free(s->next_due);
+	free(s->busy);
+	free(s->queue);
+	if (s->efd >= 0)
+		close(s->efd);
+	free(s);
+	return ZE_NOMEM;
+}
+
+void
+sched_stop(sched_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+	s->nworkers = 0;
+}
+
+void
+sched_free(sched_t **sp)
+{
+	sched_t *s;
+	sched_result_t *r;
+
+	if (sp == NULL || (s = *sp) == NULL)
+		return;
+	sched_stop(s);
+	while ((r = s->res_head) != NULL) {
+		s->res_head = r->next;
+		sched_result_free(r);
+	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	close(s->efd);
+	free(s->next_due);
+	free(s->busy);
+	free(s->queue);
+	free(s);
+	*sp = NULL;
+}
+
+int
+sched_fd(const sched_t *s)
+{
+	return s->efd;
+}
+
+/* Queue the given targets in random order.  Caller holds no lock. */
+static void
+enqueue(sched_t *s, size_t *idx, size_t n)
+{
+	/* Fisher-Yates shuffle: no fixed order for the censor to learn */
+	for (size_t i = n; i > 1; i--) {
+		size_t j = randombytes_uniform((uint32_t)i);
+		size_t tmp = idx[i - 1];
+		idx[i - 1] = idx[j];
+		idx[j] = tmp;
+	}
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (s->busy[idx[i]])
+			continue;
+		s->busy[idx[i]] = true;
+		s->queue[(s->qhead + s->qlen) % s->t->n] = idx[i];
+		s->qlen++;
+	}
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+sched_dispatch(sched_t *s, int64_t now)
+{
+	size_t *due, n = 0;
+
+	if (s->t->n == 0 || (due = malloc(s->t->n * sizeof(*due))) == NULL)
+		return;
+	for (size_t i = 0; i < s->t->n; i++) {
+		int64_t iv;
+		if (s->next_due[i] > now)
+			continue;
+		iv = s->t->v[i].interval_ms ? s->t->v[i].interval_ms :
+		    s->o.interval_ms;
+		s->next_due[i] = now + iv * 1000 + spread(s->o.jitter_ms);
+		due[n++] = i;
+	}
+	if (n > 0)
+		enqueue(s, due, n);
+	free(due);
+}
+
+void
+sched_run_all(sched_t *s)
+{
+	size_t *all;
+
+	if (s->t->n == 0 || (all = malloc(s->t->n * sizeof(*all))) == NULL)
+		return;
+	for (size_t i = 0; i < s->t->n; i++)
+		all[i] = i;
+	enqueue(s, all, s->t->n);
+	free(all);
+}
+
+int64_t
+sched_next_due(const sched_t *s)
+{
+	int64_t m = INT64_MAX;
+
+	for (size_t i = 0; i < s->t->n; i++)
+		if (s->next_due[i] < m)
+			m = s->next_due[i];
+	return m;
+}
+
+size_t
+sched_busy(sched_t *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->qlen + s->running;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+sched_result_t *
+sched_pop(sched_t *s)
+{
+	sched_result_t *r;
+	uint64_t v;
+
+	(void)!read(s->efd, &v, sizeof(v));
+	pthread_mutex_lock(&s->mu);
+	r = s->res_head;
+	if (r != NULL) {
+		s->res_head = r->next;
+		if (s->res_head == NULL)
+			s->res_tail = NULL;
+		r->next = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void
+sched_result_free(sched_result_t *r)
+{
+	if (r == NULL)
+		return;
+	if (r->outcome != NULL)
+		zond__v1__outcome__free_unpacked(r->outcome, NULL);
+	free(r);
+}
