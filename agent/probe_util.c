@@ -265,6 +265,9 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 		if (strcasestr(eb, "timed out") != NULL)
 			return ZOND__V1__FAILURE__FAIL_TIMEOUT;
 		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		/* the system resolver had no answer for the name */
+		return ZOND__V1__FAILURE__FAIL_NXDOMAIN;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return ZOND__V1__FAILURE__FAIL_CERT_INVALID;
 	case CURLE_GOT_NOTHING:
@@ -305,4 +308,42 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 	default:
 		return ZOND__V1__FAILURE__FAIL_LOCAL;
 	}
+}
+
+zerr_t
+pu_outcome_shape(Zond__V1__Outcome *o, Zond__V1__TestKind t)
+{
+	/* each branch allocates the test's sub-message, empty */
+#define SHAPE(kind, field, type, init, CASE) \
+	case ZOND__V1__TEST_KIND__TEST_##kind: { \
+		type *x = malloc(sizeof(*x)); \
+		if (x == NULL) \
+			return ZE_NOMEM; \
+		init(x); \
+		o->test_case = ZOND__V1__OUTCOME__TEST_##CASE; \
+		o->field = x; \
+		return ZE_OK; \
+	}
+	if (o->test_case != ZOND__V1__OUTCOME__TEST__NOT_SET)
+		return ZE_OK;
+	switch (t) {
+	SHAPE(DNS, dns, Zond__V1__DnsOutcome, zond__v1__dns_outcome__init, DNS)
+	SHAPE(DOH, dns, Zond__V1__DnsOutcome, zond__v1__dns_outcome__init, DNS)
+	SHAPE(TCP, tcp, Zond__V1__TcpOutcome, zond__v1__tcp_outcome__init, TCP)
+	SHAPE(TLS, tls, Zond__V1__TlsOutcome, zond__v1__tls_outcome__init, TLS)
+	SHAPE(HTTP, http, Zond__V1__HttpOutcome, zond__v1__http_outcome__init,
+	    HTTP)
+	SHAPE(STUN, stun, Zond__V1__StunOutcome, zond__v1__stun_outcome__init,
+	    STUN)
+	SHAPE(QUIC, quic, Zond__V1__QuicOutcome, zond__v1__quic_outcome__init,
+	    QUIC)
+	SHAPE(THROUGHPUT, throughput, Zond__V1__ThroughputOutcome,
+	    zond__v1__throughput_outcome__init, THROUGHPUT)
+	SHAPE(FREEZE, freeze, Zond__V1__FreezeOutcome,
+	    zond__v1__freeze_outcome__init, FREEZE)
+	SHAPE(VPN, vpn, Zond__V1__VpnOutcome, zond__v1__vpn_outcome__init, VPN)
+	default:
+		return ZE_OK;
+	}
+#undef SHAPE
 }

@@ -102,4 +102,11 @@ bool pu_dns_bogon(const char *addr);
 zerr_t pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
     unsigned garbage) ZWUR;
 
+/*
+ * Give an outcome that has no per-test message (the test never reached
+ * its probe, e.g. the name did not resolve) the empty message of test t,
+ * so every measurement of a test has the same shape.
+ */
+zerr_t pu_outcome_shape(Zond__V1__Outcome *o, Zond__V1__TestKind t) ZWUR;
+
 #endif

@@ -211,6 +211,10 @@ run_target(sched_t *s, const target_t *tg)
 	}
 	o->has_attempts = 1;
 	o->attempts = attempt;
+	if (pu_outcome_shape(o, req.test) != ZE_OK) {
+		zond__v1__outcome__free_unpacked(o, NULL);
+		return NULL;
+	}
 	return o;
 }
 

@@ -1,0 +1,173 @@
+/*
+ * cells.h — map cells: judged measurements aggregated per (region, ASN,
+ * service) over a time window, with one sub-row per (target, test,
+ * variant); region roll-ups over a region's ASNs.
+ *
+ * Incremental by design: a cell_acc_t holds counts only (verdict and
+ * method counts per sub-row, measurement counts per agent), so the
+ * aggregator updates it one measurement at a time (cell_acc_add, and
+ * cell_acc_remove when a measurement is re-judged), keeps it in LMDB as
+ * bytes (cell_acc_encode/decode, a version byte first), and merges the
+ * accumulators of its time buckets (cell_acc_merge) to read a map over any
+ * window in O(cells).  cell_judge turns an accumulator into a cell_t, the
+ * verdict the map shows.  docs/METHODOLOGY.md "Cells" has the rules.
+ *
+ * Ownership: cell_acc_new/decode return a new accumulator the caller frees
+ * with cell_acc_free; cell_judge fills a cell_t whose targets the caller
+ * releases with cell_clear.  Not thread-safe per object; distinct objects
+ * may be used from distinct threads.
+ */
+#ifndef ZOND_CELLS_H
+#define ZOND_CELLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "verdict.h"
+#include "zbuf.h"
+#include "zond.pb-c.h"
+
+#define CELL_REGION_MAX 16	/* "RU-MOW" and NUL; ISO 3166-2 fits */
+#define CELL_SERVICE_MAX 64
+#define CELL_TARGET_MAX 256
+#define CELL_VARIANT_MAX 32
+#define CELL_MAX_ROWS 1024	/* sub-rows per cell */
+#define CELL_MAX_AGENTS 4096	/* distinct agents per cell */
+#define CELL_ACC_VERSION 1	/* first byte of the encoding */
+
+typedef struct cell_acc cell_acc_t;
+
+/* Cell verdicts of INTERFACES.md; the order is stable. */
+typedef enum cell_verdict {
+	CELL_OK = 0,
+	CELL_BLOCKED,
+	CELL_THROTTLED,
+	CELL_DOWN,
+	CELL_INSUFFICIENT,
+	CELL__COUNT
+} cell_verdict_t;
+
+/* One judged measurement as the cell sees it.  The aggregator fills it
+ * from the measurement (agent, target, test, verdict_variant(m)) and its
+ * final verdict (never pending). */
+struct cell_obs {
+	const uint8_t *agent;	/* 32-byte public key */
+	const char *target;
+	Zond__V1__TestKind test;
+	const char *variant;	/* NULL or "": none */
+	verdict_t verdict;
+	method_t method;
+};
+
+/* Fill o from a measurement and its final verdict (pointers into m).
+ * ZE_INVAL when m has no 32-byte agent key or no target. */
+zerr_t cell_obs_fill(struct cell_obs *o, const Zond__V1__Measurement *m,
+    verdict_t v, method_t meth) ZWUR;
+
+/* Thresholds; cell_opts_default() fills the documented defaults. */
+struct cell_opts {
+	uint32_t min_measurements;	/* judged measurements per cell (3) */
+	uint32_t min_agents;		/* distinct agents per cell (1) */
+	uint32_t target_min;		/* judged measurements per sub-row (2) */
+	uint32_t min_blocked;		/* blocked or throttled measurements a
+					 * sub-row needs to be blocked (2) */
+	double block_share;		/* blocked share at least (0.5) */
+	double block_lower;		/* and its Wilson lower bound at least
+					 * (0.3) */
+	double z;			/* Wilson z (1.96: 95 %) */
+};
+
+struct cell_row {
+	char target[CELL_TARGET_MAX];
+	Zond__V1__TestKind test;
+	char variant[CELL_VARIANT_MAX];	/* "" when none */
+	cell_verdict_t verdict;
+	method_t method;
+	uint32_t measurements;		/* judged */
+	double blocked_share;		/* (blocked + throttled) / not down */
+	double confidence;		/* Wilson lower bound of that share */
+};
+
+typedef struct cell {
+	char region[CELL_REGION_MAX];
+	int64_t asn;
+	char service[CELL_SERVICE_MAX];
+	cell_verdict_t verdict;
+	method_t method;		/* NONE unless blocked/throttled */
+	uint32_t measurements;		/* judged measurements */
+	uint32_t agents;		/* distinct agents */
+	double blocked_share;
+	double confidence;
+	struct cell_row *targets;	/* sorted by target, test, variant */
+	size_t ntargets;
+} cell_t;
+
+struct region_row {
+	char region[CELL_REGION_MAX];
+	char service[CELL_SERVICE_MAX];
+	cell_verdict_t verdict;
+	uint32_t asns;			/* ASN cells of this region/service */
+	uint32_t asns_blocked;		/* of which blocked or throttled */
+};
+
+void cell_opts_default(struct cell_opts *o);
+const char *cell_verdict_name(cell_verdict_t v);
+zerr_t cell_verdict_from_name(const char *s, cell_verdict_t *v) ZWUR;
+
+/* A new empty accumulator for one cell.  ZE_INVAL when region or service
+ * is empty or too long. */
+zerr_t cell_acc_new(const char *region, int64_t asn, const char *service,
+    cell_acc_t **out) ZWUR;
+void cell_acc_free(cell_acc_t **a);	/* accepts NULL, clears *a */
+
+/* Count one judged measurement in / out.  add: ZE_INVAL for a pending or
+ * out-of-range verdict or a bad field, ZE_TOOBIG past the caps.  remove:
+ * ZE_NOTFOUND when no such measurement was counted (nothing changes). */
+zerr_t cell_acc_add(cell_acc_t *a, const struct cell_obs *o) ZWUR;
+zerr_t cell_acc_remove(cell_acc_t *a, const struct cell_obs *o) ZWUR;
+
+/* dst += src (same region, ASN and service, else ZE_INVAL).  On error dst
+ * may hold part of src; callers merge into a scratch accumulator. */
+zerr_t cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src) ZWUR;
+
+/* Judged measurements counted (all sub-rows). */
+uint64_t cell_acc_count(const cell_acc_t *a);
+
+/* Bytes for storage (appended to out) and back.  decode checks every
+ * length, cap and count and refuses trailing bytes (ZE_PARSE, ZE_TRUNC,
+ * ZE_TOOBIG; ZE_VERSION for an unknown version byte). */
+zerr_t cell_acc_encode(const cell_acc_t *a, zbuf_t *out) ZWUR;
+zerr_t cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out,
+    zdiag_t *d) ZWUR;
+
+/*
+ * The cell's verdict now.  o NULL: defaults.  Caller frees with
+ * cell_clear.  Rules (docs/METHODOLOGY.md "Cells"):
+ *   - fewer than min_measurements judged or min_agents agents:
+ *     insufficient;
+ *   - a sub-row is blocked (throttled) when its blocked + throttled
+ *     measurements are at least min_blocked, at least block_share of its
+ *     measurements that were not down, and the Wilson lower bound of that
+ *     share is at least block_lower; the cell is blocked when any sub-row
+ *     is (throttled when only throttled ones are), with the dominant
+ *     method of those sub-rows;
+ *   - else down when more than half of the measurements are down;
+ *   - else insufficient (inconclusive) when more than half of those not
+ *     down are anomalies; else ok.
+ * confidence: blocked/throttled — the best sub-row's Wilson lower bound;
+ * down — that of the down share; ok — that of the ok share; else 0.
+ */
+zerr_t cell_judge(const cell_acc_t *a, const struct cell_opts *o,
+    cell_t *out) ZWUR;
+void cell_clear(cell_t *c);
+
+/* Roll cells up per (region, service), sorted by region then service.
+ * *out is malloc'd (caller frees); *out NULL when n is 0. */
+zerr_t cells_regions(const cell_t *cells, size_t n, struct region_row **out,
+    size_t *nout) ZWUR;
+
+/* Wilson score lower bound of k successes in n trials (0 when n is 0). */
+double cell_wilson_lower(uint64_t k, uint64_t n, double z);
+
+#endif

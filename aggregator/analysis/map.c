@@ -1,0 +1,152 @@
+/*
+ * map.c — see map.h.  Invariant: every string goes through json_cstr (so
+ * hostile target names stay valid JSON); numbers are printed from
+ * integers or clamped doubles, never NaN or infinity.
+ */
+#include "map.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "wire.h"
+#include "ztime.h"
+
+#define TRY(x) do { zerr_t e_ = (x); if (e_ != ZE_OK) return e_; } while (0)
+
+/* A share in [0, 1] with three decimals and at least one: "1.0", "0.95". */
+static zerr_t
+put_share(zbuf_t *b, double v)
+{
+	char t[16];
+	int n;
+
+	if (!(v >= 0))		/* NaN too */
+		v = 0;
+	if (v > 1)
+		v = 1;
+	n = snprintf(t, sizeof(t), "%.3f", v);
+	if (n <= 0 || (size_t)n >= sizeof(t))
+		return ZE_RANGE;
+	while (n > 3 && t[n - 1] == '0' && t[n - 2] != '.')
+		t[--n] = '\0';
+	return zbuf_puts(b, t);
+}
+
+static zerr_t
+put_key(zbuf_t *b, const char *k, const char *v, bool first)
+{
+	if (!first)
+		TRY(zbuf_putc(b, ','));
+	TRY(json_cstr(b, k));
+	TRY(zbuf_putc(b, ':'));
+	return json_cstr(b, v);
+}
+
+zerr_t
+map_cell_json(zbuf_t *b, const cell_t *c)
+{
+	size_t i;
+
+	TRY(put_key(b, "region", c->region, true));
+	TRY(zbuf_printf(b, ",\"asn\":%" PRId64, c->asn));
+	TRY(put_key(b, "service", c->service, false));
+	TRY(put_key(b, "verdict", cell_verdict_name(c->verdict), false));
+	TRY(put_key(b, "method", method_name(c->method), false));
+	TRY(zbuf_printf(b, ",\"measurements\":%" PRIu32 ",\"agents\":%"
+	    PRIu32 ",\"blocked_share\":", c->measurements, c->agents));
+	TRY(put_share(b, c->blocked_share));
+	TRY(zbuf_puts(b, ",\"confidence\":"));
+	TRY(put_share(b, c->confidence));
+	TRY(zbuf_puts(b, ",\"targets\":["));
+	for (i = 0; i < c->ntargets; i++) {
+		const struct cell_row *r = &c->targets[i];
+		TRY(zbuf_puts(b, i ? ",{" : "{"));
+		TRY(put_key(b, "target", r->target, true));
+		TRY(put_key(b, "test", wire_test_name(r->test), false));
+		if (r->variant[0] != '\0')
+			TRY(put_key(b, "variant", r->variant, false));
+		TRY(put_key(b, "verdict", cell_verdict_name(r->verdict),
+		    false));
+		TRY(put_key(b, "method", method_name(r->method), false));
+		TRY(zbuf_printf(b, ",\"measurements\":%" PRIu32 "}",
+		    r->measurements));
+	}
+	TRY(zbuf_putc(b, ']'));
+	return ZE_OK;
+}
+
+static int
+cellp_cmp(const void *x, const void *y)
+{
+	const cell_t *a = *(const cell_t *const *)x;
+	const cell_t *b = *(const cell_t *const *)y;
+	int c;
+
+	if ((c = strcmp(a->region, b->region)) != 0)
+		return c;
+	if (a->asn != b->asn)
+		return a->asn < b->asn ? -1 : 1;
+	return strcmp(a->service, b->service);
+}
+
+static zerr_t
+map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
+    size_t n, const struct region_row *rr, size_t nr)
+{
+	char ts[32];
+	size_t i;
+
+	TRY(put_key(b, "since", ztime_fmt_iso(since_us, ts, sizeof(ts), 0),
+	    true));
+	TRY(put_key(b, "until", ztime_fmt_iso(until_us, ts, sizeof(ts), 0),
+	    false));
+	TRY(zbuf_puts(b, ",\"cells\":["));
+	for (i = 0; i < n; i++) {
+		TRY(zbuf_puts(b, i ? ",{" : "{"));
+		TRY(map_cell_json(b, v[i]));
+		TRY(zbuf_putc(b, '}'));
+	}
+	TRY(zbuf_puts(b, "],\"regions\":["));
+	for (i = 0; i < nr; i++) {
+		TRY(zbuf_puts(b, i ? ",{" : "{"));
+		TRY(put_key(b, "region", rr[i].region, true));
+		TRY(put_key(b, "service", rr[i].service, false));
+		TRY(put_key(b, "verdict", cell_verdict_name(rr[i].verdict),
+		    false));
+		TRY(zbuf_printf(b, ",\"asns\":%" PRIu32 ",\"asns_blocked\":%"
+		    PRIu32 "}", rr[i].asns, rr[i].asns_blocked));
+	}
+	return zbuf_puts(b, "]");
+}
+
+zerr_t
+map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
+    size_t n)
+{
+	const cell_t **v = NULL;
+	struct region_row *rr = NULL;
+	size_t i, nr = 0;
+	zerr_t e;
+
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
+		return ZE_NOMEM;
+	for (i = 0; i < n; i++)
+		v[i] = &cells[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cellp_cmp);
+	if ((e = cells_regions(cells, n, &rr, &nr)) != ZE_OK)
+		goto out;
+	if ((e = zbuf_putc(b, '{')) != ZE_OK)
+		goto out;
+	if ((e = map_body(b, since_us, until_us, v, n, rr, nr)) != ZE_OK)
+		goto out;
+	e = zbuf_putc(b, '}');
+out:
+	free(v);
+	free(rr);
+	return e;
+}

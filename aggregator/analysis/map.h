@@ -1,0 +1,27 @@
+/*
+ * map.h — the map document of INTERFACES.md ("Map document") from judged
+ * cells: since, until, cells[] with their targets[], regions[] (the
+ * roll-ups of cells_regions).  GET /api/v1/map and `zondctl map --json`
+ * both print exactly this.
+ *
+ * Pure: appends to a zbuf (ZE_TOOBIG at its cap, the buffer then holds a
+ * partial document the caller discards).  Cells are written sorted by
+ * region, ASN, service whatever their order in the input; targets in
+ * their cell's order.  Shares and confidences have three decimals.
+ */
+#ifndef ZOND_MAP_H
+#define ZOND_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cells.h"
+#include "zbuf.h"
+
+zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n) ZWUR;
+
+/* One cell object (as inside "cells"). */
+zerr_t map_cell_json(zbuf_t *b, const cell_t *c) ZWUR;
+
+#endif

@@ -1,0 +1,1220 @@
+/*
+ * verdict.c — see verdict.h; docs/METHODOLOGY.md gives the reasoning.
+ *
+ * Shape of every rule: a success is ok; a failure (or a success that only
+ * a comparison can clear: DNS answers, HTTP page, throughput ratio) is
+ * compared with the control measurements of the same (test, target,
+ * variant).  No usable control -> pending; control fails too -> down;
+ * control works -> blocked (strong evidence) or anomaly (weak).  Only a
+ * blockpage fingerprint and a fingerprinted DNS answer are decided without
+ * control ("confirmed").
+ *
+ * Invariants: no allocation, no globals, reads only its inputs; every
+ * address set and every loop over input is bounded (MAX_ADDRS,
+ * MAX_CONTROL); r->reason is always NUL-terminated.
+ */
+#include "verdict.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fingerprint.h"
+#include "httpcmp.h"
+#include "wire.h"
+
+#define MAX_ADDRS 64		/* addresses kept per answer set */
+#define MAX_CONTROL 256		/* control measurements looked at */
+
+typedef Zond__V1__Measurement meas_t;
+typedef Zond__V1__Outcome outcome_t;
+
+#define F(x) ZOND__V1__FAILURE__FAIL_##x
+#define T(x) ZOND__V1__TEST_KIND__TEST_##x
+#define OC(x) ZOND__V1__OUTCOME__TEST_##x
+
+static const char *const verdict_names[VERDICT__COUNT] = {
+	"ok", "blocked", "throttled", "down", "anomaly", "pending",
+};
+static const char *const method_names[METHOD__COUNT] = {
+	NULL, "dns", "tcp", "tls", "http", "udp", "quic", "throttle",
+	"freeze", "proto",
+};
+
+const char *
+verdict_name(verdict_t v)
+{
+	if ((unsigned)v >= VERDICT__COUNT)
+		return "anomaly";
+	return verdict_names[v];
+}
+
+const char *
+method_name(method_t m)
+{
+	if ((unsigned)m >= METHOD__COUNT)
+		return NULL;
+	return method_names[m];
+}
+
+zerr_t
+verdict_from_name(const char *s, verdict_t *v)
+{
+	size_t i;
+
+	if (s == NULL)
+		return ZE_INVAL;
+	for (i = 0; i < VERDICT__COUNT; i++)
+		if (strcmp(s, verdict_names[i]) == 0) {
+			*v = (verdict_t)i;
+			return ZE_OK;
+		}
+	return ZE_INVAL;
+}
+
+zerr_t
+method_from_name(const char *s, method_t *m)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0') {
+		*m = METHOD_NONE;
+		return ZE_OK;
+	}
+	for (i = 1; i < METHOD__COUNT; i++)
+		if (strcmp(s, method_names[i]) == 0) {
+			*m = (method_t)i;
+			return ZE_OK;
+		}
+	return ZE_INVAL;
+}
+
+void
+verdict_opts_default(struct verdict_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fp = NULL;
+	o->body_ratio = 0.7;
+	o->throttle_ratio = 0.3;
+	o->freeze_min = 12 * 1024;
+	o->freeze_max = 24 * 1024;
+	o->title_word = 5;
+}
+
+void
+verdict_expire(struct verdict_res *r)
+{
+	if (r->verdict != VERDICT_PENDING)
+		return;
+	r->verdict = r->expire_to;
+	if (r->verdict == VERDICT_OK || r->verdict == VERDICT_DOWN)
+		r->method = METHOD_NONE;
+}
+
+zerr_t
+verdict_fp_load(const char *path, struct fpdb **out, zdiag_t *d)
+{
+	return fpdb_load(path, out, d);
+}
+
+void
+verdict_fp_free(struct fpdb **db)
+{
+	fpdb_free(db);
+}
+
+const char *
+verdict_variant(const meas_t *m)
+{
+	const outcome_t *o;
+
+	if (m == NULL || (o = m->outcome) == NULL)
+		return NULL;
+	switch (o->test_case) {
+	case OC(STUN):
+		return o->stun->variant;
+	case OC(QUIC):
+		return o->quic->variant;
+	case OC(VPN):
+		return o->vpn->protocol;
+	case OC(DNS):
+		return o->dns->qtype;
+	default:
+		return NULL;
+	}
+}
+
+/* ------------------------------------------------------------ results */
+
+static void
+say(struct verdict_res *r, verdict_t v, method_t m, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+say(struct verdict_res *r, verdict_t v, method_t m, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	r->method = (v == VERDICT_OK || v == VERDICT_DOWN) ? METHOD_NONE : m;
+	r->expire_to = v;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+pending(struct verdict_res *r, method_t m, verdict_t expire_to,
+    const char *why)
+{
+	say(r, VERDICT_PENDING, m, "no control yet: %s", why);
+	r->expire_to = expire_to;
+}
+
+static Zond__V1__Failure
+fail_of(const outcome_t *o)
+{
+	return o->has_failure ? o->failure : F(NONE);
+}
+
+static bool
+streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* ------------------------------------------------------------ control */
+
+/* Does the outcome carry the sub-message its test needs? */
+static bool
+shape_ok(Zond__V1__TestKind t, const outcome_t *o)
+{
+	switch (t) {
+	case T(DNS):
+		return o->test_case == OC(DNS);
+	case T(DOH):
+		return o->test_case == OC(DNS) ||
+		    o->test_case == OC(_NOT_SET) || o->test_case == OC(HTTP);
+	case T(TCP):
+		return o->test_case == OC(TCP);
+	case T(TLS):
+		return o->test_case == OC(TLS);
+	case T(HTTP):
+		return o->test_case == OC(HTTP);
+	case T(STUN):
+		return o->test_case == OC(STUN);
+	case T(QUIC):
+		return o->test_case == OC(QUIC);
+	case T(THROUGHPUT):
+		return o->test_case == OC(THROUGHPUT);
+	case T(FREEZE):
+		return o->test_case == OC(FREEZE);
+	case T(VPN):
+		return o->test_case == OC(VPN);
+	default:
+		return true;
+	}
+}
+
+/* Control measurement i, if it belongs to the probe's (test, target,
+ * variant), has a sane outcome and no local failure; else NULL. */
+static const meas_t *
+ctl_at(const struct verdict_in *in, size_t i)
+{
+	const meas_t *c = in->control[i], *m = in->m;
+
+	if (c == NULL || c->outcome == NULL || c->test != m->test ||
+	    !streq(c->target, m->target) ||
+	    !streq(verdict_variant(c), verdict_variant(m)) ||
+	    !shape_ok(c->test, c->outcome) ||
+	    fail_of(c->outcome) == F(LOCAL))
+		return NULL;
+	return c;
+}
+
+static size_t
+nctl(const struct verdict_in *in)
+{
+	if (in->control == NULL)
+		return 0;
+	return in->ncontrol < MAX_CONTROL ? in->ncontrol : MAX_CONTROL;
+}
+
+enum cstate { CS_NONE, CS_UP, CS_DOWN, CS_MIXED };
+
+static enum cstate
+cstate_of(size_t ok, size_t fail)
+{
+	if (ok == 0 && fail == 0)
+		return CS_NONE;
+	if (ok == 0)
+		return CS_DOWN;
+	return ok >= fail ? CS_UP : CS_MIXED;
+}
+
+/* Did a control reach the target?  Generic: the outcome succeeded. */
+typedef bool (*reached_fn)(const outcome_t *);
+
+static bool
+reached_plain(const outcome_t *o)
+{
+	return fail_of(o) == F(NONE);
+}
+
+static enum cstate
+control_state(const struct verdict_in *in, reached_fn fn, size_t *nok,
+    size_t *nfail)
+{
+	size_t i, ok = 0, fail = 0, n = nctl(in);
+	const meas_t *c;
+
+	for (i = 0; i < n; i++) {
+		if ((c = ctl_at(in, i)) == NULL)
+			continue;
+		if (fn(c->outcome))
+			ok++;
+		else
+			fail++;
+	}
+	if (nok != NULL)
+		*nok = ok;
+	if (nfail != NULL)
+		*nfail = fail;
+	return cstate_of(ok, fail);
+}
+
+/*
+ * The probe failed (what); decide from the control state.  strong: the
+ * failure is a censorship signature when the control works (else only an
+ * anomaly).  v is the verdict for "control works" (blocked or throttled).
+ */
+static void
+fail_vs(struct verdict_res *r, enum cstate cs, verdict_t v, method_t m,
+    bool strong, const char *what)
+{
+	switch (cs) {
+	case CS_NONE:
+		pending(r, m, VERDICT_ANOMALY, what);
+		break;
+	case CS_DOWN:
+		say(r, VERDICT_DOWN, m, "%s; control fails too", what);
+		break;
+	case CS_MIXED:
+		say(r, VERDICT_ANOMALY, m, "%s; control mostly fails too "
+		    "(unstable target)", what);
+		break;
+	case CS_UP:
+		if (strong)
+			say(r, v, m, "%s; control works", what);
+		else
+			say(r, VERDICT_ANOMALY, m, "%s; control works", what);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ addresses */
+
+struct addr {
+	int fam;		/* 4 or 6 */
+	uint8_t b[16];
+};
+
+struct aset {
+	struct addr v[MAX_ADDRS];
+	size_t n;
+};
+
+static bool
+addr_parse(const char *s, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (s == NULL)
+		return false;
+	if (inet_pton(AF_INET, s, a->b) == 1) {
+		a->fam = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, a->b) == 1) {
+		static const uint8_t mapped[12] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+		};
+		if (memcmp(a->b, mapped, 12) == 0) {
+			memmove(a->b, a->b + 12, 4);
+			memset(a->b + 4, 0, 12);
+			a->fam = 4;
+		} else
+			a->fam = 6;
+		return true;
+	}
+	return false;
+}
+
+/* Private, loopback, link-local, CGNAT, benchmark, multicast or reserved:
+ * no public site lives there, so an answer here that the control does not
+ * share is a resolver lie.  Documentation ranges (TEST-NET) are left out:
+ * labs use them for real servers. */
+static bool
+addr_bogon(const struct addr *a)
+{
+	static const struct { uint32_t net; int bits; } v4[] = {
+		{0x00000000, 8}, {0x0a000000, 8}, {0x64400000, 10},
+		{0x7f000000, 8}, {0xa9fe0000, 16}, {0xac100000, 12},
+		{0xc0a80000, 16}, {0xc6120000, 15}, {0xe0000000, 4},
+		{0xf0000000, 4},
+	};
+	static const uint8_t zero[16];
+	uint32_t h;
+	size_t i;
+
+	if (a->fam == 6) {
+		if (memcmp(a->b, zero, 15) == 0 && a->b[15] <= 1)
+			return true;			/* :: and ::1 */
+		if ((a->b[0] & 0xfe) == 0xfc)		/* fc00::/7 */
+			return true;
+		if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+			return true;			/* fe80::/10 */
+		return a->b[0] == 0xff;			/* multicast */
+	}
+	h = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 |
+	    (uint32_t)a->b[2] << 8 | a->b[3];
+	for (i = 0; i < ZARRAY_LEN(v4); i++)
+		if ((h >> (32 - v4[i].bits)) ==
+		    (v4[i].net >> (32 - v4[i].bits)))
+			return true;
+	return false;
+}
+
+/* Same address, or same /24 (IPv4) or /48 (IPv6): the stand-in for
+ * OONI's "same ASN" without an ASN database. */
+static bool
+addr_near(const struct addr *a, const struct addr *b)
+{
+	if (a->fam != b->fam)
+		return false;
+	return memcmp(a->b, b->b, a->fam == 4 ? 3 : 6) == 0;
+}
+
+static void
+aset_add(struct aset *s, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].fam == a->fam && memcmp(s->v[i].b, a->b, 16) == 0)
+			return;
+	if (s->n < MAX_ADDRS)
+		s->v[s->n++] = *a;
+}
+
+/* Add the A/AAAA answers of one response. */
+static void
+aset_resp(struct aset *s, const Zond__V1__DnsResponse *r)
+{
+	struct addr a;
+	size_t i;
+
+	for (i = 0; i < r->n_answers; i++) {
+		const Zond__V1__DnsAnswer *an = r->answers[i];
+		if (an == NULL || an->type == NULL ||
+		    (strcmp(an->type, "A") != 0 &&
+		    strcmp(an->type, "AAAA") != 0))
+			continue;
+		if (addr_parse(an->data, &a))
+			aset_add(s, &a);
+	}
+}
+
+static bool
+aset_consistent(const struct aset *a, const struct aset *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++)
+			if (addr_near(&a->v[i], &b->v[j]))
+				return true;
+	return false;
+}
+
+static bool
+aset_same(const struct aset *a, const struct aset *b)
+{
+	size_t i, j;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++)
+			if (a->v[i].fam == b->v[j].fam &&
+			    memcmp(a->v[i].b, b->v[j].b, 16) == 0)
+				break;
+		if (j == b->n)
+			return false;
+	}
+	return true;
+}
+
+static const struct addr *
+aset_bogon(const struct aset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (addr_bogon(&s->v[i]))
+			return &s->v[i];
+	return NULL;
+}
+
+static void
+addr_str(const struct addr *a, char *buf, size_t len)
+{
+	if (inet_ntop(a->fam == 4 ? AF_INET : AF_INET6, a->b, buf,
+	    (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* First DNS fingerprint matching an A/AAAA answer of any response. */
+static const char *
+dns_fp(const struct fpdb *fp, const Zond__V1__DnsOutcome *d,
+    const char **addr)
+{
+	size_t i, j;
+	const char *n;
+
+	if (fp == NULL)
+		return NULL;
+	for (i = 0; i < d->n_responses; i++) {
+		const Zond__V1__DnsResponse *r = d->responses[i];
+		for (j = 0; r != NULL && j < r->n_answers; j++) {
+			const Zond__V1__DnsAnswer *a = r->answers[j];
+			if (a == NULL || a->data == NULL)
+				continue;
+			if ((n = fpdb_match_dns(fp, a->data)) != NULL) {
+				if (addr != NULL)
+					*addr = a->data;
+				return n;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ dns */
+
+enum dstate { D_ADDR, D_EMPTY, D_NX, D_FAIL };
+
+static enum dstate
+dns_state(const Zond__V1__DnsOutcome *d, struct aset *first)
+{
+	const Zond__V1__DnsResponse *r0;
+
+	first->n = 0;
+	if (d->n_responses == 0 || (r0 = d->responses[0]) == NULL)
+		return D_FAIL;
+	if (!r0->has_rcode || r0->rcode == 0) {
+		aset_resp(first, r0);
+		return first->n > 0 ? D_ADDR : D_EMPTY;
+	}
+	return r0->rcode == 3 ? D_NX : D_FAIL;
+}
+
+static void
+judge_dns(const struct verdict_opts *o, const struct verdict_in *in,
+    const Zond__V1__DnsOutcome *d, struct verdict_res *r)
+{
+	struct aset p, cu, cs, later;
+	const struct addr *bog;
+	const char *fpn, *fpa = NULL;
+	size_t i, n = nctl(in), nc_addr = 0, nc_nx = 0, nc_empty = 0,
+	    nc_fail = 0, k;
+	bool stable = true, injected = false;
+	enum dstate ps;
+	char ab[INET6_ADDRSTRLEN];
+
+	if ((fpn = dns_fp(o->fp, d, &fpa)) != NULL) {
+		say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s matches DNS "
+		    "fingerprint %s", fpa, fpn);
+		r->confirmed = true;
+		return;
+	}
+	ps = dns_state(d, &p);
+	bog = aset_bogon(&p);
+	/* a later response with other addresses than the first: two
+	 * answerers raced, the on-path injector first */
+	for (i = 1; i < d->n_responses && ps == D_ADDR; i++) {
+		if (d->responses[i] == NULL)
+			continue;
+		later.n = 0;
+		aset_resp(&later, d->responses[i]);
+		if (!aset_same(&later, &p))
+			injected = true;
+	}
+
+	cu.n = 0;
+	for (i = 0; i < n; i++) {
+		const meas_t *c = ctl_at(in, i);
+		const Zond__V1__DnsOutcome *cd;
+		if (c == NULL)
+			continue;
+		cd = c->outcome->dns;
+		if (dns_fp(o->fp, cd, NULL) != NULL)
+			continue;	/* a censored control */
+		switch (dns_state(cd, &cs)) {
+		case D_ADDR:
+			/* every control must agree with the others for a
+			 * routable mismatch to count (no CDN variance) */
+			if (nc_addr > 0 && !aset_consistent(&cs, &cu))
+				stable = false;
+			for (k = 0; k < cs.n; k++)
+				aset_add(&cu, &cs.v[k]);
+			nc_addr++;
+			break;
+		case D_EMPTY:
+			nc_empty++;
+			break;
+		case D_NX:
+			nc_nx++;
+			break;
+		case D_FAIL:
+			nc_fail++;
+			break;
+		}
+	}
+	if (nc_addr + nc_nx + nc_empty + nc_fail == 0) {
+		if (ps == D_ADDR && bog == NULL && !injected)
+			pending(r, METHOD_DNS, VERDICT_OK, "resolved");
+		else
+			pending(r, METHOD_DNS, VERDICT_ANOMALY, ps == D_ADDR ?
+			    "suspicious answer" : "no address");
+		return;
+	}
+
+	switch (ps) {
+	case D_ADDR:
+		if (nc_addr == 0) {
+			if (nc_nx > 0)
+				say(r, VERDICT_ANOMALY, METHOD_DNS, "resolves "
+				    "here, NXDOMAIN from control");
+			else if (bog != NULL) {
+				addr_str(bog, ab, sizeof(ab));
+				say(r, VERDICT_ANOMALY, METHOD_DNS, "bogon "
+				    "answer %s; control has no address", ab);
+			} else
+				say(r, VERDICT_OK, METHOD_NONE, "resolved; "
+				    "control has no address to compare");
+			return;
+		}
+		if (aset_consistent(&p, &cu)) {
+			say(r, VERDICT_OK, METHOD_NONE, "answer consistent "
+			    "with control (shared address or /24)");
+			return;
+		}
+		addr_str(&p.v[0], ab, sizeof(ab));
+		if (injected)
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "%zu responses, "
+			    "the first (%s) inconsistent with control: "
+			    "injection", d->n_responses, ab);
+		else if (bog != NULL) {
+			addr_str(bog, ab, sizeof(ab));
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "bogon answer %s "
+			    "inconsistent with control", ab);
+		} else if (stable)
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s shares "
+			    "no address or /24 with control", ab);
+		else
+			say(r, VERDICT_ANOMALY, METHOD_DNS, "answer %s differs "
+			    "from control, whose answers vary (CDN?)", ab);
+		return;
+	case D_EMPTY:
+		if (nc_addr > 0)
+			say(r, VERDICT_ANOMALY, METHOD_DNS, "no address while "
+			    "control resolves");
+		else if (nc_empty > 0)
+			say(r, VERDICT_OK, METHOD_NONE, "no address, as for "
+			    "control");
+		else
+			say(r, VERDICT_DOWN, METHOD_NONE, "no address; control "
+			    "fails too");
+		return;
+	case D_NX:
+		if (nc_addr > 0 && nc_addr >= nc_nx)
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "NXDOMAIN while "
+			    "control resolves");
+		else if (nc_addr > 0)
+			say(r, VERDICT_ANOMALY, METHOD_DNS, "NXDOMAIN; control "
+			    "mostly NXDOMAIN too");
+		else
+			say(r, VERDICT_DOWN, METHOD_NONE, "NXDOMAIN, consistent "
+			    "with control");
+		return;
+	case D_FAIL:
+		fail_vs(r, cstate_of(nc_addr, nc_nx + nc_empty + nc_fail),
+		    VERDICT_BLOCKED, METHOD_DNS, true, d->n_responses == 0 ?
+		    "no DNS response" : "DNS error rcode");
+		return;
+	}
+}
+
+/* ------------------------------------------------------------ tcp, tls */
+
+static bool
+conn_failure(Zond__V1__Failure f)
+{
+	return f == F(REFUSED) || f == F(UNREACHABLE);
+}
+
+static void
+judge_tcp(const struct verdict_in *in, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	Zond__V1__Failure f = fail_of(oc);
+	char what[96];
+
+	snprintf(what, sizeof(what), "connect: %s", wire_failure_name(f));
+	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	    VERDICT_BLOCKED, METHOD_TCP, f == F(TIMEOUT) || f == F(RESET) ||
+	    conn_failure(f), what);
+}
+
+/* A TLS control reached the server when the handshake completed, even
+ * with a certificate the control does not like. */
+static bool
+reached_tls(const outcome_t *o)
+{
+	return fail_of(o) == F(NONE) || fail_of(o) == F(CERT_INVALID);
+}
+
+static bool
+reached_tls_valid(const outcome_t *o)
+{
+	return fail_of(o) == F(NONE);
+}
+
+static void
+judge_tls(const struct verdict_in *in, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	const Zond__V1__TlsOutcome *t = oc->tls;
+	Zond__V1__Failure f = fail_of(oc), cf;
+	bool tried, csni_ok, at_connect, early;
+	const char *stage = t->error_stage != NULL ? t->error_stage : "?";
+	char what[128];
+
+	if (f == F(CERT_INVALID)) {
+		fail_vs(r, control_state(in, reached_tls_valid, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TLS, false, "certificate invalid "
+		    "for the name");
+		return;
+	}
+	tried = t->control_sni != NULL && *t->control_sni != '\0' &&
+	    t->has_control_failure;
+	cf = t->has_control_failure ? t->control_failure : F(NONE);
+	csni_ok = tried && (cf == F(NONE) || cf == F(CERT_INVALID));
+	at_connect = conn_failure(f) || streq(stage, "connect");
+	early = f == F(RESET) || f == F(TIMEOUT) || f == F(EOF);
+
+	if (at_connect) {
+		snprintf(what, sizeof(what), "TCP connect: %s",
+		    wire_failure_name(f));
+		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TCP, true, what);
+	} else if (csni_ok) {
+		snprintf(what, sizeof(what), "real SNI: %s at %s, control "
+		    "SNI %s works", wire_failure_name(f), stage,
+		    t->control_sni);
+		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TLS, early || f == F(TLS_ERROR),
+		    what);
+	} else if (tried) {
+		snprintf(what, sizeof(what), "real SNI: %s at %s, control "
+		    "SNI fails too (%s)", wire_failure_name(f), stage,
+		    wire_failure_name(cf));
+		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TLS, false, what);
+	} else {
+		snprintf(what, sizeof(what), "%s at %s, no control SNI",
+		    wire_failure_name(f), stage);
+		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TLS, early &&
+		    streq(stage, "client_hello"), what);
+	}
+}
+
+/* ------------------------------------------------------------ http */
+
+static bool
+http_censored(const struct verdict_opts *o, const outcome_t *oc,
+    const char **name)
+{
+	const Zond__V1__HttpOutcome *h = oc->http;
+	const char *n = NULL;
+	size_t i;
+
+	if (h->blockpage != NULL && *h->blockpage != '\0')
+		n = h->blockpage;
+	if (n == NULL && o->fp != NULL && h->has_body_head)
+		n = fpdb_match_http(o->fp, (const char *)h->body_head.data,
+		    h->body_head.len, (const char *const *)h->headers,
+		    h->n_headers);
+	if (n == NULL && o->fp != NULL && h->has_body_head == 0)
+		n = fpdb_match_http(o->fp, NULL, 0,
+		    (const char *const *)h->headers, h->n_headers);
+	for (i = 0; n == NULL && i < h->n_redirects; i++)
+		n = fpdb_match_header(o->fp, "Location", h->redirects[i]);
+	if (n == NULL && (fail_of(oc) == F(BLOCKPAGE) ||
+	    fail_of(oc) == F(BLOCKPAGE_REDIRECT)))
+		n = "(agent)";
+	if (name != NULL)
+		*name = n;
+	return n != NULL;
+}
+
+/* Host part of a URL ("scheme://host[:port]/..."), lowercase, into buf;
+ * false when there is none or it does not fit. */
+static bool
+url_host(const char *url, char *buf, size_t len)
+{
+	const char *p, *e;
+	size_t n, i;
+
+	if (url == NULL || (p = strstr(url, "://")) == NULL)
+		return false;
+	p += 3;
+	for (e = p; *e != '\0' && *e != '/' && *e != '?' && *e != '#' &&
+	    *e != ':'; e++)
+		;
+	n = (size_t)(e - p);
+	if (n == 0 || n >= len)
+		return false;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
+		    p[i]);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool
+chain_has_host(const Zond__V1__HttpOutcome *h, const char *host)
+{
+	char b[256];
+	size_t i;
+
+	if (url_host(h->url, b, sizeof(b)) && strcmp(b, host) == 0)
+		return true;
+	for (i = 0; i < h->n_redirects; i++)
+		if (url_host(h->redirects[i], b, sizeof(b)) &&
+		    strcmp(b, host) == 0)
+			return true;
+	return false;
+}
+
+/* Did the probe follow a redirect to a host that neither the URL nor any
+ * control's redirect chain names (an ISP's warning page)? */
+static const char *
+foreign_redirect(const struct verdict_opts *o, const struct verdict_in *in,
+    const Zond__V1__HttpOutcome *h, char *buf, size_t len)
+{
+	char uh[256];
+	size_t i, j, n = nctl(in);
+	bool have_uh, seen;
+
+	have_uh = url_host(h->url, uh, sizeof(uh));
+	for (i = 0; i < h->n_redirects; i++) {
+		if (!url_host(h->redirects[i], buf, len) ||
+		    (have_uh && strcmp(buf, uh) == 0))
+			continue;
+		seen = false;
+		for (j = 0; j < n && !seen; j++) {
+			const meas_t *c = ctl_at(in, j);
+			if (c != NULL && !http_censored(o, c->outcome, NULL))
+				seen = chain_has_host(c->outcome->http, buf);
+		}
+		if (!seen)
+			return buf;
+	}
+	return NULL;
+}
+
+static bool
+reached_http(const outcome_t *o)
+{
+	return fail_of(o) == F(NONE) && o->http->has_status;
+}
+
+static void
+judge_http(const struct verdict_opts *o, const struct verdict_in *in,
+    const outcome_t *oc, struct verdict_res *r)
+{
+	const Zond__V1__HttpOutcome *h = oc->http;
+	Zond__V1__Failure f = fail_of(oc);
+	const char *bp = NULL, *cbp, *fr;
+	size_t i, n = nctl(in), cok = 0, cfail = 0, weak = 0;
+	char hb[512];
+	struct httpcmp cmp;
+	enum cstate cs;
+	char what[96];
+
+	if (http_censored(o, oc, &bp)) {
+		for (i = 0; i < n; i++) {
+			const meas_t *c = ctl_at(in, i);
+			if (c != NULL && http_censored(o, c->outcome, &cbp) &&
+			    streq(cbp, bp)) {
+				say(r, VERDICT_ANOMALY, METHOD_HTTP, "blockpage "
+				    "%s seen by control too (fingerprint "
+				    "false positive or censored control)", bp);
+				return;
+			}
+		}
+		say(r, VERDICT_BLOCKED, METHOD_HTTP, "blockpage fingerprint "
+		    "%s", bp);
+		r->confirmed = true;
+		return;
+	}
+	/* control state over uncensored controls */
+	for (i = 0; i < n; i++) {
+		const meas_t *c = ctl_at(in, i);
+		if (c == NULL || http_censored(o, c->outcome, NULL))
+			continue;
+		if (reached_http(c->outcome))
+			cok++;
+		else
+			cfail++;
+	}
+	cs = cstate_of(cok, cfail);
+
+	if (f != F(NONE)) {
+		snprintf(what, sizeof(what), "HTTP: %s%s",
+		    wire_failure_name(f), h->has_status ?
+		    " after the response head" : "");
+		if (conn_failure(f))
+			fail_vs(r, cs, VERDICT_BLOCKED, METHOD_TCP, true, what);
+		else if (f == F(CERT_INVALID) || f == F(TLS_ERROR))
+			fail_vs(r, cs, VERDICT_BLOCKED, METHOD_TLS, false,
+			    what);
+		else
+			/* a timeout after the head is a slow body (throttle,
+			 * freeze), not a clean block of the page */
+			fail_vs(r, cs, VERDICT_BLOCKED, METHOD_HTTP,
+			    f == F(RESET) || f == F(EOF) ||
+			    (f == F(TIMEOUT) && !h->has_status), what);
+		return;
+	}
+	if (h->url != NULL && strncmp(h->url, "https://", 8) == 0) {
+		say(r, VERDICT_OK, METHOD_NONE, "HTTPS fetch succeeded");
+		return;
+	}
+	if (cok == 0) {
+		if (cfail > 0)
+			say(r, VERDICT_OK, METHOD_NONE, "page fetched; control "
+			    "fails");
+		else
+			pending(r, METHOD_HTTP, VERDICT_OK, "page fetched");
+		return;
+	}
+	fr = foreign_redirect(o, in, h, hb, sizeof(hb));
+	for (i = 0; i < n; i++) {
+		const meas_t *c = ctl_at(in, i);
+		if (c == NULL || http_censored(o, c->outcome, NULL) ||
+		    !reached_http(c->outcome))
+			continue;
+		httpcmp_compare(h, c->outcome->http, o->body_ratio,
+		    o->title_word, &cmp);
+		/* a detour through a host control never sees outweighs a
+		 * shared title word; only the same length clears it */
+		if (httpcmp_accessible(&cmp) && (fr == NULL ||
+		    cmp.body == HC_MATCH)) {
+			say(r, VERDICT_OK, METHOD_NONE, "page matches control "
+			    "(status and body, title or headers)");
+			return;
+		}
+		/* any shared trait means the same server made both pages:
+		 * the site's own variant (geo page, dynamic content) */
+		if (cmp.body == HC_MATCH || cmp.title == HC_MATCH ||
+		    cmp.headers == HC_MATCH || cmp.body == HC_UNKNOWN)
+			weak++;
+	}
+	if (fr != NULL)
+		say(r, VERDICT_BLOCKED, METHOD_HTTP, "redirected to %s, which "
+		    "control never visits", fr);
+	else if (weak > 0)
+		say(r, VERDICT_ANOMALY, METHOD_HTTP, "page differs from "
+		    "control, but shares length, title or headers");
+	else
+		say(r, VERDICT_BLOCKED, METHOD_HTTP, "page differs from "
+		    "control in length, title and headers (status %u)",
+		    h->has_status ? h->status : 0);
+}
+
+/* ------------------------------------------------------------ udp */
+
+static void
+judge_stun(const struct verdict_in *in, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	const Zond__V1__StunOutcome *s = oc->stun;
+	Zond__V1__Failure f = fail_of(oc);
+	char what[128];
+	bool base = s->has_baseline_ok && s->baseline_ok;
+
+	snprintf(what, sizeof(what), "STUN %s: %s%s",
+	    s->variant != NULL ? s->variant : "?", wire_failure_name(f),
+	    base ? ", random-payload baseline answers" : "");
+	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	    VERDICT_BLOCKED, METHOD_UDP, f != F(BAD_RESPONSE), what);
+}
+
+static void
+judge_quic(const struct verdict_in *in, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	const Zond__V1__QuicOutcome *q = oc->quic;
+	Zond__V1__Failure f = fail_of(oc);
+	const char *why = NULL;
+	char what[160];
+	size_t i;
+
+	if (q->has_baseline_ok && q->baseline_ok)
+		why = "random-payload baseline answers";
+	for (i = 0; why == NULL && in->siblings != NULL &&
+	    i < in->nsiblings && i < MAX_CONTROL; i++) {
+		const meas_t *s = in->siblings[i];
+		if (s != NULL && s->outcome != NULL && s->test == T(QUIC) &&
+		    s->outcome->test_case == OC(QUIC) &&
+		    fail_of(s->outcome) == F(NONE) &&
+		    !streq(s->outcome->quic->variant, q->variant))
+			why = s->outcome->quic->variant != NULL &&
+			    strcmp(s->outcome->quic->variant, "vn") == 0 ?
+			    "version negotiation answers" :
+			    "another QUIC packet shape answers";
+	}
+	snprintf(what, sizeof(what), "QUIC %s: %s%s%s",
+	    q->variant != NULL ? q->variant : "?", wire_failure_name(f),
+	    why != NULL ? ", " : ", no UDP reply at all",
+	    why != NULL ? why : "");
+	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	    VERDICT_BLOCKED, why != NULL ? METHOD_QUIC : METHOD_UDP,
+	    f != F(BAD_RESPONSE), what);
+}
+
+static void
+judge_vpn(const struct verdict_in *in, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	const Zond__V1__VpnOutcome *v = oc->vpn;
+	Zond__V1__Failure f = fail_of(oc);
+	bool base = v->has_baseline_ok && v->baseline_ok;
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s handshake: %s%s",
+	    v->protocol != NULL ? v->protocol : "?", wire_failure_name(f),
+	    base ? ", random-payload baseline answers" :
+	    ", no UDP reply at all");
+	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	    VERDICT_BLOCKED, base ? METHOD_PROTO : METHOD_UDP,
+	    f != F(BAD_RESPONSE), what);
+}
+
+/* ------------------------------------------------------------ throughput */
+
+/* real/control SNI rate ratio of one outcome; false when not measured */
+static bool
+tp_ratio(const outcome_t *oc, double *ratio)
+{
+	const Zond__V1__ThroughputOutcome *t = oc->throughput;
+
+	if (fail_of(oc) != F(NONE) || !t->has_bytes_per_s ||
+	    !t->has_control_bytes_per_s || t->control_bytes_per_s == 0 ||
+	    (t->has_control_failure && t->control_failure != F(NONE)))
+		return false;
+	*ratio = (double)t->bytes_per_s / (double)t->control_bytes_per_s;
+	return true;
+}
+
+static void
+judge_throughput(const struct verdict_opts *o, const struct verdict_in *in,
+    const outcome_t *oc, struct verdict_res *r)
+{
+	const Zond__V1__ThroughputOutcome *t = oc->throughput;
+	Zond__V1__Failure f = fail_of(oc);
+	size_t i, n = nctl(in), low = 0, high = 0;
+	bool csni_ok;
+	double ratio, cr;
+	char what[128];
+
+	if (f == F(NONE)) {
+		if (!tp_ratio(oc, &ratio)) {
+			say(r, VERDICT_OK, METHOD_NONE, "transfer completed "
+			    "(no control SNI rate to compare)");
+			return;
+		}
+		if (ratio >= o->throttle_ratio) {
+			say(r, VERDICT_OK, METHOD_NONE, "real/control SNI rate "
+			    "%.2f", ratio);
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			const meas_t *c = ctl_at(in, i);
+			if (c == NULL || !tp_ratio(c->outcome, &cr))
+				continue;
+			if (cr < o->throttle_ratio)
+				low++;
+			else
+				high++;
+		}
+		snprintf(what, sizeof(what), "real SNI at %.2f of the control "
+		    "SNI rate", ratio);
+		if (low + high == 0)
+			pending(r, METHOD_THROTTLE, VERDICT_ANOMALY, what);
+		else if (low >= high)
+			say(r, VERDICT_OK, METHOD_NONE, "%s, as from control "
+			    "(the server, not the path)", what);
+		else
+			say(r, VERDICT_THROTTLED, METHOD_THROTTLE, "%s; "
+			    "control gets full rate", what);
+		return;
+	}
+	csni_ok = t->control_sni != NULL && *t->control_sni != '\0' &&
+	    (!t->has_control_failure || t->control_failure == F(NONE)) &&
+	    t->has_control_bytes_per_s && t->control_bytes_per_s > 0;
+	snprintf(what, sizeof(what), "real SNI transfer: %s%s",
+	    wire_failure_name(f), csni_ok ? ", control SNI completes" : "");
+	if (conn_failure(f))
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TCP, true, what);
+	else if (csni_ok && f == F(STALL))
+		/* data stopped mid-transfer for this name only: throttling
+		 * by drops taken to the extreme */
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_THROTTLED, METHOD_THROTTLE, true, what);
+	else if (csni_ok && (f == F(RESET) || f == F(EOF) ||
+	    f == F(TIMEOUT)))
+		/* nothing for this name, the control name works: SNI */
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TLS, true, what);
+	else
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_TCP, false, what);
+}
+
+/* ------------------------------------------------------------ freeze */
+
+static void
+judge_freeze(const struct verdict_opts *o, const struct verdict_in *in,
+    const outcome_t *oc, struct verdict_res *r)
+{
+	const Zond__V1__FreezeOutcome *z = oc->freeze;
+	Zond__V1__Failure f = fail_of(oc);
+	uint64_t got = z->has_received ? z->received : 0;
+	char what[128];
+
+	if (f == F(STALL) && got > 0) {
+		bool in_range = got >= o->freeze_min && got <= o->freeze_max;
+		snprintf(what, sizeof(what), "stall after %llu bytes%s",
+		    (unsigned long long)got, in_range ? " (the 16-20 KB "
+		    "freeze)" : " (outside the freeze range)");
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_FREEZE, in_range, what);
+		return;
+	}
+	snprintf(what, sizeof(what), "transfer: %s after %llu bytes",
+	    wire_failure_name(f), (unsigned long long)got);
+	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	    VERDICT_BLOCKED, METHOD_TCP, got == 0 && f != F(BAD_RESPONSE),
+	    what);
+}
+
+/* ------------------------------------------------------------ entry */
+
+zerr_t
+verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
+    struct verdict_res *r)
+{
+	struct verdict_opts def;
+	const meas_t *m;
+	const outcome_t *oc;
+	Zond__V1__Failure f;
+
+	memset(r, 0, sizeof(*r));
+	if (opts == NULL) {
+		verdict_opts_default(&def);
+		opts = &def;
+	}
+	if (in == NULL || (m = in->m) == NULL || (oc = m->outcome) == NULL) {
+		say(r, VERDICT_ANOMALY, METHOD_NONE, "no outcome");
+		return ZE_INVAL;
+	}
+	if (!shape_ok(m->test, oc)) {
+		say(r, VERDICT_ANOMALY, METHOD_NONE, "outcome does not match "
+		    "test %s", wire_test_name(m->test));
+		return ZE_INVAL;
+	}
+	f = fail_of(oc);
+	if (f == F(LOCAL)) {
+		say(r, VERDICT_ANOMALY, METHOD_NONE, "local problem on the "
+		    "agent: %s", oc->detail != NULL ? oc->detail : "local");
+		return ZE_OK;
+	}
+
+	switch (m->test) {
+	case T(DNS):
+		judge_dns(opts, in, oc->dns, r);
+		return ZE_OK;
+	case T(HTTP):
+		judge_http(opts, in, oc, r);
+		return ZE_OK;
+	case T(THROUGHPUT):
+		judge_throughput(opts, in, oc, r);
+		return ZE_OK;
+	case T(DOH):
+		if (oc->test_case == OC(DNS) && (f == F(NONE) ||
+		    f == F(NXDOMAIN) || f == F(BOGON) ||
+		    f == F(MULTIPLE_RESPONSES) || f == F(SERVFAIL) ||
+		    f == F(DNS_REFUSED))) {
+			judge_dns(opts, in, oc->dns, r);
+			return ZE_OK;
+		}
+		break;
+	default:
+		break;
+	}
+
+	if (f == F(NONE)) {
+		say(r, VERDICT_OK, METHOD_NONE, "%s succeeded",
+		    wire_test_name(m->test));
+		return ZE_OK;
+	}
+	switch (m->test) {
+	case T(TCP):
+		judge_tcp(in, oc, r);
+		break;
+	case T(TLS):
+		judge_tls(in, oc, r);
+		break;
+	case T(STUN):
+		judge_stun(in, oc, r);
+		break;
+	case T(QUIC):
+		judge_quic(in, oc, r);
+		break;
+	case T(VPN):
+		judge_vpn(in, oc, r);
+		break;
+	case T(FREEZE):
+		judge_freeze(opts, in, oc, r);
+		break;
+	case T(DOH):
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, conn_failure(f) ? METHOD_TCP : METHOD_TLS,
+		    f == F(RESET) || f == F(TIMEOUT) || conn_failure(f),
+		    "DoH exchange failed");
+		break;
+	default:
+		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		    VERDICT_BLOCKED, METHOD_NONE, false, "unknown test failed");
+		break;
+	}
+	return ZE_OK;
+}

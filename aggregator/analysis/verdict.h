@@ -1,0 +1,133 @@
+/*
+ * verdict.h — the verdict on one probe measurement, decided by comparing it
+ * with control measurements of the same test and target (docs/METHODOLOGY.md
+ * is the reasoning; DESIGN.md "Verdicts" the rules).
+ *
+ * Pure: no I/O, no globals, no allocation that outlives a call.  Every
+ * function here is thread-safe as long as the inputs are not written
+ * concurrently (a struct fpdb may be shared, fingerprint.h).
+ *
+ * Flow for the aggregator:
+ *   1. when a probe measurement is stored, call verdict_judge() with the
+ *      control measurements of the same (test, target) in the window
+ *      (role "control" agents; the caller picks the window, e.g. +-1 h);
+ *   2. a `pending` result means "not enough control yet": judge again when
+ *      control arrives, or after the deadline call verdict_expire(), which
+ *      turns pending into its `expire_to` verdict (anomaly for a failure,
+ *      ok for a success);
+ *   3. feed the final verdict into the cell accumulator (cells.h).
+ */
+#ifndef ZOND_VERDICT_H
+#define ZOND_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "zond.pb-c.h"
+
+struct fpdb;	/* blockpage fingerprints, agent/fingerprint.h */
+
+/* Verdict of one measurement (export record `verdict`).  The order is part
+ * of the stored rollup format (cells.c): append only. */
+typedef enum verdict {
+	VERDICT_OK = 0,
+	VERDICT_BLOCKED,
+	VERDICT_THROTTLED,
+	VERDICT_DOWN,
+	VERDICT_ANOMALY,
+	VERDICT_PENDING,
+	VERDICT__COUNT
+} verdict_t;
+
+/* How a block was done (export record `method`; METHOD_NONE is null).
+ * The order is part of the stored rollup format: append only. */
+typedef enum method {
+	METHOD_NONE = 0,
+	METHOD_DNS,
+	METHOD_TCP,
+	METHOD_TLS,
+	METHOD_HTTP,
+	METHOD_UDP,
+	METHOD_QUIC,
+	METHOD_THROTTLE,
+	METHOD_FREEZE,
+	METHOD_PROTO,
+	METHOD__COUNT
+} method_t;
+
+/* Thresholds.  verdict_opts_default() fills the documented defaults. */
+struct verdict_opts {
+	const struct fpdb *fp;	/* HTTP and DNS fingerprints; NULL: none */
+	double body_ratio;	/* body lengths match when min/max > this (0.7) */
+	double throttle_ratio;	/* real/control SNI rate below this is
+				 * throttling (0.3) */
+	uint64_t freeze_min;	/* a stall with received in [min, max] is */
+	uint64_t freeze_max;	/* the 16-20 KB freeze (12288, 24576) */
+	unsigned title_word;	/* title words of at least this many
+				 * characters are compared (5) */
+};
+
+/* What is judged.  All pointers are borrowed for the call only. */
+struct verdict_in {
+	const Zond__V1__Measurement *m;	/* the probe measurement */
+	/* control measurements of the same (test, target), any variant: the
+	 * judge keeps those of the same variant (stun variant, quic variant,
+	 * vpn protocol, dns qtype) and drops those that look censored
+	 * themselves (blockpage, fingerprinted DNS answer) */
+	const Zond__V1__Measurement *const *control;
+	size_t ncontrol;
+	/* optional: measurements of the same agent, test and target near the
+	 * same time (other variants), e.g. QUIC initial_small beside
+	 * initial_large; may be NULL */
+	const Zond__V1__Measurement *const *siblings;
+	size_t nsiblings;
+};
+
+#define VERDICT_REASON_MAX 160
+
+struct verdict_res {
+	verdict_t verdict;
+	method_t method;	/* NONE for ok/down; the suspected layer for
+				 * blocked, throttled, anomaly and pending */
+	verdict_t expire_to;	/* pending only: the verdict once the control
+				 * deadline passed (anomaly or ok) */
+	bool confirmed;		/* a blockpage fingerprint matched (OONI
+				 * "confirmed") */
+	char reason[VERDICT_REASON_MAX];	/* one line, for the record */
+};
+
+void verdict_opts_default(struct verdict_opts *o);
+
+/*
+ * Judge in->m against its control.  ZE_OK with *r filled, or ZE_INVAL when
+ * the measurement has no outcome or the outcome does not match its test
+ * (r then says why, as an anomaly).  o NULL means the defaults.
+ */
+zerr_t verdict_judge(const struct verdict_opts *o, const struct verdict_in *in,
+    struct verdict_res *r) ZWUR;
+
+/* The control deadline passed: pending becomes r->expire_to (method
+ * cleared for ok).  Other verdicts are left alone. */
+void verdict_expire(struct verdict_res *r);
+
+/* Load / free the OONI-format fingerprint CSV for verdict_opts.fp (the
+ * agent's parser, agent/fingerprint.h, so callers need not include it). */
+zerr_t verdict_fp_load(const char *path, struct fpdb **out, zdiag_t *d) ZWUR;
+void verdict_fp_free(struct fpdb **db);
+
+/* The variant a measurement belongs to inside its (test, target): stun
+ * variant, quic variant, vpn protocol, dns qtype; NULL when none.  Points
+ * into m. */
+const char *verdict_variant(const Zond__V1__Measurement *m);
+
+/* Names as in INTERFACES.md: "ok", "blocked", ...; method_name() returns
+ * NULL for METHOD_NONE (JSON null). */
+const char *verdict_name(verdict_t v);
+const char *method_name(method_t m);
+zerr_t verdict_from_name(const char *s, verdict_t *v) ZWUR;
+zerr_t method_from_name(const char *s, method_t *m) ZWUR;	/* NULL, "" ->
+								 * NONE */
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * udp.c — classify one datagram and build zond-helper's reply (udp.h).
+ *
+ * Shapes (docs/HELPER.md has the byte layouts):
+ *   STUN      RFC 5389 Binding Request -> Binding Success Response with
+ *             XOR-MAPPED-ADDRESS and the request's transaction id.
+ *   QUIC      long header: version 1 Initial -> a small version-1 long
+ *             header reply with the connection ids swapped; any other
+ *             non-zero version in a datagram of at least 1200 bytes ->
+ *             Version Negotiation (RFC 9000 17.2.1) listing version 1.
+ *   WireGuard 148-byte handshake initiation -> 92-byte response shape.
+ *   OpenVPN   P_CONTROL_HARD_RESET_CLIENT_V2 -> HARD_RESET_SERVER_V2.
+ *   anything else whose first byte is below 0x80 -> echoed unchanged.
+ * Every length is checked before the bytes it covers are read.
+ */
+#include "udp.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define STUN_HDR		20
+#define STUN_BINDING_REQ	0x0001
+#define STUN_BINDING_OK		0x0101
+#define STUN_XOR_MAPPED		0x0020
+#define STUN_REALM		0x0014
+
+#define QUIC_MIN_VN_PROBE	1200	/* RFC 9000 14.1: smallest Initial */
+#define QUIC_V1_MAX_CID		20
+
+#define WG_INIT_LEN		148
+#define WG_RESP_LEN		92
+
+#define OVPN_HARD_RESET_CLIENT_V2	7
+#define OVPN_HARD_RESET_SERVER_V2	8
+#define OVPN_CLIENT_MIN		14	/* op, session id, no acks, packet id */
+#define OVPN_SERVER_LEN		26
+
+static uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Case-insensitive search for the ASCII word "telegram" in p[0..n). */
+static int
+names_telegram(const uint8_t *p, size_t n)
+{
+	static const char w[] = "telegram";
+	size_t i, j, wl = sizeof(w) - 1;
+
+	for (i = 0; i + wl <= n; i++) {
+		for (j = 0; j < wl; j++) {
+			uint8_t c = p[i + j];
+			if (c >= 'A' && c <= 'Z')
+				c = (uint8_t)(c - 'A' + 'a');
+			if (c != (uint8_t)w[j])
+				break;
+		}
+		if (j == wl)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is in[0..n) a STUN message (RFC 5389 6: top bits 00, magic cookie)? */
+static int
+is_stun(const uint8_t *in, size_t n)
+{
+	return n >= STUN_HDR && (in[0] & 0xc0) == 0 &&
+	    rd32(in + 4) == HU_STUN_COOKIE;
+}
+
+static size_t
+stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
+    uint8_t *out, size_t cap, enum hu_kind *kind)
+{
+	size_t off, alen;
+	int whatsapp = 0, telegram = 0;
+	const uint8_t *addr;
+	uint16_t port;
+	int v6;
+
+	*kind = HU_BAD;
+	if ((size_t)rd16(in + 2) != n - STUN_HDR || (n - STUN_HDR) % 4 != 0)
+		return 0;
+	for (off = STUN_HDR; off < n; off += 4 + ((alen + 3) & ~(size_t)3)) {
+		uint16_t t;
+		if (n - off < 4)
+			return 0;
+		t = rd16(in + off);
+		alen = rd16(in + off + 2);
+		if (((alen + 3) & ~(size_t)3) > n - off - 4)
+			return 0;
+		if (t >= 0x4000 && t <= 0x4007)
+			whatsapp = 1;
+		if (t == STUN_REALM && names_telegram(in + off + 4, alen))
+			telegram = 1;
+	}
+	if (rd16(in) != STUN_BINDING_REQ) {
+		*kind = HU_IGNORED;	/* indications, responses: no answer */
+		return 0;
+	}
+	if (peer->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)peer;
+		addr = (const uint8_t *)&s4->sin_addr;
+		port = ntohs(s4->sin_port);
+		v6 = 0;
+	} else if (peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+		addr = s6->sin6_addr.s6_addr;
+		port = ntohs(s6->sin6_port);
+		v6 = !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+		if (!v6)
+			addr += 12;
+	} else {
+		return 0;
+	}
+	alen = v6 ? 20 : 8;	/* reserved, family, port, address */
+	if (cap < STUN_HDR + 4 + alen)
+		return 0;
+	wr16(out, STUN_BINDING_OK);
+	wr16(out + 2, (uint16_t)(4 + alen));
+	memcpy(out + 4, in + 4, 16);	/* cookie and transaction id */
+	wr16(out + 20, STUN_XOR_MAPPED);
+	wr16(out + 22, (uint16_t)alen);
+	out[24] = 0;
+	out[25] = v6 ? 0x02 : 0x01;
+	wr16(out + 26, (uint16_t)(port ^ (HU_STUN_COOKIE >> 16)));
+	for (off = 0; off < (v6 ? 16u : 4u); off++)	/* cookie || tid */
+		out[28 + off] = addr[off] ^ in[4 + off];
+	*kind = telegram ? HU_STUN_TELEGRAM : whatsapp ? HU_STUN_WHATSAPP :
+	    HU_STUN;
+	return STUN_HDR + 4 + alen;
+}
+
+static size_t
+quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
+    size_t cap, enum hu_kind *kind)
+{
+	const uint8_t *dcid, *scid;
+	size_t dcil, scil, o;
+	uint32_t version;
+
+	*kind = HU_BAD;
+	if (n < 7)
+		return 0;
+	version = rd32(in + 1);
+	dcil = in[5];
+	if (n - 6 < dcil + 1)
+		return 0;
+	dcid = in + 6;
+	scil = in[6 + dcil];
+	if (n - 7 - dcil < scil)
+		return 0;
+	scid = in + 7 + dcil;
+	if (version == 0) {
+		*kind = HU_IGNORED;	/* never answer a VN: no loops */
+		return 0;
+	}
+	if (version == HU_QUIC_V1) {
+		if (dcil > QUIC_V1_MAX_CID || scil > QUIC_V1_MAX_CID ||
+		    (in[0] & 0x40) == 0)
+			return 0;
+		if ((in[0] & 0x30) != 0) {	/* 0-RTT, Handshake, Retry */
+			*kind = HU_IGNORED;
+			return 0;
+		}
+		/* Long header, version 1, ids swapped, token length 0,
+		 * Length 17 (2-byte varint), a 1-byte packet number and
+		 * 16 bytes that look encrypted. */
+		if (cap < 1 + 4 + 1 + scil + 1 + dcil + 1 + 2 + 17)
+			return 0;
+		o = 0;
+		out[o++] = 0xc0;
+		wr32(out + o, HU_QUIC_V1);
+		o += 4;
+		out[o++] = (uint8_t)scil;
+		memcpy(out + o, scid, scil);
+		o += scil;
+		out[o++] = (uint8_t)dcil;
+		memcpy(out + o, dcid, dcil);
+		o += dcil;
+		out[o++] = 0;
+		wr16(out + o, 0x4000 | 17);
+		o += 2;
+		out[o++] = 0;
+		memcpy(out + o, rnd, 16);
+		o += 16;
+		*kind = HU_QUIC_INITIAL;
+		return o;
+	}
+	if (n < QUIC_MIN_VN_PROBE) {
+		/* RFC 9000 6.1: no VN for datagrams a client could not have
+		 * sent as a first Initial; also keeps replies smaller than
+		 * requests. */
+		*kind = HU_IGNORED;
+		return 0;
+	}
+	if (cap < 1 + 4 + 1 + scil + 1 + dcil + 8)
+		return 0;
+	o = 0;
+	out[o++] = 0x80 | (rnd[0] & 0x7f);
+	wr32(out + o, 0);
+	o += 4;
+	out[o++] = (uint8_t)scil;
+	memcpy(out + o, scid, scil);
+	o += scil;
+	out[o++] = (uint8_t)dcil;
+	memcpy(out + o, dcid, dcil);
+	o += dcil;
+	wr32(out + o, HU_QUIC_V1);
+	o += 4;
+	/* A reserved (greased) version too, as RFC 9000 6.3 suggests. */
+	wr32(out + o, (rd32(rnd + 1) & 0xf0f0f0f0u) | 0x0a0a0a0au);
+	o += 4;
+	*kind = HU_QUIC_VN;
+	return o;
+}
+
+static size_t
+wg_answer(const uint8_t *in, uint8_t *out, size_t cap, const uint8_t *rnd,
+    enum hu_kind *kind)
+{
+	*kind = HU_BAD;
+	if (cap < WG_RESP_LEN)
+		return 0;
+	/* type 2, reserved, sender index, receiver index = initiator's
+	 * sender index, ephemeral (32), encrypted nothing (16), mac1 (16),
+	 * mac2 (16, zero: no cookie). */
+	out[0] = 2;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, rnd, 4);
+	memcpy(out + 8, in + 4, 4);
+	memcpy(out + 12, rnd + 4, 32 + 16 + 16);
+	memset(out + 76, 0, 16);
+	*kind = HU_WIREGUARD;
+	return WG_RESP_LEN;
+}
+
+static size_t
+ovpn_answer(const uint8_t *in, uint8_t *out, size_t cap, const uint8_t *rnd,
+    enum hu_kind *kind)
+{
+	*kind = HU_BAD;
+	if (cap < OVPN_SERVER_LEN)
+		return 0;
+	/* opcode 8 with the client's key id, our session id, one ack
+	 * (the client's packet id), the client's session id, packet id 0. */
+	out[0] = (uint8_t)(OVPN_HARD_RESET_SERVER_V2 << 3 | (in[0] & 7));
+	memcpy(out + 1, rnd, 8);
+	out[9] = 1;
+	memcpy(out + 10, in + 10, 4);
+	memcpy(out + 14, in + 1, 8);
+	wr32(out + 22, 0);
+	*kind = HU_OPENVPN;
+	return OVPN_SERVER_LEN;
+}
+
+size_t
+hu_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
+    const uint8_t rnd[HU_RAND_LEN], uint8_t *out, size_t cap,
+    enum hu_kind *kind)
+{
+	*kind = HU_BAD;
+	if (n == 0 || n > HU_OUT_MAX || cap < HU_OUT_MAX)
+		return 0;
+	if (is_stun(in, n))
+		return stun_answer(in, n, peer, out, cap, kind);
+	if (n == WG_INIT_LEN && in[0] == 1 && in[1] == 0 && in[2] == 0 &&
+	    in[3] == 0)
+		return wg_answer(in, out, cap, rnd, kind);
+	if (n >= OVPN_CLIENT_MIN && in[0] >> 3 == OVPN_HARD_RESET_CLIENT_V2 &&
+	    in[9] == 0)
+		return ovpn_answer(in, out, cap, rnd, kind);
+	if (in[0] & 0x80)
+		return quic_answer(in, n, rnd, out, cap, kind);
+	memcpy(out, in, n);
+	*kind = HU_ECHO;
+	return n;
+}
+
+const char *
+hu_kind_name(enum hu_kind k)
+{
+	static const char *const names[HU__COUNT] = {
+		[HU_BAD] = "bad",
+		[HU_IGNORED] = "ignored",
+		[HU_ECHO] = "echo",
+		[HU_STUN] = "stun",
+		[HU_STUN_WHATSAPP] = "stun_whatsapp",
+		[HU_STUN_TELEGRAM] = "stun_telegram",
+		[HU_QUIC_VN] = "quic_vn",
+		[HU_QUIC_INITIAL] = "quic_initial",
+		[HU_WIREGUARD] = "wireguard",
+		[HU_OPENVPN] = "openvpn",
+	};
+
+	if ((unsigned)k >= HU__COUNT)
+		return "?";
+	return names[k];
+}

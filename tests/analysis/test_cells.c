@@ -1,0 +1,843 @@
+/*
+ * test_cells — cells from judged measurements: conservative against one
+ * unlucky measurement and lossy networks, insufficient below the minimums,
+ * the dominant method, the stored encoding (round trip and damaged
+ * records), bucket merges, region roll-ups, the map document byte for
+ * byte, and events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cells.h"
+#include "events.h"
+#include "map.h"
+#include "mk.h"
+#include "verdict.h"
+
+#define T0 1767225600000000LL	/* 2026-01-01T00:00:00Z */
+
+static uint8_t keys[16][32];
+
+static const uint8_t *
+key(int i)
+{
+	memset(keys[i], i, 32);
+	return keys[i];
+}
+
+static void
+add_n(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
+    const char *variant, verdict_t v, method_t m, int n)
+{
+	struct cell_obs o = {
+		.agent = key(agent), .target = target, .test = t,
+		.variant = variant, .verdict = v, .method = m,
+	};
+
+	while (n-- > 0)
+		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+}
+
+static cell_acc_t *
+acc(const char *region, int64_t asn, const char *service)
+{
+	cell_acc_t *a = NULL;
+
+	assert_int_equal(cell_acc_new(region, asn, service, &a), ZE_OK);
+	assert_non_null(a);
+	return a;
+}
+
+static cell_t
+judged(const cell_acc_t *a, const struct cell_opts *o)
+{
+	cell_t c;
+
+	assert_int_equal(cell_judge(a, o, &c), ZE_OK);
+	return c;
+}
+
+#define CELL_IS(c, v, m) do { \
+	if ((c).verdict != (v) || (c).method != (m)) \
+		fail_msg("cell %s/%s, want %s/%s", \
+		    cell_verdict_name((c).verdict), \
+		    method_name((c).method) ? method_name((c).method) : "-", \
+		    cell_verdict_name(v), \
+		    method_name(m) ? method_name(m) : "-"); \
+} while (0)
+
+static void
+t_wilson(void **state)
+{
+	(void)state;
+	assert_true(fabs(cell_wilson_lower(6, 6, 1.96) - 0.6097) < 1e-3);
+	assert_true(fabs(cell_wilson_lower(5, 10, 1.96) - 0.2366) < 1e-3);
+	assert_true(cell_wilson_lower(0, 10, 1.96) == 0.0);
+	assert_true(cell_wilson_lower(0, 0, 1.96) == 0.0);
+	assert_true(cell_wilson_lower(3, 3, 1.96) < 0.5);
+}
+
+static void
+t_one_lost_packet(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 12389, "whatsapp");
+	cell_t c;
+
+	(void)state;
+	/* one timeout (judged blocked/tcp: control worked) among 11 ok */
+	add_n(a, 1, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 6);
+	add_n(a, 2, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 5);
+	add_n(a, 2, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.measurements, 12);
+	assert_int_equal(c.agents, 2);
+	assert_true(fabs(c.blocked_share - 1.0 / 12) < 1e-9);
+	assert_int_equal(c.targets[0].verdict, CELL_OK);
+	cell_clear(&c);
+
+	/* even 1 of 2 in a sub-row: one measurement never makes a block */
+	cell_acc_free(&a);
+	a = acc("RU-MOW", 12389, "whatsapp");
+	add_n(a, 1, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 1);
+	add_n(a, 1, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 1);
+	add_n(a, 1, "web.whatsapp.com", TK(DNS), NULL, VERDICT_OK,
+	    METHOD_NONE, 2);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+	assert_null(a);
+}
+
+/* A 5 % loss network, no censorship, through the real verdict rules:
+ * retries left 4 failures in 80 measurements, two on the same target. */
+static void
+t_loss_only_network(void **state)
+{
+	static const char *const targets[] = {
+		"a.example:443", "b.example:443", "c.example:443",
+		"d.example:443",
+	};
+	cell_acc_t *a = acc("RU-TA", 64501, "news");
+	meas_t *ctl = mk(TK(TCP), "", 9, FL(NONE));
+	size_t i, blocked = 0;
+	cell_t c;
+
+	(void)state;
+	for (i = 0; i < 80; i++) {
+		const char *t = targets[i % 4];
+		bool lost = i == 7 || i == 30 || i == 31 || i == 62;
+		meas_t *m = mk(TK(TCP), t, 1 + (int)(i % 2),
+		    lost ? FL(TIMEOUT) : FL(NONE));
+		const meas_t *cv[1] = {ctl};
+		struct verdict_in in = {.m = m, .control = cv, .ncontrol = 1};
+		struct verdict_res r;
+		struct cell_obs o;
+
+		free(ctl->target);
+		ctl->target = strdup(t);
+		assert_int_equal(verdict_judge(NULL, &in, &r), ZE_OK);
+		if (r.verdict == VERDICT_BLOCKED)
+			blocked++;
+		o = (struct cell_obs){.agent = m->agent.data, .target = t,
+		    .test = m->test, .verdict = r.verdict,
+		    .method = r.method};
+		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+		mk_free(m);
+	}
+	/* each lost one alone looks blocked: the cell must not */
+	assert_int_equal(blocked, 4);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	for (i = 0; i < c.ntargets; i++)
+		assert_int_equal(c.targets[i].verdict, CELL_OK);
+	assert_true(c.blocked_share < 0.1);
+	cell_clear(&c);
+	cell_acc_free(&a);
+	mk_free(ctl);
+}
+
+static void
+t_blocked_cell(void **state)
+{
+	cell_acc_t *a = acc("RU-SPE", 8359, "facetime");
+	cell_t c;
+
+	(void)state;
+	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(a, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	add_n(a, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	assert_int_equal(c.measurements, 12);
+	assert_int_equal(c.agents, 2);
+	assert_true(fabs(c.blocked_share - 0.5) < 1e-9);
+	assert_true(fabs(c.confidence - cell_wilson_lower(6, 6, 1.96)) <
+	    1e-9);
+	assert_int_equal(c.ntargets, 2);
+	assert_string_equal(c.targets[0].target, "call.example");
+	assert_int_equal(c.targets[0].verdict, CELL_BLOCKED);
+	assert_int_equal(c.targets[0].method, METHOD_TLS);
+	assert_string_equal(c.targets[1].variant, "plain");
+	assert_int_equal(c.targets[1].verdict, CELL_OK);
+	cell_clear(&c);
+
+	/* half the sub-row blocked is not enough (share 0.5, lower 0.19) */
+	cell_acc_free(&a);
+	a = acc("RU-SPE", 8359, "facetime");
+	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    3);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+static void
+t_down_cell(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 64501, "news");
+	cell_t c;
+
+	(void)state;
+	/* a dead site: the name resolves, nothing answers anywhere */
+	add_n(a, 1, "dead.example", TK(DNS), NULL, VERDICT_OK, METHOD_NONE, 6);
+	add_n(a, 1, "dead.example", TK(TLS), NULL, VERDICT_DOWN, METHOD_NONE,
+	    6);
+	add_n(a, 2, "http://dead.example/", TK(HTTP), NULL, VERDICT_DOWN,
+	    METHOD_NONE, 6);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_DOWN, METHOD_NONE);
+	assert_true(c.blocked_share == 0.0);
+	cell_clear(&c);
+
+	/* a stray blocked verdict on a dead site does not make it blocked */
+	add_n(a, 2, "dead.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_DOWN, METHOD_NONE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+/* Failures nobody can explain (anomalies) make neither ok nor blocked. */
+static void
+t_inconclusive(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 1, "signal");
+	cell_t c;
+
+	(void)state;
+	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_ANOMALY,
+	    METHOD_TLS, 5);
+	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	assert_int_equal(c.targets[0].verdict, CELL_INSUFFICIENT);
+	cell_clear(&c);
+	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 9);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_true(fabs(c.confidence - cell_wilson_lower(10, 15, 1.96)) <
+	    1e-9);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+static void
+t_insufficient(void **state)
+{
+	struct cell_opts o;
+	cell_acc_t *a = acc("RU-SA", 64502, "telegram");
+	cell_t c;
+
+	(void)state;
+	add_n(a, 1, "web.telegram.org", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 2);
+	c = judged(a, NULL);	/* 2 < min_measurements 3 */
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	assert_true(c.confidence == 0.0);
+	cell_clear(&c);
+	add_n(a, 1, "web.telegram.org", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 2);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	cell_clear(&c);
+	/* one agent is not enough when two are required */
+	cell_opts_default(&o);
+	o.min_agents = 2;
+	c = judged(a, &o);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	cell_clear(&c);
+	add_n(a, 2, "web.telegram.org", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 1);
+	c = judged(a, &o);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	assert_int_equal(c.agents, 2);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+static void
+t_throttled_cell(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 12389, "youtube");
+	cell_t c;
+
+	(void)state;
+	/* one slow transfer is no throttling */
+	add_n(a, 1, "helper", TK(THROUGHPUT), NULL, VERDICT_THROTTLED,
+	    METHOD_THROTTLE, 1);
+	add_n(a, 1, "helper", TK(THROUGHPUT), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	add_n(a, 1, "www.youtube.com", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    4);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	cell_clear(&c);
+	/* consistently slow: throttled */
+	add_n(a, 2, "helper", TK(THROUGHPUT), NULL, VERDICT_THROTTLED,
+	    METHOD_THROTTLE, 3);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_THROTTLED, METHOD_THROTTLE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+static void
+t_dominant_method(void **state)
+{
+	cell_acc_t *a;
+	cell_t c;
+
+	(void)state;
+	/* DNS lie: the follow-up HTTP fetch fails too; dns explains it */
+	a = acc("RU-MOW", 1, "news");
+	add_n(a, 1, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	    METHOD_HTTP, 8);
+	add_n(a, 1, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
+	    METHOD_DNS, 6);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_DNS);
+	cell_clear(&c);
+	cell_acc_free(&a);
+
+	/* IP block: tcp outnumbers http, neither is specific */
+	a = acc("RU-MOW", 1, "news");
+	add_n(a, 1, "news.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 6);
+	add_n(a, 1, "news.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 6);
+	add_n(a, 1, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	    METHOD_HTTP, 6);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TCP);
+	cell_clear(&c);
+	cell_acc_free(&a);
+
+	/* freeze beats the http fetch it breaks */
+	a = acc("RU-MOW", 1, "hosting");
+	add_n(a, 1, "http://h.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	    METHOD_HTTP, 6);
+	add_n(a, 1, "helper", TK(FREEZE), NULL, VERDICT_BLOCKED,
+	    METHOD_FREEZE, 6);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_FREEZE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+static void
+t_add_remove(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 12389, "facetime");
+	struct cell_obs o = {
+		.agent = key(1), .target = "call.example", .test = TK(TLS),
+		.verdict = VERDICT_BLOCKED, .method = METHOD_TLS,
+	};
+	zbuf_t b0, b1;
+	cell_t c;
+
+	(void)state;
+	zbuf_init(&b0, 1 << 20);
+	zbuf_init(&b1, 1 << 20);
+	assert_int_equal(cell_acc_encode(a, &b0), ZE_OK);
+	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 2);
+	assert_int_equal(cell_acc_count(a), 2);
+	/* removing what was never added changes nothing */
+	o.method = METHOD_TCP;
+	assert_int_equal(cell_acc_remove(a, &o), ZE_NOTFOUND);
+	o.method = METHOD_TLS;
+	o.agent = key(3);
+	assert_int_equal(cell_acc_remove(a, &o), ZE_NOTFOUND);
+	o.agent = key(1);
+	o.verdict = VERDICT_OK;
+	assert_int_equal(cell_acc_remove(a, &o), ZE_NOTFOUND);
+	o.verdict = VERDICT_BLOCKED;
+	assert_int_equal(cell_acc_count(a), 2);
+	/* re-judgment: blocked out, ok in */
+	assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	o.verdict = VERDICT_OK;
+	o.method = METHOD_NONE;
+	assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+	c = judged(a, NULL);
+	assert_int_equal(c.measurements, 2);
+	assert_int_equal(c.agents, 1);
+	cell_clear(&c);
+	/* all out again: the empty encoding comes back */
+	assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	o.verdict = VERDICT_BLOCKED;
+	o.method = METHOD_TLS;
+	assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	assert_int_equal(cell_acc_encode(a, &b1), ZE_OK);
+	assert_int_equal(b0.len, b1.len);
+	assert_memory_equal(b0.data, b1.data, b0.len);
+	c = judged(a, NULL);
+	assert_int_equal(c.agents, 0);
+	assert_int_equal(c.ntargets, 0);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	cell_clear(&c);
+	/* pending is not a verdict to count */
+	o.verdict = VERDICT_PENDING;
+	assert_int_equal(cell_acc_add(a, &o), ZE_INVAL);
+	o.verdict = VERDICT_OK;
+	o.target = NULL;
+	assert_int_equal(cell_acc_add(a, &o), ZE_INVAL);
+	assert_int_equal(cell_acc_count(a), 0);
+	/* bad keys */
+	cell_acc_t *x = NULL;
+	assert_int_equal(cell_acc_new("", 1, "s", &x), ZE_INVAL);
+	assert_int_equal(cell_acc_new("RU-A-VERY-LONG-REGION", 1, "s", &x),
+	    ZE_INVAL);
+	assert_null(x);
+	zbuf_free(&b0);
+	zbuf_free(&b1);
+	cell_acc_free(&a);
+}
+
+static cell_acc_t *
+sample(void)
+{
+	cell_acc_t *a = acc("RU-SPE", 8359, "facetime");
+
+	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(a, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	add_n(a, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	return a;
+}
+
+static void
+t_roundtrip(void **state)
+{
+	cell_acc_t *a = sample(), *b = NULL;
+	zbuf_t e1, e2;
+	zdiag_t d;
+	cell_t c1, c2;
+	size_t i, off;
+	uint8_t *copy;
+
+	(void)state;
+	zbuf_init(&e1, 1 << 20);
+	zbuf_init(&e2, 1 << 20);
+	assert_int_equal(cell_acc_encode(a, &e1), ZE_OK);
+	assert_int_equal(e1.data[0], CELL_ACC_VERSION);
+	assert_int_equal(cell_acc_decode(e1.data, e1.len, &b, &d), ZE_OK);
+	assert_int_equal(cell_acc_encode(b, &e2), ZE_OK);
+	assert_int_equal(e1.len, e2.len);
+	assert_memory_equal(e1.data, e2.data, e1.len);
+	c1 = judged(a, NULL);
+	c2 = judged(b, NULL);
+	assert_int_equal(c1.verdict, c2.verdict);
+	assert_int_equal(c1.method, c2.method);
+	assert_int_equal(c1.measurements, c2.measurements);
+	assert_int_equal(c1.agents, c2.agents);
+	assert_string_equal(c2.region, "RU-SPE");
+	assert_int_equal(c2.asn, 8359);
+	assert_string_equal(c2.service, "facetime");
+	assert_int_equal(c1.ntargets, c2.ntargets);
+	cell_clear(&c1);
+	cell_clear(&c2);
+	/* the decoded accumulator keeps working incrementally */
+	add_n(b, 3, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	assert_int_equal(cell_acc_count(b), 13);
+	cell_acc_free(&b);
+
+	/* every truncation is refused */
+	for (i = 0; i < e1.len; i++) {
+		assert_int_not_equal(cell_acc_decode(e1.data, i, &b, &d),
+		    ZE_OK);
+		assert_null(b);
+	}
+	copy = malloc(e1.len + 1);
+	assert_non_null(copy);
+	memcpy(copy, e1.data, e1.len);
+	/* a trailing byte */
+	copy[e1.len] = 0;
+	assert_int_equal(cell_acc_decode(copy, e1.len + 1, &b, &d),
+	    ZE_PARSE);
+	/* an unknown version */
+	copy[0] = 2;
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
+	assert_non_null(strstr(d.text, "version 2"));
+	copy[0] = CELL_ACC_VERSION;
+	/* an agent count that no longer sums with the rows */
+	off = 1 + 1 + strlen("RU-SPE") + 8 + 1 + strlen("facetime") + 4 + 32;
+	assert_int_equal(copy[off + 3], 6);
+	copy[off + 3] = 7;
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_PARSE);
+	copy[off + 3] = 6;
+	/* agents out of order */
+	copy[off - 32] = 0xff;
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_PARSE);
+	assert_null(b);
+	free(copy);
+	zbuf_free(&e1);
+	zbuf_free(&e2);
+	cell_acc_free(&a);
+}
+
+/* Damaged records: every single-byte change and random garbage either
+ * fails to decode or decodes to something that encodes back the same. */
+static void
+t_decode_damage(void **state)
+{
+	cell_acc_t *a = sample(), *b = NULL;
+	zbuf_t e, e2;
+	zdiag_t d;
+	uint8_t *copy, rnd[512];
+	uint32_t x = 12345;
+	size_t i, j, ok = 0;
+	static const uint8_t deltas[] = {1, 0x80, 0xff};
+
+	(void)state;
+	zbuf_init(&e, 1 << 20);
+	zbuf_init(&e2, 1 << 20);
+	assert_int_equal(cell_acc_encode(a, &e), ZE_OK);
+	copy = malloc(e.len);
+	assert_non_null(copy);
+	for (i = 0; i < e.len; i++) {
+		for (j = 0; j < sizeof(deltas); j++) {
+			memcpy(copy, e.data, e.len);
+			copy[i] = (uint8_t)(copy[i] + deltas[j]);
+			if (cell_acc_decode(copy, e.len, &b, &d) != ZE_OK) {
+				assert_null(b);
+				assert_true(strlen(d.text) > 0);
+				continue;
+			}
+			ok++;
+			zbuf_reset(&e2);
+			assert_int_equal(cell_acc_encode(b, &e2), ZE_OK);
+			assert_int_equal(e2.len, e.len);
+			assert_memory_equal(e2.data, copy, e.len);
+			cell_acc_free(&b);
+		}
+	}
+	/* some changes (a count moved between agent keys' bytes, names)
+	 * stay valid; most must not */
+	assert_true(ok < e.len * sizeof(deltas) / 2);
+	for (i = 0; i < 2000; i++) {
+		size_t n = 1 + i % sizeof(rnd);
+		for (j = 0; j < n; j++) {
+			x = x * 1103515245u + 12345u;
+			rnd[j] = (uint8_t)(x >> 16);
+		}
+		rnd[0] = CELL_ACC_VERSION;
+		if (cell_acc_decode(rnd, n, &b, &d) == ZE_OK)
+			cell_acc_free(&b);
+		assert_null(b);
+	}
+	free(copy);
+	zbuf_free(&e);
+	zbuf_free(&e2);
+	cell_acc_free(&a);
+}
+
+static void
+t_merge(void **state)
+{
+	cell_acc_t *all = sample(), *b1, *b2, *m, *other;
+	zbuf_t e1, e2;
+
+	(void)state;
+	/* the same measurements split over two time buckets */
+	b1 = acc("RU-SPE", 8359, "facetime");
+	b2 = acc("RU-SPE", 8359, "facetime");
+	add_n(b1, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(b1, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	add_n(b2, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 3);
+	add_n(b2, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	m = acc("RU-SPE", 8359, "facetime");
+	assert_int_equal(cell_acc_merge(m, b1), ZE_OK);
+	assert_int_equal(cell_acc_merge(m, b2), ZE_OK);
+	zbuf_init(&e1, 1 << 20);
+	zbuf_init(&e2, 1 << 20);
+	assert_int_equal(cell_acc_encode(all, &e1), ZE_OK);
+	assert_int_equal(cell_acc_encode(m, &e2), ZE_OK);
+	assert_int_equal(e1.len, e2.len);
+	assert_memory_equal(e1.data, e2.data, e1.len);
+	other = acc("RU-SPE", 8359, "whatsapp");
+	assert_int_equal(cell_acc_merge(other, b1), ZE_INVAL);
+	zbuf_free(&e1);
+	zbuf_free(&e2);
+	cell_acc_free(&all);
+	cell_acc_free(&b1);
+	cell_acc_free(&b2);
+	cell_acc_free(&m);
+	cell_acc_free(&other);
+}
+
+static void
+t_regions(void **state)
+{
+	cell_t cells[7];
+	struct region_row *rr = NULL;
+	size_t nr = 0;
+	const struct {
+		const char *region;
+		int64_t asn;
+		cell_verdict_t v;
+	} in[7] = {
+		{"RU-MOW", 1, CELL_OK}, {"RU-MOW", 2, CELL_BLOCKED},
+		{"RU-MOW", 3, CELL_OK}, {"RU-TA", 4, CELL_DOWN},
+		{"RU-TA", 5, CELL_DOWN}, {"RU-TA", 6, CELL_OK},
+		{"RU-SA", 7, CELL_INSUFFICIENT},
+	};
+	size_t i;
+
+	(void)state;
+	memset(cells, 0, sizeof(cells));
+	for (i = 0; i < 7; i++) {
+		snprintf(cells[i].region, sizeof(cells[i].region), "%s",
+		    in[i].region);
+		snprintf(cells[i].service, sizeof(cells[i].service), "news");
+		cells[i].asn = in[i].asn;
+		cells[i].verdict = in[i].v;
+	}
+	assert_int_equal(cells_regions(cells, 7, &rr, &nr), ZE_OK);
+	assert_int_equal(nr, 3);
+	assert_string_equal(rr[0].region, "RU-MOW");
+	assert_int_equal(rr[0].verdict, CELL_BLOCKED);
+	assert_int_equal(rr[0].asns, 3);
+	assert_int_equal(rr[0].asns_blocked, 1);
+	assert_string_equal(rr[1].region, "RU-SA");
+	assert_int_equal(rr[1].verdict, CELL_INSUFFICIENT);
+	assert_string_equal(rr[2].region, "RU-TA");
+	assert_int_equal(rr[2].verdict, CELL_DOWN);
+	assert_int_equal(rr[2].asns, 3);
+	free(rr);
+	assert_int_equal(cells_regions(cells, 0, &rr, &nr), ZE_OK);
+	assert_null(rr);
+	assert_int_equal(nr, 0);
+}
+
+static const char MAP_WANT[] =
+    "{\"since\":\"2026-01-01T00:00:00Z\",\"until\":\"2026-01-02T00:00:00Z\","
+    "\"cells\":["
+    "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,"
+    "\"agents\":1,\"blocked_share\":0.0,\"confidence\":0.0,\"targets\":["
+    "{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\","
+    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":12,"
+    "\"agents\":2,\"blocked_share\":0.5,\"confidence\":0.61,\"targets\":["
+    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
+    "\"method\":\"tls\",\"measurements\":6},"
+    "{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6}]}],"
+    "\"regions\":["
+    "{\"region\":\"RU-MOW\",\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"asns\":1,\"asns_blocked\":0},"
+    "{\"region\":\"RU-SPE\",\"service\":\"facetime\",\"verdict\":\"blocked\","
+    "\"asns\":1,\"asns_blocked\":1}]}";
+
+static void
+t_map_json(void **state)
+{
+	cell_acc_t *a = sample(), *b = acc("RU-MOW", 12389, "facetime");
+	cell_t cells[2];
+	zbuf_t out;
+
+	(void)state;
+	add_n(b, 1, "init.ess.apple.com", TK(DNS), NULL, VERDICT_OK,
+	    METHOD_NONE, 2);
+	cells[0] = judged(a, NULL);	/* out of order on purpose */
+	cells[1] = judged(b, NULL);
+	zbuf_init(&out, 1 << 20);
+	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 2),
+	    ZE_OK);
+	assert_string_equal((const char *)out.data, MAP_WANT);
+	/* the cap holds */
+	zbuf_free(&out);
+	zbuf_init(&out, 64);
+	assert_int_equal(map_json(&out, T0, T0, cells, 2), ZE_TOOBIG);
+	zbuf_free(&out);
+	/* an empty map is still the document */
+	zbuf_init(&out, 1024);
+	assert_int_equal(map_json(&out, T0, T0, NULL, 0), ZE_OK);
+	assert_string_equal((const char *)out.data,
+	    "{\"since\":\"2026-01-01T00:00:00Z\","
+	    "\"until\":\"2026-01-01T00:00:00Z\",\"cells\":[],\"regions\":[]}");
+	zbuf_free(&out);
+	cell_clear(&cells[0]);
+	cell_clear(&cells[1]);
+	cell_acc_free(&a);
+	cell_acc_free(&b);
+}
+
+static void
+t_events(void **state)
+{
+	cell_acc_t *a = sample();
+	cell_t c;
+	event_t ev;
+	zbuf_t out;
+
+	(void)state;
+	c = judged(a, NULL);
+	assert_true(event_make(T0, &c, CELL_OK, METHOD_NONE, &ev));
+	zbuf_init(&out, 4096);
+	assert_int_equal(event_json(&out, &ev), ZE_OK);
+	assert_string_equal((const char *)out.data,
+	    "{\"time\":\"2026-01-01T00:00:00Z\",\"region\":\"RU-SPE\","
+	    "\"asn\":8359,\"service\":\"facetime\",\"from\":\"ok\","
+	    "\"to\":\"blocked\",\"method\":\"tls\"}");
+	/* no change, no event */
+	assert_false(event_make(T0, &c, CELL_BLOCKED, METHOD_TLS, &ev));
+	/* a method change of a blocked cell is news */
+	assert_true(event_make(T0, &c, CELL_BLOCKED, METHOD_DNS, &ev));
+	assert_int_equal(ev.from, CELL_BLOCKED);
+	assert_int_equal(ev.method, METHOD_TLS);
+	/* falling silent is not a change of the network */
+	c.verdict = CELL_INSUFFICIENT;
+	assert_false(event_make(T0, &c, CELL_BLOCKED, METHOD_TLS, &ev));
+	/* back to ok */
+	c.verdict = CELL_OK;
+	c.method = METHOD_NONE;
+	assert_true(event_make(T0 + 1000000, &c, CELL_BLOCKED, METHOD_TLS,
+	    &ev));
+	zbuf_reset(&out);
+	assert_int_equal(event_json(&out, &ev), ZE_OK);
+	assert_string_equal((const char *)out.data,
+	    "{\"time\":\"2026-01-01T00:00:01Z\",\"region\":\"RU-SPE\","
+	    "\"asn\":8359,\"service\":\"facetime\",\"from\":\"blocked\","
+	    "\"to\":\"ok\",\"method\":null}");
+	zbuf_free(&out);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+/* sni_rst on call.example in one ISP, two agents, three rounds: the real
+ * rules from measurement to map cell. */
+static void
+t_pipeline_sni_rst(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 64501, "facetime");
+	meas_t *ctl_tls = mk(TK(TLS), "call.example", 9, FL(NONE));
+	meas_t *ctl_stun = mk(TK(STUN), "helper", 9, FL(NONE));
+	int round, agent;
+	cell_t c;
+
+	(void)state;
+	mk_stun(ctl_stun, "plain", 1);
+	for (round = 0; round < 3; round++) {
+		for (agent = 1; agent <= 2; agent++) {
+			meas_t *t = mk(TK(TLS), "call.example", agent,
+			    FL(RESET));
+			meas_t *s = mk(TK(STUN), "helper", agent, FL(NONE));
+			meas_t *ms[2] = {t, s};
+			const meas_t *cv[2] = {ctl_tls, ctl_stun};
+			int k;
+
+			mk_tls(t, "client_hello", "example.org", FL(NONE));
+			mk_stun(s, "plain", 1);
+			for (k = 0; k < 2; k++) {
+				struct verdict_in in = {.m = ms[k],
+				    .control = cv, .ncontrol = 2};
+				struct verdict_res r;
+				struct cell_obs o;
+				assert_int_equal(verdict_judge(NULL, &in, &r),
+				    ZE_OK);
+				assert_int_equal(cell_obs_fill(&o, ms[k],
+				    r.verdict, r.method), ZE_OK);
+				assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+			}
+			mk_free(t);
+			mk_free(s);
+		}
+	}
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	assert_int_equal(c.measurements, 12);
+	assert_int_equal(c.agents, 2);
+	assert_int_equal(c.ntargets, 2);
+	assert_string_equal(c.targets[1].variant, "plain");
+	assert_int_equal(c.targets[1].verdict, CELL_OK);
+	cell_clear(&c);
+	/* a measurement without a proper agent key is refused */
+	{
+		struct cell_obs o;
+		ctl_tls->agent.len = 31;
+		assert_int_equal(cell_obs_fill(&o, ctl_tls, VERDICT_OK,
+		    METHOD_NONE), ZE_INVAL);
+		ctl_tls->agent.len = 32;
+	}
+	cell_acc_free(&a);
+	mk_free(ctl_tls);
+	mk_free(ctl_stun);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_wilson),
+		cmocka_unit_test(t_one_lost_packet),
+		cmocka_unit_test(t_loss_only_network),
+		cmocka_unit_test(t_blocked_cell),
+		cmocka_unit_test(t_down_cell),
+		cmocka_unit_test(t_insufficient),
+		cmocka_unit_test(t_inconclusive),
+		cmocka_unit_test(t_throttled_cell),
+		cmocka_unit_test(t_dominant_method),
+		cmocka_unit_test(t_add_remove),
+		cmocka_unit_test(t_roundtrip),
+		cmocka_unit_test(t_decode_damage),
+		cmocka_unit_test(t_merge),
+		cmocka_unit_test(t_regions),
+		cmocka_unit_test(t_map_json),
+		cmocka_unit_test(t_events),
+		cmocka_unit_test(t_pipeline_sni_rst),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
