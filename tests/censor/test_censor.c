@@ -503,8 +503,14 @@ test_decide(void **state)
 	assert_memory_equal(in + 16, pk + 16, 4);	/* to the server */
 	assert_int_equal(rd32(in + 24), 1000);
 	assert_int_equal(in[33], TCPF_RST);
-	/* The same ClientHello to port 8443 is not looked at. */
+	/* The same ClientHello to port 8443 is caught too: SNI filters key
+	 * on the name, not the port. */
 	n = packet(pk, IPPROTO_TCP, 8443, TCPF_ACK, ch, chlen);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, 1);
+	/* Other data on that port is not. */
+	n = packet(pk, IPPROTO_TCP, 8443, TCPF_ACK,
+	    (const uint8_t *)"GET / HTTP/1.1\r\n", 16);
 	censor_decide(rs, pk, n, d);
 	assert_int_equal(d->rule, -1);
 
@@ -689,7 +695,8 @@ test_kernel_text(void **state)
 	    "numgen random mod 100 < 30 counter drop comment \"zond:r3\""));
 	zbuf_reset(&b);
 	assert_int_equal(kernel_queue_rules(rs, &o, &b), ZE_OK);
-	assert_non_null(strstr((char *)b.data, "--dport 443"));
+	assert_non_null(strstr((char *)b.data,
+	    "-m u32 --u32 0>>22&0x3C@12>>26&0x3C@0>>24=0x16"));
 	assert_non_null(strstr((char *)b.data, "--queue-num 7 --queue-bypass"));
 	assert_non_null(strstr((char *)b.data, "! -i lan0 -j RETURN"));
 	assert_null(strstr((char *)b.data, "--dport 53"));
