@@ -589,7 +589,7 @@ ph_bulk_get(const probe_env_t *env, const struct sockaddr *sa,
 				r->fail = errno_fail(err);
 				what = strerror(err);
 			}
-			snprintf(r->detail, sizeof(r->detail), "%s after %llu "
+			snprintf(r->detail, sizeof(r->detail), "%.120s after %llu "
 			    "of %llu bytes%s", what,
 			    (unsigned long long)r->received,
 			    (unsigned long long)bytes, n == IO_TIMEOUT ?

@@ -1,9 +1,24 @@
-/* config.c — zond-aggregator option table. */
+/* config.c — zond-aggregator option table: each option once, with its
+ * default, range and documentation (docs/CONFIG.md, --config-reference). */
 #include "config.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define O(f) offsetof(struct aggr_conf, f)
+
+/* tcp://host:port, or tcp://host:* for a port the system picks (the log
+ * names the endpoint bound: tests use it). */
+static int
+check_listen(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n > 8 && strncmp(v, "tcp://", 6) == 0 &&
+	    strcmp(v + n - 2, ":*") == 0)
+		return 0;
+	return conf_check_endpoint(v, why, whylen);
+}
 
 const struct conf_opt aggr_conf_tab[] = {
 	{"aggregator", "data_dir", CONF_STRING, "/var/lib/zond", O(data_dir),
@@ -14,7 +29,8 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"aggregator", "log_level", CONF_STRING, "info", O(log_level), 0, 0,
 	    false, conf_check_loglevel, "warn, info or debug"},
 	{"ingest", "listen", CONF_STRING, "tcp://0.0.0.0:7800", O(listen), 0,
-	    0, false, conf_check_endpoint, "ZeroMQ endpoint agents connect to"},
+	    0, false, check_listen,
+	    "ZeroMQ endpoint agents connect to; tcp://host:* picks a port"},
 	{"ingest", "max_frame", CONF_SIZE, "1M", O(max_frame), 1024, 1048576,
 	    false, NULL, "largest ZeroMQ message accepted (ZMQ_MAXMSGSIZE)"},
 	{"ingest", "commit_delay", CONF_DURATION, "5ms", O(commit_delay_ms), 0,
@@ -27,6 +43,17 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"ingest", "late_window", CONF_DURATION, "14d", O(late_window_ms),
 	    60000, 31536000000LL, false, NULL,
 	    "how old a measurement may be when it arrives"},
+	{"ingest", "verify_threads", CONF_INT, "0", O(verify_threads), 0, 64,
+	    false, NULL, "signature verification threads; 0: one per CPU"},
+	{"ingest", "stats_interval", CONF_DURATION, "60s", O(stats_interval_ms),
+	    100, 86400000, false, NULL,
+	    "how often to log the ingest counters (key=value)"},
+	{"storage", "map_size", CONF_SIZE, "64M", O(map_size), 1048576,
+	    1LL << 44, false, NULL,
+	    "initial LMDB map size; it grows on demand"},
+	{"storage", "map_max", CONF_SIZE, "64G", O(map_max), 0, 1LL << 50,
+	    false, NULL, "largest the LMDB map may grow; 0: no limit "
+	    "(the disk is the limit)"},
 	{"http", "listen", CONF_STRING, "127.0.0.1:8080", O(http_listen), 0,
 	    0, false, conf_check_hostport, "HTTP API and dashboard address"},
 	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,

@@ -19,6 +19,11 @@ struct aggr_conf {
 	int64_t commit_max;
 	int64_t clock_skew_ms;
 	int64_t late_window_ms;
+	int64_t verify_threads;
+	int64_t stats_interval_ms;
+	/* [storage] */
+	int64_t map_size;
+	int64_t map_max;
 	/* [http] */
 	char *http_listen;
 	char *dashboard_dir;

@@ -1,19 +1,151 @@
 /*
- * zond-aggregator — ingest, storage, analysis and the HTTP API.
+ * zond-aggregator — ingest and storage (analysis and the HTTP API come in
+ * later releases).
+ *
+ * Start-up: config, identity key (its CURVE secret serves the ROUTER),
+ * LMDB store, the ZAP handler (bound before the ROUTER so that no client
+ * is ever admitted without it), the ROUTER, the verify workers.
+ *
+ * One poll loop (zmq_poll) over the ROUTER and the workers' wake-up pipe,
+ * with a timeout from the next timer.  The periodic tick:
+ *   - commits the pending group when commit_delay has run out (and then
+ *     sends its ACKs), or status-only updates after at most a second;
+ *   - logs the counters as one key=value "stats" line every
+ *     stats_interval.
+ * SIGTERM/SIGINT: stop reading, wait for the workers, commit and ACK
+ * what is pending, log the final stats, exit 0.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
 
 #include "cli.h"
 #include "config.h"
+#include "ingest.h"
+#include "key.h"
 #include "log.h"
+#include "store.h"
+#include "wire.h"
+#include "zap.h"
+#include "ztime.h"
 
 #define PROG "zond-aggregator"
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static int
+loglevel(const char *s, int verbose)
+{
+	if (verbose)
+		return LOG_LVL_DEBUG;
+	if (strcmp(s, "warn") == 0)
+		return LOG_LVL_WARN;
+	if (strcmp(s, "debug") == 0)
+		return LOG_LVL_DEBUG;
+	return LOG_LVL_INFO;
+}
+
+static void
+log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
+{
+	struct ingest_stats st;
+	struct zap_stats zs;
+	struct store_counts c;
+	char rej[512];
+	size_t off = 0;
+	int r;
+
+	ingest_get_stats(ig, &st);
+	zap_get_stats(zap, &zs);
+	if (store_counts(store, &c, NULL) != ZE_OK)
+		memset(&c, 0, sizeof(c));
+	rej[0] = '\0';
+	for (int i = 1; i < INGEST_NREASONS; i++) {
+		r = snprintf(rej + off, sizeof(rej) - off, " rejected_%s=%"
+		    PRIu64, wire_reject_name((Zond__V1__RejectReason)i),
+		    st.rejected[i]);
+		if (r < 0 || (size_t)r >= sizeof(rej) - off)
+			break;
+		off += (size_t)r;
+	}
+	log_info("%s frames=%" PRIu64 " received=%" PRIu64 " stored=%"
+	    PRIu64 " dup=%" PRIu64 "%s frame_rejects=%" PRIu64
+	    " zap_admitted=%" PRIu64 " zap_unknown=%" PRIu64
+	    " zap_disabled=%" PRIu64 " zap_bad=%" PRIu64 " hellos=%" PRIu64
+	    " heartbeats=%" PRIu64 " commits=%" PRIu64 " commit_fail=%"
+	    PRIu64 " commit_ms_avg=%.2f commit_ms_max=%.2f pending=%" PRIu64
+	    " storage_ok=%d db_measurements=%" PRIu64 " map_used=%" PRIu64
+	    " map_size=%" PRIu64, what, st.frames, st.received, st.stored,
+	    st.dup, rej, st.frame_rejects, zs.admitted, zs.unknown,
+	    zs.disabled, zs.bad, st.hellos, st.heartbeats, st.commits,
+	    st.commit_fail, st.commits ? (double)st.commit_us_sum /
+	    (double)st.commits / 1000.0 : 0.0,
+	    (double)st.commit_us_max / 1000.0, st.pending, st.storage_ok,
+	    c.meas, c.map_used, c.map_size);
+}
+
+static void *
+open_router(void *ctx, const struct aggr_conf *conf, const zkey_t *key)
+{
+	uint8_t cpk[32], csk[32];
+	int one = 1, linger = 2000;
+	int64_t maxmsg = conf->max_frame;
+	char ep[256];
+	size_t eplen = sizeof(ep);
+	void *r;
+
+	if ((r = zmq_socket(ctx, ZMQ_ROUTER)) == NULL)
+		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
+	if (key_curve(key, cpk, csk) != ZE_OK)
+		fatalx("cannot derive the CURVE key");
+	if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, csk, 32) != 0 ||
+	    zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, "zond", 4) != 0 ||
+	    zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(r, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+		fatalx("ROUTER options: %s", zmq_strerror(zmq_errno()));
+	sodium_memzero(csk, sizeof(csk));
+	if (zmq_bind(r, conf->listen) != 0)
+		fatalx("cannot listen on %s: %s", conf->listen,
+		    zmq_strerror(zmq_errno()));
+	if (zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0)
+		ep[0] = '\0';
+	ep[sizeof(ep) - 1] = '\0';
+	log_info("listening endpoint=%s max_frame=%" PRId64, ep, maxmsg);
+	return r;
+}
 
 int
 main(int argc, char **argv)
 {
 	struct cli_args a;
 	struct aggr_conf conf;
+	struct store_opts so;
+	struct ingest_opts io;
+	struct sigaction sa;
+	sigset_t stop;
+	zmq_pollitem_t pi[2];
+	store_t *store = NULL;
+	ingest_t *ig = NULL;
+	zap_t *zap = NULL;
+	zkey_t *key = NULL;
+	void *ctx, *router;
+	int64_t next_stats;
+	long tmo, ncpu;
+	zdiag_t d;
 	int rc;
 
 	cli_crypto_init(PROG);
@@ -24,9 +156,96 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	log_init(PROG, a.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	if (!cli_load_config(aggr_conf_tab, &conf, a.config, a.check))
+	if (!cli_load_config(aggr_conf_tab, &conf, a.config, a.check)) {
+		conf_free(aggr_conf_tab, &conf);
 		return 1;
-	rc = a.check ? 0 : cli_notimpl(PROG, "the aggregator daemon");
+	}
+	if (a.check) {
+		conf_free(aggr_conf_tab, &conf);
+		return 0;
+	}
+	log_setlevel(loglevel(conf.log_level, a.verbose));
+
+	if (key_load(conf.key, &key, &d) != ZE_OK)
+		fatalx("%s", d.text);
+	memset(&so, 0, sizeof(so));
+	so.map_size = conf.map_size;
+	so.map_max = conf.map_max;
+	if (store_open(conf.data_dir, &so, &store, &d) != ZE_OK)
+		fatalx("%s", d.text);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* threads started from here on (libzmq's, ZAP, verify workers)
+	 * inherit a mask without SIGTERM/SIGINT, so the signal interrupts
+	 * the main thread's zmq_poll */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+	if ((ctx = zmq_ctx_new()) == NULL)
+		fatalx("zmq_ctx_new failed");
+	if (zap_start(ctx, store, &zap, &d) != ZE_OK)
+		fatalx("%s", d.text);
+	router = open_router(ctx, &conf, key);
+	key_free(&key);
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	memset(&io, 0, sizeof(io));
+	io.commit_delay_ms = conf.commit_delay_ms;
+	io.commit_max = conf.commit_max;
+	io.clock_skew_ms = conf.clock_skew_ms;
+	io.late_window_ms = conf.late_window_ms;
+	io.verify_threads = conf.verify_threads > 0 ?
+	    (int)conf.verify_threads : (ncpu > 0 ? (int)ncpu : 1);
+	if (ingest_new(&io, store, router, &ig, &d) != ZE_OK)
+		fatalx("%s", d.text);
+	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"
+	    PRId64 " commit_max=%" PRId64, conf.data_dir, io.verify_threads,
+	    io.commit_delay_ms, io.commit_max);
+
+	next_stats = ztime_mono_us() + conf.stats_interval_ms * 1000;
+	while (!quit) {
+		int64_t now = ztime_mono_us();
+		long until_stats = (long)((next_stats - now + 999) / 1000);
+
+		tmo = ingest_timeout_ms(ig);
+		if (tmo < 0 || tmo > until_stats)
+			tmo = until_stats < 0 ? 0 : until_stats;
+		memset(pi, 0, sizeof(pi));
+		pi[0].fd = ingest_wake_fd(ig);
+		pi[0].events = ZMQ_POLLIN;
+		pi[1].socket = router;
+		pi[1].events = ingest_want_input(ig) ? ZMQ_POLLIN : 0;
+		rc = zmq_poll(pi, 2, tmo);
+		if (rc < 0 && zmq_errno() != EINTR)
+			fatalx("zmq_poll: %s", zmq_strerror(zmq_errno()));
+		if (rc > 0 && (pi[0].revents & ZMQ_POLLIN))
+			ingest_on_results(ig);
+		if (rc > 0 && (pi[1].revents & ZMQ_POLLIN))
+			ingest_on_router(ig);
+		ingest_tick(ig);
+		if (ztime_mono_us() >= next_stats) {
+			log_stats("stats", ig, zap, store);
+			next_stats = ztime_mono_us() +
+			    conf.stats_interval_ms * 1000;
+		}
+	}
+	log_info("shutting down: committing what is pending");
+	ingest_drain(ig);
+	log_stats("stats final", ig, zap, store);
+	zmq_close(router);
+	ingest_free(&ig);
+	zap_stop(&zap);
+	zmq_ctx_term(ctx);
+	store_close(&store);
 	conf_free(aggr_conf_tab, &conf);
-	return rc;
+	log_info("stopped");
+	return 0;
 }

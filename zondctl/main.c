@@ -7,6 +7,8 @@
  * data take --data DIR, or -c FILE to read data_dir from aggregator.conf.
  */
 #include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,8 +16,15 @@
 #include "cli.h"
 #include "key.h"
 #include "log.h"
+#include "report.h"
+#include "verify.h"
+#include "registry.h"
+#include "store.h"
+#include "ztime.h"
 
 #define PROG "zondctl"
+
+static const char *g_config;	/* global -c FILE, for data_dir */
 
 static void
 usage(FILE *f)
@@ -28,6 +37,9 @@ usage(FILE *f)
 	    "  pubkey KEYFILE           print the public key of a secret key file\n"
 	    "  enroll --data DIR --pubkey HEX --region RU-XXX --asn N\n"
 	    "         [--name S] [--role probe|control]\n"
+	    "  disable --data DIR --pubkey HEX   refuse an agent's connections\n"
+	    "  enable --data DIR --pubkey HEX    admit a disabled agent again\n"
+	    "  agents --data DIR        list enrolled agents (key=value lines)\n"
 	    "  export --data DIR --format jsonl|csv|ooni [--since T] [--until T]\n"
 	    "         [--region R] [--asn N] [--service S] [-o FILE]\n"
 	    "  verify FILE              check every signature of a JSONL export\n"
@@ -106,11 +118,241 @@ cmd_pubkey(int argc, char **argv)
 	return 0;
 }
 
-static int
-cmd_later(int argc, char **argv)
+/*
+ * The aggregator's data directory: --data DIR, else data_dir of the
+ * config given with the global -c.  NULL (and a message) if neither.
+ */
+static const char *
+data_dir(const char *cmd, const char *opt, struct aggr_conf *conf,
+    bool *loaded)
 {
-	(void)argc;
-	return cli_notimpl(PROG, argv[0]);
+	*loaded = false;
+	if (opt != NULL)
+		return opt;
+	if (g_config == NULL) {
+		fprintf(stderr, "%s: %s: give --data DIR or -c "
+		    "AGGREGATOR.CONF\n", PROG, cmd);
+		return NULL;
+	}
+	if (!cli_load_config(aggr_conf_tab, conf, g_config, false)) {
+		conf_free(aggr_conf_tab, conf);
+		return NULL;
+	}
+	*loaded = true;
+	return conf->data_dir;
+}
+
+static int
+open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
+{
+	struct store_opts o;
+	zdiag_t d;
+
+	memset(&o, 0, sizeof(o));
+	o.readonly = readonly;
+	o.map_size = 1 << 20;	/* a new environment starts small */
+	if (store_open(dir, &o, s, &d) != ZE_OK) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, cmd, d.text);
+		return 1;
+	}
+	return 0;
+}
+
+#define ENROLL_USAGE "usage: %s enroll --data DIR --pubkey HEX " \
+	"--region RU-XXX --asn N [--name S] [--role probe|control]\n"
+
+/* enroll: admit an agent (or update its enrolment); works while the
+ * aggregator runs: the ZAP handler reads the registry per connection. */
+static int
+cmd_enroll(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"pubkey", required_argument, NULL, 'k'},
+		{"region", required_argument, NULL, 'r'},
+		{"asn", required_argument, NULL, 'a'},
+		{"name", required_argument, NULL, 'N'},
+		{"role", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *pk = NULL, *region = NULL, *asn = NULL;
+	const char *name = NULL, *role = NULL, *dir;
+	struct aggr_conf conf;
+	store_t *s = NULL;
+	bool loaded, created = false;
+	zdiag_t d;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'k': pk = optarg; break;
+		case 'r': region = optarg; break;
+		case 'a': asn = optarg; break;
+		case 'N': name = optarg; break;
+		case 'R': role = optarg; break;
+		case 'h':
+			printf(ENROLL_USAGE, PROG);
+			return 0;
+		default:
+			fprintf(stderr, ENROLL_USAGE, PROG);
+			return 2;
+		}
+	}
+	if (pk == NULL || region == NULL || asn == NULL || optind != argc) {
+		fprintf(stderr, ENROLL_USAGE, PROG);
+		return 2;
+	}
+	if ((dir = data_dir("enroll", data, &conf, &loaded)) == NULL)
+		return 2;
+	if ((rc = open_store("enroll", dir, false, &s)) == 0) {
+		if (registry_enroll(s, pk, region, asn, name, role, &created,
+		    &d) != ZE_OK) {
+			fprintf(stderr, "%s: enroll: %s\n", PROG, d.text);
+			rc = 1;
+		} else
+			printf("%s agent=%s region=%s asn=%s role=%s\n",
+			    created ? "enrolled" : "updated", pk, region, asn,
+			    role != NULL ? role : "probe");
+	}
+	store_close(&s);
+	if (loaded)
+		conf_free(aggr_conf_tab, &conf);
+	return rc;
+}
+
+/* enable / disable --data DIR --pubkey HEX */
+static int
+cmd_enable(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"pubkey", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool on = strcmp(argv[0], "enable") == 0, loaded;
+	const char *data = NULL, *hex = NULL, *dir;
+	uint8_t pk[KEY_PUB_LEN];
+	struct aggr_conf conf;
+	store_t *s = NULL;
+	zdiag_t d;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'k': hex = optarg; break;
+		case 'h':
+			printf("usage: %s %s --data DIR --pubkey HEX\n", PROG,
+			    argv[0]);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (hex == NULL || optind != argc)
+		goto usage;
+	if (pubkey_from_hex(hex, pk, &d) != ZE_OK) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, argv[0], d.text);
+		return 1;
+	}
+	if ((dir = data_dir(argv[0], data, &conf, &loaded)) == NULL)
+		return 2;
+	if ((rc = open_store(argv[0], dir, false, &s)) == 0) {
+		if (store_agent_set_enabled(s, pk, on, &d) != ZE_OK) {
+			fprintf(stderr, "%s: %s: %s: %s\n", PROG, argv[0], hex,
+			    d.text);
+			rc = 1;
+		} else
+			printf("%s agent=%s\n", on ? "enabled" : "disabled",
+			    hex);
+	}
+	store_close(&s);
+	if (loaded)
+		conf_free(aggr_conf_tab, &conf);
+	return rc;
+usage:
+	fprintf(stderr, "usage: %s %s --data DIR --pubkey HEX\n", PROG,
+	    argv[0]);
+	return 2;
+}
+
+static int
+print_agent(const struct store_agent *a, void *arg)
+{
+	char hex[KEY_HEX_LEN + 1], enr[40], seen[40];
+
+	(void)arg;
+	sodium_bin2hex(hex, sizeof(hex), a->pk, KEY_PUB_LEN);
+	ztime_fmt_iso(a->enrolled_us, enr, sizeof(enr), 0);
+	if (a->last_seen_us > 0)
+		ztime_fmt_iso(a->last_seen_us, seen, sizeof(seen), 0);
+	else
+		memcpy(seen, "-", 2);
+	printf("agent=%s region=%s asn=%" PRIu32 " role=%s state=%s "
+	    "enrolled=%s last_seen=%s version=%s backlog=%" PRIu64
+	    " dropped=%" PRIu64 " last_seq=%" PRIu64 " stored=%" PRIu64
+	    " name=\"%s\"\n", hex, a->region, a->asn,
+	    store_role_name(a->role), a->enabled ? "enabled" : "disabled",
+	    enr, seen, a->version[0] ? a->version : "-", a->backlog,
+	    a->dropped, a->last_seq, a->stored, a->name);
+	return 0;
+}
+
+/* agents --data DIR: one key=value line per enrolled agent, then a
+ * summary line with the database's totals.  Read-only; safe while the
+ * aggregator runs. */
+static int
+cmd_agents(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *dir;
+	struct aggr_conf conf;
+	struct store_counts c;
+	store_t *s = NULL;
+	bool loaded;
+	zdiag_t d;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'h':
+			printf("usage: %s agents --data DIR\n", PROG);
+			return 0;
+		default:
+			fprintf(stderr, "usage: %s agents --data DIR\n", PROG);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s agents --data DIR\n", PROG);
+		return 2;
+	}
+	if ((dir = data_dir("agents", data, &conf, &loaded)) == NULL)
+		return 2;
+	if ((rc = open_store("agents", dir, true, &s)) == 0) {
+		if (store_agent_iter(s, print_agent, NULL, &d) != ZE_OK ||
+		    store_counts(s, &c, &d) != ZE_OK) {
+			fprintf(stderr, "%s: agents: %s\n", PROG, d.text);
+			rc = 1;
+		} else
+			printf("total agents=%" PRIu64 " measurements=%" PRIu64
+			    "\n", c.agents, c.meas);
+	}
+	store_close(&s);
+	if (loaded)
+		conf_free(aggr_conf_tab, &conf);
+	return rc;
 }
 
 static const struct {
@@ -119,10 +361,13 @@ static const struct {
 } commands[] = {
 	{"keygen", cmd_keygen},
 	{"pubkey", cmd_pubkey},
-	{"enroll", cmd_later},
-	{"export", cmd_later},
-	{"verify", cmd_later},
-	{"map", cmd_later},
+	{"enroll", cmd_enroll},
+	{"disable", cmd_enable},
+	{"enable", cmd_enable},
+	{"agents", cmd_agents},
+	{"export", cmd_export},
+	{"verify", cmd_verify},
+	{"map", cmd_map},
 };
 
 int
@@ -157,14 +402,14 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	g_config = cfpath;
 	if (check) {
 		struct aggr_conf conf;
 		bool ok;
 		if (cfpath == NULL)
 			cfpath = "/etc/zond/aggregator.conf";
 		ok = cli_load_config(aggr_conf_tab, &conf, cfpath, true);
-		if (ok)
-			conf_free(aggr_conf_tab, &conf);
+		conf_free(aggr_conf_tab, &conf);
 		return ok ? 0 : 1;
 	}
 	if (i >= argc) {

@@ -1,0 +1,368 @@
+/*
+ * analyze.c — see analyze.h.
+ *
+ * Steps: read every measurement whose id time lies in [since - window,
+ * until + window) (ids start with their millisecond time, so this is one
+ * range scan); sort them by (test, target, start); within each group judge
+ * each measurement of the range against the control measurements of the
+ * group within +- window, with the same agent's other variants as
+ * siblings; feed final verdicts of probe agents into one accumulator per
+ * (region, ASN, service); judge the cells.
+ */
+#include "analyze.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "wire.h"
+#include "ztime.h"
+
+struct item {
+	uint8_t id[STORE_ID_LEN];
+	uint8_t agent[STORE_PK_LEN];
+	char region[STORE_REGION_LEN];
+	uint32_t asn;
+	enum store_role role;
+	int64_t start_us, recv_us;
+	bool in_range;
+	wire_meas_t *m;
+	verdict_t v;
+	method_t meth;
+};
+
+struct analysis {
+	struct item *items;	/* sorted by id for lookups */
+	size_t n, cap;
+	cell_t *cells;
+	size_t ncells;
+	uint64_t pending;
+};
+
+void
+analyze_opts_default(struct analyze_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->window_us = 3600LL * 1000000;
+	o->deadline_us = 3600LL * 1000000;
+	verdict_opts_default(&o->v);
+	cell_opts_default(&o->c);
+}
+
+struct collect {
+	analysis_t *a;
+	int64_t since, until;
+	zerr_t err;
+};
+
+static int
+collect_one(const struct store_meas *sm, void *arg)
+{
+	struct collect *c = arg;
+	analysis_t *a = c->a;
+	struct item *it;
+	wire_meas_t *m = NULL;
+
+	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
+		return 0;	/* verified at ingest; cannot happen */
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? 2 * a->cap : 1024;
+		struct item *ni = realloc(a->items, nc * sizeof(*ni));
+		if (ni == NULL) {
+			wire_meas_free(m);
+			c->err = ZE_NOMEM;
+			return 1;
+		}
+		a->items = ni;
+		a->cap = nc;
+	}
+	it = &a->items[a->n++];
+	memset(it, 0, sizeof(*it));
+	memcpy(it->id, sm->id, STORE_ID_LEN);
+	memcpy(it->agent, sm->agent, STORE_PK_LEN);
+	memcpy(it->region, sm->region, STORE_REGION_LEN);
+	it->region[STORE_REGION_LEN - 1] = '\0';
+	it->asn = sm->asn;
+	it->role = sm->role;
+	it->start_us = sm->start_us;
+	it->recv_us = sm->recv_us;
+	it->in_range = sm->start_us >= c->since && sm->start_us < c->until;
+	it->m = m;
+	it->v = VERDICT_PENDING;
+	return 0;
+}
+
+static void
+id_bound(int64_t us, uint8_t id[STORE_ID_LEN])
+{
+	int64_t ms = us / 1000;
+
+	if (ms < 0)
+		ms = 0;
+	memset(id, 0, STORE_ID_LEN);
+	for (int i = 0; i < 6; i++)
+		id[i] = (uint8_t)(ms >> (8 * (5 - i)));
+}
+
+static int
+cmp_group(const void *x, const void *y)
+{
+	const struct item *a = *(const struct item *const *)x;
+	const struct item *b = *(const struct item *const *)y;
+	int r;
+
+	if (a->m->test != b->m->test)
+		return a->m->test < b->m->test ? -1 : 1;
+	r = strcmp(a->m->target ? a->m->target : "",
+	    b->m->target ? b->m->target : "");
+	if (r != 0)
+		return r;
+	return a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
+}
+
+static int
+cmp_id(const void *x, const void *y)
+{
+	return memcmp(((const struct item *)x)->id,
+	    ((const struct item *)y)->id, STORE_ID_LEN);
+}
+
+static int
+cmp_cell(const void *x, const void *y)
+{
+	const cell_t *a = x, *b = y;
+	int r = strcmp(a->region, b->region);
+
+	if (r != 0)
+		return r;
+	if (a->asn != b->asn)
+		return a->asn < b->asn ? -1 : 1;
+	return strcmp(a->service, b->service);
+}
+
+/* Judge the items of one (test, target) group g[0..n). */
+static zerr_t
+judge_group(const struct analyze_opts *o, struct item **g, size_t n,
+    const Zond__V1__Measurement **ctl, const Zond__V1__Measurement **sib,
+    int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = g[i];
+		struct verdict_in in;
+		struct verdict_res r;
+		size_t nc = 0, ns = 0;
+
+		if (!it->in_range)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			struct item *x = g[j];
+			int64_t dt = x->start_us - it->start_us;
+			if (j == i || dt < -o->window_us || dt > o->window_us)
+				continue;
+			if (x->role == STORE_ROLE_CONTROL)
+				ctl[nc++] = x->m;
+			else if (memcmp(x->agent, it->agent, STORE_PK_LEN) ==
+			    0 && (dt < 0 ? -dt : dt) < 120LL * 1000000)
+				sib[ns++] = x->m;
+		}
+		memset(&in, 0, sizeof(in));
+		in.m = it->m;
+		in.control = ctl;
+		in.ncontrol = nc;
+		in.siblings = sib;
+		in.nsiblings = ns;
+		if (verdict_judge(&o->v, &in, &r) != ZE_OK) {
+			r.verdict = VERDICT_ANOMALY;
+			r.method = METHOD_NONE;
+		}
+		if (r.verdict == VERDICT_PENDING &&
+		    now - it->recv_us > o->deadline_us)
+			verdict_expire(&r);
+		it->v = r.verdict;
+		it->meth = r.method;
+	}
+	return ZE_OK;
+}
+
+zerr_t
+analyze_range(store_t *s, int64_t since, int64_t until,
+    const struct analyze_opts *o, analysis_t **out, zdiag_t *d)
+{
+	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+	struct collect c;
+	struct item **ord = NULL;
+	const Zond__V1__Measurement **ctl = NULL, **sib = NULL;
+	cell_acc_t **accs = NULL;
+	size_t nacc = 0, capacc = 0;
+	int64_t now = o->now_us ? o->now_us : ztime_now_us();
+	analysis_t *a;
+	zerr_t e;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	id_bound(since - o->window_us, from);
+	id_bound(until + o->window_us, to);
+	c.a = a;
+	c.since = since;
+	c.until = until;
+	c.err = ZE_OK;
+	if ((e = store_meas_iter(s, from, to, collect_one, &c, d)) != ZE_OK)
+		goto fail;
+	if ((e = c.err) != ZE_OK) {
+		zdiag_set(d, e, "out of memory reading measurements");
+		goto fail;
+	}
+	e = ZE_NOMEM;
+	if (a->n > 0 && ((ord = malloc(a->n * sizeof(*ord))) == NULL ||
+	    (ctl = malloc(a->n * sizeof(*ctl))) == NULL ||
+	    (sib = malloc(a->n * sizeof(*sib))) == NULL)) {
+		zdiag_set(d, e, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		ord[i] = &a->items[i];
+	if (a->n > 0)
+		qsort(ord, a->n, sizeof(*ord), cmp_group);
+	for (size_t i = 0, j; i < a->n; i = j) {
+		for (j = i + 1; j < a->n && ord[j]->m->test == ord[i]->m->test &&
+		    strcmp(ord[j]->m->target ? ord[j]->m->target : "",
+		    ord[i]->m->target ? ord[i]->m->target : "") == 0; j++)
+			;
+		judge_group(o, ord + i, j - i, ctl, sib, now);
+	}
+	/* cells of probe agents */
+	for (size_t i = 0; i < a->n; i++) {
+		struct item *it = &a->items[i];
+		struct cell_obs ob;
+		cell_acc_t *acc = NULL;
+		const char *svc = it->m->service ? it->m->service : "";
+
+		if (!it->in_range)
+			continue;
+		if (it->v == VERDICT_PENDING) {
+			a->pending++;
+			continue;
+		}
+		if (it->role != STORE_ROLE_PROBE || *svc == '\0' ||
+		    (o->service != NULL && strcmp(o->service, svc) != 0))
+			continue;
+		for (size_t k = 0; k < nacc && acc == NULL; k++) {
+			cell_t *key = &a->cells[k];
+			if (strcmp(key->region, it->region) == 0 &&
+			    key->asn == it->asn &&
+			    strcmp(key->service, svc) == 0)
+				acc = accs[k];
+		}
+		if (acc == NULL) {
+			if (nacc == capacc) {
+				size_t nc = capacc ? 2 * capacc : 64;
+				cell_acc_t **na = realloc(accs, nc *
+				    sizeof(*na));
+				cell_t *nk = realloc(a->cells, nc *
+				    sizeof(*nk));
+				if (na != NULL)
+					accs = na;
+				if (nk != NULL)
+					a->cells = nk;
+				if (na == NULL || nk == NULL) {
+					zdiag_set(d, ZE_NOMEM, "out of memory");
+					goto fail;
+				}
+				capacc = nc;
+			}
+			if (cell_acc_new(it->region, it->asn, svc, &acc) !=
+			    ZE_OK)
+				continue;
+			memset(&a->cells[nacc], 0, sizeof(a->cells[nacc]));
+			snprintf(a->cells[nacc].region,
+			    sizeof(a->cells[nacc].region), "%s", it->region);
+			a->cells[nacc].asn = it->asn;
+			snprintf(a->cells[nacc].service,
+			    sizeof(a->cells[nacc].service), "%s", svc);
+			accs[nacc++] = acc;
+		}
+		ob.agent = it->agent;
+		ob.target = it->m->target ? it->m->target : "";
+		ob.test = it->m->test;
+		ob.variant = verdict_variant(it->m);
+		ob.verdict = it->v;
+		ob.method = it->meth;
+		if (cell_acc_add(acc, &ob) != ZE_OK)
+			log_debug("cell %s/%u/%s: measurement not counted",
+			    it->region, it->asn, svc);
+	}
+	for (size_t k = 0; k < nacc; k++) {
+		if (cell_judge(accs[k], &o->c, &a->cells[k]) != ZE_OK)
+			a->cells[k].verdict = CELL_INSUFFICIENT;
+		cell_acc_free(&accs[k]);
+	}
+	a->ncells = nacc;
+	if (nacc > 1)
+		qsort(a->cells, nacc, sizeof(*a->cells), cmp_cell);
+	if (a->n > 1)
+		qsort(a->items, a->n, sizeof(*a->items), cmp_id);
+	free(accs);
+	free(ord);
+	free(ctl);
+	free(sib);
+	*out = a;
+	return ZE_OK;
+fail:
+	for (size_t k = 0; k < nacc; k++)
+		cell_acc_free(&accs[k]);
+	a->ncells = 0;
+	free(accs);
+	free(ord);
+	free(ctl);
+	free(sib);
+	analysis_free(&a);
+	return e;
+}
+
+void
+analysis_free(analysis_t **ap)
+{
+	analysis_t *a;
+
+	if (ap == NULL || (a = *ap) == NULL)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		wire_meas_free(a->items[i].m);
+	for (size_t k = 0; k < a->ncells; k++)
+		cell_clear(&a->cells[k]);
+	free(a->items);
+	free(a->cells);
+	free(a);
+	*ap = NULL;
+}
+
+bool
+analysis_verdict(const analysis_t *a, const uint8_t id[STORE_ID_LEN],
+    verdict_t *v, method_t *m)
+{
+	struct item key;
+	const struct item *it;
+
+	memcpy(key.id, id, STORE_ID_LEN);
+	it = a->n ? bsearch(&key, a->items, a->n, sizeof(*a->items), cmp_id) :
+	    NULL;
+	if (it == NULL || !it->in_range)
+		return false;
+	*v = it->v;
+	*m = it->meth;
+	return true;
+}
+
+const cell_t *
+analysis_cells(const analysis_t *a, size_t *n)
+{
+	*n = a->ncells;
+	return a->cells;
+}
+
+uint64_t
+analysis_pending(const analysis_t *a)
+{
+	return a->pending;
+}

@@ -1,0 +1,819 @@
+/*
+ * ingest.c — see ingest.h.
+ *
+ * Invariants:
+ *  - A seq goes into an Ack.seqs only after store_commit returned ZE_OK
+ *    for a transaction that holds it (or found it stored before).
+ *  - Jobs move main -> todo queue -> a worker -> done list -> main; only
+ *    the queues are shared, under one mutex.  A worker touches nothing of
+ *    a job but its items.  The main thread is woken through a pipe.
+ *  - At most MAX_INFLIGHT jobs are queued or being verified; beyond that
+ *    the main loop stops reading the ROUTER and ZeroMQ's high-water marks
+ *    push back on the agents.  A commit group holds at most commit_max
+ *    verified measurements and MAX_GROUP_JOBS batches.
+ *  - Every input buffer is bounded: frames by ZMQ_MAXMSGSIZE and
+ *    wire_uplink_decode, batches by WIRE_MAX_BATCH, status updates by
+ *    SEEN_MAX (a full table forces a commit).
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "key.h"
+#include "log.h"
+#include "wire.h"
+#include "ztime.h"
+
+#define MAX_INFLIGHT 64		/* jobs queued or being verified */
+#define MAX_GROUP_JOBS 512	/* batches waiting for one commit */
+#define SEEN_MAX 4096		/* pending hello/heartbeat updates */
+#define SEEN_DELAY_US 1000000	/* status-only commits at most this late */
+#define READ_BURST 256		/* messages per ingest_on_router call */
+#define LOG_REJECTS_PER_JOB 3
+
+struct item {
+	uint8_t reason;		/* 0: verified; else a RejectReason */
+	bool has_seq;
+	uint64_t seq;
+	uint8_t id[WIRE_ID_LEN];
+	int64_t start_us;
+	uint32_t test;
+};
+
+struct job {
+	struct job *next;
+	uint8_t rid[256];
+	size_t rid_len;
+	uint8_t agent[KEY_PUB_LEN];
+	char agent_hex[KEY_HEX_LEN + 1];
+	wire_uplink_t *up;
+	int64_t recv_us;
+	uint8_t whole;		/* reject every item for this reason */
+	size_t n, nok;
+	struct item items[];
+};
+
+struct ingest {
+	struct ingest_opts o;
+	store_t *store;
+	void *router;
+
+	/* worker pool */
+	pthread_t *thr;
+	int nthr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *todo, **todo_tail;
+	struct job *done, **done_tail;
+	bool stop;
+	int pipe[2];
+	int inflight;		/* main thread only */
+
+	/* the commit group */
+	struct job *group, **group_tail;
+	size_t group_n;		/* verified measurements in the group */
+	size_t group_jobs;	/* batches in the group (their memory) */
+	int64_t group_deadline;	/* monotonic us */
+	struct store_seen *seen;
+	size_t nseen;
+	int64_t seen_deadline;
+	struct store_meas_in *min;
+	enum store_put *res;
+	size_t amin;
+
+	zbuf_t out;
+	struct ingest_stats st;
+	int64_t storage_fail_logged;
+};
+
+/* ------------------------------------------------------------ sending */
+
+static void
+send_downlink(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    Zond__V1__Downlink *dl)
+{
+	zbuf_reset(&ig->out);
+	if (wire_pack(&dl->base, &ig->out) != ZE_OK) {
+		log_warnx("ingest: downlink does not fit %zu bytes; dropped",
+		    ig->out.max);
+		return;
+	}
+	if (zmq_send(ig->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+	    < 0 || zmq_send(ig->router, ig->out.data, ig->out.len,
+	    ZMQ_DONTWAIT) < 0)
+		log_debug("ingest: downlink not sent: %s",
+		    zmq_strerror(zmq_errno()));
+}
+
+static void
+send_reject(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    Zond__V1__RejectReason reason, const char *detail)
+{
+	Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
+	Zond__V1__Reject rj = ZOND__V1__REJECT__INIT;
+
+	rj.has_reason = 1;
+	rj.reason = reason;
+	rj.detail = (char *)(uintptr_t)detail;
+	dl.has_version = 1;
+	dl.version = WIRE_VERSION;
+	dl.msg_case = ZOND__V1__DOWNLINK__MSG_REJECT;
+	dl.reject = &rj;
+	send_downlink(ig, rid, rid_len, &dl);
+	ig->st.frame_rejects++;
+	ig->st.rejected[reason]++;
+}
+
+/*
+ * Acknowledge a job: committed says its verified items are durable (res
+ * points at the store's result for its first verified item); otherwise
+ * they are refused with REJECT_STORAGE so the agent keeps and resends
+ * them.  Items refused by verification are listed in either case.
+ */
+static void
+send_ack(struct ingest *ig, struct job *j, bool committed,
+    const enum store_put *res)
+{
+	Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
+	Zond__V1__Ack ack = ZOND__V1__ACK__INIT;
+	Zond__V1__Reject rj[WIRE_MAX_BATCH], *rjp[WIRE_MAX_BATCH];
+	uint64_t seqs[WIRE_MAX_BATCH];
+	size_t k = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct item *it = &j->items[i];
+		uint8_t reason = it->reason;
+
+		if (reason == 0 && committed) {
+			seqs[ack.n_seqs++] = it->seq;
+			if (res[k] == STORE_STORED)
+				ig->st.stored++;
+			else
+				ig->st.dup++;
+			if (res[k] == STORE_DUP_ID)
+				log_warnx("ingest: agent=%.16s seq=%" PRIu64
+				    " reuses the id of a stored measurement; "
+				    "acknowledged, not stored", j->agent_hex,
+				    it->seq);
+			k++;
+			continue;
+		}
+		if (reason == 0) {
+			reason = ZOND__V1__REJECT_REASON__REJECT_STORAGE;
+			ig->st.rejected[reason]++;
+		}
+		zond__v1__reject__init(&rj[ack.n_rejects]);
+		rj[ack.n_rejects].has_reason = 1;
+		rj[ack.n_rejects].reason = (Zond__V1__RejectReason)reason;
+		if (it->has_seq) {
+			rj[ack.n_rejects].has_seq = 1;
+			rj[ack.n_rejects].seq = it->seq;
+		}
+		rjp[ack.n_rejects] = &rj[ack.n_rejects];
+		ack.n_rejects++;
+	}
+	ack.seqs = seqs;
+	ack.rejects = rjp;
+	dl.has_version = 1;
+	dl.version = WIRE_VERSION;
+	dl.msg_case = ZOND__V1__DOWNLINK__MSG_ACK;
+	dl.ack = &ack;
+	send_downlink(ig, j->rid, j->rid_len, &dl);
+	ig->st.acks++;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	wire_uplink_free(j->up);
+	free(j);
+}
+
+/* ------------------------------------------------------------ workers */
+
+static uint8_t
+reason_of(zerr_t e)
+{
+	return e == ZE_TOOBIG ? ZOND__V1__REJECT_REASON__REJECT_OVERSIZED :
+	    ZOND__V1__REJECT_REASON__REJECT_MALFORMED;
+}
+
+/* An oversized body is still decoded (the frame bounds it) only to name
+ * its seq in the reject, so that the agent can drop it. */
+static void
+seq_of_oversized(const wire_signed_t *s, struct item *it)
+{
+	Zond__V1__Measurement *m;
+
+	if (!s->has_body || s->body.len <= WIRE_MAX_MEASUREMENT ||
+	    s->body.len > WIRE_MAX_FRAME)
+		return;
+	m = zond__v1__measurement__unpack(NULL, s->body.len, s->body.data);
+	if (m != NULL && m->has_seq && m->seq > 0) {
+		it->has_seq = true;
+		it->seq = m->seq;
+	}
+	if (m != NULL)
+		zond__v1__measurement__free_unpacked(m, NULL);
+}
+
+static void
+verify_job(struct ingest *ig, struct job *j)
+{
+	int64_t now = ztime_now_us();
+	int64_t ahead = ig->o.clock_skew_ms * 1000;
+	int64_t late = ig->o.late_window_ms * 1000;
+	unsigned logged = 0, unlogged = 0;
+	zdiag_t d;
+
+	j->nok = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		const wire_signed_t *s = j->up->batch->items[i];
+		struct item *it = &j->items[i];
+		wire_meas_t *m = NULL;
+		zerr_t e;
+
+		memset(it, 0, sizeof(*it));
+		d.text[0] = '\0';
+		if ((e = wire_signed_check(s, &d)) != ZE_OK) {
+			it->reason = reason_of(e);
+			seq_of_oversized(s, it);
+			goto done;
+		}
+		if ((e = wire_meas_decode(s->body.data, s->body.len, &m,
+		    &d)) != ZE_OK) {
+			it->reason = reason_of(e);
+			goto done;
+		}
+		it->has_seq = true;
+		it->seq = m->seq;
+		if (j->whole != 0) {
+			it->reason = j->whole;
+			goto done;
+		}
+		if (memcmp(m->agent.data, j->agent, KEY_PUB_LEN) != 0) {
+			it->reason =
+			    ZOND__V1__REJECT_REASON__REJECT_AGENT_MISMATCH;
+			zdiag_set(&d, ZE_INVAL, "agent field names another "
+			    "key than the connection's");
+			goto done;
+		}
+		if (wire_signed_verify(s, j->agent) != ZE_OK) {
+			it->reason =
+			    ZOND__V1__REJECT_REASON__REJECT_BAD_SIGNATURE;
+			zdiag_set(&d, ZE_BADSIG, "signature does not verify "
+			    "with the enrolled key");
+			goto done;
+		}
+		if (m->start_us > now + ahead || m->start_us < now - late) {
+			it->reason = ZOND__V1__REJECT_REASON__REJECT_CLOCK;
+			zdiag_set(&d, ZE_RANGE, "start %" PRId64 " us is %"
+			    PRId64 " s from now", m->start_us,
+			    (m->start_us - now) / 1000000);
+			goto done;
+		}
+		memcpy(it->id, m->id.data, WIRE_ID_LEN);
+		it->start_us = m->start_us;
+		it->test = (uint32_t)m->test;
+		j->nok++;
+done:
+		wire_meas_free(m);
+		if (it->reason != 0 && j->whole == 0) {
+			if (logged < LOG_REJECTS_PER_JOB) {
+				logged++;
+				log_warnx("ingest: rejected agent=%.16s seq=%"
+				    PRIu64 " reason=%s: %s", j->agent_hex,
+				    it->seq, wire_reject_name(
+				    (Zond__V1__RejectReason)it->reason),
+				    d.text);
+			} else
+				unlogged++;
+		}
+	}
+	if (unlogged > 0)
+		log_warnx("ingest: rejected agent=%.16s: %u more in the same "
+		    "batch", j->agent_hex, unlogged);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct ingest *ig = arg;
+	struct job *j;
+	char one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&ig->mu);
+		while (!ig->stop && ig->todo == NULL)
+			pthread_cond_wait(&ig->cv, &ig->mu);
+		if (ig->todo == NULL) {
+			pthread_mutex_unlock(&ig->mu);
+			return NULL;
+		}
+		j = ig->todo;
+		ig->todo = j->next;
+		if (ig->todo == NULL)
+			ig->todo_tail = &ig->todo;
+		pthread_mutex_unlock(&ig->mu);
+
+		verify_job(ig, j);
+
+		pthread_mutex_lock(&ig->mu);
+		j->next = NULL;
+		*ig->done_tail = j;
+		ig->done_tail = &j->next;
+		pthread_mutex_unlock(&ig->mu);
+		/* a full pipe means main is awake anyway */
+		(void)!write(ig->pipe[1], &one, 1);
+	}
+}
+
+/* ------------------------------------------------------------ commit */
+
+static void
+commit_group(struct ingest *ig)
+{
+	struct job *j, *next;
+	size_t n = 0, k = 0;
+	int64_t t0, us;
+	zdiag_t d;
+	zerr_t e;
+
+	if (ig->group == NULL && ig->nseen == 0)
+		return;
+	for (j = ig->group; j != NULL; j = j->next) {
+		for (size_t i = 0; i < j->n; i++) {
+			struct item *it = &j->items[i];
+			const wire_signed_t *s = j->up->batch->items[i];
+
+			if (it->reason != 0)
+				continue;
+			ig->min[n].id = it->id;
+			ig->min[n].agent = j->agent;
+			ig->min[n].seq = it->seq;
+			ig->min[n].start_us = it->start_us;
+			ig->min[n].recv_us = j->recv_us;
+			ig->min[n].test = it->test;
+			ig->min[n].body = s->body.data;
+			ig->min[n].body_len = s->body.len;
+			ig->min[n].sig = s->sig.data;
+			n++;
+		}
+	}
+	t0 = ztime_mono_us();
+	e = store_commit(ig->store, ig->min, n, ig->res, ig->seen, ig->nseen,
+	    &d);
+	us = ztime_mono_us() - t0;
+	if (e == ZE_OK) {
+		ig->st.commits++;
+		ig->st.commit_us_sum += (uint64_t)us;
+		if ((uint64_t)us > ig->st.commit_us_max)
+			ig->st.commit_us_max = (uint64_t)us;
+		if (!ig->st.storage_ok)
+			log_warnx("storage: commits work again; acknowledging "
+			    "measurements");
+		ig->st.storage_ok = true;
+	} else {
+		ig->st.commit_fail++;
+		if (ig->st.storage_ok || t0 - ig->storage_fail_logged >
+		    60 * 1000000LL) {
+			log_warnx("storage: cannot commit %zu measurements: "
+			    "%s; not acknowledging them (REJECT_STORAGE), "
+			    "agents keep and resend them%s", n, d.text,
+			    e == ZE_FULL ? "; free disk space or raise "
+			    "[storage] map_max" : "");
+			ig->storage_fail_logged = t0;
+		}
+		ig->st.storage_ok = false;
+	}
+	for (j = ig->group; j != NULL; j = next) {
+		next = j->next;
+		send_ack(ig, j, e == ZE_OK, ig->res + k);
+		k += j->nok;
+		job_free(j);
+	}
+	ig->group = NULL;
+	ig->group_tail = &ig->group;
+	ig->group_n = 0;
+	ig->group_jobs = 0;
+	ig->nseen = 0;
+}
+
+/* ------------------------------------------------------------ input */
+
+static struct store_seen *
+seen_slot(struct ingest *ig, const uint8_t *agent)
+{
+	struct store_seen *s;
+
+	for (size_t i = 0; i < ig->nseen; i++)
+		if (memcmp(ig->seen[i].agent, agent, KEY_PUB_LEN) == 0)
+			return &ig->seen[i];
+	if (ig->nseen == SEEN_MAX)
+		commit_group(ig);
+	if (ig->nseen == 0)
+		ig->seen_deadline = ztime_mono_us() + SEEN_DELAY_US;
+	s = &ig->seen[ig->nseen++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->agent, agent, KEY_PUB_LEN);
+	return s;
+}
+
+static void
+on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
+    const wire_uplink_t *up)
+{
+	struct store_seen *s = seen_slot(ig, agent);
+	const char *ver = NULL;
+
+	s->seen_us = ztime_now_us();
+	s->has_status = true;
+	if (up->msg_case == ZOND__V1__UPLINK__MSG_HELLO) {
+		const Zond__V1__Hello *h = up->hello;
+		ig->st.hellos++;
+		ver = h->agent_version;
+		s->backlog = h->has_backlog ? h->backlog : 0;
+		s->dropped = h->has_dropped ? h->dropped : 0;
+		s->last_seq = h->has_last_seq ? h->last_seq : 0;
+		s->list_version = h->has_list_version ? h->list_version : 0;
+		log_info("ingest: hello agent=%.16s version=%s backlog=%"
+		    PRIu64 " dropped=%" PRIu64 " last_seq=%" PRIu64, hex,
+		    ver != NULL ? ver : "-", s->backlog, s->dropped,
+		    s->last_seq);
+	} else {
+		const Zond__V1__Heartbeat *h = up->heartbeat;
+		ig->st.heartbeats++;
+		s->backlog = h->has_backlog ? h->backlog : 0;
+		s->dropped = h->has_dropped ? h->dropped : 0;
+		s->list_version = h->has_list_version ? h->list_version : 0;
+		log_debug("ingest: heartbeat agent=%.16s backlog=%" PRIu64,
+		    hex, s->backlog);
+	}
+	if (ver != NULL) {
+		size_t n = strnlen(ver, STORE_VERSION_LEN - 1);
+		for (size_t i = 0; i < n; i++)
+			s->version[i] = (ver[i] >= 0x20 && ver[i] < 0x7f) ?
+			    ver[i] : '?';
+		s->version[n] = '\0';
+	}
+}
+
+static void
+on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t *p, size_t n, bool multi, const char *user)
+{
+	uint8_t agent[KEY_PUB_LEN];
+	struct store_agent a;
+	wire_uplink_t *up = NULL;
+	struct job *j;
+	uint8_t reason;
+	size_t ni;
+	zdiag_t d;
+	zerr_t e;
+
+	ig->st.frames++;
+	if (user == NULL || strlen(user) != KEY_HEX_LEN ||
+	    pubkey_from_hex(user, agent, NULL) != ZE_OK) {
+		/* cannot happen with CURVE and our ZAP handler */
+		log_warnx("ingest: frame without an enrolled sender dropped");
+		send_reject(ig, rid, rid_len,
+		    ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT,
+		    "sender not identified");
+		return;
+	}
+	if (multi) {
+		log_warnx("ingest: frame rejected agent=%.16s reason=malformed:"
+		    " multi-frame message", user);
+		send_reject(ig, rid, rid_len,
+		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED,
+		    "multi-frame message");
+		return;
+	}
+	if ((e = wire_uplink_decode(p, n, &up, &d)) != ZE_OK) {
+		reason = e == ZE_VERSION ?
+		    ZOND__V1__REJECT_REASON__REJECT_VERSION : reason_of(e);
+		log_warnx("ingest: frame rejected agent=%.16s reason=%s: %s",
+		    user, wire_reject_name((Zond__V1__RejectReason)reason),
+		    d.text);
+		send_reject(ig, rid, rid_len, (Zond__V1__RejectReason)reason,
+		    d.text);
+		return;
+	}
+	if (up->msg_case != ZOND__V1__UPLINK__MSG_BATCH) {
+		on_status(ig, agent, user, up);
+		wire_uplink_free(up);
+		return;
+	}
+	ni = up->batch->n_items;
+	if (ni == 0) {
+		wire_uplink_free(up);
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j) + ni * sizeof(struct item))) == NULL) {
+		log_warnx("ingest: out of memory; batch dropped (agent "
+		    "resends)");
+		wire_uplink_free(up);
+		return;
+	}
+	memcpy(j->rid, rid, rid_len);
+	j->rid_len = rid_len;
+	memcpy(j->agent, agent, KEY_PUB_LEN);
+	memcpy(j->agent_hex, user, KEY_HEX_LEN + 1);
+	j->up = up;
+	j->n = ni;
+	j->recv_us = ztime_now_us();
+	ig->st.received += ni;
+	/* disabled since it connected, or (never) unknown */
+	e = store_agent_get(ig->store, agent, &a, &d);
+	if (e == ZE_NOTFOUND)
+		j->whole = ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT;
+	else if (e == ZE_OK && !a.enabled)
+		j->whole = ZOND__V1__REJECT_REASON__REJECT_DISABLED;
+	else if (e != ZE_OK)
+		log_warnx("ingest: registry: %s", d.text);
+	if (j->whole != 0)
+		log_warnx("ingest: batch refused agent=%.16s items=%zu "
+		    "reason=%s", user, ni,
+		    wire_reject_name((Zond__V1__RejectReason)j->whole));
+	pthread_mutex_lock(&ig->mu);
+	*ig->todo_tail = j;
+	ig->todo_tail = &j->next;
+	pthread_cond_signal(&ig->cv);
+	pthread_mutex_unlock(&ig->mu);
+	ig->inflight++;
+}
+
+void
+ingest_on_router(ingest_t *ig)
+{
+	zmq_msg_t rid, body, extra;
+	const char *user;
+	bool multi;
+
+	for (int i = 0; i < READ_BURST && ingest_want_input(ig); i++) {
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, ig->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			return;
+		}
+		if (!zmq_msg_more(&rid) || zmq_msg_size(&rid) >
+		    sizeof(((struct job *)0)->rid)) {
+			/* the ROUTER always sends an id and a body */
+			while (zmq_msg_more(&rid)) {
+				zmq_msg_close(&rid);
+				zmq_msg_init(&rid);
+				if (zmq_msg_recv(&rid, ig->router, 0) < 0)
+					break;
+			}
+			zmq_msg_close(&rid);
+			continue;
+		}
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, ig->router, 0) < 0) {
+			zmq_msg_close(&body);
+			zmq_msg_close(&rid);
+			continue;
+		}
+		multi = false;
+		while (zmq_msg_more(multi ? &extra : &body)) {
+			if (multi)
+				zmq_msg_close(&extra);
+			multi = true;
+			zmq_msg_init(&extra);
+			if (zmq_msg_recv(&extra, ig->router, 0) < 0)
+				break;
+		}
+		if (multi)
+			zmq_msg_close(&extra);
+		user = zmq_msg_gets(&body, "User-Id");
+		on_frame(ig, zmq_msg_data(&rid), zmq_msg_size(&rid),
+		    zmq_msg_data(&body), zmq_msg_size(&body), multi, user);
+		zmq_msg_close(&body);
+		zmq_msg_close(&rid);
+	}
+}
+
+/* ------------------------------------------------------------ results */
+
+static int
+grow_scratch(struct ingest *ig, size_t need)
+{
+	struct store_meas_in *nm;
+	enum store_put *nr;
+	size_t na = ig->amin ? ig->amin : 1024;
+
+	while (na < need)
+		na *= 2;
+	if (na == ig->amin)
+		return 0;
+	if ((nm = realloc(ig->min, na * sizeof(*nm))) == NULL)
+		return -1;
+	ig->min = nm;
+	if ((nr = realloc(ig->res, na * sizeof(*nr))) == NULL)
+		return -1;
+	ig->res = nr;
+	ig->amin = na;
+	return 0;
+}
+
+void
+ingest_on_results(ingest_t *ig)
+{
+	struct job *list, *j, *next;
+	char buf[256];
+
+	while (read(ig->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&ig->mu);
+	list = ig->done;
+	ig->done = NULL;
+	ig->done_tail = &ig->done;
+	pthread_mutex_unlock(&ig->mu);
+	for (j = list; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		ig->inflight--;
+		for (size_t i = 0; i < j->n; i++)
+			if (j->items[i].reason != 0)
+				ig->st.rejected[j->items[i].reason]++;
+		if (j->nok == 0) {
+			send_ack(ig, j, false, NULL);
+			job_free(j);
+			continue;
+		}
+		if (grow_scratch(ig, ig->group_n + j->nok) != 0) {
+			log_warnx("ingest: out of memory; batch dropped "
+			    "(agent resends)");
+			job_free(j);
+			continue;
+		}
+		if (ig->group == NULL)
+			ig->group_deadline = ztime_mono_us() +
+			    ig->o.commit_delay_ms * 1000;
+		*ig->group_tail = j;
+		ig->group_tail = &j->next;
+		ig->group_n += j->nok;
+		ig->group_jobs++;
+		if (ig->group_n >= (size_t)ig->o.commit_max ||
+		    ig->group_jobs >= MAX_GROUP_JOBS)
+			commit_group(ig);
+	}
+}
+
+void
+ingest_tick(ingest_t *ig)
+{
+	int64_t now = ztime_mono_us();
+
+	if ((ig->group != NULL && now >= ig->group_deadline) ||
+	    (ig->nseen > 0 && now >= ig->seen_deadline))
+		commit_group(ig);
+}
+
+long
+ingest_timeout_ms(const ingest_t *ig)
+{
+	int64_t now = ztime_mono_us(), when = -1;
+
+	if (ig->group != NULL)
+		when = ig->group_deadline;
+	if (ig->nseen > 0 && (when < 0 || ig->seen_deadline < when))
+		when = ig->seen_deadline;
+	if (when < 0)
+		return -1;
+	if (when <= now)
+		return 0;
+	return (long)((when - now + 999) / 1000);
+}
+
+int
+ingest_wake_fd(const ingest_t *ig)
+{
+	return ig->pipe[0];
+}
+
+bool
+ingest_want_input(const ingest_t *ig)
+{
+	return ig->inflight < MAX_INFLIGHT;
+}
+
+void
+ingest_drain(ingest_t *ig)
+{
+	struct pollfd pfd;
+
+	pfd.fd = ig->pipe[0];
+	pfd.events = POLLIN;
+	while (ig->inflight > 0) {
+		(void)poll(&pfd, 1, 100);
+		ingest_on_results(ig);
+	}
+	commit_group(ig);
+}
+
+void
+ingest_get_stats(const ingest_t *ig, struct ingest_stats *st)
+{
+	*st = ig->st;
+	st->pending = ig->group_n;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+zerr_t
+ingest_new(const struct ingest_opts *o, store_t *s, void *router,
+    ingest_t **out, zdiag_t *d)
+{
+	struct ingest *ig;
+
+	*out = NULL;
+	if ((ig = calloc(1, sizeof(*ig))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	ig->o = *o;
+	if (ig->o.verify_threads < 1)
+		ig->o.verify_threads = 1;
+	if (ig->o.commit_max < 1)
+		ig->o.commit_max = 1;
+	ig->store = s;
+	ig->router = router;
+	ig->todo_tail = &ig->todo;
+	ig->done_tail = &ig->done;
+	ig->group_tail = &ig->group;
+	ig->st.storage_ok = true;
+	ig->pipe[0] = ig->pipe[1] = -1;
+	zbuf_init(&ig->out, WIRE_MAX_FRAME);
+	pthread_mutex_init(&ig->mu, NULL);
+	pthread_cond_init(&ig->cv, NULL);
+	if ((ig->seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
+	    (ig->thr = calloc((size_t)ig->o.verify_threads,
+	    sizeof(*ig->thr))) == NULL || grow_scratch(ig,
+	    (size_t)ig->o.commit_max + WIRE_MAX_BATCH) != 0) {
+		ingest_free(&ig);
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	}
+	if (pipe2(ig->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		ingest_free(&ig);
+		return zdiag_set(d, ZE_IO, "pipe: %s", strerror(errno));
+	}
+	for (int i = 0; i < ig->o.verify_threads; i++) {
+		if (pthread_create(&ig->thr[i], NULL, worker_main, ig) != 0) {
+			ingest_free(&ig);
+			return zdiag_set(d, ZE_IO, "cannot start worker");
+		}
+		ig->nthr++;
+	}
+	*out = ig;
+	return ZE_OK;
+}
+
+void
+ingest_free(ingest_t **igp)
+{
+	struct ingest *ig;
+	struct job *j, *next;
+
+	if (igp == NULL || (ig = *igp) == NULL)
+		return;
+	pthread_mutex_lock(&ig->mu);
+	ig->stop = true;
+	pthread_cond_broadcast(&ig->cv);
+	pthread_mutex_unlock(&ig->mu);
+	for (int i = 0; i < ig->nthr; i++)
+		pthread_join(ig->thr[i], NULL);
+	for (j = ig->todo; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	for (j = ig->done; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	for (j = ig->group; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	if (ig->pipe[0] >= 0)
+		close(ig->pipe[0]);
+	if (ig->pipe[1] >= 0)
+		close(ig->pipe[1]);
+	pthread_mutex_destroy(&ig->mu);
+	pthread_cond_destroy(&ig->cv);
+	zbuf_free(&ig->out);
+	free(ig->seen);
+	free(ig->thr);
+	free(ig->min);
+	free(ig->res);
+	free(ig);
+	*igp = NULL;
+}

@@ -1,0 +1,1039 @@
+/*
+ * store.c — see store.h.  Every LMDB call of the project is in this file.
+ *
+ * Invariants:
+ *  - mdb_env_set_mapsize runs only with the rwlock held for writing, so no
+ *    transaction of this process is open then (LMDB's rule); every
+ *    transaction holds the lock for reading while it is open.
+ *  - A write transaction that fails is aborted whole; nothing partial is
+ *    ever committed.  MDB_MAP_FULL grows the map and retries the same
+ *    work; ENOSPC and growth past map_max come back as ZE_FULL.
+ *  - MDB_PANIC (the environment is unusable after a failed meta write)
+ *    reopens the environment on the next commit.
+ *  - Records are fixed little headers in big-endian plus the signed body;
+ *    docs/STORAGE.md describes them byte by byte.
+ */
+#include "store.h"
+#include "key.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MAP (64LL << 20)
+#define GROW_STEP (1LL << 30)
+
+/* measurement record header (docs/STORAGE.md) */
+#define MREC_HDR 144
+#define MREC_FORMAT 1
+/* agent record */
+#define AREC_LEN 168
+#define AREC_FORMAT 1
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meas, dedup, agents, by_curve, meta;
+	pthread_rwlock_t lock;
+	bool readonly;
+	bool panic;
+	int64_t map_size;
+	int64_t map_max;
+	char dir[4096];
+	/* store_commit scratch, reused */
+	struct touched *touched;
+	size_t ntouched, atouched;
+};
+
+struct touched {
+	struct store_agent a;
+	bool found;
+	bool status;	/* status fields came from a seen update */
+	uint64_t add;
+	int64_t seen_us;
+};
+
+/* ------------------------------------------------------------ encoding */
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* Copy a NUL-padded text field of len bytes into dst (len bytes, always
+ * NUL-terminated). */
+static void
+text_get(char *dst, const uint8_t *src, size_t len)
+{
+	memcpy(dst, src, len);
+	dst[len - 1] = '\0';
+}
+
+static void
+text_put(uint8_t *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memset(dst, 0, len);
+	memcpy(dst, src, n);
+}
+
+static void
+arec_encode(const struct store_agent *a, uint8_t r[AREC_LEN])
+{
+	memset(r, 0, AREC_LEN);
+	r[0] = AREC_FORMAT;
+	r[1] = (uint8_t)a->role;
+	r[2] = a->enabled ? 1 : 0;
+	put32(r + 4, a->asn);
+	put64(r + 8, (uint64_t)a->enrolled_us);
+	put64(r + 16, (uint64_t)a->last_seen_us);
+	put64(r + 24, a->backlog);
+	put64(r + 32, a->dropped);
+	put64(r + 40, a->last_seq);
+	put64(r + 48, a->list_version);
+	put64(r + 56, a->stored);
+	text_put(r + 64, a->region, STORE_REGION_LEN);
+	text_put(r + 72, a->name, STORE_NAME_LEN);
+	text_put(r + 136, a->version, STORE_VERSION_LEN);
+}
+
+static zerr_t
+arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
+    struct store_agent *a, zdiag_t *d)
+{
+	const uint8_t *r = v->mv_data;
+
+	if (v->mv_size < AREC_LEN || r[0] != AREC_FORMAT)
+		return zdiag_set(d, ZE_STORAGE, "agent record of %zu bytes, "
+		    "format %u: not understood", v->mv_size,
+		    v->mv_size ? r[0] : 0);
+	memset(a, 0, sizeof(*a));
+	memcpy(a->pk, pk, STORE_PK_LEN);
+	a->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
+	    STORE_ROLE_PROBE;
+	a->enabled = r[2] != 0;
+	a->asn = get32(r + 4);
+	a->enrolled_us = (int64_t)get64(r + 8);
+	a->last_seen_us = (int64_t)get64(r + 16);
+	a->backlog = get64(r + 24);
+	a->dropped = get64(r + 32);
+	a->last_seq = get64(r + 40);
+	a->list_version = get64(r + 48);
+	a->stored = get64(r + 56);
+	text_get(a->region, r + 64, STORE_REGION_LEN);
+	text_get(a->name, r + 72, STORE_NAME_LEN);
+	text_get(a->version, r + 136, STORE_VERSION_LEN);
+	return ZE_OK;
+}
+
+static void
+mrec_encode(uint8_t *r, const struct store_meas_in *m,
+    const struct store_agent *a)
+{
+	memset(r, 0, MREC_HDR);
+	r[0] = MREC_FORMAT;
+	r[1] = a != NULL ? (uint8_t)a->role : 0;
+	put32(r + 4, m->test);
+	put64(r + 8, m->seq);
+	put64(r + 16, (uint64_t)m->start_us);
+	put64(r + 24, (uint64_t)m->recv_us);
+	put32(r + 32, a != NULL ? a->asn : 0);
+	if (a != NULL)
+		text_put(r + 36, a->region, STORE_REGION_LEN);
+	memcpy(r + 44, m->agent, STORE_PK_LEN);
+	memcpy(r + 76, m->sig, STORE_SIG_LEN);
+	put32(r + 140, (uint32_t)m->body_len);
+	memcpy(r + MREC_HDR, m->body, m->body_len);
+}
+
+static zerr_t
+mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
+    zdiag_t *d)
+{
+	const uint8_t *r = v->mv_data;
+
+	if (k->mv_size != STORE_ID_LEN || v->mv_size < MREC_HDR ||
+	    r[0] != MREC_FORMAT || get32(r + 140) != v->mv_size - MREC_HDR)
+		return zdiag_set(d, ZE_STORAGE, "measurement record of %zu "
+		    "bytes: not understood (corrupt or newer format)",
+		    v->mv_size);
+	memcpy(m->id, k->mv_data, STORE_ID_LEN);
+	m->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
+	    STORE_ROLE_PROBE;
+	m->test = get32(r + 4);
+	m->seq = get64(r + 8);
+	m->start_us = (int64_t)get64(r + 16);
+	m->recv_us = (int64_t)get64(r + 24);
+	m->asn = get32(r + 32);
+	text_get(m->region, r + 36, STORE_REGION_LEN);
+	memcpy(m->agent, r + 44, STORE_PK_LEN);
+	m->sig = r + 76;
+	m->body = r + MREC_HDR;
+	m->body_len = v->mv_size - MREC_HDR;
+	return ZE_OK;
+}
+
+/* ------------------------------------------------------------ env, txns */
+
+static zerr_t
+mdb_fail(int rc, zdiag_t *d, const char *what)
+{
+	zerr_t e;
+
+	switch (rc) {
+	case MDB_MAP_FULL:
+	case ENOSPC:
+	case EDQUOT:
+		e = ZE_FULL;
+		break;
+	case MDB_NOTFOUND:
+		e = ZE_NOTFOUND;
+		break;
+	case ENOMEM:
+		e = ZE_NOMEM;
+		break;
+	default:
+		e = ZE_STORAGE;
+	}
+	return zdiag_set(d, e, "%s: %s", what, mdb_strerror(rc));
+}
+
+/* Begin a transaction with the lock held for reading; adopts a map grown
+ * by another process.  On success the caller ends it with txn_end. */
+static int
+txn_begin(store_t *s, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+
+	for (int i = 0; i < 3; i++) {
+		pthread_rwlock_rdlock(&s->lock);
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		pthread_rwlock_unlock(&s->lock);
+		pthread_rwlock_wrlock(&s->lock);
+		rc = mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->lock);
+		if (rc != 0)
+			return rc;
+	}
+	if (rc != 0)
+		pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+static void
+txn_abort(store_t *s, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->lock);
+}
+
+static int
+txn_commit(store_t *s, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+/* Grow the map by doubling (1 GiB steps past 1 GiB), up to map_max.
+ * ZE_FULL when already at the maximum. */
+static zerr_t
+map_grow(store_t *s, zdiag_t *d)
+{
+	MDB_envinfo info;
+	int64_t cur, next, pg = sysconf(_SC_PAGESIZE);
+	int rc;
+
+	pthread_rwlock_wrlock(&s->lock);
+	mdb_env_info(s->env, &info);
+	cur = (int64_t)info.me_mapsize;
+	next = cur < GROW_STEP ? cur * 2 : cur + GROW_STEP;
+	if (s->map_max > 0 && next > s->map_max)
+		next = s->map_max / pg * pg;
+	if (next <= cur) {
+		pthread_rwlock_unlock(&s->lock);
+		return zdiag_set(d, ZE_FULL, "%s: database map is full at "
+		    "%lld bytes (map_max)", s->dir, (long long)cur);
+	}
+	rc = mdb_env_set_mapsize(s->env, (size_t)next);
+	pthread_rwlock_unlock(&s->lock);
+	if (rc != 0)
+		return mdb_fail(rc, d, "growing the map");
+	return ZE_OK;
+}
+
+static zerr_t
+env_open(store_t *s, zdiag_t *d)
+{
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	MDB_val k, v;
+	unsigned flags = MDB_NOTLS | (s->readonly ? MDB_RDONLY : 0);
+	unsigned dbf = s->readonly ? 0 : MDB_CREATE;
+	uint8_t fmt[4];
+	int rc, dead;
+	zerr_t e;
+
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		return mdb_fail(rc, d, "mdb_env_create");
+	mdb_env_set_maxdbs(s->env, 8);
+	if ((rc = mdb_env_open(s->env, s->dir, flags, 0600)) != 0) {
+		e = mdb_fail(rc, d, s->dir);
+		if (rc == ENOENT)
+			e = zdiag_set(d, ZE_NOTFOUND, "%s: no Zond database "
+			    "here", s->dir);
+		goto fail;
+	}
+	mdb_reader_check(s->env, &dead);
+	mdb_env_info(s->env, &info);
+	if (!s->readonly && (int64_t)info.me_mapsize < s->map_size &&
+	    (rc = mdb_env_set_mapsize(s->env, (size_t)s->map_size)) != 0) {
+		e = mdb_fail(rc, d, "mdb_env_set_mapsize");
+		goto fail;
+	}
+	for (int attempt = 0;; attempt++) {
+		if ((rc = txn_begin(s, s->readonly ? MDB_RDONLY : 0,
+		    &txn)) != 0) {
+			e = mdb_fail(rc, d, "opening the databases");
+			goto fail;
+		}
+		if ((rc = mdb_dbi_open(txn, "meas", dbf, &s->meas)) ||
+		    (rc = mdb_dbi_open(txn, "dedup", dbf, &s->dedup)) ||
+		    (rc = mdb_dbi_open(txn, "agents", dbf, &s->agents)) ||
+		    (rc = mdb_dbi_open(txn, "by_curve", dbf, &s->by_curve)) ||
+		    (rc = mdb_dbi_open(txn, "meta", dbf, &s->meta))) {
+			txn_abort(s, txn);
+			if (rc == MDB_NOTFOUND) {
+				e = zdiag_set(d, ZE_NOTFOUND, "%s: not a Zond "
+				    "database (tables missing)", s->dir);
+				goto fail;
+			}
+			if (rc == MDB_MAP_FULL && attempt == 0 &&
+			    map_grow(s, d) == ZE_OK)
+				continue;
+			e = mdb_fail(rc, d, "opening the databases");
+			goto fail;
+		}
+		k.mv_data = "format";
+		k.mv_size = 6;
+		rc = mdb_get(txn, s->meta, &k, &v);
+		if (rc == MDB_NOTFOUND && !s->readonly) {
+			put32(fmt, STORE_FORMAT);
+			v.mv_data = fmt;
+			v.mv_size = 4;
+			rc = mdb_put(txn, s->meta, &k, &v, 0);
+		} else if (rc == 0 && (v.mv_size != 4 ||
+		    get32(v.mv_data) != STORE_FORMAT)) {
+			txn_abort(s, txn);
+			e = zdiag_set(d, ZE_VERSION, "%s: database format %u; "
+			    "this program reads format %d", s->dir,
+			    v.mv_size == 4 ? get32(v.mv_data) : 0,
+			    STORE_FORMAT);
+			goto fail;
+		} else if (rc == MDB_NOTFOUND)
+			rc = 0;	/* read-only and empty: fine */
+		if (rc != 0) {
+			txn_abort(s, txn);
+			e = mdb_fail(rc, d, "format record");
+			goto fail;
+		}
+		/* read-only txns are committed too, to keep the handles */
+		if ((rc = txn_commit(s, txn)) != 0) {
+			e = mdb_fail(rc, d, "opening the databases");
+			goto fail;
+		}
+		break;
+	}
+	return ZE_OK;
+fail:
+	mdb_env_close(s->env);
+	s->env = NULL;
+	return e;
+}
+
+zerr_t
+store_open(const char *dir, const struct store_opts *o, store_t **out,
+    zdiag_t *d)
+{
+	store_t *s;
+	zerr_t e;
+
+	*out = NULL;
+	if (!o->readonly && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return zdiag_set(d, ZE_IO, "%s: cannot create: %s", dir,
+		    strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	if ((size_t)snprintf(s->dir, sizeof(s->dir), "%s", dir) >=
+	    sizeof(s->dir)) {
+		free(s);
+		return zdiag_set(d, ZE_INVAL, "%s: path too long", dir);
+	}
+	s->readonly = o->readonly;
+	s->map_size = o->map_size > 0 ? o->map_size : DEFAULT_MAP;
+	s->map_max = o->map_max;
+	if (s->map_max > 0 && s->map_size > s->map_max)
+		s->map_size = s->map_max;
+	pthread_rwlock_init(&s->lock, NULL);
+	if ((e = env_open(s, d)) != ZE_OK) {
+		pthread_rwlock_destroy(&s->lock);
+		free(s);
+		return e;
+	}
+	*out = s;
+	return ZE_OK;
+}
+
+void
+store_close(store_t **sp)
+{
+	store_t *s;
+
+	if (sp == NULL || (s = *sp) == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->lock);
+	free(s->touched);
+	free(s);
+	*sp = NULL;
+}
+
+/* After MDB_PANIC: close and reopen the environment. */
+static zerr_t
+env_reopen(store_t *s, zdiag_t *d)
+{
+	zerr_t e;
+
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	pthread_rwlock_unlock(&s->lock);
+	if ((e = env_open(s, d)) == ZE_OK)
+		s->panic = false;
+	return e;
+}
+
+/* ------------------------------------------------------------ commit */
+
+static struct touched *
+touched_find(store_t *s, const uint8_t *pk)
+{
+	for (size_t i = s->ntouched; i > 0; i--)
+		if (memcmp(s->touched[i - 1].a.pk, pk, STORE_PK_LEN) == 0)
+			return &s->touched[i - 1];
+	return NULL;
+}
+
+/* Find or add pk's entry, reading its record in txn. */
+static int
+touched_get(store_t *s, MDB_txn *txn, const uint8_t *pk,
+    struct touched **out)
+{
+	struct touched *t, *nt;
+	MDB_val k, v;
+	size_t na;
+	int rc;
+
+	if ((t = touched_find(s, pk)) != NULL) {
+		*out = t;
+		return 0;
+	}
+	if (s->ntouched == s->atouched) {
+		na = s->atouched ? s->atouched * 2 : 64;
+		if ((nt = realloc(s->touched, na * sizeof(*nt))) == NULL)
+			return ENOMEM;
+		s->touched = nt;
+		s->atouched = na;
+	}
+	t = &s->touched[s->ntouched++];
+	memset(t, 0, sizeof(*t));
+	memcpy(t->a.pk, pk, STORE_PK_LEN);
+	k.mv_data = (void *)(uintptr_t)pk;
+	k.mv_size = STORE_PK_LEN;
+	rc = mdb_get(txn, s->agents, &k, &v);
+	if (rc == 0 && arec_decode(pk, &v, &t->a, NULL) == ZE_OK)
+		t->found = true;
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	*out = t;
+	return 0;
+}
+
+/* One attempt: all puts and the commit.  Returns an LMDB/errno code. */
+static int
+commit_once(store_t *s, const struct store_meas_in *m, size_t n,
+    enum store_put *res, const struct store_seen *seen, size_t ns)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct touched *t = NULL;
+	uint8_t dk[STORE_PK_LEN + 8];
+	uint8_t arec[AREC_LEN];
+	int rc;
+
+	if ((rc = txn_begin(s, 0, &txn)) != 0)
+		return rc;
+	s->ntouched = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(dk, m[i].agent, STORE_PK_LEN);
+		put64(dk + STORE_PK_LEN, m[i].seq);
+		k.mv_data = dk;
+		k.mv_size = sizeof(dk);
+		if ((rc = mdb_get(txn, s->dedup, &k, &v)) == 0) {
+			res[i] = STORE_DUP;
+			continue;
+		} else if (rc != MDB_NOTFOUND)
+			goto fail;
+		k.mv_data = (void *)(uintptr_t)m[i].id;
+		k.mv_size = STORE_ID_LEN;
+		if ((rc = mdb_get(txn, s->meas, &k, &v)) == 0) {
+			res[i] = STORE_DUP_ID;
+			continue;
+		} else if (rc != MDB_NOTFOUND)
+			goto fail;
+		if (t == NULL || memcmp(t->a.pk, m[i].agent,
+		    STORE_PK_LEN) != 0) {
+			if ((rc = touched_get(s, txn, m[i].agent, &t)) != 0)
+				goto fail;
+		}
+		v.mv_size = MREC_HDR + m[i].body_len;
+		v.mv_data = NULL;
+		if ((rc = mdb_put(txn, s->meas, &k, &v,
+		    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+			goto fail;
+		mrec_encode(v.mv_data, &m[i], t->found ? &t->a : NULL);
+		k.mv_data = dk;
+		k.mv_size = sizeof(dk);
+		v.mv_data = (void *)(uintptr_t)m[i].id;
+		v.mv_size = STORE_ID_LEN;
+		if ((rc = mdb_put(txn, s->dedup, &k, &v, 0)) != 0)
+			goto fail;
+		res[i] = STORE_STORED;
+		t->add++;
+		if (m[i].recv_us > t->seen_us)
+			t->seen_us = m[i].recv_us;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		if ((rc = touched_get(s, txn, seen[i].agent, &t)) != 0)
+			goto fail;
+		if (seen[i].seen_us > t->seen_us)
+			t->seen_us = seen[i].seen_us;
+		if (seen[i].has_status) {
+			t->status = true;
+			memcpy(t->a.version, seen[i].version,
+			    STORE_VERSION_LEN);
+			t->a.version[STORE_VERSION_LEN - 1] = '\0';
+			t->a.backlog = seen[i].backlog;
+			t->a.dropped = seen[i].dropped;
+			if (seen[i].last_seq > t->a.last_seq)
+				t->a.last_seq = seen[i].last_seq;
+			t->a.list_version = seen[i].list_version;
+		}
+	}
+	for (size_t i = 0; i < s->ntouched; i++) {
+		t = &s->touched[i];
+		if (!t->found)
+			continue;	/* not enrolled: no record to update */
+		t->a.stored += t->add;
+		if (t->seen_us > t->a.last_seen_us)
+			t->a.last_seen_us = t->seen_us;
+		arec_encode(&t->a, arec);
+		k.mv_data = t->a.pk;
+		k.mv_size = STORE_PK_LEN;
+		v.mv_data = arec;
+		v.mv_size = AREC_LEN;
+		if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
+			goto fail;
+	}
+	return txn_commit(s, txn);
+fail:
+	txn_abort(s, txn);
+	return rc;
+}
+
+zerr_t
+store_commit(store_t *s, const struct store_meas_in *m, size_t n,
+    enum store_put *res, const struct store_seen *seen, size_t ns,
+    zdiag_t *d)
+{
+	zerr_t e;
+	int rc;
+
+	if (s->readonly)
+		return zdiag_set(d, ZE_INVAL, "store opened read-only");
+	for (size_t i = 0; i < n; i++)
+		if (m[i].body_len > UINT32_MAX - MREC_HDR)
+			return zdiag_set(d, ZE_TOOBIG, "body too large");
+	for (;;) {
+		if (s->panic && (e = env_reopen(s, d)) != ZE_OK)
+			return e;
+		rc = commit_once(s, m, n, res, seen, ns);
+		if (rc == 0)
+			return ZE_OK;
+		if (rc == MDB_MAP_FULL) {
+			if ((e = map_grow(s, d)) != ZE_OK)
+				return e;
+			continue;
+		}
+		if (rc == MDB_PANIC)
+			s->panic = true;
+		return mdb_fail(rc, d, "committing measurements");
+	}
+}
+
+/* ------------------------------------------------------------ reading */
+
+zerr_t
+store_meas_iter(store_t *s, const uint8_t *from, const uint8_t *to,
+    store_meas_fn fn, void *arg, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct store_meas m;
+	zerr_t e = ZE_OK;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->meas, &c)) != 0) {
+		txn_abort(s, txn);
+		return mdb_fail(rc, d, "cursor");
+	}
+	if (from != NULL) {
+		k.mv_data = (void *)(uintptr_t)from;
+		k.mv_size = STORE_ID_LEN;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	} else
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (to != NULL && k.mv_size == STORE_ID_LEN &&
+		    memcmp(k.mv_data, to, STORE_ID_LEN) >= 0)
+			break;
+		if ((e = mrec_decode(&k, &v, &m, d)) != ZE_OK)
+			break;
+		if (fn(&m, arg) != 0)
+			break;
+	}
+	if (e == ZE_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_fail(rc, d, "reading measurements");
+	mdb_cursor_close(c);
+	txn_abort(s, txn);
+	return e;
+}
+
+zerr_t
+store_meas_iter_agent(store_t *s, const uint8_t agent[STORE_PK_LEN],
+    store_meas_fn fn, void *arg, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v, mk, mv;
+	struct store_meas m;
+	zerr_t e = ZE_OK;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->dedup, &c)) != 0) {
+		txn_abort(s, txn);
+		return mdb_fail(rc, d, "cursor");
+	}
+	/* dedup is keyed agent || seq: one agent's records in seq order */
+	k.mv_data = (void *)(uintptr_t)agent;
+	k.mv_size = STORE_PK_LEN;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_PK_LEN + 8 ||
+		    memcmp(k.mv_data, agent, STORE_PK_LEN) != 0)
+			break;
+		mk.mv_data = v.mv_data;
+		mk.mv_size = v.mv_size;
+		if (v.mv_size != STORE_ID_LEN ||
+		    (rc = mdb_get(txn, s->meas, &mk, &mv)) != 0) {
+			e = zdiag_set(d, ZE_STORAGE, "dedup points to a "
+			    "missing measurement");
+			rc = 0;
+			break;
+		}
+		if ((e = mrec_decode(&mk, &mv, &m, d)) != ZE_OK)
+			break;
+		if (fn(&m, arg) != 0)
+			break;
+	}
+	if (e == ZE_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_fail(rc, d, "reading measurements");
+	mdb_cursor_close(c);
+	txn_abort(s, txn);
+	return e;
+}
+
+zerr_t
+store_meas_get(store_t *s, const uint8_t id[STORE_ID_LEN],
+    struct store_meas *m, zbuf_t *buf, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k, v, bk;
+	zerr_t e;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	k.mv_data = (void *)(uintptr_t)id;
+	k.mv_size = STORE_ID_LEN;
+	if ((rc = mdb_get(txn, s->meas, &k, &v)) != 0) {
+		txn_abort(s, txn);
+		return mdb_fail(rc, d, "measurement");
+	}
+	zbuf_reset(buf);
+	if ((e = zbuf_append(buf, v.mv_data, v.mv_size)) != ZE_OK) {
+		txn_abort(s, txn);
+		return zdiag_set(d, e, "measurement of %zu bytes does not "
+		    "fit the buffer", v.mv_size);
+	}
+	txn_abort(s, txn);
+	bk.mv_data = buf->data;
+	bk.mv_size = buf->len;
+	return mrec_decode(&k, &bk, m, d);
+}
+
+zerr_t
+store_meas_lookup(store_t *s, const uint8_t agent[STORE_PK_LEN],
+    uint64_t seq, uint8_t id[STORE_ID_LEN], zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t dk[STORE_PK_LEN + 8];
+	int rc;
+
+	memcpy(dk, agent, STORE_PK_LEN);
+	put64(dk + STORE_PK_LEN, seq);
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	k.mv_data = dk;
+	k.mv_size = sizeof(dk);
+	rc = mdb_get(txn, s->dedup, &k, &v);
+	if (rc == 0 && v.mv_size == STORE_ID_LEN)
+		memcpy(id, v.mv_data, STORE_ID_LEN);
+	txn_abort(s, txn);
+	return rc == 0 ? ZE_OK : mdb_fail(rc, d, "dedup lookup");
+}
+
+zerr_t
+store_counts(store_t *s, struct store_counts *c, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	MDB_envinfo info;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_stat(txn, s->meas, &st)) == 0) {
+		c->meas = st.ms_entries;
+		rc = mdb_stat(txn, s->dedup, &st);
+	}
+	if (rc == 0) {
+		c->dedup = st.ms_entries;
+		rc = mdb_stat(txn, s->agents, &st);
+	}
+	if (rc == 0)
+		c->agents = st.ms_entries;
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	c->map_size = info.me_mapsize;
+	c->map_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	txn_abort(s, txn);
+	return rc == 0 ? ZE_OK : mdb_fail(rc, d, "statistics");
+}
+
+/* ------------------------------------------------------------ registry */
+
+/* Run fn(txn, arg) in a write transaction, growing the map as needed. */
+static zerr_t
+write_txn(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *arg,
+    const char *what, zdiag_t *d)
+{
+	MDB_txn *txn;
+	zerr_t e;
+	int rc;
+
+	if (s->readonly)
+		return zdiag_set(d, ZE_INVAL, "store opened read-only");
+	for (;;) {
+		if (s->panic && (e = env_reopen(s, d)) != ZE_OK)
+			return e;
+		if ((rc = txn_begin(s, 0, &txn)) != 0)
+			return mdb_fail(rc, d, what);
+		if ((rc = fn(s, txn, arg)) != 0) {
+			txn_abort(s, txn);
+		} else
+			rc = txn_commit(s, txn);
+		if (rc == 0)
+			return ZE_OK;
+		if (rc == MDB_MAP_FULL) {
+			if ((e = map_grow(s, d)) != ZE_OK)
+				return e;
+			continue;
+		}
+		if (rc == MDB_PANIC)
+			s->panic = true;
+		return mdb_fail(rc, d, what);
+	}
+}
+
+static int
+gen_bump(store_t *s, MDB_txn *txn)
+{
+	MDB_val k, v;
+	uint8_t b[8];
+	uint64_t g = 0;
+	int rc;
+
+	k.mv_data = "registry_gen";
+	k.mv_size = 12;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		g = get64(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	put64(b, g + 1);
+	v.mv_data = b;
+	v.mv_size = 8;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+struct enroll_arg {
+	const struct store_agent *in;
+	bool created;
+};
+
+static int
+enroll_fn(store_t *s, MDB_txn *txn, void *arg)
+{
+	struct enroll_arg *ea = arg;
+	struct store_agent a;
+	MDB_val k, v;
+	uint8_t rec[AREC_LEN], curve[32];
+	int rc;
+
+	k.mv_data = (void *)(uintptr_t)ea->in->pk;
+	k.mv_size = STORE_PK_LEN;
+	rc = mdb_get(txn, s->agents, &k, &v);
+	if (rc == 0 && arec_decode(ea->in->pk, &v, &a, NULL) == ZE_OK) {
+		ea->created = false;
+		memcpy(a.region, ea->in->region, sizeof(a.region));
+		a.asn = ea->in->asn;
+		a.role = ea->in->role;
+		a.enabled = ea->in->enabled;
+		memcpy(a.name, ea->in->name, sizeof(a.name));
+	} else if (rc == 0 || rc == MDB_NOTFOUND) {
+		ea->created = true;
+		a = *ea->in;
+	} else
+		return rc;
+	arec_encode(&a, rec);
+	v.mv_data = rec;
+	v.mv_size = AREC_LEN;
+	if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
+		return rc;
+	if (pubkey_to_curve(ea->in->pk, curve) != ZE_OK)
+		return EINVAL;
+	k.mv_data = curve;
+	k.mv_size = sizeof(curve);
+	v.mv_data = (void *)(uintptr_t)ea->in->pk;
+	v.mv_size = STORE_PK_LEN;
+	if ((rc = mdb_put(txn, s->by_curve, &k, &v, 0)) != 0)
+		return rc;
+	return gen_bump(s, txn);
+}
+
+zerr_t
+store_agent_enroll(store_t *s, const struct store_agent *a, bool *created,
+    zdiag_t *d)
+{
+	struct enroll_arg ea = {a, false};
+	zerr_t e;
+
+	e = write_txn(s, enroll_fn, &ea, "enrolling an agent", d);
+	if (e == ZE_OK && created != NULL)
+		*created = ea.created;
+	return e;
+}
+
+struct enable_arg {
+	const uint8_t *pk;
+	bool enabled;
+};
+
+static int
+enable_fn(store_t *s, MDB_txn *txn, void *arg)
+{
+	struct enable_arg *ea = arg;
+	MDB_val k, v;
+	uint8_t rec[AREC_LEN];
+	int rc;
+
+	k.mv_data = (void *)(uintptr_t)ea->pk;
+	k.mv_size = STORE_PK_LEN;
+	if ((rc = mdb_get(txn, s->agents, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != AREC_LEN)
+		return MDB_CORRUPTED;
+	memcpy(rec, v.mv_data, AREC_LEN);
+	rec[2] = ea->enabled ? 1 : 0;
+	v.mv_data = rec;
+	if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
+		return rc;
+	return gen_bump(s, txn);
+}
+
+zerr_t
+store_agent_set_enabled(store_t *s, const uint8_t pk[STORE_PK_LEN],
+    bool enabled, zdiag_t *d)
+{
+	struct enable_arg ea = {pk, enabled};
+	zerr_t e;
+
+	e = write_txn(s, enable_fn, &ea, "changing an agent", d);
+	if (e == ZE_NOTFOUND)
+		return zdiag_set(d, ZE_NOTFOUND, "agent not enrolled");
+	return e;
+}
+
+zerr_t
+store_agent_get(store_t *s, const uint8_t pk[STORE_PK_LEN],
+    struct store_agent *a, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	zerr_t e;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	k.mv_data = (void *)(uintptr_t)pk;
+	k.mv_size = STORE_PK_LEN;
+	if ((rc = mdb_get(txn, s->agents, &k, &v)) == 0)
+		e = arec_decode(pk, &v, a, d);
+	else
+		e = mdb_fail(rc, d, "agent");
+	txn_abort(s, txn);
+	return e;
+}
+
+zerr_t
+store_agent_by_curve(store_t *s, const uint8_t curve[32],
+    uint8_t pk[STORE_PK_LEN], zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	zerr_t e = ZE_OK;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	k.mv_data = (void *)(uintptr_t)curve;
+	k.mv_size = 32;
+	if ((rc = mdb_get(txn, s->by_curve, &k, &v)) == 0 &&
+	    v.mv_size == STORE_PK_LEN)
+		memcpy(pk, v.mv_data, STORE_PK_LEN);
+	else if (rc == 0)
+		e = zdiag_set(d, ZE_STORAGE, "by_curve record corrupt");
+	else
+		e = mdb_fail(rc, d, "curve key");
+	txn_abort(s, txn);
+	return e;
+}
+
+zerr_t
+store_agent_iter(store_t *s, store_agent_fn fn, void *arg, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct store_agent a;
+	zerr_t e = ZE_OK;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->agents, &c)) != 0) {
+		txn_abort(s, txn);
+		return mdb_fail(rc, d, "cursor");
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_PK_LEN)
+			continue;
+		if ((e = arec_decode(k.mv_data, &v, &a, d)) != ZE_OK)
+			break;
+		if (fn(&a, arg) != 0)
+			break;
+	}
+	if (e == ZE_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_fail(rc, d, "reading agents");
+	mdb_cursor_close(c);
+	txn_abort(s, txn);
+	return e;
+}
+
+zerr_t
+store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*gen = 0;
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	k.mv_data = "registry_gen";
+	k.mv_size = 12;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
+		*gen = get64(v.mv_data);
+	txn_abort(s, txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? ZE_OK :
+	    mdb_fail(rc, d, "registry generation");
+}
+
+const char *
+store_role_name(enum store_role r)
+{
+	return r == STORE_ROLE_CONTROL ? "control" : "probe";
+}

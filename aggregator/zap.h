@@ -1,0 +1,34 @@
+/*
+ * zap.h — the ZAP handler (ZeroMQ RFC 27) at inproc://zeromq.zap.01.
+ *
+ * Admits a CURVE client only if its key belongs to an enrolled, enabled
+ * agent; the reply's user id is the agent's Ed25519 public key in hex, so
+ * every message on that connection carries it as the "User-Id" property.
+ * The registry is read from the store on every request, so `zondctl
+ * enroll`/`disable` take effect for the next connection without a
+ * restart.  Runs in a thread of its own; counters are atomic.
+ */
+#ifndef AGGREGATOR_ZAP_H
+#define AGGREGATOR_ZAP_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+typedef struct zap zap_t;
+
+struct zap_stats {
+	uint64_t admitted;
+	uint64_t unknown;	/* key not enrolled */
+	uint64_t disabled;	/* enrolled but disabled */
+	uint64_t bad;		/* malformed request, other mechanism */
+};
+
+/* Bind the handler socket in zctx (before any CURVE server binds) and
+ * start its thread.  Caller frees with zap_stop. */
+zerr_t zap_start(void *zctx, store_t *s, zap_t **out, zdiag_t *d) ZWUR;
+void zap_stop(zap_t **z);
+void zap_get_stats(zap_t *z, struct zap_stats *st);
+
+#endif

@@ -1,0 +1,460 @@
+/*
+ * ingest_bench — load generator for bench/ingest.
+ *
+ *   ingest_bench enroll --data DIR --agents N --seed S
+ *       enrolls N test agents through the registry (the store API).
+ *   ingest_bench run --server EP --server-pub FILE --agents N --count C
+ *       --seed S [--latency-rate R --latency-secs T]
+ *       1. measures single-core crypto_sign_verify_detached on a typical
+ *          signed measurement (verify_ceiling = that x CPUs);
+ *       2. signs C measurements from N agents beforehand (not timed);
+ *       3. sends them over N CURVE connections as fast as the aggregator
+ *          acknowledges (two batches in flight per agent) and times first
+ *          send to last ACK: rate=;
+ *       4. offers R measurements/s (one per frame, agents in turn) for T
+ *          seconds and reports ACK latency percentiles: ack_p99_ms=.
+ * Prints key=value lines; the last is ratio=.  Traffic to the given
+ * endpoint only (bench/ingest uses 127.0.0.1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "key.h"
+#include "registry.h"
+#include "sign.h"
+#include "store.h"
+#include "testagent.h"
+#include "wire.h"
+#include "ztime.h"
+
+#define BATCH 128
+#define WINDOW 2	/* batches in flight per agent */
+
+struct frame {
+	uint8_t *data;
+	size_t len;
+	uint64_t first, n;	/* seqs first .. first+n-1 */
+};
+
+struct agent {
+	unsigned idx;
+	zkey_t *k;
+	void *sock;
+	struct frame *f;	/* rate phase frames */
+	size_t nf, next, acked_frames;
+	uint64_t per;		/* measurements in the rate phase */
+	uint64_t acked;
+	struct frame *lf;	/* latency phase: one measurement each */
+	size_t nlf;
+	int64_t *lsent;		/* mono us per latency frame */
+};
+
+static const char *seed = "bench";
+static unsigned nagents = 1000;
+static uint64_t count = 1000000;
+static int64_t base_us;
+static struct agent *ag;
+static int64_t lat_rate = 5000, lat_secs = 6;
+
+static void __attribute__((noreturn))
+die(const char *what)
+{
+	fprintf(stderr, "ingest_bench: %s\n", what);
+	exit(1);
+}
+
+static void
+pack_frame(struct agent *a, uint64_t first, uint64_t n, struct frame *f)
+{
+	Zond__V1__Uplink up = ZOND__V1__UPLINK__INIT;
+	Zond__V1__Batch b = ZOND__V1__BATCH__INIT;
+	wire_signed_t sm[BATCH], *smp[BATCH];
+	uint8_t sig[BATCH][KEY_SIG_LEN];
+	zbuf_t body[BATCH], out;
+
+	for (uint64_t i = 0; i < n; i++) {
+		zbuf_init(&body[i], WIRE_MAX_MEASUREMENT);
+		if (ta_measurement(a->k, seed, a->idx, first + i, base_us,
+		    NULL, 0, &body[i], sig[i]) != ZE_OK)
+			die("cannot build a measurement");
+		zond__v1__signed_measurement__init(&sm[i]);
+		sm[i].has_body = sm[i].has_sig = 1;
+		sm[i].body.data = body[i].data;
+		sm[i].body.len = body[i].len;
+		sm[i].sig.data = sig[i];
+		sm[i].sig.len = KEY_SIG_LEN;
+		smp[i] = &sm[i];
+	}
+	b.n_items = n;
+	b.items = smp;
+	up.has_version = 1;
+	up.version = WIRE_VERSION;
+	up.msg_case = ZOND__V1__UPLINK__MSG_BATCH;
+	up.batch = &b;
+	zbuf_init(&out, WIRE_MAX_FRAME);
+	if (wire_pack(&up.base, &out) != ZE_OK)
+		die("frame too large");
+	f->data = out.data;
+	f->len = out.len;
+	f->first = first;
+	f->n = n;
+	for (uint64_t i = 0; i < n; i++)
+		zbuf_free(&body[i]);
+}
+
+struct prep_arg {
+	unsigned from, to;
+	uint64_t lat_per;
+};
+
+static void *
+prep(void *arg)
+{
+	struct prep_arg *p = arg;
+
+	for (unsigned i = p->from; i < p->to; i++) {
+		struct agent *a = &ag[i];
+		uint64_t seq = 1;
+
+		a->nf = (a->per + BATCH - 1) / BATCH;
+		if ((a->f = calloc(a->nf, sizeof(*a->f))) == NULL)
+			die("out of memory");
+		for (size_t j = 0; j < a->nf; j++) {
+			uint64_t n = a->per - (seq - 1) < BATCH ?
+			    a->per - (seq - 1) : BATCH;
+			pack_frame(a, seq, n, &a->f[j]);
+			seq += n;
+		}
+		a->nlf = p->lat_per;
+		if ((a->lf = calloc(a->nlf + 1, sizeof(*a->lf))) == NULL ||
+		    (a->lsent = calloc(a->nlf + 1, sizeof(int64_t))) == NULL)
+			die("out of memory");
+		for (size_t j = 0; j < a->nlf; j++)
+			pack_frame(a, seq + j, 1, &a->lf[j]);
+	}
+	return NULL;
+}
+
+/* Single-core Ed25519 verifications per second of a typical record. */
+static double
+verify_rate(void)
+{
+	uint8_t sig[KEY_SIG_LEN];
+	zbuf_t body, sb;
+	zkey_t *k;
+	int64_t t0, t;
+	uint64_t n = 0;
+
+	zbuf_init(&body, WIRE_MAX_MEASUREMENT);
+	zbuf_init(&sb, WIRE_MAX_MEASUREMENT + 64);
+	if (ta_key(seed, 0, &k) != ZE_OK ||
+	    ta_measurement(k, seed, 0, 1, ztime_now_us(), NULL, 0, &body,
+	    sig) != ZE_OK ||
+	    sign_signed_bytes(ZDOM_MEASUREMENT, body.data, body.len, &sb) !=
+	    ZE_OK)
+		die("verify setup");
+	t0 = ztime_mono_us();
+	do {
+		for (int i = 0; i < 256; i++)
+			if (crypto_sign_verify_detached(sig, sb.data, sb.len,
+			    key_public(k)) != 0)
+				die("verify failed");
+		n += 256;
+		t = ztime_mono_us();
+	} while (t - t0 < 2000000);
+	key_free(&k);
+	zbuf_free(&body);
+	zbuf_free(&sb);
+	return (double)n * 1e6 / (double)(t - t0);
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Handle the downlinks waiting on agent a; returns seqs acknowledged. */
+static uint64_t
+drain(struct agent *a, int64_t *lat, size_t *nlat, bool latency)
+{
+	wire_downlink_t *dl;
+	zmq_msg_t m;
+	uint64_t got = 0;
+
+	for (;;) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, a->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			break;
+		}
+		if (wire_downlink_decode(zmq_msg_data(&m), zmq_msg_size(&m),
+		    &dl, NULL) == ZE_OK) {
+			if (dl->msg_case == ZOND__V1__DOWNLINK__MSG_ACK) {
+				int64_t now = ztime_mono_us();
+				got += dl->ack->n_seqs;
+				if (dl->ack->n_rejects > 0)
+					fprintf(stderr, "ingest_bench: %zu "
+					    "rejects (reason %d)\n",
+					    dl->ack->n_rejects,
+					    dl->ack->rejects[0]->reason);
+				for (size_t i = 0; latency &&
+				    i < dl->ack->n_seqs; i++) {
+					uint64_t j = dl->ack->seqs[i] - a->per
+					    - 1;
+					if (j < a->nlf && a->lsent[j] > 0) {
+						lat[(*nlat)++] = now -
+						    a->lsent[j];
+						a->lsent[j] = 0;
+					}
+				}
+			}
+			wire_downlink_free(dl);
+		}
+		zmq_msg_close(&m);
+	}
+	return got;
+}
+
+static int
+cmd_run(const char *server, const char *server_pub)
+{
+	uint8_t spk[KEY_PUB_LEN], scurve[32];
+	zmq_pollitem_t *pi;
+	struct prep_arg pa[2];
+	pthread_t th[2];
+	double vr, ceiling, rate;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t acked = 0, total, lat_total;
+	int64_t t0, t1, *lat;
+	size_t nlat = 0;
+	void *ctx;
+	zdiag_t d;
+
+	if (pubkey_load(server_pub, spk, &d) != ZE_OK)
+		die(d.text);
+	if (pubkey_to_curve(spk, scurve) != ZE_OK)
+		die("server key");
+	vr = verify_rate();
+	ceiling = vr * (double)(ncpu > 0 ? ncpu : 1);
+	printf("verify_per_core=%.0f\ncores=%ld\nverify_ceiling=%.0f\n", vr,
+	    ncpu, ceiling);
+	fflush(stdout);
+
+	base_us = ztime_now_us() - 600 * 1000000LL;
+	lat_total = (uint64_t)(lat_rate * lat_secs);
+	if ((ag = calloc(nagents, sizeof(*ag))) == NULL ||
+	    (pi = calloc(nagents, sizeof(*pi))) == NULL ||
+	    (lat = calloc(lat_total + 1, sizeof(int64_t))) == NULL)
+		die("out of memory");
+	for (unsigned i = 0; i < nagents; i++) {
+		ag[i].idx = i;
+		ag[i].per = count / nagents + (i < count % nagents);
+		if (ta_key(seed, i, &ag[i].k) != ZE_OK)
+			die("key");
+	}
+	t0 = ztime_mono_us();
+	for (int i = 0; i < 2; i++) {
+		pa[i].from = nagents * (unsigned)i / 2;
+		pa[i].to = nagents * (unsigned)(i + 1) / 2;
+		pa[i].lat_per = (lat_total + nagents - 1) / nagents;
+		pthread_create(&th[i], NULL, prep, &pa[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	fprintf(stderr, "ingest_bench: signed %" PRIu64 " measurements in "
+	    "%.1f s\n", count + pa[0].lat_per * nagents,
+	    (double)(ztime_mono_us() - t0) / 1e6);
+
+	ctx = zmq_ctx_new();
+	zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)nagents + 64);
+	for (unsigned i = 0; i < nagents; i++) {
+		uint8_t cpk[32], csk[32];
+		int linger = 0, hwm = 0;
+		void *s = zmq_socket(ctx, ZMQ_DEALER);
+		if (s == NULL || key_curve(ag[i].k, cpk, csk) != ZE_OK)
+			die("socket");
+		zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, scurve, 32);
+		zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, cpk, 32);
+		zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, csk, 32);
+		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		if (zmq_connect(s, server) != 0)
+			die("connect");
+		ag[i].sock = s;
+		pi[i].socket = s;
+		pi[i].events = ZMQ_POLLIN;
+	}
+
+	/* rate phase */
+	total = count;
+	t0 = ztime_mono_us();
+	for (unsigned i = 0; i < nagents; i++)
+		for (; ag[i].next < ag[i].nf && ag[i].next < WINDOW;
+		    ag[i].next++)
+			zmq_send(ag[i].sock, ag[i].f[ag[i].next].data,
+			    ag[i].f[ag[i].next].len, 0);
+	while (acked < total) {
+		if (zmq_poll(pi, (int)nagents, 1000) < 0 &&
+		    zmq_errno() != EINTR)
+			die("poll");
+		if (ztime_mono_us() - t0 > 1800 * 1000000LL)
+			die("rate phase took over 30 minutes");
+		for (unsigned i = 0; i < nagents; i++) {
+			struct agent *a = &ag[i];
+			uint64_t got;
+
+			if (!(pi[i].revents & ZMQ_POLLIN))
+				continue;
+			got = drain(a, NULL, NULL, false);
+			a->acked += got;
+			acked += got;
+			/* frames are acknowledged whole: keep WINDOW out */
+			while (a->acked_frames < a->nf &&
+			    a->acked >= a->f[a->acked_frames].first - 1 +
+			    a->f[a->acked_frames].n)
+				a->acked_frames++;
+			for (; a->next < a->nf &&
+			    a->next < a->acked_frames + WINDOW; a->next++)
+				zmq_send(a->sock, a->f[a->next].data,
+				    a->f[a->next].len, 0);
+		}
+	}
+	t1 = ztime_mono_us();
+	rate = (double)total * 1e6 / (double)(t1 - t0);
+	printf("measurements=%" PRIu64 "\nagents=%u\nrate_secs=%.2f\n"
+	    "rate=%.0f\n", total, nagents, (double)(t1 - t0) / 1e6, rate);
+	fflush(stdout);
+
+	/* latency phase: lat_rate/s offered, one measurement per frame */
+	{
+		int64_t start = ztime_mono_us(), now;
+		uint64_t sent = 0, got = 0;
+		size_t j = 0;
+		unsigned who = 0;
+
+		while (got < sent || sent < lat_total) {
+			now = ztime_mono_us();
+			while (sent < lat_total && (int64_t)sent * 1000000 <
+			    lat_rate * (now - start)) {
+				struct agent *a = &ag[who];
+				if (j < a->nlf) {
+					a->lsent[j] = ztime_mono_us();
+					zmq_send(a->sock, a->lf[j].data,
+					    a->lf[j].len, 0);
+					sent++;
+				}
+				if (++who == nagents) {
+					who = 0;
+					j++;
+					if (j >= a->nlf)
+						lat_total = sent;
+				}
+			}
+			/* send in 5 ms ticks; between them sleep in poll
+			 * (it returns at once when an ACK arrives), so the
+			 * load generator does not spin on the shared CPUs */
+			if (zmq_poll(pi, (int)nagents, (long)(5 - ((now -
+			    start) / 1000) % 5)) < 0 && zmq_errno() != EINTR)
+				die("poll");
+			for (unsigned i = 0; i < nagents; i++)
+				if (pi[i].revents & ZMQ_POLLIN)
+					got += drain(&ag[i], lat, &nlat, true);
+			if (now - start > (lat_secs + 60) * 1000000LL)
+				break;
+		}
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp64);
+	if (nlat > 0)
+		printf("ack_offered_rate=%" PRId64 "\nack_samples=%zu\n"
+		    "ack_p50_ms=%.2f\nack_p99_ms=%.2f\nack_max_ms=%.2f\n",
+		    lat_rate, nlat, (double)lat[nlat / 2] / 1000.0,
+		    (double)lat[nlat * 99 / 100] / 1000.0,
+		    (double)lat[nlat - 1] / 1000.0);
+	printf("ratio=%.3f\n", rate / ceiling);
+	for (unsigned i = 0; i < nagents; i++)
+		zmq_close(ag[i].sock);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
+static int
+cmd_enroll(const char *data)
+{
+	struct store_opts so;
+	store_t *s;
+	zdiag_t d;
+	char hex[KEY_HEX_LEN + 1], asn[16];
+
+	memset(&so, 0, sizeof(so));
+	so.map_size = 64 << 20;
+	if (store_open(data, &so, &s, &d) != ZE_OK)
+		die(d.text);
+	for (unsigned i = 0; i < nagents; i++) {
+		zkey_t *k;
+		if (ta_key(seed, i, &k) != ZE_OK)
+			die("key");
+		key_public_hex(k, hex);
+		key_free(&k);
+		snprintf(asn, sizeof(asn), "%u", 64500 + i % 50);
+		if (registry_enroll(s, hex, "RU-MOW", asn, "bench", "probe",
+		    NULL, &d) != ZE_OK)
+			die(d.text);
+	}
+	store_close(&s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"server", required_argument, NULL, 's'},
+		{"server-pub", required_argument, NULL, 'p'},
+		{"seed", required_argument, NULL, 'S'},
+		{"agents", required_argument, NULL, 'n'},
+		{"count", required_argument, NULL, 'c'},
+		{"latency-rate", required_argument, NULL, 'r'},
+		{"latency-secs", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *server = NULL, *spub = NULL;
+	int ch;
+
+	if (sodium_init() < 0 || argc < 2)
+		die("usage: ingest_bench enroll|run [options]");
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 's': server = optarg; break;
+		case 'p': spub = optarg; break;
+		case 'S': seed = optarg; break;
+		case 'n': nagents = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'c': count = strtoull(optarg, NULL, 10); break;
+		case 'r': lat_rate = strtoll(optarg, NULL, 10); break;
+		case 't': lat_secs = strtoll(optarg, NULL, 10); break;
+		default:
+			die("bad option");
+		}
+	}
+	if (nagents == 0 || count < nagents || lat_rate <= 0 || lat_secs <= 0)
+		die("need agents >= 1, count >= agents");
+	if (strcmp(argv[1], "enroll") == 0 && data != NULL)
+		return cmd_enroll(data);
+	if (strcmp(argv[1], "run") == 0 && server != NULL && spub != NULL)
+		return cmd_run(server, spub);
+	die("usage: ingest_bench enroll --data DIR | run --server EP "
+	    "--server-pub FILE");
+}

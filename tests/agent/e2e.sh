@@ -1,0 +1,130 @@
+#!/bin/bash
+# e2e.sh BINDIR — one real aggregator and two real agents on loopback:
+# the agents measure a local HTTP server for three rounds, sign, store in
+# their outboxes and deliver; the aggregator verifies and stores each
+# measurement once; the export verifies offline, and a changed byte is
+# caught.  Also --once prints valid JSON lines.
+set -u
+BIN=$1
+T=$(mktemp -d /tmp/zond-e2e-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# free TCP ports on 127.0.0.1
+port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+WEB=$(port); ZMQ=$(port)
+
+/usr/bin/python3 -m http.server "$WEB" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1 &
+pids+=($!)
+"$BIN/zondctl" keygen -o "$T/agg" >/dev/null
+cat >"$T/agg.conf" <<CONF
+[aggregator]
+data_dir = $T/agg
+key = $T/agg/identity.key
+[ingest]
+listen = tcp://127.0.0.1:$ZMQ
+CONF
+cat >"$T/ep.csv" <<CONF
+service,test,target,ip,port,sni,control_sni,variant,bytes,interval
+web,tcp,127.0.0.1,,$WEB,,,,,
+web,http,http://127.0.0.1:$WEB/,,,,,,,
+closed,tcp,127.0.0.1,,1,,,,,
+CONF
+for a in a1 a2; do
+	"$BIN/zondctl" keygen -o "$T/$a" >"$T/$a.pub"
+	role=probe; [ $a = a2 ] && role=control
+	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$a.pub")" \
+		--region RU-MOW --asn 64501 --name $a --role $role >/dev/null
+	cat >"$T/$a.conf" <<CONF
+[agent]
+state_dir = $T/$a
+key = $T/$a/identity.key
+user = ""
+[uplink]
+endpoint = tcp://127.0.0.1:$ZMQ
+server_key = $(cat "$T/agg/identity.pub")
+heartbeat = 1s
+[tests]
+endpoints = $T/ep.csv
+[schedule]
+interval = 1s
+jitter = 100ms
+retries = 1
+retry_delay = 100ms
+timeout = 2s
+rounds = 3
+CONF
+done
+
+# --once: one signed JSON object per test on stdout, nothing sent
+"$BIN/zond-agent" -c "$T/a1.conf" --once >"$T/once.jsonl" 2>"$T/once.err"
+[ "$(wc -l <"$T/once.jsonl")" = 3 ] && ok "--once prints one line per test" || bad "--once printed $(wc -l <"$T/once.jsonl") lines"
+/usr/bin/python3 - "$T/once.jsonl" <<'PY' && ok "--once lines are JSON with the record keys and the right outcomes" || bad "--once output"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+keys = {"id", "agent", "seq", "start", "service", "test", "target", "outcome", "verdict", "method", "signed", "sig"}
+assert all(keys <= set(r) for r in recs), recs
+by = {(r["service"], r["test"]): r for r in recs}
+assert by[("web", "tcp")]["outcome"]["failure"] == "none"
+assert by[("web", "http")]["outcome"]["http"]["status"] == 200
+assert by[("closed", "tcp")]["outcome"]["failure"] == "refused"
+assert by[("closed", "tcp")]["outcome"]["attempts"] == 2   # one retry
+PY
+
+"$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
+pids+=($!)
+for a in a1 a2; do
+	timeout 60 "$BIN/zond-agent" -c "$T/$a.conf" >"$T/$a.log" 2>&1 &
+	eval "pid_$a=\$!"
+done
+wait "$pid_a1"; r1=$?
+wait "$pid_a2"; r2=$?
+[ $r1 = 0 ] && [ $r2 = 0 ] && ok "agents ran 3 rounds and delivered everything" || { bad "agents exited $r1 $r2"; tail -5 "$T/a1.log"; }
+grep -q "all 3 rounds measured and delivered" "$T/a1.log" && ok "agent logs delivery" || bad "no delivery line"
+"$BIN/zondctl" agents --data "$T/agg" >"$T/agents.txt"
+grep -q "measurements=18" "$T/agents.txt" && ok "aggregator stored 18 measurements (2 agents x 3 rounds x 3 tests)" || { bad "stored: $(tail -1 "$T/agents.txt")"; }
+
+"$BIN/zondctl" export --data "$T/agg" --format jsonl -o "$T/export.jsonl"
+[ "$(wc -l <"$T/export.jsonl")" = 18 ] && ok "export has 18 records" || bad "export has $(wc -l <"$T/export.jsonl") records"
+"$BIN/zondctl" verify "$T/export.jsonl" >"$T/verify.txt"
+[ $? = 0 ] && grep -qx "18 valid, 0 invalid" "$T/verify.txt" && ok "verify: 18 valid" || { bad "verify"; cat "$T/verify.txt"; }
+/usr/bin/python3 - "$T/export.jsonl" <<'PY' && ok "export carries region, asn, role and verdicts" || bad "export fields"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["region"] == "RU-MOW" and r["asn"] == 64501 for r in recs)
+assert {r["role"] for r in recs} == {"probe", "control"}
+# the closed port fails from control too: down, never blocked
+closed = [r for r in recs if r["service"] == "closed" and r["role"] == "probe"]
+assert closed and all(r["verdict"] == "down" for r in closed), [r["verdict"] for r in closed]
+web = [r for r in recs if r["service"] == "web" and r["role"] == "probe"]
+assert web and all(r["verdict"] == "ok" for r in web), [r["verdict"] for r in web]
+PY
+# one changed byte inside the signed bytes, and a changed service name
+/usr/bin/python3 - "$T/export.jsonl" "$T/tampered.jsonl" <<'PY'
+import base64, json, sys
+lines = open(sys.argv[1]).read().splitlines()
+r = json.loads(lines[4]); b = bytearray(base64.b64decode(r["signed"])); b[-1] ^= 1
+r["signed"] = base64.b64encode(bytes(b)).decode(); lines[4] = json.dumps(r)
+r = json.loads(lines[9]); r["service"] = "other"; lines[9] = json.dumps(r)
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+"$BIN/zondctl" verify "$T/tampered.jsonl" >"$T/verify2.txt"
+rc=$?
+[ $rc = 1 ] && grep -qx "16 valid, 2 invalid" "$T/verify2.txt" && grep -q "line 5 .*bad signature" "$T/verify2.txt" \
+	&& grep -q "line 10 .*'service' differs" "$T/verify2.txt" && ok "verify names the two tampered records" || { bad "tampered verify (exit $rc)"; cat "$T/verify2.txt"; }
+gzip -c "$T/export.jsonl" >"$T/export.jsonl.gz"
+"$BIN/zondctl" verify "$T/export.jsonl.gz" | grep -qx "18 valid, 0 invalid" && ok "verify reads .gz" || bad "verify .gz"
+"$BIN/zondctl" map --data "$T/agg" --json >"$T/map.json"
+/usr/bin/python3 - "$T/map.json" <<'PY' && ok "map: web ok, closed down, for RU-MOW/64501" || { bad "map"; cat "$T/map.json"; }
+import json, sys
+m = json.load(open(sys.argv[1]))
+cells = {(c["region"], c["asn"], c["service"]): c for c in m["cells"]}
+assert cells[("RU-MOW", 64501, "web")]["verdict"] == "ok", cells
+assert cells[("RU-MOW", 64501, "closed")]["verdict"] == "down", cells
+assert {"since", "until", "cells", "regions"} <= set(m)
+PY
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,334 @@
+/*
+ * test_store — the store and registry through their API on a real LMDB
+ * environment in a temporary directory: enrolment validation, group
+ * commit with duplicates inside one call and across calls, the read API,
+ * map growth, and map_max reached (ZE_FULL, nothing half-written, works
+ * again once the limit is raised).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "store.h"
+#include "testagent.h"
+#include "wire.h"
+#include "ztime.h"
+
+#define SEED "unit"
+
+struct item {
+	zbuf_t body;
+	uint8_t sig[KEY_SIG_LEN];
+	wire_meas_t *m;
+};
+
+static char dir[64];
+
+static void
+rmdir_all(void)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/zond-store-XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rmdir_all();
+	return 0;
+}
+
+static store_t *
+open_store(int64_t map_size, int64_t map_max)
+{
+	struct store_opts o = {false, map_size, map_max};
+	store_t *s = NULL;
+	zdiag_t d;
+
+	if (store_open(dir, &o, &s, &d) != ZE_OK)
+		fail_msg("store_open: %s", d.text);
+	return s;
+}
+
+static zkey_t *
+enrolled(store_t *s, unsigned idx)
+{
+	char hex[KEY_HEX_LEN + 1];
+	zkey_t *k;
+	zdiag_t d;
+
+	assert_int_equal(ta_key(SEED, idx, &k), ZE_OK);
+	key_public_hex(k, hex);
+	if (registry_enroll(s, hex, "RU-MOW", "AS12389", "unit", "control",
+	    NULL, &d) != ZE_OK)
+		fail_msg("enroll: %s", d.text);
+	return k;
+}
+
+static void
+make(zkey_t *k, unsigned idx, uint64_t seq, struct item *it,
+    struct store_meas_in *in)
+{
+	zbuf_init(&it->body, WIRE_MAX_MEASUREMENT);
+	assert_int_equal(ta_measurement(k, SEED, idx, seq,
+	    ztime_now_us() - 1000000, NULL, 0, &it->body, it->sig), ZE_OK);
+	assert_int_equal(wire_meas_decode(it->body.data, it->body.len, &it->m,
+	    NULL), ZE_OK);
+	in->id = it->m->id.data;
+	in->agent = key_public(k);
+	in->seq = seq;
+	in->start_us = it->m->start_us;
+	in->recv_us = ztime_now_us();
+	in->test = (uint32_t)it->m->test;
+	in->body = it->body.data;
+	in->body_len = it->body.len;
+	in->sig = it->sig;
+}
+
+static void
+unmake(struct item *it)
+{
+	zbuf_free(&it->body);
+	wire_meas_free(it->m);
+}
+
+static void
+t_registry_validation(void **state)
+{
+	enum store_role r;
+	uint32_t asn;
+
+	(void)state;
+	assert_int_equal(registry_check_region("RU-MOW", NULL), ZE_OK);
+	assert_int_equal(registry_check_region("UA-43", NULL), ZE_OK);
+	assert_int_equal(registry_check_region("RU-A", NULL), ZE_OK);
+	assert_int_not_equal(registry_check_region("ru-mow", NULL), ZE_OK);
+	assert_int_not_equal(registry_check_region("RUMOW", NULL), ZE_OK);
+	assert_int_not_equal(registry_check_region("RU-MOSC", NULL), ZE_OK);
+	assert_int_not_equal(registry_check_region("RU-", NULL), ZE_OK);
+	assert_int_not_equal(registry_check_region("", NULL), ZE_OK);
+	assert_int_equal(registry_parse_asn("AS8359", &asn, NULL), ZE_OK);
+	assert_int_equal(asn, 8359);
+	assert_int_equal(registry_parse_asn("4294967295", &asn, NULL), ZE_OK);
+	assert_int_not_equal(registry_parse_asn("4294967296", &asn, NULL),
+	    ZE_OK);
+	assert_int_not_equal(registry_parse_asn("0", &asn, NULL), ZE_OK);
+	assert_int_not_equal(registry_parse_asn("12a", &asn, NULL), ZE_OK);
+	assert_int_not_equal(registry_parse_asn("", &asn, NULL), ZE_OK);
+	assert_int_equal(registry_parse_role("control", &r, NULL), ZE_OK);
+	assert_int_equal(r, STORE_ROLE_CONTROL);
+	assert_int_not_equal(registry_parse_role("Probe", &r, NULL), ZE_OK);
+	assert_int_not_equal(registry_check_name("a\nb", NULL), ZE_OK);
+}
+
+static int
+count_cb(const struct store_meas *m, void *arg)
+{
+	uint64_t *n = arg;
+
+	(void)m;
+	(*n)++;
+	return 0;
+}
+
+static void
+t_commit_dedup_read(void **state)
+{
+	struct store_meas_in in[4];
+	struct item it[3];
+	enum store_put res[4];
+	struct store_counts c;
+	struct store_agent a;
+	struct store_meas got;
+	struct store_seen seen;
+	uint8_t id[STORE_ID_LEN], pk[32], curve[32];
+	uint64_t n = 0;
+	zbuf_t buf;
+	zkey_t *k, *other;
+	store_t *s;
+	zdiag_t d;
+
+	(void)state;
+	s = open_store(1 << 20, 0);
+	k = enrolled(s, 1);
+	other = enrolled(s, 2);
+	make(k, 1, 1, &it[0], &in[0]);
+	make(k, 1, 2, &it[1], &in[1]);
+	in[2] = in[0];				/* the same one twice */
+	make(other, 2, 1, &it[2], &in[3]);
+	memset(&seen, 0, sizeof(seen));
+	memcpy(seen.agent, key_public(k), 32);
+	seen.seen_us = ztime_now_us();
+	seen.has_status = true;
+	memcpy(seen.version, "9.9", 4);
+	seen.backlog = 11;
+	assert_int_equal(store_commit(s, in, 4, res, &seen, 1, &d), ZE_OK);
+	assert_int_equal(res[0], STORE_STORED);
+	assert_int_equal(res[1], STORE_STORED);
+	assert_int_equal(res[2], STORE_DUP);
+	assert_int_equal(res[3], STORE_STORED);
+	/* again: all duplicates */
+	assert_int_equal(store_commit(s, in, 2, res, NULL, 0, &d), ZE_OK);
+	assert_int_equal(res[0], STORE_DUP);
+	assert_int_equal(res[1], STORE_DUP);
+	assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+	assert_int_equal(c.meas, 3);
+	assert_int_equal(c.dedup, 3);
+	assert_int_equal(c.agents, 2);
+
+	/* reads */
+	assert_int_equal(store_meas_iter(s, NULL, NULL, count_cb, &n, &d),
+	    ZE_OK);
+	assert_int_equal(n, 3);
+	n = 0;
+	assert_int_equal(store_meas_iter_agent(s, key_public(k), count_cb, &n,
+	    &d), ZE_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_meas_iter(s, in[1].id, NULL, count_cb, &n, &d),
+	    ZE_OK);
+	assert_true(n >= 1);
+	assert_int_equal(store_meas_lookup(s, key_public(k), 2, id, &d), ZE_OK);
+	assert_memory_equal(id, in[1].id, STORE_ID_LEN);
+	assert_int_equal(store_meas_lookup(s, key_public(k), 3, id, NULL),
+	    ZE_NOTFOUND);
+	zbuf_init(&buf, 1 << 20);
+	assert_int_equal(store_meas_get(s, id, &got, &buf, &d), ZE_OK);
+	assert_int_equal(got.seq, 2);
+	assert_int_equal(got.asn, 12389);
+	assert_string_equal(got.region, "RU-MOW");
+	assert_int_equal(got.role, STORE_ROLE_CONTROL);
+	assert_int_equal(got.body_len, in[1].body_len);
+	assert_memory_equal(got.body, in[1].body, got.body_len);
+	assert_memory_equal(got.sig, in[1].sig, KEY_SIG_LEN);
+	zbuf_free(&buf);
+
+	/* registry */
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	assert_int_equal(a.stored, 2);
+	assert_int_equal(a.backlog, 11);
+	assert_string_equal(a.version, "9.9");
+	assert_true(a.enabled);
+	assert_true(a.last_seen_us > 0);
+	assert_int_equal(pubkey_to_curve(key_public(k), curve), ZE_OK);
+	assert_int_equal(store_agent_by_curve(s, curve, pk, &d), ZE_OK);
+	assert_memory_equal(pk, key_public(k), 32);
+	assert_int_equal(store_agent_set_enabled(s, key_public(k), false, &d),
+	    ZE_OK);
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	assert_false(a.enabled);
+	assert_int_equal(a.stored, 2);
+	memset(pk, 7, sizeof(pk));
+	assert_int_equal(store_agent_set_enabled(s, pk, true, NULL),
+	    ZE_NOTFOUND);
+
+	for (int i = 0; i < 3; i++)
+		unmake(&it[i]);
+	key_free(&k);
+	key_free(&other);
+	store_close(&s);
+}
+
+static void
+t_map_max(void **state)
+{
+	enum { BATCH = 200 };
+	struct store_meas_in in[BATCH];
+	struct item it[BATCH];
+	enum store_put res[BATCH];
+	struct store_counts c, c2;
+	uint64_t seq = 1, stored = 0;
+	zkey_t *k;
+	store_t *s;
+	zdiag_t d;
+	zerr_t e = ZE_OK;
+
+	(void)state;
+	s = open_store(1 << 20, 2 << 20);
+	k = enrolled(s, 1);
+	while (seq < 20000) {
+		for (int i = 0; i < BATCH; i++)
+			make(k, 1, seq + (uint64_t)i, &it[i], &in[i]);
+		e = store_commit(s, in, BATCH, res, NULL, 0, &d);
+		for (int i = 0; i < BATCH; i++)
+			unmake(&it[i]);
+		if (e != ZE_OK)
+			break;
+		stored += BATCH;
+		seq += BATCH;
+	}
+	assert_int_equal(e, ZE_FULL);
+	assert_non_null(strstr(d.text, "map_max"));
+	assert_true(stored > 0);
+	assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+	assert_int_equal(c.meas, stored);	/* nothing half-written */
+	assert_int_equal(c.dedup, stored);
+	assert_true(c.map_size <= 2 << 20);
+	assert_true(c.map_size > 1 << 20);	/* it did grow */
+	store_close(&s);
+
+	/* the operator raises map_max: the same commit now works */
+	s = open_store(1 << 20, 16 << 20);
+	for (int i = 0; i < BATCH; i++)
+		make(k, 1, seq + (uint64_t)i, &it[i], &in[i]);
+	assert_int_equal(store_commit(s, in, BATCH, res, NULL, 0, &d), ZE_OK);
+	for (int i = 0; i < BATCH; i++) {
+		assert_int_equal(res[i], STORE_STORED);
+		unmake(&it[i]);
+	}
+	assert_int_equal(store_counts(s, &c2, &d), ZE_OK);
+	assert_int_equal(c2.meas, stored + BATCH);
+	key_free(&k);
+	store_close(&s);
+}
+
+static void
+t_readonly_missing(void **state)
+{
+	struct store_opts o = {true, 0, 0};
+	store_t *s = NULL;
+	zdiag_t d;
+
+	(void)state;
+	assert_int_equal(store_open("/nonexistent/zond", &o, &s, &d),
+	    ZE_NOTFOUND);
+	assert_null(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_registry_validation),
+		cmocka_unit_test_setup_teardown(t_commit_dedup_read, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_map_max, setup, teardown),
+		cmocka_unit_test(t_readonly_missing),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
