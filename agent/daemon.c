@@ -10,7 +10,9 @@
  *   - starts due tests (sched_dispatch), or the next round when rounds
  *     are configured;
  *   - lets the uplink send, resend and heartbeat (uplink_tick).
- * On SIGINT/SIGTERM the scheduler stops (running probes finish within
+ * On SIGHUP the test lists are read again; a list with a bad row is
+ * refused with its file:line and the agent keeps measuring the last good
+ * one.  On SIGINT/SIGTERM the scheduler stops (running probes finish within
  * their timeouts), finished results still go to the outbox, then exit.
  * Privileges: when started as root with [agent] user set, the outbox is
  * opened and handed to that user, then the process switches to it before
@@ -35,12 +37,15 @@
 #include "version.h"
 #include "ztime.h"
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 static void
@@ -53,6 +58,7 @@ install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -122,6 +128,47 @@ store_result(outbox_t *ob, const struct measure_ctx *mc, const targets_t *t,
 	    (long long)(r->duration_us / 1000));
 }
 
+/*
+ * Read the lists again.  On success the scheduler restarts on the new
+ * list (running probes finish first and their results are stored); on
+ * any error the old list stays.  *cur points at the list in use; *owned
+ * is the list this function loaded last (freed when replaced).
+ */
+static void
+reload_lists(const struct agent_conf *c, const struct sched_opts *so,
+    const probe_env_t *env, sched_t **s, const targets_t **cur,
+    targets_t *owned, outbox_t *ob, const struct measure_ctx *mc,
+    zbuf_t *body)
+{
+	targets_t nt;
+	sched_t *ns = NULL;
+	sched_result_t *r;
+	zdiag_t d;
+
+	targets_init(&nt);
+	if (targets_load(&nt, c->endpoints, c->urls, &d) != ZE_OK) {
+		log_warnx("reload: %s; keeping the last good list (%zu tests)",
+		    d.text, (*cur)->n);
+		targets_free(&nt);
+		return;
+	}
+	sched_stop(*s);
+	while ((r = sched_pop(*s)) != NULL) {
+		store_result(ob, mc, *cur, r, body);
+		sched_result_free(r);
+	}
+	sched_free(s);
+	targets_free(owned);
+	*owned = nt;
+	*cur = owned;
+	if (sched_new(so, *cur, env, &ns) != ZE_OK) {
+		log_warnx("reload: cannot restart the scheduler");
+		return;
+	}
+	*s = ns;
+	log_info("reload: test lists read again tests=%zu", (*cur)->n);
+}
+
 int
 agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
     const probe_env_t *env, const struct sched_opts *so)
@@ -140,7 +187,11 @@ agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	zdiag_t d;
 	int64_t round_start = 0, rounds_done = 0, last_stats = 0;
 	bool round_running = false;
+	const targets_t *cur = t;
+	targets_t owned;
 	int rc = 1;
+
+	targets_init(&owned);
 
 	zbuf_init(&body, WIRE_MAX_MEASUREMENT);
 	memset(&mc, 0, sizeof(mc));
@@ -199,6 +250,13 @@ agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 		long timeout = uplink_timeout_ms(up, now), wait_due;
 		sched_result_t *r;
 
+		if (reload_signal) {
+			reload_signal = 0;
+			reload_lists(c, so, env, &s, &cur, &owned, ob, &mc, &body);
+			if (s == NULL)
+				break;
+			round_running = false;
+		}
 		items[n].socket = NULL;
 		items[n].fd = sched_fd(s);
 		items[n].events = ZMQ_POLLIN;
@@ -221,7 +279,7 @@ agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 		if (uplink_handle(up, now, &d) != ZE_OK)
 			log_warnx("uplink: %s", d.text);
 		while ((r = sched_pop(s)) != NULL) {
-			store_result(ob, &mc, t, r, &body);
+			store_result(ob, &mc, cur, r, &body);
 			sched_result_free(r);
 		}
 		if (c->rounds == 0) {
@@ -268,7 +326,7 @@ out:
 		/* what was measured before the stop still goes to the outbox */
 		sched_stop(s);
 		while (ob != NULL && (r = sched_pop(s)) != NULL) {
-			store_result(ob, &mc, t, r, &body);
+			store_result(ob, &mc, cur, r, &body);
 			sched_result_free(r);
 		}
 		sched_free(&s);
@@ -277,6 +335,7 @@ out:
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);
 	outbox_close(&ob);
+	targets_free(&owned);
 	zbuf_free(&body);
 	return rc;
 }

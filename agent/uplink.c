@@ -50,6 +50,8 @@ struct uplink {
 	bool need_hello;	/* connected, Hello not sent yet */
 	bool blocked;		/* ZeroMQ refused the last send (HWM) */
 	unsigned last_fail;	/* last handshake failure event logged */
+	int64_t redial_at;	/* refused handshake: dial again then (0: no) */
+	int64_t redial_us;	/* current delay before dialling again */
 
 	uint64_t cursor;	/* highest seq sent this round */
 	uint64_t *inflight;	/* sorted, n_inflight of window */
@@ -529,6 +531,8 @@ handle_event(uplink_t *u, unsigned ev, uint32_t val, int64_t now_us)
 {
 	switch (ev) {
 	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+		u->redial_at = 0;
+		u->redial_us = 0;
 		u->connected = true;
 		u->need_hello = true;
 		u->last_fail = 0;
@@ -554,11 +558,21 @@ handle_event(uplink_t *u, unsigned ev, uint32_t val, int64_t now_us)
 		else
 			log_debug("uplink: %s value=%u", event_name(ev), val);
 		u->last_fail = ev;
+		/*
+		 * libzmq does not dial again after the server refused the
+		 * handshake (ZAP: not enrolled yet, disabled), so an agent
+		 * enrolled later would never get in: dial again ourselves,
+		 * backing off from 5 s to 5 min.
+		 */
+		if (u->redial_at == 0) {
+			u->redial_us = u->redial_us == 0 ? 5000 * MS :
+			    min64(u->redial_us * 2, 300000 * MS);
+			u->redial_at = now_us + u->redial_us;
+		}
 		break;
 	default:
 		break;
 	}
-	(void)now_us;
 }
 
 /* One monitor message: [6 bytes: u16 event, u32 value][endpoint]. */
@@ -644,6 +658,15 @@ uplink_tick(uplink_t *u, int64_t now_us, zdiag_t *d)
 		u->rto_us = min64(u->rto_us * 2, u->o.backoff_max_ms * MS);
 		rewind_stream(u);
 	}
+	if (!u->connected && u->redial_at != 0 && now_us >= u->redial_at) {
+		u->redial_at = 0;
+		log_info("uplink: dialling %s again after a refused handshake",
+		    u->endpoint);
+		(void)zmq_disconnect(u->sock, u->endpoint);
+		if (zmq_connect(u->sock, u->endpoint) != 0)
+			log_warnx("uplink: connect %s: %s", u->endpoint,
+			    zmq_strerror(errno));
+	}
 	if (!u->connected)
 		return ZE_OK;
 	if (u->need_hello) {
@@ -675,6 +698,8 @@ uplink_timeout_ms(const uplink_t *u, int64_t now_us)
 
 	if (u->hold)
 		due = min64(due, u->hold_until);
+	if (!u->connected && u->redial_at != 0)
+		due = min64(due, u->redial_at);
 	if (u->n_inflight > 0)
 		due = min64(due, u->progress_us + u->rto_us);
 	if (u->connected) {

@@ -126,5 +126,43 @@ assert cells[("RU-MOW", 64501, "web")]["verdict"] == "ok", cells
 assert cells[("RU-MOW", 64501, "closed")]["verdict"] == "down", cells
 assert {"since", "until", "cells", "regions"} <= set(m)
 PY
+# an agent started before the operator enrolled it gets in once enrolled
+"$BIN/zondctl" keygen -o "$T/a3" >"$T/a3.pub"
+sed "s|$T/a1|$T/a3|g; s|rounds = 3|rounds = 1|" "$T/a1.conf" >"$T/a3.conf"
+timeout 60 "$BIN/zond-agent" -c "$T/a3.conf" >"$T/a3.log" 2>&1 &
+pid_a3=$!
+sleep 2
+grep -q "handshake refused" "$T/a3.log" && ok "an unenrolled agent is refused at the handshake" || bad "no refusal logged"
+"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/a3.pub")" --region RU-SPE --asn 64502 >/dev/null
+wait "$pid_a3"
+[ $? = 0 ] && grep -q "all 1 rounds measured and delivered" "$T/a3.log" && ok "enrolled later, it dials again and delivers" || { bad "late enrolment"; tail -5 "$T/a3.log"; }
+"$BIN/zondctl" agents --data "$T/agg" | grep -q "measurements=21" && ok "aggregator stored its 3 measurements too" || bad "count after late enrolment: $("$BIN/zondctl" agents --data "$T/agg" | tail -1)"
+
+# SIGHUP reads the lists again; a bad row is refused and the last good
+# list stays in use
+cp "$T/ep.csv" "$T/ep4.csv"
+sed "s|$T/a1|$T/a4|g; s|rounds = 3|rounds = 0|; s|$T/ep.csv|$T/ep4.csv|" "$T/a1.conf" >"$T/a4.conf"
+"$BIN/zondctl" keygen -o "$T/a4" >"$T/a4.pub"
+"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/a4.pub")" --region RU-SPE --asn 64502 >/dev/null
+"$BIN/zond-agent" -c "$T/a4.conf" >"$T/a4.log" 2>&1 &
+pid_a4=$!
+pids+=($pid_a4)
+sleep 2
+printf 'web,tcp,127.0.0.1,,99999,,,,,\n' >>"$T/ep4.csv"
+kill -HUP $pid_a4
+sleep 2.5
+grep -q "ep4.csv:5: port '99999' is not 1-65535; keeping the last good list (3 tests)" "$T/a4.log" \
+	&& ok "a bad list on SIGHUP is refused with file:line" || { bad "bad reload"; tail -3 "$T/a4.log"; }
+n1=$(grep -c "measurement seq=" "$T/a4.log")
+sleep 2.5
+n2=$(grep -c "measurement seq=" "$T/a4.log")
+kill -0 $pid_a4 2>/dev/null && [ "$n2" -gt "$n1" ] && ok "the agent keeps measuring the last good list" || bad "agent stopped measuring ($n1 -> $n2)"
+head -2 "$T/ep.csv" >"$T/ep4.csv"
+kill -HUP $pid_a4
+sleep 1
+grep -q "reload: test lists read again tests=1" "$T/a4.log" && ok "a good list on SIGHUP replaces the old one" || bad "good reload"
+kill -TERM $pid_a4; wait $pid_a4
+[ $? = 0 ] && ok "SIGTERM stops the agent cleanly" || bad "SIGTERM exit"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -70,5 +70,14 @@ expect 1 "a corrupt key is refused" "$BIN/zondctl" pubkey "$T/junk.key"
 has err 'junk.key: not a Zond secret key' "corrupt key message names the file"
 expect 2 "keygen without -o is a usage error" "$BIN/zondctl" keygen
 
+# the option references in docs/ are the tables' own output
+for p in agent aggregator helper; do
+	if "$BIN/zond-$p" --config-reference | cmp -s - "$SRC/../docs/$p.conf.md"; then
+		ok "docs/$p.conf.md matches zond-$p --config-reference"
+	else
+		bad "docs/$p.conf.md is stale: regenerate with zond-$p --config-reference"
+	fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
