@@ -1,0 +1,218 @@
+/* export.c — see export.h. */
+#include "export.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "wire.h"
+#include "ztime.h"
+
+#define SLICE_US (3600LL * 1000000)
+
+static const char csv_header[] = "id,agent,seq,start,region,asn,role,"
+    "service,test,target,failure,verdict,method,attempts,duration_ms\n";
+
+const char *
+export_csv_header(void)
+{
+	return csv_header;
+}
+
+zerr_t
+export_fmt_from_name(const char *name, enum export_fmt *f)
+{
+	if (strcmp(name, "jsonl") == 0)
+		*f = EXPORT_JSONL;
+	else if (strcmp(name, "csv") == 0)
+		*f = EXPORT_CSV;
+	else
+		return ZE_NOTFOUND;
+	return ZE_OK;
+}
+
+struct exp {
+	enum export_fmt fmt;
+	const struct export_filter *flt;
+	int64_t slice_lo, slice_hi;	/* this slice */
+	const analysis_t *a;
+	export_write_fn w;
+	void *arg;
+	zbuf_t line;
+	uint64_t count;
+	int err;
+};
+
+static const char *
+role_name(enum store_role r)
+{
+	return r == STORE_ROLE_CONTROL ? "control" : "probe";
+}
+
+/* CSV field with RFC 4180 quoting. */
+static zerr_t
+csv_field(zbuf_t *b, const char *s)
+{
+	zerr_t e;
+
+	if (s == NULL)
+		return ZE_OK;
+	if (strpbrk(s, ",\"\r\n") == NULL)
+		return zbuf_puts(b, s);
+	if ((e = zbuf_putc(b, '"')) != ZE_OK)
+		return e;
+	for (; *s; s++) {
+		if (*s == '"' && (e = zbuf_putc(b, '"')) != ZE_OK)
+			return e;
+		if ((e = zbuf_putc(b, *s)) != ZE_OK)
+			return e;
+	}
+	return zbuf_putc(b, '"');
+}
+
+static int
+export_one(const struct store_meas *sm, void *arg)
+{
+	struct exp *x = arg;
+	const struct export_filter *f = x->flt;
+	wire_meas_t *m = NULL;
+	verdict_t v = VERDICT_PENDING;
+	method_t meth = METHOD_NONE;
+	zerr_t e;
+
+	if (sm->start_us < f->since || sm->start_us >= f->until ||
+	    sm->start_us < x->slice_lo || sm->start_us >= x->slice_hi)
+		return 0;
+	if (f->region && strcmp(f->region, sm->region) != 0)
+		return 0;
+	if (f->asn > 0 && (int64_t)sm->asn != f->asn)
+		return 0;
+	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
+		return 0;
+	if (f->service && (m->service == NULL ||
+	    strcmp(f->service, m->service) != 0)) {
+		wire_meas_free(m);
+		return 0;
+	}
+	(void)analysis_verdict(x->a, sm->id, &v, &meth);
+	zbuf_reset(&x->line);
+	if (x->fmt == EXPORT_JSONL) {
+		struct json_meas_extra ex = {
+			.region = sm->region, .asn = sm->asn,
+			.role = role_name(sm->role), .verdict = verdict_name(v),
+			.method = meth == METHOD_NONE ? NULL : method_name(meth),
+			.body = sm->body, .body_len = sm->body_len,
+			.sig = sm->sig,
+		};
+		e = json_measurement(&x->line, m, &ex);
+	} else {
+		char hex[65], ts[40], tn[32];
+		sodium_bin2hex(hex, sizeof(hex), sm->id, STORE_ID_LEN);
+		e = zbuf_printf(&x->line, "%s,", hex);
+		sodium_bin2hex(hex, sizeof(hex), sm->agent, STORE_PK_LEN);
+		if (e == ZE_OK)
+			e = zbuf_printf(&x->line, "%s,%" PRIu64 ",%s,%s,%u,%s,",
+			    hex, sm->seq, ztime_fmt_iso(sm->start_us, ts,
+			    sizeof(ts), 3), sm->region, sm->asn,
+			    role_name(sm->role));
+		if (e == ZE_OK)
+			e = csv_field(&x->line, m->service);
+		if (e == ZE_OK)
+			e = zbuf_printf(&x->line, ",%s,", json_enum_name(
+			    &zond__v1__test_kind__descriptor, (int)m->test, tn,
+			    sizeof(tn)));
+		if (e == ZE_OK)
+			e = csv_field(&x->line, m->target);
+		if (e == ZE_OK)
+			e = zbuf_printf(&x->line, ",%s,%s,%s,%u,%.3f",
+			    wire_failure_name(m->outcome->failure),
+			    verdict_name(v), meth == METHOD_NONE ? "" :
+			    method_name(meth), m->outcome->attempts,
+			    m->duration_us / 1000.0);
+	}
+	wire_meas_free(m);
+	if (e != ZE_OK || zbuf_putc(&x->line, '\n') != ZE_OK ||
+	    x->w(x->line.data, x->line.len, x->arg) != 0) {
+		x->err = 1;
+		return 1;
+	}
+	x->count++;
+	return 0;
+}
+
+/* Time of the first stored measurement (id order). */
+static int
+first_time(const struct store_meas *sm, void *arg)
+{
+	*(int64_t *)arg = sm->start_us;
+	return 1;
+}
+
+zerr_t
+export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
+    const struct analyze_opts *o, export_write_fn w, void *arg,
+    uint64_t *count, zdiag_t *d)
+{
+	struct analyze_opts def;
+	struct exp x;
+	int64_t t = 0, end = flt->until;
+	int64_t limit = ztime_now_us() + 86400LL * 1000000;
+	zerr_t e = ZE_OK;
+
+	if (o == NULL) {
+		analyze_opts_default(&def);
+		o = &def;
+	}
+	memset(&x, 0, sizeof(x));
+	x.fmt = fmt;
+	x.flt = flt;
+	x.w = w;
+	x.arg = arg;
+	zbuf_init(&x.line, 4 * WIRE_MAX_MEASUREMENT);
+	if (fmt == EXPORT_CSV && w(csv_header, strlen(csv_header), arg) != 0) {
+		e = zdiag_set(d, ZE_IO, "write failed");
+		goto out;
+	}
+	if ((e = store_meas_iter(s, NULL, NULL, first_time, &t, d)) != ZE_OK)
+		goto out;
+	if (t < flt->since)
+		t = flt->since;
+	if (end > limit)
+		end = limit;
+	t -= t % SLICE_US;
+	for (; t < end && !x.err; t += SLICE_US) {
+		analysis_t *a = NULL;
+		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+		/* ids carry the start time to the millisecond; scan a minute
+		 * either side for ids assigned late */
+		int64_t lo_ms = t / 1000 - 60000, hi_ms =
+		    (t + SLICE_US) / 1000 + 60000;
+
+		if (lo_ms < 0)
+			lo_ms = 0;
+		if ((e = analyze_range(s, t, t + SLICE_US, o, &a, d)) != ZE_OK)
+			goto out;
+		memset(from, 0, sizeof(from));
+		memset(to, 0, sizeof(to));
+		for (int i = 0; i < 6; i++) {
+			from[i] = (uint8_t)(lo_ms >> (8 * (5 - i)));
+			to[i] = (uint8_t)(hi_ms >> (8 * (5 - i)));
+		}
+		x.a = a;
+		x.slice_lo = t;
+		x.slice_hi = t + SLICE_US;
+		e = store_meas_iter(s, from, to, export_one, &x, d);
+		analysis_free(&a);
+		if (e != ZE_OK)
+			goto out;
+	}
+	if (x.err)
+		e = zdiag_set(d, ZE_IO, "write failed");
+out:
+	if (count != NULL)
+		*count = x.count;
+	zbuf_free(&x.line);
+	return e;
+}
