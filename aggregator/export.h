@@ -1,6 +1,6 @@
 /*
  * export.h — stream stored measurements with their verdicts, as JSONL
- * (docs/DATA.md) or CSV, for `zondctl export` and `GET /api/v1/export`.
+ * (docs/DATA.md), CSV or OONI's measurement format, for `zondctl export` and `GET /api/v1/export`.
  *
  * Streams in time slices of one hour: each slice is judged with the
  * control window around it (analyze.c), written and freed, so memory stays
@@ -20,6 +20,7 @@
 enum export_fmt {
 	EXPORT_JSONL,
 	EXPORT_CSV,
+	EXPORT_OONI,	/* OONI df-000 records, docs/DATA.md "OONI format" */
 };
 
 struct export_filter {
@@ -32,7 +33,7 @@ struct export_filter {
 /* Receives output bytes; return non-zero to stop (a write error). */
 typedef int (*export_write_fn)(const void *p, size_t n, void *arg);
 
-/* Parse "jsonl" / "csv"; ZE_NOTFOUND for anything else. */
+/* Parse "jsonl" / "csv" / "ooni"; ZE_NOTFOUND for anything else. */
 zerr_t export_fmt_from_name(const char *name, enum export_fmt *f) ZWUR;
 
 /* The CSV header line (with its newline). */
