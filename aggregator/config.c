@@ -57,7 +57,8 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"http", "listen", CONF_STRING, "127.0.0.1:8080", O(http_listen), 0,
 	    0, false, conf_check_hostport, "HTTP API and dashboard address"},
 	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,
-	    false, NULL, "built dashboard files; empty: the installed ones"},
+	    false, NULL, "dashboard files; empty: found next to the binary "
+	    "or in the source tree (docs/API.md)"},
 	{"analysis", "window", CONF_DURATION, "1h", O(window_ms), 60000,
 	    86400000, false, NULL, "control comparison window"},
 	{"analysis", "min_measurements", CONF_INT, "3", O(min_measurements),

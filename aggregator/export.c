@@ -257,6 +257,7 @@ ooni_keys_http(zbuf_t *b, const wire_meas_t *m, verdict_t v, method_t meth)
 			first = false;
 		}
 		TRY(zbuf_puts(b, first ? "\"headers\":{" : ",\"headers\":{"));
+		first = true;
 		for (size_t i = 0; i < h->n_headers; i++) {
 			const char *hd = h->headers[i], *c = strchr(hd, ':');
 			const char *val;
@@ -265,13 +266,32 @@ ooni_keys_http(zbuf_t *b, const wire_meas_t *m, verdict_t v, method_t meth)
 			val = c + 1;
 			while (*val == ' ')
 				val++;
-			if (i > 0)
+			if (!first)
 				TRY(zbuf_putc(b, ','));
+			first = false;
 			TRY(json_str(b, hd, (size_t)(c - hd)));
 			TRY(zbuf_putc(b, ':'));
 			TRY(json_cstr(b, val));
 		}
-		TRY(zbuf_putc(b, '}'));
+		/* OONI's headers_list keeps repeated names (Set-Cookie) */
+		TRY(zbuf_puts(b, "},\"headers_list\":["));
+		first = true;
+		for (size_t i = 0; i < h->n_headers; i++) {
+			const char *hd = h->headers[i], *c = strchr(hd, ':');
+			const char *val;
+			if (c == NULL)
+				continue;
+			val = c + 1;
+			while (*val == ' ')
+				val++;
+			TRY(zbuf_puts(b, first ? "[" : ",["));
+			first = false;
+			TRY(json_str(b, hd, (size_t)(c - hd)));
+			TRY(zbuf_putc(b, ','));
+			TRY(json_cstr(b, val));
+			TRY(zbuf_putc(b, ']'));
+		}
+		TRY(zbuf_putc(b, ']'));
 	}
 	TRY(zbuf_puts(b, "},\"failure\":"));
 	TRY(ooni_failure_json(b, o->failure));
@@ -409,7 +429,7 @@ ooni_keys_tls(zbuf_t *b, const wire_meas_t *m)
 	}
 	TRY(zbuf_putc(b, '}'));
 	if (t != NULL && t->control_sni != NULL) {
-		/* the harmless SNI to the same address, as a second handshake */
+		/* the harmless SNI to the same address: a second handshake */
 		TRY(zbuf_puts(b, ",{\"address\":"));
 		TRY(json_cstr(b, t->addr));
 		TRY(zbuf_puts(b, ",\"server_name\":"));
@@ -417,7 +437,8 @@ ooni_keys_tls(zbuf_t *b, const wire_meas_t *m)
 		TRY(zbuf_puts(b, ",\"failure\":"));
 		TRY(ooni_failure_json(b, t->has_control_failure ?
 		    t->control_failure : ZOND__V1__FAILURE__FAIL_NONE));
-		TRY(zbuf_puts(b, ",\"no_tls_verify\":false,\"zond_control\":true"));
+		TRY(zbuf_puts(b, ",\"no_tls_verify\":false,"
+		    "\"zond_control\":true"));
 		if (t->has_control_handshake_us)
 			TRY(zbuf_printf(b, ",\"t\":%.6f",
 			    t->control_handshake_us / 1e6));
@@ -469,7 +490,7 @@ static zerr_t
 ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
     verdict_t v, method_t meth)
 {
-	char ts[40], day[40], cc[8], tn[32], rid[16];
+	char ts[40], day[40], cc[8], tn[32], rid[2 * 8 + 1], rn[32];
 	uint8_t h[8];
 	const char *name = ooni_test_name(m->test), *mn;
 	int64_t day_us = sm->start_us - (sm->start_us % (86400LL * 1000000));
@@ -491,6 +512,12 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	crypto_generichash_update(&hs, (const uint8_t *)day, 10);
 	crypto_generichash_final(&hs, h, sizeof(h));
 	sodium_bin2hex(rid, sizeof(rid), h, sizeof(h));
+	/* OONI writes the test name without underscores in report ids */
+	for (i = 0; *name != '\0' && i + 1 < sizeof(rn); name++)
+		if (*name != '_')
+			rn[i++] = *name;
+	rn[i] = '\0';
+	name = ooni_test_name(m->test);
 	TRY(zbuf_puts(b, "{\"annotations\":{\"engine_name\":\"zond\","
 	    "\"zond_region\":"));
 	TRY(json_cstr(b, sm->region[0] != '\0' ? sm->region : NULL));
@@ -505,7 +532,7 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	    "\"probe_network_name\":null,\"report_id\":\"%.4s%.2s%.2sT000000Z_"
 	    "%s_%s_%u_n1_%s\",\"resolver_asn\":null,\"resolver_ip\":null,"
 	    "\"software_name\":\"zond-agent\",\"software_version\":", ts, ts,
-	    sm->asn, cc, day, day + 5, day + 8, name, cc, sm->asn, rid));
+	    sm->asn, cc, day, day + 5, day + 8, rn, cc, sm->asn, rid));
 	TRY(json_cstr(b, m->agent_version != NULL ? m->agent_version :
 	    "unknown"));
 	TRY(zbuf_printf(b, ",\"test_name\":\"%s\",\"test_runtime\":%.6f,"

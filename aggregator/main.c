@@ -1,6 +1,7 @@
 /*
- * zond-aggregator — ingest and storage (analysis and the HTTP API come in
- * later releases).
+ * zond-aggregator — ingest, storage, on-demand analysis and the HTTP API
+ * (http.c, its own threads; the main loop publishes the ingest counters
+ * to it after each tick).
  *
  * Start-up: config, identity key (its CURVE secret serves the ROUTER),
  * LMDB store, the ZAP handler (bound before the ROUTER so that no client
@@ -27,6 +28,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "http.h"
 #include "ingest.h"
 #include "key.h"
 #include "log.h"
@@ -139,6 +141,7 @@ main(int argc, char **argv)
 	sigset_t stop;
 	zmq_pollitem_t pi[2];
 	store_t *store = NULL;
+	http_t *http = NULL;
 	ingest_t *ig = NULL;
 	zap_t *zap = NULL;
 	zkey_t *key = NULL;
@@ -205,6 +208,10 @@ main(int argc, char **argv)
 	    (int)conf.verify_threads : (ncpu > 0 ? (int)ncpu : 1);
 	if (ingest_new(&io, store, router, &ig, &d) != ZE_OK)
 		fatalx("%s", d.text);
+	/* the HTTP API is optional: a busy port must not stop ingest */
+	if (http_start(store, &conf, &http, &d) != ZE_OK)
+		log_warnx("%s; HTTP API disabled", d.text);
+	http_publish(http, ig);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"
 	    PRId64 " commit_max=%" PRId64, conf.data_dir, io.verify_threads,
@@ -231,6 +238,7 @@ main(int argc, char **argv)
 		if (rc > 0 && (pi[1].revents & ZMQ_POLLIN))
 			ingest_on_router(ig);
 		ingest_tick(ig);
+		http_publish(http, ig);
 		if (ztime_mono_us() >= next_stats) {
 			log_stats("stats", ig, zap, store);
 			next_stats = ztime_mono_us() +
@@ -238,6 +246,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_info("shutting down: committing what is pending");
+	http_stop(&http);
 	ingest_drain(ig);
 	log_stats("stats final", ig, zap, store);
 	zmq_close(router);

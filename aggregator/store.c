@@ -554,9 +554,12 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 			t->seen_us = seen[i].seen_us;
 		if (seen[i].has_status) {
 			t->status = true;
-			memcpy(t->a.version, seen[i].version,
-			    STORE_VERSION_LEN);
-			t->a.version[STORE_VERSION_LEN - 1] = '\0';
+			/* heartbeats carry no version: keep the hello's */
+			if (seen[i].version[0] != '\0') {
+				memcpy(t->a.version, seen[i].version,
+				    STORE_VERSION_LEN);
+				t->a.version[STORE_VERSION_LEN - 1] = '\0';
+			}
 			t->a.backlog = seen[i].backlog;
 			t->a.dropped = seen[i].dropped;
 			if (seen[i].last_seq > t->a.last_seq)

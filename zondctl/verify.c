@@ -9,11 +9,16 @@
  * aggregator adds (region, asn, role, verdict, method) are not signed by
  * agents and so are not covered (docs/DATA.md).
  *
+ * Records in OONI's format (`export --format ooni`) carry the same keys in
+ * their "zond" object; there `input` stands for target and
+ * `measurement_start_time` (to the second) for start.
+ *
  * Lines are read in blocks and checked on every core; results are printed
  * in file order.  Accepts gzip files (by their magic bytes).
  */
 #include <pthread.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +86,10 @@ same_str(const struct jmember *m, const char *s, zbuf_t *tmp)
 static void
 check(struct vline *l)
 {
-	struct jmember mem[64];
-	size_t cnt;
+	struct jmember top[64], zmem[64];
+	const struct jmember *mem = top, *zo, *tgt, *stt;
+	size_t cnt, tcnt;
+	bool ooni = false;
 	const struct jmember *ag, *sg, *sgn;
 	uint8_t pk[KEY_PUB_LEN];
 	zbuf_t tmp, signed_b, sig;
@@ -96,10 +103,27 @@ check(struct vline *l)
 	zbuf_init(&signed_b, MAX_LINE);
 	zbuf_init(&sig, 1024);
 	l->why[0] = '\0';
-	if (jscan_object(l->text, l->len, mem, ZARRAY_LEN(mem), &cnt, &d) !=
+	if (jscan_object(l->text, l->len, top, ZARRAY_LEN(top), &tcnt, &d) !=
 	    ZE_OK) {
 		snprintf(l->why, sizeof(l->why), "%.190s", d.text);
 		goto out;
+	}
+	cnt = tcnt;
+	tgt = jscan_find(top, tcnt, "target");
+	stt = jscan_find(top, tcnt, "start");
+	if (jscan_find(top, tcnt, "agent") == NULL &&
+	    (zo = jscan_find(top, tcnt, "zond")) != NULL && zo->type == 'o') {
+		/* an OONI-format record */
+		if (jscan_object(zo->val, zo->vallen, zmem, ZARRAY_LEN(zmem),
+		    &cnt, &d) != ZE_OK) {
+			snprintf(l->why, sizeof(l->why), "'zond': %.180s",
+			    d.text);
+			goto out;
+		}
+		mem = zmem;
+		ooni = true;
+		tgt = jscan_find(top, tcnt, "input");
+		stt = jscan_find(top, tcnt, "measurement_start_time");
 	}
 	ag = jscan_find(mem, cnt, "agent");
 	sg = jscan_find(mem, cnt, "sig");
@@ -134,7 +158,11 @@ check(struct vline *l)
 		goto out;
 	}
 	sodium_bin2hex(hex, sizeof(hex), m->id.data, ZID_LEN);
-	ztime_fmt_iso(m->start_us, ts, sizeof(ts), 3);
+	ztime_fmt_iso(m->start_us, ts, sizeof(ts), ooni ? 0 : 3);
+	if (ooni) {	/* "YYYY-MM-DD HH:MM:SS" */
+		ts[10] = ' ';
+		ts[19] = '\0';
+	}
 	json_enum_name(&zond__v1__test_kind__descriptor, (int)m->test, tn,
 	    sizeof(tn));
 	{
@@ -149,7 +177,7 @@ check(struct vline *l)
 		    memcmp(seq->val, sq, seq->vallen) != 0)
 			snprintf(l->why, sizeof(l->why), "'seq' differs from "
 			    "the signed measurement");
-		else if (!same_str(jscan_find(mem, cnt, "start"), ts, &tmp))
+		else if (!same_str(stt, ts, &tmp))
 			snprintf(l->why, sizeof(l->why), "'start' differs "
 			    "from the signed measurement");
 		else if (!same_str(jscan_find(mem, cnt, "service"), m->service,
@@ -159,8 +187,7 @@ check(struct vline *l)
 		else if (!same_str(jscan_find(mem, cnt, "test"), tn, &tmp))
 			snprintf(l->why, sizeof(l->why), "'test' differs from "
 			    "the signed measurement");
-		else if (!same_str(jscan_find(mem, cnt, "target"), m->target,
-		    &tmp))
+		else if (!same_str(tgt, m->target, &tmp))
 			snprintf(l->why, sizeof(l->why), "'target' differs "
 			    "from the signed measurement");
 	}
@@ -282,13 +309,18 @@ verify_file(const char *path, int nthreads, FILE *out, uint64_t *nvalid,
 			if (b.lines[i].why[0] == '\0') {
 				(*nvalid)++;
 			} else {
-				struct jmember mem[64];
+				struct jmember mem[64], zm[64];
 				size_t cnt = 0;
-				const struct jmember *id = NULL;
+				const struct jmember *id = NULL, *z;
 				if (jscan_object(b.lines[i].text,
 				    b.lines[i].len, mem, ZARRAY_LEN(mem), &cnt,
 				    NULL) == ZE_OK)
 					id = jscan_find(mem, cnt, "id");
+				if (id == NULL && (z = jscan_find(mem, cnt,
+				    "zond")) != NULL && z->type == 'o' &&
+				    jscan_object(z->val, z->vallen, zm,
+				    ZARRAY_LEN(zm), &cnt, NULL) == ZE_OK)
+					id = jscan_find(zm, cnt, "id");
 				fprintf(out, "invalid: line %ld%s%.*s: %s\n",
 				    b.lines[i].lineno, id ? " id " : "",
 				    id ? (int)id->vallen : 0, id ? id->val : "",
@@ -319,7 +351,8 @@ cmd_verify(int argc, char **argv)
 	if (argc != 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		fprintf(argc == 2 ? stdout : stderr,
-		    "usage: zondctl verify FILE   (JSONL export, .gz accepted,"
+		    "usage: zondctl verify FILE   (JSONL or OONI export, .gz "
+		    "accepted,"
 		    " - for stdin)\n");
 		return argc == 2 ? 0 : 2;
 	}

@@ -85,6 +85,7 @@ wait "$pid_a2"; r2=$?
 [ $r1 = 0 ] && [ $r2 = 0 ] && ok "agents ran 3 rounds and delivered everything" || { bad "agents exited $r1 $r2"; tail -5 "$T/a1.log"; }
 grep -q "all 3 rounds measured and delivered" "$T/a1.log" && ok "agent logs delivery" || bad "no delivery line"
 "$BIN/zondctl" agents --data "$T/agg" >"$T/agents.txt"
+grep -q "name=\"a1\"" "$T/agents.txt" && ! grep -q "version=- " "$T/agents.txt" && ok "the registry shows each agent's version (from its hello)" || { bad "version missing"; cat "$T/agents.txt"; }
 grep -q "measurements=18" "$T/agents.txt" && ok "aggregator stored 18 measurements (2 agents x 3 rounds x 3 tests)" || { bad "stored: $(tail -1 "$T/agents.txt")"; }
 
 "$BIN/zondctl" export --data "$T/agg" --format jsonl -o "$T/export.jsonl"

@@ -1,0 +1,43 @@
+/*
+ * http.h — the aggregator's HTTP API and static dashboard (docs/API.md),
+ * served by libmicrohttpd from its own threads (one per connection, a
+ * bounded number of connections).
+ *
+ * Invariants: the HTTP side only reads the store (every store function
+ * opens its own transaction; LMDB lets readers run beside the writer), so
+ * it never blocks ingest; it binds only to [http] listen; every response
+ * carries Content-Type and Cache-Control: no-store.  The ingest counters
+ * for /metrics are a snapshot the main thread publishes (http_publish),
+ * never read across threads.
+ *
+ * Ownership: http_start returns an http_t the caller stops with http_stop
+ * before closing the store.
+ */
+#ifndef AGGREGATOR_HTTP_H
+#define AGGREGATOR_HTTP_H
+
+#include "config.h"
+#include "err.h"
+#include "ingest.h"
+#include "store.h"
+
+typedef struct http http_t;
+
+/*
+ * Start serving conf->http_listen ("host:port", "[v6]:port").  Dashboard
+ * files come from conf->dashboard_dir, or when it is empty from the first
+ * of <exe dir>/../share/zond/dashboards, <exe dir>/../../dashboards and
+ * the source tree's dashboards/ (compiled in) that exists.  The store must
+ * outlive the http_t.  SIGPIPE must be ignored by the caller.
+ */
+zerr_t http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
+    zdiag_t *d) ZWUR;
+
+/* Copy the ingest counters for /metrics.  Call from the thread that owns
+ * ig (the main loop); h may be NULL. */
+void http_publish(http_t *h, const ingest_t *ig);
+
+/* Stop the server (waits for its threads) and free; accepts NULL. */
+void http_stop(http_t **h);
+
+#endif

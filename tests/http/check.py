@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""check.py BASE BINDIR DATADIR TMPDIR — asks every endpoint of the HTTP
+API (docs/API.md) of a running aggregator whose store holds the agents'
+measurements of http.sh, and compares with zondctl reading the same store.
+Prints ok/FAIL lines; exit 1 on any failure."""
+import http.client
+import json
+import re
+import subprocess
+import sys
+import urllib.parse
+
+BASE, BIN, DATA, TMP = sys.argv[1:5]
+U = urllib.parse.urlparse(BASE)
+fails = 0
+
+
+def check(cond, what, detail=""):
+    global fails
+    if cond:
+        print("ok   " + what)
+    else:
+        fails += 1
+        print("FAIL " + what + (": " + str(detail)[:600] if detail else ""))
+
+
+def req(path, method="GET"):
+    c = http.client.HTTPConnection(U.hostname, U.port, timeout=60)
+    c.request(method, path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+
+def get_json(path):
+    st, h, b = req(path)
+    assert st == 200, (path, st, b[:300])
+    assert h["content-type"] == "application/json", (path, h)
+    assert h.get("cache-control") == "no-store", (path, h)
+    return json.loads(b)
+
+
+def zondctl(*args):
+    return subprocess.run([BIN + "/zondctl"] + list(args), check=True,
+                          capture_output=True).stdout
+
+
+# the whole dataset, as zondctl exports it
+exp_jsonl = zondctl("export", "--data", DATA, "--format", "jsonl").decode()
+recs = [json.loads(l) for l in exp_jsonl.splitlines()]
+check(len(recs) == 54, "zondctl export has 54 records", len(recs))
+by_id = {r["id"]: r for r in recs}
+SINCE, UNTIL = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
+starts = sorted(r["start"] for r in recs)
+lo, hi = starts[0][:13] + ":00:00Z", "2099-01-01T00:00:00Z"
+
+# ---------------------------------------------------------------- map
+try:
+    m = get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
+    assert {"since", "until", "cells", "regions"} <= set(m), m.keys()
+    ck = {"region", "asn", "service", "verdict", "method", "measurements",
+          "agents", "blocked_share", "confidence", "targets"}
+    assert m["cells"] and all(ck <= set(c) for c in m["cells"]), m["cells"]
+    tk = {"target", "test", "verdict", "method", "measurements"}
+    assert all(tk <= set(t) for c in m["cells"] for t in c["targets"])
+    assert all({"region", "service", "verdict", "asns"} <= set(r)
+               for r in m["regions"])
+    cells = {(c["region"], c["asn"], c["service"]): c for c in m["cells"]}
+    assert cells[("RU-MOW", 64501, "web")]["verdict"] == "ok", cells
+    assert cells[("RU-SPE", 64502, "closed")]["verdict"] == "down", cells
+    assert not any(k[0] == "DE-BE" for k in cells), "control in the map"
+    ref = json.loads(zondctl("map", "--data", DATA, "--json", "--since", lo,
+                             "--until", hi))
+    assert ref == m, (ref, m)
+    check(True, "map: keys of INTERFACES.md, verdicts, equals zondctl map --json")
+except Exception as e:  # noqa: BLE001
+    check(False, "map", repr(e))
+try:
+    m = get_json("/api/v1/map?service=web&since=%s&until=%s" % (lo, hi))
+    assert m["cells"] and {c["service"] for c in m["cells"]} == {"web"}, m
+    m = get_json("/api/v1/map")
+    assert {"since", "until", "cells", "regions"} <= set(m)
+    assert m["cells"], "default range (last 24 h) holds the run"
+    check(True, "map: service filter and the default range")
+except Exception as e:  # noqa: BLE001
+    check(False, "map filters", repr(e))
+
+# ------------------------------------------------------- measurements
+try:
+    seen, pages, cur = [], 0, None
+    while True:
+        q = "/api/v1/measurements?limit=7&since=" + SINCE
+        if cur:
+            q += "&cursor=" + cur
+        d = get_json(q)
+        assert set(d) == {"items", "next_cursor"}, d.keys()
+        assert len(d["items"]) <= 7
+        seen += d["items"]
+        pages += 1
+        cur = d["next_cursor"]
+        if cur is None:
+            break
+        assert pages < 50, "cursor does not advance"
+    ids = [r["id"] for r in seen]
+    assert len(ids) == len(set(ids)), "a record came twice"
+    assert set(ids) == set(by_id), (len(ids), len(by_id))
+    assert ids == sorted(ids, reverse=True), "not newest first"
+    assert all(r == by_id[r["id"]] for r in seen), \
+        [(r, by_id[r["id"]]) for r in seen if r != by_id[r["id"]]][:1]
+    check(pages == 8, "measurements: 54 records in 8 pages of 7, each "
+          "once, newest first, equal to the export records", pages)
+    d = get_json("/api/v1/measurements?limit=1000&since=%s&region=RU-SPE"
+                 "&service=closed" % SINCE)
+    want = {i for i, r in by_id.items() if r["region"] == "RU-SPE" and
+            r["service"] == "closed"}
+    assert {r["id"] for r in d["items"]} == want and d["next_cursor"] is None
+    d = get_json("/api/v1/measurements?asn=64999&role=control&since=" + SINCE)
+    assert len(d["items"]) == 18 and all(r["role"] == "control"
+                                         for r in d["items"])
+    d = get_json("/api/v1/measurements")
+    assert len(d["items"]) == 54, "default range (last 24 h)"
+    check(True, "measurements: region, service, asn, role filters")
+except Exception as e:  # noqa: BLE001
+    check(False, "measurements", repr(e))
+
+# ---------------------------------------------------------- timeseries
+try:
+    d = get_json("/api/v1/timeseries?since=%s&grain=hour" % lo)
+    keys = {"start", "measurements", "ok", "blocked", "throttled", "down",
+            "anomaly", "pending"}
+    assert {"since", "until", "grain", "buckets"} <= set(d)
+    assert d["grain"] == "hour" and all(keys <= set(b) for b in d["buckets"])
+    total = sum(b["measurements"] for b in d["buckets"])
+    assert total == 54, total
+    assert all(b["measurements"] == sum(b[k] for k in keys - {"start",
+               "measurements"}) for b in d["buckets"])
+    nok = sum(b["ok"] for b in d["buckets"])
+    assert nok == sum(r["verdict"] == "ok" for r in recs), nok
+    nd = sum(b["down"] for b in d["buckets"])
+    assert nd == sum(r["verdict"] == "down" for r in recs), nd
+    d = get_json("/api/v1/timeseries?grain=day&region=RU-MOW&asn=64501"
+                 "&service=web")
+    assert d["grain"] == "day"
+    want = sum(r["region"] == "RU-MOW" and r["service"] == "web" for r in recs)
+    assert sum(b["measurements"] for b in d["buckets"]) == want == 12, want
+    check(True, "timeseries: hour and day buckets add up to the export's "
+          "counts per verdict; filters")
+except Exception as e:  # noqa: BLE001
+    check(False, "timeseries", repr(e))
+
+# -------------------------------------------------------------- agents
+try:
+    d = get_json("/api/v1/agents")
+    ag = {a["name"]: a for a in d["agents"]}
+    assert set(ag) == {"a1", "a2", "a3"}, ag.keys()
+    keys = {"agent", "name", "region", "asn", "role", "state", "last_seen",
+            "backlog", "dropped", "version", "stored"}
+    assert all(keys <= set(a) for a in ag.values())
+    assert (ag["a1"]["region"], ag["a1"]["asn"], ag["a1"]["role"]) == \
+        ("RU-MOW", 64501, "probe")
+    assert ag["a2"]["role"] == "control" and ag["a3"]["region"] == "RU-SPE"
+    assert all(a["stored"] == 18 and a["state"] == "online" and
+               a["last_seen"] for a in ag.values()), ag
+    assert not any("ip" in k.lower() or "addr" in k.lower()
+                   for a in ag.values() for k in a), "an address key"
+    check(True, "agents: the three enrolled agents with their figures")
+except Exception as e:  # noqa: BLE001
+    check(False, "agents", repr(e))
+
+# -------------------------------------------------------------- events
+try:
+    d = get_json("/api/v1/events?since=" + lo)
+    assert {"since", "until", "events"} <= set(d)
+    evk = {"time", "region", "asn", "service", "from", "to", "method"}
+    assert all(evk <= set(e) for e in d["events"])
+    ev = {(e["region"], e["asn"], e["service"]): e for e in d["events"]}
+    assert ev[("RU-MOW", 64501, "web")]["to"] == "ok", d
+    assert ev[("RU-SPE", 64502, "closed")]["to"] == "down", d
+    assert ev[("RU-MOW", 64501, "web")]["from"] == "insufficient", d
+    d = get_json("/api/v1/events?region=RU-SPE&since=" + lo)
+    assert d["events"] and all(e["region"] == "RU-SPE" for e in d["events"])
+    check(True, "events: each cell's first state, from hourly maps; filter")
+except Exception as e:  # noqa: BLE001
+    check(False, "events", repr(e))
+
+# -------------------------------------------------------------- export
+try:
+    st, h, b = req("/api/v1/export?format=jsonl")
+    assert st == 200 and h["content-type"] == "application/x-ndjson", h
+    assert h.get("cache-control") == "no-store"
+    assert b.decode().splitlines() == exp_jsonl.splitlines(), "differs"
+    check(True, "export jsonl equals zondctl export line for line")
+    st, h, b = req("/api/v1/export?format=csv&region=RU-MOW&service=web")
+    ref = zondctl("export", "--data", DATA, "--format", "csv", "--region",
+                  "RU-MOW", "--service", "web").decode()
+    lines = b.decode().splitlines()
+    assert st == 200 and h["content-type"].startswith("text/csv"), h
+    assert lines[0].startswith("id,agent,seq,start,region,asn,role,")
+    assert lines == ref.splitlines() and len(lines) == 13, len(lines)
+    st, h, b = req("/api/v1/export?format=jsonl&asn=64502&since=" + SINCE)
+    assert len(b.decode().splitlines()) == 18
+    st, h, b = req("/api/v1/export?format=jsonl", "HEAD")
+    assert st == 200 and b == b"" and "x-ndjson" in h["content-type"]
+    check(True, "export csv has the header and equals zondctl; filters; HEAD")
+except Exception as e:  # noqa: BLE001
+    check(False, "export", repr(e))
+
+# ------------------------------------------------------------- metrics
+try:
+    st, h, b = req("/metrics")
+    assert st == 200 and h["content-type"].startswith("text/plain"), h
+    line = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*='
+                      r'"[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? '
+                      r'-?[0-9.e+]+$')
+    val = {}
+    for l in b.decode().splitlines():
+        if l.startswith("# HELP ") or l.startswith("# TYPE "):
+            continue
+        assert line.match(l), l
+        k, v = l.rsplit(" ", 1)
+        val[k] = float(v)
+    assert val["zond_measurements_stored_total"] == 54, val
+    assert val["zond_http_requests_total"] > 0
+    assert val["zond_ingest_received_total"] >= 54
+    assert val['zond_agents{state="online"}'] == 3
+    assert 'zond_ingest_rejected_total{reason="bad_signature"}' in val or \
+        any(k.startswith("zond_ingest_rejected_total{") for k in val)
+    check(True, "metrics: Prometheus text, counters > 0")
+except Exception as e:  # noqa: BLE001
+    check(False, "metrics", repr(e))
+
+# ------------------------------------------------------- bad requests
+bad = [
+    ("/api/v1/map?since=yesterday", "since", "yesterday"),
+    ("/api/v1/map?until=2026-13-01", "until", "2026-13-01"),
+    ("/api/v1/map?since=2026-01-02&until=2026-01-01", "until", "2026-01-01"),
+    ("/api/v1/map?colour=red", "colour", ""),
+    ("/api/v1/map?service=a%20b", "service", "a b"),
+    ("/api/v1/map?service=web&service=x", "service", ""),
+    ("/api/v1/map?since=", "since", ""),
+    ("/api/v1/timeseries?grain=week", "grain", "week"),
+    ("/api/v1/timeseries?asn=abc", "asn", "abc"),
+    ("/api/v1/timeseries?asn=0", "asn", "'0'"),
+    ("/api/v1/timeseries?asn=-5", "asn", "-5"),
+    ("/api/v1/timeseries?asn=99999999999", "asn", "99999999999"),
+    ("/api/v1/timeseries?since=2020-01-01&until=2026-01-01", "until", ""),
+    ("/api/v1/measurements?limit=0", "limit", "'0'"),
+    ("/api/v1/measurements?limit=1001", "limit", "1001"),
+    ("/api/v1/measurements?limit=ten", "limit", "ten"),
+    ("/api/v1/measurements?cursor=zz", "cursor", "zz"),
+    ("/api/v1/measurements?region=moscow", "region", "moscow"),
+    ("/api/v1/measurements?role=admin", "role", "admin"),
+    ("/api/v1/events?since=2020-01-01&until=2026-01-01", "until", ""),
+    ("/api/v1/events?bogus=1", "bogus", ""),
+    ("/api/v1/export?format=xml", "format", "xml"),
+    ("/api/v1/export?format=jsonl&asn=x1", "asn", "x1"),
+    ("/api/v1/agents?all=1", "all", ""),
+    ("/metrics?x=1", "x", ""),
+]
+for path, param, value in bad:
+    st, h, b = req(path)
+    try:
+        msg = json.loads(b)["error"]
+    except Exception:  # noqa: BLE001
+        msg = None
+    check(st == 400 and h.get("content-type") == "application/json" and
+          h.get("cache-control") == "no-store" and msg is not None and
+          param in msg and value in msg,
+          "400 naming the parameter: " + path, (st, b[:200]))
+
+for path in ["/api/v1/nope", "/api/v2/map", "/nope.html", "/api/v1/map/x",
+             "/index.php"]:
+    st, h, b = req(path)
+    check(st == 404 and "error" in json.loads(b), "404: " + path, st)
+for path in ["/../CMakeLists.txt", "/..%2fCMakeLists.txt",
+             "/%2e%2e/%2e%2e/etc/passwd", "/..", "/.hidden.html",
+             "/dashboards/../index.html", "//etc/passwd",
+             "/..%5c..%5cREADME.md", "/....//index.html",
+             "/index.html/../../README.md", "/sub/../../secret.txt",
+             "/sub%2f..%2f..%2fsecret.txt", "/sub/inner.html", "/link.txt",
+             "/sub/../index.html"]:
+    st, h, b = req(path)
+    check(st == 404 and b"root:" not in b and b"cmake" not in b and
+          b"secret" not in b,
+          "path traversal refused: " + path, (st, b[:100]))
+for meth, path in [("POST", "/api/v1/map"), ("PUT", "/"),
+                   ("DELETE", "/metrics"), ("PATCH", "/api/v1/agents")]:
+    st, h, b = req(path, meth)
+    check(st == 405 and "GET" in h.get("allow", "") and
+          "error" in json.loads(b), "405: %s %s" % (meth, path), st)
+
+# ----------------------------------------------------------- dashboard
+for path, ctype, needle in [("/", "text/html", b"<html"),
+                            ("/index.html", "text/html", b"<html"),
+                            ("/app.js", "text/javascript", b"/api/v1/map"),
+                            ("/style.css", "text/css", b"{")]:
+    st, h, b = req(path)
+    check(st == 200 and h["content-type"].startswith(ctype) and
+          h.get("cache-control") == "no-store" and needle in b,
+          "dashboard %s served as %s" % (path, ctype), (st, h))
+st, h, b = req("/api/v1/map", "HEAD")
+check(st == 200 and b == b"" and h["content-type"] == "application/json",
+      "HEAD on the map: headers, no body")
+
+print("check.py: %d failed" % fails)
+sys.exit(1 if fails else 0)
