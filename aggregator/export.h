@@ -2,7 +2,7 @@
  * export.h — stream stored measurements with their verdicts, as JSONL
  * (docs/DATA.md), CSV or OONI's measurement format, for `zondctl export` and `GET /api/v1/export`.
  *
- * Streams in time slices of one hour: each slice is judged with the
+ * Streams in time slices of six hours: each slice is judged with the
  * control window around it (analyze.c), written and freed, so memory stays
  * bounded by the measurements of one slice and its window whatever the
  * size of the dataset.  Reads only (LMDB read transactions): safe beside
