@@ -17,6 +17,7 @@
 #include "json.h"
 #include "sign.h"
 #include "wire.h"
+#include "zid.h"
 #include "ztime.h"
 
 /* six hours: each slice also reads the control window (1 h) on both
@@ -711,26 +712,18 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 	t -= t % SLICE_US;
 	for (; t < end && !x.err; t += SLICE_US) {
 		analysis_t *a = NULL;
-		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
-		/* ids carry the start time to the millisecond; scan a minute
-		 * either side for ids assigned late */
-		int64_t lo_ms = t / 1000 - 60000, hi_ms =
-		    (t + SLICE_US) / 1000 + 60000;
+		zid_t from, to;
 
-		if (lo_ms < 0)
-			lo_ms = 0;
 		if ((e = analyze_range(s, t, t + SLICE_US, o, &a, d)) != ZE_OK)
 			goto out;
-		memset(from, 0, sizeof(from));
-		memset(to, 0, sizeof(to));
-		for (int i = 0; i < 6; i++) {
-			from[i] = (uint8_t)(lo_ms >> (8 * (5 - i)));
-			to[i] = (uint8_t)(hi_ms >> (8 * (5 - i)));
-		}
+		/* ids carry the start time to the millisecond; scan a minute
+		 * either side for ids assigned late */
+		zid_floor(t - 60 * 1000000LL, &from);
+		zid_floor(t + SLICE_US + 60 * 1000000LL, &to);
 		x.a = a;
 		x.slice_lo = t;
 		x.slice_hi = t + SLICE_US;
-		e = store_meas_iter(s, from, to, export_one, &x, d);
+		e = store_meas_iter(s, from.b, to.b, export_one, &x, d);
 		analysis_free(&a);
 		if (e != ZE_OK)
 			goto out;

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "map.h"
 #include "wire.h"
+#include "zid.h"
 #include "ztime.h"
 
 #define HTTP_MAX_CONN	32		/* connections (threads) at once */
@@ -329,26 +330,23 @@ q_filters(struct query *q, struct filt *f, int64_t back_us)
 	return true;
 }
 
+/* lib/zid.h on the store's byte arrays */
 static void
 id_bound(int64_t us, uint8_t id[STORE_ID_LEN])
 {
-	int64_t ms = us / 1000;
+	zid_t z;
 
-	if (ms < 0)
-		ms = 0;
-	memset(id, 0, STORE_ID_LEN);
-	for (int i = 0; i < 6; i++)
-		id[i] = (uint8_t)(ms >> (8 * (5 - i)));
+	zid_floor(us, &z);
+	memcpy(id, z.b, STORE_ID_LEN);
 }
 
 static int64_t
 id_ms(const uint8_t id[STORE_ID_LEN])
 {
-	int64_t ms = 0;
+	zid_t z;
 
-	for (int i = 0; i < 6; i++)
-		ms = (ms << 8) | id[i];
-	return ms;
+	memcpy(z.b, id, STORE_ID_LEN);
+	return zid_time_ms(&z);
 }
 
 /* Does a stored measurement pass f?  The body is decoded only for a

@@ -21,6 +21,16 @@ zid_time_ms(const zid_t *id)
 }
 
 void
+zid_floor(int64_t us, zid_t *id)
+{
+	int64_t ms = us < 0 ? 0 : us / 1000;
+
+	memset(id, 0, sizeof(*id));
+	for (int i = 0; i < 6; i++)
+		id->b[i] = (uint8_t)(ms >> (8 * (5 - i)));
+}
+
+void
 zid_next(zidgen_t *g, int64_t now_us, zid_t *out)
 {
 	int64_t ms = now_us / 1000;
@@ -35,8 +45,7 @@ zid_next(zidgen_t *g, int64_t now_us, zid_t *out)
 			if (++id.b[i] != 0)
 				break;
 	} else {
-		for (int i = 0; i < 6; i++)
-			id.b[i] = (uint8_t)(ms >> (8 * (5 - i)));
+		zid_floor(ms * 1000, &id);
 		randombytes_buf(id.b + 6, ZID_LEN - 6);
 		id.b[6] &= 0x7f;	/* room to increment without overflow */
 	}

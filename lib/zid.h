@@ -32,6 +32,9 @@ void zidgen_init(zidgen_t *g);
 void zid_next(zidgen_t *g, int64_t now_us, zid_t *out);
 /* Milliseconds since the epoch encoded in the id. */
 int64_t zid_time_ms(const zid_t *id);
+/* The smallest id of time us (microseconds; negative counts as 0): the
+ * millisecond prefix and zeros.  Range scans over time start here. */
+void zid_floor(int64_t us, zid_t *id);
 /* hex must hold ZID_HEX_LEN + 1 bytes. */
 void zid_to_hex(const zid_t *id, char *hex);
 zerr_t zid_from_hex(const char *hex, zid_t *id) ZWUR;
