@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "wire.h"
+#include "zid.h"
 #include "ztime.h"
 
 struct item {
@@ -93,18 +94,6 @@ collect_one(const struct store_meas *sm, void *arg)
 	return 0;
 }
 
-static void
-id_bound(int64_t us, uint8_t id[STORE_ID_LEN])
-{
-	int64_t ms = us / 1000;
-
-	if (ms < 0)
-		ms = 0;
-	memset(id, 0, STORE_ID_LEN);
-	for (int i = 0; i < 6; i++)
-		id[i] = (uint8_t)(ms >> (8 * (5 - i)));
-}
-
 static int
 cmp_group(const void *x, const void *y)
 {
@@ -128,17 +117,19 @@ cmp_id(const void *x, const void *y)
 	    ((const struct item *)y)->id, STORE_ID_LEN);
 }
 
+/* Items by their cell (region, ASN, service): the map's order. */
 static int
-cmp_cell(const void *x, const void *y)
+cmp_item_cell(const void *x, const void *y)
 {
-	const cell_t *a = x, *b = y;
+	const struct item *a = *(const struct item *const *)x;
+	const struct item *b = *(const struct item *const *)y;
 	int r = strcmp(a->region, b->region);
 
 	if (r != 0)
 		return r;
 	if (a->asn != b->asn)
 		return a->asn < b->asn ? -1 : 1;
-	return strcmp(a->service, b->service);
+	return strcmp(a->m->service, b->m->service);
 }
 
 /* Judge the items of one (test, target) group g[0..n). */
@@ -189,25 +180,24 @@ zerr_t
 analyze_range(store_t *s, int64_t since, int64_t until,
     const struct analyze_opts *o, analysis_t **out, zdiag_t *d)
 {
-	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+	zid_t from, to;
 	struct collect c;
 	struct item **ord = NULL;
 	const Zond__V1__Measurement **ctl = NULL, **sib = NULL;
-	cell_acc_t **accs = NULL;
-	size_t nacc = 0, capacc = 0;
+	size_t nord, capcells = 0;
 	int64_t now = o->now_us ? o->now_us : ztime_now_us();
 	analysis_t *a;
 	zerr_t e;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
-	id_bound(since - o->window_us, from);
-	id_bound(until + o->window_us, to);
+	zid_floor(since - o->window_us, &from);
+	zid_floor(until + o->window_us, &to);
 	c.a = a;
 	c.since = since;
 	c.until = until;
 	c.err = ZE_OK;
-	if ((e = store_meas_iter(s, from, to, collect_one, &c, d)) != ZE_OK)
+	if ((e = store_meas_iter(s, from.b, to.b, collect_one, &c, d)) != ZE_OK)
 		goto fail;
 	if ((e = c.err) != ZE_OK) {
 		zdiag_set(d, e, "out of memory reading measurements");
@@ -231,11 +221,11 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 			;
 		judge_group(o, ord + i, j - i, ctl, sib, now);
 	}
-	/* cells of probe agents */
+	/* cells of probe agents: sort the counted measurements by cell, then
+	 * one accumulator per run of equal keys */
+	nord = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		struct item *it = &a->items[i];
-		struct cell_obs ob;
-		cell_acc_t *acc = NULL;
 		const char *svc = it->m->service ? it->m->service : "";
 
 		if (!it->in_range)
@@ -247,72 +237,57 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 		if (it->role != STORE_ROLE_PROBE || *svc == '\0' ||
 		    (o->service != NULL && strcmp(o->service, svc) != 0))
 			continue;
-		for (size_t k = 0; k < nacc && acc == NULL; k++) {
-			cell_t *key = &a->cells[k];
-			if (strcmp(key->region, it->region) == 0 &&
-			    key->asn == it->asn &&
-			    strcmp(key->service, svc) == 0)
-				acc = accs[k];
-		}
-		if (acc == NULL) {
-			if (nacc == capacc) {
-				size_t nc = capacc ? 2 * capacc : 64;
-				cell_acc_t **na = realloc(accs, nc *
-				    sizeof(*na));
-				cell_t *nk = realloc(a->cells, nc *
-				    sizeof(*nk));
-				if (na != NULL)
-					accs = na;
-				if (nk != NULL)
-					a->cells = nk;
-				if (na == NULL || nk == NULL) {
-					zdiag_set(d, ZE_NOMEM, "out of memory");
-					goto fail;
-				}
-				capacc = nc;
+		ord[nord++] = it;
+	}
+	if (nord > 1)
+		qsort(ord, nord, sizeof(*ord), cmp_item_cell);
+	for (size_t i = 0, j; i < nord; i = j) {
+		cell_acc_t *acc = NULL;
+
+		for (j = i + 1; j < nord && cmp_item_cell(&ord[i], &ord[j]) ==
+		    0; j++)
+			;
+		if (a->ncells == capcells) {
+			size_t nc = capcells ? 2 * capcells : 64;
+			cell_t *nk = realloc(a->cells, nc * sizeof(*nk));
+			if (nk == NULL) {
+				e = zdiag_set(d, ZE_NOMEM, "out of memory");
+				goto fail;
 			}
-			if (cell_acc_new(it->region, it->asn, svc, &acc) !=
-			    ZE_OK)
-				continue;
-			memset(&a->cells[nacc], 0, sizeof(a->cells[nacc]));
-			snprintf(a->cells[nacc].region,
-			    sizeof(a->cells[nacc].region), "%s", it->region);
-			a->cells[nacc].asn = it->asn;
-			snprintf(a->cells[nacc].service,
-			    sizeof(a->cells[nacc].service), "%s", svc);
-			accs[nacc++] = acc;
+			a->cells = nk;
+			capcells = nc;
 		}
-		ob.agent = it->agent;
-		ob.target = it->m->target ? it->m->target : "";
-		ob.test = it->m->test;
-		ob.variant = verdict_variant(it->m);
-		ob.verdict = it->v;
-		ob.method = it->meth;
-		if (cell_acc_add(acc, &ob) != ZE_OK)
-			log_debug("cell %s/%u/%s: measurement not counted",
-			    it->region, it->asn, svc);
+		if (cell_acc_new(ord[i]->region, ord[i]->asn,
+		    ord[i]->m->service, &acc) != ZE_OK)
+			continue;
+		for (size_t k = i; k < j; k++) {
+			struct item *it = ord[k];
+			struct cell_obs ob;
+
+			ob.agent = it->agent;
+			ob.target = it->m->target ? it->m->target : "";
+			ob.test = it->m->test;
+			ob.variant = verdict_variant(it->m);
+			ob.verdict = it->v;
+			ob.method = it->meth;
+			if (cell_acc_add(acc, &ob) != ZE_OK)
+				log_debug("cell %s/%u/%s: measurement not "
+				    "counted", it->region, it->asn,
+				    it->m->service);
+		}
+		if (cell_judge(acc, &o->c, &a->cells[a->ncells]) != ZE_OK)
+			a->cells[a->ncells].verdict = CELL_INSUFFICIENT;
+		a->ncells++;
+		cell_acc_free(&acc);
 	}
-	for (size_t k = 0; k < nacc; k++) {
-		if (cell_judge(accs[k], &o->c, &a->cells[k]) != ZE_OK)
-			a->cells[k].verdict = CELL_INSUFFICIENT;
-		cell_acc_free(&accs[k]);
-	}
-	a->ncells = nacc;
-	if (nacc > 1)
-		qsort(a->cells, nacc, sizeof(*a->cells), cmp_cell);
 	if (a->n > 1)
 		qsort(a->items, a->n, sizeof(*a->items), cmp_id);
-	free(accs);
 	free(ord);
 	free(ctl);
 	free(sib);
 	*out = a;
 	return ZE_OK;
 fail:
-	for (size_t k = 0; k < nacc; k++)
-		cell_acc_free(&accs[k]);
-	a->ncells = 0;
-	free(accs);
 	free(ord);
 	free(ctl);
 	free(sib);
