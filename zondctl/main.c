@@ -142,8 +142,8 @@ data_dir(const char *cmd, const char *opt, struct aggr_conf *conf,
 	return conf->data_dir;
 }
 
-static int
-open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
+int
+ctl_open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
 {
 	struct store_opts o;
 	zdiag_t d;
@@ -207,7 +207,7 @@ cmd_enroll(int argc, char **argv)
 	}
 	if ((dir = data_dir("enroll", data, &conf, &loaded)) == NULL)
 		return 2;
-	if ((rc = open_store("enroll", dir, false, &s)) == 0) {
+	if ((rc = ctl_open_store("enroll", dir, false, &s)) == 0) {
 		if (registry_enroll(s, pk, region, asn, name, role, &created,
 		    &d) != ZE_OK) {
 			fprintf(stderr, "%s: enroll: %s\n", PROG, d.text);
@@ -262,7 +262,7 @@ cmd_enable(int argc, char **argv)
 	}
 	if ((dir = data_dir(argv[0], data, &conf, &loaded)) == NULL)
 		return 2;
-	if ((rc = open_store(argv[0], dir, false, &s)) == 0) {
+	if ((rc = ctl_open_store(argv[0], dir, false, &s)) == 0) {
 		if (store_agent_set_enabled(s, pk, on, &d) != ZE_OK) {
 			fprintf(stderr, "%s: %s: %s: %s\n", PROG, argv[0], hex,
 			    d.text);
@@ -340,7 +340,7 @@ cmd_agents(int argc, char **argv)
 	}
 	if ((dir = data_dir("agents", data, &conf, &loaded)) == NULL)
 		return 2;
-	if ((rc = open_store("agents", dir, true, &s)) == 0) {
+	if ((rc = ctl_open_store("agents", dir, true, &s)) == 0) {
 		if (store_agent_iter(s, print_agent, NULL, &d) != ZE_OK ||
 		    store_counts(s, &c, &d) != ZE_OK) {
 			fprintf(stderr, "%s: agents: %s\n", PROG, d.text);

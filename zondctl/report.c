@@ -34,23 +34,15 @@
 #include "zid.h"
 #include "ztime.h"
 
+/* The store, read-only, for cmd; --data is required. */
 static int
-open_ro(const char *dir, store_t **s)
+open_ro(const char *cmd, const char *dir, store_t **s)
 {
-	struct store_opts o;
-	zdiag_t d;
-
-	memset(&o, 0, sizeof(o));
-	o.readonly = true;
 	if (dir == NULL) {
-		fprintf(stderr, "zondctl: --data DIR is required\n");
+		fprintf(stderr, "zondctl: %s: --data DIR is required\n", cmd);
 		return -1;
 	}
-	if (store_open(dir, &o, s, &d) != ZE_OK) {
-		fprintf(stderr, "zondctl: %s\n", d.text);
-		return -1;
-	}
-	return 0;
+	return ctl_open_store(cmd, dir, true, s) == 0 ? 0 : -1;
 }
 
 static int
@@ -132,7 +124,7 @@ cmd_map(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || open_ro(dir, &s) != 0)
+	if (optind != argc || open_ro(argv[0], dir, &s) != 0)
 		return 2;
 	if (analyze_range(s, since, until, &o, &a, &d) != ZE_OK) {
 		fprintf(stderr, "zondctl: map: %s\n", d.text);
@@ -677,7 +669,7 @@ cmd_export(int argc, char **argv)
 		    "no -o and no --format other than jsonl\n");
 		return 2;
 	}
-	if (optind != argc || open_ro(dir, &s) != 0)
+	if (optind != argc || open_ro(argv[0], dir, &s) != 0)
 		return 2;
 	progress_init(&pg, s);
 	if (daily != NULL) {
