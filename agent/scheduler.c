@@ -29,6 +29,7 @@ struct sched {
 	int64_t *next_due;	/* per target, monotonic us */
 	bool *busy;		/* queued or running */
 	size_t *queue;		/* ring of target indices */
+	size_t *scratch;	/* due targets of one dispatch (main loop) */
 	size_t qhead, qlen;
 	size_t running;
 	sched_result_t *res_head, *res_tail;
@@ -304,7 +305,9 @@ sched_new(const struct sched_opts *o, const targets_t *t,
 	s->next_due = calloc(t->n + 1, sizeof(*s->next_due));
 	s->busy = calloc(t->n + 1, sizeof(*s->busy));
 	s->queue = calloc(t->n + 1, sizeof(*s->queue));
-	if (s->next_due == NULL || s->busy == NULL || s->queue == NULL)
+	s->scratch = calloc(t->n + 1, sizeof(*s->scratch));
+	if (s->next_due == NULL || s->busy == NULL || s->queue == NULL ||
+	    s->scratch == NULL)
 		goto fail;
 	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		goto fail;
@@ -329,6 +332,7 @@ fail:
 	free(s->next_due);
 	free(s->busy);
 	free(s->queue);
+	free(s->scratch);
 	if (s->efd >= 0)
 		close(s->efd);
 	free(s);
@@ -366,6 +370,7 @@ sched_free(sched_t **sp)
 	free(s->next_due);
 	free(s->busy);
 	free(s->queue);
+	free(s->scratch);
 	free(s);
 	*sp = NULL;
 }
@@ -402,10 +407,8 @@ enqueue(sched_t *s, size_t *idx, size_t n)
 void
 sched_dispatch(sched_t *s, int64_t now)
 {
-	size_t *due, n = 0;
+	size_t *due = s->scratch, n = 0;
 
-	if (s->t->n == 0 || (due = malloc(s->t->n * sizeof(*due))) == NULL)
-		return;
 	for (size_t i = 0; i < s->t->n; i++) {
 		int64_t iv;
 		if (s->next_due[i] > now)
@@ -417,20 +420,18 @@ sched_dispatch(sched_t *s, int64_t now)
 	}
 	if (n > 0)
 		enqueue(s, due, n);
-	free(due);
 }
 
 void
 sched_run_all(sched_t *s)
 {
-	size_t *all;
+	size_t *all = s->scratch;
 
-	if (s->t->n == 0 || (all = malloc(s->t->n * sizeof(*all))) == NULL)
+	if (s->t->n == 0)
 		return;
 	for (size_t i = 0; i < s->t->n; i++)
 		all[i] = i;
 	enqueue(s, all, s->t->n);
-	free(all);
 }
 
 int64_t
