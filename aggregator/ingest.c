@@ -46,6 +46,7 @@ struct item {
 	uint8_t id[WIRE_ID_LEN];
 	int64_t start_us;
 	uint32_t test;
+	uint64_t thash;		/* store_target_hash(target) */
 };
 
 struct job {
@@ -285,6 +286,7 @@ verify_job(struct ingest *ig, struct job *j)
 		memcpy(it->id, m->id.data, WIRE_ID_LEN);
 		it->start_us = m->start_us;
 		it->test = (uint32_t)m->test;
+		it->thash = store_target_hash(m->target);
 		j->nok++;
 done:
 		wire_meas_free(m);
@@ -364,6 +366,7 @@ commit_group(struct ingest *ig)
 			ig->min[n].start_us = it->start_us;
 			ig->min[n].recv_us = j->recv_us;
 			ig->min[n].test = it->test;
+			ig->min[n].thash = it->thash;
 			ig->min[n].body = s->body.data;
 			ig->min[n].body_len = s->body.len;
 			ig->min[n].sig = s->sig.data;

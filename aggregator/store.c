@@ -15,6 +15,7 @@
  */
 #include "store.h"
 #include "key.h"
+#include "zid.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -38,6 +39,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meas, dedup, agents, by_curve, meta;
+	MDB_dbi todo, ctl, open, rollup, cellhour, events, hookq;
 	pthread_rwlock_t lock;
 	bool readonly;
 	bool panic;
@@ -49,6 +51,12 @@ struct store {
 	size_t ntouched, atouched;
 };
 
+struct store_tx {
+	store_t *s;
+	MDB_txn *txn;
+	int rc;		/* first database error */
+};
+
 struct touched {
 	struct store_agent a;
 	bool found;
@@ -56,6 +64,8 @@ struct touched {
 	uint64_t add;
 	int64_t seen_us;
 };
+
+static int an_ready_put(store_t *s, MDB_txn *txn);
 
 /* ------------------------------------------------------------ encoding */
 
@@ -308,7 +318,7 @@ env_open(store_t *s, zdiag_t *d)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return mdb_fail(rc, d, "mdb_env_create");
-	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxdbs(s->env, 16);
 	if ((rc = mdb_env_open(s->env, s->dir, flags, 0600)) != 0) {
 		e = mdb_fail(rc, d, s->dir);
 		if (rc == ENOENT)
@@ -333,7 +343,14 @@ env_open(store_t *s, zdiag_t *d)
 		    (rc = mdb_dbi_open(txn, "dedup", dbf, &s->dedup)) ||
 		    (rc = mdb_dbi_open(txn, "agents", dbf, &s->agents)) ||
 		    (rc = mdb_dbi_open(txn, "by_curve", dbf, &s->by_curve)) ||
-		    (rc = mdb_dbi_open(txn, "meta", dbf, &s->meta))) {
+		    (rc = mdb_dbi_open(txn, "meta", dbf, &s->meta)) ||
+		    (rc = mdb_dbi_open(txn, "todo", dbf, &s->todo)) ||
+		    (rc = mdb_dbi_open(txn, "ctl", dbf, &s->ctl)) ||
+		    (rc = mdb_dbi_open(txn, "open", dbf, &s->open)) ||
+		    (rc = mdb_dbi_open(txn, "rollup", dbf, &s->rollup)) ||
+		    (rc = mdb_dbi_open(txn, "cellhour", dbf, &s->cellhour)) ||
+		    (rc = mdb_dbi_open(txn, "events", dbf, &s->events)) ||
+		    (rc = mdb_dbi_open(txn, "hookq", dbf, &s->hookq))) {
 			txn_abort(s, txn);
 			if (rc == MDB_NOTFOUND) {
 				e = zdiag_set(d, ZE_NOTFOUND, "%s: not a Zond "
@@ -354,6 +371,9 @@ env_open(store_t *s, zdiag_t *d)
 			v.mv_data = fmt;
 			v.mv_size = 4;
 			rc = mdb_put(txn, s->meta, &k, &v, 0);
+			/* a new store: the analyzer's data covers it */
+			if (rc == 0)
+				rc = an_ready_put(s, txn);
 		} else if (rc == 0 && (v.mv_size != 4 ||
 		    get32(v.mv_data) != STORE_FORMAT)) {
 			txn_abort(s, txn);
@@ -449,6 +469,57 @@ env_reopen(store_t *s, zdiag_t *d)
 
 /* ------------------------------------------------------------ commit */
 
+static int
+an_ready_put(store_t *s, MDB_txn *txn)
+{
+	MDB_val k = {.mv_data = "analysis", .mv_size = 8};
+	MDB_val v = {.mv_data = "1", .mv_size = 1};
+
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static void
+todo_val(uint8_t v[10], uint32_t test, uint64_t thash, enum store_role r)
+{
+	v[0] = (uint8_t)test;
+	put64(v + 1, thash);
+	v[9] = (uint8_t)r;
+}
+
+static void
+ctl_key(uint8_t k[9 + STORE_ID_LEN], uint32_t test, uint64_t thash,
+    const uint8_t *id)
+{
+	k[0] = (uint8_t)test;
+	put64(k + 1, thash);
+	memcpy(k + 9, id, STORE_ID_LEN);
+}
+
+/* A new measurement's analyzer entries: todo, and ctl for a control. */
+static int
+index_put(store_t *s, MDB_txn *txn, const struct store_meas_in *m,
+    bool control)
+{
+	uint8_t tv[10], ck[9 + STORE_ID_LEN];
+	MDB_val k, v;
+	int rc;
+
+	todo_val(tv, m->test, m->thash, control ? STORE_ROLE_CONTROL :
+	    STORE_ROLE_PROBE);
+	k.mv_data = (void *)(uintptr_t)m->id;
+	k.mv_size = STORE_ID_LEN;
+	v.mv_data = tv;
+	v.mv_size = sizeof(tv);
+	if ((rc = mdb_put(txn, s->todo, &k, &v, 0)) != 0 || !control)
+		return rc;
+	ctl_key(ck, m->test, m->thash, m->id);
+	k.mv_data = ck;
+	k.mv_size = sizeof(ck);
+	v.mv_data = "";
+	v.mv_size = 0;
+	return mdb_put(txn, s->ctl, &k, &v, 0);
+}
+
 static struct touched *
 touched_find(store_t *s, const uint8_t *pk)
 {
@@ -541,6 +612,9 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		v.mv_data = (void *)(uintptr_t)m[i].id;
 		v.mv_size = STORE_ID_LEN;
 		if ((rc = mdb_put(txn, s->dedup, &k, &v, 0)) != 0)
+			goto fail;
+		if ((rc = index_put(s, txn, &m[i], t->found &&
+		    t->a.role == STORE_ROLE_CONTROL)) != 0)
 			goto fail;
 		res[i] = STORE_STORED;
 		t->add++;
@@ -787,37 +861,22 @@ store_counts(store_t *s, struct store_counts *c, zdiag_t *d)
 
 /* ------------------------------------------------------------ registry */
 
-/* Run fn(txn, arg) in a write transaction, growing the map as needed. */
+/* Run fn(txn, arg) in a write transaction, growing the map as needed
+ * (store_tx_run; any non-zero return of fn is the database error). */
+struct write_adapter {
+	int (*fn)(store_t *, MDB_txn *, void *);
+	void *arg;
+};
+
+static int write_adapt(store_tx_t *tx, void *arg);
+
 static zerr_t
 write_txn(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *arg,
     const char *what, zdiag_t *d)
 {
-	MDB_txn *txn;
-	zerr_t e;
-	int rc;
+	struct write_adapter w = {fn, arg};
 
-	if (s->readonly)
-		return zdiag_set(d, ZE_INVAL, "store opened read-only");
-	for (;;) {
-		if (s->panic && (e = env_reopen(s, d)) != ZE_OK)
-			return e;
-		if ((rc = txn_begin(s, 0, &txn)) != 0)
-			return mdb_fail(rc, d, what);
-		if ((rc = fn(s, txn, arg)) != 0) {
-			txn_abort(s, txn);
-		} else
-			rc = txn_commit(s, txn);
-		if (rc == 0)
-			return ZE_OK;
-		if (rc == MDB_MAP_FULL) {
-			if ((e = map_grow(s, d)) != ZE_OK)
-				return e;
-			continue;
-		}
-		if (rc == MDB_PANIC)
-			s->panic = true;
-		return mdb_fail(rc, d, what);
-	}
+	return store_tx_run(s, true, write_adapt, &w, what, d);
 }
 
 static int
@@ -1039,4 +1098,831 @@ const char *
 store_role_name(enum store_role r)
 {
 	return r == STORE_ROLE_CONTROL ? "control" : "probe";
+}
+
+/* ------------------------------------------------------------ analysis */
+
+void
+store_id_at(int64_t us, uint8_t id[STORE_ID_LEN])
+{
+	zid_t z;
+
+	zid_floor(us, &z);
+	memcpy(id, z.b, STORE_ID_LEN);
+}
+
+int64_t
+store_id_ms(const uint8_t id[STORE_ID_LEN])
+{
+	zid_t z;
+
+	memcpy(z.b, id, STORE_ID_LEN);
+	return zid_time_ms(&z);
+}
+
+uint64_t
+store_target_hash(const char *target)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)(target ?
+	    target : ""); *p != '\0'; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+write_adapt(store_tx_t *tx, void *arg)
+{
+	struct write_adapter *w = arg;
+	int rc = w->fn(tx->s, tx->txn, w->arg);
+
+	if (rc != 0 && tx->rc == 0)
+		tx->rc = rc;	/* NOTFOUND too: an error here */
+	return rc != 0;
+}
+
+/* Record a database error; 1 for MDB_NOTFOUND, -1 for others. */
+static int
+tx_rc(store_tx_t *tx, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (tx->rc == 0)
+		tx->rc = rc;
+	return -1;
+}
+
+zerr_t
+store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *, void *),
+    void *arg, const char *what, zdiag_t *d)
+{
+	store_tx_t tx = {.s = s};
+	zerr_t e;
+	int rc, r;
+
+	if (write && s->readonly)
+		return zdiag_set(d, ZE_INVAL, "store opened read-only");
+	for (;;) {
+		if (write && s->panic && (e = env_reopen(s, d)) != ZE_OK)
+			return e;
+		if ((rc = txn_begin(s, write ? 0 : MDB_RDONLY, &tx.txn)) != 0)
+			return mdb_fail(rc, d, what);
+		tx.rc = 0;
+		r = fn(&tx, arg);
+		if (r != 0 || tx.rc != 0 || !write) {
+			txn_abort(s, tx.txn);
+			rc = tx.rc;
+			if (rc == 0)	/* fn's own decision */
+				return r == 0 ? ZE_OK : zdiag_set(d, ZE_INVAL,
+				    "%s: stopped", what);
+		} else
+			rc = txn_commit(s, tx.txn);
+		if (rc == 0)
+			return ZE_OK;
+		if (rc == MDB_MAP_FULL && write) {
+			if ((e = map_grow(s, d)) != ZE_OK)
+				return e;
+			continue;
+		}
+		if (rc == MDB_PANIC)
+			s->panic = true;
+		return mdb_fail(rc, d, what);
+	}
+}
+
+/* Walk dbi from key (NULL: first) while fn says 0; fn gets k, v. */
+static int
+tx_walk(store_tx_t *tx, MDB_dbi dbi, const void *key, size_t klen,
+    int (*fn)(const MDB_val *k, const MDB_val *v, void *arg), void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(tx->txn, dbi, &c)) != 0)
+		return tx_rc(tx, rc);
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	for (rc = mdb_cursor_get(c, &k, &v, key ? MDB_SET_RANGE : MDB_FIRST);
+	    rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((r = fn(&k, &v, arg)) != 0)
+			break;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return tx_rc(tx, rc);
+	return r < 0 ? -1 : r != 0;
+}
+
+static int
+tx_put(store_tx_t *tx, MDB_dbi dbi, const void *kp, size_t kn,
+    const void *vp, size_t vn)
+{
+	MDB_val k = {.mv_data = (void *)(uintptr_t)kp, .mv_size = kn};
+	MDB_val v = {.mv_data = (void *)(uintptr_t)vp, .mv_size = vn};
+
+	return tx_rc(tx, mdb_put(tx->txn, dbi, &k, &v, 0));
+}
+
+static int
+tx_get(store_tx_t *tx, MDB_dbi dbi, const void *kp, size_t kn, MDB_val *v)
+{
+	MDB_val k = {.mv_data = (void *)(uintptr_t)kp, .mv_size = kn};
+
+	return tx_rc(tx, mdb_get(tx->txn, dbi, &k, v));
+}
+
+static int
+tx_del(store_tx_t *tx, MDB_dbi dbi, const void *kp, size_t kn)
+{
+	MDB_val k = {.mv_data = (void *)(uintptr_t)kp, .mv_size = kn};
+
+	return tx_rc(tx, mdb_del(tx->txn, dbi, &k, NULL));
+}
+
+/* --- todo */
+
+struct todo_walk {
+	int (*fn)(const struct store_todo *, void *);
+	void *arg;
+};
+
+static int
+todo_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct todo_walk *w = arg;
+	const uint8_t *p = v->mv_data;
+	struct store_todo t;
+
+	if (k->mv_size != STORE_ID_LEN || v->mv_size != 10)
+		return 0;	/* not ours: skip */
+	memcpy(t.id, k->mv_data, STORE_ID_LEN);
+	t.test = p[0];
+	t.thash = get64(p + 1);
+	t.role = p[9] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
+	    STORE_ROLE_PROBE;
+	return w->fn(&t, w->arg);
+}
+
+int
+store_tx_todo_iter(store_tx_t *tx, const uint8_t *from,
+    int (*fn)(const struct store_todo *, void *), void *arg)
+{
+	struct todo_walk w = {fn, arg};
+
+	return tx_walk(tx, tx->s->todo, from, from ? STORE_ID_LEN : 0,
+	    todo_one, &w);
+}
+
+int
+store_tx_todo_put(store_tx_t *tx, const struct store_todo *t)
+{
+	uint8_t v[10];
+
+	todo_val(v, t->test, t->thash, t->role);
+	return tx_put(tx, tx->s->todo, t->id, STORE_ID_LEN, v, sizeof(v));
+}
+
+int
+store_tx_todo_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN])
+{
+	return tx_del(tx, tx->s->todo, id, STORE_ID_LEN);
+}
+
+struct count_walk {
+	const uint8_t *to;
+	uint64_t n;
+};
+
+static int
+count_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct count_walk *w = arg;
+
+	(void)v;
+	if (w->to != NULL && k->mv_size == STORE_ID_LEN &&
+	    memcmp(k->mv_data, w->to, STORE_ID_LEN) >= 0)
+		return 1;
+	w->n++;
+	return 0;
+}
+
+int
+store_tx_todo_count(store_tx_t *tx, const uint8_t *from, const uint8_t *to,
+    uint64_t *n)
+{
+	struct count_walk w = {to, 0};
+	int r = tx_walk(tx, tx->s->todo, from, from ? STORE_ID_LEN : 0,
+	    count_one, &w);
+
+	*n = w.n;
+	return r < 0 ? -1 : 0;
+}
+
+/* --- measurements */
+
+int
+store_tx_meas_get(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    struct store_meas *m)
+{
+	MDB_val k = {.mv_data = (void *)(uintptr_t)id,
+	    .mv_size = STORE_ID_LEN}, v;
+	int r;
+
+	if ((r = tx_get(tx, tx->s->meas, id, STORE_ID_LEN, &v)) != 0)
+		return r;
+	if (mrec_decode(&k, &v, m, NULL) != ZE_OK)
+		return 1;	/* not understood: as if absent */
+	return 0;
+}
+
+struct meas_walk {
+	const uint8_t *to;
+	store_meas_fn fn;
+	void *arg;
+};
+
+static int
+meas_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct meas_walk *w = arg;
+	struct store_meas m;
+
+	if (w->to != NULL && k->mv_size == STORE_ID_LEN &&
+	    memcmp(k->mv_data, w->to, STORE_ID_LEN) >= 0)
+		return 1;
+	if (mrec_decode(k, v, &m, NULL) != ZE_OK)
+		return 0;
+	return w->fn(&m, w->arg) != 0 ? 1 : 0;
+}
+
+int
+store_tx_meas_iter(store_tx_t *tx, const uint8_t *from, const uint8_t *to,
+    store_meas_fn fn, void *arg)
+{
+	struct meas_walk w = {to, fn, arg};
+
+	return tx_walk(tx, tx->s->meas, from, from ? STORE_ID_LEN : 0,
+	    meas_one, &w);
+}
+
+int
+store_tx_agent_walk(store_tx_t *tx, const uint8_t agent[STORE_PK_LEN],
+    uint64_t seq, int dir, store_meas_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v, mv;
+	struct store_meas m;
+	uint8_t dk[STORE_PK_LEN + 8];
+	int rc, r = 0;
+
+	memcpy(dk, agent, STORE_PK_LEN);
+	put64(dk + STORE_PK_LEN, seq);
+	if ((rc = mdb_cursor_open(tx->txn, tx->s->dedup, &c)) != 0)
+		return tx_rc(tx, rc);
+	k.mv_data = dk;
+	k.mv_size = sizeof(dk);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (dir < 0) {
+		/* the first key >= (agent, seq); step back unless it is seq */
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		else if (rc == 0 && (k.mv_size != sizeof(dk) ||
+		    memcmp(k.mv_data, dk, sizeof(dk)) != 0))
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, dir < 0 ? MDB_PREV :
+	    MDB_NEXT)) {
+		if (k.mv_size != sizeof(dk) ||
+		    memcmp(k.mv_data, agent, STORE_PK_LEN) != 0 ||
+		    v.mv_size != STORE_ID_LEN)
+			break;
+		if ((rc = mdb_get(tx->txn, tx->s->meas, &v, &mv)) != 0)
+			break;
+		if (mrec_decode(&v, &mv, &m, NULL) != ZE_OK)
+			continue;
+		if ((r = fn(&m, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return tx_rc(tx, rc);
+	return r != 0;
+}
+
+/* --- ctl */
+
+struct ctl_walk {
+	uint8_t to[9 + STORE_ID_LEN];
+	int (*fn)(const uint8_t *, void *);
+	void *arg;
+};
+
+static int
+ctl_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct ctl_walk *w = arg;
+
+	(void)v;
+	if (k->mv_size != sizeof(w->to) ||
+	    memcmp(k->mv_data, w->to, sizeof(w->to)) >= 0)
+		return 1;
+	return w->fn((const uint8_t *)k->mv_data + 9, w->arg) != 0 ? 1 : 0;
+}
+
+int
+store_tx_ctl_iter(store_tx_t *tx, uint32_t test, uint64_t thash,
+    const uint8_t from[STORE_ID_LEN], const uint8_t to[STORE_ID_LEN],
+    int (*fn)(const uint8_t id[STORE_ID_LEN], void *arg), void *arg)
+{
+	struct ctl_walk w = {.fn = fn, .arg = arg};
+	uint8_t fk[9 + STORE_ID_LEN];
+
+	ctl_key(fk, test, thash, from);
+	ctl_key(w.to, test, thash, to);
+	return tx_walk(tx, tx->s->ctl, fk, sizeof(fk), ctl_one, &w);
+}
+
+int
+store_tx_ctl_put(store_tx_t *tx, uint32_t test, uint64_t thash,
+    const uint8_t id[STORE_ID_LEN])
+{
+	uint8_t k[9 + STORE_ID_LEN];
+
+	ctl_key(k, test, thash, id);
+	return tx_put(tx, tx->s->ctl, k, sizeof(k), "", 0);
+}
+
+/* --- open */
+
+int
+store_tx_open_get(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    uint8_t *verdict, uint8_t *method)
+{
+	MDB_val v;
+	int r;
+
+	if ((r = tx_get(tx, tx->s->open, id, STORE_ID_LEN, &v)) != 0)
+		return r;
+	if (v.mv_size != 2)
+		return 1;
+	*verdict = ((const uint8_t *)v.mv_data)[0];
+	*method = ((const uint8_t *)v.mv_data)[1];
+	return 0;
+}
+
+int
+store_tx_open_put(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    uint8_t verdict, uint8_t method)
+{
+	uint8_t v[2] = {verdict, method};
+
+	return tx_put(tx, tx->s->open, id, STORE_ID_LEN, v, 2);
+}
+
+int
+store_tx_open_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN])
+{
+	return tx_del(tx, tx->s->open, id, STORE_ID_LEN);
+}
+
+struct open_walk {
+	const uint8_t *to;
+	int (*fn)(const uint8_t *, uint8_t, uint8_t, void *);
+	void *arg;
+};
+
+static int
+open_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct open_walk *w = arg;
+	const uint8_t *p = v->mv_data;
+
+	if (k->mv_size != STORE_ID_LEN ||
+	    memcmp(k->mv_data, w->to, STORE_ID_LEN) >= 0)
+		return 1;
+	if (v->mv_size != 2)
+		return 0;
+	return w->fn(k->mv_data, p[0], p[1], w->arg) != 0 ? 1 : 0;
+}
+
+int
+store_tx_open_iter(store_tx_t *tx, const uint8_t to[STORE_ID_LEN],
+    int (*fn)(const uint8_t id[STORE_ID_LEN], uint8_t, uint8_t, void *),
+    void *arg)
+{
+	struct open_walk w = {to, fn, arg};
+
+	return tx_walk(tx, tx->s->open, NULL, 0, open_one, &w);
+}
+
+/* --- cell keys */
+
+#define CK_MAX (4 + 64 + STORE_REGION_LEN + 4)
+
+/* hour service NUL region asn (hour_last: service NUL region asn hour). */
+static size_t
+ck_encode(uint8_t *p, const struct store_cellkey *k, bool hour_last)
+{
+	size_t sn = strnlen(k->service, sizeof(k->service) - 1), o = 0;
+
+	if (!hour_last) {
+		put32(p, k->hour);
+		o = 4;
+	}
+	memcpy(p + o, k->service, sn);
+	p[o + sn] = '\0';
+	o += sn + 1;
+	text_put(p + o, k->region, STORE_REGION_LEN);
+	o += STORE_REGION_LEN;
+	put32(p + o, k->asn);
+	o += 4;
+	if (hour_last) {
+		put32(p + o, k->hour);
+		o += 4;
+	}
+	return o;
+}
+
+static bool
+ck_decode(const uint8_t *p, size_t n, struct store_cellkey *k,
+    bool hour_last)
+{
+	size_t o = hour_last ? 0 : 4, sn;
+	const uint8_t *z;
+
+	if (n < 4 + 1 + STORE_REGION_LEN + 4 + 1)
+		return false;
+	if ((z = memchr(p + o, 0, n - o)) == NULL)
+		return false;
+	sn = (size_t)(z - (p + o));
+	if (sn == 0 || sn >= sizeof(k->service) ||
+	    n != 4 + sn + 1 + STORE_REGION_LEN + 4)
+		return false;
+	memset(k, 0, sizeof(*k));
+	if (!hour_last)
+		k->hour = get32(p);
+	memcpy(k->service, p + o, sn);
+	o += sn + 1;
+	text_get(k->region, p + o, STORE_REGION_LEN);
+	o += STORE_REGION_LEN;
+	k->asn = get32(p + o);
+	o += 4;
+	if (hour_last)
+		k->hour = get32(p + o);
+	return true;
+}
+
+int
+store_tx_rollup_get(store_tx_t *tx, const struct store_cellkey *k,
+    const uint8_t **p, size_t *n)
+{
+	uint8_t kb[CK_MAX];
+	MDB_val v;
+	int r;
+
+	if ((r = tx_get(tx, tx->s->rollup, kb, ck_encode(kb, k, false),
+	    &v)) != 0)
+		return r;
+	*p = v.mv_data;
+	*n = v.mv_size;
+	return 0;
+}
+
+int
+store_tx_rollup_put(store_tx_t *tx, const struct store_cellkey *k,
+    const uint8_t *p, size_t n)
+{
+	uint8_t kb[CK_MAX];
+
+	return tx_put(tx, tx->s->rollup, kb, ck_encode(kb, k, false), p, n);
+}
+
+struct rollup_walk {
+	uint32_t h1, hcur;
+	bool stop;
+	const char *service;
+	int (*fn)(const struct store_cellkey *, const uint8_t *, size_t,
+	    void *);
+	void *arg;
+};
+
+static int
+rollup_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct rollup_walk *w = arg;
+	struct store_cellkey ck;
+
+	if (k->mv_size < 4 || get32(k->mv_data) >= w->h1 ||
+	    (w->service != NULL && get32(k->mv_data) != w->hcur))
+		return 1;
+	if (!ck_decode(k->mv_data, k->mv_size, &ck, false))
+		return 0;
+	if (w->service != NULL && strcmp(ck.service, w->service) != 0)
+		return 1;	/* keys of this hour and service ended */
+	if (w->fn(&ck, v->mv_data, v->mv_size, w->arg) != 0) {
+		w->stop = true;
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
+    const char *service, int (*fn)(const struct store_cellkey *,
+    const uint8_t *, size_t, void *), void *arg)
+{
+	struct rollup_walk w = {.h1 = h1, .service = service, .fn = fn,
+	    .arg = arg};
+	uint8_t kb[CK_MAX];
+	int r = 0;
+
+	if (service == NULL) {
+		put32(kb, h0);
+		return tx_walk(tx, tx->s->rollup, kb, 4, rollup_one, &w);
+	}
+	/* one seek per hour: hour service NUL */
+	for (uint32_t h = h0; h < h1 && r >= 0 && !w.stop; h++) {
+		size_t sn = strnlen(service, 63);
+
+		w.hcur = h;
+		put32(kb, h);
+		memcpy(kb + 4, service, sn);
+		kb[4 + sn] = '\0';
+		r = tx_walk(tx, tx->s->rollup, kb, 5 + sn, rollup_one, &w);
+	}
+	return r < 0 ? -1 : w.stop;
+}
+
+/* --- cellhour */
+
+int
+store_tx_cellhour_put(store_tx_t *tx, const struct store_cellkey *k,
+    uint8_t verdict, uint8_t method)
+{
+	uint8_t kb[CK_MAX], v[2] = {verdict, method};
+
+	return tx_put(tx, tx->s->cellhour, kb, ck_encode(kb, k, true), v, 2);
+}
+
+int
+store_tx_cellhour_del(store_tx_t *tx, const struct store_cellkey *k)
+{
+	uint8_t kb[CK_MAX];
+
+	return tx_del(tx, tx->s->cellhour, kb, ck_encode(kb, k, true));
+}
+
+int
+store_tx_cellhour_near(store_tx_t *tx, const struct store_cellkey *k,
+    int dir, uint32_t *hour, uint8_t *verdict, uint8_t *method)
+{
+	MDB_cursor *c;
+	MDB_val key, v;
+	uint8_t kb[CK_MAX];
+	size_t n = ck_encode(kb, k, true);
+	int rc;
+
+	if ((rc = mdb_cursor_open(tx->txn, tx->s->cellhour, &c)) != 0)
+		return tx_rc(tx, rc);
+	key.mv_data = kb;
+	key.mv_size = n;
+	rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+	if (dir < 0) {
+		rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &key, &v,
+		    MDB_LAST) : rc == 0 ? mdb_cursor_get(c, &key, &v,
+		    MDB_PREV) : rc;
+	} else if (rc == 0 && key.mv_size == n &&
+	    memcmp(key.mv_data, kb, n) == 0)
+		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return tx_rc(tx, rc);
+	/* the same cell: everything but the last 4 bytes (the hour) */
+	if (key.mv_size != n || memcmp(key.mv_data, kb, n - 4) != 0 ||
+	    v.mv_size != 2)
+		return 1;
+	*hour = get32((const uint8_t *)key.mv_data + n - 4);
+	*verdict = ((const uint8_t *)v.mv_data)[0];
+	*method = ((const uint8_t *)v.mv_data)[1];
+	return 0;
+}
+
+/* --- events */
+
+int
+store_tx_event_get(store_tx_t *tx, const struct store_cellkey *k,
+    struct store_event *ev)
+{
+	uint8_t kb[CK_MAX];
+	MDB_val v;
+	int r;
+
+	if ((r = tx_get(tx, tx->s->events, kb, ck_encode(kb, k, false),
+	    &v)) != 0)
+		return r;
+	if (v.mv_size != 3)
+		return 1;
+	ev->k = *k;
+	ev->from = ((const uint8_t *)v.mv_data)[0];
+	ev->to = ((const uint8_t *)v.mv_data)[1];
+	ev->method = ((const uint8_t *)v.mv_data)[2];
+	return 0;
+}
+
+int
+store_tx_event_put(store_tx_t *tx, const struct store_event *ev)
+{
+	uint8_t kb[CK_MAX], v[3] = {ev->from, ev->to, ev->method};
+
+	return tx_put(tx, tx->s->events, kb, ck_encode(kb, &ev->k, false), v,
+	    3);
+}
+
+int
+store_tx_event_del(store_tx_t *tx, const struct store_cellkey *k)
+{
+	uint8_t kb[CK_MAX];
+
+	return tx_del(tx, tx->s->events, kb, ck_encode(kb, k, false));
+}
+
+struct event_walk {
+	uint32_t h1;
+	int (*fn)(const struct store_event *, void *);
+	void *arg;
+};
+
+static int
+event_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct event_walk *w = arg;
+	struct store_event ev;
+
+	if (k->mv_size < 4 || get32(k->mv_data) >= w->h1)
+		return 1;
+	if (v->mv_size != 3 || !ck_decode(k->mv_data, k->mv_size, &ev.k,
+	    false))
+		return 0;
+	ev.from = ((const uint8_t *)v->mv_data)[0];
+	ev.to = ((const uint8_t *)v->mv_data)[1];
+	ev.method = ((const uint8_t *)v->mv_data)[2];
+	return w->fn(&ev, w->arg) != 0 ? 1 : 0;
+}
+
+int
+store_tx_event_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
+    int (*fn)(const struct store_event *, void *), void *arg)
+{
+	struct event_walk w = {h1, fn, arg};
+	uint8_t kb[4];
+
+	put32(kb, h0);
+	return tx_walk(tx, tx->s->events, kb, 4, event_one, &w);
+}
+
+/* --- webhook queue */
+
+int
+store_tx_hook_push(store_tx_t *tx, const char *json, size_t n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t kb[8];
+	uint64_t seq = 1;
+	int rc;
+
+	if ((rc = mdb_cursor_open(tx->txn, tx->s->hookq, &c)) != 0)
+		return tx_rc(tx, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		seq = get64(k.mv_data) + 1;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return tx_rc(tx, rc);
+	if (rc == MDB_NOTFOUND) {
+		/* empty queue: continue after the last number handed out */
+		MDB_val mk = {.mv_data = "hook_seq", .mv_size = 8}, mv;
+		if (mdb_get(tx->txn, tx->s->meta, &mk, &mv) == 0 &&
+		    mv.mv_size == 8)
+			seq = get64(mv.mv_data) + 1;
+	}
+	put64(kb, seq);
+	if ((rc = tx_put(tx, tx->s->meta, "hook_seq", 8, kb, 8)) != 0)
+		return rc;
+	return tx_put(tx, tx->s->hookq, kb, 8, json, n);
+}
+
+zerr_t
+store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	zerr_t e = ZE_OK;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->hookq, &c)) == 0) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		mdb_cursor_close(c);
+	}
+	if (rc == 0 && k.mv_size == 8) {
+		*seq = get64(k.mv_data);
+		zbuf_reset(buf);
+		if ((e = zbuf_append(buf, v.mv_data, v.mv_size)) != ZE_OK)
+			zdiag_set(d, e, "webhook document of %zu bytes",
+			    v.mv_size);
+	} else if (rc == 0 || rc == MDB_NOTFOUND)
+		e = zdiag_set(d, ZE_NOTFOUND, "webhook queue empty");
+	else
+		e = mdb_fail(rc, d, "webhook queue");
+	txn_abort(s, txn);
+	return e;
+}
+
+static int
+hook_del_fn(store_t *s, MDB_txn *txn, void *arg)
+{
+	uint8_t kb[8];
+	MDB_val k = {.mv_data = kb, .mv_size = 8};
+	int rc;
+
+	put64(kb, *(const uint64_t *)arg);
+	rc = mdb_del(txn, s->hookq, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+zerr_t
+store_hook_del(store_t *s, uint64_t seq, zdiag_t *d)
+{
+	return write_txn(s, hook_del_fn, &seq, "webhook queue", d);
+}
+
+zerr_t
+store_hook_count(store_t *s, uint64_t *n, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	rc = mdb_stat(txn, s->hookq, &st);
+	*n = rc == 0 ? st.ms_entries : 0;
+	txn_abort(s, txn);
+	return rc == 0 ? ZE_OK : mdb_fail(rc, d, "webhook queue");
+}
+
+/* --- reset */
+
+static int
+reset_fn(store_t *s, MDB_txn *txn, void *arg)
+{
+	MDB_val k = {.mv_data = "analysis", .mv_size = 8};
+	int rc;
+
+	(void)arg;
+	if ((rc = mdb_drop(txn, s->todo, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->ctl, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->open, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->rollup, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->cellhour, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->events, 0)) != 0)
+		return rc;
+	rc = mdb_del(txn, s->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+zerr_t
+store_an_reset(store_t *s, zdiag_t *d)
+{
+	return write_txn(s, reset_fn, NULL, "resetting the analysis", d);
+}
+
+zerr_t
+store_an_ready(store_t *s, bool *ready, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_val k = {.mv_data = "analysis", .mv_size = 8}, v;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	rc = mdb_get(txn, s->meta, &k, &v);
+	txn_abort(s, txn);
+	*ready = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? ZE_OK :
+	    mdb_fail(rc, d, "meta analysis");
+}
+
+int
+store_tx_an_set_ready(store_tx_t *tx)
+{
+	return tx_rc(tx, an_ready_put(tx->s, tx->txn));
 }

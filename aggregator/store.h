@@ -9,6 +9,16 @@
  *   agents    ed25519 pk(32)      -> agent record
  *   by_curve  curve25519 pk(32)   -> ed25519 pk(32)
  *   meta      name                -> value ("format", "registry_gen")
+ * and the analyzer's derived data (aggregator/rollup.c; rebuilt from meas
+ * by store_an_reset + the analyzer):
+ *   todo      id(16)              -> test(1) thash(8) role(1): to judge
+ *   ctl       test(1) thash(8) id(16) -> ""   control measurements
+ *   open      id(16)              -> verdict(1) method(1): counted, judged
+ *                                    again once its control window closed
+ *   rollup    hour(4) service NUL region(8) asn(4) -> cell accumulator
+ *   cellhour  service NUL region(8) asn(4) hour(4) -> verdict(1) method(1)
+ *   events    hour(4) service NUL region(8) asn(4) -> from(1) to(1) method(1)
+ *   hookq     seq(8)              -> event JSON waiting for the webhook
  *
  * Invariants: a measurement is in meas iff its (agent, seq) is in dedup,
  * pointing at its id — both are written in one write transaction.
@@ -69,6 +79,7 @@ struct store_meas_in {
 	int64_t start_us;
 	int64_t recv_us;
 	uint32_t test;
+	uint64_t thash;			/* store_target_hash(target) */
 	const uint8_t *body;
 	size_t body_len;
 	const uint8_t *sig;		/* 64 */
@@ -200,5 +211,136 @@ zerr_t store_agent_iter(store_t *s, store_agent_fn fn, void *arg,
 zerr_t store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d) ZWUR;
 
 const char *store_role_name(enum store_role r);
+
+/* ---------------------------------------------------------- analysis */
+
+/* lib/zid on the store's byte arrays: the smallest id of time us (a range
+ * bound) and the millisecond time an id starts with. */
+void store_id_at(int64_t us, uint8_t id[STORE_ID_LEN]);
+int64_t store_id_ms(const uint8_t id[STORE_ID_LEN]);
+
+/* 64-bit FNV-1a of a target string: the (test, target) group key of the
+ * todo and ctl databases.  Collisions only widen a lookup; readers compare
+ * the decoded target. */
+uint64_t store_target_hash(const char *target);
+
+/*
+ * One transaction for the analyzer.  store_tx_run calls fn(tx, arg) in a
+ * read or write transaction; a write transaction is committed when fn
+ * returns 0 and aborted otherwise.  When the map fills, the transaction is
+ * aborted, the map grown and fn called again from the start: fn must not
+ * keep effects outside the transaction between calls (rollup.c builds its
+ * write plan before and only applies it inside fn).
+ *
+ * The store_tx_* functions return 0 (done / found), 1 (not found; for
+ * iterations: stopped by the callback) or -1 (a database error, kept in
+ * the transaction: fn must then return non-zero, and store_tx_run reports
+ * it).  Pointers they hand out are valid until the transaction ends.
+ */
+typedef struct store_tx store_tx_t;
+zerr_t store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *tx,
+    void *arg), void *arg, const char *what, zdiag_t *d) ZWUR;
+
+struct store_todo {
+	uint8_t id[STORE_ID_LEN];
+	uint32_t test;
+	uint64_t thash;
+	enum store_role role;
+};
+/* todo entries with id >= from (NULL: all) in id order until fn != 0. */
+int store_tx_todo_iter(store_tx_t *tx, const uint8_t *from,
+    int (*fn)(const struct store_todo *t, void *arg), void *arg);
+int store_tx_todo_put(store_tx_t *tx, const struct store_todo *t);
+int store_tx_todo_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN]);
+/* Entries with from <= id < to (NULL: unbounded). */
+int store_tx_todo_count(store_tx_t *tx, const uint8_t *from,
+    const uint8_t *to, uint64_t *n);
+
+/* The measurement with this id (pointers into the transaction). */
+int store_tx_meas_get(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    struct store_meas *m);
+/* Every measurement from <= id < to (NULL: unbounded), in id order. */
+int store_tx_meas_iter(store_tx_t *tx, const uint8_t *from,
+    const uint8_t *to, store_meas_fn fn, void *arg);
+/* One agent's measurements from seq on, upwards (dir > 0) or downwards
+ * (dir < 0, seq included in both), until fn returns non-zero. */
+int store_tx_agent_walk(store_tx_t *tx, const uint8_t agent[STORE_PK_LEN],
+    uint64_t seq, int dir, store_meas_fn fn, void *arg);
+
+/* Control measurements of (test, thash) with from <= id < to. */
+int store_tx_ctl_iter(store_tx_t *tx, uint32_t test, uint64_t thash,
+    const uint8_t from[STORE_ID_LEN], const uint8_t to[STORE_ID_LEN],
+    int (*fn)(const uint8_t id[STORE_ID_LEN], void *arg), void *arg);
+int store_tx_ctl_put(store_tx_t *tx, uint32_t test, uint64_t thash,
+    const uint8_t id[STORE_ID_LEN]);
+
+/* Counted provisionally: id -> (verdict, method). */
+int store_tx_open_get(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    uint8_t *verdict, uint8_t *method);
+int store_tx_open_put(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
+    uint8_t verdict, uint8_t method);
+int store_tx_open_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN]);
+/* Entries with id < to, in id order, until fn != 0. */
+int store_tx_open_iter(store_tx_t *tx, const uint8_t to[STORE_ID_LEN],
+    int (*fn)(const uint8_t id[STORE_ID_LEN], uint8_t verdict,
+    uint8_t method, void *arg), void *arg);
+
+/* A cell of one hour: the key of rollup, cellhour and events. */
+struct store_cellkey {
+	uint32_t hour;			/* hours since the epoch (UTC) */
+	char service[64];		/* NUL-terminated, non-empty */
+	char region[STORE_REGION_LEN];
+	uint32_t asn;
+};
+#define STORE_HOUR_US (3600LL * 1000000)
+
+int store_tx_rollup_get(store_tx_t *tx, const struct store_cellkey *k,
+    const uint8_t **p, size_t *n);
+int store_tx_rollup_put(store_tx_t *tx, const struct store_cellkey *k,
+    const uint8_t *p, size_t n);
+/* Roll-ups of hours [h0, h1), of one service or all (NULL), in key order
+ * (hour, service, region, ASN), until fn != 0. */
+int store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
+    const char *service, int (*fn)(const struct store_cellkey *k,
+    const uint8_t *p, size_t n, void *arg), void *arg);
+
+/* A cell's judged state per hour (only hours that were not insufficient).
+ * near: the nearest hour before (dir < 0) or after (dir > 0) k->hour;
+ * 1 when there is none. */
+int store_tx_cellhour_put(store_tx_t *tx, const struct store_cellkey *k,
+    uint8_t verdict, uint8_t method);
+int store_tx_cellhour_del(store_tx_t *tx, const struct store_cellkey *k);
+int store_tx_cellhour_near(store_tx_t *tx, const struct store_cellkey *k,
+    int dir, uint32_t *hour, uint8_t *verdict, uint8_t *method);
+
+/* Events: a cell's state change at the start of an hour. */
+struct store_event {
+	struct store_cellkey k;
+	uint8_t from, to, method;
+};
+int store_tx_event_get(store_tx_t *tx, const struct store_cellkey *k,
+    struct store_event *ev);
+int store_tx_event_put(store_tx_t *tx, const struct store_event *ev);
+int store_tx_event_del(store_tx_t *tx, const struct store_cellkey *k);
+/* Events of hours [h0, h1) in key order until fn != 0. */
+int store_tx_event_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
+    int (*fn)(const struct store_event *ev, void *arg), void *arg);
+
+/* The webhook queue: JSON documents in the order they were pushed. */
+int store_tx_hook_push(store_tx_t *tx, const char *json, size_t n);
+/* The oldest queued document (copied into buf) and its sequence number;
+ * ZE_NOTFOUND when the queue is empty. */
+zerr_t store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf,
+    zdiag_t *d) ZWUR;
+zerr_t store_hook_del(store_t *s, uint64_t seq, zdiag_t *d) ZWUR;
+zerr_t store_hook_count(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
+
+/* Empty todo, ctl, open, rollup, cellhour and events (not hookq) and
+ * clear meta "analysis" (the caller refills todo and ctl from meas).  */
+zerr_t store_an_reset(store_t *s, zdiag_t *d) ZWUR;
+/* meta "analysis": set once the analyzer's data covers every stored
+ * measurement (a store written before the analyzer existed has none). */
+zerr_t store_an_ready(store_t *s, bool *ready, zdiag_t *d) ZWUR;
+int store_tx_an_set_ready(store_tx_t *tx);
 
 #endif
