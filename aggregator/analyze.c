@@ -123,13 +123,9 @@ cmp_item_cell(const void *x, const void *y)
 {
 	const struct item *a = *(const struct item *const *)x;
 	const struct item *b = *(const struct item *const *)y;
-	int r = strcmp(a->region, b->region);
 
-	if (r != 0)
-		return r;
-	if (a->asn != b->asn)
-		return a->asn < b->asn ? -1 : 1;
-	return strcmp(a->m->service, b->m->service);
+	return cell_order(a->region, a->asn, a->m->service, b->region, b->asn,
+	    b->m->service);
 }
 
 /* Judge the items of one (test, target) group g[0..n). */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define O(f) offsetof(struct aggr_conf, f)
@@ -18,6 +19,19 @@ check_listen(const char *v, char *why, size_t whylen)
 	    strcmp(v + n - 2, ":*") == 0)
 		return 0;
 	return conf_check_endpoint(v, why, whylen);
+}
+
+/* empty, or an http:// or https:// URL */
+static int
+check_webhook(const char *v, char *why, size_t whylen)
+{
+	if (*v == '\0' || strncmp(v, "http://", 7) == 0 ||
+	    strncmp(v, "https://", 8) == 0) {
+		if (strlen(v) < 2048 && strpbrk(v, " \t\r\n") == NULL)
+			return 0;
+	}
+	snprintf(why, whylen, "not an http:// or https:// URL");
+	return -1;
 }
 
 const struct conf_opt aggr_conf_tab[] = {
@@ -61,13 +75,24 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "or in the source tree (docs/API.md)"},
 	{"analysis", "window", CONF_DURATION, "1h", O(window_ms), 60000,
 	    86400000, false, NULL, "control comparison window"},
+	{"analysis", "settle", CONF_DURATION, "60s", O(settle_ms), 0,
+	    86400000, false, NULL, "a measurement's control window is "
+	    "closed at start + window + settle; then it is judged a last "
+	    "time"},
+	{"analysis", "interval", CONF_DURATION, "2s", O(analysis_interval_ms),
+	    100, 3600000, false, NULL, "how often the analyzer judges new "
+	    "measurements and updates the roll-ups"},
 	{"analysis", "min_measurements", CONF_INT, "3", O(min_measurements),
 	    1, 100000, false, NULL, "measurements a cell needs for a verdict"},
 	{"analysis", "min_agents", CONF_INT, "1", O(min_agents), 1, 10000,
 	    false, NULL, "agents a cell needs for a verdict"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
 	    false, NULL, "blockpage fingerprint CSV; empty: the shipped one"},
-	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false, NULL,
-	    "URL to POST cell state changes to; empty: none"},
+	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false,
+	    check_webhook, "URL to POST cell state changes to; empty: none"},
+	{"analysis", "webhook_max_age", CONF_DURATION, "6h",
+	    O(webhook_max_age_ms), 60000, 31536000000LL, false, NULL,
+	    "events of older hours (late data, reanalysis) are stored but "
+	    "not POSTed"},
 	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
 };

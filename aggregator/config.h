@@ -29,10 +29,13 @@ struct aggr_conf {
 	char *dashboard_dir;
 	/* [analysis] */
 	int64_t window_ms;
+	int64_t settle_ms;
+	int64_t analysis_interval_ms;
 	int64_t min_measurements;
 	int64_t min_agents;
 	char *fingerprints;
 	char *webhook;
+	int64_t webhook_max_age_ms;
 };
 
 extern const struct conf_opt aggr_conf_tab[];

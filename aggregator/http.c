@@ -38,6 +38,7 @@
 
 #include "analyze.h"
 #include "events.h"
+#include "rollup.h"
 #include "export.h"
 #include "json.h"
 #include "log.h"
@@ -51,13 +52,13 @@
 #define HTTP_DOC_MAX	(64u << 20)	/* largest JSON document */
 #define HTTP_FILE_MAX	(8 << 20)	/* largest dashboard file */
 #define HTTP_MAX_PARAMS	16
+#define EVENTS_MAX_US	(366 * DAY_US)		/* one events document */
 #define HOUR_US		(3600LL * 1000000)
 #define DAY_US		(24 * HOUR_US)
 #define ONLINE_US	(5 * 60LL * 1000000)	/* seen this recently: online */
 #define MEAS_LIMIT_DEF	100
 #define MEAS_LIMIT_MAX	1000
 #define RANGE_MAX_US	(366 * DAY_US)		/* timeseries */
-#define EVENTS_MAX_US	(31 * DAY_US)		/* events: hourly maps */
 
 #ifndef ZOND_SOURCE_DIR
 #define ZOND_SOURCE_DIR ""
@@ -330,24 +331,6 @@ q_filters(struct query *q, struct filt *f, int64_t back_us)
 	return true;
 }
 
-/* lib/zid.h on the store's byte arrays */
-static void
-id_bound(int64_t us, uint8_t id[STORE_ID_LEN])
-{
-	zid_t z;
-
-	zid_floor(us, &z);
-	memcpy(id, z.b, STORE_ID_LEN);
-}
-
-static int64_t
-id_ms(const uint8_t id[STORE_ID_LEN])
-{
-	zid_t z;
-
-	memcpy(z.b, id, STORE_ID_LEN);
-	return zid_time_ms(&z);
-}
 
 /* Does a stored measurement pass f?  The body is decoded only for a
  * service filter. */
@@ -398,10 +381,9 @@ ep_map(http_t *h, struct MHD_Connection *c)
 {
 	struct query q;
 	struct filt f;
-	struct analyze_opts o = h->ao;
-	analysis_t *a = NULL;
-	const cell_t *cells;
-	size_t n;
+	cell_t *cells = NULL;
+	size_t n = 0;
+	uint64_t pending = 0;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
@@ -410,20 +392,17 @@ ep_map(http_t *h, struct MHD_Connection *c)
 	query_read(c, map_params, &q);
 	if (q.err[0] || !q_filters(&q, &f, DAY_US))
 		return respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
-	if (f.has_service)
-		o.service = f.service;
-	if ((e = analyze_range(h->store, f.since, f.until, &o, &a, &d)) !=
-	    ZE_OK)
+	if ((e = rollup_map(h->store, f.since, f.until, f.has_service ?
+	    f.service : NULL, &h->ao.c, &cells, &n, &pending, &d)) != ZE_OK)
 		return respond_internal(c, "map", e, &d);
-	cells = analysis_cells(a, &n);
 	zbuf_init(&b, HTTP_DOC_MAX);
-	if ((e = map_json(&b, f.since, f.until, cells, n)) != ZE_OK ||
-	    (e = zbuf_putc(&b, '\n')) != ZE_OK)
+	if ((e = map_json(&b, f.since, f.until, cells, n, &pending)) !=
+	    ZE_OK || (e = zbuf_putc(&b, '\n')) != ZE_OK)
 		r = respond_internal(c, "map", e, NULL);
 	else
 		r = respond_json(c, MHD_HTTP_OK, &b);
 	zbuf_free(&b);
-	analysis_free(&a);
+	rollup_cells_free(cells, n);
 	return r;
 }
 
@@ -481,8 +460,8 @@ walk_judged(http_t *h, const struct filt *f, judged_fn fn, void *arg,
 		    d)) != ZE_OK)
 			return e;
 		w.a = a;
-		id_bound(t - 60 * 1000000LL, from);
-		id_bound(t + HOUR_US + 60 * 1000000LL, to);
+		store_id_at(t - 60 * 1000000LL, from);
+		store_id_at(t + HOUR_US + 60 * 1000000LL, to);
 		e = store_meas_iter(h->store, from, to, slice_one, &w, d);
 		analysis_free(&a);
 		if (e != ZE_OK)
@@ -630,10 +609,10 @@ meas_page(store_t *s, const struct filt *f, const uint8_t below[STORE_ID_LEN],
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	w.f = f;
 	memcpy(hi, below, STORE_ID_LEN);
-	id_bound(f->since - 60 * 1000000LL, floor_id);
+	store_id_at(f->since - 60 * 1000000LL, floor_id);
 	while (*got < want && memcmp(hi, floor_id, STORE_ID_LEN) > 0) {
-		lo_ms = id_ms(hi) - width;
-		id_bound(lo_ms * 1000, lo);
+		lo_ms = store_id_ms(hi) - width;
+		store_id_at(lo_ms * 1000, lo);
 		if (memcmp(lo, floor_id, STORE_ID_LEN) < 0)
 			memcpy(lo, floor_id, STORE_ID_LEN);
 		w.cap = want - *got;
@@ -672,7 +651,7 @@ ep_measurements(http_t *h, struct MHD_Connection *c)
 	if (q.err[0] || !q_filters(&q, &f, DAY_US) || !q_int(&q, "limit", 1,
 	    MEAS_LIMIT_MAX, "a page size (1-1000)", &limit))
 		return respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
-	id_bound(f.until + 60 * 1000000LL, below);
+	store_id_at(f.until + 60 * 1000000LL, below);
 	if ((cur = query_get(&q, "cursor")) != NULL) {
 		uint8_t cid[STORE_ID_LEN];
 		size_t bl;
@@ -855,23 +834,35 @@ ep_agents(http_t *h, struct MHD_Connection *c)
 static const char *const ev_params[] = {"service", "region", "asn",
     "since", "until", NULL};
 
-struct cellstate {
-	char region[CELL_REGION_MAX];
-	int64_t asn;
-	char service[CELL_SERVICE_MAX];
-	cell_verdict_t v;
-	method_t m;
+struct evout {
+	const struct filt *f;
+	zbuf_t *b;
+	size_t n;
+	zerr_t e;
 };
+
+static int
+ev_out(const event_t *ev, void *arg)
+{
+	struct evout *o = arg;
+
+	if (ev->time_us < o->f->since - o->f->since % HOUR_US ||
+	    ev->time_us >= o->f->until ||
+	    (o->f->has_service && strcmp(o->f->service, ev->service) != 0) ||
+	    (o->f->has_region && strcmp(o->f->region, ev->region) != 0) ||
+	    (o->f->asn > 0 && ev->asn != o->f->asn))
+		return 0;
+	if ((o->e = zbuf_puts(o->b, o->n++ ? ",\n " : "\n ")) == ZE_OK)
+		o->e = event_json(o->b, ev);
+	return o->e != ZE_OK;
+}
 
 static enum MHD_Result
 ep_events(http_t *h, struct MHD_Connection *c)
 {
 	struct query q;
 	struct filt f;
-	struct analyze_opts o = h->ao;
-	struct cellstate *st = NULL;
-	size_t nst = 0, capst = 0, nev = 0;
-	int64_t t, first, end;
+	struct evout o;
 	char t1[40], t2[40];
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
@@ -883,85 +874,22 @@ ep_events(http_t *h, struct MHD_Connection *c)
 		return respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	if (f.until - f.since > EVENTS_MAX_US)
 		return respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
-		    "range since..until is longer than 31 days (events are "
-		    "computed from hourly maps on demand)");
-	if (f.has_service)
-		o.service = f.service;
+		    "range since..until is longer than 366 days");
 	zbuf_init(&b, HTTP_DOC_MAX);
 	e = zbuf_printf(&b, "{\"since\": \"%s\", \"until\": \"%s\", "
-	    "\"computed\": \"hourly maps\", \"events\": [",
+	    "\"events\": [",
 	    ztime_fmt_iso(f.since, t1, sizeof(t1), 3),
 	    ztime_fmt_iso(f.until, t2, sizeof(t2), 3));
-	if (e == ZE_OK)
-		e = store_first(h->store, &first, &d);
-	end = f.until;
-	if (end > ztime_now_us() + HOUR_US)
-		end = ztime_now_us() + HOUR_US;
-	/* hours aligned to the clock; the first one starts at since */
-	t = first > f.since ? first - first % HOUR_US : f.since;
-	if (t < f.since)
-		t = f.since;
-	while (e == ZE_OK && t < end) {
-		int64_t next = t - t % HOUR_US + HOUR_US;
-		analysis_t *a = NULL;
-		const cell_t *cells;
-		size_t n;
-
-		if (next > f.until)
-			next = f.until;
-		if ((e = analyze_range(h->store, t, next, &o, &a, &d)) != ZE_OK)
-			break;
-		cells = analysis_cells(a, &n);
-		for (size_t i = 0; i < n && e == ZE_OK; i++) {
-			const cell_t *cl = &cells[i];
-			struct cellstate *s = NULL;
-			event_t ev;
-
-			if ((f.has_region && strcmp(f.region, cl->region) !=
-			    0) || (f.asn > 0 && cl->asn != f.asn))
-				continue;
-			for (size_t k = 0; k < nst && s == NULL; k++)
-				if (st[k].asn == cl->asn && strcmp(st[k].region,
-				    cl->region) == 0 && strcmp(st[k].service,
-				    cl->service) == 0)
-					s = &st[k];
-			if (s == NULL) {
-				if (nst == capst) {
-					size_t nc = capst ? 2 * capst : 64;
-					struct cellstate *ns = realloc(st,
-					    nc * sizeof(*ns));
-					if (ns == NULL) {
-						e = ZE_NOMEM;
-						break;
-					}
-					st = ns;
-					capst = nc;
-				}
-				s = &st[nst++];
-				memset(s, 0, sizeof(*s));
-				memcpy(s->region, cl->region, sizeof(s->region));
-				s->asn = cl->asn;
-				memcpy(s->service, cl->service,
-				    sizeof(s->service));
-				s->v = CELL_INSUFFICIENT;
-				s->m = METHOD_NONE;
-			}
-			if (!event_make(t, cl, s->v, s->m, &ev))
-				continue;
-			s->v = ev.to;
-			s->m = ev.method;
-			if ((e = zbuf_puts(&b, nev++ ? ",\n " : "\n ")) ==
-			    ZE_OK)
-				e = event_json(&b, &ev);
-		}
-		analysis_free(&a);
-		t = next;
-	}
+	memset(&o, 0, sizeof(o));
+	o.f = &f;
+	o.b = &b;
+	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
+	    ev_out, &o, &d)) == ZE_OK)
+		e = o.e;
 	if (e == ZE_OK)
 		e = zbuf_puts(&b, "]}\n");
 	r = e == ZE_OK ? respond_json(c, MHD_HTTP_OK, &b) :
 	    respond_internal(c, "events", e, &d);
-	free(st);
 	zbuf_free(&b);
 	return r;
 }

@@ -24,8 +24,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <zmq.h>
 
+#include "analyzer.h"
 #include "cli.h"
 #include "config.h"
 #include "http.h"
@@ -99,6 +101,20 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 	    c.meas, c.map_used, c.map_size);
 }
 
+static void
+log_analysis(analyzer_t *an)
+{
+	struct analyzer_stats st;
+
+	analyzer_get_stats(an, &st);
+	log_info("analysis rounds=%" PRIu64 " judged=%" PRIu64 " settled=%"
+	    PRIu64 " changed=%" PRIu64 " expired=%" PRIu64 " controls=%"
+	    PRIu64 " events=%" PRIu64 " hook_queued=%" PRIu64 " hook_sent=%"
+	    PRIu64 " hook_failed=%" PRIu64, st.r.rounds, st.r.judged,
+	    st.r.settled, st.r.changed, st.r.expired, st.r.controls,
+	    st.r.events, st.hook_queued, st.hook_sent, st.hook_failed);
+}
+
 static void *
 open_router(void *ctx, const struct aggr_conf *conf, const zkey_t *key)
 {
@@ -142,6 +158,7 @@ main(int argc, char **argv)
 	zmq_pollitem_t pi[2];
 	store_t *store = NULL;
 	http_t *http = NULL;
+	analyzer_t *an = NULL;
 	ingest_t *ig = NULL;
 	zap_t *zap = NULL;
 	zkey_t *key = NULL;
@@ -191,6 +208,8 @@ main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
 	if ((ctx = zmq_ctx_new()) == NULL)
 		fatalx("zmq_ctx_new failed");
 	if (zap_start(ctx, store, &zap, &d) != ZE_OK)
@@ -212,6 +231,8 @@ main(int argc, char **argv)
 	if (http_start(store, &conf, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
 	http_publish(http, ig);
+	if (analyzer_start(store, &conf, &an, &d) != ZE_OK)
+		fatalx("%s", d.text);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"
 	    PRId64 " commit_max=%" PRId64, conf.data_dir, io.verify_threads,
@@ -241,18 +262,21 @@ main(int argc, char **argv)
 		http_publish(http, ig);
 		if (ztime_mono_us() >= next_stats) {
 			log_stats("stats", ig, zap, store);
+			log_analysis(an);
 			next_stats = ztime_mono_us() +
 			    conf.stats_interval_ms * 1000;
 		}
 	}
 	log_info("shutting down: committing what is pending");
 	http_stop(&http);
+	analyzer_stop(&an);
 	ingest_drain(ig);
 	log_stats("stats final", ig, zap, store);
 	zmq_close(router);
 	ingest_free(&ig);
 	zap_stop(&zap);
 	zmq_ctx_term(ctx);
+	curl_global_cleanup();
 	store_close(&store);
 	conf_free(aggr_conf_tab, &conf);
 	log_info("stopped");

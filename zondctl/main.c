@@ -18,6 +18,8 @@
 #include "log.h"
 #include "report.h"
 #include "verify.h"
+#include "analyzer.h"
+#include "rollup.h"
 #include "registry.h"
 #include "store.h"
 #include "ztime.h"
@@ -44,6 +46,8 @@ usage(FILE *f)
 	    "         [--region R] [--asn N] [--service S] [-o FILE]\n"
 	    "  verify FILE              check every signature of a JSONL export\n"
 	    "  map --data DIR [--service S] [--since T] [--until T] [--json]\n"
+	    "  reanalyze --data DIR     rebuild verdicts, roll-ups and events\n"
+	    "                           from the stored measurements\n"
 	    "\n"
 	    "  -c FILE    read data_dir from this aggregator config\n"
 	    "  -n         check that config and exit\n"
@@ -355,10 +359,94 @@ cmd_agents(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * reanalyze: forget every verdict, roll-up and event and judge every
+ * stored measurement again (with the [analysis] options of -c FILE, else
+ * the defaults).  Safe while the aggregator runs: both analyzers take
+ * each measurement off the queue in a write transaction, so none is
+ * counted twice; the aggregator then keeps up as usual.
+ */
+static int
+cmd_reanalyze(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *dir;
+	struct aggr_conf conf;
+	struct rollup_opts o;
+	struct rollup_stats st;
+	store_t *s = NULL;
+	bool loaded = false;
+	uint64_t n = 0;
+	int64_t t0;
+	zdiag_t d;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'h':
+			printf("usage: %s [-c AGGREGATOR.CONF] reanalyze "
+			    "--data DIR\n", PROG);
+			return 0;
+		default:
+			fprintf(stderr, "usage: %s [-c AGGREGATOR.CONF] "
+			    "reanalyze --data DIR\n", PROG);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s [-c AGGREGATOR.CONF] reanalyze "
+		    "--data DIR\n", PROG);
+		return 2;
+	}
+	if (data != NULL && g_config != NULL) {
+		if (!cli_load_config(aggr_conf_tab, &conf, g_config, false)) {
+			conf_free(aggr_conf_tab, &conf);
+			return 2;
+		}
+		loaded = true;
+		dir = data;
+	} else if ((dir = data_dir("reanalyze", data, &conf, &loaded)) ==
+	    NULL)
+		return 2;
+	if (loaded)
+		analyzer_opts(&conf, &o);
+	else
+		rollup_opts_default(&o);
+	o.hook = false;	/* history is not news */
+	memset(&st, 0, sizeof(st));
+	t0 = ztime_mono_us();
+	if ((rc = ctl_open_store("reanalyze", dir, false, &s)) == 0) {
+		uint64_t waiting = 0;
+
+		if (rollup_reset(s, &n, &d) != ZE_OK ||
+		    rollup_drain(s, &o, ztime_now_us(), &st, &d) != ZE_OK ||
+		    rollup_waiting(s, &waiting, &d) != ZE_OK) {
+			fprintf(stderr, "%s: reanalyze: %s\n", PROG, d.text);
+			rc = 1;
+		} else
+			printf("measurements=%" PRIu64 " judged=%" PRIu64
+			    " controls=%" PRIu64 " waiting=%" PRIu64
+			    " events=%" PRIu64 " seconds=%.1f\n", n,
+			    st.judged, st.controls, waiting, st.events,
+			    (double)(ztime_mono_us() - t0) / 1e6);
+	}
+	store_close(&s);
+	if (loaded)
+		conf_free(aggr_conf_tab, &conf);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
+	{"reanalyze", cmd_reanalyze},
 	{"keygen", cmd_keygen},
 	{"pubkey", cmd_pubkey},
 	{"enroll", cmd_enroll},

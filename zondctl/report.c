@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "analyze.h"
+#include "rollup.h"
 #include "export.h"
 #include "cli.h"
 #include "jscan.h"
@@ -91,22 +92,24 @@ cmd_map(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL;
-	struct analyze_opts o;
+	const char *dir = NULL, *service = NULL;
+	struct cell_opts co;
 	int64_t now = ztime_now_us(), since = now - 86400LL * 1000000,
 	    until = now + 1;
 	bool json = false;
 	store_t *s = NULL;
-	analysis_t *a = NULL;
+	cell_t *cells = NULL;
+	size_t n = 0;
+	uint64_t pending = 0;
 	zdiag_t d;
 	int ch, rc = 1;
 
-	analyze_opts_default(&o);
+	cell_opts_default(&co);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
-		case 's': o.service = optarg; break;
+		case 's': service = optarg; break;
 		case 'S':
 			if (parse_time("--since", optarg, &since) != 0)
 				return 2;
@@ -126,35 +129,31 @@ cmd_map(int argc, char **argv)
 	}
 	if (optind != argc || open_ro(argv[0], dir, &s) != 0)
 		return 2;
-	if (analyze_range(s, since, until, &o, &a, &d) != ZE_OK) {
+	if (rollup_map(s, since, until, service, &co, &cells, &n, &pending,
+	    &d) != ZE_OK) {
 		fprintf(stderr, "zondctl: map: %s\n", d.text);
 		goto out;
 	}
-	{
-		size_t n;
-		const cell_t *cells = analysis_cells(a, &n);
-		if (json) {
-			zbuf_t b;
-			zbuf_init(&b, 256 * 1024 * 1024);
-			if (map_json(&b, since, until, cells, n) != ZE_OK) {
-				fprintf(stderr, "zondctl: map: too large\n");
-				zbuf_free(&b);
-				goto out;
-			}
-			fwrite(b.data, 1, b.len, stdout);
-			fputc('\n', stdout);
+	if (json) {
+		zbuf_t b;
+		zbuf_init(&b, 256 * 1024 * 1024);
+		if (map_json(&b, since, until, cells, n, &pending) != ZE_OK) {
+			fprintf(stderr, "zondctl: map: too large\n");
 			zbuf_free(&b);
-		} else {
-			print_table(cells, n, stdout);
-			if (analysis_pending(a) > 0)
-				printf("%" PRIu64 " measurements still pending "
-				    "(waiting for control data)\n",
-				    analysis_pending(a));
+			goto out;
 		}
+		fwrite(b.data, 1, b.len, stdout);
+		fputc('\n', stdout);
+		zbuf_free(&b);
+	} else {
+		print_table(cells, n, stdout);
+		if (pending > 0)
+			printf("%" PRIu64 " measurements not judged yet "
+			    "(waiting for control data)\n", pending);
 	}
 	rc = 0;
 out:
-	analysis_free(&a);
+	rollup_cells_free(cells, n);
 	store_close(&s);
 	return rc;
 }

@@ -66,6 +66,19 @@ cell_verdict_from_name(const char *s, cell_verdict_t *v)
 	return ZE_INVAL;
 }
 
+int
+cell_order(const char *ra, int64_t aa, const char *sa, const char *rb,
+    int64_t ab, const char *sb)
+{
+	int c;
+
+	if ((c = strcmp(ra, rb)) != 0)
+		return c;
+	if (aa != ab)
+		return aa < ab ? -1 : 1;
+	return strcmp(sa, sb);
+}
+
 void
 cell_opts_default(struct cell_opts *o)
 {

@@ -112,6 +112,10 @@ struct region_row {
 };
 
 void cell_opts_default(struct cell_opts *o);
+
+/* The map's order of cells: region, then ASN, then service (strcmp). */
+int cell_order(const char *region_a, int64_t asn_a, const char *service_a,
+    const char *region_b, int64_t asn_b, const char *service_b);
 const char *cell_verdict_name(cell_verdict_t v);
 zerr_t cell_verdict_from_name(const char *s, cell_verdict_t *v) ZWUR;
 

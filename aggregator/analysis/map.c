@@ -84,13 +84,9 @@ cellp_cmp(const void *x, const void *y)
 {
 	const cell_t *a = *(const cell_t *const *)x;
 	const cell_t *b = *(const cell_t *const *)y;
-	int c;
 
-	if ((c = strcmp(a->region, b->region)) != 0)
-		return c;
-	if (a->asn != b->asn)
-		return a->asn < b->asn ? -1 : 1;
-	return strcmp(a->service, b->service);
+	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
+	    b->service);
 }
 
 static zerr_t
@@ -125,7 +121,7 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 
 zerr_t
 map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
-    size_t n)
+    size_t n, const uint64_t *pending)
 {
 	const cell_t **v = NULL;
 	struct region_row *rr = NULL;
@@ -143,6 +139,9 @@ map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
 	if ((e = zbuf_putc(b, '{')) != ZE_OK)
 		goto out;
 	if ((e = map_body(b, since_us, until_us, v, n, rr, nr)) != ZE_OK)
+		goto out;
+	if (pending != NULL && (e = zbuf_printf(b, ",\"pending\":%" PRIu64,
+	    *pending)) != ZE_OK)
 		goto out;
 	e = zbuf_putc(b, '}');
 out:

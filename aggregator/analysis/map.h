@@ -8,6 +8,8 @@
  * partial document the caller discards).  Cells are written sorted by
  * region, ASN, service whatever their order in the input; targets in
  * their cell's order.  Shares and confidences have three decimals.
+ * pending non-NULL adds "pending": measurements of the range not judged
+ * yet (the aggregator's roll-ups; waiting for control data).
  */
 #ifndef ZOND_MAP_H
 #define ZOND_MAP_H
@@ -19,7 +21,7 @@
 #include "zbuf.h"
 
 zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
-    const cell_t *cells, size_t n) ZWUR;
+    const cell_t *cells, size_t n, const uint64_t *pending) ZWUR;
 
 /* One cell object (as inside "cells"). */
 zerr_t map_cell_json(zbuf_t *b, const cell_t *c) ZWUR;

@@ -693,17 +693,17 @@ t_map_json(void **state)
 	cells[0] = judged(a, NULL);	/* out of order on purpose */
 	cells[1] = judged(b, NULL);
 	zbuf_init(&out, 1 << 20);
-	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 2),
+	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 2, NULL),
 	    ZE_OK);
 	assert_string_equal((const char *)out.data, MAP_WANT);
 	/* the cap holds */
 	zbuf_free(&out);
 	zbuf_init(&out, 64);
-	assert_int_equal(map_json(&out, T0, T0, cells, 2), ZE_TOOBIG);
+	assert_int_equal(map_json(&out, T0, T0, cells, 2, NULL), ZE_TOOBIG);
 	zbuf_free(&out);
 	/* an empty map is still the document */
 	zbuf_init(&out, 1024);
-	assert_int_equal(map_json(&out, T0, T0, NULL, 0), ZE_OK);
+	assert_int_equal(map_json(&out, T0, T0, NULL, 0, NULL), ZE_OK);
 	assert_string_equal((const char *)out.data,
 	    "{\"since\":\"2026-01-01T00:00:00Z\","
 	    "\"until\":\"2026-01-01T00:00:00Z\",\"cells\":[],\"regions\":[]}");

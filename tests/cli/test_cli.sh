@@ -50,6 +50,8 @@ done
 expect 1 "zond-agent refuses an out-of-range value" "$BIN/zond-agent" -n -c <(printf '[schedule]\nconcurrency = 0\n')
 has err ':2: concurrency = 0 is out of range \[1, 64\]' "range error names line and bounds"
 expect 0 "zondctl -n checks an aggregator config" "$BIN/zondctl" -n -c "$T/aggregator.conf"
+expect 1 "zond-aggregator refuses a webhook that is not http(s)" "$BIN/zond-aggregator" -n -c <(printf '[analysis]\nsettle = 30s\nwebhook = ftp://hooks.example/x\n')
+has err ':3: .*webhook.*not an http:// or https:// URL' "webhook error names line and why"
 
 # keygen
 expect 0 "zondctl keygen" "$BIN/zondctl" keygen -o "$T/id"

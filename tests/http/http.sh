@@ -17,7 +17,29 @@ pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-WEB=$(port); ZMQ=$(port); HTTP=$(port); ZMQ2=$(port)
+WEB=$(port); ZMQ=$(port); HTTP=$(port); ZMQ2=$(port); HOOK=$(port)
+
+# the webhook receiver: answers 500 to the first POST (the aggregator must
+# retry), then 200, and appends each delivered body to hook.jsonl
+"$PY" - "$HOOK" "$T/hook.jsonl" >"$T/hook.log" 2>&1 <<'PY' &
+import http.server, sys
+n = 0
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        global n
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        n += 1
+        if n == 1:
+            self.send_response(500); self.end_headers(); return
+        assert self.headers["Content-Type"] == "application/json"
+        with open(sys.argv[2], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+pids+=($!)
 
 "$PY" -m http.server "$WEB" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1 &
 pids+=($!)
@@ -31,6 +53,9 @@ listen = tcp://127.0.0.1:$ZMQ
 [http]
 listen = 127.0.0.1:$HTTP
 dashboard_dir = $T/dash
+[analysis]
+interval = 300ms
+webhook = http://127.0.0.1:$HOOK/hook
 CONF
 # the dashboard plus bait for path traversal: a file beside the
 # directory, a subdirectory, a symbolic link out, a dot file
@@ -90,6 +115,22 @@ grep -q "http listening=127.0.0.1:$HTTP dashboard=$T/dash" "$T/agg.log" && ok "a
 "$PY" "$HERE/check.py" "http://127.0.0.1:$HTTP" "$BIN" "$T/agg" "$T"
 r=$?
 [ $r = 0 ] && ok "check.py: every endpoint" || bad "check.py failed"
+
+# every event reached the webhook once, after one refused attempt
+EVQ="http://127.0.0.1:$HTTP/api/v1/events?since=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)"
+n_ev=$("$PY" -c 'import json,sys,urllib.request;print(len(json.load(urllib.request.urlopen(sys.argv[1]))["events"]))' \
+	"$EVQ")
+for _ in $(seq 100); do [ "$(wc -l <"$T/hook.jsonl" 2>/dev/null || echo 0)" -ge "$n_ev" ] && break; sleep 0.2; done
+"$PY" - "$EVQ" "$T/hook.jsonl" <<'PY' \
+	&& ok "webhook: the $n_ev events POSTed once each, equal to /api/v1/events" || bad "webhook deliveries"
+import json, sys, urllib.request
+api = json.load(urllib.request.urlopen(sys.argv[1]))["events"]
+got = [json.loads(l) for l in open(sys.argv[2])]
+key = lambda e: json.dumps(e, sort_keys=True)
+assert api and sorted(map(key, got)) == sorted(map(key, api)), (got, api)
+PY
+grep -q "webhook: .*HTTP status 500; event 1 stays queued" "$T/agg.log" \
+	&& ok "webhook: a failed POST is logged and retried" || { bad "no webhook retry line"; grep webhook "$T/agg.log" | head; }
 
 # the dashboard's script renders the map, agents and events (node, when
 # installed: the page itself needs no build step and no node)

@@ -1,0 +1,38 @@
+/*
+ * analyzer.h — the aggregator's two background threads around rollup.c:
+ *   - the analyzer runs rollup rounds every [analysis] interval (and at
+ *     once when the store predates the roll-ups: rollup_prepare);
+ *   - the webhook sender POSTs queued events (store "hookq") to
+ *     [analysis] webhook through libcurl, one at a time in order, and
+ *     retries with a doubling delay (1 s up to 5 min) until the server
+ *     answers 2xx; a queued event survives restarts.
+ * analyzer_stop joins both; a POST in progress is bounded by its 10 s
+ * timeout.
+ */
+#ifndef AGGREGATOR_ANALYZER_H
+#define AGGREGATOR_ANALYZER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "rollup.h"
+#include "store.h"
+
+typedef struct analyzer analyzer_t;
+
+struct analyzer_stats {
+	struct rollup_stats r;
+	uint64_t hook_sent;	/* POSTs answered 2xx */
+	uint64_t hook_failed;	/* attempts that failed (each retry counts) */
+	uint64_t hook_queued;	/* waiting now */
+};
+
+/* Build the roll-up options from the configuration (also zondctl's). */
+void analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o);
+
+zerr_t analyzer_start(store_t *s, const struct aggr_conf *conf,
+    analyzer_t **out, zdiag_t *d) ZWUR;
+void analyzer_get_stats(analyzer_t *a, struct analyzer_stats *st);
+void analyzer_stop(analyzer_t **a);
+
+#endif

@@ -1,0 +1,943 @@
+/*
+ * rollup.c — see rollup.h.
+ *
+ * A round: (1) in a read transaction, walk todo and the open entries whose
+ * control window closed, judge what can be judged and write down a plan
+ * (one entry per measurement: where it came from, the old and the new
+ * verdict, its cell); (2) sort the plan by cell; (3) in a write
+ * transaction apply it: take each entry off todo/open (skipping entries
+ * no longer there), update one accumulator per touched cell-hour, write
+ * it back, and recompute that cell's events.  The write step keeps no
+ * state outside the transaction, so store_tx_run may repeat it after
+ * growing the map.
+ */
+#include "rollup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "wire.h"
+#include "zid.h"
+#include "ztime.h"
+
+#define SIB_US (120LL * 1000000)	/* siblings: same agent, +- this */
+#define SIB_SLACK_US (60LL * 1000000)	/* walk a little further (seq order
+					 * is not strictly time order) */
+#define MAX_CTL 256			/* controls looked at per judgment */
+
+enum src { SRC_TODO = 0, SRC_OPEN = 1 };
+
+struct plan {
+	struct store_cellkey k;
+	uint8_t id[STORE_ID_LEN];
+	uint8_t agent[STORE_PK_LEN];
+	uint8_t src;
+	uint8_t old_v, old_m;		/* SRC_OPEN: what was counted */
+	uint8_t v, m;			/* the new verdict */
+	bool keep_open;			/* counted before its window closed */
+	bool counted;			/* has a cell */
+	uint32_t test;
+	char target[CELL_TARGET_MAX];
+	char variant[CELL_VARIANT_MAX];
+};
+
+struct round {
+	const struct rollup_opts *o;
+	int64_t now;
+	store_tx_t *tx;
+	struct plan *p;
+	size_t np, cap;
+	bool more;
+	zerr_t err;
+	struct rollup_stats st;
+	/* judging scratch */
+	const wire_meas_t *self;
+	int64_t self_start;
+	wire_meas_t *ctl[MAX_CTL], *sib[MAX_CTL];
+	size_t nctl, nsib;
+	uint8_t open_to[STORE_ID_LEN];
+};
+
+void
+rollup_opts_default(struct rollup_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->window_us = 3600LL * 1000000;
+	o->settle_us = 60LL * 1000000;
+	o->batch = 2000;
+	o->hook_max_age_us = 6 * STORE_HOUR_US;
+	verdict_opts_default(&o->v);
+	cell_opts_default(&o->c);
+}
+
+static int64_t
+id_us(const uint8_t id[STORE_ID_LEN])
+{
+	return store_id_ms(id) * 1000;
+}
+
+
+static uint32_t
+hour_of(int64_t us)
+{
+	return us <= 0 ? 0 : (uint32_t)(us / STORE_HOUR_US);
+}
+
+/* ------------------------------------------------------------ judging */
+
+static int
+any_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
+{
+	(void)id;
+	*(bool *)arg = true;
+	return 1;
+}
+
+static bool
+same_target(const wire_meas_t *a, const wire_meas_t *b)
+{
+	return a->test == b->test && a->target != NULL && b->target != NULL &&
+	    strcmp(a->target, b->target) == 0;
+}
+
+static int
+take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
+{
+	struct round *r = arg;
+	struct store_meas sm;
+	wire_meas_t *m = NULL;
+
+	if (r->nctl == MAX_CTL)
+		return 1;
+	if (store_tx_meas_get(r->tx, id, &sm) != 0 ||
+	    sm.role != STORE_ROLE_CONTROL ||
+	    wire_meas_decode(sm.body, sm.body_len, &m, NULL) != ZE_OK)
+		return 0;
+	if (!same_target(m, r->self)) {
+		wire_meas_free(m);	/* a hash collision */
+		return 0;
+	}
+	r->ctl[r->nctl++] = m;
+	return 0;
+}
+
+static int
+take_sib(const struct store_meas *sm, void *arg)
+{
+	struct round *r = arg;
+	int64_t dt = sm->start_us - r->self_start;
+	wire_meas_t *m = NULL;
+
+	if (dt < -(SIB_US + SIB_SLACK_US) || dt > SIB_US + SIB_SLACK_US)
+		return 1;
+	if (r->nsib == MAX_CTL)
+		return 1;
+	if (sm->test != (uint32_t)r->self->test || dt <= -SIB_US ||
+	    dt >= SIB_US || (r->self->has_id && r->self->id.len ==
+	    STORE_ID_LEN && memcmp(sm->id, r->self->id.data,
+	    STORE_ID_LEN) == 0))
+		return 0;
+	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
+		return 0;
+	if (!same_target(m, r->self)) {
+		wire_meas_free(m);
+		return 0;
+	}
+	r->sib[r->nsib++] = m;
+	return 0;
+}
+
+static void
+scratch_free(struct round *r)
+{
+	for (size_t i = 0; i < r->nctl; i++)
+		wire_meas_free(r->ctl[i]);
+	for (size_t i = 0; i < r->nsib; i++)
+		wire_meas_free(r->sib[i]);
+	r->nctl = r->nsib = 0;
+}
+
+/* Judge sm (decoded m) against the controls of its window; -1 on a
+ * database error. */
+static int
+judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
+    struct verdict_res *res)
+{
+	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+	struct verdict_in in;
+
+	r->self = m;
+	r->self_start = sm->start_us;
+	store_id_at(sm->start_us - r->o->window_us, from);
+	store_id_at(sm->start_us + r->o->window_us + 1000, to);
+	if (store_tx_ctl_iter(r->tx, sm->test, store_target_hash(m->target),
+	    from, to, take_ctl, r) < 0)
+		goto fail;
+	if (m->test == ZOND__V1__TEST_KIND__TEST_QUIC &&
+	    (store_tx_agent_walk(r->tx, sm->agent, sm->seq, -1, take_sib,
+	    r) < 0 || store_tx_agent_walk(r->tx, sm->agent, sm->seq + 1, 1,
+	    take_sib, r) < 0))
+		goto fail;
+	memset(&in, 0, sizeof(in));
+	in.m = m;
+	in.control = (const Zond__V1__Measurement **)r->ctl;
+	in.ncontrol = r->nctl;
+	in.siblings = (const Zond__V1__Measurement *const *)r->sib;
+	in.nsiblings = r->nsib;
+	if (verdict_judge(&r->o->v, &in, res) != ZE_OK) {
+		res->verdict = VERDICT_ANOMALY;
+		res->method = METHOD_NONE;
+	}
+	scratch_free(r);
+	return 0;
+fail:
+	scratch_free(r);
+	return -1;
+}
+
+static struct plan *
+plan_add(struct round *r)
+{
+	if (r->np == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 256;
+		struct plan *np = realloc(r->p, nc * sizeof(*np));
+		if (np == NULL) {
+			r->err = ZE_NOMEM;
+			return NULL;
+		}
+		r->p = np;
+		r->cap = nc;
+	}
+	memset(&r->p[r->np], 0, sizeof(r->p[r->np]));
+	return &r->p[r->np++];
+}
+
+/* The cell fields of a judged probe measurement. */
+static void
+plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
+{
+	const char *var = verdict_variant(m);
+
+	memcpy(p->agent, sm->agent, STORE_PK_LEN);
+	p->test = (uint32_t)m->test;
+	if (sm->role != STORE_ROLE_PROBE || m->service == NULL ||
+	    *m->service == '\0' || m->target == NULL ||
+	    strlen(m->service) >= sizeof(p->k.service) ||
+	    strlen(m->target) >= sizeof(p->target) ||
+	    (var != NULL && strlen(var) >= sizeof(p->variant)))
+		return;
+	p->counted = true;
+	p->k.hour = hour_of(sm->start_us);
+	snprintf(p->k.service, sizeof(p->k.service), "%s", m->service);
+	memcpy(p->k.region, sm->region, STORE_REGION_LEN);
+	p->k.asn = sm->asn;
+	snprintf(p->target, sizeof(p->target), "%s", m->target);
+	snprintf(p->variant, sizeof(p->variant), "%s", var ? var : "");
+}
+
+static int
+todo_one(const struct store_todo *t, void *arg)
+{
+	struct round *r = arg;
+	int64_t start = id_us(t->id);
+	bool due = r->now >= start + r->o->window_us + r->o->settle_us;
+	struct store_meas sm;
+	struct verdict_res res;
+	wire_meas_t *m = NULL;
+	struct plan *p;
+	int rc;
+
+	if (r->np >= r->o->batch) {
+		r->more = true;
+		return 1;
+	}
+	if (t->role == STORE_ROLE_PROBE && !due) {
+		/* no control in the window yet: leave it, undecoded */
+		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+		bool any = false;
+
+		store_id_at(start - r->o->window_us - 1000, from);
+		store_id_at(start + r->o->window_us + 2000, to);
+		if (store_tx_ctl_iter(r->tx, t->test, t->thash, from, to,
+		    any_ctl, &any) < 0)
+			return -1;
+		if (!any)
+			return 0;
+	}
+	if ((rc = store_tx_meas_get(r->tx, t->id, &sm)) < 0)
+		return -1;
+	if (rc == 0 && sm.role == STORE_ROLE_PROBE &&
+	    wire_meas_decode(sm.body, sm.body_len, &m, NULL) == ZE_OK) {
+		if (judge(r, &sm, m, &res) < 0) {
+			wire_meas_free(m);
+			return -1;
+		}
+		due = r->now >= sm.start_us + r->o->window_us +
+		    r->o->settle_us;
+		if (res.verdict == VERDICT_PENDING && !due) {
+			wire_meas_free(m);
+			return 0;
+		}
+		if (res.verdict == VERDICT_PENDING) {
+			verdict_expire(&res);
+			r->st.expired++;
+		}
+	} else if (rc == 0 && sm.role == STORE_ROLE_CONTROL)
+		r->st.controls++;
+	/* control, missing or undecodable (cannot happen: verified at
+	 * ingest): just taken off todo */
+	if ((p = plan_add(r)) == NULL) {
+		wire_meas_free(m);
+		return 1;
+	}
+	memcpy(p->id, t->id, STORE_ID_LEN);
+	p->src = SRC_TODO;
+	if (m != NULL) {
+		p->v = (uint8_t)res.verdict;
+		p->m = (uint8_t)res.method;
+		p->keep_open = !due;
+		plan_cell(p, &sm, m);
+		if (!p->counted)
+			p->keep_open = false;
+	}
+	wire_meas_free(m);
+	return 0;
+}
+
+static int
+open_one(const uint8_t id[STORE_ID_LEN], uint8_t v, uint8_t meth,
+    void *arg)
+{
+	struct round *r = arg;
+	struct store_meas sm;
+	struct verdict_res res;
+	wire_meas_t *m = NULL;
+	struct plan *p;
+	int rc;
+
+	if (r->np >= 2 * r->o->batch) {
+		r->more = true;
+		return 1;
+	}
+	if ((rc = store_tx_meas_get(r->tx, id, &sm)) < 0)
+		return -1;
+	if ((p = plan_add(r)) == NULL)
+		return 1;
+	memcpy(p->id, id, STORE_ID_LEN);
+	p->src = SRC_OPEN;
+	p->old_v = v;
+	p->old_m = meth;
+	p->v = v;
+	p->m = meth;
+	if (rc != 0 || wire_meas_decode(sm.body, sm.body_len, &m, NULL) !=
+	    ZE_OK)
+		return 0;	/* gone: the entry is dropped */
+	if (judge(r, &sm, m, &res) < 0) {
+		wire_meas_free(m);
+		return -1;
+	}
+	verdict_expire(&res);
+	p->v = (uint8_t)res.verdict;
+	p->m = (uint8_t)res.method;
+	plan_cell(p, &sm, m);
+	wire_meas_free(m);
+	return 0;
+}
+
+static int
+read_fn(store_tx_t *tx, void *arg)
+{
+	struct round *r = arg;
+
+	r->tx = tx;
+	r->np = 0;
+	r->more = false;
+	if (store_tx_todo_iter(tx, NULL, todo_one, r) < 0)
+		return -1;
+	if (r->err == ZE_OK &&
+	    store_tx_open_iter(tx, r->open_to, open_one, r) < 0)
+		return -1;
+	return 0;	/* r->err is checked by the caller */
+}
+
+/* ------------------------------------------------------------ applying */
+
+static int
+cellkey_cmp(const struct store_cellkey *a, const struct store_cellkey *b)
+{
+	int c;
+
+	if (a->hour != b->hour)
+		return a->hour < b->hour ? -1 : 1;
+	if ((c = strcmp(a->service, b->service)) != 0)
+		return c;
+	if ((c = strcmp(a->region, b->region)) != 0)
+		return c;
+	return a->asn < b->asn ? -1 : a->asn > b->asn;
+}
+
+static int
+plan_cmp(const void *x, const void *y)
+{
+	const struct plan *a = x, *b = y;
+
+	if (a->counted != b->counted)
+		return a->counted ? 1 : -1;
+	return a->counted ? cellkey_cmp(&a->k, &b->k) : 0;
+}
+
+static void
+obs_of(const struct plan *p, bool old, struct cell_obs *ob)
+{
+	ob->agent = p->agent;
+	ob->target = p->target;
+	ob->test = (Zond__V1__TestKind)p->test;
+	ob->variant = p->variant;
+	ob->verdict = (verdict_t)(old ? p->old_v : p->v);
+	ob->method = (method_t)(old ? p->old_m : p->m);
+}
+
+static bool
+is_block(cell_verdict_t v)
+{
+	return v == CELL_BLOCKED || v == CELL_THROTTLED;
+}
+
+/* The event at hour k->hour for a cell whose state there is (v, m):
+ * written, replaced or removed. */
+static int
+event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
+    method_t m)
+{
+	struct store_event old, ev;
+	uint32_t ph;
+	uint8_t pv = CELL_INSUFFICIENT, pm = METHOD_NONE;
+	int rc, had;
+
+	if ((had = store_tx_event_get(r->tx, k, &old)) < 0)
+		return -1;
+	if (v != CELL_INSUFFICIENT &&
+	    (rc = store_tx_cellhour_near(r->tx, k, -1, &ph, &pv, &pm)) < 0)
+		return -1;
+	if (v == CELL_INSUFFICIENT || ((cell_verdict_t)pv == v &&
+	    (!is_block(v) || (method_t)pm == m)))
+		return had == 0 ? (store_tx_event_del(r->tx, k) < 0 ? -1 : 0) :
+		    0;
+	memset(&ev, 0, sizeof(ev));
+	ev.k = *k;
+	ev.from = pv;
+	ev.to = (uint8_t)v;
+	ev.method = (uint8_t)(is_block(v) ? m : METHOD_NONE);
+	if (had == 0 && old.from == ev.from && old.to == ev.to &&
+	    old.method == ev.method)
+		return 0;
+	if (store_tx_event_put(r->tx, &ev) < 0)
+		return -1;
+	r->st.events++;
+	if (r->o->hook && (int64_t)k->hour * STORE_HOUR_US >=
+	    r->now - r->o->hook_max_age_us) {
+		event_t e;
+		zbuf_t b;
+		int ok;
+
+		memset(&e, 0, sizeof(e));
+		e.time_us = (int64_t)k->hour * STORE_HOUR_US;
+		snprintf(e.region, sizeof(e.region), "%s", k->region);
+		e.asn = k->asn;
+		snprintf(e.service, sizeof(e.service), "%s", k->service);
+		e.from = (cell_verdict_t)ev.from;
+		e.to = (cell_verdict_t)ev.to;
+		e.method = (method_t)ev.method;
+		zbuf_init(&b, 4096);
+		ok = event_json(&b, &e) == ZE_OK ?
+		    store_tx_hook_push(r->tx, (const char *)b.data, b.len) :
+		    0;
+		zbuf_free(&b);
+		if (ok < 0)
+			return -1;
+		r->st.hooked++;
+	}
+	return 0;
+}
+
+/* Write the accumulator of k back and bring its hour state and events up
+ * to date. */
+static int
+cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
+{
+	cell_t cl;
+	zbuf_t b;
+	cell_verdict_t v = CELL_INSUFFICIENT;
+	method_t m = METHOD_NONE;
+	struct store_cellkey nk = *k;
+	uint32_t nh;
+	uint8_t nv, nm;
+	int rc;
+
+	zbuf_init(&b, 1 << 24);
+	if (cell_acc_encode(acc, &b) != ZE_OK) {
+		zbuf_free(&b);
+		r->err = ZE_NOMEM;
+		return -1;
+	}
+	rc = store_tx_rollup_put(r->tx, k, b.data, b.len);
+	zbuf_free(&b);
+	if (rc < 0)
+		return -1;
+	if (cell_judge(acc, &r->o->c, &cl) == ZE_OK) {
+		v = cl.verdict;
+		m = cl.method;
+		cell_clear(&cl);
+	}
+	rc = v == CELL_INSUFFICIENT ? store_tx_cellhour_del(r->tx, k) :
+	    store_tx_cellhour_put(r->tx, k, (uint8_t)v, (uint8_t)m);
+	if (rc < 0 || event_at(r, k, v, m) < 0)
+		return -1;
+	/* the next judged hour's event depends on this one */
+	if ((rc = store_tx_cellhour_near(r->tx, k, 1, &nh, &nv, &nm)) < 0)
+		return -1;
+	if (rc == 0) {
+		nk.hour = nh;
+		if (event_at(r, &nk, (cell_verdict_t)nv, (method_t)nm) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_fn(store_tx_t *tx, void *arg)
+{
+	struct round *r = arg;
+	cell_acc_t *acc = NULL;
+	const struct plan *cur = NULL;
+	struct rollup_stats st = r->st;
+	int rc;
+
+	r->tx = tx;
+	for (size_t i = 0; i < r->np; i++) {
+		const struct plan *p = &r->p[i];
+		struct cell_obs ob;
+		uint8_t ov, om;
+
+		if (p->src == SRC_TODO) {
+			if ((rc = store_tx_todo_del(tx, p->id)) < 0)
+				goto fail;
+			if (rc == 1)
+				continue;	/* taken by someone else */
+		} else {
+			if ((rc = store_tx_open_get(tx, p->id, &ov, &om)) < 0)
+				goto fail;
+			if (rc == 1 || ov != p->old_v || om != p->old_m)
+				continue;
+			if (store_tx_open_del(tx, p->id) < 0)
+				goto fail;
+		}
+		if (p->keep_open && store_tx_open_put(tx, p->id, p->v,
+		    p->m) < 0)
+			goto fail;
+		if (!p->counted)
+			continue;
+		if (cur == NULL || cellkey_cmp(&cur->k, &p->k) != 0) {
+			const uint8_t *b;
+			size_t n;
+
+			if (acc != NULL && cell_flush(r, &cur->k, acc) < 0)
+				goto fail;
+			cell_acc_free(&acc);
+			cur = p;
+			if ((rc = store_tx_rollup_get(tx, &p->k, &b, &n)) < 0)
+				goto fail;
+			if (rc == 0 && cell_acc_decode(b, n, &acc, NULL) !=
+			    ZE_OK) {
+				log_warnx("roll-up %u/%s/%s/%u not understood; "
+				    "starting it again (zondctl reanalyze "
+				    "rebuilds all)", p->k.hour, p->k.service,
+				    p->k.region, p->k.asn);
+				acc = NULL;
+			}
+			if (acc == NULL && cell_acc_new(p->k.region,
+			    p->k.asn, p->k.service, &acc) != ZE_OK)
+				continue;
+		}
+		if (p->src == SRC_OPEN) {
+			obs_of(p, true, &ob);
+			if (cell_acc_remove(acc, &ob) != ZE_OK)
+				log_debug("cell %s/%u/%s: the provisional "
+				    "verdict was not counted", p->k.region,
+				    p->k.asn, p->k.service);
+			r->st.settled++;
+			if (p->v != p->old_v || p->m != p->old_m)
+				r->st.changed++;
+		} else
+			r->st.judged++;
+		obs_of(p, false, &ob);
+		if (cell_acc_add(acc, &ob) != ZE_OK)
+			log_debug("cell %s/%u/%s: measurement not counted",
+			    p->k.region, p->k.asn, p->k.service);
+	}
+	if (acc != NULL && cell_flush(r, &cur->k, acc) < 0)
+		goto fail;
+	cell_acc_free(&acc);
+	return 0;
+fail:
+	cell_acc_free(&acc);
+	r->st = st;	/* store_tx_run may call again */
+	return -1;
+}
+
+zerr_t
+rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
+    struct rollup_stats *st, bool *more, zdiag_t *d)
+{
+	struct round r;
+	struct rollup_stats base;
+	zerr_t e;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.now = now_us;
+	store_id_at(now_us - o->window_us - o->settle_us, r.open_to);
+	*more = false;
+	e = store_tx_run(s, false, read_fn, &r, "analysis: reading", d);
+	if (e == ZE_OK && r.err != ZE_OK)
+		e = zdiag_set(d, r.err, "analysis: out of memory");
+	if (e == ZE_OK && r.np > 0) {
+		qsort(r.p, r.np, sizeof(*r.p), plan_cmp);
+		base = r.st;
+		e = store_tx_run(s, true, write_fn, &r, "analysis: writing",
+		    d);
+		if (e == ZE_OK && r.err != ZE_OK)
+			e = zdiag_set(d, r.err, "analysis: out of memory");
+		if (e != ZE_OK)
+			r.st = base;
+	}
+	free(r.p);
+	if (e != ZE_OK)
+		return e;
+	*more = r.more;
+	if (st != NULL) {
+		st->rounds++;
+		st->judged += r.st.judged;
+		st->settled += r.st.settled;
+		st->changed += r.st.changed;
+		st->expired += r.st.expired;
+		st->controls += r.st.controls;
+		st->events += r.st.events;
+		st->hooked += r.st.hooked;
+	}
+	return ZE_OK;
+}
+
+zerr_t
+rollup_drain(store_t *s, const struct rollup_opts *o, int64_t now_us,
+    struct rollup_stats *st, zdiag_t *d)
+{
+	bool more = true;
+	zerr_t e = ZE_OK;
+
+	while (more && (e = rollup_round(s, o, now_us, st, &more, d)) ==
+	    ZE_OK)
+		;
+	return e;
+}
+
+/* ------------------------------------------------------------ reset */
+
+#define RESET_CHUNK 20000
+
+struct refill {
+	struct store_todo *t;
+	size_t n;
+	uint8_t next[STORE_ID_LEN];
+	bool have_next, done;
+};
+
+static int
+refill_one(const struct store_meas *sm, void *arg)
+{
+	struct refill *f = arg;
+	struct store_todo *t;
+	wire_meas_t *m = NULL;
+
+	if (f->n == RESET_CHUNK) {
+		memcpy(f->next, sm->id, STORE_ID_LEN);
+		f->have_next = true;
+		return 1;
+	}
+	t = &f->t[f->n++];
+	memcpy(t->id, sm->id, STORE_ID_LEN);
+	t->test = sm->test;
+	t->role = sm->role;
+	t->thash = 0;
+	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) == ZE_OK) {
+		t->thash = store_target_hash(m->target);
+		wire_meas_free(m);
+	}
+	return 0;
+}
+
+static int
+refill_read(store_tx_t *tx, void *arg)
+{
+	struct refill *f = arg;
+	uint8_t from[STORE_ID_LEN];
+	bool first = !f->have_next;
+
+	memcpy(from, f->next, STORE_ID_LEN);
+	f->n = 0;
+	f->have_next = false;
+	return store_tx_meas_iter(tx, first ? NULL : from, NULL, refill_one,
+	    f) < 0 ? -1 : 0;
+}
+
+static int
+refill_write(store_tx_t *tx, void *arg)
+{
+	struct refill *f = arg;
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (store_tx_todo_put(tx, &f->t[i]) < 0)
+			return -1;
+		if (f->t[i].role == STORE_ROLE_CONTROL &&
+		    store_tx_ctl_put(tx, f->t[i].test, f->t[i].thash,
+		    f->t[i].id) < 0)
+			return -1;
+	}
+	if (f->done && store_tx_an_set_ready(tx) < 0)
+		return -1;
+	return 0;
+}
+
+zerr_t
+rollup_reset(store_t *s, uint64_t *n, zdiag_t *d)
+{
+	struct refill f;
+	zerr_t e;
+
+	*n = 0;
+	if ((e = store_an_reset(s, d)) != ZE_OK)
+		return e;
+	memset(&f, 0, sizeof(f));
+	if ((f.t = calloc(RESET_CHUNK, sizeof(*f.t))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	do {
+		if ((e = store_tx_run(s, false, refill_read, &f,
+		    "reanalyze: reading", d)) != ZE_OK)
+			break;
+		f.done = !f.have_next;
+		if ((e = store_tx_run(s, true, refill_write, &f,
+		    "reanalyze: queueing", d)) != ZE_OK)
+			break;
+		*n += f.n;
+	} while (!f.done);
+	free(f.t);
+	return e;
+}
+
+zerr_t
+rollup_prepare(store_t *s, zdiag_t *d)
+{
+	bool ready;
+	uint64_t n;
+	zerr_t e;
+
+	if ((e = store_an_ready(s, &ready, d)) != ZE_OK || ready)
+		return e;
+	log_info("analysis: the store has no roll-ups yet; queueing every "
+	    "measurement");
+	if ((e = rollup_reset(s, &n, d)) == ZE_OK)
+		log_info("analysis: %" PRIu64 " measurements queued", n);
+	return e;
+}
+
+static int
+waiting_fn(store_tx_t *tx, void *arg)
+{
+	return store_tx_todo_count(tx, NULL, NULL, arg) < 0 ? -1 : 0;
+}
+
+zerr_t
+rollup_waiting(store_t *s, uint64_t *n, zdiag_t *d)
+{
+	*n = 0;
+	return store_tx_run(s, false, waiting_fn, n, "analysis queue", d);
+}
+
+/* ------------------------------------------------------------ reading */
+
+struct mcell {
+	struct store_cellkey k;		/* hour unused */
+	cell_acc_t *acc;
+};
+
+struct mapread {
+	int64_t since, until;
+	const char *service;
+	struct mcell *c;
+	size_t n, cap;
+	uint64_t pending;
+	zerr_t err;
+};
+
+static int
+map_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
+    void *arg)
+{
+	struct mapread *mr = arg;
+	cell_acc_t *acc = NULL;
+
+	if (cell_acc_decode(p, n, &acc, NULL) != ZE_OK)
+		return 0;	/* logged by the analyzer when it writes it */
+	if (mr->n == mr->cap) {
+		size_t nc = mr->cap ? 2 * mr->cap : 256;
+		struct mcell *nm = realloc(mr->c, nc * sizeof(*nm));
+		if (nm == NULL) {
+			cell_acc_free(&acc);
+			mr->err = ZE_NOMEM;
+			return 1;
+		}
+		mr->c = nm;
+		mr->cap = nc;
+	}
+	mr->c[mr->n].k = *k;
+	mr->c[mr->n].acc = acc;
+	mr->n++;
+	return 0;
+}
+
+static int
+map_read(store_tx_t *tx, void *arg)
+{
+	struct mapread *mr = arg;
+	uint32_t h0 = hour_of(mr->since);
+	uint32_t h1 = hour_of(mr->until + STORE_HOUR_US - 1);
+	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+
+	mr->n = 0;
+	if (store_tx_rollup_iter(tx, h0, h1, mr->service, map_one, mr) < 0)
+		return -1;
+	store_id_at((int64_t)h0 * STORE_HOUR_US, from);
+	store_id_at((int64_t)h1 * STORE_HOUR_US, to);
+	return store_tx_todo_count(tx, from, to, &mr->pending) < 0 ? -1 : 0;
+}
+
+static int
+mcell_cmp(const void *x, const void *y)
+{
+	const struct store_cellkey *a = &((const struct mcell *)x)->k;
+	const struct store_cellkey *b = &((const struct mcell *)y)->k;
+
+	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
+	    b->service);
+}
+
+void
+rollup_cells_free(cell_t *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cell_clear(&cells[i]);
+	free(cells);
+}
+
+zerr_t
+rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
+    const struct cell_opts *c, cell_t **cells, size_t *n, uint64_t *pending,
+    zdiag_t *d)
+{
+	struct mapread mr;
+	cell_t *out = NULL;
+	size_t nout = 0;
+	zerr_t e;
+
+	*cells = NULL;
+	*n = 0;
+	memset(&mr, 0, sizeof(mr));
+	mr.since = since;
+	mr.until = until;
+	mr.service = service;
+	e = store_tx_run(s, false, map_read, &mr, "map", d);
+	if (e == ZE_OK && mr.err != ZE_OK)
+		e = zdiag_set(d, mr.err, "map: out of memory");
+	if (e == ZE_OK && mr.n > 0) {
+		qsort(mr.c, mr.n, sizeof(*mr.c), mcell_cmp);
+		if ((out = calloc(mr.n, sizeof(*out))) == NULL)
+			e = zdiag_set(d, ZE_NOMEM, "map: out of memory");
+	}
+	for (size_t i = 0, j; e == ZE_OK && i < mr.n; i = j) {
+		cell_acc_t *acc = mr.c[i].acc;
+
+		for (j = i + 1; j < mr.n && mcell_cmp(&mr.c[i], &mr.c[j]) ==
+		    0; j++)
+			if (cell_acc_merge(acc, mr.c[j].acc) != ZE_OK)
+				log_debug("map: a roll-up of %s/%u/%s not merged",
+				    mr.c[i].k.region, mr.c[i].k.asn,
+				    mr.c[i].k.service);
+		if (cell_judge(acc, c, &out[nout]) != ZE_OK)
+			continue;
+		nout++;
+	}
+	for (size_t i = 0; i < mr.n; i++)
+		cell_acc_free(&mr.c[i].acc);
+	free(mr.c);
+	if (e != ZE_OK) {
+		rollup_cells_free(out, nout);
+		return e;
+	}
+	*cells = out;
+	*n = nout;
+	if (pending != NULL)
+		*pending = mr.pending;
+	return ZE_OK;
+}
+
+struct evread {
+	rollup_event_fn fn;
+	void *arg;
+};
+
+static int
+ev_one(const struct store_event *se, void *arg)
+{
+	struct evread *er = arg;
+	event_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time_us = (int64_t)se->k.hour * STORE_HOUR_US;
+	snprintf(ev.region, sizeof(ev.region), "%s", se->k.region);
+	ev.asn = se->k.asn;
+	snprintf(ev.service, sizeof(ev.service), "%s", se->k.service);
+	ev.from = se->from < CELL__COUNT ? (cell_verdict_t)se->from :
+	    CELL_INSUFFICIENT;
+	ev.to = se->to < CELL__COUNT ? (cell_verdict_t)se->to :
+	    CELL_INSUFFICIENT;
+	ev.method = se->method < METHOD__COUNT ? (method_t)se->method :
+	    METHOD_NONE;
+	return er->fn(&ev, er->arg);
+}
+
+struct evrange {
+	uint32_t h0, h1;
+	struct evread er;
+};
+
+static int
+ev_read(store_tx_t *tx, void *arg)
+{
+	struct evrange *x = arg;
+
+	return store_tx_event_iter(tx, x->h0, x->h1, ev_one, &x->er) < 0 ?
+	    -1 : 0;
+}
+
+zerr_t
+rollup_events(store_t *s, int64_t since, int64_t until, rollup_event_fn fn,
+    void *arg, zdiag_t *d)
+{
+	struct evrange x = {hour_of(since), hour_of(until + STORE_HOUR_US - 1),
+	    {fn, arg}};
+
+	return store_tx_run(s, false, ev_read, &x, "events", d);
+}

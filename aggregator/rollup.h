@@ -1,0 +1,99 @@
+/*
+ * rollup.h — the analyzer: judges stored measurements as their control
+ * data arrives and keeps incremental roll-ups in LMDB, so a map reads
+ * O(cells x hours) records and never scans measurements.
+ *
+ * Life of a measurement (docs/METHODOLOGY.md "Incremental roll-ups"):
+ *   1. store_commit puts it in `todo` (and a control one in `ctl`);
+ *   2. a round judges it against the control measurements of the same
+ *      (test, target) within +-window; pending (no control yet) stays in
+ *      todo without being decoded again until a control arrives;
+ *   3. judged before its control window closed (start + window + settle),
+ *      it is counted at once and kept in `open`; when the window closes it
+ *      is judged again with every control of the window and the roll-up
+ *      corrected if the verdict changed; judged after, it is final;
+ *   4. a measurement still pending when its window closes gets its
+ *      `expire_to` verdict (verdict.h).
+ * Roll-ups are cell accumulators (cells.h) per (hour of the start time,
+ * service, region, ASN).  After each change the cell's state in that hour
+ * is judged; a state differing from the cell's previous judged hour is an
+ * event (events.h), stored and, when the webhook is on and the event is
+ * recent, queued for it.
+ *
+ * Every round is one read transaction (judging) and one write transaction
+ * (applying), which checks that each entry is still where it was read, so
+ * two analyzers (the aggregator and `zondctl reanalyze`) never count a
+ * measurement twice.  Functions are thread-safe for distinct calls.
+ */
+#ifndef AGGREGATOR_ROLLUP_H
+#define AGGREGATOR_ROLLUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cells.h"
+#include "events.h"
+#include "store.h"
+#include "verdict.h"
+
+struct rollup_opts {
+	int64_t window_us;	/* control measurements within +- this */
+	int64_t settle_us;	/* window closes at start + window + this */
+	size_t batch;		/* entries per round (2000) */
+	bool hook;		/* queue new events for the webhook */
+	int64_t hook_max_age_us;/* only events of hours newer than this */
+	struct verdict_opts v;
+	struct cell_opts c;
+};
+
+struct rollup_stats {
+	uint64_t rounds;
+	uint64_t judged;	/* counted for the first time */
+	uint64_t settled;	/* judged again when their window closed */
+	uint64_t changed;	/* of which the verdict changed */
+	uint64_t expired;	/* pending when the window closed */
+	uint64_t controls;	/* control measurements taken off todo */
+	uint64_t events;	/* events written */
+	uint64_t hooked;	/* events queued for the webhook */
+};
+
+void rollup_opts_default(struct rollup_opts *o);
+
+/* One round at time now: judge up to o->batch todo entries and settle up
+ * to o->batch open ones.  *more: a full batch was seen, call again. */
+zerr_t rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
+    struct rollup_stats *st, bool *more, zdiag_t *d) ZWUR;
+
+/* Rounds until no batch is full (what is left waits for control data or
+ * for its window to close). */
+zerr_t rollup_drain(store_t *s, const struct rollup_opts *o,
+    int64_t now_us, struct rollup_stats *st, zdiag_t *d) ZWUR;
+
+/* Forget every judgment and roll-up and queue every stored measurement
+ * again (todo, ctl).  *n: measurements queued.  Events are rebuilt by the
+ * following rounds; the webhook queue is kept. */
+zerr_t rollup_reset(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
+
+/* Measurements not judged yet (waiting for control data). */
+zerr_t rollup_waiting(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
+
+/* Reset when the store predates the analyzer (meta "analysis" unset). */
+zerr_t rollup_prepare(store_t *s, zdiag_t *d) ZWUR;
+
+/*
+ * The cells of [since, until) read from the roll-ups: whole hours, since
+ * rounded down and until up.  service NULL: all.  *cells sorted by region,
+ * ASN, service (free with rollup_cells_free); *pending: measurements of
+ * the range not judged yet.
+ */
+zerr_t rollup_map(store_t *s, int64_t since_us, int64_t until_us,
+    const char *service, const struct cell_opts *c, cell_t **cells,
+    size_t *n, uint64_t *pending, zdiag_t *d) ZWUR;
+void rollup_cells_free(cell_t *cells, size_t n);
+
+/* Stored events of the hours of [since, until) in time order. */
+typedef int (*rollup_event_fn)(const event_t *ev, void *arg);
+zerr_t rollup_events(store_t *s, int64_t since_us, int64_t until_us,
+    rollup_event_fn fn, void *arg, zdiag_t *d) ZWUR;
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * test_rollup — the analyzer's incremental roll-ups (aggregator/rollup.c)
+ * on a real LMDB store in a temporary directory: measurements wait for
+ * control data; provisional verdicts are corrected when the control window
+ * closes; pending ones expire; the map read from roll-ups equals the
+ * on-demand analysis of the same measurements; reanalysis rebuilds the
+ * same map and events; two analyzers at once count nothing twice; events
+ * follow hour states (also when late data changes an older hour) and are
+ * queued for the webhook only when recent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "map.h"
+#include "mk.h"
+#include "rollup.h"
+#include "store.h"
+#include "zid.h"
+
+#define MIN_US (60LL * 1000000)
+#define H_US STORE_HOUR_US
+#define T0 1767225600000000LL	/* 2026-01-01T00:00:00Z, an hour start */
+#define NAGENTS 6		/* 1,2: RU-MOW/64501; 3,4: RU-SPE/64502;
+				 * 5: RU-MOW/64501; 0: control DE-BE */
+
+struct fx {
+	char dir[64];
+	store_t *s;
+	uint8_t pk[NAGENTS][32];
+	uint64_t seq[NAGENTS];
+	uint32_t n;		/* ids handed out */
+	struct rollup_opts o;
+};
+
+static int
+setup(void **state)
+{
+	static const char *const region[NAGENTS] = {"DE-BE", "RU-MOW",
+	    "RU-MOW", "RU-SPE", "RU-SPE", "RU-MOW"};
+	static const uint32_t asn[NAGENTS] = {64999, 64501, 64501, 64502,
+	    64502, 64501};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_opts so = {0};
+	zdiag_t d;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/zond-rollup-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(f->dir, &so, &f->s, &d), ZE_OK);
+	for (int i = 0; i < NAGENTS; i++) {
+		struct store_agent a;
+		uint8_t sk[64];
+		bool created;
+
+		crypto_sign_keypair(f->pk[i], sk);
+		memset(&a, 0, sizeof(a));
+		memcpy(a.pk, f->pk[i], 32);
+		snprintf(a.region, sizeof(a.region), "%s", region[i]);
+		a.asn = asn[i];
+		a.role = i == 0 ? STORE_ROLE_CONTROL : STORE_ROLE_PROBE;
+		a.enabled = true;
+		snprintf(a.name, sizeof(a.name), "a%d", i);
+		assert_int_equal(store_agent_enroll(f->s, &a, &created, &d),
+		    ZE_OK);
+	}
+	rollup_opts_default(&f->o);
+	f->o.c.min_measurements = 1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(&f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Store one TCP measurement of `target` (service svc) by agent i. */
+static void
+put(struct fx *f, int i, const char *svc, const char *target, int64_t start,
+    Zond__V1__Failure fail)
+{
+	meas_t *m = mk(TK(TCP), target, i, fail);
+	struct store_meas_in in;
+	enum store_put res;
+	uint8_t id[16], sig[64] = {0};
+	zid_t z;
+	zdiag_t d;
+	size_t n;
+	uint8_t *body;
+
+	zid_floor(start, &z);
+	memcpy(id, z.b, 16);
+	f->n++;
+	id[12] = (uint8_t)(f->n >> 24);
+	id[13] = (uint8_t)(f->n >> 16);
+	id[14] = (uint8_t)(f->n >> 8);
+	id[15] = (uint8_t)f->n;
+	memcpy(m->agent.data, f->pk[i], 32);
+	m->start_us = start;
+	m->service = strdup(svc);
+	m->has_seq = 1;
+	m->seq = f->seq[i] + 1;
+	m->has_id = 1;
+	m->id.len = 16;
+	m->id.data = malloc(16);
+	assert_non_null(m->service);
+	assert_non_null(m->id.data);
+	memcpy(m->id.data, id, 16);
+	n = zond__v1__measurement__get_packed_size(m);
+	body = malloc(n);
+	assert_non_null(body);
+	zond__v1__measurement__pack(m, body);
+	memset(&in, 0, sizeof(in));
+	in.id = id;
+	in.agent = f->pk[i];
+	in.seq = ++f->seq[i];
+	in.start_us = start;
+	in.recv_us = start + 1000000;
+	in.test = TK(TCP);
+	in.thash = store_target_hash(target);
+	in.body = body;
+	in.body_len = n;
+	in.sig = sig;
+	assert_int_equal(store_commit(f->s, &in, 1, &res, NULL, 0, &d), ZE_OK);
+	assert_int_equal(res, STORE_STORED);
+	free(body);
+	mk_free(m);
+}
+
+static void
+drain(struct fx *f, int64_t now, struct rollup_stats *st)
+{
+	zdiag_t d;
+
+	memset(st, 0, sizeof(*st));
+	assert_int_equal(rollup_drain(f->s, &f->o, now, st, &d), ZE_OK);
+}
+
+/* The map of [since, until) from the roll-ups. */
+static cell_t *
+rmap(struct fx *f, int64_t since, int64_t until, size_t *n, uint64_t *pend)
+{
+	cell_t *c = NULL;
+	zdiag_t d;
+
+	assert_int_equal(rollup_map(f->s, since, until, NULL, &f->o.c, &c, n,
+	    pend, &d), ZE_OK);
+	return c;
+}
+
+static const cell_t *
+cell_of(const cell_t *c, size_t n, const char *region, const char *svc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i].region, region) == 0 &&
+		    strcmp(c[i].service, svc) == 0)
+			return &c[i];
+	return NULL;
+}
+
+/* The map document, for comparing whole maps. */
+static char *
+doc(const cell_t *c, size_t n)
+{
+	zbuf_t b;
+	char *s;
+
+	zbuf_init(&b, 1 << 20);
+	assert_int_equal(map_json(&b, T0, T0 + H_US, c, n, NULL), ZE_OK);
+	s = strndup((const char *)b.data, b.len);
+	zbuf_free(&b);
+	return s;
+}
+
+/* Probes 1, 2 (RU-MOW) time out 3 times each, probes 3, 4 (RU-SPE)
+ * connect; the control connects once at 00:15. */
+static void
+scenario(struct fx *f, bool control)
+{
+	for (int k = 1; k <= 3; k++) {
+		put(f, 1, "svc", "a.example:443", T0 + k * 10 * MIN_US,
+		    FL(TIMEOUT));
+		put(f, 2, "svc", "a.example:443", T0 + k * 10 * MIN_US + 5000,
+		    FL(TIMEOUT));
+		put(f, 3, "svc", "a.example:443", T0 + k * 10 * MIN_US,
+		    FL(NONE));
+		put(f, 4, "svc", "a.example:443", T0 + k * 10 * MIN_US + 5000,
+		    FL(NONE));
+	}
+	if (control)
+		put(f, 0, "svc", "a.example:443", T0 + 15 * MIN_US, FL(NONE));
+}
+
+static void
+t_waits_for_control(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t pend;
+	size_t n;
+	cell_t *c;
+	const cell_t *mow, *spe;
+
+	scenario(f, false);
+	drain(f, T0 + 35 * MIN_US, &st);
+	assert_int_equal(st.judged, 0);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(n, 0);
+	assert_int_equal(pend, 12);
+	rollup_cells_free(c, n);
+
+	/* the control arrives: every probe is judged at once */
+	put(f, 0, "svc", "a.example:443", T0 + 15 * MIN_US, FL(NONE));
+	drain(f, T0 + 36 * MIN_US, &st);
+	assert_int_equal(st.judged, 12);
+	assert_int_equal(st.controls, 1);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	assert_int_equal(n, 2);
+	mow = cell_of(c, n, "RU-MOW", "svc");
+	spe = cell_of(c, n, "RU-SPE", "svc");
+	assert_non_null(mow);
+	assert_non_null(spe);
+	assert_int_equal(mow->verdict, CELL_BLOCKED);
+	assert_int_equal(mow->method, METHOD_TCP);
+	assert_int_equal(mow->measurements, 6);
+	assert_int_equal(mow->agents, 2);
+	assert_int_equal(spe->verdict, CELL_OK);
+	assert_int_equal(spe->measurements, 6);
+	rollup_cells_free(c, n);
+
+	/* the window closes: judged again, nothing changes, still counted
+	 * once */
+	drain(f, T0 + 3 * H_US, &st);
+	assert_int_equal(st.settled, 12);
+	assert_int_equal(st.changed, 0);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(cell_of(c, n, "RU-MOW", "svc")->measurements, 6);
+	rollup_cells_free(c, n);
+	drain(f, T0 + 4 * H_US, &st);
+	assert_int_equal(st.settled + st.judged, 0);
+}
+
+/* The roll-up map equals the on-demand analysis of the same data. */
+static void
+t_equals_on_demand(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct analyze_opts ao;
+	analysis_t *a = NULL;
+	const cell_t *oc;
+	size_t n, on;
+	uint64_t pend;
+	cell_t *c;
+	char *d1, *d2;
+	zdiag_t d;
+
+	scenario(f, true);
+	/* a second service blocked for one agent of RU-MOW only */
+	for (int k = 0; k < 4; k++) {
+		put(f, 5, "vid", "v.example:443", T0 + k * 7 * MIN_US,
+		    k % 2 ? FL(RESET) : FL(NONE));
+		put(f, 3, "vid", "v.example:443", T0 + k * 7 * MIN_US,
+		    FL(NONE));
+	}
+	put(f, 0, "vid", "v.example:443", T0 + 20 * MIN_US, FL(NONE));
+	drain(f, T0 + 3 * H_US, &st);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	analyze_opts_default(&ao);
+	ao.c = f->o.c;
+	ao.now_us = T0 + 3 * H_US;
+	assert_int_equal(analyze_range(f->s, T0, T0 + H_US, &ao, &a, &d),
+	    ZE_OK);
+	oc = analysis_cells(a, &on);
+	assert_int_equal(n, 4);
+	d1 = doc(c, n);
+	d2 = doc(oc, on);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	analysis_free(&a);
+	rollup_cells_free(c, n);
+}
+
+/* Judged with the first control only (it failed too: down), corrected
+ * when the window closes with a later control that connects. */
+static void
+t_settle_corrects(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t pend;
+	size_t n;
+	cell_t *c;
+
+	put(f, 1, "svc", "b.example:443", T0 + 10 * MIN_US, FL(TIMEOUT));
+	put(f, 2, "svc", "b.example:443", T0 + 12 * MIN_US, FL(TIMEOUT));
+	put(f, 0, "svc", "b.example:443", T0 + 5 * MIN_US, FL(TIMEOUT));
+	drain(f, T0 + 20 * MIN_US, &st);
+	assert_int_equal(st.judged, 2);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_DOWN);
+	rollup_cells_free(c, n);
+
+	put(f, 0, "svc", "b.example:443", T0 + 30 * MIN_US, FL(NONE));
+	drain(f, T0 + 40 * MIN_US, &st);
+	assert_int_equal(st.settled, 0);	/* window still open */
+	drain(f, T0 + 2 * H_US, &st);
+	assert_int_equal(st.settled, 2);
+	assert_int_equal(st.changed, 2);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_BLOCKED);
+	assert_int_equal(c[0].method, METHOD_TCP);
+	assert_int_equal(c[0].measurements, 2);
+	rollup_cells_free(c, n);
+}
+
+/* No control ever: pending until the window closes, then the failure
+ * counts as an anomaly (never blocked). */
+static void
+t_expires(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t pend;
+	size_t n;
+	cell_t *c;
+
+	put(f, 1, "svc", "c.example:443", T0 + 10 * MIN_US, FL(TIMEOUT));
+	drain(f, T0 + H_US, &st);
+	assert_int_equal(st.judged, 0);
+	drain(f, T0 + 10 * MIN_US + H_US + 2 * MIN_US, &st);
+	assert_int_equal(st.judged, 1);
+	assert_int_equal(st.expired, 1);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(c[0].verdict, CELL_BLOCKED);
+	rollup_cells_free(c, n);
+}
+
+struct evlist {
+	char s[4096];
+	size_t n;
+};
+
+static int
+ev_cb(const event_t *ev, void *arg)
+{
+	struct evlist *l = arg;
+	size_t len = strlen(l->s);
+
+	snprintf(l->s + len, sizeof(l->s) - len, "%lld %s %s %s>%s %s;",
+	    (long long)((ev->time_us - T0) / H_US), ev->region, ev->service,
+	    cell_verdict_name(ev->from), cell_verdict_name(ev->to),
+	    ev->method == METHOD_NONE ? "-" : method_name(ev->method));
+	l->n++;
+	return 0;
+}
+
+static void
+events(struct fx *f, struct evlist *l)
+{
+	zdiag_t d;
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(rollup_events(f->s, T0, T0 + 10 * H_US, ev_cb, l,
+	    &d), ZE_OK);
+}
+
+/* Hour states: ok at 0, blocked at 1, ok at 2; then late data turns hour
+ * 1 ok and its two events go away. */
+static void
+t_events(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+
+	for (int h = 0; h < 3; h++) {
+		put(f, 0, "svc", "e.example:443", T0 + h * H_US + 30 * MIN_US,
+		    FL(NONE));
+		for (int k = 0; k < 3; k++)
+			put(f, 1, "svc", "e.example:443", T0 + h * H_US +
+			    (10 + 10 * k) * MIN_US, h == 1 ? FL(TIMEOUT) :
+			    FL(NONE));
+	}
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>blocked tcp;2 RU-MOW svc blocked>ok -;");
+	/* reanalysis gives the same events */
+	{
+		uint64_t n;
+		zdiag_t d;
+		struct evlist l2;
+
+		assert_int_equal(rollup_reset(f->s, &n, &d), ZE_OK);
+		assert_int_equal(n, 12);
+		drain(f, T0 + 10 * H_US, &st);
+		events(f, &l2);
+		assert_string_equal(l.s, l2.s);
+	}
+	/* late data: nine successes in hour 1 from another agent */
+	for (int k = 0; k < 9; k++)
+		put(f, 2, "svc", "e.example:443", T0 + H_US + (5 + 5 * k) *
+		    MIN_US, FL(NONE));
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
+}
+
+/* Events are queued for the webhook only when their hour is recent. */
+static void
+t_hook_queue(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t n, seq;
+	zbuf_t b;
+	zdiag_t d;
+
+	f->o.hook = true;
+	f->o.hook_max_age_us = 6 * H_US;
+	scenario(f, true);
+	drain(f, T0 + 30 * H_US, &st);		/* a day later: too old */
+	assert_int_equal(store_hook_count(f->s, &n, &d), ZE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(st.events, 2);
+	/* a new service blocked now: recent, queued */
+	put(f, 1, "new", "n.example:443", T0 + 30 * H_US, FL(TIMEOUT));
+	put(f, 2, "new", "n.example:443", T0 + 30 * H_US, FL(TIMEOUT));
+	put(f, 0, "new", "n.example:443", T0 + 30 * H_US, FL(NONE));
+	drain(f, T0 + 30 * H_US + MIN_US, &st);
+	assert_int_equal(store_hook_count(f->s, &n, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	zbuf_init(&b, 4096);
+	assert_int_equal(store_hook_peek(f->s, &seq, &b, &d), ZE_OK);
+	assert_non_null(strstr((const char *)b.data,
+	    "\"region\":\"RU-MOW\""));
+	assert_non_null(strstr((const char *)b.data, "\"to\":\"blocked\""));
+	assert_non_null(strstr((const char *)b.data, "\"method\":\"tcp\""));
+	assert_int_equal(store_hook_del(f->s, seq, &d), ZE_OK);
+	assert_int_equal(store_hook_count(f->s, &n, &d), ZE_OK);
+	assert_int_equal(n, 0);
+	zbuf_free(&b);
+}
+
+struct racer {
+	struct fx *f;
+	struct rollup_stats st;
+	zerr_t e;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	zdiag_t d;
+
+	r->e = rollup_drain(r->f->s, &r->f->o, T0 + 50 * H_US, &r->st, &d);
+	return NULL;
+}
+
+/* Two analyzers at once (small batches, many rounds): every measurement
+ * is counted exactly once. */
+static void
+t_two_analyzers(void **state)
+{
+	struct fx *f = *state;
+	struct racer r[2];
+	pthread_t th[2];
+	uint64_t pend;
+	uint32_t total = 0;
+	size_t n;
+	cell_t *c;
+
+	for (int k = 0; k < 600; k++)
+		put(f, 1 + k % 5, k % 3 ? "svc" : "vid", k % 2 ? "x.example:1" :
+		    "y.example:1", T0 + k * 10 * 1000000LL, k % 7 ? FL(NONE) :
+		    FL(TIMEOUT));
+	for (int k = 0; k < 20; k++) {
+		put(f, 0, "svc", k % 2 ? "x.example:1" : "y.example:1",
+		    T0 + k * 5 * MIN_US, FL(NONE));
+		put(f, 0, "vid", k % 2 ? "x.example:1" : "y.example:1",
+		    T0 + k * 5 * MIN_US, FL(NONE));
+	}
+	f->o.batch = 37;
+	for (int i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].f = f;
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].e, ZE_OK);
+	}
+	assert_int_equal(r[0].st.judged + r[1].st.judged, 600);
+	c = rmap(f, T0, T0 + 3 * H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	for (size_t i = 0; i < n; i++)
+		total += c[i].measurements;
+	assert_int_equal(total, 600);
+	rollup_cells_free(c, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_waits_for_control, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_equals_on_demand, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_settle_corrects, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_expires, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hook_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_two_analyzers, setup,
+		    teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
