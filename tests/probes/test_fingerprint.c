@@ -230,6 +230,10 @@ t_load_shipped(void **state)
 			    0));
 		} else {
 			assert_non_null(fpdb_match_dns(db, "10.10.34.34"));
+			assert_string_equal(fpdb_match_dns(db, "5.3.3.17"),
+			    "isp_ru_ertelecom_rkn");
+			assert_string_equal(fpdb_match_dns(db,
+			    "62.33.207.197"), "nat_ru_dns_62_33_207_197");
 			assert_null(fpdb_match_dns(db, "192.0.2.1"));
 		}
 		fpdb_free(&db);
