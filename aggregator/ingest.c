@@ -14,6 +14,14 @@
  *  - Every input buffer is bounded: frames by ZMQ_MAXMSGSIZE and
  *    wire_uplink_decode, batches by WIRE_MAX_BATCH, status updates by
  *    SEEN_MAX (a full table forces a commit).
+ *  - Commits run on one commit thread, so the main loop keeps reading and
+ *    verifying the next group while LMDB syncs the last one.  The main
+ *    thread hands a group over in `slot` (its jobs and the arrays
+ *    store_commit reads, swapped with the main thread's: no copy) and
+ *    takes it back, sends the ACKs and frees the jobs when the commit
+ *    thread marks it done and writes to the wake pipe.  One group is
+ *    committed at a time, in order; while it is, the next group grows
+ *    (up to commit_max / MAX_GROUP_JOBS, then input pauses).
  */
 #include "ingest.h"
 
@@ -62,6 +70,22 @@ struct job {
 	struct item items[];
 };
 
+enum cstate { C_IDLE = 0, C_QUEUED, C_DONE };
+
+/* A group handed to the commit thread. */
+struct cslot {
+	struct job *jobs;
+	size_t n;			/* verified measurements */
+	struct store_meas_in *min;
+	enum store_put *res;
+	size_t amin;
+	struct store_seen *seen;
+	size_t nseen;
+	zerr_t e;
+	zdiag_t d;
+	int64_t t0, us;			/* monotonic start, duration */
+};
+
 struct ingest {
 	struct ingest_opts o;
 	store_t *store;
@@ -93,6 +117,15 @@ struct ingest {
 	zbuf_t out;
 	struct ingest_stats st;
 	int64_t storage_fail_logged;
+
+	/* the commit thread */
+	pthread_t cthr;
+	bool cthr_on;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	enum cstate cstate;		/* under cmu */
+	bool cstop;			/* under cmu */
+	struct cslot slot;		/* the commit thread's while C_QUEUED */
 };
 
 /* ------------------------------------------------------------ sending */
@@ -342,18 +375,103 @@ worker_main(void *arg)
 
 /* ------------------------------------------------------------ commit */
 
-static void
-commit_group(struct ingest *ig)
+static void *
+committer_main(void *arg)
 {
-	struct job *j, *next;
-	size_t n = 0, k = 0;
-	int64_t t0, us;
-	zdiag_t d;
-	zerr_t e;
+	struct ingest *ig = arg;
+	struct cslot *c = &ig->slot;
+	char one = 1;
 
-	if (ig->group == NULL && ig->nseen == 0)
+	for (;;) {
+		pthread_mutex_lock(&ig->cmu);
+		while (ig->cstate != C_QUEUED && !ig->cstop)
+			pthread_cond_wait(&ig->ccv, &ig->cmu);
+		if (ig->cstate != C_QUEUED) {
+			pthread_mutex_unlock(&ig->cmu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&ig->cmu);
+
+		c->t0 = ztime_mono_us();
+		c->e = store_commit(ig->store, c->min, c->n, c->res, c->seen,
+		    c->nseen, &c->d);
+		c->us = ztime_mono_us() - c->t0;
+
+		pthread_mutex_lock(&ig->cmu);
+		ig->cstate = C_DONE;
+		pthread_cond_broadcast(&ig->ccv);
+		pthread_mutex_unlock(&ig->cmu);
+		(void)!write(ig->pipe[1], &one, 1);
+	}
+}
+
+static enum cstate
+cstate_get(struct ingest *ig)
+{
+	enum cstate st;
+
+	pthread_mutex_lock(&ig->cmu);
+	st = ig->cstate;
+	pthread_mutex_unlock(&ig->cmu);
+	return st;
+}
+
+/* The commit thread finished: count, log, ACK and free its group. */
+static void
+commit_reap(struct ingest *ig)
+{
+	struct cslot *c = &ig->slot;
+	struct job *j, *next;
+	size_t k = 0;
+
+	if (cstate_get(ig) != C_DONE)
 		return;
-	for (j = ig->group; j != NULL; j = j->next) {
+	if (c->e == ZE_OK) {
+		ig->st.commits++;
+		ig->st.commit_us_sum += (uint64_t)c->us;
+		if ((uint64_t)c->us > ig->st.commit_us_max)
+			ig->st.commit_us_max = (uint64_t)c->us;
+		if (!ig->st.storage_ok)
+			log_warnx("storage: commits work again; acknowledging "
+			    "measurements");
+		ig->st.storage_ok = true;
+	} else {
+		ig->st.commit_fail++;
+		if (ig->st.storage_ok || c->t0 - ig->storage_fail_logged >
+		    60 * 1000000LL) {
+			log_warnx("storage: cannot commit %zu measurements: "
+			    "%s; not acknowledging them (REJECT_STORAGE), "
+			    "agents keep and resend them%s", c->n, c->d.text,
+			    c->e == ZE_FULL ? "; free disk space or raise "
+			    "[storage] map_max" : "");
+			ig->storage_fail_logged = c->t0;
+		}
+		ig->st.storage_ok = false;
+	}
+	for (j = c->jobs; j != NULL; j = next) {
+		next = j->next;
+		send_ack(ig, j, c->e == ZE_OK, c->res + k);
+		k += j->nok;
+		job_free(j);
+	}
+	c->jobs = NULL;
+	c->n = c->nseen = 0;
+	pthread_mutex_lock(&ig->cmu);
+	ig->cstate = C_IDLE;
+	pthread_mutex_unlock(&ig->cmu);
+}
+
+/* Hand the current group to the idle commit thread. */
+static void
+commit_start(struct ingest *ig)
+{
+	struct cslot *c = &ig->slot;
+	struct store_meas_in *tm;
+	enum store_put *tr;
+	struct store_seen *ts;
+	size_t n = 0, ta;
+
+	for (struct job *j = ig->group; j != NULL; j = j->next) {
 		for (size_t i = 0; i < j->n; i++) {
 			struct item *it = &j->items[i];
 			const wire_signed_t *s = j->up->batch->items[i];
@@ -373,43 +491,56 @@ commit_group(struct ingest *ig)
 			n++;
 		}
 	}
-	t0 = ztime_mono_us();
-	e = store_commit(ig->store, ig->min, n, ig->res, ig->seen, ig->nseen,
-	    &d);
-	us = ztime_mono_us() - t0;
-	if (e == ZE_OK) {
-		ig->st.commits++;
-		ig->st.commit_us_sum += (uint64_t)us;
-		if ((uint64_t)us > ig->st.commit_us_max)
-			ig->st.commit_us_max = (uint64_t)us;
-		if (!ig->st.storage_ok)
-			log_warnx("storage: commits work again; acknowledging "
-			    "measurements");
-		ig->st.storage_ok = true;
-	} else {
-		ig->st.commit_fail++;
-		if (ig->st.storage_ok || t0 - ig->storage_fail_logged >
-		    60 * 1000000LL) {
-			log_warnx("storage: cannot commit %zu measurements: "
-			    "%s; not acknowledging them (REJECT_STORAGE), "
-			    "agents keep and resend them%s", n, d.text,
-			    e == ZE_FULL ? "; free disk space or raise "
-			    "[storage] map_max" : "");
-			ig->storage_fail_logged = t0;
-		}
-		ig->st.storage_ok = false;
-	}
-	for (j = ig->group; j != NULL; j = next) {
-		next = j->next;
-		send_ack(ig, j, e == ZE_OK, ig->res + k);
-		k += j->nok;
-		job_free(j);
-	}
+	/* swap the arrays: the slot reads these, main fills the others */
+	tm = c->min, tr = c->res, ta = c->amin, ts = c->seen;
+	c->min = ig->min, c->res = ig->res, c->amin = ig->amin;
+	c->seen = ig->seen;
+	ig->min = tm, ig->res = tr, ig->amin = ta, ig->seen = ts;
+	c->jobs = ig->group;
+	c->n = n;
+	c->nseen = ig->nseen;
 	ig->group = NULL;
 	ig->group_tail = &ig->group;
 	ig->group_n = 0;
 	ig->group_jobs = 0;
 	ig->nseen = 0;
+	pthread_mutex_lock(&ig->cmu);
+	ig->cstate = C_QUEUED;
+	pthread_cond_broadcast(&ig->ccv);
+	pthread_mutex_unlock(&ig->cmu);
+}
+
+static bool
+group_due(const struct ingest *ig, int64_t now)
+{
+	return ig->group_n >= (size_t)ig->o.commit_max ||
+	    ig->group_jobs >= MAX_GROUP_JOBS || ig->nseen >= SEEN_MAX ||
+	    (ig->group != NULL && now >= ig->group_deadline) ||
+	    (ig->nseen > 0 && now >= ig->seen_deadline);
+}
+
+/* Reap a finished commit; start the next group when it is due (or force,
+ * and there is one) and the commit thread is free. */
+static void
+commit_step(struct ingest *ig, bool force)
+{
+	commit_reap(ig);
+	if ((ig->group == NULL && ig->nseen == 0) ||
+	    cstate_get(ig) != C_IDLE)
+		return;
+	if (force || group_due(ig, ztime_mono_us()))
+		commit_start(ig);
+}
+
+/* Wait for the commit thread to finish the group it has, and reap it. */
+static void
+commit_wait(struct ingest *ig)
+{
+	pthread_mutex_lock(&ig->cmu);
+	while (ig->cstate == C_QUEUED)
+		pthread_cond_wait(&ig->ccv, &ig->cmu);
+	pthread_mutex_unlock(&ig->cmu);
+	commit_reap(ig);
 }
 
 /* ------------------------------------------------------------ input */
@@ -422,8 +553,11 @@ seen_slot(struct ingest *ig, const uint8_t *agent)
 	for (size_t i = 0; i < ig->nseen; i++)
 		if (memcmp(ig->seen[i].agent, agent, KEY_PUB_LEN) == 0)
 			return &ig->seen[i];
-	if (ig->nseen == SEEN_MAX)
-		commit_group(ig);
+	if (ig->nseen == SEEN_MAX) {
+		commit_wait(ig);	/* rare: 4096 agents between commits */
+		commit_step(ig, true);
+		commit_wait(ig);
+	}
 	if (ig->nseen == 0)
 		ig->seen_deadline = ztime_mono_us() + SEEN_DELAY_US;
 	s = &ig->seen[ig->nseen++];
@@ -667,20 +801,14 @@ ingest_on_results(ingest_t *ig)
 		ig->group_tail = &j->next;
 		ig->group_n += j->nok;
 		ig->group_jobs++;
-		if (ig->group_n >= (size_t)ig->o.commit_max ||
-		    ig->group_jobs >= MAX_GROUP_JOBS)
-			commit_group(ig);
 	}
+	commit_step(ig, false);
 }
 
 void
 ingest_tick(ingest_t *ig)
 {
-	int64_t now = ztime_mono_us();
-
-	if ((ig->group != NULL && now >= ig->group_deadline) ||
-	    (ig->nseen > 0 && now >= ig->seen_deadline))
-		commit_group(ig);
+	commit_step(ig, false);
 }
 
 long
@@ -688,6 +816,9 @@ ingest_timeout_ms(const ingest_t *ig)
 {
 	int64_t now = ztime_mono_us(), when = -1;
 
+	/* a busy commit thread wakes the loop through the pipe */
+	if (cstate_get((struct ingest *)(uintptr_t)ig) != C_IDLE)
+		return -1;
 	if (ig->group != NULL)
 		when = ig->group_deadline;
 	if (ig->nseen > 0 && (when < 0 || ig->seen_deadline < when))
@@ -708,7 +839,10 @@ ingest_wake_fd(const ingest_t *ig)
 bool
 ingest_want_input(const ingest_t *ig)
 {
-	return ig->inflight < MAX_INFLIGHT;
+	/* a full group waiting for the commit thread: let ZeroMQ push back */
+	return ig->inflight < MAX_INFLIGHT &&
+	    ig->group_n < (size_t)ig->o.commit_max &&
+	    ig->group_jobs < MAX_GROUP_JOBS;
 }
 
 void
@@ -722,7 +856,11 @@ ingest_drain(ingest_t *ig)
 		(void)poll(&pfd, 1, 100);
 		ingest_on_results(ig);
 	}
-	commit_group(ig);
+	while (ig->group != NULL || ig->nseen > 0 ||
+	    cstate_get(ig) != C_IDLE) {
+		commit_wait(ig);
+		commit_step(ig, true);
+	}
 }
 
 void
@@ -730,6 +868,8 @@ ingest_get_stats(const ingest_t *ig, struct ingest_stats *st)
 {
 	*st = ig->st;
 	st->pending = ig->group_n;
+	if (cstate_get((struct ingest *)(uintptr_t)ig) == C_QUEUED)
+		st->pending += ig->slot.n;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -758,7 +898,10 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 	zbuf_init(&ig->out, WIRE_MAX_FRAME);
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->cv, NULL);
+	pthread_mutex_init(&ig->cmu, NULL);
+	pthread_cond_init(&ig->ccv, NULL);
 	if ((ig->seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
+	    (ig->slot.seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
 	    (ig->thr = calloc((size_t)ig->o.verify_threads,
 	    sizeof(*ig->thr))) == NULL || grow_scratch(ig,
 	    (size_t)ig->o.commit_max + WIRE_MAX_BATCH) != 0) {
@@ -776,6 +919,11 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 		}
 		ig->nthr++;
 	}
+	if (pthread_create(&ig->cthr, NULL, committer_main, ig) != 0) {
+		ingest_free(&ig);
+		return zdiag_set(d, ZE_IO, "cannot start the commit thread");
+	}
+	ig->cthr_on = true;
 	*out = ig;
 	return ZE_OK;
 }
@@ -794,6 +942,18 @@ ingest_free(ingest_t **igp)
 	pthread_mutex_unlock(&ig->mu);
 	for (int i = 0; i < ig->nthr; i++)
 		pthread_join(ig->thr[i], NULL);
+	if (ig->cthr_on) {
+		/* a queued group is committed first; its jobs freed below */
+		pthread_mutex_lock(&ig->cmu);
+		ig->cstop = true;
+		pthread_cond_broadcast(&ig->ccv);
+		pthread_mutex_unlock(&ig->cmu);
+		pthread_join(ig->cthr, NULL);
+	}
+	for (j = ig->slot.jobs; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
 	for (j = ig->todo; j != NULL; j = next) {
 		next = j->next;
 		job_free(j);
@@ -812,8 +972,13 @@ ingest_free(ingest_t **igp)
 		close(ig->pipe[1]);
 	pthread_mutex_destroy(&ig->mu);
 	pthread_cond_destroy(&ig->cv);
+	pthread_mutex_destroy(&ig->cmu);
+	pthread_cond_destroy(&ig->ccv);
 	zbuf_free(&ig->out);
 	free(ig->seen);
+	free(ig->slot.seen);
+	free(ig->slot.min);
+	free(ig->slot.res);
 	free(ig->thr);
 	free(ig->min);
 	free(ig->res);
