@@ -296,6 +296,41 @@ ph_baseline_init(struct ph_baseline *b, struct ph_udp *x)
 	x->arg = b;
 }
 
+zerr_t
+ph_shot_run(const probe_env_t *env, const probe_req_t *req, int port,
+    struct ph_shot *s, zdiag_t *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct ph_baseline b;
+	struct ph_udp x[2];
+	char detail[128];
+	zerr_t e;
+
+	if ((e = ph_addr(req, port, &ss, &sl, d)) != ZE_OK)
+		return e;
+	memset(x, 0, sizeof(x));
+	x[0].pkt = s->pkt;
+	x[0].len = s->len;
+	x[0].match = s->match;
+	x[0].arg = s->arg;
+	ph_baseline_init(&b, &x[1]);
+	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
+	pu_addr_str((struct sockaddr *)&ss, s->addr, sizeof(s->addr));
+	s->baseline_ok = x[1].state == PH_OK;
+	s->f = ph_udp_failure(&x[0], env->timeout_ms, detail, sizeof(detail));
+	s->rtt_us = s->f == ZOND__V1__FAILURE__FAIL_NONE ?
+	    (uint32_t)x[0].rtt_us : 0;
+	if (s->no_reply && s->f == ZOND__V1__FAILURE__FAIL_TIMEOUT &&
+	    s->baseline_ok) {
+		s->f = ZOND__V1__FAILURE__FAIL_NO_REPLY;
+		snprintf(s->detail, sizeof(s->detail), "%s; baseline answered",
+		    detail);
+	} else
+		snprintf(s->detail, sizeof(s->detail), "%s", detail);
+	return ZE_OK;
+}
+
 uint64_t
 ph_rate(uint64_t bytes, int64_t us)
 {

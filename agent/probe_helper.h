@@ -12,6 +12,7 @@
 #ifndef AGENT_PROBE_HELPER_H
 #define AGENT_PROBE_HELPER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -74,6 +75,31 @@ struct ph_baseline {
 	uint8_t pkt[PH_BASELINE_LEN];
 };
 void ph_baseline_init(struct ph_baseline *b, struct ph_udp *x);
+
+/*
+ * One probe packet to the helper with the random-payload baseline beside
+ * it, to the same address: the common part of the stun, quic and vpn
+ * probes.  Fill the `in` fields; ph_shot_run resolves the address
+ * (ph_addr with port), runs both exchanges and fills the rest.  With
+ * no_reply, a probe timeout while the baseline answered becomes
+ * FAIL_NO_REPLY and the detail says so.
+ */
+struct ph_shot {
+	/* in */
+	const uint8_t *pkt;
+	size_t len;
+	ph_match_fn match;
+	void *arg;
+	bool no_reply;
+	/* out */
+	char addr[64];			/* "ip:port" */
+	bool baseline_ok;
+	Zond__V1__Failure f;
+	uint32_t rtt_us;		/* when f is FAIL_NONE */
+	char detail[160];		/* when it is not */
+};
+zerr_t ph_shot_run(const probe_env_t *env, const probe_req_t *req,
+    int port, struct ph_shot *s, zdiag_t *d) ZWUR;
 
 /* Fill buf with random bytes (getrandom). */
 void ph_random(void *buf, size_t len);

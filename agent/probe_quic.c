@@ -113,16 +113,11 @@ zerr_t
 probe_quic(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	struct quic_req q;
-	struct ph_baseline b;
-	struct ph_udp x[2];
+	struct ph_shot sh;
 	const char *variant = req->variant ? req->variant : "vn";
 	Zond__V1__Outcome *o = NULL;
 	Zond__V1__QuicOutcome *qo;
-	char abuf[64], detail[128];
-	Zond__V1__Failure f;
 	zerr_t e;
 
 	*out = NULL;
@@ -130,15 +125,14 @@ probe_quic(const probe_env_t *env, const probe_req_t *req,
 	if (quic_build(&q, variant) != 0)
 		return zdiag_set(d, ZE_INVAL, "quic: unknown variant '%s' (vn, "
 		    "initial_large, initial_small)", variant);
-	if ((e = ph_addr(req, QUIC_PORT, &ss, &sl, d)) != ZE_OK)
+	memset(&sh, 0, sizeof(sh));
+	sh.pkt = q.pkt;
+	sh.len = q.len;
+	sh.match = quic_match;
+	sh.arg = &q;
+	sh.no_reply = true;
+	if ((e = ph_shot_run(env, req, QUIC_PORT, &sh, d)) != ZE_OK)
 		return e;
-	memset(x, 0, sizeof(x));
-	x[0].pkt = q.pkt;
-	x[0].len = q.len;
-	x[0].match = quic_match;
-	x[0].arg = &q;
-	ph_baseline_init(&b, &x[1]);
-	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
 
 	if ((o = pu_outcome_new()) == NULL ||
 	    (qo = malloc(sizeof(*qo))) == NULL)
@@ -146,27 +140,21 @@ probe_quic(const probe_env_t *env, const probe_req_t *req,
 	zond__v1__quic_outcome__init(qo);
 	o->test_case = ZOND__V1__OUTCOME__TEST_QUIC;
 	o->quic = qo;
-	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
-	if ((qo->addr = pu_strdup(abuf)) == NULL ||
+	if ((qo->addr = pu_strdup(sh.addr)) == NULL ||
 	    (qo->variant = pu_strdup(variant)) == NULL)
 		goto nomem;
 	qo->has_sent_bytes = 1;
 	qo->sent_bytes = (uint32_t)q.len;
 	qo->has_baseline_ok = 1;
-	qo->baseline_ok = x[1].state == PH_OK;
-	f = ph_udp_failure(&x[0], env->timeout_ms, detail, sizeof(detail));
-	if (f == ZOND__V1__FAILURE__FAIL_NONE) {
+	qo->baseline_ok = sh.baseline_ok;
+	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
 		qo->has_rtt_us = 1;
-		qo->rtt_us = (uint32_t)x[0].rtt_us;
+		qo->rtt_us = sh.rtt_us;
 		if (q.vn && (o->detail = pu_asprintf("versions=%s",
 		    q.versions)) == NULL)
 			goto nomem;
 	} else {
-		if (f == ZOND__V1__FAILURE__FAIL_TIMEOUT && qo->baseline_ok)
-			f = ZOND__V1__FAILURE__FAIL_NO_REPLY;
-		pu_fail(o, f, "%s%s", detail, f ==
-		    ZOND__V1__FAILURE__FAIL_NO_REPLY ? "; baseline answered" :
-		    "");
+		pu_fail(o, sh.f, "%s", sh.detail);
 		if (o->detail == NULL)
 			goto nomem;
 	}

@@ -117,16 +117,11 @@ zerr_t
 probe_stun(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	struct stun_req s;
-	struct ph_baseline b;
-	struct ph_udp x[2];
+	struct ph_shot sh;
 	const char *variant = req->variant ? req->variant : "plain";
 	Zond__V1__Outcome *o = NULL;
 	Zond__V1__StunOutcome *so;
-	char abuf[64], detail[128];
-	Zond__V1__Failure f;
 	zerr_t e;
 
 	*out = NULL;
@@ -134,15 +129,13 @@ probe_stun(const probe_env_t *env, const probe_req_t *req,
 	if (stun_build(&s, variant) != 0)
 		return zdiag_set(d, ZE_INVAL, "stun: unknown variant '%s' "
 		    "(plain, whatsapp, telegram)", variant);
-	if ((e = ph_addr(req, STUN_PORT, &ss, &sl, d)) != ZE_OK)
+	memset(&sh, 0, sizeof(sh));
+	sh.pkt = s.pkt;
+	sh.len = s.len;
+	sh.match = stun_match;
+	sh.arg = &s;
+	if ((e = ph_shot_run(env, req, STUN_PORT, &sh, d)) != ZE_OK)
 		return e;
-	memset(x, 0, sizeof(x));
-	x[0].pkt = s.pkt;
-	x[0].len = s.len;
-	x[0].match = stun_match;
-	x[0].arg = &s;
-	ph_baseline_init(&b, &x[1]);
-	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
 
 	if ((o = pu_outcome_new()) == NULL ||
 	    (so = malloc(sizeof(*so))) == NULL)
@@ -150,23 +143,21 @@ probe_stun(const probe_env_t *env, const probe_req_t *req,
 	zond__v1__stun_outcome__init(so);
 	o->test_case = ZOND__V1__OUTCOME__TEST_STUN;
 	o->stun = so;
-	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
-	if ((so->addr = pu_strdup(abuf)) == NULL ||
+	if ((so->addr = pu_strdup(sh.addr)) == NULL ||
 	    (so->variant = pu_strdup(variant)) == NULL)
 		goto nomem;
 	so->has_baseline_ok = 1;
-	so->baseline_ok = x[1].state == PH_OK;
-	f = ph_udp_failure(&x[0], env->timeout_ms, detail, sizeof(detail));
-	if (f == ZOND__V1__FAILURE__FAIL_NONE) {
+	so->baseline_ok = sh.baseline_ok;
+	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
 		so->has_rtt_us = 1;
-		so->rtt_us = (uint32_t)x[0].rtt_us;
+		so->rtt_us = sh.rtt_us;
 		if ((so->mapped = pu_strdup(s.mapped)) == NULL)
 			goto nomem;
 	} else {
-		if (f == ZOND__V1__FAILURE__FAIL_BAD_RESPONSE && s.errcode)
-			pu_fail(o, f, "error response %u", s.errcode);
+		if (sh.f == ZOND__V1__FAILURE__FAIL_BAD_RESPONSE && s.errcode)
+			pu_fail(o, sh.f, "error response %u", s.errcode);
 		else
-			pu_fail(o, f, "%s", detail);
+			pu_fail(o, sh.f, "%s", sh.detail);
 		if (o->detail == NULL)
 			goto nomem;
 	}

@@ -60,16 +60,11 @@ zerr_t
 probe_vpn(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	struct vpn_req v;
-	struct ph_baseline b;
-	struct ph_udp x[2];
+	struct ph_shot sh;
 	const char *variant = req->variant ? req->variant : "wireguard";
 	Zond__V1__Outcome *o = NULL;
 	Zond__V1__VpnOutcome *vo;
-	char abuf[64], detail[128];
-	Zond__V1__Failure f;
 	zerr_t e;
 
 	*out = NULL;
@@ -90,16 +85,15 @@ probe_vpn(const probe_env_t *env, const probe_req_t *req,
 		return zdiag_set(d, ZE_INVAL, "vpn: unknown variant '%s' "
 		    "(wireguard, openvpn)", variant);
 	}
-	if ((e = ph_addr(req, v.wg ? WG_PORT : OVPN_PORT, &ss, &sl, d)) !=
-	    ZE_OK)
+	memset(&sh, 0, sizeof(sh));
+	sh.pkt = v.pkt;
+	sh.len = v.len;
+	sh.match = vpn_match;
+	sh.arg = &v;
+	sh.no_reply = true;
+	if ((e = ph_shot_run(env, req, v.wg ? WG_PORT : OVPN_PORT, &sh,
+	    d)) != ZE_OK)
 		return e;
-	memset(x, 0, sizeof(x));
-	x[0].pkt = v.pkt;
-	x[0].len = v.len;
-	x[0].match = vpn_match;
-	x[0].arg = &v;
-	ph_baseline_init(&b, &x[1]);
-	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
 
 	if ((o = pu_outcome_new()) == NULL ||
 	    (vo = malloc(sizeof(*vo))) == NULL)
@@ -107,22 +101,16 @@ probe_vpn(const probe_env_t *env, const probe_req_t *req,
 	zond__v1__vpn_outcome__init(vo);
 	o->test_case = ZOND__V1__OUTCOME__TEST_VPN;
 	o->vpn = vo;
-	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
-	if ((vo->addr = pu_strdup(abuf)) == NULL ||
+	if ((vo->addr = pu_strdup(sh.addr)) == NULL ||
 	    (vo->protocol = pu_strdup(variant)) == NULL)
 		goto nomem;
 	vo->has_baseline_ok = 1;
-	vo->baseline_ok = x[1].state == PH_OK;
-	f = ph_udp_failure(&x[0], env->timeout_ms, detail, sizeof(detail));
-	if (f == ZOND__V1__FAILURE__FAIL_NONE) {
+	vo->baseline_ok = sh.baseline_ok;
+	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
 		vo->has_rtt_us = 1;
-		vo->rtt_us = (uint32_t)x[0].rtt_us;
+		vo->rtt_us = sh.rtt_us;
 	} else {
-		if (f == ZOND__V1__FAILURE__FAIL_TIMEOUT && vo->baseline_ok)
-			f = ZOND__V1__FAILURE__FAIL_NO_REPLY;
-		pu_fail(o, f, "%s%s", detail, f ==
-		    ZOND__V1__FAILURE__FAIL_NO_REPLY ? "; baseline answered" :
-		    "");
+		pu_fail(o, sh.f, "%s", sh.detail);
 		if (o->detail == NULL)
 			goto nomem;
 	}
