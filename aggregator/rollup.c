@@ -30,6 +30,20 @@
 
 enum src { SRC_TODO = 0, SRC_OPEN = 1 };
 
+/* Control measurements decoded in this round, by id: many probes of a
+ * target share the controls of their windows, so each is decoded once per
+ * round.  Open addressing, power-of-two size, never more than half full. */
+struct ccache_ent {
+	uint8_t id[STORE_ID_LEN];
+	wire_meas_t *m;			/* NULL: not a usable control */
+	bool used;
+};
+
+struct ccache {
+	struct ccache_ent *t;
+	size_t n, cap;
+};
+
 struct plan {
 	struct store_cellkey k;
 	uint8_t id[STORE_ID_LEN];
@@ -56,8 +70,9 @@ struct round {
 	/* judging scratch */
 	const wire_meas_t *self;
 	int64_t self_start;
-	wire_meas_t *ctl[MAX_CTL], *sib[MAX_CTL];
+	wire_meas_t *ctl[MAX_CTL], *sib[MAX_CTL];	/* ctl: borrowed from cc */
 	size_t nctl, nsib;
+	struct ccache cc;
 	uint8_t open_to[STORE_ID_LEN];
 };
 
@@ -103,24 +118,85 @@ same_target(const wire_meas_t *a, const wire_meas_t *b)
 	    strcmp(a->target, b->target) == 0;
 }
 
+static size_t
+cc_slot(const struct ccache *c, const uint8_t id[STORE_ID_LEN])
+{
+	uint64_t h = 0;
+
+	/* the id's last 8 bytes are random */
+	for (int i = 8; i < STORE_ID_LEN; i++)
+		h = h << 8 | id[i];
+	h ^= h >> 29;
+	for (size_t i = (size_t)h & (c->cap - 1);;
+	    i = (i + 1) & (c->cap - 1))
+		if (!c->t[i].used || memcmp(c->t[i].id, id,
+		    STORE_ID_LEN) == 0)
+			return i;
+}
+
+static void
+cc_clear(struct ccache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->t[i].used)
+			wire_meas_free(c->t[i].m);
+	free(c->t);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Make room for one more entry; false when out of memory. */
+static bool
+cc_grow(struct ccache *c)
+{
+	struct ccache old = *c;
+
+	if (c->cap > 0 && 2 * (c->n + 1) <= c->cap)
+		return true;
+	c->cap = old.cap ? 2 * old.cap : 256;
+	if ((c->t = calloc(c->cap, sizeof(*c->t))) == NULL) {
+		*c = old;
+		return false;
+	}
+	c->n = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.t[i].used) {
+			c->t[cc_slot(c, old.t[i].id)] = old.t[i];
+			c->n++;
+		}
+	free(old.t);
+	return true;
+}
+
 static int
 take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 {
 	struct round *r = arg;
+	struct ccache_ent *ce;
 	struct store_meas sm;
 	wire_meas_t *m = NULL;
+	int rc;
 
 	if (r->nctl == MAX_CTL)
 		return 1;
-	if (store_tx_meas_get(r->tx, id, &sm) != 0 ||
-	    sm.role != STORE_ROLE_CONTROL ||
-	    wire_meas_decode(sm.body, sm.body_len, &m, NULL) != ZE_OK)
-		return 0;
-	if (!same_target(m, r->self)) {
-		wire_meas_free(m);	/* a hash collision */
-		return 0;
+	if (!cc_grow(&r->cc)) {
+		r->err = ZE_NOMEM;
+		return 1;
 	}
-	r->ctl[r->nctl++] = m;
+	ce = &r->cc.t[cc_slot(&r->cc, id)];
+	if (!ce->used) {
+		if ((rc = store_tx_meas_get(r->tx, id, &sm)) < 0)
+			return -1;
+		if (rc == 0 && sm.role == STORE_ROLE_CONTROL &&
+		    wire_meas_decode(sm.body, sm.body_len, &m, NULL) != ZE_OK)
+			m = NULL;
+		memcpy(ce->id, id, STORE_ID_LEN);
+		ce->m = m;
+		ce->used = true;
+		r->cc.n++;
+	}
+	if (ce->m != NULL && same_target(ce->m, r->self))	/* else a hash
+								 * collision */
+		r->ctl[r->nctl++] = ce->m;
 	return 0;
 }
 
@@ -153,8 +229,6 @@ take_sib(const struct store_meas *sm, void *arg)
 static void
 scratch_free(struct round *r)
 {
-	for (size_t i = 0; i < r->nctl; i++)
-		wire_meas_free(r->ctl[i]);
 	for (size_t i = 0; i < r->nsib; i++)
 		wire_meas_free(r->sib[i]);
 	r->nctl = r->nsib = 0;
@@ -174,7 +248,7 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 	store_id_at(sm->start_us - r->o->window_us, from);
 	store_id_at(sm->start_us + r->o->window_us + 1000, to);
 	if (store_tx_ctl_iter(r->tx, sm->test, store_target_hash(m->target),
-	    from, to, take_ctl, r) < 0)
+	    from, to, take_ctl, r) < 0 || r->err != ZE_OK)
 		goto fail;
 	if (m->test == ZOND__V1__TEST_KIND__TEST_QUIC &&
 	    (store_tx_agent_walk(r->tx, sm->agent, sm->seq, -1, take_sib,
@@ -352,15 +426,18 @@ read_fn(store_tx_t *tx, void *arg)
 {
 	struct round *r = arg;
 
+	int rc = 0;
+
 	r->tx = tx;
 	r->np = 0;
 	r->more = false;
 	if (store_tx_todo_iter(tx, NULL, todo_one, r) < 0)
-		return -1;
-	if (r->err == ZE_OK &&
+		rc = -1;
+	else if (r->err == ZE_OK &&
 	    store_tx_open_iter(tx, r->open_to, open_one, r) < 0)
-		return -1;
-	return 0;	/* r->err is checked by the caller */
+		rc = -1;
+	cc_clear(&r->cc);	/* bounded per round */
+	return rc;	/* r->err is checked by the caller */
 }
 
 /* ------------------------------------------------------------ applying */
@@ -770,42 +847,113 @@ rollup_waiting(store_t *s, uint64_t *n, zdiag_t *d)
 
 struct mcell {
 	struct store_cellkey k;		/* hour unused */
-	cell_acc_t *acc;
+	cell_acc_t *acc;		/* merged over the hours */
 };
 
+/* The map's cells while reading: an array plus an open-addressing index
+ * by (region, ASN, service), so each roll-up record is merged straight
+ * into its cell (no per-record allocation, no sort of records). */
 struct mapread {
 	int64_t since, until;
 	const char *service;
 	struct mcell *c;
 	size_t n, cap;
+	size_t *ix;			/* SIZE_MAX: empty */
+	size_t ixcap;
+	cell_acc_t *scratch;
 	uint64_t pending;
 	zerr_t err;
 };
+
+static uint64_t
+mc_hash(const struct store_cellkey *k)
+{
+	uint64_t h = store_target_hash(k->service);
+
+	for (const char *p = k->region; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (h ^ k->asn) * 1099511628211ULL;
+}
+
+static bool
+mc_same(const struct store_cellkey *a, const struct store_cellkey *b)
+{
+	return a->asn == b->asn && strcmp(a->region, b->region) == 0 &&
+	    strcmp(a->service, b->service) == 0;
+}
+
+/* The index of k's cell, added if new; SIZE_MAX when out of memory. */
+static size_t
+mc_get(struct mapread *mr, const struct store_cellkey *k)
+{
+	size_t i;
+
+	if (2 * (mr->n + 1) > mr->ixcap) {
+		size_t nc = mr->ixcap ? 2 * mr->ixcap : 1024;
+		size_t *nx = malloc(nc * sizeof(*nx));
+
+		if (nx == NULL)
+			return SIZE_MAX;
+		for (i = 0; i < nc; i++)
+			nx[i] = SIZE_MAX;
+		for (size_t c = 0; c < mr->n; c++) {
+			for (i = mc_hash(&mr->c[c].k) & (nc - 1);
+			    nx[i] != SIZE_MAX; i = (i + 1) & (nc - 1))
+				;
+			nx[i] = c;
+		}
+		free(mr->ix);
+		mr->ix = nx;
+		mr->ixcap = nc;
+	}
+	for (i = mc_hash(k) & (mr->ixcap - 1); mr->ix[i] != SIZE_MAX;
+	    i = (i + 1) & (mr->ixcap - 1))
+		if (mc_same(&mr->c[mr->ix[i]].k, k))
+			return mr->ix[i];
+	if (mr->n == mr->cap) {
+		size_t nc = mr->cap ? 2 * mr->cap : 256;
+		struct mcell *nm = realloc(mr->c, nc * sizeof(*nm));
+
+		if (nm == NULL)
+			return SIZE_MAX;
+		mr->c = nm;
+		mr->cap = nc;
+	}
+	mr->c[mr->n].k = *k;
+	mr->c[mr->n].acc = NULL;
+	mr->ix[i] = mr->n;
+	return mr->n++;
+}
 
 static int
 map_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
     void *arg)
 {
 	struct mapread *mr = arg;
-	cell_acc_t *acc = NULL;
+	size_t c = mc_get(mr, k);
 
-	if (cell_acc_decode(p, n, &acc, NULL) != ZE_OK)
-		return 0;	/* logged by the analyzer when it writes it */
-	if (mr->n == mr->cap) {
-		size_t nc = mr->cap ? 2 * mr->cap : 256;
-		struct mcell *nm = realloc(mr->c, nc * sizeof(*nm));
-		if (nm == NULL) {
-			cell_acc_free(&acc);
-			mr->err = ZE_NOMEM;
-			return 1;
-		}
-		mr->c = nm;
-		mr->cap = nc;
+	if (c == SIZE_MAX) {
+		mr->err = ZE_NOMEM;
+		return 1;
 	}
-	mr->c[mr->n].k = *k;
-	mr->c[mr->n].acc = acc;
-	mr->n++;
+	if (cell_acc_merge_bytes(&mr->c[c].acc, &mr->scratch, p, n, NULL) !=
+	    ZE_OK)
+		log_debug("map: a roll-up of %s/%u/%s not counted",
+		    k->region, k->asn, k->service);
 	return 0;
+}
+
+static void
+mapread_clear(struct mapread *mr)
+{
+	for (size_t i = 0; i < mr->n; i++)
+		cell_acc_free(&mr->c[i].acc);
+	free(mr->c);
+	free(mr->ix);
+	cell_acc_free(&mr->scratch);
+	mr->c = NULL;
+	mr->ix = NULL;
+	mr->n = mr->cap = mr->ixcap = 0;
 }
 
 static int
@@ -816,7 +964,7 @@ map_read(store_tx_t *tx, void *arg)
 	uint32_t h1 = hour_of(mr->until + STORE_HOUR_US - 1);
 	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
 
-	mr->n = 0;
+	mapread_clear(mr);
 	if (store_tx_rollup_iter(tx, h0, h1, mr->service, map_one, mr) < 0)
 		return -1;
 	store_id_at((int64_t)h0 * STORE_HOUR_US, from);
@@ -866,22 +1014,11 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 		if ((out = calloc(mr.n, sizeof(*out))) == NULL)
 			e = zdiag_set(d, ZE_NOMEM, "map: out of memory");
 	}
-	for (size_t i = 0, j; e == ZE_OK && i < mr.n; i = j) {
-		cell_acc_t *acc = mr.c[i].acc;
-
-		for (j = i + 1; j < mr.n && mcell_cmp(&mr.c[i], &mr.c[j]) ==
-		    0; j++)
-			if (cell_acc_merge(acc, mr.c[j].acc) != ZE_OK)
-				log_debug("map: a roll-up of %s/%u/%s not merged",
-				    mr.c[i].k.region, mr.c[i].k.asn,
-				    mr.c[i].k.service);
-		if (cell_judge(acc, c, &out[nout]) != ZE_OK)
-			continue;
-		nout++;
-	}
-	for (size_t i = 0; i < mr.n; i++)
-		cell_acc_free(&mr.c[i].acc);
-	free(mr.c);
+	for (size_t i = 0; e == ZE_OK && i < mr.n; i++)
+		if (mr.c[i].acc != NULL &&
+		    cell_judge(mr.c[i].acc, c, &out[nout]) == ZE_OK)
+			nout++;
+	mapread_clear(&mr);
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;

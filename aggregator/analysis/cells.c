@@ -591,25 +591,24 @@ get_str(struct rd *r, size_t lenbytes, char *dst, size_t cap)
 	return ZE_OK;
 }
 
-zerr_t
-cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
+/* Decode into a, reusing (and growing) its arrays; on error a holds part
+ * of the record (the caller resets or frees it). */
+static zerr_t
+acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 {
 	struct rd r = {.p = p, .n = n, .pos = 0};
-	cell_acc_t *a = NULL;
 	uint64_t v, na, nr, cnt, sum_agents = 0, sum_rows = 0, bt;
 	size_t i, j;
 	zerr_t e;
 	const char *what = "header";
 
-	*out = NULL;
+	a->nrows = a->nagents = 0;
 	if (n == 0 || p == NULL)
 		return zdiag_set(d, ZE_TRUNC, "cell: empty record");
 	if (p[0] != CELL_ACC_VERSION)
 		return zdiag_set(d, ZE_VERSION, "cell: version %u, expected %u",
 		    p[0], CELL_ACC_VERSION);
 	r.pos = 1;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return zdiag_set(d, ZE_NOMEM, "cell: out of memory");
 	if ((e = get_str(&r, 1, a->region, sizeof(a->region))) != ZE_OK)
 		goto bad;
 	if (!get_be(&r, 8, &v)) {
@@ -632,11 +631,15 @@ cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
 		e = ZE_TOOBIG;
 		goto bad;
 	}
-	if (na > 0 && (a->agents = calloc(na, sizeof(*a->agents))) == NULL) {
-		e = ZE_NOMEM;
-		goto bad;
+	if (na > a->aagents) {
+		struct acc_agent *ng = realloc(a->agents, na * sizeof(*ng));
+		if (ng == NULL) {
+			e = ZE_NOMEM;
+			goto bad;
+		}
+		a->agents = ng;
+		a->aagents = na;
 	}
-	a->aagents = na;
 	for (i = 0; i < na; i++) {
 		struct acc_agent *g = &a->agents[i];
 		if (r.n - r.pos < AGENT_LEN) {
@@ -667,14 +670,21 @@ cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
 		e = ZE_TOOBIG;
 		goto bad;
 	}
-	if (nr > 0 && (a->rows = calloc(nr, sizeof(*a->rows))) == NULL) {
-		e = ZE_NOMEM;
-		goto bad;
+	if (nr > a->arows) {
+		struct acc_row *nw = realloc(a->rows, nr * sizeof(*nw));
+		if (nw == NULL) {
+			e = ZE_NOMEM;
+			goto bad;
+		}
+		a->rows = nw;
+		a->arows = nr;
 	}
-	a->arows = nr;
 	for (i = 0; i < nr; i++) {
 		struct acc_row *w = &a->rows[i];
 		uint64_t rs = 0, ms = 0;
+
+		memset(w->n, 0, sizeof(w->n));
+		memset(w->m, 0, sizeof(w->m));
 		if ((e = get_str(&r, 2, w->target, sizeof(w->target))) !=
 		    ZE_OK)
 			goto bad;
@@ -736,12 +746,52 @@ cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
 		e = ZE_PARSE;
 		goto bad;
 	}
-	*out = a;
 	return ZE_OK;
 bad:
-	cell_acc_free(&a);
+	a->nrows = a->nagents = 0;
 	return zdiag_set(d, e, "cell: bad %s at byte %zu: %s", what, r.pos,
 	    zerr_str(e));
+}
+
+zerr_t
+cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
+{
+	cell_acc_t *a;
+	zerr_t e;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "cell: out of memory");
+	if ((e = acc_decode_into(a, p, n, d)) != ZE_OK) {
+		cell_acc_free(&a);
+		return e;
+	}
+	*out = a;
+	return ZE_OK;
+}
+
+zerr_t
+cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
+    const uint8_t *p, size_t n, zdiag_t *d)
+{
+	zerr_t e;
+
+	if (*scratch == NULL && (*scratch = calloc(1, sizeof(**scratch))) ==
+	    NULL)
+		return zdiag_set(d, ZE_NOMEM, "cell: out of memory");
+	if ((e = acc_decode_into(*scratch, p, n, d)) != ZE_OK)
+		return e;
+	if (*dst == NULL) {
+		/* the first record becomes the accumulator */
+		*dst = *scratch;
+		*scratch = NULL;
+		return ZE_OK;
+	}
+	if ((e = cell_acc_merge(*dst, *scratch)) != ZE_OK)
+		return zdiag_set(d, e, "cell: cannot merge %s/%lld/%s: %s",
+		    (*scratch)->region, (long long)(*scratch)->asn,
+		    (*scratch)->service, zerr_str(e));
+	return ZE_OK;
 }
 
 /* ------------------------------------------------------------ judging */

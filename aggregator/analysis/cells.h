@@ -145,6 +145,13 @@ zerr_t cell_acc_encode(const cell_acc_t *a, zbuf_t *out) ZWUR;
 zerr_t cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out,
     zdiag_t *d) ZWUR;
 
+/* Decode a stored record and add it to *dst (the decoded record itself
+ * when *dst is NULL).  *scratch is a decoding buffer kept between calls
+ * (NULL the first time; free with cell_acc_free): a map merging many
+ * records allocates nothing per record.  Errors as decode and merge. */
+zerr_t cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
+    const uint8_t *p, size_t n, zdiag_t *d) ZWUR;
+
 /*
  * The cell's verdict now.  o NULL: defaults.  Caller frees with
  * cell_clear.  Rules (docs/METHODOLOGY.md "Cells"):
