@@ -16,6 +16,7 @@
 #include "ztime.h"
 
 #define HOOK_TIMEOUT_S 10
+#define ROUND_BATCH 1000	/* measurements per analyzer round */
 #define HOOK_BACKOFF_MIN_MS 1000
 #define HOOK_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define HOOK_DOC_MAX (64 * 1024)
@@ -43,6 +44,7 @@ analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o)
 	o->c.min_agents = (uint32_t)conf->min_agents;
 	o->hook = conf->webhook != NULL && *conf->webhook != '\0';
 	o->hook_max_age_us = conf->webhook_max_age_ms * 1000;
+	o->batch = ROUND_BATCH;
 }
 
 /* Sleep ms unless told to quit; true when quitting. */
@@ -85,9 +87,19 @@ analyzer_run(void *arg)
 			else
 				log_warnx("analysis: %s; trying again", d.text);
 		}
-		if (ready && rollup_drain(a->store, &a->o, ztime_now_us(), &rs,
-		    &d) != ZE_OK)
-			log_warnx("analysis: %s; trying again", d.text);
+		/* each round's writes ride on an ingest commit (one LMDB
+		 * writer, one fsync for both); a backlog goes round after
+		 * round until the queue is done or we are told to stop */
+		for (bool more = ready; more;) {
+			if (rollup_round(a->store, &a->o, ztime_now_us(), &rs,
+			    &more, &d) != ZE_OK) {
+				log_warnx("analysis: %s; trying again",
+				    d.text);
+				break;
+			}
+			if (more && nap(a, 0))
+				break;
+		}
 		if (rs.judged + rs.settled + rs.controls > 0)
 			log_debug("analysis judged=%" PRIu64 " settled=%" PRIu64
 			    " changed=%" PRIu64 " expired=%" PRIu64
@@ -213,9 +225,15 @@ hook_run(void *arg)
 	return NULL;
 }
 
+static zerr_t
+via_ingest(void *ctx, const struct store_extra *x, zdiag_t *d)
+{
+	return ingest_apply(ctx, x, d);
+}
+
 zerr_t
-analyzer_start(store_t *s, const struct aggr_conf *conf, analyzer_t **out,
-    zdiag_t *d)
+analyzer_start(store_t *s, const struct aggr_conf *conf, ingest_t *ig,
+    analyzer_t **out, zdiag_t *d)
 {
 	analyzer_t *a;
 
@@ -224,6 +242,10 @@ analyzer_start(store_t *s, const struct aggr_conf *conf, analyzer_t **out,
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	a->store = s;
 	analyzer_opts(conf, &a->o);
+	if (ig != NULL) {
+		a->o.write = via_ingest;
+		a->o.write_ctx = ig;
+	}
 	a->interval_ms = conf->analysis_interval_ms;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ingest.h"
 #include "rollup.h"
 #include "store.h"
 
@@ -30,8 +31,10 @@ struct analyzer_stats {
 /* Build the roll-up options from the configuration (also zondctl's). */
 void analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o);
 
+/* ig non-NULL: the analyzer's writes go through its commit thread
+ * (ingest_apply); stop the analyzer before freeing ig. */
 zerr_t analyzer_start(store_t *s, const struct aggr_conf *conf,
-    analyzer_t **out, zdiag_t *d) ZWUR;
+    ingest_t *ig, analyzer_t **out, zdiag_t *d) ZWUR;
 void analyzer_get_stats(analyzer_t *a, struct analyzer_stats *st);
 void analyzer_stop(analyzer_t **a);
 

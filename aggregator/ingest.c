@@ -126,6 +126,12 @@ struct ingest {
 	enum cstate cstate;		/* under cmu */
 	bool cstop;			/* under cmu */
 	struct cslot slot;		/* the commit thread's while C_QUEUED */
+	/* other writes riding on the commit thread (ingest_apply), under
+	 * cmu: one at a time */
+	const struct store_extra *xq;
+	bool xbusy, xdone;
+	zerr_t xe;
+	zdiag_t xd;
 };
 
 /* ------------------------------------------------------------ sending */
@@ -380,29 +386,79 @@ committer_main(void *arg)
 {
 	struct ingest *ig = arg;
 	struct cslot *c = &ig->slot;
+	const struct store_extra *x;
+	zerr_t xe = ZE_OK;
+	zdiag_t xd = {.text = ""};
+	bool group;
 	char one = 1;
 
 	for (;;) {
 		pthread_mutex_lock(&ig->cmu);
-		while (ig->cstate != C_QUEUED && !ig->cstop)
+		while (ig->cstate != C_QUEUED && ig->xq == NULL && !ig->cstop)
 			pthread_cond_wait(&ig->ccv, &ig->cmu);
-		if (ig->cstate != C_QUEUED) {
-			pthread_mutex_unlock(&ig->cmu);
-			return NULL;
-		}
+		group = ig->cstate == C_QUEUED;
+		x = ig->xq;
 		pthread_mutex_unlock(&ig->cmu);
+		if (!group && x == NULL)
+			return NULL;
 
-		c->t0 = ztime_mono_us();
-		c->e = store_commit(ig->store, c->min, c->n, c->res, c->seen,
-		    c->nseen, &c->d);
-		c->us = ztime_mono_us() - c->t0;
+		if (group) {
+			c->t0 = ztime_mono_us();
+			c->e = store_commit_with(ig->store, c->min, c->n,
+			    c->res, c->seen, c->nseen, x, &c->d);
+			if (c->e != ZE_OK && x != NULL) {
+				/* never let the other writes cost the
+				 * measurements their commit */
+				xe = c->e;
+				xd = c->d;
+				c->e = store_commit(ig->store, c->min, c->n,
+				    c->res, c->seen, c->nseen, &c->d);
+			} else
+				xe = c->e;
+			c->us = ztime_mono_us() - c->t0;
+		} else
+			xe = store_commit_with(ig->store, NULL, 0, NULL, NULL,
+			    0, x, &xd);
 
 		pthread_mutex_lock(&ig->cmu);
-		ig->cstate = C_DONE;
+		if (x != NULL) {
+			ig->xe = xe;
+			ig->xd = xe == ZE_OK ? (zdiag_t){.text = ""} :
+			    group && xd.text[0] == '\0' ? c->d : xd;
+			ig->xdone = true;
+			ig->xq = NULL;
+		}
+		if (group)
+			ig->cstate = C_DONE;
 		pthread_cond_broadcast(&ig->ccv);
 		pthread_mutex_unlock(&ig->cmu);
-		(void)!write(ig->pipe[1], &one, 1);
+		xd.text[0] = '\0';
+		if (group)
+			(void)!write(ig->pipe[1], &one, 1);
 	}
+}
+
+zerr_t
+ingest_apply(ingest_t *ig, const struct store_extra *x, zdiag_t *d)
+{
+	zerr_t e;
+
+	pthread_mutex_lock(&ig->cmu);
+	while (ig->xbusy)
+		pthread_cond_wait(&ig->ccv, &ig->cmu);
+	ig->xbusy = true;
+	ig->xdone = false;
+	ig->xq = x;
+	pthread_cond_broadcast(&ig->ccv);
+	while (!ig->xdone)
+		pthread_cond_wait(&ig->ccv, &ig->cmu);
+	e = ig->xe;
+	if (e != ZE_OK && d != NULL)
+		*d = ig->xd;
+	ig->xbusy = false;
+	pthread_cond_broadcast(&ig->ccv);
+	pthread_mutex_unlock(&ig->cmu);
+	return e;
 }
 
 static enum cstate

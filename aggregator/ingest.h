@@ -74,4 +74,12 @@ long ingest_timeout_ms(const ingest_t *ig);
 void ingest_drain(ingest_t *ig);
 void ingest_get_stats(const ingest_t *ig, struct ingest_stats *st);
 
+/* Commit x (store_commit_with) on the commit thread, inside the next
+ * group's transaction or alone when none is waiting, and wait for it.
+ * Thread-safe; for the analyzer, so the aggregator has one LMDB writer.
+ * A failure of x never fails the group: the group is committed again
+ * without it.  Call before ingest_free. */
+zerr_t ingest_apply(ingest_t *ig, const struct store_extra *x, zdiag_t *d)
+    ZWUR;
+
 #endif

@@ -231,7 +231,7 @@ main(int argc, char **argv)
 	if (http_start(store, &conf, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
 	http_publish(http, ig);
-	if (analyzer_start(store, &conf, &an, &d) != ZE_OK)
+	if (analyzer_start(store, &conf, ig, &an, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"

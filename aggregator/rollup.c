@@ -684,8 +684,10 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
 	if (e == ZE_OK && r.np > 0) {
 		qsort(r.p, r.np, sizeof(*r.p), plan_cmp);
 		base = r.st;
-		e = store_tx_run(s, true, write_fn, &r, "analysis: writing",
-		    d);
+		struct store_extra x = {write_fn, &r};
+
+		e = o->write != NULL ? o->write(o->write_ctx, &x, d) :
+		    store_tx_run(s, true, write_fn, &r, "analysis: writing", d);
 		if (e == ZE_OK && r.err != ZE_OK)
 			e = zdiag_set(d, r.err, "analysis: out of memory");
 		if (e != ZE_OK)

@@ -44,6 +44,10 @@ struct rollup_opts {
 	int64_t hook_max_age_us;/* only events of hours newer than this */
 	struct verdict_opts v;
 	struct cell_opts c;
+	/* apply a round's writes through this (the aggregator: its ingest
+	 * commit thread, ingest_apply); NULL: a write transaction of its own */
+	zerr_t (*write)(void *ctx, const struct store_extra *x, zdiag_t *d);
+	void *write_ctx;
 };
 
 struct rollup_stats {

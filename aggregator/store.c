@@ -567,7 +567,8 @@ touched_get(store_t *s, MDB_txn *txn, const uint8_t *pk,
 /* One attempt: all puts and the commit.  Returns an LMDB/errno code. */
 static int
 commit_once(store_t *s, const struct store_meas_in *m, size_t n,
-    enum store_put *res, const struct store_seen *seen, size_t ns)
+    enum store_put *res, const struct store_seen *seen, size_t ns,
+    const struct store_extra *extra)
 {
 	MDB_txn *txn;
 	MDB_val k, v;
@@ -656,6 +657,14 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
 			goto fail;
 	}
+	if (extra != NULL && extra->fn != NULL) {
+		store_tx_t tx = {.s = s, .txn = txn, .rc = 0};
+
+		if (extra->fn(&tx, extra->arg) != 0) {
+			rc = tx.rc != 0 ? tx.rc : EINVAL;
+			goto fail;
+		}
+	}
 	return txn_commit(s, txn);
 fail:
 	txn_abort(s, txn);
@@ -666,6 +675,14 @@ zerr_t
 store_commit(store_t *s, const struct store_meas_in *m, size_t n,
     enum store_put *res, const struct store_seen *seen, size_t ns,
     zdiag_t *d)
+{
+	return store_commit_with(s, m, n, res, seen, ns, NULL, d);
+}
+
+zerr_t
+store_commit_with(store_t *s, const struct store_meas_in *m, size_t n,
+    enum store_put *res, const struct store_seen *seen, size_t ns,
+    const struct store_extra *extra, zdiag_t *d)
 {
 	zerr_t e;
 	int rc;
@@ -678,7 +695,7 @@ store_commit(store_t *s, const struct store_meas_in *m, size_t n,
 	for (;;) {
 		if (s->panic && (e = env_reopen(s, d)) != ZE_OK)
 			return e;
-		rc = commit_once(s, m, n, res, seen, ns);
+		rc = commit_once(s, m, n, res, seen, ns, extra);
 		if (rc == 0)
 			return ZE_OK;
 		if (rc == MDB_MAP_FULL) {

@@ -120,6 +120,19 @@ zerr_t store_commit(store_t *s, const struct store_meas_in *m, size_t n,
     enum store_put *res, const struct store_seen *seen, size_t ns,
     zdiag_t *d) ZWUR;
 
+/* store_commit plus more writes in the same transaction: extra(tx, arg)
+ * runs after the measurements (store_tx_run's rules: re-runnable, non-zero
+ * aborts everything).  The aggregator's analyzer writes this way, so its
+ * updates share the ingest commits' single writer and fsync. */
+struct store_tx;
+struct store_extra {
+	int (*fn)(struct store_tx *tx, void *arg);
+	void *arg;
+};
+zerr_t store_commit_with(store_t *s, const struct store_meas_in *m,
+    size_t n, enum store_put *res, const struct store_seen *seen, size_t ns,
+    const struct store_extra *extra, zdiag_t *d) ZWUR;
+
 /* A stored measurement.  Pointers refer to memory valid only inside the
  * callback (iteration) or in the caller's zbuf (store_meas_get). */
 struct store_meas {
