@@ -44,7 +44,8 @@ const struct conf_opt agent_conf_tab[] = {
 	{"tests", "helper", CONF_STRING, "", O(helper), 0, 0, false, NULL,
 	    "zond-helper host for UDP, QUIC, VPN and transfer tests"},
 	{"tests", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
-	    false, NULL, "blockpage fingerprint CSV (OONI columns)"},
+	    false, NULL, "blockpage fingerprint CSV (OONI columns); several "
+	    "separated by commas"},
 	{"tests", "ca_file", CONF_STRING, "", O(ca_file), 0, 0, false, NULL,
 	    "extra CA bundle for TLS and HTTPS tests; empty: the system's"},
 	{"tests", "dns_window", CONF_DURATION, "500ms", O(dns_window_ms), 0,

@@ -415,8 +415,8 @@ out:
 	return e;
 }
 
-zerr_t
-fpdb_load(const char *path, struct fpdb **out, zdiag_t *d)
+static zerr_t
+load_one(const char *path, struct fpdb **out, zdiag_t *d)
 {
 	zbuf_t b;
 	uint8_t *w;
@@ -460,6 +460,78 @@ out:
 	close(fd);
 	zbuf_free(&b);
 	return e;
+}
+
+/* Move src's rows to the end of dst (regex_t holds no pointer to
+ * itself, so a row may move); src is freed. */
+static zerr_t
+fpdb_append(struct fpdb *dst, struct fpdb **srcp)
+{
+	struct fpdb *src = *srcp;
+
+	if (dst->n + src->n > dst->alloc) {
+		size_t na = dst->n + src->n;
+		struct fp *nv = realloc(dst->v, na * sizeof(*nv));
+		if (nv == NULL)
+			return ZE_NOMEM;
+		dst->v = nv;
+		dst->alloc = na;
+	}
+	memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+	dst->body_re = dst->body_re || src->body_re;
+	free(src->v);
+	free(src);
+	*srcp = NULL;
+	return ZE_OK;
+}
+
+zerr_t
+fpdb_load(const char *paths, struct fpdb **out, zdiag_t *d)
+{
+	struct fpdb *db = NULL, *one = NULL;
+	const char *p = paths;
+	char path[4096];
+	zerr_t e;
+
+	*out = NULL;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(path)) {
+			fpdb_free(&db);
+			return zdiag_set(d, ZE_INVAL, "fingerprints '%s': %s",
+			    paths, n == 0 ? "an empty file name in the list" :
+			    "a file name too long");
+		}
+		memcpy(path, p, n);
+		path[n] = '\0';
+		if ((e = load_one(path, &one, d)) != ZE_OK) {
+			fpdb_free(&db);
+			return e;
+		}
+		if (db == NULL)
+			db = one;
+		else if (fpdb_append(db, &one) != ZE_OK) {
+			fpdb_free(&one);
+			fpdb_free(&db);
+			return zdiag_set(d, ZE_NOMEM, "%s: out of memory",
+			    path);
+		}
+		one = NULL;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	*out = db;
+	return ZE_OK;
 }
 
 /* Does the pattern of f match s[0..n)? */

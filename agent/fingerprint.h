@@ -40,7 +40,9 @@ struct fpdb;
 zerr_t fpdb_parse(const char *fname, const char *text, size_t len,
     struct fpdb **out, zdiag_t *d) ZWUR;
 
-/* Read path and fpdb_parse it. */
+/* Read and fpdb_parse one file, or several separated by commas (OONI
+ * keeps fingerprints_http.csv and fingerprints_dns.csv apart): one
+ * database of all their rows; an error names the file and line. */
 zerr_t fpdb_load(const char *path, struct fpdb **out, zdiag_t *d) ZWUR;
 
 /* Release a database; accepts NULL and clears the pointer. */

@@ -238,6 +238,25 @@ t_load_shipped(void **state)
 		}
 		fpdb_free(&db);
 	}
+	/* both shipped files as one list, as the agent's config takes them */
+	snprintf(path, sizeof(path), "%s/ops/fingerprints/%s, "
+	    "%s/ops/fingerprints/%s", srcdir, files[0], srcdir, files[1]);
+	if (fpdb_load(path, &db, &d) != ZE_OK)
+		fail_msg("%s", d.text);
+	assert_non_null(fpdb_match_http(db, law, strlen(law), NULL, 0));
+	assert_string_equal(fpdb_match_dns(db, "5.3.3.17"),
+	    "isp_ru_ertelecom_rkn");
+	fpdb_free(&db);
+	snprintf(path, sizeof(path), "%s/ops/fingerprints/%s,/nonexistent/"
+	    "x.csv", srcdir, files[0]);
+	assert_int_equal(fpdb_load(path, &db, &d), ZE_NOTFOUND);
+	assert_null(db);
+	assert_true(strstr(d.text, "/nonexistent/x.csv: ") == d.text);
+	snprintf(path, sizeof(path), "%s/ops/fingerprints/%s,,b.csv", srcdir,
+	    files[0]);
+	assert_int_equal(fpdb_load(path, &db, &d), ZE_INVAL);
+	assert_null(db);
+	assert_non_null(strstr(d.text, "empty file name"));
 	assert_int_equal(fpdb_load("/nonexistent/fp.csv", &db, &d),
 	    ZE_NOTFOUND);
 	assert_true(strstr(d.text, "/nonexistent/fp.csv: ") == d.text);
