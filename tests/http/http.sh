@@ -116,6 +116,20 @@ grep -q "http listening=127.0.0.1:$HTTP dashboard=$T/dash" "$T/agg.log" && ok "a
 r=$?
 [ $r = 0 ] && ok "check.py: every endpoint" || bad "check.py failed"
 
+# zondctl reanalyze beside the running aggregator: everything judged
+# again, the map and the events unchanged, nothing counted twice
+MAPQ="http://127.0.0.1:$HTTP/api/v1/map?since=2020-01-01T00:00:00Z&until=2099-01-01T00:00:00Z"
+EVQ0="http://127.0.0.1:$HTTP/api/v1/events?since=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)&until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+getq() { "$PY" -c 'import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
+getq "$MAPQ" >"$T/map-before.json"; getq "$EVQ0" >"$T/ev-before.json"
+"$BIN/zondctl" -c "$T/agg.conf" reanalyze >"$T/re.out" 2>"$T/re.err"
+r=$?
+[ $r = 0 ] && grep -qE '^measurements=54 judged=36 controls=18 waiting=0 events=[0-9]+ seconds=' "$T/re.out" \
+	&& ok "zondctl reanalyze: 54 measurements, 36 probes judged, 18 controls" || { bad "reanalyze (exit $r)"; cat "$T/re.out" "$T/re.err"; }
+getq "$MAPQ" >"$T/map-after.json"; getq "$EVQ0" >"$T/ev-after.json"
+cmp -s "$T/map-before.json" "$T/map-after.json" && cmp -s "$T/ev-before.json" "$T/ev-after.json" \
+	&& ok "reanalyze: the same map and events" || { bad "reanalyze changed the map or events"; diff "$T/map-before.json" "$T/map-after.json" | head -5; diff "$T/ev-before.json" "$T/ev-after.json" | head -5; }
+
 # every event reached the webhook once, after one refused attempt
 EVQ="http://127.0.0.1:$HTTP/api/v1/events?since=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)"
 n_ev=$("$PY" -c 'import json,sys,urllib.request;print(len(json.load(urllib.request.urlopen(sys.argv[1]))["events"]))' \
