@@ -44,6 +44,21 @@ struct ccache {
 	size_t n, cap;
 };
 
+/* Per round: does a (test, target) group have any control measurement
+ * within +- window of an hour of probe starts?  "No" lets every waiting
+ * probe of that hour be skipped without its own index seek (a control
+ * outage leaves many); "yes" still checks each probe's exact window. */
+struct gh_ent {
+	uint64_t thash;
+	uint32_t test, hour;
+	bool used, any;
+};
+
+struct ghcache {
+	struct gh_ent *t;
+	size_t n, cap;
+};
+
 struct plan {
 	struct store_cellkey k;
 	uint8_t id[STORE_ID_LEN];
@@ -73,6 +88,7 @@ struct round {
 	wire_meas_t *ctl[MAX_CTL], *sib[MAX_CTL];	/* ctl: borrowed from cc */
 	size_t nctl, nsib;
 	struct ccache cc;
+	struct ghcache gh;
 	uint8_t open_to[STORE_ID_LEN];
 };
 
@@ -165,6 +181,39 @@ cc_grow(struct ccache *c)
 		}
 	free(old.t);
 	return true;
+}
+
+/* The slot of (test, thash, hour), growing the table first; NULL when
+ * out of memory. */
+static struct gh_ent *
+gh_slot(struct ghcache *c, uint32_t test, uint64_t thash, uint32_t hour)
+{
+	uint64_t h;
+	size_t i;
+
+	if (c->cap == 0 || 2 * (c->n + 1) > c->cap) {
+		struct ghcache old = *c;
+
+		c->cap = old.cap ? 2 * old.cap : 256;
+		if ((c->t = calloc(c->cap, sizeof(*c->t))) == NULL) {
+			*c = old;
+			return NULL;
+		}
+		c->n = 0;
+		for (size_t k = 0; k < old.cap; k++) {
+			struct gh_ent *e = &old.t[k];
+			if (!e->used)
+				continue;
+			*gh_slot(c, e->test, e->thash, e->hour) = *e;
+			c->n++;
+		}
+		free(old.t);
+	}
+	h = (thash ^ ((uint64_t)hour << 8) ^ test) * 0x9e3779b97f4a7c15ULL;
+	for (i = (size_t)(h >> 20) & (c->cap - 1);; i = (i + 1) & (c->cap - 1))
+		if (!c->t[i].used || (c->t[i].thash == thash &&
+		    c->t[i].test == test && c->t[i].hour == hour))
+			return &c->t[i];
 }
 
 static int
@@ -331,10 +380,35 @@ todo_one(const struct store_todo *t, void *arg)
 	if (t->role == STORE_ROLE_PROBE && !due) {
 		/* no control in the window yet: leave it, undecoded */
 		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+		uint32_t hour = hour_of(start);
+		struct gh_ent *g = gh_slot(&r->gh, t->test, t->thash, hour);
 		bool any = false;
 
+		if (g == NULL) {
+			r->err = ZE_NOMEM;
+			return 1;
+		}
+		if (!g->used) {
+			/* the union of the windows of this hour's probes */
+			store_id_at((int64_t)hour * STORE_HOUR_US -
+			    r->o->window_us - 1000, from);
+			store_id_at((int64_t)(hour + 1) * STORE_HOUR_US +
+			    r->o->window_us + 2000, to);
+			if (store_tx_ctl_iter(r->tx, t->test, t->thash, from,
+			    to, any_ctl, &any) < 0)
+				return -1;
+			g->used = true;
+			g->test = t->test;
+			g->thash = t->thash;
+			g->hour = hour;
+			g->any = any;
+			r->gh.n++;
+		}
+		if (!g->any)
+			return 0;
 		store_id_at(start - r->o->window_us - 1000, from);
 		store_id_at(start + r->o->window_us + 2000, to);
+		any = false;
 		if (store_tx_ctl_iter(r->tx, t->test, t->thash, from, to,
 		    any_ctl, &any) < 0)
 			return -1;
@@ -437,6 +511,8 @@ read_fn(store_tx_t *tx, void *arg)
 	    store_tx_open_iter(tx, r->open_to, open_one, r) < 0)
 		rc = -1;
 	cc_clear(&r->cc);	/* bounded per round */
+	free(r->gh.t);
+	memset(&r->gh, 0, sizeof(r->gh));
 	return rc;	/* r->err is checked by the caller */
 }
 
