@@ -147,6 +147,24 @@ data_dir(const char *cmd, const char *opt, struct aggr_conf *conf,
 }
 
 int
+ctl_cell_opts(struct cell_opts *co)
+{
+	struct aggr_conf conf;
+
+	cell_opts_default(co);
+	if (g_config == NULL)
+		return 0;
+	if (!cli_load_config(aggr_conf_tab, &conf, g_config, false)) {
+		conf_free(aggr_conf_tab, &conf);
+		return -1;
+	}
+	co->min_measurements = (uint32_t)conf.min_measurements;
+	co->min_agents = (uint32_t)conf.min_agents;
+	conf_free(aggr_conf_tab, &conf);
+	return 0;
+}
+
+int
 ctl_open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
 {
 	struct store_opts o;

@@ -104,7 +104,8 @@ cmd_map(int argc, char **argv)
 	zdiag_t d;
 	int ch, rc = 1;
 
-	cell_opts_default(&co);
+	if (ctl_cell_opts(&co) != 0)
+		return 2;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {

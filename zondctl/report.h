@@ -11,6 +11,11 @@
 int ctl_open_store(const char *cmd, const char *dir, bool readonly,
     store_t **s);
 
+/* Map thresholds: the defaults, or [analysis] min_measurements and
+ * min_agents of the aggregator config given with the global -c.  -1 (and
+ * a message) when that config does not load. */
+struct cell_opts;
+int ctl_cell_opts(struct cell_opts *co);
 int cmd_map(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

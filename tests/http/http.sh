@@ -126,6 +126,11 @@ getq "$MAPQ" >"$T/map-before.json"; getq "$EVQ0" >"$T/ev-before.json"
 r=$?
 [ $r = 0 ] && grep -qE '^measurements=54 judged=36 controls=18 waiting=0 events=[0-9]+ seconds=' "$T/re.out" \
 	&& ok "zondctl reanalyze: 54 measurements, 36 probes judged, 18 controls" || { bad "reanalyze (exit $r)"; cat "$T/re.out" "$T/re.err"; }
+# zondctl -c takes the map thresholds from the aggregator config
+{ cat "$T/agg.conf"; printf 'min_measurements = 1000\n'; } >"$T/strict.conf"
+"$BIN/zondctl" -c "$T/strict.conf" map --data "$T/agg" --json --since 2020-01-01T00:00:00Z >"$T/strict.json" \
+	&& "$PY" -c 'import json,sys;m=json.load(open(sys.argv[1]));assert m["cells"] and all(c["verdict"]=="insufficient" for c in m["cells"]),m' "$T/strict.json" \
+	&& ok "zondctl -c CONF map: [analysis] min_measurements applies" || bad "zondctl -c map thresholds"
 getq "$MAPQ" >"$T/map-after.json"; getq "$EVQ0" >"$T/ev-after.json"
 cmp -s "$T/map-before.json" "$T/map-after.json" && cmp -s "$T/ev-before.json" "$T/ev-after.json" \
 	&& ok "reanalyze: the same map and events" || { bad "reanalyze changed the map or events"; diff "$T/map-before.json" "$T/map-after.json" | head -5; diff "$T/ev-before.json" "$T/ev-after.json" | head -5; }
