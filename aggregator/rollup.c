@@ -82,6 +82,8 @@ struct round {
 	bool more;
 	zerr_t err;
 	struct rollup_stats st;
+	struct rollup_stats st_read;	/* st after reading: each write
+					 * attempt counts from here */
 	/* judging scratch */
 	const wire_meas_t *self;
 	int64_t self_start;
@@ -109,7 +111,6 @@ id_us(const uint8_t id[STORE_ID_LEN])
 {
 	return store_id_ms(id) * 1000;
 }
-
 
 static uint32_t
 hour_of(int64_t us)
@@ -361,6 +362,50 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
 	snprintf(p->variant, sizeof(p->variant), "%s", var ? var : "");
 }
 
+/* Is there a control measurement of t's (test, target) within +- window
+ * of start?  1 yes, 0 no, -1 database error (1 with r->err on memory).
+ * One index lookup per (test, target, hour) answers "no" for a whole hour
+ * of waiting probes; a "maybe" is then checked for the probe's own
+ * window. */
+static int
+control_near(struct round *r, const struct store_todo *t, int64_t start)
+{
+	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
+	uint32_t hour = hour_of(start);
+	struct gh_ent *g = gh_slot(&r->gh, t->test, t->thash, hour);
+	bool any = false;
+
+	if (g == NULL) {
+		r->err = ZE_NOMEM;
+		return 1;
+	}
+	if (!g->used) {
+		/* the union of the windows of this hour's probes */
+		store_id_at((int64_t)hour * STORE_HOUR_US - r->o->window_us -
+		    1000, from);
+		store_id_at((int64_t)(hour + 1) * STORE_HOUR_US +
+		    r->o->window_us + 2000, to);
+		if (store_tx_ctl_iter(r->tx, t->test, t->thash, from, to,
+		    any_ctl, &any) < 0)
+			return -1;
+		g->used = true;
+		g->test = t->test;
+		g->thash = t->thash;
+		g->hour = hour;
+		g->any = any;
+		r->gh.n++;
+	}
+	if (!g->any)
+		return 0;
+	store_id_at(start - r->o->window_us - 1000, from);
+	store_id_at(start + r->o->window_us + 2000, to);
+	any = false;
+	if (store_tx_ctl_iter(r->tx, t->test, t->thash, from, to, any_ctl,
+	    &any) < 0)
+		return -1;
+	return any;
+}
+
 static int
 todo_one(const struct store_todo *t, void *arg)
 {
@@ -378,42 +423,10 @@ todo_one(const struct store_todo *t, void *arg)
 		return 1;
 	}
 	if (t->role == STORE_ROLE_PROBE && !due) {
-		/* no control in the window yet: leave it, undecoded */
-		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
-		uint32_t hour = hour_of(start);
-		struct gh_ent *g = gh_slot(&r->gh, t->test, t->thash, hour);
-		bool any = false;
-
-		if (g == NULL) {
-			r->err = ZE_NOMEM;
+		if ((rc = control_near(r, t, start)) != 1)
+			return rc;	/* none yet: leave it, undecoded */
+		if (r->err != ZE_OK)
 			return 1;
-		}
-		if (!g->used) {
-			/* the union of the windows of this hour's probes */
-			store_id_at((int64_t)hour * STORE_HOUR_US -
-			    r->o->window_us - 1000, from);
-			store_id_at((int64_t)(hour + 1) * STORE_HOUR_US +
-			    r->o->window_us + 2000, to);
-			if (store_tx_ctl_iter(r->tx, t->test, t->thash, from,
-			    to, any_ctl, &any) < 0)
-				return -1;
-			g->used = true;
-			g->test = t->test;
-			g->thash = t->thash;
-			g->hour = hour;
-			g->any = any;
-			r->gh.n++;
-		}
-		if (!g->any)
-			return 0;
-		store_id_at(start - r->o->window_us - 1000, from);
-		store_id_at(start + r->o->window_us + 2000, to);
-		any = false;
-		if (store_tx_ctl_iter(r->tx, t->test, t->thash, from, to,
-		    any_ctl, &any) < 0)
-			return -1;
-		if (!any)
-			return 0;
 	}
 	if ((rc = store_tx_meas_get(r->tx, t->id, &sm)) < 0)
 		return -1;
@@ -553,59 +566,50 @@ obs_of(const struct plan *p, bool old, struct cell_obs *ob)
 	ob->method = (method_t)(old ? p->old_m : p->m);
 }
 
-static bool
-is_block(cell_verdict_t v)
-{
-	return v == CELL_BLOCKED || v == CELL_THROTTLED;
-}
-
-/* The event at hour k->hour for a cell whose state there is (v, m):
- * written, replaced or removed. */
+/* The event at hour k->hour for a cell whose state there is (v, m),
+ * against the cell's previous judged hour (event_make's rule): written,
+ * replaced or removed. */
 static int
 event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
     method_t m)
 {
-	struct store_event old, ev;
+	struct store_event old, se;
 	uint32_t ph;
 	uint8_t pv = CELL_INSUFFICIENT, pm = METHOD_NONE;
-	int rc, had;
+	cell_t now;
+	event_t ev;
+	int had;
 
 	if ((had = store_tx_event_get(r->tx, k, &old)) < 0)
 		return -1;
 	if (v != CELL_INSUFFICIENT &&
-	    (rc = store_tx_cellhour_near(r->tx, k, -1, &ph, &pv, &pm)) < 0)
+	    store_tx_cellhour_near(r->tx, k, -1, &ph, &pv, &pm) < 0)
 		return -1;
-	if (v == CELL_INSUFFICIENT || ((cell_verdict_t)pv == v &&
-	    (!is_block(v) || (method_t)pm == m)))
-		return had == 0 ? (store_tx_event_del(r->tx, k) < 0 ? -1 : 0) :
-		    0;
-	memset(&ev, 0, sizeof(ev));
-	ev.k = *k;
-	ev.from = pv;
-	ev.to = (uint8_t)v;
-	ev.method = (uint8_t)(is_block(v) ? m : METHOD_NONE);
-	if (had == 0 && old.from == ev.from && old.to == ev.to &&
-	    old.method == ev.method)
+	memset(&now, 0, sizeof(now));
+	snprintf(now.region, sizeof(now.region), "%s", k->region);
+	now.asn = k->asn;
+	snprintf(now.service, sizeof(now.service), "%s", k->service);
+	now.verdict = v;
+	now.method = m;
+	if (!event_make((int64_t)k->hour * STORE_HOUR_US, &now,
+	    (cell_verdict_t)pv, (method_t)pm, &ev))
+		return had == 0 && store_tx_event_del(r->tx, k) < 0 ? -1 : 0;
+	se.k = *k;
+	se.from = (uint8_t)ev.from;
+	se.to = (uint8_t)ev.to;
+	se.method = (uint8_t)ev.method;
+	if (had == 0 && old.from == se.from && old.to == se.to &&
+	    old.method == se.method)
 		return 0;
-	if (store_tx_event_put(r->tx, &ev) < 0)
+	if (store_tx_event_put(r->tx, &se) < 0)
 		return -1;
 	r->st.events++;
-	if (r->o->hook && (int64_t)k->hour * STORE_HOUR_US >=
-	    r->now - r->o->hook_max_age_us) {
-		event_t e;
+	if (r->o->hook && ev.time_us >= r->now - r->o->hook_max_age_us) {
 		zbuf_t b;
 		int ok;
 
-		memset(&e, 0, sizeof(e));
-		e.time_us = (int64_t)k->hour * STORE_HOUR_US;
-		snprintf(e.region, sizeof(e.region), "%s", k->region);
-		e.asn = k->asn;
-		snprintf(e.service, sizeof(e.service), "%s", k->service);
-		e.from = (cell_verdict_t)ev.from;
-		e.to = (cell_verdict_t)ev.to;
-		e.method = (method_t)ev.method;
 		zbuf_init(&b, 4096);
-		ok = event_json(&b, &e) == ZE_OK ?
+		ok = event_json(&b, &ev) == ZE_OK ?
 		    store_tx_hook_push(r->tx, (const char *)b.data, b.len) :
 		    0;
 		zbuf_free(&b);
@@ -666,10 +670,10 @@ write_fn(store_tx_t *tx, void *arg)
 	struct round *r = arg;
 	cell_acc_t *acc = NULL;
 	const struct plan *cur = NULL;
-	struct rollup_stats st = r->st;
 	int rc;
 
 	r->tx = tx;
+	r->st = r->st_read;	/* store_tx_run may call again */
 	for (size_t i = 0; i < r->np; i++) {
 		const struct plan *p = &r->p[i];
 		struct cell_obs ob;
@@ -737,7 +741,6 @@ write_fn(store_tx_t *tx, void *arg)
 	return 0;
 fail:
 	cell_acc_free(&acc);
-	r->st = st;	/* store_tx_run may call again */
 	return -1;
 }
 
@@ -746,7 +749,7 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
     struct rollup_stats *st, bool *more, zdiag_t *d)
 {
 	struct round r;
-	struct rollup_stats base;
+	struct store_extra x;
 	zerr_t e;
 
 	memset(&r, 0, sizeof(r));
@@ -759,15 +762,13 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
 		e = zdiag_set(d, r.err, "analysis: out of memory");
 	if (e == ZE_OK && r.np > 0) {
 		qsort(r.p, r.np, sizeof(*r.p), plan_cmp);
-		base = r.st;
-		struct store_extra x = {write_fn, &r};
-
+		r.st_read = r.st;
+		x.fn = write_fn;
+		x.arg = &r;
 		e = o->write != NULL ? o->write(o->write_ctx, &x, d) :
 		    store_tx_run(s, true, write_fn, &r, "analysis: writing", d);
 		if (e == ZE_OK && r.err != ZE_OK)
 			e = zdiag_set(d, r.err, "analysis: out of memory");
-		if (e != ZE_OK)
-			r.st = base;
 	}
 	free(r.p);
 	if (e != ZE_OK)
