@@ -38,7 +38,6 @@ struct analysis {
 	size_t n, cap;
 	cell_t *cells;
 	size_t ncells;
-	uint64_t pending;
 };
 
 void
@@ -224,12 +223,8 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 		struct item *it = &a->items[i];
 		const char *svc = it->m->service ? it->m->service : "";
 
-		if (!it->in_range)
+		if (!it->in_range || it->v == VERDICT_PENDING)
 			continue;
-		if (it->v == VERDICT_PENDING) {
-			a->pending++;
-			continue;
-		}
 		if (it->role != STORE_ROLE_PROBE || *svc == '\0' ||
 		    (o->service != NULL && strcmp(o->service, svc) != 0))
 			continue;
@@ -330,10 +325,4 @@ analysis_cells(const analysis_t *a, size_t *n)
 {
 	*n = a->ncells;
 	return a->cells;
-}
-
-uint64_t
-analysis_pending(const analysis_t *a)
-{
-	return a->pending;
 }

@@ -4,9 +4,10 @@
  * window on both sides) from the store.
  *
  * This is the on-demand path: it scans the measurements of the range, so
- * its cost grows with them.  Incremental roll-ups in LMDB (a map in
- * O(cells)) are the next step (issue "Analysis"); the verdict and cell
- * rules are the same (aggregator/analysis/, docs/METHODOLOGY.md).
+ * its cost grows with them.  Exports, time series and measurement pages
+ * use it; maps and events read the analyzer's roll-ups (rollup.h), which
+ * apply the same verdict and cell rules (aggregator/analysis/,
+ * docs/METHODOLOGY.md) and equal this path once windows have closed.
  *
  * Results are immutable after analyze_range returns.
  */
@@ -44,7 +45,5 @@ bool analysis_verdict(const analysis_t *a, const uint8_t id[STORE_ID_LEN],
     verdict_t *v, method_t *m);
 /* Judged cells, sorted by region, ASN, service. */
 const cell_t *analysis_cells(const analysis_t *a, size_t *n);
-/* Measurements in the range still pending. */
-uint64_t analysis_pending(const analysis_t *a);
 
 #endif
