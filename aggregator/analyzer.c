@@ -180,15 +180,10 @@ hook_run(void *arg)
 	}
 	zbuf_init(&doc, HOOK_DOC_MAX);
 	for (;;) {
-		uint64_t seq, n = 0;
+		uint64_t seq;
 		char why[CURL_ERROR_SIZE + 64];
 		zerr_t e = store_hook_peek(a->store, &seq, &doc, &d);
 
-		if (store_hook_count(a->store, &n, NULL) == ZE_OK) {
-			pthread_mutex_lock(&a->mu);
-			a->st.hook_queued = n;
-			pthread_mutex_unlock(&a->mu);
-		}
 		if (e == ZE_NOTFOUND) {
 			if (nap(a, 1000))
 				break;
@@ -284,6 +279,8 @@ analyzer_get_stats(analyzer_t *a, struct analyzer_stats *st)
 	pthread_mutex_lock(&a->mu);
 	*st = a->st;
 	pthread_mutex_unlock(&a->mu);
+	if (store_hook_count(a->store, &st->hook_queued, NULL) != ZE_OK)
+		st->hook_queued = 0;
 }
 
 void
