@@ -386,13 +386,14 @@ committer_main(void *arg)
 {
 	struct ingest *ig = arg;
 	struct cslot *c = &ig->slot;
-	const struct store_extra *x;
-	zerr_t xe = ZE_OK;
-	zdiag_t xd = {.text = ""};
-	bool group;
 	char one = 1;
 
 	for (;;) {
+		const struct store_extra *x;
+		zerr_t xe = ZE_OK;
+		zdiag_t xd = {.text = ""};
+		bool group;
+
 		pthread_mutex_lock(&ig->cmu);
 		while (ig->cstate != C_QUEUED && ig->xq == NULL && !ig->cstop)
 			pthread_cond_wait(&ig->ccv, &ig->cmu);
@@ -423,8 +424,7 @@ committer_main(void *arg)
 		pthread_mutex_lock(&ig->cmu);
 		if (x != NULL) {
 			ig->xe = xe;
-			ig->xd = xe == ZE_OK ? (zdiag_t){.text = ""} :
-			    group && xd.text[0] == '\0' ? c->d : xd;
+			ig->xd = xd;
 			ig->xdone = true;
 			ig->xq = NULL;
 		}
@@ -432,7 +432,6 @@ committer_main(void *arg)
 			ig->cstate = C_DONE;
 		pthread_cond_broadcast(&ig->ccv);
 		pthread_mutex_unlock(&ig->cmu);
-		xd.text[0] = '\0';
 		if (group)
 			(void)!write(ig->pipe[1], &one, 1);
 	}
