@@ -77,6 +77,8 @@ analyzer_run(void *arg)
 	zdiag_t d;
 	bool ready = false;
 
+	pthread_setname_np(pthread_self(), "zond-analyzer");
+
 	for (;;) {
 		struct rollup_stats rs;
 
@@ -173,6 +175,8 @@ hook_run(void *arg)
 	int64_t backoff = HOOK_BACKOFF_MIN_MS;
 	zbuf_t doc;
 	zdiag_t d;
+
+	pthread_setname_np(pthread_self(), "zond-webhook");
 
 	if (c == NULL) {
 		log_warnx("webhook: curl_easy_init failed; events stay queued");

@@ -353,6 +353,8 @@ worker_main(void *arg)
 	struct job *j;
 	char one = 1;
 
+	pthread_setname_np(pthread_self(), "zond-verify");
+
 	for (;;) {
 		pthread_mutex_lock(&ig->mu);
 		while (!ig->stop && ig->todo == NULL)
@@ -387,6 +389,8 @@ committer_main(void *arg)
 	struct ingest *ig = arg;
 	struct cslot *c = &ig->slot;
 	char one = 1;
+
+	pthread_setname_np(pthread_self(), "zond-commit");
 
 	for (;;) {
 		const struct store_extra *x;

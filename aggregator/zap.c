@@ -168,6 +168,7 @@ zap_main(void *arg)
 	struct zap *z = arg;
 	struct zreq *r;
 
+	pthread_setname_np(pthread_self(), "zond-zap");
 	if ((r = malloc(sizeof(*r))) == NULL) {
 		log_warnx("zap: out of memory; handler stopped");
 		return NULL;
