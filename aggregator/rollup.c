@@ -62,6 +62,7 @@ struct ghcache {
 struct plan {
 	struct store_cellkey k;
 	uint8_t id[STORE_ID_LEN];
+	uint64_t tkey;			/* SRC_TODO: its arrival number */
 	uint8_t agent[STORE_PK_LEN];
 	uint8_t src;
 	uint8_t old_v, old_m;		/* SRC_OPEN: what was counted */
@@ -455,6 +456,7 @@ todo_one(const struct store_todo *t, void *arg)
 		return 1;
 	}
 	memcpy(p->id, t->id, STORE_ID_LEN);
+	p->tkey = t->key;
 	p->src = SRC_TODO;
 	if (m != NULL) {
 		p->v = (uint8_t)res.verdict;
@@ -518,7 +520,7 @@ read_fn(store_tx_t *tx, void *arg)
 	r->tx = tx;
 	r->np = 0;
 	r->more = false;
-	if (store_tx_todo_iter(tx, NULL, todo_one, r) < 0)
+	if (store_tx_todo_iter(tx, todo_one, r) < 0)
 		rc = -1;
 	else if (r->err == ZE_OK &&
 	    store_tx_open_iter(tx, r->open_to, open_one, r) < 0)
@@ -680,7 +682,10 @@ write_fn(store_tx_t *tx, void *arg)
 		uint8_t ov, om;
 
 		if (p->src == SRC_TODO) {
-			if ((rc = store_tx_todo_del(tx, p->id)) < 0)
+			struct store_todo t = {.key = p->tkey};
+
+			memcpy(t.id, p->id, STORE_ID_LEN);
+			if ((rc = store_tx_todo_del(tx, &t)) < 0)
 				goto fail;
 			if (rc == 1)
 				continue;	/* taken by someone else */
@@ -802,73 +807,82 @@ rollup_drain(store_t *s, const struct rollup_opts *o, int64_t now_us,
 
 /* ------------------------------------------------------------ reset */
 
-#define RESET_CHUNK 20000
+/* Measurements queued per write transaction: ingest commits wait for
+ * each one (about 10 ms here). */
+#define RESET_CHUNK 4000
 
 struct refill {
-	struct store_todo *t;
-	size_t n;
+	uint8_t from[STORE_ID_LEN];	/* the refill has queued ids below */
 	uint8_t next[STORE_ID_LEN];
-	bool have_next, done;
+	size_t n;
+	bool have_next;
+	bool lost;		/* another reanalysis started meanwhile */
+	size_t chunk;
+	store_tx_t *tx;
 };
 
 static int
 refill_one(const struct store_meas *sm, void *arg)
 {
 	struct refill *f = arg;
-	struct store_todo *t;
+	struct store_todo t = {.test = sm->test, .role = sm->role};
 	wire_meas_t *m = NULL;
 
-	if (f->n == RESET_CHUNK) {
+	if (f->n == f->chunk) {
 		memcpy(f->next, sm->id, STORE_ID_LEN);
 		f->have_next = true;
 		return 1;
 	}
-	t = &f->t[f->n++];
-	memcpy(t->id, sm->id, STORE_ID_LEN);
-	t->test = sm->test;
-	t->role = sm->role;
-	t->thash = 0;
+	memcpy(t.id, sm->id, STORE_ID_LEN);
 	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) == ZE_OK) {
-		t->thash = store_target_hash(m->target);
+		t.thash = store_target_hash(m->target);
 		wire_meas_free(m);
 	}
-	return 0;
-}
-
-static int
-refill_read(store_tx_t *tx, void *arg)
-{
-	struct refill *f = arg;
-	uint8_t from[STORE_ID_LEN];
-	bool first = !f->have_next;
-
-	memcpy(from, f->next, STORE_ID_LEN);
-	f->n = 0;
-	f->have_next = false;
-	return store_tx_meas_iter(tx, first ? NULL : from, NULL, refill_one,
-	    f) < 0 ? -1 : 0;
-}
-
-static int
-refill_write(store_tx_t *tx, void *arg)
-{
-	struct refill *f = arg;
-
-	for (size_t i = 0; i < f->n; i++) {
-		if (store_tx_todo_put(tx, &f->t[i]) < 0)
-			return -1;
-		if (f->t[i].role == STORE_ROLE_CONTROL &&
-		    store_tx_ctl_put(tx, f->t[i].test, f->t[i].thash,
-		    f->t[i].id) < 0)
-			return -1;
-	}
-	if (f->done && store_tx_an_set_ready(tx) < 0)
+	f->n++;
+	if (store_tx_todo_put(f->tx, &t) < 0 || (t.role ==
+	    STORE_ROLE_CONTROL && store_tx_ctl_put(f->tx, t.test, t.thash,
+	    t.id) < 0))
 		return -1;
 	return 0;
 }
 
+/* One chunk: read and queue in the same write transaction, so that ingest
+ * (which queues only ids below meta "refill") and the refill never both
+ * queue a measurement, nor both miss one. */
+static int
+refill_chunk(store_tx_t *tx, void *arg)
+{
+	struct refill *f = arg;
+	uint8_t at[STORE_ID_LEN];
+	int rc;
+
+	f->n = 0;
+	f->have_next = false;
+	f->tx = tx;
+	if ((rc = store_tx_refill_get(tx, at)) < 0)
+		return -1;
+	if (rc == 1 || memcmp(at, f->from, STORE_ID_LEN) != 0) {
+		f->lost = true;
+		return 1;
+	}
+	if (store_tx_meas_iter(tx, f->from, NULL, refill_one, f) < 0)
+		return -1;
+	if (f->have_next)
+		return store_tx_refill_set(tx, f->next) < 0 ? -1 : 0;
+	return store_tx_refill_set(tx, NULL) < 0 ||
+	    store_tx_an_set_ready(tx) < 0 ? -1 : 0;
+}
+
 zerr_t
 rollup_reset(store_t *s, uint64_t *n, zdiag_t *d)
+{
+	return rollup_reset_chunked(s, RESET_CHUNK, NULL, NULL, n, d);
+}
+
+zerr_t
+rollup_reset_chunked(store_t *s, size_t chunk,
+    void (*progress)(uint64_t queued, void *arg), void *arg, uint64_t *n,
+    zdiag_t *d)
 {
 	struct refill f;
 	zerr_t e;
@@ -877,20 +891,22 @@ rollup_reset(store_t *s, uint64_t *n, zdiag_t *d)
 	if ((e = store_an_reset(s, d)) != ZE_OK)
 		return e;
 	memset(&f, 0, sizeof(f));
-	if ((f.t = calloc(RESET_CHUNK, sizeof(*f.t))) == NULL)
-		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	f.chunk = chunk > 0 ? chunk : 1;
 	do {
-		if ((e = store_tx_run(s, false, refill_read, &f,
-		    "reanalyze: reading", d)) != ZE_OK)
-			break;
-		f.done = !f.have_next;
-		if ((e = store_tx_run(s, true, refill_write, &f,
-		    "reanalyze: queueing", d)) != ZE_OK)
-			break;
+		e = store_tx_run(s, true, refill_chunk, &f,
+		    "reanalyze: queueing", d);
+		if (f.lost)
+			return zdiag_set(d, ZE_INVAL, "reanalyze: another "
+			    "reanalysis of this store started; this one "
+			    "stopped");
+		if (e != ZE_OK)
+			return e;
 		*n += f.n;
-	} while (!f.done);
-	free(f.t);
-	return e;
+		if (progress != NULL)
+			progress(*n, arg);
+		memcpy(f.from, f.next, STORE_ID_LEN);
+	} while (f.have_next);
+	return ZE_OK;
 }
 
 zerr_t

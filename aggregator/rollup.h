@@ -75,13 +75,22 @@ zerr_t rollup_drain(store_t *s, const struct rollup_opts *o,
 
 /* Forget every judgment and roll-up and queue every stored measurement
  * again (todo, ctl).  *n: measurements queued.  Events are rebuilt by the
- * following rounds; the webhook queue is kept. */
+ * following rounds; the webhook queue is kept.  Safe while ingest commits
+ * (each measurement is queued once, by ingest or by the refill) and
+ * beside a running analyzer; a second reset of the same store stops the
+ * first with an error.  _chunked: measurements per write transaction
+ * (rollup_reset: 4,000); progress (may be NULL) is called after each
+ * chunk's commit with the measurements queued so far. */
 zerr_t rollup_reset(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
+zerr_t rollup_reset_chunked(store_t *s, size_t chunk,
+    void (*progress)(uint64_t queued, void *arg), void *arg, uint64_t *n,
+    zdiag_t *d) ZWUR;
 
 /* Measurements not judged yet (waiting for control data). */
 zerr_t rollup_waiting(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 
-/* Reset when the store predates the analyzer (meta "analysis" unset). */
+/* Reset when the store predates the analyzer or its derived layout (meta
+ * "analysis" unset or older). */
 zerr_t rollup_prepare(store_t *s, zdiag_t *d) ZWUR;
 
 /*

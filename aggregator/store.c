@@ -51,10 +51,20 @@ struct store {
 	size_t ntouched, atouched;
 };
 
+/* Appending to todo inside one write transaction (docs/STORAGE.md). */
+struct tqueue {
+	bool init;
+	bool append;	/* every key is an arrival number: MDB_APPEND */
+	uint64_t next;	/* arrival number of the next entry */
+	bool refill;	/* a reanalysis is queueing the stored measurements */
+	uint8_t refill_at[STORE_ID_LEN];	/* ... every id below this */
+};
+
 struct store_tx {
 	store_t *s;
 	MDB_txn *txn;
 	int rc;		/* first database error */
+	struct tqueue q;
 };
 
 struct touched {
@@ -66,6 +76,11 @@ struct touched {
 };
 
 static int an_ready_put(store_t *s, MDB_txn *txn);
+
+/* meta "analysis" value: the layout of the derived databases this program
+ * writes ("1": todo keyed by id, before arrival numbers) */
+#define AN_LAYOUT "2"
+#define TODO_VAL (STORE_ID_LEN + 10)	/* id test(1) thash(8) role(1) */
 
 /* ------------------------------------------------------------ encoding */
 
@@ -473,17 +488,63 @@ static int
 an_ready_put(store_t *s, MDB_txn *txn)
 {
 	MDB_val k = {.mv_data = "analysis", .mv_size = 8};
-	MDB_val v = {.mv_data = "1", .mv_size = 1};
+	MDB_val v = {.mv_data = AN_LAYOUT, .mv_size = 1};
 
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
-static void
-todo_val(uint8_t v[10], uint32_t test, uint64_t thash, enum store_role r)
+/* Where the next todo entry goes, and whether a reanalysis is refilling
+ * the queue (meta "refill": the refill has queued every id below it). */
+static int
+tq_init(store_t *s, MDB_txn *txn, struct tqueue *q)
 {
-	v[0] = (uint8_t)test;
-	put64(v + 1, thash);
-	v[9] = (uint8_t)r;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (q->init)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, s->todo, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	/* a todo of layout 1 (id keys) until the rebuild empties it */
+	q->append = rc == MDB_NOTFOUND || k.mv_size == 8;
+	q->next = rc == 0 && k.mv_size == 8 ? get64(k.mv_data) + 1 : 1;
+	k.mv_data = "refill";
+	k.mv_size = 6;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	q->refill = rc == 0 && v.mv_size == STORE_ID_LEN;
+	if (q->refill)
+		memcpy(q->refill_at, v.mv_data, STORE_ID_LEN);
+	q->init = true;
+	return 0;
+}
+
+static int
+tq_put(store_t *s, MDB_txn *txn, struct tqueue *q, const uint8_t *id,
+    uint32_t test, uint64_t thash, enum store_role r)
+{
+	uint8_t kb[8], vb[TODO_VAL];
+	MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb};
+	MDB_val v = {.mv_size = sizeof(vb), .mv_data = vb};
+	int rc;
+
+	if ((rc = tq_init(s, txn, q)) != 0)
+		return rc;
+	put64(kb, q->next);
+	memcpy(vb, id, STORE_ID_LEN);
+	vb[STORE_ID_LEN] = (uint8_t)test;
+	put64(vb + STORE_ID_LEN + 1, thash);
+	vb[STORE_ID_LEN + 9] = (uint8_t)r;
+	if ((rc = mdb_put(txn, s->todo, &k, &v, q->append ? MDB_APPEND :
+	    0)) == 0)
+		q->next++;
+	return rc;
 }
 
 static void
@@ -495,23 +556,24 @@ ctl_key(uint8_t k[9 + STORE_ID_LEN], uint32_t test, uint64_t thash,
 	memcpy(k + 9, id, STORE_ID_LEN);
 }
 
-/* A new measurement's analyzer entries: todo, and ctl for a control. */
+/* A new measurement's analyzer entries: todo (unless a running
+ * reanalysis will queue it), and ctl for a control. */
 static int
-index_put(store_t *s, MDB_txn *txn, const struct store_meas_in *m,
-    bool control)
+index_put(store_t *s, MDB_txn *txn, struct tqueue *q,
+    const struct store_meas_in *m, bool control)
 {
-	uint8_t tv[10], ck[9 + STORE_ID_LEN];
+	uint8_t ck[9 + STORE_ID_LEN];
 	MDB_val k, v;
 	int rc;
 
-	todo_val(tv, m->test, m->thash, control ? STORE_ROLE_CONTROL :
-	    STORE_ROLE_PROBE);
-	k.mv_data = (void *)(uintptr_t)m->id;
-	k.mv_size = STORE_ID_LEN;
-	v.mv_data = tv;
-	v.mv_size = sizeof(tv);
-	if ((rc = mdb_put(txn, s->todo, &k, &v, 0)) != 0 || !control)
+	if ((rc = tq_init(s, txn, q)) != 0)
 		return rc;
+	if ((!q->refill || memcmp(m->id, q->refill_at, STORE_ID_LEN) < 0) &&
+	    (rc = tq_put(s, txn, q, m->id, m->test, m->thash, control ?
+	    STORE_ROLE_CONTROL : STORE_ROLE_PROBE)) != 0)
+		return rc;
+	if (!control)
+		return 0;
 	ctl_key(ck, m->test, m->thash, m->id);
 	k.mv_data = ck;
 	k.mv_size = sizeof(ck);
@@ -573,6 +635,7 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 	MDB_txn *txn;
 	MDB_val k, v;
 	struct touched *t = NULL;
+	struct tqueue q = {.init = false};
 	uint8_t dk[STORE_PK_LEN + 8];
 	uint8_t arec[AREC_LEN];
 	int rc;
@@ -614,7 +677,7 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		v.mv_size = STORE_ID_LEN;
 		if ((rc = mdb_put(txn, s->dedup, &k, &v, 0)) != 0)
 			goto fail;
-		if ((rc = index_put(s, txn, &m[i], t->found &&
+		if ((rc = index_put(s, txn, &q, &m[i], t->found &&
 		    t->a.role == STORE_ROLE_CONTROL)) != 0)
 			goto fail;
 		res[i] = STORE_STORED;
@@ -1190,6 +1253,7 @@ store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *, void *),
 		if ((rc = txn_begin(s, write ? 0 : MDB_RDONLY, &tx.txn)) != 0)
 			return mdb_fail(rc, d, what);
 		tx.rc = 0;
+		memset(&tx.q, 0, sizeof(tx.q));
 		r = fn(&tx, arg);
 		if (r != 0 || tx.rc != 0 || !write) {
 			txn_abort(s, tx.txn);
@@ -1266,65 +1330,80 @@ tx_del(store_tx_t *tx, MDB_dbi dbi, const void *kp, size_t kn)
 struct todo_walk {
 	int (*fn)(const struct store_todo *, void *);
 	void *arg;
+	const uint8_t *from, *to;	/* count: the id range */
+	uint64_t n;
 };
+
+static bool
+todo_decode(const MDB_val *k, const MDB_val *v, struct store_todo *t)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (k->mv_size != 8 || v->mv_size != TODO_VAL)
+		return false;	/* not ours (or layout 1): skip */
+	t->key = get64(k->mv_data);
+	memcpy(t->id, p, STORE_ID_LEN);
+	t->test = p[STORE_ID_LEN];
+	t->thash = get64(p + STORE_ID_LEN + 1);
+	t->role = p[STORE_ID_LEN + 9] == STORE_ROLE_CONTROL ?
+	    STORE_ROLE_CONTROL : STORE_ROLE_PROBE;
+	return true;
+}
 
 static int
 todo_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct todo_walk *w = arg;
-	const uint8_t *p = v->mv_data;
 	struct store_todo t;
 
-	if (k->mv_size != STORE_ID_LEN || v->mv_size != 10)
-		return 0;	/* not ours: skip */
-	memcpy(t.id, k->mv_data, STORE_ID_LEN);
-	t.test = p[0];
-	t.thash = get64(p + 1);
-	t.role = p[9] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
-	    STORE_ROLE_PROBE;
-	return w->fn(&t, w->arg);
+	return todo_decode(k, v, &t) ? w->fn(&t, w->arg) : 0;
 }
 
 int
-store_tx_todo_iter(store_tx_t *tx, const uint8_t *from,
-    int (*fn)(const struct store_todo *, void *), void *arg)
+store_tx_todo_iter(store_tx_t *tx, int (*fn)(const struct store_todo *,
+    void *), void *arg)
 {
-	struct todo_walk w = {fn, arg};
+	struct todo_walk w = {.fn = fn, .arg = arg};
 
-	return tx_walk(tx, tx->s->todo, from, from ? STORE_ID_LEN : 0,
-	    todo_one, &w);
+	return tx_walk(tx, tx->s->todo, NULL, 0, todo_one, &w);
 }
 
 int
 store_tx_todo_put(store_tx_t *tx, const struct store_todo *t)
 {
-	uint8_t v[10];
-
-	todo_val(v, t->test, t->thash, t->role);
-	return tx_put(tx, tx->s->todo, t->id, STORE_ID_LEN, v, sizeof(v));
+	return tx_rc(tx, tq_put(tx->s, tx->txn, &tx->q, t->id, t->test,
+	    t->thash, t->role));
 }
 
 int
-store_tx_todo_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN])
+store_tx_todo_del(store_tx_t *tx, const struct store_todo *t)
 {
-	return tx_del(tx, tx->s->todo, id, STORE_ID_LEN);
-}
+	uint8_t kb[8];
+	struct store_todo cur;
+	MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb}, v;
+	int rc;
 
-struct count_walk {
-	const uint8_t *to;
-	uint64_t n;
-};
+	put64(kb, t->key);
+	if ((rc = tx_get(tx, tx->s->todo, kb, sizeof(kb), &v)) != 0)
+		return rc;
+	/* arrival numbers start again at 1 when todo empties: the entry
+	 * must still be this measurement's */
+	if (!todo_decode(&k, &v, &cur) || memcmp(cur.id, t->id,
+	    STORE_ID_LEN) != 0)
+		return 1;
+	return tx_del(tx, tx->s->todo, kb, sizeof(kb));
+}
 
 static int
 count_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
-	struct count_walk *w = arg;
+	struct todo_walk *w = arg;
+	struct store_todo t;
 
-	(void)v;
-	if (w->to != NULL && k->mv_size == STORE_ID_LEN &&
-	    memcmp(k->mv_data, w->to, STORE_ID_LEN) >= 0)
-		return 1;
-	w->n++;
+	if (todo_decode(k, v, &t) && (w->from == NULL || memcmp(t.id,
+	    w->from, STORE_ID_LEN) >= 0) && (w->to == NULL || memcmp(t.id,
+	    w->to, STORE_ID_LEN) < 0))
+		w->n++;
 	return 0;
 }
 
@@ -1332,12 +1411,45 @@ int
 store_tx_todo_count(store_tx_t *tx, const uint8_t *from, const uint8_t *to,
     uint64_t *n)
 {
-	struct count_walk w = {to, 0};
-	int r = tx_walk(tx, tx->s->todo, from, from ? STORE_ID_LEN : 0,
-	    count_one, &w);
+	struct todo_walk w = {.from = from, .to = to};
+	int r;
 
+	if (from == NULL && to == NULL) {	/* all: no walk */
+		MDB_stat st;
+
+		r = tx_rc(tx, mdb_stat(tx->txn, tx->s->todo, &st));
+		*n = r == 0 ? st.ms_entries : 0;
+		return r < 0 ? -1 : 0;
+	}
+	r = tx_walk(tx, tx->s->todo, NULL, 0, count_one, &w);
 	*n = w.n;
 	return r < 0 ? -1 : 0;
+}
+
+int
+store_tx_refill_get(store_tx_t *tx, uint8_t at[STORE_ID_LEN])
+{
+	MDB_val v;
+	int r;
+
+	if ((r = tx_get(tx, tx->s->meta, "refill", 6, &v)) != 0)
+		return r;
+	if (v.mv_size != STORE_ID_LEN)
+		return 1;
+	memcpy(at, v.mv_data, STORE_ID_LEN);
+	return 0;
+}
+
+int
+store_tx_refill_set(store_tx_t *tx, const uint8_t *at)
+{
+	int r;
+
+	tx->q.init = false;	/* the ingest rule changed */
+	if (at != NULL)
+		return tx_put(tx, tx->s->meta, "refill", 6, at, STORE_ID_LEN);
+	r = tx_del(tx, tx->s->meta, "refill", 6);
+	return r == 1 ? 0 : r;
 }
 
 /* --- measurements */
@@ -1905,12 +2017,20 @@ reset_fn(store_t *s, MDB_txn *txn, void *arg)
 	int rc;
 
 	(void)arg;
+	MDB_val rk = {.mv_data = "refill", .mv_size = 6};
+	uint8_t zero[STORE_ID_LEN] = {0};
+	MDB_val rv = {.mv_data = zero, .mv_size = sizeof(zero)};
+
 	if ((rc = mdb_drop(txn, s->todo, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->ctl, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->open, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->rollup, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->cellhour, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->events, 0)) != 0)
+		return rc;
+	/* from now on ingest leaves every id the refill has not passed to
+	 * the refill (rollup_reset), so nothing is queued twice */
+	if ((rc = mdb_put(txn, s->meta, &rk, &rv, 0)) != 0)
 		return rc;
 	rc = mdb_del(txn, s->meta, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -1932,8 +2052,10 @@ store_an_ready(store_t *s, bool *ready, zdiag_t *d)
 	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
 		return mdb_fail(rc, d, "read transaction");
 	rc = mdb_get(txn, s->meta, &k, &v);
+	/* an older layout ("1") is rebuilt like a missing one */
+	*ready = rc == 0 && v.mv_size == 1 &&
+	    memcmp(v.mv_data, AN_LAYOUT, 1) == 0;
 	txn_abort(s, txn);
-	*ready = rc == 0;
 	return rc == 0 || rc == MDB_NOTFOUND ? ZE_OK :
 	    mdb_fail(rc, d, "meta analysis");
 }

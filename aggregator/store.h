@@ -11,7 +11,8 @@
  *   meta      name                -> value ("format", "registry_gen")
  * and the analyzer's derived data (aggregator/rollup.c; rebuilt from meas
  * by store_an_reset + the analyzer):
- *   todo      id(16)              -> test(1) thash(8) role(1): to judge
+ *   todo      arrival(8 BE)       -> id(16) test(1) thash(8) role(1): to
+ *                                    judge, in the order they came
  *   ctl       test(1) thash(8) id(16) -> ""   control measurements
  *   open      id(16)              -> verdict(1) method(1): counted, judged
  *                                    again once its control window closed
@@ -255,19 +256,29 @@ zerr_t store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *tx,
     void *arg), void *arg, const char *what, zdiag_t *d) ZWUR;
 
 struct store_todo {
+	uint64_t key;		/* arrival number (set by the iterator) */
 	uint8_t id[STORE_ID_LEN];
 	uint32_t test;
 	uint64_t thash;
 	enum store_role role;
 };
-/* todo entries with id >= from (NULL: all) in id order until fn != 0. */
-int store_tx_todo_iter(store_tx_t *tx, const uint8_t *from,
+/* todo entries in arrival order until fn != 0. */
+int store_tx_todo_iter(store_tx_t *tx,
     int (*fn)(const struct store_todo *t, void *arg), void *arg);
+/* Append t (its key is ignored: the next arrival number). */
 int store_tx_todo_put(store_tx_t *tx, const struct store_todo *t);
-int store_tx_todo_del(store_tx_t *tx, const uint8_t id[STORE_ID_LEN]);
-/* Entries with from <= id < to (NULL: unbounded). */
+/* Take t (as the iterator gave it) off todo; 1 if it is not there. */
+int store_tx_todo_del(store_tx_t *tx, const struct store_todo *t);
+/* Entries with from <= id < to (NULL: unbounded; a bounded count walks
+ * the whole queue). */
 int store_tx_todo_count(store_tx_t *tx, const uint8_t *from,
     const uint8_t *to, uint64_t *n);
+/* meta "refill" while a reanalysis queues the stored measurements again:
+ * it has queued every id below `at`, and ingest queues only those (the
+ * refill takes the rest).  get: 0, or 1 when no refill runs; set NULL
+ * ends it. */
+int store_tx_refill_get(store_tx_t *tx, uint8_t at[STORE_ID_LEN]);
+int store_tx_refill_set(store_tx_t *tx, const uint8_t *at);
 
 /* The measurement with this id (pointers into the transaction). */
 int store_tx_meas_get(store_tx_t *tx, const uint8_t id[STORE_ID_LEN],
@@ -348,8 +359,9 @@ zerr_t store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf,
 zerr_t store_hook_del(store_t *s, uint64_t seq, zdiag_t *d) ZWUR;
 zerr_t store_hook_count(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 
-/* Empty todo, ctl, open, rollup, cellhour and events (not hookq) and
- * clear meta "analysis" (the caller refills todo and ctl from meas).  */
+/* Empty todo, ctl, open, rollup, cellhour and events (not hookq), clear
+ * meta "analysis" and start a refill at the first id (the caller refills
+ * todo and ctl from meas: rollup_reset).  */
 zerr_t store_an_reset(store_t *s, zdiag_t *d) ZWUR;
 /* meta "analysis": set once the analyzer's data covers every stored
  * measurement (a store written before the analyzer existed has none). */

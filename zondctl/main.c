@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cli.h"
@@ -382,8 +383,17 @@ cmd_agents(int argc, char **argv)
  * stored measurement again (with the [analysis] options of -c FILE, else
  * the defaults).  Safe while the aggregator runs: both analyzers take
  * each measurement off the queue in a write transaction, so none is
- * counted twice; the aggregator then keeps up as usual.
+ * counted twice; the aggregator then keeps up as usual.  Measurements
+ * arriving meanwhile are queued once, by ingest or by the refill.
+ * Progress goes to a terminal on stderr only.
  */
+static void
+reanalyze_progress(uint64_t queued, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "\rqueued %" PRIu64 " measurements", queued);
+}
+
 static int
 cmd_reanalyze(int argc, char **argv)
 {
@@ -442,17 +452,22 @@ cmd_reanalyze(int argc, char **argv)
 	if ((rc = ctl_open_store("reanalyze", dir, false, &s)) == 0) {
 		uint64_t waiting = 0;
 
-		if (rollup_reset(s, &n, &d) != ZE_OK ||
+		if (rollup_reset_chunked(s, 4000, isatty(STDERR_FILENO) ?
+		    reanalyze_progress : NULL, NULL, &n, &d) != ZE_OK ||
 		    rollup_drain(s, &o, ztime_now_us(), &st, &d) != ZE_OK ||
 		    rollup_waiting(s, &waiting, &d) != ZE_OK) {
-			fprintf(stderr, "%s: reanalyze: %s\n", PROG, d.text);
+			fprintf(stderr, "%s%s: reanalyze: %s\n",
+			    isatty(STDERR_FILENO) ? "\n" : "", PROG, d.text);
 			rc = 1;
-		} else
+		} else {
+			if (isatty(STDERR_FILENO))
+				fputc('\n', stderr);
 			printf("measurements=%" PRIu64 " judged=%" PRIu64
 			    " controls=%" PRIu64 " waiting=%" PRIu64
 			    " events=%" PRIu64 " seconds=%.1f\n", n,
 			    st.judged, st.controls, waiting, st.events,
 			    (double)(ztime_mono_us() - t0) / 1e6);
+		}
 	}
 	store_close(&s);
 	if (loaded)

@@ -4,7 +4,9 @@
  * control data; provisional verdicts are corrected when the control window
  * closes; pending ones expire; the map read from roll-ups equals the
  * on-demand analysis of the same measurements; reanalysis rebuilds the
- * same map and events; two analyzers at once count nothing twice; events
+ * same map and events, also while measurements keep arriving, and an
+ * older store's derived data is rebuilt; two analyzers at once count
+ * nothing twice; events
  * follow hour states (also when late data changes an older hour) and are
  * queued for the webhook only when recent.
  */
@@ -14,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <lmdb.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -526,6 +529,127 @@ t_two_analyzers(void **state)
 	rollup_cells_free(c, n);
 }
 
+/* Sum of the measurements in the cells of the first `hours` hours. */
+static uint32_t
+map_total(struct fx *f, int hours, uint64_t *pend)
+{
+	uint32_t total = 0;
+	size_t n;
+	cell_t *c = rmap(f, T0, T0 + hours * H_US, &n, pend);
+
+	for (size_t i = 0; i < n; i++)
+		total += c[i].measurements;
+	rollup_cells_free(c, n);
+	return total;
+}
+
+/* Between the refill's chunks: three measurements arrive, their start
+ * times spread over the stored ones' hour, so some are behind the
+ * refill's position and some ahead of it. */
+static void
+arrive(uint64_t queued, void *arg)
+{
+	struct fx *f = arg;
+	static int k;
+
+	(void)queued;
+	for (int i = 0; i < 3; i++, k++)
+		put(f, 1 + k % 5, "svc", "f.example:443", T0 +
+		    (int64_t)(k * 37 % 300) * 10 * 1000000LL, FL(NONE));
+}
+
+/* zondctl reanalyze beside a running aggregator: a reset in small chunks
+ * while measurements keep being committed; every one is counted exactly
+ * once (queued by ingest or by the refill, never both, never neither). */
+static void
+t_reset_beside_ingest(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t n, pend;
+	zdiag_t d;
+
+	for (int k = 0; k < 300; k++)
+		put(f, 1 + k % 5, "svc", "f.example:443", T0 + k * 10 *
+		    1000000LL, FL(NONE));
+	drain(f, T0 + 10 * H_US, &st);
+	assert_int_equal(map_total(f, 2, &pend), 300);
+	/* 300 stored, then 3 more after each chunk of 10: 45 chunks, the
+	 * last of them empty */
+	assert_int_equal(rollup_reset_chunked(f->s, 10, arrive, f, &n, &d),
+	    ZE_OK);
+	assert_true(n > 300);
+	drain(f, T0 + 10 * H_US, &st);
+	assert_int_equal(map_total(f, 2, &pend), f->n);
+	assert_true(f->n > 330);
+	assert_int_equal(pend, 0);
+	assert_int_equal(rollup_waiting(f->s, &n, &d), ZE_OK);
+	assert_int_equal(n, 0);
+}
+
+/* A store whose derived data has the layout before arrival numbers (meta
+ * "analysis" "1", todo keyed by id) is rebuilt when the analyzer opens it,
+ * and measurements committed before the rebuild are counted once. */
+static void
+t_old_layout_rebuilt(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, todo;
+	MDB_val k, v;
+	uint8_t id[16] = {0x01, 0x90}, tv[10] = {0};
+	uint64_t pend;
+	bool ready;
+	zdiag_t d;
+
+	for (int k2 = 0; k2 < 20; k2++)
+		put(f, 1 + k2 % 5, "svc", "o.example:443", T0 + k2 * MIN_US,
+		    FL(NONE));
+	drain(f, T0 + 10 * H_US, &st);
+	store_close(&f->s);
+	/* what the previous layout left: its marker and an id-keyed entry */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64 << 20), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "todo", 0, &todo), 0);
+	k.mv_data = "analysis";
+	k.mv_size = 8;
+	v.mv_data = "1";
+	v.mv_size = 1;
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	k.mv_data = id;
+	k.mv_size = sizeof(id);
+	v.mv_data = tv;
+	v.mv_size = sizeof(tv);
+	assert_int_equal(mdb_put(txn, todo, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	{
+		struct store_opts so = {0};
+
+		assert_int_equal(store_open(f->dir, &so, &f->s, &d), ZE_OK);
+	}
+	assert_int_equal(store_an_ready(f->s, &ready, &d), ZE_OK);
+	assert_false(ready);
+	/* ingest goes on before the rebuild */
+	for (int k2 = 0; k2 < 5; k2++)
+		put(f, 1 + k2 % 5, "svc", "o.example:443", T0 + (30 + k2) *
+		    MIN_US, FL(NONE));
+	assert_int_equal(rollup_prepare(f->s, &d), ZE_OK);
+	assert_int_equal(store_an_ready(f->s, &ready, &d), ZE_OK);
+	assert_true(ready);
+	drain(f, T0 + 10 * H_US, &st);
+	assert_int_equal(st.judged, 25);
+	assert_int_equal(map_total(f, 2, &pend), 25);
+	assert_int_equal(pend, 0);
+}
+
 int
 main(void)
 {
@@ -540,6 +664,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hook_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_two_analyzers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_reset_beside_ingest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_old_layout_rebuilt, setup,
 		    teardown),
 	};
 
