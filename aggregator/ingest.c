@@ -46,6 +46,8 @@
 #define SEEN_DELAY_US 1000000	/* status-only commits at most this late */
 #define READ_BURST 256		/* messages per ingest_on_router call */
 #define LOG_REJECTS_PER_JOB 3
+#define REST_MAX_US 100000	/* longest rest after a commit */
+#define REST_MIN_GROUP 256	/* smaller commits: no rest (light load) */
 
 struct item {
 	uint8_t reason;		/* 0: verified; else a RejectReason */
@@ -117,6 +119,7 @@ struct ingest {
 	zbuf_t out;
 	struct ingest_stats st;
 	int64_t storage_fail_logged;
+	int64_t rest_until;	/* monotonic us: the commit thread rests */
 
 	/* the commit thread */
 	pthread_t cthr;
@@ -486,6 +489,13 @@ commit_reap(struct ingest *ig)
 	if (cstate_get(ig) != C_DONE)
 		return;
 	if (c->e == ZE_OK) {
+		/* under load, rest as long as the commit took: the next
+		 * group grows (fewer, larger commits write fewer B-tree
+		 * pages per measurement: random ids share branch pages);
+		 * light load keeps the shortest ACK delay */
+		ig->rest_until = c->n < REST_MIN_GROUP ? 0 :
+		    ztime_mono_us() + (c->us < REST_MAX_US ? c->us :
+		    REST_MAX_US);
 		ig->st.commits++;
 		ig->st.commit_us_sum += (uint64_t)c->us;
 		if ((uint64_t)c->us > ig->st.commit_us_max)
@@ -574,8 +584,9 @@ group_due(const struct ingest *ig, int64_t now)
 {
 	return ig->group_n >= (size_t)ig->o.commit_max ||
 	    ig->group_jobs >= MAX_GROUP_JOBS || ig->nseen >= SEEN_MAX ||
-	    (ig->group != NULL && now >= ig->group_deadline) ||
-	    (ig->nseen > 0 && now >= ig->seen_deadline);
+	    (now >= ig->rest_until && ((ig->group != NULL &&
+	    now >= ig->group_deadline) || (ig->nseen > 0 &&
+	    now >= ig->seen_deadline)));
 }
 
 /* Reap a finished commit; start the next group when it is due (or force,
@@ -884,6 +895,8 @@ ingest_timeout_ms(const ingest_t *ig)
 		when = ig->seen_deadline;
 	if (when < 0)
 		return -1;
+	if (when < ig->rest_until)
+		when = ig->rest_until;
 	if (when <= now)
 		return 0;
 	return (long)((when - now + 999) / 1000);
