@@ -49,7 +49,7 @@ const struct conf_opt aggr_conf_tab[] = {
 	    false, NULL, "largest ZeroMQ message accepted (ZMQ_MAXMSGSIZE)"},
 	{"ingest", "commit_delay", CONF_DURATION, "1ms", O(commit_delay_ms), 0,
 	    1000, false, NULL, "longest wait to group measurements per commit"},
-	{"ingest", "commit_max", CONF_INT, "2048", O(commit_max), 1, 100000,
+	{"ingest", "commit_max", CONF_INT, "4096", O(commit_max), 1, 100000,
 	    false, NULL, "most measurements per commit"},
 	{"ingest", "clock_skew", CONF_DURATION, "1h", O(clock_skew_ms), 1000,
 	    86400000, false, NULL,
