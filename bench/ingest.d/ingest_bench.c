@@ -4,13 +4,15 @@
  *   ingest_bench enroll --data DIR --agents N --seed S
  *       enrolls N test agents through the registry (the store API).
  *   ingest_bench run --server EP --server-pub FILE --agents N --count C
- *       --seed S [--latency-rate R --latency-secs T]
+ *       --seed S [--latency-rate R --latency-secs T --aggregator-pid P]
  *       1. measures single-core crypto_sign_verify_detached on a typical
- *          signed measurement (verify_ceiling = that x CPUs);
+ *          signed measurement for 2 s, here and again after steps 3 and
+ *          4 (verify_ceiling = the mean of the three x CPUs);
  *       2. signs C measurements from N agents beforehand (not timed);
  *       3. sends them over N CURVE connections as fast as the aggregator
  *          acknowledges (two batches in flight per agent) and times first
- *          send to last ACK: rate=;
+ *          send to last ACK: rate=; the CPU seconds it and the aggregator
+ *          (process P) used meanwhile: rate_*_cpu_s=;
  *       4. offers R measurements/s (one per frame, agents in turn) for T
  *          seconds and reports ACK latency percentiles: ack_p99_ms=.
  * Prints key=value lines; the last is ratio=.  Traffic to the given
@@ -24,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -63,6 +67,43 @@ static uint64_t count = 1000000;
 static int64_t base_us;
 static struct agent *ag;
 static int64_t lat_rate = 5000, lat_secs = 6;
+static long agg_pid;		/* --aggregator-pid: its CPU is read too */
+
+/* CPU seconds (user + system) this process has used. */
+static double
+self_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds of process pid (all threads), from /proc; -1 if unknown. */
+static double
+proc_cpu(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields after the command's closing parenthesis: 14 and 15 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+	    &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static void __attribute__((noreturn))
 die(const char *what)
@@ -226,14 +267,49 @@ drain(struct agent *a, int64_t *lat, size_t *nlat, bool latency)
 	return got;
 }
 
+/* Whether messages wait on socket s (ZMQ_FD only says that something
+ * happened: after every receive or send, ask). */
+static bool
+readable(void *s)
+{
+	int ev = 0;
+	size_t sz = sizeof(ev);
+
+	return zmq_getsockopt(s, ZMQ_EVENTS, &ev, &sz) == 0 &&
+	    (ev & ZMQ_POLLIN) != 0;
+}
+
+/* Rate phase: take agent a's ACKs and keep WINDOW frames out. */
+static uint64_t
+rate_service(struct agent *a)
+{
+	uint64_t got, all = 0;
+
+	do {
+		got = drain(a, NULL, NULL, false);
+		a->acked += got;
+		all += got;
+		/* frames are acknowledged whole */
+		while (a->acked_frames < a->nf && a->acked >=
+		    a->f[a->acked_frames].first - 1 + a->f[a->acked_frames].n)
+			a->acked_frames++;
+		for (; a->next < a->nf && a->next < a->acked_frames + WINDOW;
+		    a->next++)
+			zmq_send(a->sock, a->f[a->next].data,
+			    a->f[a->next].len, 0);
+	} while (readable(a->sock));
+	return all;
+}
+
 static int
 cmd_run(const char *server, const char *server_pub)
 {
 	uint8_t spk[KEY_PUB_LEN], scurve[32];
-	zmq_pollitem_t *pi;
+	struct epoll_event evs[256];
+	int ep, nev;
 	struct prep_arg pa[2];
 	pthread_t th[2];
-	double vr, ceiling, rate;
+	double vr, vs[3], ceiling, rate, gcpu, acpu;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t acked = 0, total, lat_total;
 	int64_t t0, t1, *lat;
@@ -245,16 +321,16 @@ cmd_run(const char *server, const char *server_pub)
 		die(d.text);
 	if (pubkey_to_curve(spk, scurve) != ZE_OK)
 		die("server key");
-	vr = verify_rate();
-	ceiling = vr * (double)(ncpu > 0 ? ncpu : 1);
-	printf("verify_per_core=%.0f\ncores=%ld\nverify_ceiling=%.0f\n", vr,
-	    ncpu, ceiling);
+	/* the machine's speed drifts (a shared VM): sample the single-core
+	 * rate before, between and after the phases; the ceiling is the
+	 * mean of the three */
+	vs[0] = verify_rate();
+	printf("verify_per_core_before=%.0f\n", vs[0]);
 	fflush(stdout);
 
 	base_us = ztime_now_us() - 600 * 1000000LL;
 	lat_total = (uint64_t)(lat_rate * lat_secs);
 	if ((ag = calloc(nagents, sizeof(*ag))) == NULL ||
-	    (pi = calloc(nagents, sizeof(*pi))) == NULL ||
 	    (lat = calloc(lat_total + 1, sizeof(int64_t))) == NULL)
 		die("out of memory");
 	for (unsigned i = 0; i < nagents; i++) {
@@ -276,6 +352,11 @@ cmd_run(const char *server, const char *server_pub)
 	    "%.1f s\n", count + pa[0].lat_per * nagents,
 	    (double)(ztime_mono_us() - t0) / 1e6);
 
+	/* one epoll set over the sockets' ZMQ_FDs: a wake-up costs what is
+	 * ready, not a walk over every socket (the load generator shares
+	 * the CPUs with the aggregator) */
+	if ((ep = epoll_create1(0)) < 0)
+		die("epoll");
 	ctx = zmq_ctx_new();
 	zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)nagents + 64);
 	for (unsigned i = 0; i < nagents; i++) {
@@ -292,12 +373,22 @@ cmd_run(const char *server, const char *server_pub)
 		if (zmq_connect(s, server) != 0)
 			die("connect");
 		ag[i].sock = s;
-		pi[i].socket = s;
-		pi[i].events = ZMQ_POLLIN;
+		{
+			struct epoll_event ev = {.events = EPOLLIN};
+			int fd;
+			size_t sz = sizeof(fd);
+
+			ev.data.u32 = i;
+			if (zmq_getsockopt(s, ZMQ_FD, &fd, &sz) != 0 ||
+			    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+				die("epoll_ctl");
+		}
 	}
 
 	/* rate phase */
 	total = count;
+	gcpu = self_cpu();
+	acpu = proc_cpu(agg_pid);
 	t0 = ztime_mono_us();
 	for (unsigned i = 0; i < nagents; i++)
 		for (; ag[i].next < ag[i].nf && ag[i].next < WINDOW;
@@ -305,35 +396,29 @@ cmd_run(const char *server, const char *server_pub)
 			zmq_send(ag[i].sock, ag[i].f[ag[i].next].data,
 			    ag[i].f[ag[i].next].len, 0);
 	while (acked < total) {
-		if (zmq_poll(pi, (int)nagents, 1000) < 0 &&
-		    zmq_errno() != EINTR)
-			die("poll");
+		if ((nev = epoll_wait(ep, evs, 256, 1000)) < 0 && errno != EINTR)
+			die("epoll_wait");
 		if (ztime_mono_us() - t0 > 1800 * 1000000LL)
 			die("rate phase took over 30 minutes");
-		for (unsigned i = 0; i < nagents; i++) {
-			struct agent *a = &ag[i];
-			uint64_t got;
-
-			if (!(pi[i].revents & ZMQ_POLLIN))
-				continue;
-			got = drain(a, NULL, NULL, false);
-			a->acked += got;
-			acked += got;
-			/* frames are acknowledged whole: keep WINDOW out */
-			while (a->acked_frames < a->nf &&
-			    a->acked >= a->f[a->acked_frames].first - 1 +
-			    a->f[a->acked_frames].n)
-				a->acked_frames++;
-			for (; a->next < a->nf &&
-			    a->next < a->acked_frames + WINDOW; a->next++)
-				zmq_send(a->sock, a->f[a->next].data,
-				    a->f[a->next].len, 0);
-		}
+		for (int k = 0; k < nev; k++)
+			acked += rate_service(&ag[evs[k].data.u32]);
+		/* a second without a wake-up: look at every socket */
+		for (unsigned i = 0; nev == 0 && i < nagents; i++)
+			if (readable(ag[i].sock))
+				acked += rate_service(&ag[i]);
 	}
 	t1 = ztime_mono_us();
 	rate = (double)total * 1e6 / (double)(t1 - t0);
+	gcpu = self_cpu() - gcpu;
 	printf("measurements=%" PRIu64 "\nagents=%u\nrate_secs=%.2f\n"
 	    "rate=%.0f\n", total, nagents, (double)(t1 - t0) / 1e6, rate);
+	/* where the two cores went during the rate phase, in CPU seconds */
+	printf("rate_gen_cpu_s=%.1f\n", gcpu);
+	if (acpu >= 0 && (acpu = proc_cpu(agg_pid) - acpu) >= 0)
+		printf("rate_aggregator_cpu_s=%.1f\n", acpu);
+	fflush(stdout);
+	vs[1] = verify_rate();
+	printf("verify_per_core_between=%.0f\n", vs[1]);
 	fflush(stdout);
 
 	/* latency phase: lat_rate/s offered, one measurement per frame */
@@ -353,6 +438,9 @@ cmd_run(const char *server, const char *server_pub)
 					zmq_send(a->sock, a->lf[j].data,
 					    a->lf[j].len, 0);
 					sent++;
+					while (readable(a->sock))
+						got += drain(a, lat, &nlat,
+						    true);
 				}
 				if (++who == nagents) {
 					who = 0;
@@ -364,12 +452,16 @@ cmd_run(const char *server, const char *server_pub)
 			/* send in 5 ms ticks; between them sleep in poll
 			 * (it returns at once when an ACK arrives), so the
 			 * load generator does not spin on the shared CPUs */
-			if (zmq_poll(pi, (int)nagents, (long)(5 - ((now -
-			    start) / 1000) % 5)) < 0 && zmq_errno() != EINTR)
-				die("poll");
-			for (unsigned i = 0; i < nagents; i++)
-				if (pi[i].revents & ZMQ_POLLIN)
-					got += drain(&ag[i], lat, &nlat, true);
+			if ((nev = epoll_wait(ep, evs, 256, (int)(5 - ((now -
+			    start) / 1000) % 5))) < 0 && errno != EINTR)
+				die("epoll_wait");
+			for (int k = 0; k < nev; k++) {
+				struct agent *a = &ag[evs[k].data.u32];
+
+				do
+					got += drain(a, lat, &nlat, true);
+				while (readable(a->sock));
+			}
 			if (now - start > (lat_secs + 60) * 1000000LL)
 				break;
 		}
@@ -381,10 +473,19 @@ cmd_run(const char *server, const char *server_pub)
 		    lat_rate, nlat, (double)lat[nlat / 2] / 1000.0,
 		    (double)lat[nlat * 99 / 100] / 1000.0,
 		    (double)lat[nlat - 1] / 1000.0);
+	vs[2] = verify_rate();
+	vr = (vs[0] + vs[1] + vs[2]) / 3;
+	ceiling = vr * (double)(ncpu > 0 ? ncpu : 1);
+	printf("verify_per_core_after=%.0f\nverify_per_core=%.0f\ncores=%ld\n"
+	    "verify_ceiling=%.0f\n", vs[2], vr, ncpu, ceiling);
+	/* what verification alone takes at that rate, beside the CPU the
+	 * rate phase used (rate_*_cpu_s) */
+	printf("rate_verify_cpu_s=%.1f\n", (double)total / vr);
 	printf("ratio=%.3f\n", rate / ceiling);
 	for (unsigned i = 0; i < nagents; i++)
 		zmq_close(ag[i].sock);
 	zmq_ctx_term(ctx);
+	close(ep);
 	return 0;
 }
 
@@ -427,6 +528,7 @@ main(int argc, char **argv)
 		{"count", required_argument, NULL, 'c'},
 		{"latency-rate", required_argument, NULL, 'r'},
 		{"latency-secs", required_argument, NULL, 't'},
+		{"aggregator-pid", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *server = NULL, *spub = NULL;
@@ -445,6 +547,7 @@ main(int argc, char **argv)
 		case 'c': count = strtoull(optarg, NULL, 10); break;
 		case 'r': lat_rate = strtoll(optarg, NULL, 10); break;
 		case 't': lat_secs = strtoll(optarg, NULL, 10); break;
+		case 'P': agg_pid = strtol(optarg, NULL, 10); break;
 		default:
 			die("bad option");
 		}
