@@ -7,7 +7,9 @@
  *       --seed S [--latency-rate R --latency-secs T --aggregator-pid P]
  *       1. measures single-core crypto_sign_verify_detached on a typical
  *          signed measurement for 2 s, here and again after steps 3 and
- *          4 (verify_ceiling = the mean of the three x CPUs);
+ *          4 (verify_ceiling = the mean of the three x CPUs), and
+ *          once on every CPU at once (verify_all_cores_before=, and
+ *          ratio_all_cores= rate / that: informative);
  *       2. signs C measurements from N agents beforehand (not timed);
  *       3. sends them over N CURVE connections as fast as the aggregator
  *          acknowledges (two batches in flight per agent) and times first
@@ -217,6 +219,32 @@ verify_rate(void)
 	return (double)n * 1e6 / (double)(t - t0);
 }
 
+static void *
+verify_thread(void *arg)
+{
+	*(double *)arg = verify_rate();
+	return NULL;
+}
+
+/* The same on every core at once: what the machine verifies in parallel
+ * (informative: the goal's ceiling is the single-core rate x cores). */
+static double
+verify_rate_all(long ncpu)
+{
+	pthread_t th[64];
+	double r[64], sum = 0;
+	long n = ncpu < 1 ? 1 : ncpu > 64 ? 64 : ncpu;
+
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, verify_thread, &r[i]) != 0)
+			die("thread");
+	for (long i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		sum += r[i];
+	}
+	return sum;
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -309,7 +337,7 @@ cmd_run(const char *server, const char *server_pub)
 	int ep, nev;
 	struct prep_arg pa[2];
 	pthread_t th[2];
-	double vr, vs[3], ceiling, rate, gcpu, acpu;
+	double vr, vs[3], vall, ceiling, rate, gcpu, acpu;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t acked = 0, total, lat_total;
 	int64_t t0, t1, *lat;
@@ -325,7 +353,9 @@ cmd_run(const char *server, const char *server_pub)
 	 * rate before, between and after the phases; the ceiling is the
 	 * mean of the three */
 	vs[0] = verify_rate();
-	printf("verify_per_core_before=%.0f\n", vs[0]);
+	vall = verify_rate_all(ncpu);
+	printf("verify_per_core_before=%.0f\nverify_all_cores_before=%.0f\n",
+	    vs[0], vall);
 	fflush(stdout);
 
 	base_us = ztime_now_us() - 600 * 1000000LL;
@@ -481,6 +511,7 @@ cmd_run(const char *server, const char *server_pub)
 	/* what verification alone takes at that rate, beside the CPU the
 	 * rate phase used (rate_*_cpu_s) */
 	printf("rate_verify_cpu_s=%.1f\n", (double)total / vr);
+	printf("ratio_all_cores=%.3f\n", rate / vall);
 	printf("ratio=%.3f\n", rate / ceiling);
 	for (unsigned i = 0; i < nagents; i++)
 		zmq_close(ag[i].sock);
