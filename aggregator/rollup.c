@@ -807,10 +807,6 @@ rollup_drain(store_t *s, const struct rollup_opts *o, int64_t now_us,
 
 /* ------------------------------------------------------------ reset */
 
-/* Measurements queued per write transaction: ingest commits wait for
- * each one (about 10 ms here). */
-#define RESET_CHUNK 4000
-
 struct refill {
 	uint8_t from[STORE_ID_LEN];	/* the refill has queued ids below */
 	uint8_t next[STORE_ID_LEN];
@@ -876,7 +872,7 @@ refill_chunk(store_tx_t *tx, void *arg)
 zerr_t
 rollup_reset(store_t *s, uint64_t *n, zdiag_t *d)
 {
-	return rollup_reset_chunked(s, RESET_CHUNK, NULL, NULL, n, d);
+	return rollup_reset_chunked(s, ROLLUP_RESET_CHUNK, NULL, NULL, n, d);
 }
 
 zerr_t

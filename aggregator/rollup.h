@@ -79,8 +79,10 @@ zerr_t rollup_drain(store_t *s, const struct rollup_opts *o,
  * (each measurement is queued once, by ingest or by the refill) and
  * beside a running analyzer; a second reset of the same store stops the
  * first with an error.  _chunked: measurements per write transaction
- * (rollup_reset: 4,000); progress (may be NULL) is called after each
+ * (rollup_reset: ROLLUP_RESET_CHUNK, about 10 ms of ingest waiting each);
+ * progress (may be NULL) is called after each
  * chunk's commit with the measurements queued so far. */
+#define ROLLUP_RESET_CHUNK 4000
 zerr_t rollup_reset(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 zerr_t rollup_reset_chunked(store_t *s, size_t chunk,
     void (*progress)(uint64_t queued, void *arg), void *arg, uint64_t *n,

@@ -493,8 +493,33 @@ an_ready_put(store_t *s, MDB_txn *txn)
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+/* meta "refill": while a reanalysis queues the stored measurements, it
+ * has queued every id below this one.  0, MDB_NOTFOUND, or an error. */
+static int
+refill_get(store_t *s, MDB_txn *txn, uint8_t at[STORE_ID_LEN])
+{
+	MDB_val k = {.mv_data = "refill", .mv_size = 6}, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != STORE_ID_LEN)
+		return MDB_NOTFOUND;	/* not ours: as if absent */
+	memcpy(at, v.mv_data, STORE_ID_LEN);
+	return 0;
+}
+
+static int
+refill_put(store_t *s, MDB_txn *txn, const uint8_t at[STORE_ID_LEN])
+{
+	MDB_val k = {.mv_data = "refill", .mv_size = 6};
+	MDB_val v = {.mv_data = (void *)(uintptr_t)at, .mv_size = STORE_ID_LEN};
+
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
 /* Where the next todo entry goes, and whether a reanalysis is refilling
- * the queue (meta "refill": the refill has queued every id below it). */
+ * the queue. */
 static int
 tq_init(store_t *s, MDB_txn *txn, struct tqueue *q)
 {
@@ -513,14 +538,10 @@ tq_init(store_t *s, MDB_txn *txn, struct tqueue *q)
 	/* a todo of layout 1 (id keys) until the rebuild empties it */
 	q->append = rc == MDB_NOTFOUND || k.mv_size == 8;
 	q->next = rc == 0 && k.mv_size == 8 ? get64(k.mv_data) + 1 : 1;
-	k.mv_data = "refill";
-	k.mv_size = 6;
-	rc = mdb_get(txn, s->meta, &k, &v);
+	rc = refill_get(s, txn, q->refill_at);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	q->refill = rc == 0 && v.mv_size == STORE_ID_LEN;
-	if (q->refill)
-		memcpy(q->refill_at, v.mv_data, STORE_ID_LEN);
+	q->refill = rc == 0;
 	q->init = true;
 	return 0;
 }
@@ -1429,15 +1450,7 @@ store_tx_todo_count(store_tx_t *tx, const uint8_t *from, const uint8_t *to,
 int
 store_tx_refill_get(store_tx_t *tx, uint8_t at[STORE_ID_LEN])
 {
-	MDB_val v;
-	int r;
-
-	if ((r = tx_get(tx, tx->s->meta, "refill", 6, &v)) != 0)
-		return r;
-	if (v.mv_size != STORE_ID_LEN)
-		return 1;
-	memcpy(at, v.mv_data, STORE_ID_LEN);
-	return 0;
+	return tx_rc(tx, refill_get(tx->s, tx->txn, at));
 }
 
 int
@@ -1445,9 +1458,8 @@ store_tx_refill_set(store_tx_t *tx, const uint8_t *at)
 {
 	int r;
 
-	tx->q.init = false;	/* the ingest rule changed */
 	if (at != NULL)
-		return tx_put(tx, tx->s->meta, "refill", 6, at, STORE_ID_LEN);
+		return tx_rc(tx, refill_put(tx->s, tx->txn, at));
 	r = tx_del(tx, tx->s->meta, "refill", 6);
 	return r == 1 ? 0 : r;
 }
@@ -2014,13 +2026,10 @@ static int
 reset_fn(store_t *s, MDB_txn *txn, void *arg)
 {
 	MDB_val k = {.mv_data = "analysis", .mv_size = 8};
+	static const uint8_t first[STORE_ID_LEN];
 	int rc;
 
 	(void)arg;
-	MDB_val rk = {.mv_data = "refill", .mv_size = 6};
-	uint8_t zero[STORE_ID_LEN] = {0};
-	MDB_val rv = {.mv_data = zero, .mv_size = sizeof(zero)};
-
 	if ((rc = mdb_drop(txn, s->todo, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->ctl, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->open, 0)) != 0 ||
@@ -2030,7 +2039,7 @@ reset_fn(store_t *s, MDB_txn *txn, void *arg)
 		return rc;
 	/* from now on ingest leaves every id the refill has not passed to
 	 * the refill (rollup_reset), so nothing is queued twice */
-	if ((rc = mdb_put(txn, s->meta, &rk, &rv, 0)) != 0)
+	if ((rc = refill_put(s, txn, first)) != 0)
 		return rc;
 	rc = mdb_del(txn, s->meta, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;

@@ -451,16 +451,17 @@ cmd_reanalyze(int argc, char **argv)
 	t0 = ztime_mono_us();
 	if ((rc = ctl_open_store("reanalyze", dir, false, &s)) == 0) {
 		uint64_t waiting = 0;
+		bool tty = isatty(STDERR_FILENO);
 
-		if (rollup_reset_chunked(s, 4000, isatty(STDERR_FILENO) ?
+		if (rollup_reset_chunked(s, ROLLUP_RESET_CHUNK, tty ?
 		    reanalyze_progress : NULL, NULL, &n, &d) != ZE_OK ||
 		    rollup_drain(s, &o, ztime_now_us(), &st, &d) != ZE_OK ||
 		    rollup_waiting(s, &waiting, &d) != ZE_OK) {
-			fprintf(stderr, "%s%s: reanalyze: %s\n",
-			    isatty(STDERR_FILENO) ? "\n" : "", PROG, d.text);
+			fprintf(stderr, "%s%s: reanalyze: %s\n", tty ? "\n" : "",
+			    PROG, d.text);
 			rc = 1;
 		} else {
-			if (isatty(STDERR_FILENO))
+			if (tty)
 				fputc('\n', stderr);
 			printf("measurements=%" PRIu64 " judged=%" PRIu64
 			    " controls=%" PRIu64 " waiting=%" PRIu64
