@@ -6,6 +6,7 @@
 # caught.  Also --once prints valid JSON lines.
 set -u
 BIN=$1
+. "$(dirname "$0")/../agents.sh"
 T=$(mktemp -d /tmp/zond-e2e-XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
@@ -34,21 +35,9 @@ web,http,http://127.0.0.1:$WEB/,,,,,,,
 closed,tcp,127.0.0.1,,1,,,,,
 CONF
 for a in a1 a2; do
-	"$BIN/zondctl" keygen -o "$T/$a" >"$T/$a.pub"
 	role=probe; [ $a = a2 ] && role=control
-	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$a.pub")" \
-		--region RU-MOW --asn 64501 --name $a --role $role >/dev/null
-	cat >"$T/$a.conf" <<CONF
-[agent]
-state_dir = $T/$a
-key = $T/$a/identity.key
-user = ""
-[uplink]
-endpoint = tcp://127.0.0.1:$ZMQ
-server_key = $(cat "$T/agg/identity.pub")
-heartbeat = 1s
-[tests]
-endpoints = $T/ep.csv
+	new_agent $a RU-MOW 64501 $role
+	cat >>"$T/$a.conf" <<CONF
 [schedule]
 interval = 1s
 jitter = 100ms

@@ -10,6 +10,7 @@
 # progress line only on a terminal.
 set -u
 BIN=$1
+. "$(dirname "$0")/../agents.sh"
 FILL=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
@@ -64,20 +65,8 @@ call,stun,127.0.0.1,,$STUN,,,plain,,
 CONF
 NT=7 ROUNDS=2
 enroll() {	# name region asn role
-	"$BIN/zondctl" keygen -o "$T/$1" >"$T/$1.pub"
-	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$1.pub")" \
-		--region "$2" --asn "$3" --name "$1" --role "$4" >/dev/null
-	cat >"$T/$1.conf" <<CONF
-[agent]
-state_dir = $T/$1
-key = $T/$1/identity.key
-user = ""
-[uplink]
-endpoint = tcp://127.0.0.1:$ZMQ
-server_key = $(cat "$T/agg/identity.pub")
-heartbeat = 1s
-[tests]
-endpoints = $T/ep.csv
+	new_agent "$@"
+	cat >>"$T/$1.conf" <<CONF
 resolver = 127.0.0.1:$DNS
 [schedule]
 interval = 1s

@@ -7,6 +7,7 @@
 # the daemon cleanly (exit 0, no sanitizer report).
 set -u
 BIN=$1
+. "$(dirname "$0")/../agents.sh"
 PY=${2:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/zond-http-XXXXXX)
@@ -72,23 +73,11 @@ web,http,http://127.0.0.1:$WEB/,,,,,,,
 closed,tcp,127.0.0.1,,1,,,,,
 CONF
 for a in a1 a2 a3; do
-	"$BIN/zondctl" keygen -o "$T/$a" >"$T/$a.pub"
 	role=probe region=RU-MOW asn=64501
 	[ $a = a2 ] && role=control region=DE-BE asn=64999
 	[ $a = a3 ] && region=RU-SPE asn=64502
-	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$a.pub")" \
-		--region $region --asn $asn --name $a --role $role >/dev/null
-	cat >"$T/$a.conf" <<CONF
-[agent]
-state_dir = $T/$a
-key = $T/$a/identity.key
-user = ""
-[uplink]
-endpoint = tcp://127.0.0.1:$ZMQ
-server_key = $(cat "$T/agg/identity.pub")
-heartbeat = 1s
-[tests]
-endpoints = $T/ep.csv
+	new_agent $a $region $asn $role
+	cat >>"$T/$a.conf" <<CONF
 [schedule]
 interval = 1s
 jitter = 100ms

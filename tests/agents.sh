@@ -1,0 +1,25 @@
+# tests/agents.sh — sourced by the shell tests that run real agents.
+#
+# new_agent NAME REGION ASN ROLE: in $T, a key ($T/NAME/identity.key,
+# public key in $T/NAME.pub), enrolment in the aggregator's store $T/agg
+# (its key in $T/agg), and $T/NAME.conf: state in $T/NAME, uplink to
+# 127.0.0.1:$ZMQ with 1 s heartbeats, endpoint list $T/ep.csv.  The file
+# ends inside [tests]: the caller appends more [tests] options, then its
+# [schedule].  Needs BIN, T and ZMQ; returns non-zero when a step fails.
+new_agent() {
+	"$BIN/zondctl" keygen -o "$T/$1" >"$T/$1.pub" &&
+	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$1.pub")" \
+		--region "$2" --asn "$3" --name "$1" --role "$4" >/dev/null &&
+	cat >"$T/$1.conf" <<CONF
+[agent]
+state_dir = $T/$1
+key = $T/$1/identity.key
+user = ""
+[uplink]
+endpoint = tcp://127.0.0.1:$ZMQ
+server_key = $(cat "$T/agg/identity.pub")
+heartbeat = 1s
+[tests]
+endpoints = $T/ep.csv
+CONF
+}
