@@ -30,6 +30,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@
 #define LOG_REJECTS_PER_JOB 3
 #define REST_MAX_US 100000	/* longest rest after a commit */
 #define REST_MIN_GROUP 256	/* smaller commits: no rest (light load) */
+#define FLUSH_IDLE_US 20000	/* idle this long: write lagging records */
 
 struct item {
 	uint8_t reason;		/* 0: verified; else a RejectReason */
@@ -86,6 +88,7 @@ struct cslot {
 	zerr_t e;
 	zdiag_t d;
 	int64_t t0, us;			/* monotonic start, duration */
+	bool flush;			/* store_agents_flush, no group */
 };
 
 struct ingest {
@@ -107,6 +110,8 @@ struct ingest {
 	/* the commit group */
 	struct job *group, **group_tail;
 	size_t group_n;		/* verified measurements in the group */
+	int64_t idle_since;	/* monotonic us: the last commit's end */
+	int64_t flush_retry;	/* monotonic us: no lag flush before */
 	size_t group_jobs;	/* batches in the group (their memory) */
 	int64_t group_deadline;	/* monotonic us */
 	struct store_seen *seen;
@@ -410,7 +415,11 @@ committer_main(void *arg)
 		if (!group && x == NULL)
 			return NULL;
 
-		if (group) {
+		if (group && c->flush) {
+			c->t0 = ztime_mono_us();
+			c->e = store_agents_flush(ig->store, &c->d);
+			c->us = ztime_mono_us() - c->t0;
+		} else if (group) {
 			c->t0 = ztime_mono_us();
 			c->e = store_commit_with(ig->store, c->min, c->n,
 			    c->res, c->seen, c->nseen, x, &c->d);
@@ -488,6 +497,8 @@ commit_reap(struct ingest *ig)
 
 	if (cstate_get(ig) != C_DONE)
 		return;
+	ig->idle_since = ztime_mono_us();
+	c->flush = false;
 	if (c->e == ZE_OK) {
 		/* under load, rest as long as the commit took: the next
 		 * group grows (fewer, larger commits write fewer B-tree
@@ -528,6 +539,20 @@ commit_reap(struct ingest *ig)
 	pthread_mutex_lock(&ig->cmu);
 	ig->cstate = C_IDLE;
 	pthread_mutex_unlock(&ig->cmu);
+}
+
+/* When agent records that lag are to be written (store_agents_defer): once
+ * the ingest has been idle for FLUSH_IDLE_US (under load the store writes
+ * each at least once a second); -1: nothing lags, or batches are still in
+ * verification. */
+static int64_t
+flush_due(const struct ingest *ig)
+{
+	int64_t t = ig->idle_since + FLUSH_IDLE_US;
+
+	if (ig->inflight > 0 || !store_agents_lagging(ig->store))
+		return -1;
+	return t > ig->flush_retry ? t : ig->flush_retry;
 }
 
 /* Hand the current group to the idle commit thread. */
@@ -594,11 +619,24 @@ group_due(const struct ingest *ig, int64_t now)
 static void
 commit_step(struct ingest *ig, bool force)
 {
+	int64_t now = ztime_mono_us();
+
 	commit_reap(ig);
-	if ((ig->group == NULL && ig->nseen == 0) ||
-	    cstate_get(ig) != C_IDLE)
+	if (cstate_get(ig) != C_IDLE)
 		return;
-	if (force || group_due(ig, ztime_mono_us()))
+	if (ig->group == NULL && ig->nseen == 0) {
+		/* idle for FLUSH_IDLE_US with agent records lagging: a
+		 * commit of their own writes them */
+		int64_t f = flush_due(ig);
+
+		if (f >= 0 && f <= now) {
+			ig->flush_retry = now + 1000000;
+			ig->slot.flush = true;
+			commit_start(ig);
+		}
+		return;
+	}
+	if (force || group_due(ig, now))
 		commit_start(ig);
 }
 
@@ -891,6 +929,8 @@ ingest_timeout_ms(const ingest_t *ig)
 		return -1;
 	if (ig->group != NULL)
 		when = ig->group_deadline;
+	else if (ig->nseen == 0)
+		when = flush_due(ig);	/* -1: none */
 	if (ig->nseen > 0 && (when < 0 || ig->seen_deadline < when))
 		when = ig->seen_deadline;
 	if (when < 0)
@@ -991,6 +1031,7 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 		}
 		ig->nthr++;
 	}
+	store_agents_defer(s, true);
 	if (pthread_create(&ig->cthr, NULL, committer_main, ig) != 0) {
 		ingest_free(&ig);
 		return zdiag_set(d, ZE_IO, "cannot start the commit thread");
@@ -1005,6 +1046,7 @@ ingest_free(ingest_t **igp)
 {
 	struct ingest *ig;
 	struct job *j, *next;
+	zdiag_t d = {.text = ""};
 
 	if (igp == NULL || (ig = *igp) == NULL)
 		return;
@@ -1021,6 +1063,10 @@ ingest_free(ingest_t **igp)
 		pthread_cond_broadcast(&ig->ccv);
 		pthread_mutex_unlock(&ig->cmu);
 		pthread_join(ig->cthr, NULL);
+		/* agent records that lag: written now */
+		if (store_agents_flush(ig->store, &d) != ZE_OK)
+			log_warnx("storage: agent records: %s", d.text);
+		store_agents_defer(ig->store, false);
 	}
 	for (j = ig->slot.jobs; j != NULL; j = next) {
 		next = j->next;

@@ -166,6 +166,8 @@ main(int argc, char **argv)
 	int64_t next_stats;
 	long tmo, ncpu;
 	zdiag_t d;
+	bool recount;
+	uint64_t fixed;
 	int rc;
 
 	cli_crypto_init(PROG);
@@ -193,6 +195,11 @@ main(int argc, char **argv)
 	so.map_max = conf.map_max;
 	if (store_open(conf.data_dir, &so, &store, &d) != ZE_OK)
 		fatalx("%s", d.text);
+	if (store_agents_recount(store, &recount, &fixed, &d) != ZE_OK)
+		fatalx("%s", d.text);
+	if (recount)
+		log_info("registry: counts checked after an unclean stop; "
+		    "agents corrected=%" PRIu64, fixed);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

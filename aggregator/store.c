@@ -16,10 +16,12 @@
 #include "store.h"
 #include "key.h"
 #include "zid.h"
+#include "ztime.h"
 
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAP (64LL << 20)
+#define LAG_MAX_US 1000000	/* longest delay of a deferred agent record */
 #define GROW_STEP (1LL << 30)
 
 /* measurement record header (docs/STORAGE.md) */
@@ -49,6 +52,26 @@ struct store {
 	/* store_commit scratch, reused */
 	struct touched *touched;
 	size_t ntouched, atouched;
+	/* agent records deferred (store_agents_defer) */
+	bool defer;
+	bool flush_all;		/* store_agents_flush's commit */
+	struct lag *lag;	/* open-addressing hash table by pk */
+	size_t alag, ulag;	/* slots (a power of two), slots used */
+	size_t nlag;		/* entries holding a deferred update */
+	int64_t lag_due;	/* monotonic: the oldest one is due then */
+	bool lag_meta;		/* meta "agents_lag" is 1 (set by us) */
+	atomic_bool lagging;	/* nlag > 0, for other threads */
+	bool lag_lost;		/* a deferred count was lost (no memory) */
+};
+
+/* An agent whose record lags behind what is committed: the measurements
+ * stored and the newest arrival not yet in it. */
+struct lag {
+	uint8_t pk[STORE_PK_LEN];
+	bool used;		/* the slot belongs to pk */
+	uint64_t add;
+	int64_t seen_us;
+	int64_t since_us;	/* monotonic; 0: nothing deferred */
 };
 
 /* Appending to todo inside one write transaction (docs/STORAGE.md). */
@@ -71,6 +94,7 @@ struct touched {
 	struct store_agent a;
 	bool found;
 	bool status;	/* status fields came from a seen update */
+	bool write;	/* its record is written in this transaction */
 	uint64_t add;
 	int64_t seen_us;
 };
@@ -462,6 +486,7 @@ store_close(store_t **sp)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->lock);
 	free(s->touched);
+	free(s->lag);
 	free(s);
 	*sp = NULL;
 }
@@ -647,6 +672,196 @@ touched_get(store_t *s, MDB_txn *txn, const uint8_t *pk,
 	return 0;
 }
 
+/* ------------------------------------------- agent records under load */
+
+void
+store_agents_defer(store_t *s, bool on)
+{
+	s->defer = on;
+}
+
+/* pk's slot: its own, or the free one where it would go (NULL only when
+ * the table is empty).  Public keys are uniform: their first bytes hash. */
+static struct lag *
+lag_slot(store_t *s, const uint8_t *pk)
+{
+	size_t i;
+
+	if (s->alag == 0)
+		return NULL;
+	for (i = (size_t)get64(pk) & (s->alag - 1);; i = (i + 1) &
+	    (s->alag - 1))
+		if (!s->lag[i].used ||
+		    memcmp(s->lag[i].pk, pk, STORE_PK_LEN) == 0)
+			return &s->lag[i];
+}
+
+/* The deferred update of pk, or NULL. */
+static struct lag *
+lag_find(store_t *s, const uint8_t *pk)
+{
+	struct lag *l = lag_slot(s, pk);
+
+	return l != NULL && l->used && l->since_us != 0 ? l : NULL;
+}
+
+/* pk's slot, added if new (slots are kept for the agents seen: at most
+ * one per enrolled agent). */
+static struct lag *
+lag_add(store_t *s, const uint8_t *pk)
+{
+	struct lag *l;
+
+	if (2 * (s->ulag + 1) > s->alag) {
+		struct lag *old = s->lag, *nl;
+		size_t na = s->alag ? 2 * s->alag : 256, oa = s->alag;
+
+		if ((nl = calloc(na, sizeof(*nl))) == NULL)
+			return NULL;
+		s->lag = nl;
+		s->alag = na;
+		for (size_t i = 0; i < oa; i++)
+			if (old[i].used)
+				*lag_slot(s, old[i].pk) = old[i];
+		free(old);
+	}
+	l = lag_slot(s, pk);
+	if (!l->used) {
+		memset(l, 0, sizeof(*l));
+		memcpy(l->pk, pk, STORE_PK_LEN);
+		l->used = true;
+		s->ulag++;
+	}
+	return l;
+}
+
+/* meta "agents_lag": 1 while some agent record lags behind the committed
+ * measurements (a crash then leaves counts short: store_agents_recount). */
+static int
+lag_meta_put(store_t *s, MDB_txn *txn, bool on)
+{
+	MDB_val k = {.mv_data = "agents_lag", .mv_size = 10};
+	MDB_val v = {.mv_data = on ? "1" : "0", .mv_size = 1};
+
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* Which touched records this transaction writes.  Deferring, an agent's
+ * record is written at most once per LAG_MAX_US: its count and last
+ * arrival wait in s->lag (else each commit writes one random page of
+ * `agents` per agent in it).  A status update writes at once; a record
+ * that has waited LAG_MAX_US is written by the next transaction;
+ * store_agents_flush writes all.  Returns an LMDB code; *lagging:
+ * something still lags after this transaction. */
+static int
+lag_plan(store_t *s, MDB_txn *txn, bool *lagging)
+{
+	int64_t now = ztime_mono_us();
+	bool defer = s->defer && !s->flush_all;
+	struct touched *t;
+	int rc;
+
+	*lagging = false;
+	if (s->nlag > 0 && (!defer || now >= s->lag_due)) {
+		for (size_t i = 0; i < s->alag; i++) {
+			const struct lag *l = &s->lag[i];
+
+			if (l->used && l->since_us != 0 && (!defer ||
+			    now - l->since_us >= LAG_MAX_US) &&
+			    (rc = touched_get(s, txn, l->pk, &t)) != 0)
+				return rc;
+		}
+	}
+	for (size_t i = 0; i < s->ntouched; i++) {
+		struct lag *l;
+
+		t = &s->touched[i];
+		l = lag_find(s, t->a.pk);
+		t->write = !defer || t->status || (l != NULL &&
+		    now - l->since_us >= LAG_MAX_US);
+		if (t->found && !t->write)
+			*lagging = true;
+		if (t->write && l != NULL) {
+			t->add += l->add;
+			if (l->seen_us > t->seen_us)
+				t->seen_us = l->seen_us;
+		}
+	}
+	/* deferred ones this transaction does not write (not deferring,
+	 * it joined them all above) */
+	if (s->lag_lost)
+		*lagging = true;
+	if (defer && !*lagging && s->nlag > 0)
+		for (size_t i = 0; i < s->alag && !*lagging; i++)
+			if (s->lag[i].used && s->lag[i].since_us != 0 &&
+			    ((t = touched_find(s, s->lag[i].pk)) == NULL ||
+			    !t->write))
+				*lagging = true;
+	return 0;
+}
+
+/* After the commit: the written records no longer lag, the deferred ones
+ * do.  Should memory for a new slot fail, that agent's deferred count is
+ * lost: meta "agents_lag" then stays 1 (lag_lost) and the next start
+ * recounts. */
+static void
+lag_done(store_t *s, bool lagging)
+{
+	int64_t now = ztime_mono_us();
+
+	for (size_t i = 0; i < s->ntouched; i++) {
+		const struct touched *t = &s->touched[i];
+		struct lag *l;
+
+		if (t->write) {
+			if ((l = lag_find(s, t->a.pk)) != NULL) {
+				l->add = 0;
+				l->seen_us = 0;
+				l->since_us = 0;
+				s->nlag--;
+			}
+			continue;
+		}
+		if (!t->found)
+			continue;
+		if ((l = lag_add(s, t->a.pk)) == NULL) {
+			s->lag_lost = true;
+			continue;
+		}
+		if (l->since_us == 0) {
+			l->since_us = now;
+			s->nlag++;
+		}
+		l->add += t->add;
+		if (t->seen_us > l->seen_us)
+			l->seen_us = t->seen_us;
+	}
+	s->lag_due = INT64_MAX;
+	for (size_t i = 0; i < s->alag && s->nlag > 0; i++)
+		if (s->lag[i].used && s->lag[i].since_us != 0 &&
+		    s->lag[i].since_us + LAG_MAX_US < s->lag_due)
+			s->lag_due = s->lag[i].since_us + LAG_MAX_US;
+	s->lag_meta = lagging;
+	atomic_store(&s->lagging, s->nlag > 0);
+}
+
+bool
+store_agents_lagging(store_t *s)
+{
+	return atomic_load(&s->lagging);
+}
+
+zerr_t
+store_agents_flush(store_t *s, zdiag_t *d)
+{
+	zerr_t e;
+
+	s->flush_all = true;
+	e = store_commit(s, NULL, 0, NULL, NULL, 0, d);
+	s->flush_all = false;
+	return e;
+}
+
 /* One attempt: all puts and the commit.  Returns an LMDB/errno code. */
 static int
 commit_once(store_t *s, const struct store_meas_in *m, size_t n,
@@ -659,6 +874,7 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 	struct tqueue q = {.init = false};
 	uint8_t dk[STORE_PK_LEN + 8];
 	uint8_t arec[AREC_LEN];
+	bool lagging;
 	int rc;
 
 	if ((rc = txn_begin(s, 0, &txn)) != 0)
@@ -726,10 +942,15 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 			t->a.list_version = seen[i].list_version;
 		}
 	}
+	if ((rc = lag_plan(s, txn, &lagging)) != 0)
+		goto fail;
+	if (lagging != s->lag_meta && (rc = lag_meta_put(s, txn,
+	    lagging)) != 0)
+		goto fail;
 	for (size_t i = 0; i < s->ntouched; i++) {
 		t = &s->touched[i];
-		if (!t->found)
-			continue;	/* not enrolled: no record to update */
+		if (!t->found || !t->write)
+			continue;	/* not enrolled, or deferred */
 		t->a.stored += t->add;
 		if (t->seen_us > t->a.last_seen_us)
 			t->a.last_seen_us = t->seen_us;
@@ -749,7 +970,9 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 			goto fail;
 		}
 	}
-	return txn_commit(s, txn);
+	if ((rc = txn_commit(s, txn)) == 0)
+		lag_done(s, lagging);
+	return rc;
 fail:
 	txn_abort(s, txn);
 	return rc;
@@ -1193,6 +1416,88 @@ store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d)
 	txn_abort(s, txn);
 	return rc == 0 || rc == MDB_NOTFOUND ? ZE_OK :
 	    mdb_fail(rc, d, "registry generation");
+}
+
+/* store_agents_recount's transaction: arg is the struct recount. */
+struct recount {
+	bool ran;
+	uint64_t agents, fixed;
+};
+
+static int
+recount_txn(store_t *s, MDB_txn *txn, void *arg)
+{
+	struct recount *r = arg;
+	MDB_cursor *ac = NULL, *dc = NULL;
+	MDB_val k = {.mv_data = "agents_lag", .mv_size = 10}, v, dk, dv;
+	uint8_t key[STORE_PK_LEN + 8], rec[AREC_LEN];
+	int rc;
+
+	r->ran = false;
+	r->agents = r->fixed = 0;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND ||
+	    (rc == 0 && (v.mv_size != 1 || *(const char *)v.mv_data != '1')))
+		return 0;
+	if (rc != 0)
+		return rc;
+	r->ran = true;
+	if ((rc = mdb_cursor_open(txn, s->agents, &ac)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->dedup, &dc)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(ac, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(ac, &k, &v, MDB_NEXT)) {
+		struct store_agent a;
+		uint64_t n = 0;
+
+		if (k.mv_size != STORE_PK_LEN || arec_decode(k.mv_data, &v, &a,
+		    NULL) != ZE_OK)
+			continue;	/* store_agent_iter skips it too */
+		r->agents++;
+		memcpy(key, k.mv_data, STORE_PK_LEN);
+		memset(key + STORE_PK_LEN, 0, 8);
+		dk.mv_data = key;
+		dk.mv_size = sizeof(key);
+		for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_SET_RANGE); rc == 0;
+		    rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT)) {
+			if (dk.mv_size < STORE_PK_LEN ||
+			    memcmp(dk.mv_data, key, STORE_PK_LEN) != 0)
+				break;
+			n++;
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto out;
+		if (n == a.stored)
+			continue;
+		a.stored = n;
+		r->fixed++;
+		arec_encode(&a, rec);
+		v.mv_data = rec;
+		v.mv_size = AREC_LEN;
+		if ((rc = mdb_cursor_put(ac, &k, &v, MDB_CURRENT)) != 0)
+			goto out;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = lag_meta_put(s, txn, false);
+out:
+	if (dc != NULL)
+		mdb_cursor_close(dc);
+	if (ac != NULL)
+		mdb_cursor_close(ac);
+	return rc;
+}
+
+zerr_t
+store_agents_recount(store_t *s, bool *ran, uint64_t *fixed, zdiag_t *d)
+{
+	struct recount r = {.ran = false};
+	zerr_t e;
+
+	e = write_txn(s, recount_txn, &r, "recounting the registry", d);
+	if (e == ZE_OK)
+		s->lag_meta = false;
+	*ran = e == ZE_OK && r.ran;
+	*fixed = r.fixed;
+	return e;
 }
 
 const char *

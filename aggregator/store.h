@@ -112,7 +112,7 @@ struct store_seen {
  * against earlier items of the same call); an id already stored under
  * another (agent, seq) is STORE_DUP_ID and not stored either.  Region, ASN and role come from
  * the agent's registry record at this moment; each agent's last-seen time
- * and stored count are updated.  Grows the map and retries on MDB_MAP_FULL.
+ * and stored count are updated (under load later: store_agents_defer).  Grows the map and retries on MDB_MAP_FULL.
  * Returns ZE_FULL when the map would exceed map_max or the disk is full
  * (nothing was stored), ZE_STORAGE on other database failures.
  * Not to be called from two threads at once.
@@ -223,6 +223,26 @@ zerr_t store_agent_iter(store_t *s, store_agent_fn fn, void *arg,
     zdiag_t *d) ZWUR;
 /* Bumped by every registry change. */
 zerr_t store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d) ZWUR;
+
+/*
+ * Let agent records lag (the aggregator's ingest, under load): store_commit
+ * then writes an agent's record (stored count, last seen) at most once a
+ * second, at once for a status update; store_agents_flush writes all that
+ * lag (the ingest calls it when idle, and at its end).  Meta "agents_lag"
+ * is 1 while records lag; after a crash store_agents_recount mends the
+ * counts.  Set from the committing thread, before its first commit.
+ */
+void store_agents_defer(store_t *s, bool on);
+/* Do agent records lag now?  (Any thread.) */
+bool store_agents_lagging(store_t *s);
+/* Write every lagging agent record (a commit of its own, if any lags). */
+zerr_t store_agents_flush(store_t *s, zdiag_t *d) ZWUR;
+/* If meta "agents_lag" is 1 (the last writer stopped with records behind
+ * the measurements), count every agent's measurements in dedup again and
+ * fix the records.  *ran: it was needed; *fixed: records corrected.  Call
+ * at the start of the daemon, before committing. */
+zerr_t store_agents_recount(store_t *s, bool *ran, uint64_t *fixed,
+    zdiag_t *d) ZWUR;
 
 const char *store_role_name(enum store_role r);
 

@@ -23,3 +23,14 @@ heartbeat = 1s
 endpoints = $T/ep.csv
 CONF
 }
+
+# wait_agents_stored N K: until K agents of the registry ($T/agg) show
+# stored=N (agent records may lag the store for a moment after the last
+# commit: docs/STORAGE.md); at most 5 s.  Non-zero if they never do.
+wait_agents_stored() {
+	for _ in $(seq 50); do
+		[ "$("$BIN/zondctl" agents --data "$T/agg" | grep -c " stored=$1 ")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -107,6 +107,28 @@ proc_cpu(long pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Bytes process pid handed to write calls (/proc/PID/io wchar); -1 if
+ * unknown. */
+static double
+proc_wchar(long pid)
+{
+	char path[64], line[128];
+	unsigned long long w;
+	double r = -1;
+	FILE *f;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/io", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (r < 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "wchar: %llu", &w) == 1)
+			r = (double)w;
+	fclose(f);
+	return r;
+}
+
 static void __attribute__((noreturn))
 die(const char *what)
 {
@@ -337,7 +359,7 @@ cmd_run(const char *server, const char *server_pub)
 	int ep, nev;
 	struct prep_arg pa[2];
 	pthread_t th[2];
-	double vr, vs[3], vall, ceiling, rate, gcpu, acpu;
+	double vr, vs[3], vall, ceiling, rate, gcpu, acpu, lw;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t acked = 0, total, lat_total;
 	int64_t t0, t1, *lat;
@@ -452,6 +474,7 @@ cmd_run(const char *server, const char *server_pub)
 	fflush(stdout);
 
 	/* latency phase: lat_rate/s offered, one measurement per frame */
+	lw = proc_wchar(agg_pid);
 	{
 		int64_t start = ztime_mono_us(), now;
 		uint64_t sent = 0, got = 0;
@@ -503,6 +526,11 @@ cmd_run(const char *server, const char *server_pub)
 		    lat_rate, nlat, (double)lat[nlat / 2] / 1000.0,
 		    (double)lat[nlat * 99 / 100] / 1000.0,
 		    (double)lat[nlat - 1] / 1000.0);
+	/* what the aggregator wrote per measurement at that rate: the
+	 * pages its commits wrote (steadier than the latency here) */
+	if (lw >= 0 && nlat > 0 && (lw = proc_wchar(agg_pid) - lw) >= 0)
+		printf("ack_phase_wchar_per_measurement=%.0f\n",
+		    lw / (double)nlat);
 	vs[2] = verify_rate();
 	vr = (vs[0] + vs[1] + vs[2]) / 3;
 	ceiling = vr * (double)(ncpu > 0 ? ncpu : 1);

@@ -101,6 +101,7 @@ for p in "${apids[@]}"; do wait "$p"; rcs="$rcs$?"; done
 [ "$rcs" = 000 ] && ok "agents delivered 3 x 6 rounds x 3 tests" || { bad "agents exited $rcs"; tail -5 "$T/a1.log"; }
 grep -q "http listening=127.0.0.1:$HTTP dashboard=$T/dash" "$T/agg.log" && ok "aggregator logs its HTTP address" || { bad "no http line"; tail -5 "$T/agg.log"; }
 
+wait_agents_stored 18 3 || bad "the registry never showed 18 stored for each agent"
 "$PY" "$HERE/check.py" "http://127.0.0.1:$HTTP" "$BIN" "$T/agg" "$T"
 r=$?
 [ $r = 0 ] && ok "check.py: every endpoint" || bad "check.py failed"

@@ -2,8 +2,9 @@
  * test_store — the store and registry through their API on a real LMDB
  * environment in a temporary directory: enrolment validation, group
  * commit with duplicates inside one call and across calls, the read API,
- * map growth, and map_max reached (ZE_FULL, nothing half-written, works
- * again once the limit is raised).
+ * map growth, map_max reached (ZE_FULL, nothing half-written, works
+ * again once the limit is raised), and agent records that lag under load
+ * (and their recount after a crash).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -304,6 +305,114 @@ t_map_max(void **state)
 	store_close(&s);
 }
 
+static uint64_t
+stored_of(store_t *s, const zkey_t *k)
+{
+	struct store_agent a;
+	zdiag_t d;
+
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	return a.stored;
+}
+
+/* Commit seqs first..first+n-1 of agents 0..na-1, interleaved. */
+static void
+commit_some(store_t *s, zkey_t **k, unsigned na, uint64_t first,
+    unsigned n)
+{
+	struct item it[64];
+	struct store_meas_in in[64];
+	enum store_put res[64];
+	size_t c = 0;
+	zdiag_t d;
+
+	assert_true(na * n <= 64);
+	for (unsigned q = 0; q < n; q++)
+		for (unsigned i = 0; i < na; i++, c++)
+			make(k[i], i, first + q, &it[c], &in[c]);
+	if (store_commit(s, in, c, res, NULL, 0, &d) != ZE_OK)
+		fail_msg("commit: %s", d.text);
+	for (size_t i = 0; i < c; i++) {
+		assert_int_equal(res[i], STORE_STORED);
+		unmake(&it[i]);
+	}
+}
+
+/* Deferred agent records (the ingest under load): the counts stay behind
+ * until a status update, a second later, or store_agents_flush; a crash
+ * while they lag leaves them short, and store_agents_recount at the next
+ * start puts them right. */
+static void
+t_agents_lag(void **state)
+{
+	store_t *s = open_store(0, 0);
+	zkey_t *k[4];
+	struct store_seen st;
+	bool ran;
+	uint64_t fixed;
+	zdiag_t d;
+
+	(void)state;
+	for (unsigned i = 0; i < 4; i++)
+		k[i] = enrolled(s, i);
+	/* nothing lags: nothing to recount */
+	assert_int_equal(store_agents_recount(s, &ran, &fixed, &d), ZE_OK);
+	assert_false(ran);
+	commit_some(s, k, 4, 1, 2);
+	assert_int_equal(stored_of(s, k[0]), 2);
+	store_agents_defer(s, true);
+	assert_false(store_agents_lagging(s));
+	commit_some(s, k, 4, 3, 3);
+	commit_some(s, k, 4, 6, 1);
+	assert_true(store_agents_lagging(s));
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(stored_of(s, k[i]), 2);
+	/* a status update writes that agent's record at once */
+	memset(&st, 0, sizeof(st));
+	memcpy(st.agent, key_public(k[1]), STORE_PK_LEN);
+	st.seen_us = ztime_now_us();
+	st.has_status = true;
+	if (store_commit(s, NULL, 0, NULL, &st, 1, &d) != ZE_OK)
+		fail_msg("commit: %s", d.text);
+	assert_int_equal(stored_of(s, k[1]), 6);
+	assert_int_equal(stored_of(s, k[0]), 2);
+	/* a second later the next commit writes all that waited so long */
+	usleep(1100000);
+	commit_some(s, k, 1, 7, 1);
+	assert_int_equal(stored_of(s, k[0]), 7);
+	assert_int_equal(stored_of(s, k[2]), 6);
+	assert_int_equal(stored_of(s, k[3]), 6);
+	assert_false(store_agents_lagging(s));
+	/* lagging again; the flush writes everything */
+	commit_some(s, k, 4, 8, 1);
+	assert_int_equal(stored_of(s, k[2]), 6);
+	assert_true(store_agents_lagging(s));
+	assert_int_equal(store_agents_flush(s, &d), ZE_OK);
+	assert_false(store_agents_lagging(s));
+	assert_int_equal(stored_of(s, k[0]), 8);
+	assert_int_equal(stored_of(s, k[2]), 7);
+	assert_int_equal(store_agents_recount(s, &ran, &fixed, &d), ZE_OK);
+	assert_false(ran);
+
+	/* lagging, then gone without writing them (a crash) */
+	commit_some(s, k, 4, 9, 2);
+	assert_int_equal(stored_of(s, k[3]), 7);
+	store_close(&s);
+	s = open_store(0, 0);
+	assert_int_equal(stored_of(s, k[3]), 7);
+	assert_int_equal(store_agents_recount(s, &ran, &fixed, &d), ZE_OK);
+	assert_true(ran);
+	assert_int_equal(fixed, 4);
+	assert_int_equal(stored_of(s, k[0]), 10);
+	for (unsigned i = 1; i < 4; i++)
+		assert_int_equal(stored_of(s, k[i]), 9);
+	assert_int_equal(store_agents_recount(s, &ran, &fixed, &d), ZE_OK);
+	assert_false(ran);
+	for (unsigned i = 0; i < 4; i++)
+		key_free(&k[i]);
+	store_close(&s);
+}
+
 static void
 t_readonly_missing(void **state)
 {
@@ -325,6 +434,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_commit_dedup_read, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_map_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_agents_lag, setup, teardown),
 		cmocka_unit_test(t_readonly_missing),
 	};
 
