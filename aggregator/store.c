@@ -759,9 +759,10 @@ lag_plan(store_t *s, MDB_txn *txn, bool *lagging)
 	int64_t now = ztime_mono_us();
 	bool defer = s->defer && !s->flush_all;
 	struct touched *t;
+	size_t cleared = 0;	/* lag entries this transaction writes */
 	int rc;
 
-	*lagging = false;
+	*lagging = s->lag_lost;
 	if (s->nlag > 0 && (!defer || now >= s->lag_due)) {
 		for (size_t i = 0; i < s->alag; i++) {
 			const struct lag *l = &s->lag[i];
@@ -785,18 +786,12 @@ lag_plan(store_t *s, MDB_txn *txn, bool *lagging)
 			t->add += l->add;
 			if (l->seen_us > t->seen_us)
 				t->seen_us = l->seen_us;
+			cleared++;
 		}
 	}
-	/* deferred ones this transaction does not write (not deferring,
-	 * it joined them all above) */
-	if (s->lag_lost)
+	/* and the deferred ones this transaction does not write */
+	if (cleared < s->nlag)
 		*lagging = true;
-	if (defer && !*lagging && s->nlag > 0)
-		for (size_t i = 0; i < s->alag && !*lagging; i++)
-			if (s->lag[i].used && s->lag[i].since_us != 0 &&
-			    ((t = touched_find(s, s->lag[i].pk)) == NULL ||
-			    !t->write))
-				*lagging = true;
 	return 0;
 }
 
