@@ -14,12 +14,14 @@
  *       3. sends them over N CURVE connections as fast as the aggregator
  *          acknowledges (two batches in flight per agent) and times first
  *          send to last ACK: rate=; the CPU seconds it and the aggregator
- *          (process P) used meanwhile: rate_*_cpu_s=;
+ *          (process P) used meanwhile: rate_*_cpu_s=, and each thread of
+ *          P: rate_thread_cpu_s[NAME]= (user, sys);
  *       4. offers R measurements/s (one per frame, agents in turn) for T
  *          seconds and reports ACK latency percentiles: ack_p99_ms=.
  * Prints key=value lines; the last is ratio=.  Traffic to the given
  * endpoint only (bench/ingest uses 127.0.0.1).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -127,6 +129,82 @@ proc_wchar(long pid)
 			r = (double)w;
 	fclose(f);
 	return r;
+}
+
+/* CPU of each thread of process pid, from /proc/PID/task/TID/stat:
+ * user and system seconds, summed by thread name. */
+#define TH_MAX 64
+struct thcpu {
+	size_t n;
+	char name[TH_MAX][32];
+	double user[TH_MAX], sys[TH_MAX];
+};
+
+static void
+threads_cpu(long pid, struct thcpu *t)
+{
+	char path[96], buf[1024], *p, *q;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	unsigned long ut, st;
+	struct dirent *de;
+	DIR *dir;
+	size_t n, i;
+	FILE *f;
+
+	t->n = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if (pid <= 0 || (dir = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/stat", pid,
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if ((p = strchr(buf, '(')) == NULL ||
+		    (q = strrchr(buf, ')')) == NULL || sscanf(q + 2,
+		    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+		    &st) != 2)
+			continue;
+		*q = '\0';
+		for (i = 0; i < t->n && strcmp(t->name[i], p + 1) != 0; i++)
+			;
+		if (i == t->n) {
+			if (t->n == TH_MAX)
+				continue;
+			snprintf(t->name[i], sizeof(t->name[i]), "%s", p + 1);
+			t->user[i] = t->sys[i] = 0;
+			t->n++;
+		}
+		t->user[i] += (double)ut / hz;
+		t->sys[i] += (double)st / hz;
+	}
+	closedir(dir);
+}
+
+/* Prints what each thread name of pid used since *before. */
+static void
+threads_print(long pid, const struct thcpu *before)
+{
+	struct thcpu now;
+
+	threads_cpu(pid, &now);
+	for (size_t i = 0; i < now.n; i++) {
+		double u = now.user[i], s = now.sys[i];
+
+		for (size_t j = 0; j < before->n; j++)
+			if (strcmp(before->name[j], now.name[i]) == 0) {
+				u -= before->user[j];
+				s -= before->sys[j];
+			}
+		if (u + s >= 0.05)
+			printf("rate_thread_cpu_s[%s]=%.1f user=%.1f sys=%.1f\n",
+			    now.name[i], u + s, u, s);
+	}
 }
 
 static void __attribute__((noreturn))
@@ -360,6 +438,7 @@ cmd_run(const char *server, const char *server_pub)
 	struct prep_arg pa[2];
 	pthread_t th[2];
 	double vr, vs[3], vall, ceiling, rate, gcpu, acpu, lw;
+	struct thcpu th0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t acked = 0, total, lat_total;
 	int64_t t0, t1, *lat;
@@ -441,6 +520,7 @@ cmd_run(const char *server, const char *server_pub)
 	total = count;
 	gcpu = self_cpu();
 	acpu = proc_cpu(agg_pid);
+	threads_cpu(agg_pid, &th0);
 	t0 = ztime_mono_us();
 	for (unsigned i = 0; i < nagents; i++)
 		for (; ag[i].next < ag[i].nf && ag[i].next < WINDOW;
@@ -468,6 +548,7 @@ cmd_run(const char *server, const char *server_pub)
 	printf("rate_gen_cpu_s=%.1f\n", gcpu);
 	if (acpu >= 0 && (acpu = proc_cpu(agg_pid) - acpu) >= 0)
 		printf("rate_aggregator_cpu_s=%.1f\n", acpu);
+	threads_print(agg_pid, &th0);
 	fflush(stdout);
 	vs[1] = verify_rate();
 	printf("verify_per_core_between=%.0f\n", vs[1]);
