@@ -68,6 +68,10 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"storage", "map_max", CONF_SIZE, "64G", O(map_max), 0, 1LL << 50,
 	    false, NULL, "largest the LMDB map may grow; 0: no limit "
 	    "(the disk is the limit)"},
+	{"storage", "prefill", CONF_SIZE, "16M", O(prefill), 0, 1LL << 34,
+	    false, NULL, "keep the data file written this far past the "
+	    "pages in use, a page at a time (cheaper page writes, "
+	    "docs/STORAGE.md); 0: off"},
 	{"http", "listen", CONF_STRING, "127.0.0.1:8080", O(http_listen), 0,
 	    0, false, conf_check_hostport, "HTTP API and dashboard address"},
 	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,

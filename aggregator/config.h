@@ -24,6 +24,7 @@ struct aggr_conf {
 	/* [storage] */
 	int64_t map_size;
 	int64_t map_max;
+	int64_t prefill;
 	/* [http] */
 	char *http_listen;
 	char *dashboard_dir;

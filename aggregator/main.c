@@ -193,6 +193,7 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	so.map_size = conf.map_size;
 	so.map_max = conf.map_max;
+	so.prefill = conf.prefill;
 	if (store_open(conf.data_dir, &so, &store, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	if (store_agents_recount(store, &recount, &fixed, &d) != ZE_OK)

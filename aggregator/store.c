@@ -19,6 +19,7 @@
 #include "ztime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +49,9 @@ struct store {
 	bool panic;
 	int64_t map_size;
 	int64_t map_max;
+	int64_t prefill;	/* store_opts.prefill */
+	int64_t filled;		/* the file is written (by us) up to here */
+	int64_t prefill_retry;	/* monotonic us: after a failed prefill */
 	char dir[4096];
 	/* store_commit scratch, reused */
 	struct touched *touched;
@@ -343,13 +347,73 @@ map_grow(store_t *s, zdiag_t *d)
 	return ZE_OK;
 }
 
+#define PREFILL_RETRY_US 10000000	/* after a failed prefill (disk full) */
+
+/*
+ * Keep the data file written past the last page in use (store_opts.
+ * prefill).  LMDB writes the pages of a commit where its free list puts
+ * them, and runs of new pages at the end in one writev; the kernel caches
+ * such runs in large folios, and every later single-page write into a
+ * large folio, and its writeback, walks the whole folio (measured: 6x the
+ * system time of single-page folios for random page writes).  Pages
+ * written one at a time beforehand stay single-page folios.  Runs inside
+ * a write transaction that changes nothing, so no writer of any process
+ * allocates pages meanwhile; pages past the last one in use are never
+ * read by LMDB.  A failure (a full disk) is not an error: LMDB's own
+ * writes report it; prefill tries again later.
+ */
+static void
+prefill(store_t *s)
+{
+	static const uint8_t zero[65536];
+	MDB_envinfo info;
+	MDB_txn *txn;
+	MDB_stat st;
+	int64_t used, from, to, off;
+	int fd;
+
+	if (s->prefill <= 0 || s->readonly || s->env == NULL)
+		return;
+	mdb_env_info(s->env, &info);
+	if (mdb_env_stat(s->env, &st) != 0 || st.ms_psize == 0 ||
+	    st.ms_psize > sizeof(zero))
+		return;
+	used = ((int64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (s->filled >= used + s->prefill / 2 ||
+	    (s->prefill_retry != 0 && ztime_mono_us() < s->prefill_retry))
+		return;
+	if (txn_begin(s, 0, &txn) != 0)
+		return;
+	mdb_env_info(s->env, &info);
+	used = ((int64_t)info.me_last_pgno + 1) * st.ms_psize;
+	from = s->filled > used ? s->filled : used;
+	to = used + s->prefill;
+	if (s->map_max > 0 && to > s->map_max)
+		to = s->map_max;
+	if (mdb_env_get_fd(s->env, &fd) != 0)
+		to = from;
+	for (off = from; off < to; off += st.ms_psize)
+		if (pwrite(fd, zero, st.ms_psize, (off_t)off) !=
+		    (ssize_t)st.ms_psize)
+			break;
+	s->prefill_retry = off < to ? ztime_mono_us() + PREFILL_RETRY_US : 0;
+	if (off > from) {
+		/* start the writeback now, not in the next commit's sync */
+		sync_file_range(fd, (off_t)from, (off_t)(off - from),
+		    SYNC_FILE_RANGE_WRITE);
+		s->filled = off;
+	}
+	txn_abort(s, txn);
+}
+
 static zerr_t
 env_open(store_t *s, zdiag_t *d)
 {
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	MDB_val k, v;
-	unsigned flags = MDB_NOTLS | (s->readonly ? MDB_RDONLY : 0);
+	unsigned flags = MDB_NOTLS | (s->readonly ? MDB_RDONLY : 0) |
+	    (s->prefill > 0 ? MDB_NORDAHEAD : 0);
 	unsigned dbf = s->readonly ? 0 : MDB_CREATE;
 	uint8_t fmt[4];
 	int rc, dead;
@@ -463,6 +527,7 @@ store_open(const char *dir, const struct store_opts *o, store_t **out,
 	s->readonly = o->readonly;
 	s->map_size = o->map_size > 0 ? o->map_size : DEFAULT_MAP;
 	s->map_max = o->map_max;
+	s->prefill = o->prefill;
 	if (s->map_max > 0 && s->map_size > s->map_max)
 		s->map_size = s->map_max;
 	pthread_rwlock_init(&s->lock, NULL);
@@ -471,6 +536,7 @@ store_open(const char *dir, const struct store_opts *o, store_t **out,
 		free(s);
 		return e;
 	}
+	prefill(s);
 	*out = s;
 	return ZE_OK;
 }
@@ -876,39 +942,42 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		return rc;
 	s->ntouched = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* the two keys are checked by the inserts themselves (one
+		 * descent of each tree, not a lookup and then an insert) */
 		memcpy(dk, m[i].agent, STORE_PK_LEN);
 		put64(dk + STORE_PK_LEN, m[i].seq);
 		k.mv_data = dk;
 		k.mv_size = sizeof(dk);
-		if ((rc = mdb_get(txn, s->dedup, &k, &v)) == 0) {
+		v.mv_data = (void *)(uintptr_t)m[i].id;
+		v.mv_size = STORE_ID_LEN;
+		if ((rc = mdb_put(txn, s->dedup, &k, &v,
+		    MDB_NOOVERWRITE)) == MDB_KEYEXIST) {
 			res[i] = STORE_DUP;
 			continue;
-		} else if (rc != MDB_NOTFOUND)
-			goto fail;
-		k.mv_data = (void *)(uintptr_t)m[i].id;
-		k.mv_size = STORE_ID_LEN;
-		if ((rc = mdb_get(txn, s->meas, &k, &v)) == 0) {
-			res[i] = STORE_DUP_ID;
-			continue;
-		} else if (rc != MDB_NOTFOUND)
+		} else if (rc != 0)
 			goto fail;
 		if (t == NULL || memcmp(t->a.pk, m[i].agent,
 		    STORE_PK_LEN) != 0) {
 			if ((rc = touched_get(s, txn, m[i].agent, &t)) != 0)
 				goto fail;
 		}
+		k.mv_data = (void *)(uintptr_t)m[i].id;
+		k.mv_size = STORE_ID_LEN;
 		v.mv_size = MREC_HDR + m[i].body_len;
 		v.mv_data = NULL;
 		if ((rc = mdb_put(txn, s->meas, &k, &v,
-		    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+		    MDB_NOOVERWRITE | MDB_RESERVE)) == MDB_KEYEXIST) {
+			/* another (agent, seq) holds this id: take back the
+			 * dedup entry just made */
+			k.mv_data = dk;
+			k.mv_size = sizeof(dk);
+			if ((rc = mdb_del(txn, s->dedup, &k, NULL)) != 0)
+				goto fail;
+			res[i] = STORE_DUP_ID;
+			continue;
+		} else if (rc != 0)
 			goto fail;
 		mrec_encode(v.mv_data, &m[i], t->found ? &t->a : NULL);
-		k.mv_data = dk;
-		k.mv_size = sizeof(dk);
-		v.mv_data = (void *)(uintptr_t)m[i].id;
-		v.mv_size = STORE_ID_LEN;
-		if ((rc = mdb_put(txn, s->dedup, &k, &v, 0)) != 0)
-			goto fail;
 		if ((rc = index_put(s, txn, &q, &m[i], t->found &&
 		    t->a.role == STORE_ROLE_CONTROL)) != 0)
 			goto fail;
@@ -998,8 +1067,10 @@ store_commit_with(store_t *s, const struct store_meas_in *m, size_t n,
 		if (s->panic && (e = env_reopen(s, d)) != ZE_OK)
 			return e;
 		rc = commit_once(s, m, n, res, seen, ns, extra);
-		if (rc == 0)
+		if (rc == 0) {
+			prefill(s);
 			return ZE_OK;
+		}
 		if (rc == MDB_MAP_FULL) {
 			if ((e = map_grow(s, d)) != ZE_OK)
 				return e;

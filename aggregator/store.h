@@ -61,6 +61,12 @@ struct store_opts {
 	bool readonly;		/* open for reading only */
 	int64_t map_size;	/* initial map size (new env); 0: default */
 	int64_t map_max;	/* never grow beyond; 0: no limit */
+	/* Keep this many bytes of the data file written (zeros) past the
+	 * pages in use, one page per write, and map it without readahead:
+	 * the page cache then holds the file in single-page folios, which
+	 * LMDB's scattered page writes and their writeback cost a fraction
+	 * of what they cost in large folios.  0: off (readers, tools). */
+	int64_t prefill;
 };
 
 /* Open (creating dir 0700 and the databases if needed).  Caller frees with

@@ -3,8 +3,9 @@
  * environment in a temporary directory: enrolment validation, group
  * commit with duplicates inside one call and across calls, the read API,
  * map growth, map_max reached (ZE_FULL, nothing half-written, works
- * again once the limit is raised), and agent records that lag under load
- * (and their recount after a crash).
+ * again once the limit is raised), agent records that lag under load
+ * (and their recount after a crash), and the data file kept written
+ * ahead of the pages in use (prefill).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -64,7 +66,7 @@ teardown(void **state)
 static store_t *
 open_store(int64_t map_size, int64_t map_max)
 {
-	struct store_opts o = {false, map_size, map_max};
+	struct store_opts o = {false, map_size, map_max, 0};
 	store_t *s = NULL;
 	zdiag_t d;
 
@@ -198,15 +200,48 @@ t_commit_dedup_read(void **state)
 	assert_int_equal(c.meas, 3);
 	assert_int_equal(c.dedup, 3);
 	assert_int_equal(c.agents, 2);
+	/* a new seq carrying a stored id: not stored, and its seq stays
+	 * free (no dedup entry left behind), in a later commit and next to
+	 * a new one in the same commit */
+	{
+		struct store_meas_in reuse[2] = {in[1], in[1]};
+		struct item fresh;
+
+		reuse[0].seq = 7;
+		make(k, 1, 8, &fresh, &reuse[1]);
+		assert_int_equal(store_commit(s, reuse, 2, res, NULL, 0, &d),
+		    ZE_OK);
+		assert_int_equal(res[0], STORE_DUP_ID);
+		assert_int_equal(res[1], STORE_STORED);
+		assert_int_equal(store_meas_lookup(s, key_public(k), 7, id,
+		    NULL), ZE_NOTFOUND);
+		reuse[1] = reuse[0];
+		reuse[1].seq = 9;
+		reuse[1].id = fresh.m->id.data;	/* the id stored just now */
+		assert_int_equal(store_commit(s, reuse, 2, res, NULL, 0, &d),
+		    ZE_OK);
+		assert_int_equal(res[0], STORE_DUP_ID);
+		assert_int_equal(res[1], STORE_DUP_ID);
+		assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+		assert_int_equal(c.meas, 4);
+		assert_int_equal(c.dedup, 4);
+		/* take the extra one back out of the figures below */
+		n = 0;
+		assert_int_equal(store_meas_iter_agent(s, key_public(k),
+		    count_cb, &n, &d), ZE_OK);
+		assert_int_equal(n, 3);
+		unmake(&fresh);
+	}
 
 	/* reads */
+	n = 0;
 	assert_int_equal(store_meas_iter(s, NULL, NULL, count_cb, &n, &d),
 	    ZE_OK);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	n = 0;
 	assert_int_equal(store_meas_iter_agent(s, key_public(k), count_cb, &n,
 	    &d), ZE_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	n = 0;
 	assert_int_equal(store_meas_iter(s, in[1].id, NULL, count_cb, &n, &d),
 	    ZE_OK);
@@ -228,7 +263,7 @@ t_commit_dedup_read(void **state)
 
 	/* registry */
 	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
-	assert_int_equal(a.stored, 2);
+	assert_int_equal(a.stored, 3);
 	assert_int_equal(a.backlog, 11);
 	assert_string_equal(a.version, "9.9");
 	assert_true(a.enabled);
@@ -240,7 +275,7 @@ t_commit_dedup_read(void **state)
 	    ZE_OK);
 	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
 	assert_false(a.enabled);
-	assert_int_equal(a.stored, 2);
+	assert_int_equal(a.stored, 3);
 	memset(pk, 7, sizeof(pk));
 	assert_int_equal(store_agent_set_enabled(s, pk, true, NULL),
 	    ZE_NOTFOUND);
@@ -413,10 +448,81 @@ t_agents_lag(void **state)
 	store_close(&s);
 }
 
+static int64_t
+file_size(void)
+{
+	char p[128];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	assert_int_equal(stat(p, &st), 0);
+	return (int64_t)st.st_size;
+}
+
+static void
+t_prefill(void **state)
+{
+	enum { BATCH = 200, PREFILL = 1 << 20 };
+	struct store_opts o = {false, 1 << 20, 0, PREFILL};
+	struct store_meas_in in[BATCH];
+	struct item it[BATCH];
+	enum store_put res[BATCH];
+	struct store_counts c;
+	uint64_t seq = 1, n = 0;
+	zkey_t *k;
+	store_t *s = NULL;
+	zdiag_t d;
+
+	(void)state;
+	assert_int_equal(store_open(dir, &o, &s, &d), ZE_OK);
+	k = enrolled(s, 1);
+	assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+	assert_true(file_size() >= (int64_t)c.map_used + PREFILL / 2);
+	/* ~5 MB of measurements: the map grows past its 1 MiB start and the
+	 * file stays written ahead of the pages in use */
+	while (seq < 16000) {
+		for (int i = 0; i < BATCH; i++)
+			make(k, 1, seq + (uint64_t)i, &it[i], &in[i]);
+		assert_int_equal(store_commit(s, in, BATCH, res, NULL, 0, &d),
+		    ZE_OK);
+		for (int i = 0; i < BATCH; i++) {
+			assert_int_equal(res[i], STORE_STORED);
+			unmake(&it[i]);
+		}
+		seq += BATCH;
+		assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+		assert_true(file_size() >= (int64_t)c.map_used + PREFILL / 2);
+		assert_true(file_size() <= (int64_t)c.map_used + PREFILL);
+	}
+	assert_true(c.map_used > 4 * PREFILL);
+	store_close(&s);
+
+	/* without prefill (zondctl): every measurement there, file as is */
+	s = open_store(0, 0);
+	assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+	assert_int_equal(c.meas, seq - 1);
+	assert_int_equal(store_meas_iter(s, NULL, NULL, count_cb, &n, &d),
+	    ZE_OK);
+	assert_int_equal(n, seq - 1);
+	store_close(&s);
+
+	key_free(&k);
+
+	/* a new store: written ahead, but never past map_max */
+	rmdir_all();
+	assert_int_equal(mkdir(dir, 0700), 0);
+	o.map_size = o.map_max = PREFILL / 2;
+	assert_int_equal(store_open(dir, &o, &s, &d), ZE_OK);
+	assert_int_equal(store_counts(s, &c, &d), ZE_OK);
+	assert_true(c.map_used < PREFILL / 8);
+	assert_int_equal(file_size(), PREFILL / 2);
+	store_close(&s);
+}
+
 static void
 t_readonly_missing(void **state)
 {
-	struct store_opts o = {true, 0, 0};
+	struct store_opts o = {true, 0, 0, 0};
 	store_t *s = NULL;
 	zdiag_t d;
 
@@ -435,6 +541,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_map_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_agents_lag, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_prefill, setup, teardown),
 		cmocka_unit_test(t_readonly_missing),
 	};
 
