@@ -347,6 +347,20 @@ map_grow(store_t *s, zdiag_t *d)
 	return ZE_OK;
 }
 
+/* Bytes of the data file in use (up to the last page of the last commit);
+ * *psize: LMDB's page size. */
+static int64_t
+used_bytes(store_t *s, unsigned *psize)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	*psize = st.ms_psize;
+	return ((int64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
 #define PREFILL_RETRY_US 10000000	/* after a failed prefill (disk full) */
 
 /*
@@ -366,35 +380,29 @@ static void
 prefill(store_t *s)
 {
 	static const uint8_t zero[65536];
-	MDB_envinfo info;
 	MDB_txn *txn;
-	MDB_stat st;
 	int64_t used, from, to, off;
+	unsigned psize;
 	int fd;
 
 	if (s->prefill <= 0 || s->readonly || s->env == NULL)
 		return;
-	mdb_env_info(s->env, &info);
-	if (mdb_env_stat(s->env, &st) != 0 || st.ms_psize == 0 ||
-	    st.ms_psize > sizeof(zero))
-		return;
-	used = ((int64_t)info.me_last_pgno + 1) * st.ms_psize;
-	if (s->filled >= used + s->prefill / 2 ||
+	used = used_bytes(s, &psize);
+	if (psize == 0 || psize > sizeof(zero) ||
+	    s->filled >= used + s->prefill / 2 ||
 	    (s->prefill_retry != 0 && ztime_mono_us() < s->prefill_retry))
 		return;
 	if (txn_begin(s, 0, &txn) != 0)
 		return;
-	mdb_env_info(s->env, &info);
-	used = ((int64_t)info.me_last_pgno + 1) * st.ms_psize;
+	used = used_bytes(s, &psize);	/* now no writer can change it */
 	from = s->filled > used ? s->filled : used;
 	to = used + s->prefill;
 	if (s->map_max > 0 && to > s->map_max)
 		to = s->map_max;
 	if (mdb_env_get_fd(s->env, &fd) != 0)
 		to = from;
-	for (off = from; off < to; off += st.ms_psize)
-		if (pwrite(fd, zero, st.ms_psize, (off_t)off) !=
-		    (ssize_t)st.ms_psize)
+	for (off = from; off < to; off += psize)
+		if (pwrite(fd, zero, psize, (off_t)off) != (ssize_t)psize)
 			break;
 	s->prefill_retry = off < to ? ztime_mono_us() + PREFILL_RETRY_US : 0;
 	if (off > from) {
@@ -1226,6 +1234,7 @@ store_counts(store_t *s, struct store_counts *c, zdiag_t *d)
 	MDB_txn *txn;
 	MDB_stat st;
 	MDB_envinfo info;
+	unsigned psize;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -1242,9 +1251,8 @@ store_counts(store_t *s, struct store_counts *c, zdiag_t *d)
 	if (rc == 0)
 		c->agents = st.ms_entries;
 	mdb_env_info(s->env, &info);
-	mdb_env_stat(s->env, &st);
 	c->map_size = info.me_mapsize;
-	c->map_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	c->map_used = (uint64_t)used_bytes(s, &psize);
 	txn_abort(s, txn);
 	return rc == 0 ? ZE_OK : mdb_fail(rc, d, "statistics");
 }

@@ -84,29 +84,46 @@ self_cpu(void)
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* CPU seconds of process pid (all threads), from /proc; -1 if unknown. */
-static double
-proc_cpu(long pid)
+/* Reads a /proc stat file (a process's or a thread's): its name (the
+ * command in parentheses, if name != NULL) and user and system CPU
+ * seconds.  0, or -1 if unreadable. */
+static int
+stat_read(const char *path, char *name, size_t nlen, double *user,
+    double *sys)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p, *q;
 	unsigned long ut, st;
 	FILE *f;
 	size_t n;
 
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	/* fields after the command's closing parenthesis: 14 and 15 */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-	    &st) != 2)
+	if ((p = strchr(buf, '(')) == NULL || (q = strrchr(buf, ')')) ==
+	    NULL || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+	    "%*u %lu %lu", &ut, &st) != 2)
 		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	if (name != NULL)
+		snprintf(name, nlen, "%.*s", (int)(q - p - 1), p + 1);
+	*user = (double)ut / (double)sysconf(_SC_CLK_TCK);
+	*sys = (double)st / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* CPU seconds of process pid (all threads), from /proc; -1 if unknown. */
+static double
+proc_cpu(long pid)
+{
+	char path[64];
+	double u, s;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	return stat_read(path, NULL, 0, &u, &s) == 0 ? u + s : -1;
 }
 
 /* Bytes process pid handed to write calls (/proc/PID/io wchar); -1 if
@@ -143,13 +160,11 @@ struct thcpu {
 static void
 threads_cpu(long pid, struct thcpu *t)
 {
-	char path[96], buf[1024], *p, *q;
-	double hz = (double)sysconf(_SC_CLK_TCK);
-	unsigned long ut, st;
+	char path[96], name[32];
 	struct dirent *de;
+	double u, sy;
 	DIR *dir;
-	size_t n, i;
-	FILE *f;
+	size_t i;
 
 	t->n = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
@@ -160,28 +175,19 @@ threads_cpu(long pid, struct thcpu *t)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/stat", pid,
 		    de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
+		if (stat_read(path, name, sizeof(name), &u, &sy) != 0)
 			continue;
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		if ((p = strchr(buf, '(')) == NULL ||
-		    (q = strrchr(buf, ')')) == NULL || sscanf(q + 2,
-		    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-		    &st) != 2)
-			continue;
-		*q = '\0';
-		for (i = 0; i < t->n && strcmp(t->name[i], p + 1) != 0; i++)
+		for (i = 0; i < t->n && strcmp(t->name[i], name) != 0; i++)
 			;
 		if (i == t->n) {
 			if (t->n == TH_MAX)
 				continue;
-			snprintf(t->name[i], sizeof(t->name[i]), "%s", p + 1);
+			memcpy(t->name[i], name, sizeof(name));
 			t->user[i] = t->sys[i] = 0;
 			t->n++;
 		}
-		t->user[i] += (double)ut / hz;
-		t->sys[i] += (double)st / hz;
+		t->user[i] += u;
+		t->sys[i] += sy;
 	}
 	closedir(dir);
 }

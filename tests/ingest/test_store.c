@@ -225,7 +225,7 @@ t_commit_dedup_read(void **state)
 		assert_int_equal(store_counts(s, &c, &d), ZE_OK);
 		assert_int_equal(c.meas, 4);
 		assert_int_equal(c.dedup, 4);
-		/* take the extra one back out of the figures below */
+		/* agent 1 now has seqs 1, 2 and 8 */
 		n = 0;
 		assert_int_equal(store_meas_iter_agent(s, key_public(k),
 		    count_cb, &n, &d), ZE_OK);
