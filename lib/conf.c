@@ -291,12 +291,31 @@ unquote(char *v, const char **err)
 	r++;
 	while (*r == ' ' || *r == '\t')
 		r++;
-	if (*r != '\0') {
+	/* a comment may follow, after a blank like everywhere else */
+	if (*r != '\0' && !((*r == '#' || *r == ';') && (r[-1] == ' ' ||
+	    r[-1] == '\t'))) {
 		*err = "text after the closing quote";
 		return NULL;
 	}
 	*w = '\0';
 	return v;
+}
+
+/* Cut an inline comment off an unquoted value (already trimmed): a '#' or
+ * ';' that starts the value or follows a blank starts one.  Returns
+ * whether one was cut. */
+static bool
+cut_comment(char *v)
+{
+	for (char *p = v; *p != '\0'; p++) {
+		if ((*p == '#' || *p == ';') && (p == v || p[-1] == ' ' ||
+		    p[-1] == '\t')) {
+			*p = '\0';
+			(void)trim(v);
+			return true;
+		}
+	}
+	return false;
 }
 
 zerr_t
@@ -403,6 +422,11 @@ conf_parse(const struct conf_opt *tab, void *obj, const char *fname,
 				    qerr);
 				goto out;
 			}
+		} else if (cut_comment(val) && *val == '\0') {
+			e = zdiag_set(d, ZE_PARSE, "%s: missing value for "
+			    "'%s' (a '#' or ';' after a blank starts a comment; "
+			    "quote a value that begins with one)", where, name);
+			goto out;
 		} else if (*val == '\0') {
 			e = zdiag_set(d, ZE_PARSE, "%s: missing value for "
 			    "'%s' (write \"\" for an empty string)", where,
@@ -436,11 +460,15 @@ conf_load(const struct conf_opt *tab, void *obj, const char *path,
 	int fd;
 	zerr_t e;
 
-	if ((e = conf_init(tab, obj, d)) != ZE_OK)
+	if ((e = conf_init(tab, obj, d)) != ZE_OK) {
+		conf_free(tab, obj);
 		return e;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		conf_free(tab, obj);
 		return zdiag_set(d, ZE_IO, "%s: cannot open: %s", path,
 		    strerror(errno));
+	}
 	zbuf_init(&b, CONF_MAX_FILE);
 	for (;;) {
 		r = read(fd, chunk, sizeof(chunk));
@@ -463,6 +491,8 @@ conf_load(const struct conf_opt *tab, void *obj, const char *path,
 out:
 	close(fd);
 	zbuf_free(&b);
+	if (e != ZE_OK)
+		conf_free(tab, obj);
 	return e;
 }
 

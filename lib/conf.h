@@ -8,9 +8,11 @@
  *
  * Syntax:  `# comment` or `; comment` lines, `[section]` headers,
  * `name = value` lines.  A value is the rest of the line with blanks
- * trimmed, or a "double-quoted string" with \" \\ \n \t escapes.  No inline
- * comments, so values may contain '#'.  Every error names the file and
- * line: "agent.conf:12: unknown option 'intervall' in [schedule]".
+ * trimmed, or a "double-quoted string" with \" \\ \n \t escapes.  A '#'
+ * or ';' that starts an unquoted value or follows a blank starts an inline
+ * comment (`user = zond   # why`); one inside a word stays (`a#b`), and
+ * quoted values keep both.  Every error names the file and line:
+ * "agent.conf:12: unknown option 'intervall' in [schedule]".
  *
  * Types and their C storage at `offset` in the struct:
  *   CONF_STRING   char *        (malloc'd; conf_free releases)
@@ -64,7 +66,8 @@ zerr_t conf_init(const struct conf_opt *tab, void *obj, zdiag_t *d) ZWUR;
 zerr_t conf_parse(const struct conf_opt *tab, void *obj, const char *fname,
     const char *text, size_t len, zdiag_t *d) ZWUR;
 
-/* conf_init + read path + conf_parse. */
+/* conf_init + read path + conf_parse.  On error obj's strings are
+ * released (NULL), so a caller may return at once; conf_free stays safe. */
 zerr_t conf_load(const struct conf_opt *tab, void *obj, const char *path,
     zdiag_t *d) ZWUR;
 
