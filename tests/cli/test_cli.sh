@@ -4,26 +4,7 @@
 set -u
 BIN=$1
 SRC=$2
-T=$(mktemp -d /tmp/zond-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-# expect RC DESC CMD...: run CMD, capture stdout/stderr, check exit status
-expect() {
-	local want=$1 desc=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	local rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$desc"; else
-		bad "$desc (exit $rc, wanted $want)"; sed 's/^/    /' "$T/err"; fi
-}
-has() {	# has FILE PATTERN DESC
-	if grep -qE -- "$2" "$T/$1"; then ok "$3"; else
-		bad "$3: no /$2/ in $1"; sed 's/^/    /' "$T/$1"; fi
-}
+. "$SRC/cli/lib.sh"
 
 for p in zond-agent zond-aggregator zond-helper zondctl; do
 	expect 0 "$p --help" "$BIN/$p" --help
@@ -81,5 +62,4 @@ for p in agent aggregator helper; do
 	fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
