@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cli.h"
 #include "key.h"
+#include "kv.h"
 #include "log.h"
 #include "report.h"
 #include "verify.h"
@@ -304,10 +305,16 @@ usage:
 	return 2;
 }
 
+/* One agent's line.  The version is the agent's, the name and region the
+ * operator's: kv_quote keeps each one value on this one line (kv.h); the
+ * name is always quoted, as it always was. */
 static int
 print_agent(const struct store_agent *a, void *arg)
 {
 	char hex[KEY_HEX_LEN + 1], enr[40], seen[40];
+	char region[KV_QUOTED_LEN(sizeof(a->region))];
+	char version[KV_QUOTED_LEN(sizeof(a->version))];
+	char name[KV_QUOTED_LEN(sizeof(a->name))];
 
 	(void)arg;
 	sodium_bin2hex(hex, sizeof(hex), a->pk, KEY_PUB_LEN);
@@ -316,13 +323,20 @@ print_agent(const struct store_agent *a, void *arg)
 		ztime_fmt_iso(a->last_seen_us, seen, sizeof(seen), 0);
 	else
 		memcpy(seen, "-", 2);
+	/* "-": none reported; an agent's own "-" prints quoted */
+	if (a->version[0] == '\0')
+		memcpy(version, "-", 2);
+	else
+		kv_quote(a->version, strcmp(a->version, "-") == 0, version,
+		    sizeof(version));
+	kv_quote(a->region, false, region, sizeof(region));
+	kv_quote(a->name, true, name, sizeof(name));
 	printf("agent=%s region=%s asn=%" PRIu32 " role=%s state=%s "
 	    "enrolled=%s last_seen=%s version=%s backlog=%" PRIu64
 	    " dropped=%" PRIu64 " last_seq=%" PRIu64 " stored=%" PRIu64
-	    " name=\"%s\"\n", hex, a->region, a->asn,
-	    store_role_name(a->role), a->enabled ? "enabled" : "disabled",
-	    enr, seen, a->version[0] ? a->version : "-", a->backlog,
-	    a->dropped, a->last_seq, a->stored, a->name);
+	    " name=%s\n", hex, region, a->asn, store_role_name(a->role),
+	    a->enabled ? "enabled" : "disabled", enr, seen, version,
+	    a->backlog, a->dropped, a->last_seq, a->stored, name);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "jscan.h"
 #include "json.h"
+#include "kv.h"
 #include "map.h"
 #include "report.h"
 #include "store.h"
@@ -68,8 +69,12 @@ print_table(const cell_t *cells, size_t n, FILE *f)
 	    "CONF");
 	for (size_t i = 0; i < n; i++) {
 		const cell_t *c = &cells[i];
-		fprintf(f, "%-8s %8" PRId64 "  %-14.14s %-12s %-8s %6u %6u "
-		    "%6.0f%% %5.2f\n", c->region, c->asn, c->service,
+		/* the service is the agents' text: quoted when it has blanks
+		 * or controls (kv.h), and not cut, so no two look alike */
+		char svc[KV_QUOTED_LEN(sizeof(c->service))];
+		kv_quote(c->service, false, svc, sizeof(svc));
+		fprintf(f, "%-8s %8" PRId64 "  %-14s %-12s %-8s %6u %6u "
+		    "%6.0f%% %5.2f\n", c->region, c->asn, svc,
 		    cell_verdict_name(c->verdict),
 		    c->method == METHOD_NONE ? "-" : method_name(c->method),
 		    c->measurements, c->agents, 100.0 * c->blocked_share,
