@@ -6,8 +6,9 @@
  * range scan); sort them by (test, target, start); within each group judge
  * each measurement of the range against the control measurements of the
  * group within +- window, with the same agent's other variants as
- * siblings; feed final verdicts of probe agents into one accumulator per
- * (region, ASN, service); judge the cells.
+ * siblings (group.h: O(n log n) per group, never all pairs); feed final
+ * verdicts of probe agents into one accumulator per (region, ASN,
+ * service); judge the cells.
  */
 #include "analyze.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "group.h"
 #include "log.h"
 #include "wire.h"
 #include "zid.h"
@@ -127,48 +129,44 @@ cmp_item_cell(const void *x, const void *y)
 	    b->m->service);
 }
 
-/* Judge the items of one (test, target) group g[0..n). */
+_Static_assert(STORE_PK_LEN == GROUP_AGENT_LEN, "agent keys");
+
+struct judged {
+	const struct analyze_opts *o;
+	struct item **g;
+	int64_t now;
+};
+
+static void
+judged_one(size_t i, const struct verdict_res *res, void *arg)
+{
+	struct judged *j = arg;
+	struct item *it = j->g[i];
+	struct verdict_res r = *res;
+
+	if (r.verdict == VERDICT_PENDING &&
+	    j->now - it->recv_us > j->o->deadline_us)
+		verdict_expire(&r);
+	it->v = r.verdict;
+	it->meth = r.method;
+}
+
+/* Judge the items of one (test, target) group g[0..n), sorted by start;
+ * gi: scratch of n. */
 static zerr_t
 judge_group(const struct analyze_opts *o, struct item **g, size_t n,
-    const Zond__V1__Measurement **ctl, const Zond__V1__Measurement **sib,
-    int64_t now)
+    struct group_item *gi, int64_t now)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = g[i];
-		struct verdict_in in;
-		struct verdict_res r;
-		size_t nc = 0, ns = 0;
+	struct judged j = { o, g, now };
 
-		if (!it->in_range)
-			continue;
-		for (size_t j = 0; j < n; j++) {
-			struct item *x = g[j];
-			int64_t dt = x->start_us - it->start_us;
-			if (j == i || dt < -o->window_us || dt > o->window_us)
-				continue;
-			if (x->role == STORE_ROLE_CONTROL)
-				ctl[nc++] = x->m;
-			else if (memcmp(x->agent, it->agent, STORE_PK_LEN) ==
-			    0 && (dt < 0 ? -dt : dt) < 120LL * 1000000)
-				sib[ns++] = x->m;
-		}
-		memset(&in, 0, sizeof(in));
-		in.m = it->m;
-		in.control = ctl;
-		in.ncontrol = nc;
-		in.siblings = sib;
-		in.nsiblings = ns;
-		if (verdict_judge(&o->v, &in, &r) != ZE_OK) {
-			r.verdict = VERDICT_ANOMALY;
-			r.method = METHOD_NONE;
-		}
-		if (r.verdict == VERDICT_PENDING &&
-		    now - it->recv_us > o->deadline_us)
-			verdict_expire(&r);
-		it->v = r.verdict;
-		it->meth = r.method;
+	for (size_t i = 0; i < n; i++) {
+		gi[i].m = g[i]->m;
+		gi[i].agent = g[i]->agent;
+		gi[i].start_us = g[i]->start_us;
+		gi[i].control = g[i]->role == STORE_ROLE_CONTROL;
+		gi[i].judge = g[i]->in_range;
 	}
-	return ZE_OK;
+	return group_judge(&o->v, o->window_us, gi, n, judged_one, &j);
 }
 
 zerr_t
@@ -178,7 +176,7 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 	zid_t from, to;
 	struct collect c;
 	struct item **ord = NULL;
-	const Zond__V1__Measurement **ctl = NULL, **sib = NULL;
+	struct group_item *gi = NULL;
 	size_t nord, capcells = 0;
 	int64_t now = o->now_us ? o->now_us : ztime_now_us();
 	analysis_t *a;
@@ -200,8 +198,7 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 	}
 	e = ZE_NOMEM;
 	if (a->n > 0 && ((ord = malloc(a->n * sizeof(*ord))) == NULL ||
-	    (ctl = malloc(a->n * sizeof(*ctl))) == NULL ||
-	    (sib = malloc(a->n * sizeof(*sib))) == NULL)) {
+	    (gi = malloc(a->n * sizeof(*gi))) == NULL)) {
 		zdiag_set(d, e, "out of memory");
 		goto fail;
 	}
@@ -214,7 +211,10 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 		    strcmp(ord[j]->m->target ? ord[j]->m->target : "",
 		    ord[i]->m->target ? ord[i]->m->target : "") == 0; j++)
 			;
-		judge_group(o, ord + i, j - i, ctl, sib, now);
+		if (judge_group(o, ord + i, j - i, gi, now) != ZE_OK) {
+			zdiag_set(d, e, "out of memory judging");
+			goto fail;
+		}
 	}
 	/* cells of probe agents: sort the counted measurements by cell, then
 	 * one accumulator per run of equal keys */
@@ -274,14 +274,12 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 	if (a->n > 1)
 		qsort(a->items, a->n, sizeof(*a->items), cmp_id);
 	free(ord);
-	free(ctl);
-	free(sib);
+	free(gi);
 	*out = a;
 	return ZE_OK;
 fail:
 	free(ord);
-	free(ctl);
-	free(sib);
+	free(gi);
 	analysis_free(&a);
 	return e;
 }

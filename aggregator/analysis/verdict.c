@@ -11,7 +11,7 @@
  *
  * Invariants: no allocation, no globals, reads only its inputs; every
  * address set and every loop over input is bounded (MAX_ADDRS,
- * MAX_CONTROL); r->reason is always NUL-terminated.
+ * VERDICT_CONTROL_MAX); r->reason is always NUL-terminated.
  */
 #include "verdict.h"
 
@@ -25,7 +25,6 @@
 #include "wire.h"
 
 #define MAX_ADDRS 64		/* addresses kept per answer set */
-#define MAX_CONTROL 256		/* control measurements looked at */
 
 typedef Zond__V1__Measurement meas_t;
 typedef Zond__V1__Outcome outcome_t;
@@ -240,7 +239,8 @@ nctl(const struct verdict_in *in)
 {
 	if (in->control == NULL)
 		return 0;
-	return in->ncontrol < MAX_CONTROL ? in->ncontrol : MAX_CONTROL;
+	return in->ncontrol < VERDICT_CONTROL_MAX ? in->ncontrol :
+	    VERDICT_CONTROL_MAX;
 }
 
 enum cstate { CS_NONE, CS_UP, CS_DOWN, CS_MIXED };
@@ -979,7 +979,7 @@ judge_quic(const struct verdict_in *in, const outcome_t *oc,
 	if (q->has_baseline_ok && q->baseline_ok)
 		why = "random-payload baseline answers";
 	for (i = 0; why == NULL && in->siblings != NULL &&
-	    i < in->nsiblings && i < MAX_CONTROL; i++) {
+	    i < in->nsiblings && i < VERDICT_CONTROL_MAX; i++) {
 		const meas_t *s = in->siblings[i];
 		if (s != NULL && s->outcome != NULL && s->test == T(QUIC) &&
 		    s->outcome->test_case == OC(QUIC) &&

@@ -69,6 +69,11 @@ struct verdict_opts {
 				 * characters are compared (5) */
 };
 
+/* verdict_judge reads the first this many controls and the first this
+ * many siblings only, so a caller need not pass more (group.h passes the
+ * first of the window in start order; docs/METHODOLOGY.md). */
+#define VERDICT_CONTROL_MAX 256
+
 /* What is judged.  All pointers are borrowed for the call only. */
 struct verdict_in {
 	const Zond__V1__Measurement *m;	/* the probe measurement */
