@@ -52,5 +52,8 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 		m.has_list_version = 1;
 		m.list_version = c->list_version;
 	}
+	/* text from the network (details, names in answers) and from the
+	 * list must be valid UTF-8: the aggregator refuses anything else */
+	wire_meas_sanitize(&m);
 	return wire_meas_seal(c->key, &m, body, sig);
 }

@@ -36,6 +36,9 @@
 #define DROP_CHUNK 256
 #define ZMTP_HEARTBEAT_MS 10000
 #define ZMTP_HEARTBEAT_TIMEOUT_MS 30000
+/* smallest batch budget: one largest measurement always fits */
+#define MIN_BUDGET (WIRE_MAX_MEASUREMENT + KEY_SIG_LEN + ITEM_OVERHEAD + \
+	BATCH_SLACK)
 
 struct uplink {
 	void *sock;		/* DEALER, CURVE client */
@@ -64,6 +67,8 @@ struct uplink {
 	int64_t hold_until;
 	int64_t next_hb;
 
+	size_t budget;		/* bytes a batch frame may have */
+	int64_t unnamed_logged;	/* last log of an unnamed reject */
 	zbuf_t frame;		/* encoded outgoing message */
 	zbuf_t arena;		/* copies of the items of the next batch */
 	struct uplink_stats st;
@@ -221,7 +226,7 @@ collect(const struct outbox_item *it, void *arg)
 	size_t cost = it->len + KEY_SIG_LEN + ITEM_OVERHEAD;
 	size_t off = b->u->arena.len;
 
-	if (b->bytes + cost > WIRE_MAX_FRAME - BATCH_SLACK)
+	if (b->n > 0 && b->bytes + cost > b->u->budget - BATCH_SLACK)
 		return 1;
 	if (zbuf_append(&b->u->arena, it->sig, KEY_SIG_LEN) != ZE_OK ||
 	    zbuf_append(&b->u->arena, it->body, it->len) != ZE_OK) {
@@ -306,6 +311,7 @@ reject_is_permanent(int r)
 	case ZOND__V1__REJECT_REASON__REJECT_OVERSIZED:
 	case ZOND__V1__REJECT_REASON__REJECT_CLOCK:
 	case ZOND__V1__REJECT_REASON__REJECT_AGENT_MISMATCH:
+	case ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID:
 		return true;
 	default:
 		/* STORAGE, UNKNOWN_AGENT, DISABLED, VERSION, and reasons
@@ -329,6 +335,29 @@ defer(uplink_t *u, int64_t now_us, int reason, const char *detail)
 	    " retry_in_ms=%lld", wire_reject_name(reason),
 	    clean(detail, buf, sizeof(buf)), (long long)(u->retry_us / MS));
 	u->retry_us = min64(u->retry_us * 2, u->o.backoff_max_ms * MS);
+}
+
+/*
+ * A permanent reject that names no measurement: the aggregator could not
+ * read the seq of an item (it never can of a body that is not a protobuf
+ * encoding).  Nothing can be dropped; counted, logged at most once a
+ * minute, and no hold: the other measurements keep flowing, and the item
+ * goes out again after ack_timeout like any unanswered one.
+ */
+static void
+unnamed(uplink_t *u, int64_t now_us, int reason, const char *detail)
+{
+	char buf[160];
+
+	u->st.unnamed++;
+	if (u->unnamed_logged != 0 && now_us - u->unnamed_logged <
+	    60 * 1000 * MS)
+		return;
+	u->unnamed_logged = now_us;
+	log_warnx("uplink: aggregator refused a measurement it could not "
+	    "name reason=%s detail=\"%s\" unnamed_total=%llu",
+	    wire_reject_name(reason), clean(detail, buf, sizeof(buf)),
+	    (unsigned long long)u->st.unnamed);
 }
 
 struct drops {
@@ -391,6 +420,10 @@ handle_ack(uplink_t *u, const Zond__V1__Ack *a, int64_t now_us, zdiag_t *d)
 		const Zond__V1__Reject *r = a->rejects[i];
 		int reason = r->has_reason ? (int)r->reason : 0;
 
+		if (!r->has_seq && reject_is_permanent(reason)) {
+			unnamed(u, now_us, reason, r->detail);
+			continue;
+		}
 		if (!r->has_seq) {
 			temp = true;
 			defer(u, now_us, reason, r->detail);
@@ -451,8 +484,27 @@ handle_reject(uplink_t *u, const Zond__V1__Reject *r, int64_t now_us,
 		u->st.dropped += del;
 		return e;
 	}
-	/* A whole frame refused (version, or a frame we cannot name):
-	 * keep everything, wait, then send it all again. */
+	if (!r->has_seq && reason ==
+	    ZOND__V1__REJECT_REASON__REJECT_OVERSIZED) {
+		/* a frame of ours was too large for this aggregator: smaller
+		 * batches from now on, everything sent again */
+		u->st.oversized++;
+		if (u->budget / 2 >= MIN_BUDGET)
+			u->budget /= 2;
+		else
+			u->budget = MIN_BUDGET;
+		log_warnx("uplink: aggregator refused a frame as too large "
+		    "detail=\"%s\"; batches of at most %zu bytes from now on",
+		    clean(r->detail, buf, sizeof(buf)), u->budget);
+		rewind_stream(u);
+		return ZE_OK;
+	}
+	if (!r->has_seq && reject_is_permanent(reason)) {
+		unnamed(u, now_us, reason, r->detail);
+		return ZE_OK;
+	}
+	/* A whole frame refused for now (version, unknown or disabled
+	 * agent): keep everything, wait, then send it all again. */
 	defer(u, now_us, reason, r->detail);
 	return ZE_OK;
 }
@@ -728,6 +780,7 @@ uplink_stats(const uplink_t *u, struct uplink_stats *st)
 	*st = u->st;
 	st->connected = u->connected;
 	st->inflight = u->n_inflight;
+	st->frame_budget = u->budget;
 }
 
 size_t
@@ -787,6 +840,7 @@ uplink_new(void *zctx, const char *endpoint,
 	u->rto_us = o->ack_timeout_ms * MS;
 	u->retry_us = o->retry_ms * MS;
 	u->start_us = ztime_mono_us();
+	u->budget = WIRE_MAX_FRAME;
 	zbuf_init(&u->frame, WIRE_MAX_FRAME);
 	zbuf_init(&u->arena, WIRE_MAX_FRAME);
 	if ((u->inflight = calloc(u->window, sizeof(uint64_t))) == NULL) {

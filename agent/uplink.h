@@ -10,7 +10,12 @@
  * in-flight window allows.  Acks delete from the outbox; per-item rejects
  * drop (permanent reasons, counted in the outbox's `rejected`) or keep and
  * resend later (REJECT_STORAGE, UNKNOWN_AGENT, DISABLED, VERSION and any
- * reason this agent does not know).
+ * reason this agent does not know).  A permanent reject that names no seq
+ * (the aggregator could not read one) is counted and logged and changes
+ * nothing else: the item stays and goes out again after ack_timeout.  A
+ * whole frame refused as REJECT_OVERSIZED halves the byte budget of the
+ * following batches (down to one measurement; the aggregator's
+ * [ingest] max_frame may be below 1 MiB) and sends the items again.
  *
  * Invariants: the outbox is the only source of truth.  Nothing is deleted
  * before an Ack names it; ZeroMQ's queues are never trusted to deliver
@@ -68,6 +73,9 @@ struct uplink_stats {
 	uint64_t deferred;	/* temporary rejects (kept, resent later) */
 	uint64_t resends;	/* timeouts that rewound the stream */
 	uint64_t bad_frames;	/* downlink frames refused */
+	uint64_t unnamed;	/* permanent rejects naming no seq */
+	uint64_t oversized;	/* our frames refused as too large */
+	uint64_t frame_budget;	/* bytes a batch frame may have now */
 	uint64_t heartbeats;
 };
 

@@ -670,14 +670,6 @@ export_one(const struct store_meas *sm, void *arg)
 	return 0;
 }
 
-/* Time of the first stored measurement (id order). */
-static int
-first_time(const struct store_meas *sm, void *arg)
-{
-	*(int64_t *)arg = sm->start_us;
-	return 1;
-}
-
 zerr_t
 export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
     const struct analyze_opts *o, export_write_fn w, void *arg,
@@ -703,7 +695,7 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 		e = zdiag_set(d, ZE_IO, "write failed");
 		goto out;
 	}
-	if ((e = store_meas_iter(s, NULL, NULL, first_time, &t, d)) != ZE_OK)
+	if ((e = store_first_start(s, &t, d)) != ZE_OK)
 		goto out;
 	if (t < flt->since)
 		t = flt->since;
@@ -712,18 +704,17 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 	t -= t % SLICE_US;
 	for (; t < end && !x.err; t += SLICE_US) {
 		analysis_t *a = NULL;
-		zid_t from, to;
+		uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
 
 		if ((e = analyze_range(s, t, t + SLICE_US, o, &a, d)) != ZE_OK)
 			goto out;
-		/* ids carry the start time to the millisecond; scan a minute
-		 * either side for ids assigned late */
-		zid_floor(t - 60 * 1000000LL, &from);
-		zid_floor(t + SLICE_US + 60 * 1000000LL, &to);
+		/* ids are within WIRE_ID_SKEW_MS of the start (ingest checks
+		 * it): this id range holds every start of the slice */
+		store_ids_of_starts(t, t + SLICE_US, from, to);
 		x.a = a;
 		x.slice_lo = t;
 		x.slice_hi = t + SLICE_US;
-		e = store_meas_iter(s, from.b, to.b, export_one, &x, d);
+		e = store_meas_iter(s, from, to, export_one, &x, d);
 		analysis_free(&a);
 		if (e != ZE_OK)
 			goto out;

@@ -11,7 +11,8 @@
  *    the main loop stops reading the ROUTER and ZeroMQ's high-water marks
  *    push back on the agents.  A commit group holds at most commit_max
  *    verified measurements and MAX_GROUP_JOBS batches.
- *  - Every input buffer is bounded: frames by ZMQ_MAXMSGSIZE and
+ *  - Every input buffer is bounded: frames by ZMQ_MAXMSGSIZE (twice
+ *    max_frame: larger ones are read only to be refused) and
  *    wire_uplink_decode, batches by WIRE_MAX_BATCH, status updates by
  *    SEEN_MAX (a full table forces a commit).
  *  - Commits run on one commit thread, so the main loop keeps reading and
@@ -30,6 +31,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +54,7 @@
 
 struct item {
 	uint8_t reason;		/* 0: verified; else a RejectReason */
+	bool again;		/* its seq came earlier in the batch: no answer */
 	bool has_seq;
 	uint64_t seq;
 	uint8_t id[WIRE_ID_LEN];
@@ -199,21 +202,30 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 		struct item *it = &j->items[i];
 		uint8_t reason = it->reason;
 
+		if (it->again)
+			continue;	/* answered by the first of its seq */
 		if (reason == 0 && committed) {
-			seqs[ack.n_seqs++] = it->seq;
-			if (res[k] == STORE_STORED)
-				ig->st.stored++;
-			else
-				ig->st.dup++;
-			if (res[k] == STORE_DUP_ID)
-				log_warnx("ingest: agent=%.16s seq=%" PRIu64
-				    " reuses the id of a stored measurement; "
-				    "acknowledged, not stored", j->agent_hex,
-				    it->seq);
-			k++;
-			continue;
-		}
-		if (reason == 0) {
+			enum store_put r = res[k++];
+
+			if (r == STORE_DUP_ID) {
+				/* its id is stored under another (agent,
+				 * seq): nothing is stored under this seq */
+				reason = ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID;
+				ig->st.rejected[reason]++;
+				log_warnx("ingest: rejected agent=%.16s seq=%"
+				    PRIu64 " reason=%s: the id is stored "
+				    "under another (agent, seq)", j->agent_hex,
+				    it->seq, wire_reject_name(
+				    (Zond__V1__RejectReason)reason));
+			} else {
+				seqs[ack.n_seqs++] = it->seq;
+				if (r == STORE_STORED)
+					ig->st.stored++;
+				else
+					ig->st.dup++;
+				continue;
+			}
+		} else if (reason == 0) {
 			reason = ZOND__V1__REJECT_REASON__REJECT_STORAGE;
 			ig->st.rejected[reason]++;
 		}
@@ -255,23 +267,60 @@ reason_of(zerr_t e)
 	    ZOND__V1__REJECT_REASON__REJECT_MALFORMED;
 }
 
-/* An oversized body is still decoded (the frame bounds it) only to name
- * its seq in the reject, so that the agent can drop it. */
+/* A refused item is named by its seq whenever the body has one, read
+ * from the wire format alone (it may not decode), so that the agent can
+ * drop it.  Bodies are bounded by the frame. */
 static void
-seq_of_oversized(const wire_signed_t *s, struct item *it)
+name_item(const wire_signed_t *s, struct item *it)
 {
-	Zond__V1__Measurement *m;
+	uint64_t seq;
 
-	if (!s->has_body || s->body.len <= WIRE_MAX_MEASUREMENT ||
-	    s->body.len > WIRE_MAX_FRAME)
-		return;
-	m = zond__v1__measurement__unpack(NULL, s->body.len, s->body.data);
-	if (m != NULL && m->has_seq && m->seq > 0) {
+	if (s->has_body && wire_seq_peek(s->body.data, s->body.len, &seq) ==
+	    ZE_OK) {
 		it->has_seq = true;
-		it->seq = m->seq;
+		it->seq = seq;
 	}
-	if (m != NULL)
-		zond__v1__measurement__free_unpacked(m, NULL);
+}
+
+/* Seqs that come a second time in one batch: marked `again`, so that each
+ * seq is answered once, by its first item (qsort: n is at most
+ * WIRE_MAX_BATCH). */
+static int
+cmp_seq_pos(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static void
+mark_repeats(struct job *j)
+{
+	uint64_t sp[WIRE_MAX_BATCH][2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n; i++)
+		if (j->items[i].has_seq) {
+			sp[n][0] = j->items[i].seq;
+			sp[n][1] = i;
+			n++;
+		}
+	if (n < 2)
+		return;
+	qsort(sp, n, sizeof(sp[0]), cmp_seq_pos);
+	for (size_t i = 1; i < n; i++) {
+		struct item *it = &j->items[sp[i][1]];
+
+		if (sp[i][0] != sp[i - 1][0])
+			continue;
+		it->again = true;
+		if (it->reason == 0) {
+			it->reason = ZOND__V1__REJECT_REASON__REJECT_MALFORMED;
+			j->nok--;	/* neither stored nor answered */
+		}
+	}
 }
 
 static void
@@ -292,14 +341,11 @@ verify_job(struct ingest *ig, struct job *j)
 
 		memset(it, 0, sizeof(*it));
 		d.text[0] = '\0';
-		if ((e = wire_signed_check(s, &d)) != ZE_OK) {
-			it->reason = reason_of(e);
-			seq_of_oversized(s, it);
-			goto done;
-		}
-		if ((e = wire_meas_decode(s->body.data, s->body.len, &m,
+		if ((e = wire_signed_check(s, &d)) != ZE_OK ||
+		    (e = wire_meas_decode(s->body.data, s->body.len, &m,
 		    &d)) != ZE_OK) {
 			it->reason = reason_of(e);
+			name_item(s, it);
 			goto done;
 		}
 		it->has_seq = true;
@@ -324,9 +370,15 @@ verify_job(struct ingest *ig, struct job *j)
 		}
 		if (m->start_us > now + ahead || m->start_us < now - late) {
 			it->reason = ZOND__V1__REJECT_REASON__REJECT_CLOCK;
+			/* in seconds first: no overflow for any start_us */
 			zdiag_set(&d, ZE_RANGE, "start %" PRId64 " us is %"
 			    PRId64 " s from now", m->start_us,
-			    (m->start_us - now) / 1000000);
+			    m->start_us / 1000000 - now / 1000000);
+			goto done;
+		}
+		if (wire_meas_check(m, s->body.data, s->body.len, &d) !=
+		    ZE_OK) {
+			it->reason = ZOND__V1__REJECT_REASON__REJECT_MALFORMED;
 			goto done;
 		}
 		memcpy(it->id, m->id.data, WIRE_ID_LEN);
@@ -351,6 +403,7 @@ done:
 	if (unlogged > 0)
 		log_warnx("ingest: rejected agent=%.16s: %u more in the same "
 		    "batch", j->agent_hex, unlogged);
+	mark_repeats(j);
 }
 
 static void *
@@ -690,10 +743,15 @@ on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
 		s->dropped = h->has_dropped ? h->dropped : 0;
 		s->last_seq = h->has_last_seq ? h->last_seq : 0;
 		s->list_version = h->has_list_version ? h->list_version : 0;
-		log_info("ingest: hello agent=%.16s version=%s backlog=%"
-		    PRIu64 " dropped=%" PRIu64 " last_seq=%" PRIu64, hex,
-		    ver != NULL ? ver : "-", s->backlog, s->dropped,
-		    s->last_seq);
+		{
+			char q[2 * STORE_VERSION_LEN];
+
+			log_info("ingest: hello agent=%.16s version=%s "
+			    "backlog=%" PRIu64 " dropped=%" PRIu64 " last_seq="
+			    "%" PRIu64, hex, log_quote(ver != NULL ? ver : "-",
+			    q, sizeof(q)), s->backlog, s->dropped,
+			    s->last_seq);
+		}
 	} else {
 		const Zond__V1__Heartbeat *h = up->heartbeat;
 		ig->st.heartbeats++;
@@ -741,6 +799,18 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		send_reject(ig, rid, rid_len,
 		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED,
 		    "multi-frame message");
+		return;
+	}
+	if (n > (size_t)ig->o.max_frame) {
+		/* the transport reads up to twice the limit so that this
+		 * answer can be given (WIRE_TRANSPORT_MAX) */
+		snprintf(d.text, sizeof(d.text), "frame of %zu bytes is over "
+		    "the %" PRId64 "-byte limit", n, ig->o.max_frame);
+		log_warnx("ingest: frame rejected agent=%.16s reason=%s: %s",
+		    user, wire_reject_name(
+		    ZOND__V1__REJECT_REASON__REJECT_OVERSIZED), d.text);
+		send_reject(ig, rid, rid_len,
+		    ZOND__V1__REJECT_REASON__REJECT_OVERSIZED, d.text);
 		return;
 	}
 	if ((e = wire_uplink_decode(p, n, &up, &d)) != ZE_OK) {
@@ -888,7 +958,7 @@ ingest_on_results(ingest_t *ig)
 		j->next = NULL;
 		ig->inflight--;
 		for (size_t i = 0; i < j->n; i++)
-			if (j->items[i].reason != 0)
+			if (j->items[i].reason != 0 && !j->items[i].again)
 				ig->st.rejected[j->items[i].reason]++;
 		if (j->nok == 0) {
 			send_ack(ig, j, false, NULL);
@@ -999,6 +1069,8 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 		ig->o.verify_threads = 1;
 	if (ig->o.commit_max < 1)
 		ig->o.commit_max = 1;
+	if (ig->o.max_frame < 1 || ig->o.max_frame > WIRE_MAX_FRAME)
+		ig->o.max_frame = WIRE_MAX_FRAME;
 	ig->store = s;
 	ig->router = router;
 	ig->todo_tail = &ig->todo;

@@ -23,7 +23,7 @@
 #include "store.h"
 #include "zond.pb-c.h"
 
-#define INGEST_NREASONS 10	/* RejectReason values 0..9 */
+#define INGEST_NREASONS 11	/* RejectReason values 0..10 */
 
 struct ingest_opts {
 	int64_t commit_delay_ms;	/* longest wait before a commit */
@@ -31,6 +31,7 @@ struct ingest_opts {
 	int64_t clock_skew_ms;		/* start may be this far ahead */
 	int64_t late_window_ms;		/* start may be this old */
 	int verify_threads;		/* worker threads, >= 1 */
+	int64_t max_frame;		/* larger frames: REJECT_OVERSIZED */
 };
 
 struct ingest_stats {

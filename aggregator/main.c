@@ -120,7 +120,7 @@ open_router(void *ctx, const struct aggr_conf *conf, const zkey_t *key)
 {
 	uint8_t cpk[32], csk[32];
 	int one = 1, linger = 2000;
-	int64_t maxmsg = conf->max_frame;
+	int64_t maxmsg = WIRE_TRANSPORT_MAX(conf->max_frame);
 	char ep[256];
 	size_t eplen = sizeof(ep);
 	void *r;
@@ -142,7 +142,8 @@ open_router(void *ctx, const struct aggr_conf *conf, const zkey_t *key)
 	if (zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0)
 		ep[0] = '\0';
 	ep[sizeof(ep) - 1] = '\0';
-	log_info("listening endpoint=%s max_frame=%" PRId64, ep, maxmsg);
+	log_info("listening endpoint=%s max_frame=%" PRId64, ep,
+	    conf->max_frame);
 	return r;
 }
 
@@ -231,6 +232,7 @@ main(int argc, char **argv)
 	io.commit_max = conf.commit_max;
 	io.clock_skew_ms = conf.clock_skew_ms;
 	io.late_window_ms = conf.late_window_ms;
+	io.max_frame = conf.max_frame;
 	io.verify_threads = conf.verify_threads > 0 ?
 	    (int)conf.verify_threads : (ncpu > 0 ? (int)ncpu : 1);
 	if (ingest_new(&io, store, router, &ig, &d) != ZE_OK)

@@ -15,6 +15,7 @@
  */
 #include "store.h"
 #include "key.h"
+#include "wire.h"
 #include "zid.h"
 #include "ztime.h"
 
@@ -1589,6 +1590,44 @@ store_id_at(int64_t us, uint8_t id[STORE_ID_LEN])
 
 	zid_floor(us, &z);
 	memcpy(id, z.b, STORE_ID_LEN);
+}
+
+void
+store_ids_of_starts(int64_t lo, int64_t hi, uint8_t from[STORE_ID_LEN],
+    uint8_t to[STORE_ID_LEN])
+{
+	const int64_t skew = (int64_t)WIRE_ID_SKEW_MS * 1000;
+	const int64_t top = ((INT64_C(1) << 48) - 1) * 1000;	/* 48-bit ms */
+
+	store_id_at(lo > skew ? lo - skew : 0, from);
+	if (hi >= top - skew)
+		memset(to, 0xff, STORE_ID_LEN);
+	else
+		store_id_at(hi + skew, to);
+}
+
+zerr_t
+store_first_start(store_t *s, int64_t *us, zdiag_t *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*us = INT64_MAX;
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return mdb_fail(rc, d, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->meas, &c)) == 0) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (rc == 0 && k.mv_size == STORE_ID_LEN)
+			*us = store_id_ms(k.mv_data) * 1000 -
+			    (int64_t)WIRE_ID_SKEW_MS * 1000;
+		mdb_cursor_close(c);
+	}
+	txn_abort(s, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(rc, d, "reading measurements");
+	return ZE_OK;
 }
 
 int64_t

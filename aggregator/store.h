@@ -259,6 +259,20 @@ const char *store_role_name(enum store_role r);
 void store_id_at(int64_t us, uint8_t id[STORE_ID_LEN]);
 int64_t store_id_ms(const uint8_t id[STORE_ID_LEN]);
 
+/*
+ * The id range that holds every measurement starting in [lo, hi): ingest
+ * refuses a measurement whose id time is more than WIRE_ID_SKEW_MS from
+ * its start (PROTOCOL.md "Ids"), so ids in [from, to) cover it; readers
+ * select by start_us within.  Saturates: no bound ever wraps.
+ */
+void store_ids_of_starts(int64_t lo, int64_t hi, uint8_t from[STORE_ID_LEN],
+    uint8_t to[STORE_ID_LEN]);
+
+/* The earliest start_us any stored measurement can have (the first id's
+ * time less the skew); INT64_MAX when nothing is stored.  Readers that
+ * walk time from the beginning start here. */
+zerr_t store_first_start(store_t *s, int64_t *us, zdiag_t *d) ZWUR;
+
 /* 64-bit FNV-1a of a target string: the (test, target) group key of the
  * todo and ctl databases.  Collisions only widen a lookup; readers compare
  * the decoded target. */

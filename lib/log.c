@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,31 +33,95 @@ log_getlevel(void)
 	return log_level;
 }
 
+/*
+ * Copy the message m[0..n) into out (room bytes) with every control byte
+ * (below 0x20, and 0x7f) written as \xNN, so that no text a peer sent can
+ * end the line or forge another.  Returns the bytes written.
+ */
+static size_t
+escape_controls(char *out, size_t room, const char *m, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)m[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			if (k + 1 > room)
+				break;
+			out[k++] = (char)c;
+			continue;
+		}
+		if (k + 4 > room)
+			break;
+		out[k++] = '\\';
+		out[k++] = 'x';
+		out[k++] = hex[c >> 4];
+		out[k++] = hex[c & 15];
+	}
+	return k;
+}
+
 static void
 vlog(const char *lvl, int with_errno, int saved_errno, const char *fmt,
     va_list ap)
 {
-	char line[2048], ts[40];
-	size_t n;
+	char msg[2048], line[2048 + 128], ts[40];
+	size_t n, m;
 	int r;
 
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
+	m = r < 0 ? 0 : (size_t)r;
+	if (with_errno && m < sizeof(msg)) {
+		r = snprintf(msg + m, sizeof(msg) - m, ": %s",
+		    strerror(saved_errno));
+		m += r < 0 ? 0 : (size_t)r;
+	}
+	if (m >= sizeof(msg))
+		m = sizeof(msg) - 1;
 	ztime_fmt_iso(ztime_now_us(), ts, sizeof(ts), 3);
 	r = snprintf(line, sizeof(line), "%s %s[%d]: %s: ", ts, log_prog,
 	    (int)getpid(), lvl);
 	n = r < 0 ? 0 : (size_t)r;
-	if (n < sizeof(line)) {
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		n += r < 0 ? 0 : (size_t)r;
-	}
-	if (with_errno && n < sizeof(line)) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s",
-		    strerror(saved_errno));
-		n += r < 0 ? 0 : (size_t)r;
-	}
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	n += escape_controls(line + n, sizeof(line) - 1 - n, msg, m);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
+}
+
+const char *
+log_quote(const char *s, char *buf, size_t size)
+{
+	size_t k = 0;
+	bool plain = s != NULL && *s != '\0';
+
+	if (s == NULL)
+		s = "";
+	for (const char *p = s; *p && plain; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    *p == 0x7f)
+			plain = false;
+	if (plain || size < 3) {
+		snprintf(buf, size, "%s", s);
+		return buf;
+	}
+	buf[k++] = '"';
+	for (const char *p = s; *p && k + 5 < size; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			k += (size_t)snprintf(buf + k, size - k, "\\x%02x", c);
+		else
+			buf[k++] = (char)c;
+	}
+	buf[k++] = '"';
+	buf[k] = '\0';
+	return buf;
 }
 
 void

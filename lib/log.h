@@ -4,16 +4,28 @@
  * One event per line on stderr: "TIME PROG[PID]: LEVEL: message".  Put
  * figures as key=value so lines can be grepped.  log_warn appends the text
  * of errno; log_warnx does not.  fatal/fatalx log and exit(1).  All calls
- * are thread-safe (one write per line).
+ * are thread-safe (one write per line).  Control bytes in a message
+ * (newline, tab, escape, ...) are written as \xNN: text from a peer can
+ * never start a line of its own.
  */
 #ifndef ZOND_LOG_H
 #define ZOND_LOG_H
+
+#include <stddef.h>
 
 enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 
 void log_init(const char *progname, int level);
 void log_setlevel(int level);
 int log_getlevel(void);
+
+/*
+ * s as one key=value value: as it is when it has no space, control byte,
+ * '"', '=' or '\\' (and is not empty); otherwise in double quotes with
+ * '"' and '\\' escaped by '\\' and control bytes as \xNN (logfmt).  Cut
+ * to fit buf (size bytes, at least 3); returns buf.
+ */
+const char *log_quote(const char *s, char *buf, size_t size);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

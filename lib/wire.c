@@ -1,9 +1,13 @@
 /* wire.c — see wire.h. */
 #include "wire.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sign.h"
+#include "utf8.h"
+#include "zid.h"
 
 zerr_t
 wire_pack(const ProtobufCMessage *m, zbuf_t *out)
@@ -166,6 +170,222 @@ wire_meas_decode(const uint8_t *body, size_t n, wire_meas_t **out,
 	return ZE_OK;
 }
 
+/* ------------------------------------------------ the wire format itself */
+
+#define WALK_DEPTH 8	/* Measurement nests 3 deep today */
+
+/* A base-128 varint at *p (below end); advances *p.  -1 when truncated or
+ * longer than 10 bytes. */
+static int
+rd_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned sh = 0; sh < 70 && *p < end; sh += 7) {
+		uint8_t c = *(*p)++;
+
+		x |= (uint64_t)(c & 0x7f) << sh;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * One field of an encoding at *p: its number and wire type; for
+ * length-delimited fields *val and *vlen; advances *p past it.  -1 on
+ * truncation, groups or a field number of 0.
+ */
+static int
+rd_field(const uint8_t **p, const uint8_t *end, uint32_t *num, int *wt,
+    const uint8_t **val, size_t *vlen, uint64_t *vint)
+{
+	uint64_t tag, len;
+
+	if (rd_varint(p, end, &tag) != 0 || (tag >> 3) == 0 ||
+	    (tag >> 3) > 0x1fffffff)
+		return -1;
+	*num = (uint32_t)(tag >> 3);
+	*wt = (int)(tag & 7);
+	switch (*wt) {
+	case 0:
+		return rd_varint(p, end, vint);
+	case 1:
+		if (end - *p < 8)
+			return -1;
+		*p += 8;
+		return 0;
+	case 5:
+		if (end - *p < 4)
+			return -1;
+		*p += 4;
+		return 0;
+	case 2:
+		if (rd_varint(p, end, &len) != 0 ||
+		    len > (uint64_t)(end - *p))
+			return -1;
+		*val = *p;
+		*vlen = (size_t)len;
+		*p += len;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+zerr_t
+wire_seq_peek(const uint8_t *body, size_t n, uint64_t *seq)
+{
+	const uint8_t *p = body, *end = body + n, *val;
+	uint64_t v = 0, found = 0;
+	uint32_t num;
+	size_t vlen;
+	int wt;
+
+	if (body == NULL)
+		return ZE_NOTFOUND;
+	while (p < end) {
+		if (rd_field(&p, end, &num, &wt, &val, &vlen, &v) != 0)
+			break;
+		if (num == 2 && wt == 0)
+			found = v;	/* the last one wins, as in decoding */
+	}
+	if (found == 0)
+		return ZE_NOTFOUND;
+	*seq = found;
+	return ZE_OK;
+}
+
+/* Every string field of an encoding of message type md: valid UTF-8, no
+ * NUL.  path names the field for the diagnostic. */
+static zerr_t
+strings_walk(const ProtobufCMessageDescriptor *md, const uint8_t *p,
+    size_t n, int depth, const char *path, zdiag_t *d)
+{
+	const uint8_t *end = p + n, *val = NULL;
+	uint64_t vint;
+	uint32_t num;
+	size_t vlen = 0;
+	int wt;
+
+	if (depth > WALK_DEPTH)
+		return zdiag_set(d, ZE_PARSE, "measurement nests too deep");
+	while (p < end) {
+		const ProtobufCFieldDescriptor *f;
+		char sub[128];
+		zerr_t e;
+
+		if (rd_field(&p, end, &num, &wt, &val, &vlen, &vint) != 0)
+			return zdiag_set(d, ZE_PARSE, "measurement is not a "
+			    "valid protobuf encoding%s%s", *path ? " in " : "",
+			    path);
+		if (wt != 2 ||
+		    (f = protobuf_c_message_descriptor_get_field(md, num)) ==
+		    NULL)
+			continue;	/* unknown fields are not ours to judge */
+		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
+		    f->name);
+		if (f->type == PROTOBUF_C_TYPE_STRING) {
+			if (memchr(val, '\0', vlen) != NULL)
+				return zdiag_set(d, ZE_PARSE, "string field %s "
+				    "contains a NUL byte", sub);
+			if (!utf8_text_ok(val, vlen))
+				return zdiag_set(d, ZE_PARSE, "string field %s "
+				    "is not valid UTF-8", sub);
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    (e = strings_walk(f->descriptor, val, vlen, depth + 1, sub,
+		    d)) != ZE_OK)
+			return e;
+	}
+	return ZE_OK;
+}
+
+zerr_t
+wire_meas_strings_check(const uint8_t *body, size_t n, zdiag_t *d)
+{
+	return strings_walk(&zond__v1__measurement__descriptor, body, n, 0,
+	    "", d);
+}
+
+zerr_t
+wire_meas_check(const wire_meas_t *m, const uint8_t *body, size_t n,
+    zdiag_t *d)
+{
+	zid_t id;
+	int64_t dt;
+
+	memcpy(id.b, m->id.data, ZID_LEN);
+	/* both sides in ms: no overflow for any int64 start_us */
+	dt = zid_time_ms(&id) - m->start_us / 1000;
+	if (dt > WIRE_ID_SKEW_MS || dt < -WIRE_ID_SKEW_MS)
+		return zdiag_set(d, ZE_PARSE, "id time differs from start_us "
+		    "by %" PRId64 " ms (at most %d allowed)", dt,
+		    WIRE_ID_SKEW_MS);
+	return wire_meas_strings_check(body, n, d);
+}
+
+/* Replace each byte of an invalid UTF-8 sequence (or NUL: cannot occur in
+ * a C string) with '?'. */
+static void
+sanitize_str(char *s)
+{
+	size_t n, l;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i += l) {
+		if ((l = utf8_len((unsigned char *)s + i, n - i)) == 0) {
+			s[i] = '?';
+			l = 1;
+		}
+	}
+}
+
+static void
+sanitize_msg(ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *md = m->descriptor;
+	char *base = (char *)m;
+
+	if (depth > WALK_DEPTH)
+		return;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		void *p = base + f->offset;
+		size_t cnt = 1;
+		void **arr = p;
+
+		if (f->type != PROTOBUF_C_TYPE_STRING &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			cnt = *(size_t *)(void *)(base + f->quantifier_offset);
+			arr = *(void ***)p;
+		} else if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(uint32_t *)(void *)(base + f->quantifier_offset) !=
+		    f->id)
+			continue;
+		for (size_t j = 0; arr != NULL && j < cnt; j++) {
+			if (arr[j] == NULL)
+				continue;
+			if (f->type == PROTOBUF_C_TYPE_STRING)
+				sanitize_str(arr[j]);
+			else
+				sanitize_msg(arr[j], depth + 1);
+		}
+	}
+}
+
+void
+wire_meas_sanitize(wire_meas_t *m)
+{
+	if (m != NULL)
+		sanitize_msg(&m->base, 0);
+}
+
 void
 wire_meas_free(wire_meas_t *m)
 {
@@ -237,6 +457,8 @@ wire_reject_name(Zond__V1__RejectReason r)
 		return "agent_mismatch";
 	case ZOND__V1__REJECT_REASON__REJECT_STORAGE:
 		return "storage";
+	case ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID:
+		return "duplicate_id";
 	default:
 		return "unspecified";
 	}

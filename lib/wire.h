@@ -24,6 +24,12 @@
 #define WIRE_MAX_MEASUREMENT (64 * 1024)	/* one Measurement encoding */
 #define WIRE_MAX_BATCH 256		/* measurements per Batch */
 #define WIRE_ID_LEN 16
+/* The id's time (bytes 0-5, ms) may differ from start_us by this much. */
+#define WIRE_ID_SKEW_MS 60000
+/* What the transport reads (ZMQ_MAXMSGSIZE) for a frame limit of n bytes:
+ * frames up to twice the limit are read and refused with REJECT_OVERSIZED;
+ * CURVE adds 33 bytes to each message (docs/PROTOCOL.md "Size limits"). */
+#define WIRE_TRANSPORT_MAX(n) (2 * (int64_t)(n) + 64)
 
 typedef Zond__V1__Uplink wire_uplink_t;
 typedef Zond__V1__Downlink wire_downlink_t;
@@ -44,6 +50,34 @@ void wire_downlink_free(wire_downlink_t *m);
 zerr_t wire_meas_decode(const uint8_t *body, size_t n, wire_meas_t **out,
     zdiag_t *d) ZWUR;
 void wire_meas_free(wire_meas_t *m);
+
+/*
+ * What the protocol promises beyond decoding (docs/PROTOCOL.md "Ids",
+ * "Fields"), for a measurement m decoded from body: the id's time is
+ * within WIRE_ID_SKEW_MS of start_us, and every string field anywhere in
+ * the body is valid UTF-8 without NUL.  ZE_PARSE with the field named.
+ */
+zerr_t wire_meas_check(const wire_meas_t *m, const uint8_t *body, size_t n,
+    zdiag_t *d) ZWUR;
+
+/* Only the strings part of wire_meas_check: every string field of the
+ * Measurement encoding body is valid UTF-8 without NUL. */
+zerr_t wire_meas_strings_check(const uint8_t *body, size_t n, zdiag_t *d)
+    ZWUR;
+
+/*
+ * Make every string field of m valid UTF-8 (each byte of an invalid
+ * sequence becomes '?'), in place: what an agent does to text it took
+ * from the network before it signs a measurement.
+ */
+void wire_meas_sanitize(wire_meas_t *m);
+
+/*
+ * The seq (field 2) of a Measurement encoding, read from the wire format
+ * alone, so that a body that does not decode or lacks other fields can
+ * still be named in its reject.  ZE_NOTFOUND when absent, 0 or unreadable.
+ */
+zerr_t wire_seq_peek(const uint8_t *body, size_t n, uint64_t *seq) ZWUR;
 
 /* Structural check of one signed item: body present and within limits,
  * signature 64 bytes. */

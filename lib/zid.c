@@ -36,9 +36,14 @@ zid_next(zidgen_t *g, int64_t now_us, zid_t *out)
 	int64_t ms = now_us / 1000;
 	zid_t id;
 
-	if (ms < zid_time_ms(&g->last))
-		ms = zid_time_ms(&g->last);	/* clock stepped back */
-	if (ms == zid_time_ms(&g->last)) {
+	int64_t last = zid_time_ms(&g->last);
+
+	/* clock stepped back a little: stay monotonic; by more than
+	 * ZID_STEP_BACK_MS: start again from the clock, so that an id never
+	 * runs ahead of its measurement's start (PROTOCOL.md "Ids") */
+	if (ms < last && last - ms <= ZID_STEP_BACK_MS)
+		ms = last;
+	if (ms == last) {
 		/* same millisecond: increment the random part, carry up */
 		id = g->last;
 		for (int i = ZID_LEN - 1; i >= 6; i--)

@@ -4,7 +4,9 @@
  * Layout (big-endian): 48 bits of Unix time in milliseconds, then 80
  * random bits.  Within one millisecond a generator increments the random
  * part, so ids from one generator strictly increase (ULID's monotonic
- * rule); ids from different agents are unique with overwhelming
+ * rule; a clock stepped back by more than ZID_STEP_BACK_MS restarts the
+ * sequence at the clock, so an id's time is never more than that ahead of
+ * the time it was made for); ids from different agents are unique with overwhelming
  * probability.  Sorting ids as bytes (memcmp, LMDB's default) sorts them
  * by time.  Text form: 32 lowercase hex characters.
  * A zidgen_t is not thread-safe; give each thread its own or lock.
@@ -18,6 +20,9 @@
 
 #define ZID_LEN 16
 #define ZID_HEX_LEN 32
+/* A clock step back of more than this restarts a generator from the
+ * clock (its ids then increase again from there). */
+#define ZID_STEP_BACK_MS 1000
 
 typedef struct zid {
 	uint8_t b[ZID_LEN];

@@ -5,7 +5,9 @@
  * A record is valid when its `sig` is the `agent`'s Ed25519 signature over
  * `signed`, `signed` starts with the measurement domain prefix, the signed
  * Measurement decodes, and the record's signed fields (id, agent, seq,
- * start, service, test, target) say what the signed bytes say.  Fields the
+ * start, service, test, target) say what the signed bytes say.  Signed
+ * text with a NUL byte or invalid UTF-8 makes a record invalid: the
+ * protocol forbids it, and no export could carry it exactly.  Fields the
  * aggregator adds (region, asn, role, verdict, method) are not signed by
  * agents and so are not covered (docs/DATA.md).
  *
@@ -148,6 +150,13 @@ check(struct vline *l)
 		goto out;
 	}
 	if (wire_meas_decode(signed_b.data + pn, signed_b.len - pn, &m,
+	    &d) != ZE_OK) {
+		snprintf(l->why, sizeof(l->why), "signed bytes: %.180s", d.text);
+		goto out;
+	}
+	/* C strings end at a NUL: only text without one compares exactly
+	 * (the protocol allows neither NUL nor invalid UTF-8) */
+	if (wire_meas_strings_check(signed_b.data + pn, signed_b.len - pn,
 	    &d) != ZE_OK) {
 		snprintf(l->why, sizeof(l->why), "signed bytes: %.180s", d.text);
 		goto out;

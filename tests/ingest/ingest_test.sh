@@ -17,6 +17,11 @@
 #             disabled while connected; a good agent streams meanwhile
 #   enroll    agents refused by ZAP until `zondctl enroll` runs beside the
 #             daemon, then delivered without a restart
+#   hostile   tests/ingest/hostile.py, an agent written from PROTOCOL.md
+#             alone: ids that lie about their time, malformed items named
+#             by seq, NUL and bad UTF-8, repeated seqs and ids, absurd
+#             starts, frames at the size limit, a log-forging version;
+#             then export counts against what was acknowledged
 #   diskfull  (root only: a small tmpfs) the disk fills: no ACKs, counted
 #             REJECT_STORAGE, daemon alive; space returns: all delivered
 # Waiting loops are bounded; no assertion depends on speed.
@@ -25,6 +30,7 @@ SCEN=$1
 BIN=$2
 SENDER=$3
 CHECK=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/zond-ingest-XXXXXX)
 AP=
 SP=
@@ -298,11 +304,11 @@ rejects)
 	special empty 106;	expect_out empty '^frame_reject reason=malformed$' "empty frame refused"
 	special version 107;	expect_out version '^frame_reject reason=version$' "version 2 refused"
 	special multiframe 108;	expect_out multiframe '^frame_reject reason=malformed$' "multi-frame message refused"
-	special huge 109;	expect_out huge '^ack seq=1$' "after a 2 MiB frame the agent reconnects and is served"
+	special huge 109;	expect_out huge '^ack seq=1$' "after a 3 MiB frame (beyond what the transport reads) the agent reconnects and is served"
 	special replay 110;	[ "$(grep -c '^ack seq=1$' "$T/replay.out")" -eq 3 ] &&
 				ok "replayed measurement acknowledged three times" ||
 				fail "replay: $(cat "$T/replay.out")"
-	special idreuse 113;	expect_out idreuse '^ack seq=2$' "seq 2 reusing seq 1's id acknowledged"
+	special idreuse 113;	expect_out idreuse '^reject seq=2 reason=duplicate_id$' "seq 2 reusing seq 1's id refused (REJECT_DUPLICATE_ID)"
 	special unknown 200;	expect_out unknown '^auth_failed$' "unknown key refused by ZAP"
 	"$BIN/zondctl" disable --data "$DATA" --pubkey "$(pubkey_of 111)" >/dev/null || fail "disable"
 	special unknown 111;	mv "$T/unknown.out" "$T/disabled.out"
@@ -335,7 +341,8 @@ rejects)
 		grep -q "reason=$r" "$T/agg.log" && ok "log line for $r" || fail "no log line for $r"
 	done
 	grep -q 'zap: refused .*reason=unknown_agent' "$T/agg.log" && ok "log line for ZAP refusal" || fail "no ZAP log line"
-	grep -q 'seq=2 reuses the id of a stored measurement' "$T/agg.log" && ok "log line for id reuse" || fail "no id reuse log line"
+	grep -q 'seq=2 reason=duplicate_id' "$T/agg.log" && ok "log line for id reuse" || fail "no id reuse log line"
+	expect_stat rejected_duplicate_id 1
 	# good agents' 4500, and seq 2 of bigitem, seq 1 of huge, replay,
 	# idreuse and disable-live: nothing else (idreuse's seq 2 not stored)
 	check_store "every ACK of the good agents stored" --acks "$T/good"
@@ -404,6 +411,35 @@ diskfull)
 	stop_aggr
 	[ "$(stat rejected_storage)" -gt 0 ] && ok "rejected_storage=$(stat rejected_storage)" || fail "no REJECT_STORAGE counted"
 	check_store "all stored exactly once" --agents $N --count $M --acks "$T/st"
+	;;
+hostile)
+	# an agent written from docs/PROTOCOL.md alone tries what a hostile
+	# or broken one would (tests/ingest/hostile.py); then exports must
+	# hold every acknowledged measurement of any range
+	PY=${PYTHON3:-/usr/bin/python3}
+	HSEED=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	"$BIN/zondctl" enroll --data "$DATA" --pubkey "$("$PY" "$HERE/hostile.py" pubkey "$HSEED")" \
+		--region RU-MOW --asn 64500 --name hostile >/dev/null || fail "enroll"
+	start_aggr
+	"$PY" "$HERE/hostile.py" run "$EP" "$T/aggr/identity.pub" "$HSEED" \
+		"$BIN/zondctl" "$DATA" >"$T/hostile.out" 2>&1
+	rc=$?
+	cat "$T/hostile.out"
+	[ $rc -eq 0 ] || fail "hostile agent: $(grep -c '^FAIL' "$T/hostile.out") failures"
+	kill -0 "$AP" || fail "aggregator died"
+	stop_aggr
+	grep -q '^FORGED' "$T/agg.log" && fail "a version string forged a log line"
+	grep -q 'hello agent=[0-9a-f]* version="1.0\\x0aFORGED: info: state=disabled\\x1b\[2J"' "$T/agg.log" &&
+		ok "hostile version logged quoted and escaped, on its own line" ||
+		fail "no escaped hello line: $(grep 'hello agent' "$T/agg.log")"
+	grep -q 'runtime error' "$T/agg.log" && fail "undefined behaviour: $(grep 'runtime error' "$T/agg.log")"
+	ok "no sanitizer report"
+	grep -q 'frame rejected agent=[0-9a-f]* reason=oversized: frame of 1048577 bytes' "$T/agg.log" &&
+		ok "oversized frame logged" || fail "no log line for the oversized frame"
+	expect_stat frame_rejects 1
+	expect_stat rejected_oversized 1
+	expect_stat rejected_duplicate_id 1
+	expect_stat rejected_clock 2
 	;;
 *)
 	fail "unknown scenario $SCEN"

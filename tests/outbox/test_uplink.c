@@ -15,7 +15,11 @@
  * port while the agent keeps producing; items with broken signatures
  * (dropped and counted by the agent, never stored by the peer); a peer
  * answering REJECT_STORAGE for a while (kept and resent); a peer that
- * reads batches and never answers (resent after the ack timeout).
+ * reads batches and never answers (resent after the ack timeout); a peer
+ * whose frame limit is below 1 MiB and refuses larger frames whole with
+ * REJECT_OVERSIZED (the agent shrinks its batches); a peer that adds a
+ * permanent reject naming no seq to its acks (counted, no hold); a peer
+ * refusing some items as REJECT_DUPLICATE_ID (dropped, not resent).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +68,11 @@ struct peer {
 	int down_ms;
 	int storage_batches;	/* first batches answered REJECT_STORAGE */
 	int silent_batches;	/* first batches not answered at all */
+	size_t max_frame;	/* larger frames: Reject OVERSIZED; 0: 1 MiB */
+	int unnamed_acks;	/* first acks carry an unnamed MALFORMED */
+	int dupid_mod;		/* seq % dupid_mod == 1: DUPLICATE_ID */
+	atomic_int oversized;	/* frames refused as too large */
+	atomic_int unnamed_sent;	/* unnamed rejects sent */
 	/* written by the peer thread, read after join or atomically */
 	int port;
 	atomic_int ready;
@@ -174,6 +183,23 @@ peer_frame(struct peer *p, void *r, zmq_msg_t *id, zmq_msg_t *msg)
 	user = zmq_msg_gets(msg, "User-Id");
 	if (user == NULL || strcmp(user, hex) != 0)
 		p->user_mismatch++;
+	if (p->max_frame > 0 && zmq_msg_size(msg) > p->max_frame) {
+		Zond__V1__Reject big = ZOND__V1__REJECT__INIT;
+
+		big.has_reason = 1;
+		big.reason = ZOND__V1__REJECT_REASON__REJECT_OVERSIZED;
+		big.detail = "frame over the limit";
+		dl.has_version = 1;
+		dl.version = WIRE_VERSION;
+		dl.msg_case = ZOND__V1__DOWNLINK__MSG_REJECT;
+		dl.reject = &big;
+		zbuf_init(&out, 4096);
+		if (wire_pack(&dl.base, &out) == ZE_OK)
+			send_parts(r, id, out.data, out.len);
+		zbuf_free(&out);
+		p->oversized++;
+		return true;
+	}
 	if (wire_uplink_decode(zmq_msg_data(msg), zmq_msg_size(msg), &up,
 	    NULL) != ZE_OK) {
 		p->bad_frames++;
@@ -248,7 +274,17 @@ peer_frame(struct peer *p, void *r, zmq_msg_t *id, zmq_msg_t *msg)
 			p->seen[m->seq]++;
 		if (memcmp(m->agent.data, p->agent_pk, KEY_PUB_LEN) != 0)
 			p->agent_mismatch++;
-		if (good && !storage) {
+		if (good && p->dupid_mod > 0 && m->seq % (uint64_t)
+		    p->dupid_mod == 1) {
+			zond__v1__reject__init(&rj[ack.n_rejects]);
+			rj[ack.n_rejects].has_seq = 1;
+			rj[ack.n_rejects].seq = m->seq;
+			rj[ack.n_rejects].has_reason = 1;
+			rj[ack.n_rejects].reason =
+			    ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID;
+			rjp[ack.n_rejects] = &rj[ack.n_rejects];
+			ack.n_rejects++;
+		} else if (good && !storage) {
 			if (m->seq < MAXSEQ)
 				p->stored[m->seq]++;
 			seqs[ack.n_seqs++] = m->seq;
@@ -268,6 +304,16 @@ peer_frame(struct peer *p, void *r, zmq_msg_t *id, zmq_msg_t *msg)
 				p->bad_sigs++;
 		}
 		wire_meas_free(m);
+	}
+	if (nb <= p->unnamed_acks && ack.n_rejects < WIRE_MAX_BATCH) {
+		/* an item the aggregator could not name */
+		zond__v1__reject__init(&rj[ack.n_rejects]);
+		rj[ack.n_rejects].has_reason = 1;
+		rj[ack.n_rejects].reason =
+		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED;
+		rjp[ack.n_rejects] = &rj[ack.n_rejects];
+		ack.n_rejects++;
+		p->unnamed_sent++;
 	}
 	ack.seqs = seqs;
 	ack.rejects = rjp;
@@ -292,7 +338,7 @@ peer_life(struct peer *p, bool first)
 	char ep[64];
 	size_t eplen = sizeof(ep);
 	int one = 1, zero = 0;
-	int64_t maxmsg = WIRE_MAX_FRAME;
+	int64_t maxmsg = WIRE_TRANSPORT_MAX(WIRE_MAX_FRAME);
 	bool crashed = false;
 
 	PCHECK((ctx = zmq_ctx_new()) != NULL);
@@ -659,37 +705,54 @@ t_bad_signature(void **state)
 	free(p);
 }
 
+/* Put n measurements (pad bytes each), serve them to peer p (its modes
+ * set) until the outbox is empty, and return the figures. */
+static void
+serve_all(struct peer *p, int n, size_t pad, struct outbox_stats *os,
+    struct uplink_stats *us)
+{
+	struct agent a;
+
+	assert_non_null(p);
+	agent_start(&a);
+	for (int i = 0; i < n; i++)
+		agent_put(&a, pad, false);
+	peer_start(p, a.k);
+	agent_connect(&a, p);
+	run(&a, p, drained);
+	outbox_stats(a.ob, os);
+	uplink_stats(a.u, us);
+	agent_stop(&a);
+	peer_stop(p);
+}
+
+/* Every seq 1..n stored by the peer. */
+static void
+all_stored(const struct peer *p, uint64_t n)
+{
+	for (uint64_t s = 1; s <= n; s++)
+		if (p->stored[s] == 0)
+			fail_msg("seq %llu never stored",
+			    (unsigned long long)s);
+}
+
 /* REJECT_STORAGE: kept, resent later, all stored in the end. */
 static void
 t_storage_retry(void **state)
 {
 	struct peer *p = calloc(1, sizeof(*p));
-	struct agent a;
 	struct outbox_stats os;
 	struct uplink_stats us;
 
 	(void)state;
-	assert_non_null(p);
-	agent_start(&a);
-	for (int i = 0; i < 600; i++)
-		agent_put(&a, 300, false);
 	p->storage_batches = 3;
-	peer_start(p, a.k);
-	agent_connect(&a, p);
-	run(&a, p, drained);
-	outbox_stats(a.ob, &os);
-	uplink_stats(a.u, &us);
-	agent_stop(&a);
-	peer_stop(p);
+	serve_all(p, 600, 300, &os, &us);
 	assert_int_equal(os.rejected, 0);
 	assert_int_equal(os.dropped, 0);
 	assert_true(us.deferred > 0);
 	/* The first batch was refused, so it went out again. */
 	assert_true(p->seen[1] >= 2);
-	for (uint64_t s = 1; s <= 600; s++)
-		if (p->stored[s] == 0)
-			fail_msg("seq %llu never stored",
-			    (unsigned long long)s);
+	all_stored(p, 600);
 	free(p);
 }
 
@@ -698,31 +761,66 @@ static void
 t_silent_peer(void **state)
 {
 	struct peer *p = calloc(1, sizeof(*p));
-	struct agent a;
 	struct outbox_stats os;
 	struct uplink_stats us;
 
 	(void)state;
-	assert_non_null(p);
-	agent_start(&a);
-	for (int i = 0; i < 300; i++)
-		agent_put(&a, 100, false);
 	p->silent_batches = 2;
-	peer_start(p, a.k);
-	agent_connect(&a, p);
-	run(&a, p, drained);
-	outbox_stats(a.ob, &os);
-	uplink_stats(a.u, &us);
-	agent_stop(&a);
-	peer_stop(p);
+	serve_all(p, 300, 100, &os, &us);
 	assert_true(us.resends >= 1);
 	assert_int_equal(us.connects, 1);	/* no reconnect was needed */
 	assert_true(p->seen[1] >= 2);
 	assert_int_equal(os.rejected, 0);
-	for (uint64_t s = 1; s <= 300; s++)
-		if (p->stored[s] == 0)
+	all_stored(p, 300);
+	free(p);
+}
+
+/* A frame limit below 1 MiB: frames refused whole, the agent halves its
+ * batches until they pass; nothing dropped, nothing held. */
+static void
+t_small_frames(void **state)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	struct outbox_stats os;
+	struct uplink_stats us;
+
+	(void)state;
+	p->max_frame = 200 * 1024;
+	serve_all(p, 200, 10000, &os, &us);
+	assert_true(p->oversized >= 1);
+	assert_int_equal(us.oversized, (uint64_t)p->oversized);
+	assert_true(us.frame_budget <= 200 * 1024);
+	assert_int_equal(us.deferred, 0);
+	assert_int_equal(os.rejected, 0);
+	assert_int_equal(os.dropped, 0);
+	all_stored(p, 200);
+	free(p);
+}
+
+/* Permanent rejects that name no seq: counted, no hold, all delivered;
+ * REJECT_DUPLICATE_ID: dropped like any permanent reject. */
+static void
+t_unnamed_and_dupid(void **state)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	struct outbox_stats os;
+	struct uplink_stats us;
+
+	(void)state;
+	p->unnamed_acks = 3;
+	p->dupid_mod = 50;
+	serve_all(p, 400, 100, &os, &us);
+	assert_true(p->unnamed_sent >= 1);
+	assert_int_equal(us.unnamed, (uint64_t)p->unnamed_sent);
+	assert_int_equal(us.deferred, 0);
+	assert_int_equal(os.rejected, 8);	/* seqs 1, 51, ..., 351 */
+	for (uint64_t s = 1; s <= 400; s++) {
+		if (s % 50 == 1)
+			assert_int_equal(p->stored[s], 0);
+		else if (p->stored[s] == 0)
 			fail_msg("seq %llu never stored",
 			    (unsigned long long)s);
+	}
 	free(p);
 }
 
@@ -735,6 +833,8 @@ main(void)
 		cmocka_unit_test(t_bad_signature),
 		cmocka_unit_test(t_storage_retry),
 		cmocka_unit_test(t_silent_peer),
+		cmocka_unit_test(t_small_frames),
+		cmocka_unit_test(t_unnamed_and_dupid),
 	};
 
 	if (sodium_init() < 0)

@@ -128,9 +128,16 @@ t_ids(void **state)
 		assert_true(memcmp(prev.b, cur.b, ZID_LEN) < 0);
 		prev = cur;
 	}
-	/* clock stepping back does not break the order */
-	zid_next(&g, now - 5000000, &cur);
+	/* the clock stepping back a little does not break the order */
+	zid_next(&g, now - ZID_STEP_BACK_MS * 1000, &cur);
 	assert_true(memcmp(prev.b, cur.b, ZID_LEN) < 0);
+	assert_int_equal(zid_time_ms(&cur), now / 1000);
+	/* by more: the ids follow the clock, never run ahead of a start by
+	 * more than ZID_STEP_BACK_MS (PROTOCOL.md "Ids") */
+	zid_next(&g, now - 5000000, &cur);
+	assert_int_equal(zid_time_ms(&cur), (now - 5000000) / 1000);
+	zid_next(&g, now - 5000000, &prev);
+	assert_true(memcmp(cur.b, prev.b, ZID_LEN) < 0);
 	zid_to_hex(&cur, hex);
 	assert_int_equal(strlen(hex), 32);
 	assert_int_equal(zid_from_hex(hex, &back), ZE_OK);
