@@ -460,14 +460,6 @@ file_sha256(const char *path, char hex[65], uint64_t *size)
 	return 0;
 }
 
-/* Time of the first stored measurement. */
-static int
-first_time(const struct store_meas *sm, void *arg)
-{
-	*(int64_t *)arg = sm->start_us;
-	return 1;
-}
-
 #define DAY_US (86400LL * 1000000)
 
 /*
@@ -495,7 +487,7 @@ export_daily(store_t *s, const char *dir, const struct export_filter *flt,
 	}
 	if (manifest_read(dir, &man) != 0)
 		goto out;
-	if (store_meas_iter(s, NULL, NULL, first_time, &t, &d) != ZE_OK) {
+	if (store_first_start(s, &t, &d) != ZE_OK) {
 		fprintf(stderr, "zondctl: export: %s\n", d.text);
 		goto out;
 	}

@@ -386,6 +386,18 @@ def run(ep, spub_file, seedhex, zondctl, data):
         got = export_count("--since", iso(lo), "--until", iso(hi))
         check(got == want, "export [%s, %s): %d of %d" %
               (iso(lo), iso(hi), got, want))
+    # the daily bundles share the code
+    import gzip
+    import glob
+    import tempfile
+    with tempfile.TemporaryDirectory() as out:
+        p = subprocess.run([zondctl, "export", "--data", data, "--daily",
+                            out], capture_output=True, check=False)
+        n = sum(len(gzip.open(f).read().splitlines())
+                for f in glob.glob(out + "/*.jsonl.gz"))
+        check(p.returncode == 0 and n == len(acked),
+              "daily bundles hold all %d (%d, exit %d)" %
+              (len(acked), n, p.returncode))
     return fails
 
 
