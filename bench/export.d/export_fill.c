@@ -2,7 +2,7 @@
  * export_fill — dataset maker for bench/export.
  *
  *   export_fill --data DIR [--count N] [--agents A] [--hours H]
- *       [--targets T]
+ *       [--targets T] [--one-target TEST]
  *
  * Enrolls A agents (keys from a fixed seed; every tenth a control agent,
  * the probes spread over two regions and ten ASNs) through the registry
@@ -10,7 +10,11 @@
  * batches of 1,000), spread evenly over the last H hours: tcp, tls, http
  * and dns tests of three services, T targets each (default 3: 36 (test,
  * target) pairs, about the 41 tests of the default Russian lists), with a
- * mix of outcomes, so the export's judging has real work.  Signing is not timed; it prints stored=.
+ * mix of outcomes, so the export's judging has real work.  --one-target
+ * TEST (tcp, tls, http or dns) makes every measurement that test of the
+ * first target of the first service instead: one (test, target) group as
+ * large as N, the judging's worst case (issue 15).  Signing is not timed;
+ * it prints stored=.
  * Deterministic ids: re-running on the same DIR stores nothing new.
  */
 #include <getopt.h>
@@ -29,6 +33,7 @@
 #define BATCH 1000
 
 static unsigned ntargets = 3;
+static int one_kind = -1;	/* --one-target: this test kind only */
 
 static void __attribute__((noreturn))
 die(const char *what)
@@ -74,6 +79,10 @@ build(const zkey_t *k, unsigned idx, uint64_t seq, int64_t start_us,
 	bool fail = seq % 7 == 0 && idx % 10 != 0;
 	int n;
 
+	if (one_kind >= 0) {
+		kind = (unsigned)one_kind;
+		s = tg = 0;
+	}
 	n = snprintf(tag, sizeof(tag), "%u/%llu", idx, (unsigned long long)seq);
 	crypto_generichash(hsh, sizeof(hsh), (const uint8_t *)tag, (size_t)n,
 	    NULL, 0);
@@ -169,8 +178,10 @@ main(int argc, char **argv)
 		{"agents", required_argument, NULL, 'a'},
 		{"hours", required_argument, NULL, 'H'},
 		{"targets", required_argument, NULL, 't'},
+		{"one-target", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const kinds[] = { "tcp", "tls", "http", "dns" };
 	const char *data = NULL;
 	unsigned long count = 100000, nagents = 100, hours = 48;
 	struct store_opts so;
@@ -193,13 +204,20 @@ main(int argc, char **argv)
 		case 'a': nagents = strtoul(optarg, NULL, 10); break;
 		case 'H': hours = strtoul(optarg, NULL, 10); break;
 		case 't': ntargets = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'o':
+			for (int k = 0; k < 4; k++)
+				if (strcmp(optarg, kinds[k]) == 0)
+					one_kind = k;
+			if (one_kind < 0)
+				die("--one-target: tcp, tls, http or dns");
+			break;
 		default: return 2;
 		}
 	}
 	if (data == NULL || count == 0 || nagents == 0 || nagents > 100000 ||
 	    hours == 0 || hours > 24 * 365 || ntargets == 0 || ntargets > 250)
 		die("usage: export_fill --data DIR [--count N] [--agents A] "
-		    "[--hours H] [--targets T]");
+		    "[--hours H] [--targets T] [--one-target TEST]");
 	if (sodium_init() < 0)
 		die("sodium_init");
 	memset(&so, 0, sizeof(so));
