@@ -19,7 +19,6 @@
 #include "group.h"
 #include "log.h"
 #include "wire.h"
-#include "zid.h"
 #include "ztime.h"
 
 struct item {
@@ -173,7 +172,7 @@ zerr_t
 analyze_range(store_t *s, int64_t since, int64_t until,
     const struct analyze_opts *o, analysis_t **out, zdiag_t *d)
 {
-	zid_t from, to;
+	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
 	struct collect c;
 	struct item **ord = NULL;
 	struct group_item *gi = NULL;
@@ -184,13 +183,15 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
-	zid_floor(since - o->window_us, &from);
-	zid_floor(until + o->window_us, &to);
+	/* every start within the window of the range (ids are within a
+	 * minute of their start: ingest checks it) */
+	store_ids_of_starts(since - o->window_us, until + o->window_us, from,
+	    to);
 	c.a = a;
 	c.since = since;
 	c.until = until;
 	c.err = ZE_OK;
-	if ((e = store_meas_iter(s, from.b, to.b, collect_one, &c, d)) != ZE_OK)
+	if ((e = store_meas_iter(s, from, to, collect_one, &c, d)) != ZE_OK)
 		goto fail;
 	if ((e = c.err) != ZE_OK) {
 		zdiag_set(d, e, "out of memory reading measurements");
