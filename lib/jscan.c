@@ -2,6 +2,7 @@
  * depth bound; only the top level is recorded. */
 #include "jscan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct js {
@@ -171,38 +172,44 @@ value(struct js *s, int depth, char *type)
 	}
 }
 
-zerr_t
-jscan_object(const char *text, size_t n, struct jmember *m, size_t max,
+/* The members of an object, or with arr the elements of an array (key
+ * NULL), of text[0..n). */
+static zerr_t
+members(const char *text, size_t n, bool arr, struct jmember *m, size_t max,
     size_t *count, zdiag_t *d)
 {
 	struct js s = {.p = text, .end = text + n, .start = text, .d = d};
+	char open = arr ? '[' : '{', close = arr ? ']' : '}';
 	zerr_t e;
 
 	*count = 0;
 	ws(&s);
-	if (s.p >= s.end || *s.p != '{')
-		return bad(&s, "expected an object");
+	if (s.p >= s.end || *s.p != open)
+		return bad(&s, arr ? "expected an array" :
+		    "expected an object");
 	s.p++;
 	ws(&s);
-	if (s.p < s.end && *s.p == '}') {
+	if (s.p < s.end && *s.p == close) {
 		s.p++;
 		goto tail;
 	}
 	for (;;) {
-		struct jmember x;
+		struct jmember x = {.key = NULL, .keylen = 0};
 		const char *k;
 		ws(&s);
-		if (s.p >= s.end || *s.p != '"')
-			return bad(&s, "expected a key");
-		k = s.p;
-		if ((e = string(&s)) != ZE_OK)
-			return e;
-		x.key = k + 1;
-		x.keylen = (size_t)(s.p - k - 2);
-		ws(&s);
-		if (s.p >= s.end || *s.p != ':')
-			return bad(&s, "expected ':'");
-		s.p++;
+		if (!arr) {
+			if (s.p >= s.end || *s.p != '"')
+				return bad(&s, "expected a key");
+			k = s.p;
+			if ((e = string(&s)) != ZE_OK)
+				return e;
+			x.key = k + 1;
+			x.keylen = (size_t)(s.p - k - 2);
+			ws(&s);
+			if (s.p >= s.end || *s.p != ':')
+				return bad(&s, "expected ':'");
+			s.p++;
+		}
 		ws(&s);
 		x.val = s.p;
 		if ((e = value(&s, 1, &x.type)) != ZE_OK)
@@ -217,17 +224,102 @@ jscan_object(const char *text, size_t n, struct jmember *m, size_t max,
 			s.p++;
 			continue;
 		}
-		if (s.p < s.end && *s.p == '}') {
+		if (s.p < s.end && *s.p == close) {
 			s.p++;
 			break;
 		}
-		return bad(&s, "expected ',' or '}'");
+		return bad(&s, arr ? "expected ',' or ']'" :
+		    "expected ',' or '}'");
 	}
 tail:
 	ws(&s);
 	if (s.p != s.end)
-		return bad(&s, "text after the object");
+		return bad(&s, arr ? "text after the array" :
+		    "text after the object");
 	return ZE_OK;
+}
+
+zerr_t
+jscan_object(const char *text, size_t n, struct jmember *m, size_t max,
+    size_t *count, zdiag_t *d)
+{
+	return members(text, n, false, m, max, count, d);
+}
+
+/* Two numbers' texts as doubles (both valid JSON numbers). */
+static bool
+num_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+	char x[64], y[64];
+
+	if (an == bn && memcmp(a, b, an) == 0)
+		return true;
+	if (an >= sizeof(x) || bn >= sizeof(y))
+		return false;
+	memcpy(x, a, an);
+	x[an] = '\0';
+	memcpy(y, b, bn);
+	y[bn] = '\0';
+	return strtod(x, NULL) == strtod(y, NULL);
+}
+
+#define EQ_MEMBERS 64
+
+static bool
+eq_value(const struct jmember *a, const struct jmember *b, int depth)
+{
+	struct jmember ma[EQ_MEMBERS], mb[EQ_MEMBERS];
+	size_t na, nb;
+	bool r = false;
+
+	if (a->type != b->type || depth > JSCAN_MAX_DEPTH)
+		return false;
+	switch (a->type) {
+	case 'n':
+		return num_equal(a->val, a->vallen, b->val, b->vallen);
+	case 's': {
+		zbuf_t x, y;
+
+		zbuf_init(&x, a->vallen + 1);
+		zbuf_init(&y, b->vallen + 1);
+		r = jscan_string(a, &x) == ZE_OK && jscan_string(b, &y) ==
+		    ZE_OK && x.len == y.len && (x.len == 0 ||
+		    memcmp(x.data, y.data, x.len) == 0);
+		zbuf_free(&x);
+		zbuf_free(&y);
+		return r;
+	}
+	case 'o':
+	case 'a':
+		if (members(a->val, a->vallen, a->type == 'a', ma, EQ_MEMBERS,
+		    &na, NULL) != ZE_OK || members(b->val, b->vallen,
+		    b->type == 'a', mb, EQ_MEMBERS, &nb, NULL) != ZE_OK ||
+		    na != nb)
+			return false;
+		for (size_t i = 0; i < na; i++) {
+			const struct jmember *o = &mb[i];
+
+			if (a->type == 'o') {	/* any order of keys */
+				o = NULL;
+				for (size_t j = 0; j < nb && o == NULL; j++)
+					if (mb[j].keylen == ma[i].keylen &&
+					    memcmp(mb[j].key, ma[i].key,
+					    ma[i].keylen) == 0)
+						o = &mb[j];
+			}
+			if (o == NULL || !eq_value(&ma[i], o, depth + 1))
+				return false;
+		}
+		return true;
+	default:	/* true, false, null */
+		return true;
+	}
+}
+
+bool
+jscan_equal(const struct jmember *a, const struct jmember *b)
+{
+	return eq_value(a, b, 0);
 }
 
 const struct jmember *

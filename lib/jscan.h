@@ -9,6 +9,7 @@
 #ifndef ZOND_JSCAN_H
 #define ZOND_JSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -34,6 +35,15 @@ zerr_t jscan_object(const char *text, size_t n, struct jmember *m,
 /* Find a member by (unescaped, plain ASCII) key; NULL if absent. */
 const struct jmember *jscan_find(const struct jmember *m, size_t count,
     const char *key);
+
+/*
+ * Whether two member values mean the same JSON: strings equal once
+ * decoded (escapes may differ), numbers equal as doubles (1.5 and 1.500),
+ * objects with the same keys in any order and arrays element by element,
+ * whitespace aside.  Objects and arrays of more than 64 members compare
+ * unequal.
+ */
+bool jscan_equal(const struct jmember *a, const struct jmember *b);
 
 /* Decode a string value (with escapes) into out (appended, NUL-ended). */
 zerr_t jscan_string(const struct jmember *m, zbuf_t *out) ZWUR;

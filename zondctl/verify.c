@@ -5,7 +5,9 @@
  * A record is valid when its `sig` is the `agent`'s Ed25519 signature over
  * `signed`, `signed` starts with the measurement domain prefix, the signed
  * Measurement decodes, and the record's signed fields (id, agent, seq,
- * start, service, test, target) say what the signed bytes say.  Signed
+ * start, service, test, target; in JSONL records also duration_ms,
+ * outcome, net, agent_version, list_version, compared as JSON values) say
+ * what the signed bytes say.  Signed
  * text with a NUL byte or invalid UTF-8 makes a record invalid: the
  * protocol forbids it, and no export could carry it exactly.  Fields the
  * aggregator adds (region, asn, role, verdict, method) are not signed by
@@ -82,6 +84,40 @@ same_str(const struct jmember *m, const char *s, zbuf_t *tmp)
 	if (m->type != 's' || jscan_string(m, tmp) != ZE_OK || s == NULL)
 		return 0;
 	return tmp->len == strlen(s) && memcmp(tmp->data, s, tmp->len) == 0;
+}
+
+/* The rest of a JSONL record's signed fields (docs/DATA.md): each the
+ * same JSON as the signed measurement's own rendering (json_measurement),
+ * an absent member the same as null. */
+static void
+other_fields(struct vline *l, const struct jmember *mem, size_t cnt,
+    const wire_meas_t *m, zbuf_t *tmp)
+{
+	static const char *const keys[] = {"duration_ms", "outcome", "net",
+	    "agent_version", "list_version"};
+	static const struct jmember null = {.val = "null", .vallen = 4,
+	    .type = 'z'};
+	struct jmember sm[64];
+	size_t scnt;
+
+	zbuf_reset(tmp);
+	if (json_measurement(tmp, m, NULL) != ZE_OK ||
+	    jscan_object((const char *)tmp->data, tmp->len, sm, ZARRAY_LEN(sm),
+	    &scnt, NULL) != ZE_OK) {
+		snprintf(l->why, sizeof(l->why), "signed measurement cannot "
+		    "be shown as JSON");
+		return;
+	}
+	for (size_t i = 0; i < ZARRAY_LEN(keys); i++) {
+		const struct jmember *a = jscan_find(mem, cnt, keys[i]);
+		const struct jmember *b = jscan_find(sm, scnt, keys[i]);
+
+		if (!jscan_equal(a ? a : &null, b ? b : &null)) {
+			snprintf(l->why, sizeof(l->why), "'%s' differs from "
+			    "the signed measurement", keys[i]);
+			return;
+		}
+	}
 }
 
 /* Check one record; fill why on failure. */
@@ -199,6 +235,8 @@ check(struct vline *l)
 		else if (!same_str(tgt, m->target, &tmp))
 			snprintf(l->why, sizeof(l->why), "'target' differs "
 			    "from the signed measurement");
+		else if (!ooni)
+			other_fields(l, mem, cnt, m, &tmp);
 	}
 out:
 	wire_meas_free(m);

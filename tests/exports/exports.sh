@@ -123,6 +123,32 @@ PY
 "$BIN/zondctl" verify "$T/key.jsonl" >"$T/v2.txt"; rc=$?
 [ $rc = 1 ] && grep -qx "$((N - 1)) valid, 1 invalid" "$T/v2.txt" && grep -q "^invalid: line 12 id \"$(cat "$T/key.id")\"" "$T/v2.txt" \
 	&& ok "another agent's key in a record: verify fails and names it" || { bad "swapped key (exit $rc)"; cat "$T/v2.txt"; }
+# every signed field is compared, as JSON: a reformatted file (keys sorted,
+# other spacing and escapes) stays valid; a changed outcome, net, version,
+# duration or list version is named
+$PY - "$T/all.jsonl" "$T" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+t = sys.argv[2]
+open(t + "/fmt.jsonl", "w").write("".join(json.dumps(r, sort_keys=True, indent=None, separators=(", ", " : ")) + "\n" for r in lines))
+edits = [("outcome", lambda r: r["outcome"].__setitem__("failure", "none" if r["outcome"].get("failure") != "none" else "reset")),
+         ("net", lambda r: r.__setitem__("net", {"resolver": "203.0.113.9:53"})),
+         ("agent_version", lambda r: r.__setitem__("agent_version", "9.9.9")),
+         ("duration_ms", lambda r: r.__setitem__("duration_ms", r.get("duration_ms", 0) + 1)),
+         ("list_version", lambda r: r.__setitem__("list_version", r.get("list_version", 0) + 1))]
+for i, (key, f) in enumerate(edits):
+    out = [dict(r) for r in lines]
+    out[i + 2] = json.loads(json.dumps(lines[i + 2]))
+    f(out[i + 2])
+    open(t + "/f-" + key + ".jsonl", "w").write("".join(json.dumps(r) + "\n" for r in out))
+PY
+"$BIN/zondctl" verify "$T/fmt.jsonl" >"$T/vf.txt" && grep -qx "$N valid, 0 invalid" "$T/vf.txt" &&
+	ok "reformatted records (sorted keys, other spacing) still verify" || { bad "reformatted"; cat "$T/vf.txt"; }
+for key in outcome net agent_version duration_ms list_version; do
+	"$BIN/zondctl" verify "$T/f-$key.jsonl" >"$T/vf.txt"; rc=$?
+	[ $rc = 1 ] && grep -qx "$((N - 1)) valid, 1 invalid" "$T/vf.txt" && grep -q "'$key' differs from the signed measurement" "$T/vf.txt" &&
+		ok "a changed $key is caught and named" || { bad "changed $key (exit $rc)"; cat "$T/vf.txt"; }
+done
 
 # ---- CSV in pandas
 "${X[@]}" --format csv -o "$T/all.csv" 2>/dev/null
