@@ -9,8 +9,10 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "jscan.h"
 #include "json.h"
 #include "vector.h"
 
@@ -101,12 +103,48 @@ t_measurement(void **state)
 	zbuf_free(&out);
 }
 
+/* jscan_equal: the same JSON whatever the spelling; any real difference
+ * is one. */
+static int
+eq(const char *a, const char *b)
+{
+	struct jmember ma[4], mb[4];
+	size_t na, nb;
+	char wa[256], wb[256];
+
+	snprintf(wa, sizeof(wa), "{\"k\":%s}", a);
+	snprintf(wb, sizeof(wb), "{\"k\":%s}", b);
+	assert_int_equal(jscan_object(wa, strlen(wa), ma, 4, &na, NULL), ZE_OK);
+	assert_int_equal(jscan_object(wb, strlen(wb), mb, 4, &nb, NULL), ZE_OK);
+	return jscan_equal(&ma[0], &mb[0]);
+}
+
+static void
+t_equal(void **state)
+{
+	(void)state;
+	assert_true(eq("1.5", "1.500"));
+	assert_true(eq("\"caf\u00e9\"", "\"caf\xc3\xa9\""));
+	assert_true(eq("{\"a\":1,\"b\":[1,2]}", "{ \"b\" : [1, 2], \"a\" : 1 }"));
+	assert_true(eq("null", "null"));
+	assert_true(eq("\"a\\u0000b\"", "\"a\\u0000b\""));
+	assert_false(eq("\"a\\u0000b\"", "\"a\""));
+	assert_false(eq("1", "2"));
+	assert_false(eq("\"1\"", "1"));
+	assert_false(eq("[1,2]", "[2,1]"));
+	assert_false(eq("{\"a\":1}", "{\"a\":1,\"b\":2}"));
+	assert_false(eq("{\"a\":{\"x\":\"y\"}}", "{\"a\":{\"x\":\"z\"}}"));
+	assert_false(eq("true", "false"));
+	assert_false(eq("null", "0"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_strings),
 		cmocka_unit_test(t_measurement),
+		cmocka_unit_test(t_equal),
 	};
 
 	if (sodium_init() < 0)
