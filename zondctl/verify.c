@@ -368,6 +368,11 @@ verify_file(const char *path, int nthreads, FILE *out, uint64_t *nvalid,
 				    jscan_object(z->val, z->vallen, zm,
 				    ZARRAY_LEN(zm), &cnt, NULL) == ZE_OK)
 					id = jscan_find(zm, cnt, "id");
+				/* a string's raw text holds no control byte
+				 * (JSON); anything else is not shown */
+				if (id != NULL && (id->type != 's' ||
+				    id->vallen > 80))
+					id = NULL;
 				fprintf(out, "invalid: line %ld%s%.*s: %s\n",
 				    b.lines[i].lineno, id ? " id " : "",
 				    id ? (int)id->vallen : 0, id ? id->val : "",
