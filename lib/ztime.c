@@ -138,9 +138,11 @@ ztime_parse_iso(const char *s, int64_t *us, zdiag_t *dg)
 		p += 6;
 	if (*p != '\0')
 		goto bad;
+	/* no leap seconds: Unix time has none, and :60 would alias :00 of
+	 * the next minute */
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 60)
+	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 59)
 		return zdiag_set(dg, ZE_RANGE,
 		    "time '%s' is not a valid UTC date and time", s);
 	*us = (ztime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +

@@ -94,6 +94,24 @@ t_time(void **state)
 	assert_int_equal(ztime_parse_iso("2025-02-29", &us, &d), ZE_RANGE);
 	assert_non_null(strstr(d.text, "2025-02-29"));
 	assert_int_equal(ztime_parse_iso("2026-13-01", &us, &d), ZE_RANGE);
+	/* every field in range: no second 60, hour 24 or minute 60 */
+	assert_int_equal(ztime_parse_iso("2026-01-01T12:00:60Z", &us, &d),
+	    ZE_RANGE);
+	assert_non_null(strstr(d.text, "12:00:60"));
+	assert_int_equal(ztime_parse_iso("2026-06-30T23:59:60.5Z", &us, &d),
+	    ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-01-01T24:00:00Z", &us, &d),
+	    ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-01-01T12:60Z", &us, &d),
+	    ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-00-10", &us, &d), ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-04-31", &us, &d), ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-01-00", &us, &d), ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("1969-12-31T23:59:59Z", &us, &d),
+	    ZE_RANGE);
+	assert_int_equal(ztime_parse_iso("2026-01-01T23:59:59.999999Z", &us,
+	    &d), ZE_OK);
+	assert_int_equal(us, (1767225600LL + 86399) * 1000000 + 999999);
 	assert_int_equal(ztime_parse_iso("2026-1-01", &us, &d), ZE_PARSE);
 	assert_int_equal(ztime_parse_iso("2026-01-01T10:00+03:00", &us, &d),
 	    ZE_PARSE);
