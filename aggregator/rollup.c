@@ -36,6 +36,7 @@ enum src { SRC_TODO = 0, SRC_OPEN = 1 };
 struct ccache_ent {
 	uint8_t id[STORE_ID_LEN];
 	wire_meas_t *m;			/* NULL: not a usable control */
+	struct verdict_ctl *pc;		/* m prepared for judging */
 	bool used;
 };
 
@@ -88,9 +89,12 @@ struct round {
 	/* judging scratch */
 	const wire_meas_t *self;
 	int64_t self_start;
-	wire_meas_t *ctl[MAX_CTL], *sib[MAX_CTL];	/* ctl: borrowed from cc */
+	const struct verdict_ctl *ctl[MAX_CTL];	/* borrowed from cc */
+	wire_meas_t *sib[MAX_CTL];
 	size_t nctl, nsib;
 	struct ccache cc;
+	struct verdict_memo *memo;	/* lists of cc's controls: freed with
+					 * cc */
 	struct ghcache gh;
 	uint8_t open_to[STORE_ID_LEN];
 };
@@ -156,8 +160,10 @@ static void
 cc_clear(struct ccache *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
-		if (c->t[i].used)
+		if (c->t[i].used) {
+			verdict_ctl_free(&c->t[i].pc);
 			wire_meas_free(c->t[i].m);
+		}
 	free(c->t);
 	memset(c, 0, sizeof(*c));
 }
@@ -242,12 +248,18 @@ take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 			m = NULL;
 		memcpy(ce->id, id, STORE_ID_LEN);
 		ce->m = m;
+		ce->pc = NULL;
 		ce->used = true;
 		r->cc.n++;
+		if (m != NULL && verdict_ctl_new(&r->o->v, m, &ce->pc) !=
+		    ZE_OK) {
+			r->err = ZE_NOMEM;
+			return 1;
+		}
 	}
 	if (ce->m != NULL && same_target(ce->m, r->self))	/* else a hash
 								 * collision */
-		r->ctl[r->nctl++] = ce->m;
+		r->ctl[r->nctl++] = ce->pc;
 	return 0;
 }
 
@@ -306,10 +318,13 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 	    r) < 0 || store_tx_agent_walk(r->tx, sm->agent, sm->seq + 1, 1,
 	    take_sib, r) < 0))
 		goto fail;
+	if (r->memo == NULL && verdict_memo_new(&r->memo) != ZE_OK)
+		r->memo = NULL;		/* judged without one */
 	memset(&in, 0, sizeof(in));
 	in.m = m;
-	in.control = (const Zond__V1__Measurement **)r->ctl;
+	in.control = r->ctl;
 	in.ncontrol = r->nctl;
+	in.memo = r->memo;
 	in.siblings = (const Zond__V1__Measurement *const *)r->sib;
 	in.nsiblings = r->nsib;
 	if (verdict_judge(&r->o->v, &in, res) != ZE_OK) {
@@ -525,6 +540,7 @@ read_fn(store_tx_t *tx, void *arg)
 	else if (r->err == ZE_OK &&
 	    store_tx_open_iter(tx, r->open_to, open_one, r) < 0)
 		rc = -1;
+	verdict_memo_free(&r->memo);	/* knows cc's controls by address */
 	cc_clear(&r->cc);	/* bounded per round */
 	free(r->gh.t);
 	memset(&r->gh, 0, sizeof(r->gh));

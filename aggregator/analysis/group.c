@@ -6,7 +6,10 @@
  * sorted by (agent, position), where an item's siblings are one run found
  * by binary search.  Each judged item copies at most VERDICT_CONTROL_MAX
  * of each, so a group costs O(n log n + n * VERDICT_CONTROL_MAX) whatever
- * its density.
+ * its density.  Each control is prepared once for the group (verdict.h),
+ * and one memo serves the group's judgments: consecutive items share
+ * their control list until the window moves, and then the rules' counts
+ * over it are not worked out again.
  */
 #include "group.h"
 
@@ -69,21 +72,21 @@ zerr_t
 group_judge(const struct verdict_opts *o, int64_t window_us,
     const struct group_item *g, size_t n, group_done_fn done, void *arg)
 {
-	const Zond__V1__Measurement *ctl[VERDICT_CONTROL_MAX];
+	const struct verdict_ctl *ctl[VERDICT_CONTROL_MAX];
 	const Zond__V1__Measurement *sib[VERDICT_CONTROL_MAX];
+	struct verdict_ctl **pc = NULL;	/* prepared, parallel to ci */
+	struct verdict_memo *memo = NULL;
 	struct byagent *sa;
 	size_t *ci, nci = 0, nsa = 0, lo = 0;
 	int64_t sibw;
+	zerr_t e = ZE_NOMEM;
 
 	if (n == 0)
 		return ZE_OK;
 	ci = malloc(n * sizeof(*ci));
 	sa = malloc(n * sizeof(*sa));
-	if (ci == NULL || sa == NULL) {
-		free(ci);
-		free(sa);
-		return ZE_NOMEM;
-	}
+	if (ci == NULL || sa == NULL)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		assert(i == 0 || g[i - 1].start_us <= g[i].start_us);
 		if (g[i].control) {
@@ -97,6 +100,14 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 	}
 	if (nsa > 1)
 		qsort(sa, nsa, sizeof(*sa), cmp_byagent);
+	if (nci > 0 && window_us >= 0) {
+		if ((pc = calloc(nci, sizeof(*pc))) == NULL ||
+		    verdict_memo_new(&memo) != ZE_OK)
+			goto out;
+		for (size_t k = 0; k < nci; k++)
+			if (verdict_ctl_new(o, g[ci[k]].m, &pc[k]) != ZE_OK)
+				goto out;
+	}
 	sibw = window_us < GROUP_SIBLING_US - 1 ? window_us :
 	    GROUP_SIBLING_US - 1;
 
@@ -117,7 +128,7 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 			for (size_t k = lo; k < nci && nc < VERDICT_CONTROL_MAX &&
 			    g[ci[k]].start_us <= to; k++)
 				if (ci[k] != i)
-					ctl[nc++] = g[ci[k]].m;
+					ctl[nc++] = pc[k];
 			from = sub_sat(it->start_us, sibw);
 			to = add_sat(it->start_us, sibw);
 			for (size_t k = agent_lower(sa, nsa, it->agent, from);
@@ -133,13 +144,20 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 		in.ncontrol = nc;
 		in.siblings = sib;
 		in.nsiblings = ns;
+		in.memo = memo;
 		if (verdict_judge(o, &in, &r) != ZE_OK) {
 			r.verdict = VERDICT_ANOMALY;
 			r.method = METHOD_NONE;
 		}
 		done(i, &r, arg);
 	}
+	e = ZE_OK;
+out:
+	verdict_memo_free(&memo);
+	for (size_t k = 0; pc != NULL && k < nci; k++)
+		verdict_ctl_free(&pc[k]);
+	free(pc);
 	free(ci);
 	free(sa);
-	return ZE_OK;
+	return e;
 }

@@ -9,7 +9,10 @@
  * target must not make judging quadratic (issue 15).  The controls and
  * siblings handed to verdict_judge are the first VERDICT_CONTROL_MAX of
  * each in the group's order, exactly what verdict_judge would read of
- * all of them (docs/METHODOLOGY.md "Controls in the window").
+ * all of them (docs/METHODOLOGY.md "Controls in the window").  Each
+ * control is prepared once per group and one memo (verdict.h) serves the
+ * whole group, so a probe whose control list is one of the last few
+ * judged (its window did not move) reads none of its controls again.
  *
  * Pure: no I/O, no globals; thread-safe for distinct groups.
  */

@@ -9,8 +9,17 @@
  * blockpage fingerprint and a fingerprinted DNS answer are decided without
  * control ("confirmed").
  *
- * Invariants: no allocation, no globals, reads only its inputs; every
- * address set and every loop over input is bounded (MAX_ADDRS,
+ * The controls come prepared (struct verdict_ctl: checks, parsed DNS
+ * answers and fingerprint matches worked out once per control), and the
+ * rules read them through a view (struct cview: the usable controls of
+ * the probe's (test, target, variant) and the counts the rules need),
+ * which a memo keeps for the next probe of the same key and list.  A
+ * rule reads the view the same way whether it was built for this probe
+ * or kept, so the memo cannot change a verdict.
+ *
+ * Invariants: no globals, reads only its inputs; verdict_judge allocates
+ * nothing (prepared controls and memos are the caller's); every address
+ * set and every loop over input is bounded (MAX_ADDRS,
  * VERDICT_CONTROL_MAX); r->reason is always NUL-terminated.
  */
 #include "verdict.h"
@@ -18,6 +27,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fingerprint.h"
@@ -218,31 +228,6 @@ shape_ok(Zond__V1__TestKind t, const outcome_t *o)
 	}
 }
 
-/* Control measurement i, if it belongs to the probe's (test, target,
- * variant), has a sane outcome and no local failure; else NULL. */
-static const meas_t *
-ctl_at(const struct verdict_in *in, size_t i)
-{
-	const meas_t *c = in->control[i], *m = in->m;
-
-	if (c == NULL || c->outcome == NULL || c->test != m->test ||
-	    !streq(c->target, m->target) ||
-	    !streq(verdict_variant(c), verdict_variant(m)) ||
-	    !shape_ok(c->test, c->outcome) ||
-	    fail_of(c->outcome) == F(LOCAL))
-		return NULL;
-	return c;
-}
-
-static size_t
-nctl(const struct verdict_in *in)
-{
-	if (in->control == NULL)
-		return 0;
-	return in->ncontrol < VERDICT_CONTROL_MAX ? in->ncontrol :
-	    VERDICT_CONTROL_MAX;
-}
-
 enum cstate { CS_NONE, CS_UP, CS_DOWN, CS_MIXED };
 
 static enum cstate
@@ -253,37 +238,6 @@ cstate_of(size_t ok, size_t fail)
 	if (ok == 0)
 		return CS_DOWN;
 	return ok >= fail ? CS_UP : CS_MIXED;
-}
-
-/* Did a control reach the target?  Generic: the outcome succeeded. */
-typedef bool (*reached_fn)(const outcome_t *);
-
-static bool
-reached_plain(const outcome_t *o)
-{
-	return fail_of(o) == F(NONE);
-}
-
-static enum cstate
-control_state(const struct verdict_in *in, reached_fn fn, size_t *nok,
-    size_t *nfail)
-{
-	size_t i, ok = 0, fail = 0, n = nctl(in);
-	const meas_t *c;
-
-	for (i = 0; i < n; i++) {
-		if ((c = ctl_at(in, i)) == NULL)
-			continue;
-		if (fn(c->outcome))
-			ok++;
-		else
-			fail++;
-	}
-	if (nok != NULL)
-		*nok = ok;
-	if (nfail != NULL)
-		*nfail = fail;
-	return cstate_of(ok, fail);
 }
 
 /*
@@ -502,7 +456,10 @@ dns_fp(const struct fpdb *fp, const Zond__V1__DnsOutcome *d,
 	return NULL;
 }
 
-/* ------------------------------------------------------------ dns */
+/* ------------------------------------------------------------ prepared */
+
+static bool http_censored(const struct verdict_opts *o, const outcome_t *oc,
+    const char **name);
 
 enum dstate { D_ADDR, D_EMPTY, D_NX, D_FAIL };
 
@@ -521,16 +478,281 @@ dns_state(const Zond__V1__DnsOutcome *d, struct aset *first)
 	return r0->rcode == 3 ? D_NX : D_FAIL;
 }
 
+struct verdict_ctl {
+	const meas_t *m;
+	const char *variant;		/* verdict_variant(m) */
+	Zond__V1__Failure fail;
+	bool usable;			/* a sane outcome, no local failure */
+	bool dns, http;			/* outcome kind (DNS answers, page) */
+	bool censored;			/* fingerprinted DNS answer or page */
+	const char *cname;		/* http: the fingerprint that matched */
+	bool reached_http;		/* http: fetched, with a status */
+	enum dstate dstate;		/* dns: its first response */
+	size_t naddr;			/* dns: that response's addresses */
+	struct addr addr[];
+};
+
+static bool
+reached_http(const outcome_t *o)
+{
+	return fail_of(o) == F(NONE) && o->http->has_status;
+}
+
+zerr_t
+verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
+    struct verdict_ctl **out)
+{
+	struct verdict_opts def;
+	struct verdict_ctl *p;
+	const outcome_t *oc = c != NULL ? c->outcome : NULL;
+	struct aset first;
+
+	*out = NULL;
+	if (opts == NULL) {
+		verdict_opts_default(&def);
+		opts = &def;
+	}
+	first.n = 0;
+	if (oc != NULL && oc->test_case == OC(DNS) && oc->dns != NULL) {
+		enum dstate ds = dns_state(oc->dns, &first);
+
+		if ((p = calloc(1, sizeof(*p) + first.n *
+		    sizeof(p->addr[0]))) == NULL)
+			return ZE_NOMEM;
+		p->dns = true;
+		p->dstate = ds;
+		p->censored = dns_fp(opts->fp, oc->dns, NULL) != NULL;
+		p->naddr = first.n;
+		memcpy(p->addr, first.v, first.n * sizeof(p->addr[0]));
+	} else if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ZE_NOMEM;
+	p->m = c;
+	if (oc == NULL) {
+		*out = p;
+		return ZE_OK;
+	}
+	p->variant = verdict_variant(c);
+	p->fail = fail_of(oc);
+	p->usable = shape_ok(c->test, oc) && p->fail != F(LOCAL);
+	if (oc->test_case == OC(HTTP) && oc->http != NULL) {
+		p->http = true;
+		p->censored = http_censored(opts, oc, &p->cname);
+		p->reached_http = reached_http(oc);
+	}
+	*out = p;
+	return ZE_OK;
+}
+
+void
+verdict_ctl_free(struct verdict_ctl **c)
+{
+	if (c == NULL)
+		return;
+	free(*c);
+	*c = NULL;
+}
+
+/*
+ * The controls one judgment reads: those of the first VERDICT_CONTROL_MAX
+ * that belong to the probe's (test, target, variant) and are usable, in
+ * their order, with what the rules count over them.  Depends on the
+ * control list and the probe's (test, target, variant) only, so a memo
+ * may keep it for the next probe of that key and list.
+ */
+struct cview {
+	const struct verdict_ctl *c[VERDICT_CONTROL_MAX];
+	size_t n;
+	size_t n_none, n_cert;		/* failure none; certificate invalid */
+	/* dns, uncensored controls: first responses by state, all their
+	 * addresses, and whether every one shares one with the earlier */
+	size_t nc_addr, nc_nx, nc_empty, nc_fail;
+	bool stable;
+	struct aset cu;
+	size_t http_ok, http_fail;	/* http, uncensored: reached or not */
+};
+
+static size_t
+nctl(const struct verdict_in *in)
+{
+	if (in->control == NULL)
+		return 0;
+	return in->ncontrol < VERDICT_CONTROL_MAX ? in->ncontrol :
+	    VERDICT_CONTROL_MAX;
+}
+
 static void
-judge_dns(const struct verdict_opts *o, const struct verdict_in *in,
+view_build(const struct verdict_in *in, struct cview *v)
+{
+	const meas_t *m = in->m;
+	const char *var = verdict_variant(m);
+	size_t i, k, n = nctl(in);
+
+	v->n = v->n_none = v->n_cert = 0;
+	v->nc_addr = v->nc_nx = v->nc_empty = v->nc_fail = 0;
+	v->stable = true;
+	v->cu.n = 0;
+	v->http_ok = v->http_fail = 0;
+	for (i = 0; i < n; i++) {
+		const struct verdict_ctl *c = in->control[i];
+		struct aset cs;
+
+		if (c == NULL || !c->usable || c->m->test != m->test ||
+		    !streq(c->m->target, m->target) || !streq(c->variant, var))
+			continue;
+		v->c[v->n++] = c;
+		if (c->fail == F(NONE))
+			v->n_none++;
+		else if (c->fail == F(CERT_INVALID))
+			v->n_cert++;
+		if (c->http && !c->censored) {
+			if (c->reached_http)
+				v->http_ok++;
+			else
+				v->http_fail++;
+		}
+		if (!c->dns || c->censored)
+			continue;
+		switch (c->dstate) {
+		case D_ADDR:
+			/* every control must agree with the others for a
+			 * routable mismatch to count (no CDN variance) */
+			cs.n = c->naddr;
+			memcpy(cs.v, c->addr, c->naddr * sizeof(cs.v[0]));
+			if (v->nc_addr > 0 && !aset_consistent(&cs, &v->cu))
+				v->stable = false;
+			for (k = 0; k < cs.n; k++)
+				aset_add(&v->cu, &cs.v[k]);
+			v->nc_addr++;
+			break;
+		case D_EMPTY:
+			v->nc_empty++;
+			break;
+		case D_NX:
+			v->nc_nx++;
+			break;
+		case D_FAIL:
+			v->nc_fail++;
+			break;
+		}
+	}
+}
+
+#define MEMO_SLOTS 4
+#define MEMO_TARGET_MAX 256
+#define MEMO_VARIANT_MAX 64
+
+struct memo_slot {
+	bool used;
+	const struct verdict_ctl *key[VERDICT_CONTROL_MAX];
+	size_t nkey;
+	Zond__V1__TestKind test;
+	bool has_target, has_variant;	/* NULL and "" differ */
+	char target[MEMO_TARGET_MAX];
+	char variant[MEMO_VARIANT_MAX];
+	struct cview v;
+};
+
+struct verdict_memo {
+	struct memo_slot s[MEMO_SLOTS];
+	unsigned next;			/* the slot replaced next */
+};
+
+zerr_t
+verdict_memo_new(struct verdict_memo **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? ZE_OK : ZE_NOMEM;
+}
+
+void
+verdict_memo_free(struct verdict_memo **memo)
+{
+	if (memo == NULL)
+		return;
+	free(*memo);
+	*memo = NULL;
+}
+
+/* Same string, NULL only equal to NULL. */
+static bool
+memo_str_is(bool has, const char *kept, const char *s)
+{
+	return has ? s != NULL && strcmp(kept, s) == 0 : s == NULL;
+}
+
+/* Keep s in buf; false when it does not fit. */
+static bool
+memo_str_keep(char *buf, size_t len, bool *has, const char *s)
+{
+	*has = s != NULL;
+	return s == NULL || (size_t)snprintf(buf, len, "%s", s) < len;
+}
+
+/* The view of in's controls: from in->memo when it holds this list for
+ * this key, else built (into the memo's oldest slot, or into tmp). */
+static const struct cview *
+view_of(const struct verdict_in *in, struct cview *tmp)
+{
+	struct verdict_memo *mm = in->memo;
+	const char *var = verdict_variant(in->m);
+	size_t n = nctl(in), i;
+	struct memo_slot *sl;
+
+	if (mm == NULL) {
+		view_build(in, tmp);
+		return tmp;
+	}
+	for (i = 0; i < MEMO_SLOTS; i++) {
+		sl = &mm->s[i];
+		if (sl->used && sl->nkey == n && sl->test == in->m->test &&
+		    memo_str_is(sl->has_target, sl->target, in->m->target) &&
+		    memo_str_is(sl->has_variant, sl->variant, var) &&
+		    memcmp(sl->key, in->control, n * sizeof(sl->key[0])) == 0)
+			return &sl->v;
+	}
+	sl = &mm->s[mm->next];
+	mm->next = (mm->next + 1) % MEMO_SLOTS;
+	sl->used = false;
+	if (!memo_str_keep(sl->target, sizeof(sl->target), &sl->has_target,
+	    in->m->target) || !memo_str_keep(sl->variant,
+	    sizeof(sl->variant), &sl->has_variant, var)) {
+		view_build(in, tmp);
+		return tmp;
+	}
+	if (n > 0)
+		memcpy(sl->key, in->control, n * sizeof(sl->key[0]));
+	sl->nkey = n;
+	sl->test = in->m->test;
+	view_build(in, &sl->v);
+	sl->used = true;
+	return &sl->v;
+}
+
+/* Did a control reach the target?  plain: it succeeded; tls: the
+ * handshake completed, even with a certificate the control does not
+ * like; tls_valid: it succeeded. */
+enum reach { REACH_PLAIN, REACH_TLS, REACH_TLS_VALID };
+
+static enum cstate
+control_state(const struct cview *v, enum reach how)
+{
+	size_t ok = v->n_none + (how == REACH_TLS ? v->n_cert : 0);
+
+	return cstate_of(ok, v->n - ok);
+}
+
+/* ------------------------------------------------------------ dns */
+
+static void
+judge_dns(const struct verdict_opts *o, const struct cview *v,
     const Zond__V1__DnsOutcome *d, struct verdict_res *r)
 {
-	struct aset p, cu, cs, later;
+	struct aset p, later;
 	const struct addr *bog;
 	const char *fpn, *fpa = NULL;
-	size_t i, n = nctl(in), nc_addr = 0, nc_nx = 0, nc_empty = 0,
-	    nc_fail = 0, k;
-	bool stable = true, injected = false;
+	size_t i, nc_addr = v->nc_addr, nc_nx = v->nc_nx,
+	    nc_empty = v->nc_empty, nc_fail = v->nc_fail;
+	bool stable = v->stable, injected = false;
 	enum dstate ps;
 	char ab[INET6_ADDRSTRLEN];
 
@@ -553,36 +775,8 @@ judge_dns(const struct verdict_opts *o, const struct verdict_in *in,
 			injected = true;
 	}
 
-	cu.n = 0;
-	for (i = 0; i < n; i++) {
-		const meas_t *c = ctl_at(in, i);
-		const Zond__V1__DnsOutcome *cd;
-		if (c == NULL)
-			continue;
-		cd = c->outcome->dns;
-		if (dns_fp(o->fp, cd, NULL) != NULL)
-			continue;	/* a censored control */
-		switch (dns_state(cd, &cs)) {
-		case D_ADDR:
-			/* every control must agree with the others for a
-			 * routable mismatch to count (no CDN variance) */
-			if (nc_addr > 0 && !aset_consistent(&cs, &cu))
-				stable = false;
-			for (k = 0; k < cs.n; k++)
-				aset_add(&cu, &cs.v[k]);
-			nc_addr++;
-			break;
-		case D_EMPTY:
-			nc_empty++;
-			break;
-		case D_NX:
-			nc_nx++;
-			break;
-		case D_FAIL:
-			nc_fail++;
-			break;
-		}
-	}
+	/* the controls' answers, each uncensored control's first response
+	 * (view_build) */
 	if (nc_addr + nc_nx + nc_empty + nc_fail == 0) {
 		if (ps == D_ADDR && bog == NULL && !injected)
 			pending(r, METHOD_DNS, VERDICT_OK, "resolved");
@@ -607,7 +801,7 @@ judge_dns(const struct verdict_opts *o, const struct verdict_in *in,
 				    "control has no address to compare");
 			return;
 		}
-		if (aset_consistent(&p, &cu)) {
+		if (aset_consistent(&p, &v->cu)) {
 			say(r, VERDICT_OK, METHOD_NONE, "answer consistent "
 			    "with control (shared address or /24)");
 			return;
@@ -667,34 +861,20 @@ conn_failure(Zond__V1__Failure f)
 }
 
 static void
-judge_tcp(const struct verdict_in *in, const outcome_t *oc,
+judge_tcp(const struct cview *v, const outcome_t *oc,
     struct verdict_res *r)
 {
 	Zond__V1__Failure f = fail_of(oc);
 	char what[96];
 
 	snprintf(what, sizeof(what), "connect: %s", wire_failure_name(f));
-	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	fail_vs(r, control_state(v, REACH_PLAIN),
 	    VERDICT_BLOCKED, METHOD_TCP, f == F(TIMEOUT) || f == F(RESET) ||
 	    conn_failure(f), what);
 }
 
-/* A TLS control reached the server when the handshake completed, even
- * with a certificate the control does not like. */
-static bool
-reached_tls(const outcome_t *o)
-{
-	return fail_of(o) == F(NONE) || fail_of(o) == F(CERT_INVALID);
-}
-
-static bool
-reached_tls_valid(const outcome_t *o)
-{
-	return fail_of(o) == F(NONE);
-}
-
 static void
-judge_tls(const struct verdict_in *in, const outcome_t *oc,
+judge_tls(const struct cview *v, const outcome_t *oc,
     struct verdict_res *r)
 {
 	const Zond__V1__TlsOutcome *t = oc->tls;
@@ -704,7 +884,7 @@ judge_tls(const struct verdict_in *in, const outcome_t *oc,
 	char what[128];
 
 	if (f == F(CERT_INVALID)) {
-		fail_vs(r, control_state(in, reached_tls_valid, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_TLS_VALID),
 		    VERDICT_BLOCKED, METHOD_TLS, false, "certificate invalid "
 		    "for the name");
 		return;
@@ -719,25 +899,25 @@ judge_tls(const struct verdict_in *in, const outcome_t *oc,
 	if (at_connect) {
 		snprintf(what, sizeof(what), "TCP connect: %s",
 		    wire_failure_name(f));
-		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_TLS),
 		    VERDICT_BLOCKED, METHOD_TCP, true, what);
 	} else if (csni_ok) {
 		snprintf(what, sizeof(what), "real SNI: %s at %s, control "
 		    "SNI %s works", wire_failure_name(f), stage,
 		    t->control_sni);
-		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_TLS),
 		    VERDICT_BLOCKED, METHOD_TLS, early || f == F(TLS_ERROR),
 		    what);
 	} else if (tried) {
 		snprintf(what, sizeof(what), "real SNI: %s at %s, control "
 		    "SNI fails too (%s)", wire_failure_name(f), stage,
 		    wire_failure_name(cf));
-		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_TLS),
 		    VERDICT_BLOCKED, METHOD_TLS, false, what);
 	} else {
 		snprintf(what, sizeof(what), "%s at %s, no control SNI",
 		    wire_failure_name(f), stage);
-		fail_vs(r, control_state(in, reached_tls, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_TLS),
 		    VERDICT_BLOCKED, METHOD_TLS, early &&
 		    streq(stage, "client_hello"), what);
 	}
@@ -814,11 +994,11 @@ chain_has_host(const Zond__V1__HttpOutcome *h, const char *host)
 /* Did the probe follow a redirect to a host that neither the URL nor any
  * control's redirect chain names (an ISP's warning page)? */
 static const char *
-foreign_redirect(const struct verdict_opts *o, const struct verdict_in *in,
-    const Zond__V1__HttpOutcome *h, char *buf, size_t len)
+foreign_redirect(const struct cview *v, const Zond__V1__HttpOutcome *h,
+    char *buf, size_t len)
 {
 	char uh[256];
-	size_t i, j, n = nctl(in);
+	size_t i, j;
 	bool have_uh, seen;
 
 	have_uh = url_host(h->url, uh, sizeof(uh));
@@ -827,10 +1007,10 @@ foreign_redirect(const struct verdict_opts *o, const struct verdict_in *in,
 		    (have_uh && strcmp(buf, uh) == 0))
 			continue;
 		seen = false;
-		for (j = 0; j < n && !seen; j++) {
-			const meas_t *c = ctl_at(in, j);
-			if (c != NULL && !http_censored(o, c->outcome, NULL))
-				seen = chain_has_host(c->outcome->http, buf);
+		for (j = 0; j < v->n && !seen; j++) {
+			const struct verdict_ctl *c = v->c[j];
+			if (!c->censored)
+				seen = chain_has_host(c->m->outcome->http, buf);
 		}
 		if (!seen)
 			return buf;
@@ -838,30 +1018,23 @@ foreign_redirect(const struct verdict_opts *o, const struct verdict_in *in,
 	return NULL;
 }
 
-static bool
-reached_http(const outcome_t *o)
-{
-	return fail_of(o) == F(NONE) && o->http->has_status;
-}
-
 static void
-judge_http(const struct verdict_opts *o, const struct verdict_in *in,
+judge_http(const struct verdict_opts *o, const struct cview *v,
     const outcome_t *oc, struct verdict_res *r)
 {
 	const Zond__V1__HttpOutcome *h = oc->http;
 	Zond__V1__Failure f = fail_of(oc);
-	const char *bp = NULL, *cbp, *fr;
-	size_t i, n = nctl(in), cok = 0, cfail = 0, weak = 0;
+	const char *bp = NULL, *fr;
+	size_t i, cok = v->http_ok, cfail = v->http_fail, weak = 0;
 	char hb[512];
 	struct httpcmp cmp;
 	enum cstate cs;
 	char what[96];
 
 	if (http_censored(o, oc, &bp)) {
-		for (i = 0; i < n; i++) {
-			const meas_t *c = ctl_at(in, i);
-			if (c != NULL && http_censored(o, c->outcome, &cbp) &&
-			    streq(cbp, bp)) {
+		for (i = 0; i < v->n; i++) {
+			const struct verdict_ctl *c = v->c[i];
+			if (c->censored && streq(c->cname, bp)) {
 				say(r, VERDICT_ANOMALY, METHOD_HTTP, "blockpage "
 				    "%s seen by control too (fingerprint "
 				    "false positive or censored control)", bp);
@@ -873,16 +1046,7 @@ judge_http(const struct verdict_opts *o, const struct verdict_in *in,
 		r->confirmed = true;
 		return;
 	}
-	/* control state over uncensored controls */
-	for (i = 0; i < n; i++) {
-		const meas_t *c = ctl_at(in, i);
-		if (c == NULL || http_censored(o, c->outcome, NULL))
-			continue;
-		if (reached_http(c->outcome))
-			cok++;
-		else
-			cfail++;
-	}
+	/* control state over uncensored controls (view_build) */
 	cs = cstate_of(cok, cfail);
 
 	if (f != F(NONE)) {
@@ -914,13 +1078,12 @@ judge_http(const struct verdict_opts *o, const struct verdict_in *in,
 			pending(r, METHOD_HTTP, VERDICT_OK, "page fetched");
 		return;
 	}
-	fr = foreign_redirect(o, in, h, hb, sizeof(hb));
-	for (i = 0; i < n; i++) {
-		const meas_t *c = ctl_at(in, i);
-		if (c == NULL || http_censored(o, c->outcome, NULL) ||
-		    !reached_http(c->outcome))
+	fr = foreign_redirect(v, h, hb, sizeof(hb));
+	for (i = 0; i < v->n; i++) {
+		const struct verdict_ctl *c = v->c[i];
+		if (c->censored || !c->reached_http)
 			continue;
-		httpcmp_compare(h, c->outcome->http, o->body_ratio,
+		httpcmp_compare(h, c->m->outcome->http, o->body_ratio,
 		    o->title_word, &cmp);
 		/* a detour through a host control never sees outweighs a
 		 * shared title word; only the same length clears it */
@@ -951,7 +1114,7 @@ judge_http(const struct verdict_opts *o, const struct verdict_in *in,
 /* ------------------------------------------------------------ udp */
 
 static void
-judge_stun(const struct verdict_in *in, const outcome_t *oc,
+judge_stun(const struct cview *v, const outcome_t *oc,
     struct verdict_res *r)
 {
 	const Zond__V1__StunOutcome *s = oc->stun;
@@ -962,13 +1125,13 @@ judge_stun(const struct verdict_in *in, const outcome_t *oc,
 	snprintf(what, sizeof(what), "STUN %s: %s%s",
 	    s->variant != NULL ? s->variant : "?", wire_failure_name(f),
 	    base ? ", random-payload baseline answers" : "");
-	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	fail_vs(r, control_state(v, REACH_PLAIN),
 	    VERDICT_BLOCKED, METHOD_UDP, f != F(BAD_RESPONSE), what);
 }
 
 static void
-judge_quic(const struct verdict_in *in, const outcome_t *oc,
-    struct verdict_res *r)
+judge_quic(const struct verdict_in *in, const struct cview *v,
+    const outcome_t *oc, struct verdict_res *r)
 {
 	const Zond__V1__QuicOutcome *q = oc->quic;
 	Zond__V1__Failure f = fail_of(oc);
@@ -994,25 +1157,25 @@ judge_quic(const struct verdict_in *in, const outcome_t *oc,
 	    q->variant != NULL ? q->variant : "?", wire_failure_name(f),
 	    why != NULL ? ", " : ", no UDP reply at all",
 	    why != NULL ? why : "");
-	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	fail_vs(r, control_state(v, REACH_PLAIN),
 	    VERDICT_BLOCKED, why != NULL ? METHOD_QUIC : METHOD_UDP,
 	    f != F(BAD_RESPONSE), what);
 }
 
 static void
-judge_vpn(const struct verdict_in *in, const outcome_t *oc,
+judge_vpn(const struct cview *v, const outcome_t *oc,
     struct verdict_res *r)
 {
-	const Zond__V1__VpnOutcome *v = oc->vpn;
+	const Zond__V1__VpnOutcome *vp = oc->vpn;
 	Zond__V1__Failure f = fail_of(oc);
-	bool base = v->has_baseline_ok && v->baseline_ok;
+	bool base = vp->has_baseline_ok && vp->baseline_ok;
 	char what[128];
 
 	snprintf(what, sizeof(what), "%s handshake: %s%s",
-	    v->protocol != NULL ? v->protocol : "?", wire_failure_name(f),
+	    vp->protocol != NULL ? vp->protocol : "?", wire_failure_name(f),
 	    base ? ", random-payload baseline answers" :
 	    ", no UDP reply at all");
-	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	fail_vs(r, control_state(v, REACH_PLAIN),
 	    VERDICT_BLOCKED, base ? METHOD_PROTO : METHOD_UDP,
 	    f != F(BAD_RESPONSE), what);
 }
@@ -1034,12 +1197,12 @@ tp_ratio(const outcome_t *oc, double *ratio)
 }
 
 static void
-judge_throughput(const struct verdict_opts *o, const struct verdict_in *in,
+judge_throughput(const struct verdict_opts *o, const struct cview *v,
     const outcome_t *oc, struct verdict_res *r)
 {
 	const Zond__V1__ThroughputOutcome *t = oc->throughput;
 	Zond__V1__Failure f = fail_of(oc);
-	size_t i, n = nctl(in), low = 0, high = 0;
+	size_t i, low = 0, high = 0;
 	bool csni_ok;
 	double ratio, cr;
 	char what[128];
@@ -1055,9 +1218,8 @@ judge_throughput(const struct verdict_opts *o, const struct verdict_in *in,
 			    "%.2f", ratio);
 			return;
 		}
-		for (i = 0; i < n; i++) {
-			const meas_t *c = ctl_at(in, i);
-			if (c == NULL || !tp_ratio(c->outcome, &cr))
+		for (i = 0; i < v->n; i++) {
+			if (!tp_ratio(v->c[i]->m->outcome, &cr))
 				continue;
 			if (cr < o->throttle_ratio)
 				low++;
@@ -1082,27 +1244,27 @@ judge_throughput(const struct verdict_opts *o, const struct verdict_in *in,
 	snprintf(what, sizeof(what), "real SNI transfer: %s%s",
 	    wire_failure_name(f), csni_ok ? ", control SNI completes" : "");
 	if (conn_failure(f))
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_TCP, true, what);
 	else if (csni_ok && f == F(STALL))
 		/* data stopped mid-transfer for this name only: throttling
 		 * by drops taken to the extreme */
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_THROTTLED, METHOD_THROTTLE, true, what);
 	else if (csni_ok && (f == F(RESET) || f == F(EOF) ||
 	    f == F(TIMEOUT)))
 		/* nothing for this name, the control name works: SNI */
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_TLS, true, what);
 	else
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_TCP, false, what);
 }
 
 /* ------------------------------------------------------------ freeze */
 
 static void
-judge_freeze(const struct verdict_opts *o, const struct verdict_in *in,
+judge_freeze(const struct verdict_opts *o, const struct cview *v,
     const outcome_t *oc, struct verdict_res *r)
 {
 	const Zond__V1__FreezeOutcome *z = oc->freeze;
@@ -1115,13 +1277,13 @@ judge_freeze(const struct verdict_opts *o, const struct verdict_in *in,
 		snprintf(what, sizeof(what), "stall after %llu bytes%s",
 		    (unsigned long long)got, in_range ? " (the 16-20 KB "
 		    "freeze)" : " (outside the freeze range)");
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_FREEZE, in_range, what);
 		return;
 	}
 	snprintf(what, sizeof(what), "transfer: %s after %llu bytes",
 	    wire_failure_name(f), (unsigned long long)got);
-	fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+	fail_vs(r, control_state(v, REACH_PLAIN),
 	    VERDICT_BLOCKED, METHOD_TCP, got == 0 && f != F(BAD_RESPONSE),
 	    what);
 }
@@ -1133,6 +1295,8 @@ verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
     struct verdict_res *r)
 {
 	struct verdict_opts def;
+	struct cview tmp;		/* the view when no memo keeps it */
+	const struct cview *v;
 	const meas_t *m;
 	const outcome_t *oc;
 	Zond__V1__Failure f;
@@ -1160,20 +1324,20 @@ verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
 
 	switch (m->test) {
 	case T(DNS):
-		judge_dns(opts, in, oc->dns, r);
+		judge_dns(opts, view_of(in, &tmp), oc->dns, r);
 		return ZE_OK;
 	case T(HTTP):
-		judge_http(opts, in, oc, r);
+		judge_http(opts, view_of(in, &tmp), oc, r);
 		return ZE_OK;
 	case T(THROUGHPUT):
-		judge_throughput(opts, in, oc, r);
+		judge_throughput(opts, view_of(in, &tmp), oc, r);
 		return ZE_OK;
 	case T(DOH):
 		if (oc->test_case == OC(DNS) && (f == F(NONE) ||
 		    f == F(NXDOMAIN) || f == F(BOGON) ||
 		    f == F(MULTIPLE_RESPONSES) || f == F(SERVFAIL) ||
 		    f == F(DNS_REFUSED))) {
-			judge_dns(opts, in, oc->dns, r);
+			judge_dns(opts, view_of(in, &tmp), oc->dns, r);
 			return ZE_OK;
 		}
 		break;
@@ -1186,33 +1350,34 @@ verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
 		    wire_test_name(m->test));
 		return ZE_OK;
 	}
+	v = view_of(in, &tmp);
 	switch (m->test) {
 	case T(TCP):
-		judge_tcp(in, oc, r);
+		judge_tcp(v, oc, r);
 		break;
 	case T(TLS):
-		judge_tls(in, oc, r);
+		judge_tls(v, oc, r);
 		break;
 	case T(STUN):
-		judge_stun(in, oc, r);
+		judge_stun(v, oc, r);
 		break;
 	case T(QUIC):
-		judge_quic(in, oc, r);
+		judge_quic(in, v, oc, r);
 		break;
 	case T(VPN):
-		judge_vpn(in, oc, r);
+		judge_vpn(v, oc, r);
 		break;
 	case T(FREEZE):
-		judge_freeze(opts, in, oc, r);
+		judge_freeze(opts, v, oc, r);
 		break;
 	case T(DOH):
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, conn_failure(f) ? METHOD_TCP : METHOD_TLS,
 		    f == F(RESET) || f == F(TIMEOUT) || conn_failure(f),
 		    "DoH exchange failed");
 		break;
 	default:
-		fail_vs(r, control_state(in, reached_plain, NULL, NULL),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_NONE, false, "unknown test failed");
 		break;
 	}

@@ -3,14 +3,17 @@
  * with control measurements of the same test and target (docs/METHODOLOGY.md
  * is the reasoning; DESIGN.md "Verdicts" the rules).
  *
- * Pure: no I/O, no globals, no allocation that outlives a call.  Every
- * function here is thread-safe as long as the inputs are not written
- * concurrently (a struct fpdb may be shared, fingerprint.h).
+ * Pure: no I/O, no globals, no allocation that outlives a call except the
+ * prepared controls and memos the caller asks for.  Every function here
+ * is thread-safe as long as the inputs are not written concurrently (a
+ * struct fpdb may be shared, fingerprint.h; a memo is written by the
+ * judgments that use it).
  *
  * Flow for the aggregator:
  *   1. when a probe measurement is stored, call verdict_judge() with the
  *      control measurements of the same (test, target) in the window
- *      (role "control" agents; the caller picks the window, e.g. +-1 h);
+ *      (role "control" agents; the caller picks the window, e.g. +-1 h),
+ *      each prepared once with verdict_ctl_new();
  *   2. a `pending` result means "not enough control yet": judge again when
  *      control arrives, or after the deadline call verdict_expire(), which
  *      turns pending into its `expire_to` verdict (anomaly for a failure,
@@ -74,20 +77,52 @@ struct verdict_opts {
  * first of the window in start order; docs/METHODOLOGY.md). */
 #define VERDICT_CONTROL_MAX 256
 
+/*
+ * A control measurement prepared for judging: what every judgment would
+ * otherwise work out from it again (its sanity checks, its DNS answers
+ * parsed into addresses, its DNS answers and HTTP page matched against
+ * the fingerprints), so that many probes judged against the same
+ * controls pay for that once (issue 15).  Borrows c, which must outlive
+ * it; judge only with the opts it was prepared with (o NULL: the
+ * defaults).  c may be anything a control list may hold, NULL too.
+ * Immutable once made: may be shared between threads.
+ */
+struct verdict_ctl;
+
+zerr_t verdict_ctl_new(const struct verdict_opts *o,
+    const Zond__V1__Measurement *c, struct verdict_ctl **out) ZWUR;
+void verdict_ctl_free(struct verdict_ctl **c);
+
+/*
+ * Optional memory between judgments: the usable controls of a probe's
+ * (test, target, variant) in one control list and what the rules count
+ * over them, for the last few lists seen, so a run of probes judged
+ * against the same list (a dense group, group.h) reads each control once
+ * instead of once per probe.  Lists are recognised by the addresses of
+ * their prepared controls: free the memo before any verdict_ctl it has
+ * seen, and use it with one opts only.  Not thread-safe; caller frees.
+ */
+struct verdict_memo;
+
+zerr_t verdict_memo_new(struct verdict_memo **out) ZWUR;
+void verdict_memo_free(struct verdict_memo **memo);
+
 /* What is judged.  All pointers are borrowed for the call only. */
 struct verdict_in {
 	const Zond__V1__Measurement *m;	/* the probe measurement */
-	/* control measurements of the same (test, target), any variant: the
-	 * judge keeps those of the same variant (stun variant, quic variant,
-	 * vpn protocol, dns qtype) and drops those that look censored
-	 * themselves (blockpage, fingerprinted DNS answer) */
-	const Zond__V1__Measurement *const *control;
+	/* control measurements of the same (test, target), any variant,
+	 * prepared (entries may be NULL): the judge keeps those of the same
+	 * variant (stun variant, quic variant, vpn protocol, dns qtype) and
+	 * drops those that look censored themselves (blockpage,
+	 * fingerprinted DNS answer) */
+	const struct verdict_ctl *const *control;
 	size_t ncontrol;
 	/* optional: measurements of the same agent, test and target near the
 	 * same time (other variants), e.g. QUIC initial_small beside
 	 * initial_large; may be NULL */
 	const Zond__V1__Measurement *const *siblings;
 	size_t nsiblings;
+	struct verdict_memo *memo;	/* optional, may be NULL */
 };
 
 #define VERDICT_REASON_MAX 160

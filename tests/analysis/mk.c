@@ -1,6 +1,7 @@
 /* mk.c — see mk.h.  Aborts on out of memory: tests only. */
 #include "mk.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,4 +259,51 @@ mk_freeze(meas_t *m, uint64_t requested, uint64_t received)
 	z->requested = requested;
 	z->has_received = 1;
 	z->received = received;
+}
+
+static bool
+same_res(const struct verdict_res *a, const struct verdict_res *b)
+{
+	return a->verdict == b->verdict && a->method == b->method &&
+	    a->expire_to == b->expire_to && a->confirmed == b->confirmed &&
+	    strcmp(a->reason, b->reason) == 0;
+}
+
+zerr_t
+mk_judge(const struct verdict_opts *o, const meas_t *m,
+    const meas_t *const *ctl, size_t nc, const meas_t *const *sib,
+    size_t ns, struct verdict_res *r)
+{
+	struct verdict_ctl **pc = calloc(nc + 1, sizeof(*pc));
+	struct verdict_memo *memo = NULL;
+	struct verdict_res kept;
+	struct verdict_in in;
+	zerr_t e;
+
+	if (pc == NULL || verdict_memo_new(&memo) != ZE_OK)
+		abort();
+	for (size_t i = 0; i < nc; i++)
+		if (verdict_ctl_new(o, ctl[i], &pc[i]) != ZE_OK)
+			abort();
+	memset(&in, 0, sizeof(in));
+	in.m = m;
+	in.control = (const struct verdict_ctl *const *)pc;
+	in.ncontrol = nc;
+	in.siblings = sib;
+	in.nsiblings = ns;
+	e = verdict_judge(o, &in, r);
+	in.memo = memo;
+	for (int k = 0; k < 2; k++)
+		if (verdict_judge(o, &in, &kept) != e || !same_res(r, &kept)) {
+			fprintf(stderr, "mk_judge: with a memo (%s): %s (%s), "
+			    "without: %s (%s)\n", k ? "kept" : "built",
+			    verdict_name(kept.verdict), kept.reason,
+			    verdict_name(r->verdict), r->reason);
+			abort();
+		}
+	verdict_memo_free(&memo);
+	for (size_t i = 0; i < nc; i++)
+		verdict_ctl_free(&pc[i]);
+	free(pc);
+	return e;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "verdict.h"
 #include "zond.pb-c.h"
 
 typedef Zond__V1__Measurement meas_t;
@@ -37,5 +38,14 @@ void mk_vpn(meas_t *m, const char *protocol, int baseline);
 void mk_tp(meas_t *m, uint64_t bps, uint64_t control_bps,
     Zond__V1__Failure control_failure);
 void mk_freeze(meas_t *m, uint64_t requested, uint64_t received);
+
+/* verdict_judge of m against the controls ctl[0..nc) (entries may be
+ * NULL), prepared here with o and freed again, and the siblings
+ * sib[0..ns).  Judged without a memo, then twice with one (built, then
+ * kept): aborts unless all three agree.  Returns verdict_judge's
+ * result. */
+zerr_t mk_judge(const struct verdict_opts *o, const meas_t *m,
+    const meas_t *const *ctl, size_t nc, const meas_t *const *sib,
+    size_t ns, struct verdict_res *r);
 
 #endif

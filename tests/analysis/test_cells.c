@@ -145,13 +145,12 @@ t_loss_only_network(void **state)
 		meas_t *m = mk(TK(TCP), t, 1 + (int)(i % 2),
 		    lost ? FL(TIMEOUT) : FL(NONE));
 		const meas_t *cv[1] = {ctl};
-		struct verdict_in in = {.m = m, .control = cv, .ncontrol = 1};
 		struct verdict_res r;
 		struct cell_obs o;
 
 		free(ctl->target);
 		ctl->target = strdup(t);
-		assert_int_equal(verdict_judge(NULL, &in, &r), ZE_OK);
+		assert_int_equal(mk_judge(NULL, m, cv, 1, NULL, 0, &r), ZE_OK);
 		if (r.verdict == VERDICT_BLOCKED)
 			blocked++;
 		o = (struct cell_obs){.agent = m->agent.data, .target = t,
@@ -781,12 +780,10 @@ t_pipeline_sni_rst(void **state)
 			mk_tls(t, "client_hello", "example.org", FL(NONE));
 			mk_stun(s, "plain", 1);
 			for (k = 0; k < 2; k++) {
-				struct verdict_in in = {.m = ms[k],
-				    .control = cv, .ncontrol = 2};
 				struct verdict_res r;
 				struct cell_obs o;
-				assert_int_equal(verdict_judge(NULL, &in, &r),
-				    ZE_OK);
+				assert_int_equal(mk_judge(NULL, ms[k], cv, 2,
+				    NULL, 0, &r), ZE_OK);
 				assert_int_equal(cell_obs_fill(&o, ms[k],
 				    r.verdict, r.method), ZE_OK);
 				assert_int_equal(cell_acc_add(a, &o), ZE_OK);

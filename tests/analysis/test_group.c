@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fingerprint.h"
 #include "group.h"
 #include "mk.h"
 #include "verdict.h"
@@ -36,7 +37,6 @@ ref_judge(const struct verdict_opts *o, int64_t window,
 	assert_non_null(ctl);
 	assert_non_null(sib);
 	for (size_t i = 0; i < n; i++) {
-		struct verdict_in in;
 		size_t nc = 0, ns = 0;
 
 		if (!g[i].judge)
@@ -52,13 +52,7 @@ ref_judge(const struct verdict_opts *o, int64_t window,
 			    GROUP_SIBLING_US)
 				sib[ns++] = g[j].m;
 		}
-		memset(&in, 0, sizeof(in));
-		in.m = g[i].m;
-		in.control = ctl;
-		in.ncontrol = nc;
-		in.siblings = sib;
-		in.nsiblings = ns;
-		if (verdict_judge(o, &in, &out[i]) != ZE_OK) {
+		if (mk_judge(o, g[i].m, ctl, nc, sib, ns, &out[i]) != ZE_OK) {
 			out[i].verdict = VERDICT_ANOMALY;
 			out[i].method = METHOD_NONE;
 		}
@@ -115,7 +109,7 @@ rnd_meas(uint64_t *s, Zond__V1__TestKind t, int a)
 {
 	static const Zond__V1__Failure fails[] = {
 		FL(NONE), FL(NONE), FL(TIMEOUT), FL(RESET), FL(REFUSED),
-		FL(LOCAL), FL(BAD_RESPONSE),
+		FL(LOCAL), FL(BAD_RESPONSE), FL(CERT_INVALID),
 	};
 	static const char *const qvar[] = { "initial_large", "initial_small",
 	    "vn" };
@@ -141,18 +135,64 @@ rnd_meas(uint64_t *s, Zond__V1__TestKind t, int a)
 			mk_dns(m, 0, addrs[pick(s, 3)]);
 		return m;
 	}
+	if (t == TK(HTTP)) {
+		static const char *const titles[] = { "Example Domain",
+		    "Access denied", NULL };
+		static const char *const hd[] = { "Server: nginx", NULL };
+		static const char *const redir[] = {
+		    "http://example.org/next", "http://warning.isp.example/",
+		    "https://EXAMPLE.org:8443/x" };
+		static const uint64_t lens[] = { 5120, 5000, 900, 0 };
+		static const unsigned status[] = { 200, 200, 302, 403, 0 };
+
+		m = mk(t, "http://example.org/", a,
+		    fails[pick(s, ZARRAY_LEN(fails))]);
+		mk_http(m, pick(s, 10) == 0 ? "https://example.org/" :
+		    "http://example.org/", status[pick(s, ZARRAY_LEN(status))],
+		    lens[pick(s, ZARRAY_LEN(lens))],
+		    titles[pick(s, ZARRAY_LEN(titles))],
+		    pick(s, 2) ? hd : NULL, NULL);
+		if (pick(s, 4) == 0) {
+			Zond__V1__HttpOutcome *h = m->outcome->http;
+
+			h->redirects = calloc(1, sizeof(*h->redirects));
+			assert_non_null(h->redirects);
+			h->redirects[0] = strdup(redir[pick(s,
+			    ZARRAY_LEN(redir))]);
+			assert_non_null(h->redirects[0]);
+			h->n_redirects = 1;
+		}
+		if (pick(s, 8) == 0) {
+			m->outcome->http->blockpage = strdup(pick(s, 2) ?
+			    "ru-rkn" : "ru-other");
+			assert_non_null(m->outcome->http->blockpage);
+		}
+		return m;
+	}
 	m = mk(t, "192.0.2.1:443", a, fails[pick(s, ZARRAY_LEN(fails))]);
 	if (t == TK(QUIC))
 		mk_quic(m, qvar[pick(s, 3)], (int)pick(s, 3) - 1);
+	if (t == TK(TLS))
+		mk_tls(m, pick(s, 2) ? "client_hello" : "connect",
+		    pick(s, 2) ? "example.net" : NULL, pick(s, 2) ? FL(NONE) :
+		    FL(CERT_INVALID));
 	return m;
 }
+
+/* Fingerprints for half the groups: one of the random DNS answers and
+ * one of the random redirects look censored, so controls are dropped. */
+static const char FP_CSV[] =
+    "name,scope,location_found,pattern_type,pattern,confidence_no_fp,"
+    "expected_countries\n"
+    "t.dns,nat,dns,full,203.0.113.9,100,RU\n"
+    "t.rt,isp,header.Location,prefix,http://warning.isp.example,100,RU\n";
 
 /* One random group: judge it both ways and compare every result. */
 static void
 one_group(uint64_t seed)
 {
 	static const Zond__V1__TestKind tests[] = { TK(QUIC), TK(TCP),
-	    TK(DNS) };
+	    TK(DNS), TK(HTTP), TK(TLS) };
 	static const int64_t windows[] = { 3600 * SEC, 600 * SEC, 150 * SEC,
 	    120 * SEC, 90 * SEC, 60 * SEC, 30 * SEC, 0, -1 };
 	uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 1;
@@ -165,9 +205,17 @@ one_group(uint64_t seed)
 	int64_t spread = 1 + (int64_t)pick(&s, 120);	/* grid slots */
 	struct group_item *g = calloc(n + 1, sizeof(*g));
 	struct verdict_res *want = calloc(n + 1, sizeof(*want));
+	struct fpdb *db = NULL;
 	struct got got;
+	zdiag_t d;
 
 	verdict_opts_default(&o);
+	if (pick(&s, 2) == 0) {
+		if (fpdb_parse("fp.csv", FP_CSV, sizeof(FP_CSV) - 1, &db,
+		    &d) != ZE_OK)
+			fail_msg("%s", d.text);
+		o.fp = db;
+	}
 	assert_non_null(g);
 	assert_non_null(want);
 	got.r = calloc(n + 1, sizeof(*got.r));
@@ -223,6 +271,7 @@ one_group(uint64_t seed)
 	free(want);
 	free(got.r);
 	free(got.seen);
+	fpdb_free(&db);
 }
 
 static void

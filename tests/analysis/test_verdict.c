@@ -53,16 +53,10 @@ ctl(struct fx *f, meas_t *c)
 static struct verdict_res
 judge_o(struct fx *f, const struct verdict_opts *o)
 {
-	struct verdict_in in;
 	struct verdict_res r;
 
-	memset(&in, 0, sizeof(in));
-	in.m = f->m;
-	in.control = (const meas_t *const *)f->c;
-	in.ncontrol = f->nc;
-	in.siblings = (const meas_t *const *)f->s;
-	in.nsiblings = f->ns;
-	assert_int_equal(verdict_judge(o, &in, &r), ZE_OK);
+	assert_int_equal(mk_judge(o, f->m, (const meas_t *const *)f->c, f->nc,
+	    (const meas_t *const *)f->s, f->ns, &r), ZE_OK);
 	assert_non_null(memchr(r.reason, '\0', sizeof(r.reason)));
 	assert_true(strlen(r.reason) > 0);
 	return r;
