@@ -1,21 +1,33 @@
 /*
  * http.c — see http.h.  Endpoints and their documents: docs/API.md.
  *
- * libmicrohttpd runs one thread per connection (at most HTTP_MAX_CONN), so
- * a handler may block: it reads the store through its own read
- * transactions and judges measurements on demand (analyze.c), one hour
- * slice at a time, so memory stays bounded by one slice whatever range a
- * client asks for.  The export streams: a producer thread runs export_run
- * into a pipe whose other end the connection's content reader drains, so
- * the pipe's buffer bounds memory; a client that goes away closes the
- * read end, the producer's write fails (EPIPE) and it stops.
+ * libmicrohttpd runs one thread per connection (at most HTTP_MAX_CONN, of
+ * them HTTP_MAX_PER_IP from one address), so a handler may block: it
+ * reads the store through its own read transactions and judges
+ * measurements on demand (analyze.c), one hour slice at a time, so memory
+ * stays bounded by one slice whatever range a client asks for.  The
+ * export streams: a producer thread runs export_run into a pipe whose
+ * other end the connection's content reader drains, so the pipe's buffer
+ * bounds memory; a client that goes away closes the read end, the
+ * producer's write fails (EPIPE) and it stops.
+ *
+ * Connections: one that has not sent a whole request (new, or between
+ * keep-alive requests) is closed after HTTP_IDLE_S without a byte, so idle
+ * sockets cannot hold the slots for long; while a request is answered the
+ * limit is HTTP_TIMEOUT_S without progress, counted from when the handler
+ * returns (a slow query is not cut off).  libmicrohttpd's messages (one
+ * per refused connection, among others) are logged at most once per
+ * HTTP_LOG_EVERY_US per kind, the rest counted.
  *
  * Input checks: every query parameter is known to its endpoint, given at
  * most once and validated; anything else is 400 with a JSON body naming
- * the parameter and its value.  Dashboard file names are one path
- * component of [A-Za-z0-9._-], not starting with '.', with a known
- * extension (fixed MIME types), opened relative to the dashboard
- * directory without following symbolic links.
+ * the parameter and its value.  A NUL byte anywhere in the request target
+ * (raw or %00) is 400; a target over HTTP_URI_MAX is 414 and header
+ * fields over HTTP_HEADERS_MAX are 431, both with the JSON body (the
+ * request head must fit HTTP_POOL, else libmicrohttpd answers by itself).
+ * Dashboard file names are one path component of [A-Za-z0-9._-], not
+ * starting with '.', with a known extension (fixed MIME types), opened
+ * relative to the dashboard directory without following symbolic links.
  */
 #include "http.h"
 
@@ -47,8 +59,15 @@
 #include "zid.h"
 #include "ztime.h"
 
-#define HTTP_MAX_CONN	32		/* connections (threads) at once */
-#define HTTP_TIMEOUT_S	60		/* idle connection timeout */
+#define HTTP_MAX_CONN	128		/* connections (threads) at once */
+#define HTTP_MAX_PER_IP	64		/* of them from one address */
+#define HTTP_IDLE_S	10u		/* waiting for a request */
+#define HTTP_TIMEOUT_S	60u		/* answering: no progress */
+#define HTTP_POOL	(256u << 10)	/* libmicrohttpd memory per connection */
+#define HTTP_URI_MAX	8192		/* request target, raw */
+#define HTTP_HEADERS_MAX (32u << 10)	/* names and values of header fields */
+#define HTTP_LOG_EVERY_US (10 * 1000000LL)	/* per kind of message */
+#define HTTP_LOG_KINDS	16
 #define HTTP_DOC_MAX	(64u << 20)	/* largest JSON document */
 #define HTTP_FILE_MAX	(8 << 20)	/* largest dashboard file */
 #define HTTP_MAX_PARAMS	16
@@ -74,6 +93,22 @@ struct http {
 	pthread_mutex_t mu;		/* guards ist */
 	struct ingest_stats ist;
 	bool have_ist;
+	pthread_mutex_t logmu;		/* guards logk */
+	struct logkind {		/* one kind of libmicrohttpd message */
+		const char *fmt;	/* its format; NULL: slot free */
+		int64_t last_us;	/* monotonic time of its last line */
+		uint64_t dropped;	/* not logged since */
+		char text[160];		/* its last line, for the count */
+	} logk[HTTP_LOG_KINDS];
+};
+
+/* One request as the URI log callback saw it, before libmicrohttpd
+ * decodes the target in place (its client context; freed when the
+ * request completes). */
+struct req {
+	const char *uri;		/* the raw target */
+	size_t len;			/* its length up to a first NUL */
+	bool nul;			/* %00 in the path */
 };
 
 /* One request's parsed query: every parameter once. */
@@ -97,6 +132,15 @@ struct filt {
 
 /* ------------------------------------------------------------ responses */
 
+/* The headers every response carries. */
+static void
+add_headers(struct MHD_Response *r, const char *ctype)
+{
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
 static enum MHD_Result
 respond(struct MHD_Connection *c, unsigned status, const char *ctype,
     const void *p, size_t n)
@@ -108,9 +152,7 @@ respond(struct MHD_Connection *c, unsigned status, const char *ctype,
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	add_headers(r, ctype);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(c, status, r);
@@ -159,9 +201,11 @@ respond_internal(struct MHD_Connection *c, const char *what, zerr_t e,
 
 /* --------------------------------------------------------------- query */
 
+/* One query parameter, decoded; key_size and value_size are the decoded
+ * lengths, so a %00 shows as a C string shorter than its size. */
 static enum MHD_Result
 query_one(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+    size_t key_size, const char *value, size_t value_size)
 {
 	struct query *q = cls;
 	bool known = false;
@@ -169,6 +213,12 @@ query_one(void *cls, enum MHD_ValueKind kind, const char *key,
 	(void)kind;
 	if (q->err[0])
 		return MHD_YES;
+	if (strlen(key) != key_size || (value != NULL && strlen(value) !=
+	    value_size)) {
+		snprintf(q->err, sizeof(q->err), "%.64s: a NUL byte (%%00) in "
+		    "the %s", key, strlen(key) != key_size ? "name" : "value");
+		return MHD_YES;
+	}
 	for (size_t i = 0; q->allowed[i] != NULL; i++)
 		if (strcmp(q->allowed[i], key) == 0)
 			known = true;
@@ -202,7 +252,7 @@ query_read(struct MHD_Connection *c, const char *const *allowed,
 {
 	memset(q, 0, sizeof(*q));
 	q->allowed = allowed;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_one, q);
+	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, query_one, q);
 }
 
 static const char *
@@ -983,13 +1033,42 @@ stream_free(void *cls)
 	free(s);
 }
 
+/* HEAD's body: none (libmicrohttpd never asks for it). */
+static ssize_t
+stream_none(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* Queue r (200) with the export's headers, the same for GET and HEAD;
+ * releases r. */
+static enum MHD_Result
+export_queue(struct MHD_Connection *c, struct MHD_Response *r,
+    enum export_fmt fmt)
+{
+	enum MHD_Result ret;
+
+	add_headers(r, fmt == EXPORT_CSV ? "text/csv; charset=utf-8" :
+	    "application/x-ndjson");
+	MHD_add_response_header(r, "Content-Disposition", fmt == EXPORT_CSV ?
+	    "attachment; filename=\"zond-export.csv\"" :
+	    "attachment; filename=\"zond-export.jsonl\"");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 ep_export(http_t *h, struct MHD_Connection *c, bool head)
 {
 	struct query q;
 	struct stream *s;
 	struct MHD_Response *r;
-	const char *fmt, *ctype;
+	const char *fmt;
 	int p[2];
 	enum MHD_Result ret;
 
@@ -1014,11 +1093,21 @@ ep_export(http_t *h, struct MHD_Connection *c, bool head)
 	s->ef.asn = s->f.asn;
 	s->ef.service = s->f.has_service ? s->f.service : NULL;
 	s->h = h;
-	ctype = s->fmt == EXPORT_CSV ? "text/csv; charset=utf-8" :
-	    "application/x-ndjson";
 	if (head) {
+		/*
+		 * The GET's headers for a body of unknown length, never read.
+		 * Not chunked: libmicrohttpd 0.9.75 would send the last chunk
+		 * after the headers of a HEAD; so no Transfer-Encoding, and
+		 * the connection closes (the end of the headers is the end).
+		 */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024,
+		    stream_none, NULL, NULL);
+		if (r != NULL)
+			MHD_set_response_options(r,
+			    MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+		ret = r == NULL ? MHD_NO : export_queue(c, r, s->fmt);
 		free(s);
-		return respond(c, MHD_HTTP_OK, ctype, "", 0);
+		return ret;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		free(s);
@@ -1037,15 +1126,7 @@ ep_export(http_t *h, struct MHD_Connection *c, bool head)
 		stream_free(s);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Disposition", s->fmt ==
-	    EXPORT_CSV ? "attachment; filename=\"zond-export.csv\"" :
-	    "attachment; filename=\"zond-export.jsonl\"");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return export_queue(c, r, s->fmt);
 }
 
 /* ------------------------------------------------------------- metrics */
@@ -1224,29 +1305,182 @@ ep_file(http_t *h, struct MHD_Connection *c, const char *url)
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	add_headers(r, type);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-/* ------------------------------------------------------------ dispatch */
+/* ------------------------------------------------------------- logging */
 
-static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+/*
+ * libmicrohttpd's messages, one line per kind (format) per
+ * HTTP_LOG_EVERY_US; the others of that kind are counted and the count
+ * logged with the kind's next line, or by log_flush once the time is up
+ * (called on each request and from http_publish, each main loop tick).
+ */
+__attribute__((format(printf, 2, 0)))
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	http_t *h = cls;
-	bool head;
+	struct logkind *k = NULL;
+	char buf[512], prev[sizeof(k->text)];
+	int64_t now = ztime_mono_us();
+	uint64_t n = 0;
+	size_t len;
+	bool quiet;
 
-	(void)version;
-	(void)upload;
-	(void)upload_size;
-	(void)con_cls;
-	atomic_fetch_add(&h->requests, 1);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	pthread_mutex_lock(&h->logmu);
+	for (size_t i = 0; i < HTTP_LOG_KINDS && k == NULL; i++)
+		if (h->logk[i].fmt == fmt || h->logk[i].fmt == NULL)
+			k = &h->logk[i];
+	if (k == NULL)
+		k = &h->logk[HTTP_LOG_KINDS - 1];	/* the rest share one */
+	quiet = k->fmt != NULL && now - k->last_us < HTTP_LOG_EVERY_US;
+	if (quiet)
+		k->dropped++;
+	else if ((n = k->dropped) > 0)
+		memcpy(prev, k->text, sizeof(prev));
+	if (!quiet) {
+		k->fmt = fmt;
+		k->last_us = now;
+		k->dropped = 0;
+	}
+	snprintf(k->text, sizeof(k->text), "%.*s", (int)sizeof(k->text) - 1,
+	    buf);
+	pthread_mutex_unlock(&h->logmu);
+	if (quiet)
+		return;
+	if (n > 0)
+		log_warnx("http: %" PRIu64 " more like '%s' not logged", n,
+		    prev);
+	log_warnx("http: %s", buf);
+}
+
+/* Log the counts of suppressed messages whose time is up. */
+static void
+log_flush(http_t *h)
+{
+	int64_t now = ztime_mono_us();
+
+	pthread_mutex_lock(&h->logmu);
+	for (size_t i = 0; i < HTTP_LOG_KINDS; i++) {
+		struct logkind *k = &h->logk[i];
+		if (k->dropped > 0 && now - k->last_us >= HTTP_LOG_EVERY_US) {
+			log_warnx("http: %" PRIu64 " more like '%s' not logged",
+			    k->dropped, k->text);
+			k->dropped = 0;
+			k->last_us = now;
+		}
+	}
+	pthread_mutex_unlock(&h->logmu);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Inactivity timeout of c: s seconds from now (libmicrohttpd restarts the
+ * count only when the timeout it replaces is 0). */
+static void
+conn_timeout(struct MHD_Connection *c, unsigned s)
+{
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, s);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before it is split
+ * at '?' and decoded in place.  Returns the request's context. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *rq;
+	size_t path;
+
+	(void)cls;
+	(void)c;
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return NULL;
+	rq->uri = uri;
+	rq->len = strlen(uri);
+	path = strcspn(uri, "?");
+	for (size_t i = 0; i + 2 < path; i++)
+		if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+			rq->nul = true;
+	return rq;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the request is answered (or abandoned);
+ * back to the short timeout while the connection waits for the next. */
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	free(*con_cls);
+	*con_cls = NULL;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_timeout(c, HTTP_IDLE_S);
+}
+
+/*
+ * The raw target's length.  libmicrohttpd hands it over as a C string,
+ * so a raw NUL byte cuts it; the request line is "METHOD SP target SP
+ * version" in one buffer, so the version string starts right after the
+ * whole target: a version further on (within the connection's memory,
+ * HTTP_POOL) means a NUL inside.  (A version elsewhere, as another
+ * libmicrohttpd might keep it, is not taken as one.)
+ */
+static size_t
+raw_len(const struct req *rq, const char *version, bool *nul)
+{
+	uintptr_t v = (uintptr_t)version, end = (uintptr_t)(rq->uri +
+	    rq->len + 1);
+
+	*nul = false;
+	if (version[0] == '\0' || v <= end || v - end >= HTTP_POOL)
+		return rq->len;
+	*nul = true;
+	return (size_t)(v - (uintptr_t)rq->uri - 1);
+}
+
+static enum MHD_Result
+header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	(void)key;
+	(void)value;
+	*(size_t *)cls += key_size + value_size + 4;	/* ": ", CRLF */
+	return MHD_YES;
+}
+
+static enum MHD_Result
+dispatch(http_t *h, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const struct req *rq)
+{
+	size_t hsize = 0;
+	bool head, nul;
+
+	if (rq == NULL)
+		return respond_internal(c, "request", ZE_NOMEM, NULL);
+	if (raw_len(rq, version, &nul) > HTTP_URI_MAX)
+		return respond_error(c, MHD_HTTP_URI_TOO_LONG, "the request "
+		    "target is longer than 8192 bytes");
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, header_size, &hsize);
+	if (hsize > HTTP_HEADERS_MAX)
+		return respond_error(c,
+		    MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "the header "
+		    "fields are larger than 32768 bytes");
+	if (nul || rq->nul)
+		return respond_error(c, MHD_HTTP_BAD_REQUEST, "the path holds "
+		    "a NUL byte (%00)");
 	head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 		return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -1271,19 +1505,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return ep_file(h, c, url);
 }
 
-__attribute__((format(printf, 2, 0)))
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
 {
-	char buf[512];
-	size_t n;
+	http_t *h = cls;
+	enum MHD_Result r;
 
-	(void)cls;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	log_warnx("http: %s", buf);
+	(void)upload;
+	(void)upload_size;
+	atomic_fetch_add(&h->requests, 1);
+	log_flush(h);
+	r = dispatch(h, c, url, method, version, *con_cls);
+	/* the answer has its own clock, from now */
+	conn_timeout(c, HTTP_TIMEOUT_S);
+	return r;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -1407,6 +1644,7 @@ http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
 	h->store = s;
 	atomic_init(&h->requests, 0);
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->logmu, NULL);
 	analyze_opts_default(&h->ao);
 	h->ao.window_us = conf->window_ms * 1000;
 	h->ao.c.min_measurements = (uint32_t)conf->min_measurements;
@@ -1415,10 +1653,14 @@ http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONN,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		e = zdiag_set(d, ZE_IO, "http: cannot listen on %s",
@@ -1444,6 +1686,7 @@ http_publish(http_t *h, const ingest_t *ig)
 	h->ist = st;
 	h->have_ist = true;
 	pthread_mutex_unlock(&h->mu);
+	log_flush(h);
 }
 
 void
@@ -1458,6 +1701,7 @@ http_stop(http_t **hp)
 	if (h->dashfd >= 0)
 		close(h->dashfd);
 	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->logmu);
 	free(h);
 	*hp = NULL;
 }

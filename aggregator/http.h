@@ -6,7 +6,8 @@
  * Invariants: the HTTP side only reads the store (every store function
  * opens its own transaction; LMDB lets readers run beside the writer), so
  * it never blocks ingest; it binds only to [http] listen; every response
- * carries Content-Type and Cache-Control: no-store.  The ingest counters
+ * carries Content-Type and Cache-Control: no-store (but for the 414/431
+ * that libmicrohttpd itself sends for a request head over its memory).  The ingest counters
  * for /metrics are a snapshot the main thread publishes (http_publish),
  * never read across threads.
  *

@@ -5,6 +5,7 @@ measurements of http.sh, and compares with zondctl reading the same store.
 Prints ok/FAIL lines; exit 1 on any failure."""
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,9 +25,9 @@ def check(cond, what, detail=""):
         print("FAIL " + what + (": " + str(detail)[:600] if detail else ""))
 
 
-def req(path, method="GET"):
+def req(path, method="GET", headers=None):
     c = http.client.HTTPConnection(U.hostname, U.port, timeout=60)
-    c.request(method, path)
+    c.request(method, path, headers=headers or {})
     r = c.getresponse()
     body = r.read()
     c.close()
@@ -313,6 +314,226 @@ for path, ctype, needle in [("/", "text/html", b"<html"),
 st, h, b = req("/api/v1/map", "HEAD")
 check(st == 200 and b == b"" and h["content-type"] == "application/json",
       "HEAD on the map: headers, no body")
+
+# --------------------------------------------------------------- edges
+# (issue 15 item 5) NUL bytes, oversized requests, HEAD of the export,
+# out-of-range times, idle sockets and the log of refused connections.
+import socket
+
+
+def json_error(st, h, b, status):
+    """The API's error shape: status, JSON body, its headers."""
+    try:
+        msg = json.loads(b)["error"]
+    except Exception:  # noqa: BLE001
+        return None
+    ok = (st == status and h.get("content-type") == "application/json" and
+          h.get("cache-control") == "no-store")
+    return msg if ok else None
+
+
+def raw(data, timeout=10):
+    """Send bytes on a fresh connection; the status line's code and the
+    rest of the answer (until the server closes or timeout)."""
+    s = socket.create_connection((U.hostname, U.port), timeout=timeout)
+    s.sendall(data)
+    got = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+            if b"\r\n\r\n" in got and b"Content-Length: " in got:
+                head, body = got.split(b"\r\n\r\n", 1)
+                n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+                if len(body) >= n:
+                    break
+    except OSError:
+        pass
+    s.close()
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", got)
+    return (int(m.group(1)) if m else None), got
+
+
+# (issue 15 item 9) docs/API.md and the server agree: events take up to
+# 366 days; the map's since/until carry no fraction, as its example shows
+st, h, b = req("/api/v1/events?since=2025-01-01T00:00:00Z"
+               "&until=2026-01-02T00:00:00Z")
+check(st == 200, "events: a range of 366 days", (st, b[:200]))
+st, h, b = req("/api/v1/events?since=2025-01-01T00:00:00Z"
+               "&until=2026-01-02T01:00:00Z")
+check(st == 400 and b"366 days" in b, "events: 366 days and an hour is 400",
+      (st, b[:200]))
+api_md = open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "..", "docs", "API.md")).read()
+iso_s = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+m = get_json("/api/v1/map")
+doc_map = re.search(r"### GET /api/v1/map.*?```json\n(.*?)```", api_md,
+                    re.S).group(1)
+doc_times = re.findall(r'"(?:since|until)": "([^"]*)"', doc_map)
+check(all(re.fullmatch(iso_s, t) for t in [m["since"], m["until"]] +
+          doc_times) and len(doc_times) == 2 and
+      "`until` (at most 366 days" in api_md and "31 days" not in api_md,
+      "API.md: the map example's times and the events range as served",
+      (m["since"], doc_times))
+
+# an idle socket opened now must be closed by the server long before the
+# old 60 s (checked at the end, so the wait overlaps the other checks)
+idle_probe = socket.create_connection((U.hostname, U.port), timeout=60)
+idle_opened = time.monotonic()
+
+for path, param in [("/api/v1/measurements?region=RU%00", "region"),
+                    ("/api/v1/measurements?region=RU%00XX", "region"),
+                    ("/api/v1/map?service=web%00x", "service"),
+                    ("/api/v1/map?since=2026-01-01%00junk", "since"),
+                    ("/api/v1/map?service%00=web", "service"),
+                    ("/api/v1/export?format=csv%00", "format")]:
+    st, h, b = req(path)
+    msg = json_error(st, h, b, 400)
+    check(msg is not None and param in msg and "NUL" in msg,
+          "400 for a NUL in a query: " + path, (st, b[:200]))
+for path in ["/app.js%00.html", "/index.html%00", "/api/v1/agents%00",
+             "/%00", "/style.css%00.js?x=1"]:
+    st, h, b = req(path)
+    msg = json_error(st, h, b, 400)
+    check(msg is not None and "NUL" in msg and b"/api/v1/map" not in b,
+          "400 for a NUL in the path: " + path, (st, b[:200]))
+code, got = raw(b"GET /app.js\x00.html HTTP/1.1\r\nHost: x\r\n"
+                b"Connection: close\r\n\r\n")
+check(code in (400, None) and b"/api/v1/map" not in got,
+      "a raw NUL byte in the path does not serve app.js", got[:200])
+
+for status, path, headers, what in [
+        (414, "/api/v1/map?service=" + "a" * 9000, None,
+         "a 9 KB request target"),
+        (414, "/api/v1/map?service=" + "a" * 40000, None,
+         "a 40 KB request target"),
+        (431, "/api/v1/agents", {"X-Big": "b" * 48000},
+         "48 KB of headers"),
+        (431, "/api/v1/agents", {"X-H%d" % i: "h" * 900 for i in range(40)},
+         "40 headers of 900 B")]:
+    st, h, b = req(path, headers=headers)
+    check(json_error(st, h, b, status) is not None,
+          "%d with the JSON error for %s" % (status, what), (st, h, b[:200]))
+st, h, b = req("/api/v1/map?service=" + "a" * 2000)
+check(st == 400, "a 2 KB request target is read (400: a bad service)",
+      (st, b[:200]))
+
+for fmt, ext in [("jsonl", "jsonl"), ("csv", "csv")]:
+    path = "/api/v1/export?format=%s&region=RU-MOW" % fmt
+    st, hh, bh = req(path, "HEAD")
+    sg, hg, bg = req(path)
+    same = {k: hg.get(k) for k in ("content-type", "content-disposition",
+                                    "cache-control",
+                                    "x-content-type-options")}
+    check(st == sg == 200 and bh == b"" and bg and
+          all(hh.get(k) == v for k, v in same.items()) and
+          "zond-export.%s" % ext in (hh.get("content-disposition") or "")
+          and "content-length" not in hh and "content-length" not in hg,
+          "HEAD %s: the GET headers (Content-Disposition), no "
+          "Content-Length" % path, (hh, hg))
+
+for ver in (b"1.1", b"1.0"):
+    code, got = raw(b"HEAD /api/v1/export?format=csv HTTP/" + ver +
+                    b"\r\nHost: x\r\n\r\n")
+    head, _, rest = got.partition(b"\r\n\r\n")
+    check(code == 200 and rest == b"" and b"Content-Disposition: attachment"
+          in head and b"Content-Length" not in head,
+          "HEAD of the export over HTTP/%s: headers only, nothing after them"
+          % ver.decode(), got[:400])
+
+for t in ["2026-01-01T12:00:60Z", "2026-01-01T12:00:60.5Z",
+          "2026-01-01T12:00:99Z", "2026-01-01T24:00:00Z",
+          "2026-01-01T12:60:00Z", "2026-01-01T12:00:60+00:00"]:
+    st, h, b = req("/api/v1/map?since=" + urllib.parse.quote(t))
+    msg = json_error(st, h, b, 400)
+    check(msg is not None and "since" in msg and t in msg,
+          "400 for an out-of-range time: " + t, (st, b[:200]))
+st, h, b = req("/api/v1/map?since=2026-01-01T23:59:59.999Z")
+check(st == 200, "23:59:59.999 is a time", (st, b[:200]))
+
+# 40 idle connections (no request sent) do not lock other clients out
+idle = []
+try:
+    for _ in range(40):
+        idle.append(socket.create_connection((U.hostname, U.port),
+                                             timeout=10))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    try:
+        c = http.client.HTTPConnection(U.hostname, U.port, timeout=8)
+        c.request("GET", "/api/v1/agents")
+        r = c.getresponse()
+        st = r.status
+        r.read()
+        c.close()
+    except OSError as e:
+        st = repr(e)
+    check(st == 200, "a request answers beside 40 idle connections "
+          "(%.1f s)" % (time.monotonic() - t0), st)
+    # more than one address may hold: connections beyond it are refused,
+    # and the log does not get a line for each
+    for _ in range(60):
+        try:
+            idle.append(socket.create_connection((U.hostname, U.port),
+                                                 timeout=10))
+        except OSError:
+            pass
+    time.sleep(1.0)
+    refused = 0
+    for s in idle:
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                refused += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            refused += 1
+        s.setblocking(True)
+    log = open(TMP + "/agg.log", errors="replace").read()
+    nlines = len(re.findall(r"connection limit", log))
+    check(refused >= 20 and nlines <= 2,
+          "100 connections from one address: %d refused, %d log lines"
+          % (refused, nlines), log[-600:])
+finally:
+    for s in idle:
+        s.close()
+st = None
+for _ in range(50):
+    try:
+        st, h, b = req("/api/v1/agents")
+        break
+    except OSError as e:
+        st = repr(e)
+        time.sleep(0.1)
+check(st == 200, "requests answer again once the idle sockets are gone", st)
+
+# the idle probe was closed by the server (no request within its timeout)
+try:
+    idle_probe.settimeout(max(1.0, 40 - (time.monotonic() - idle_opened)))
+    closed = idle_probe.recv(1) == b""
+except socket.timeout:
+    closed = False
+except OSError:
+    closed = True
+check(closed, "an idle connection is closed by the server (after %.1f s)"
+      % (time.monotonic() - idle_opened))
+idle_probe.close()
+# the refused connections are counted in one later line, written 10 s
+# after the first with the next request (or main loop tick)
+summary = None
+for _ in range(150):
+    req("/metrics")
+    log = open(TMP + "/agg.log", errors="replace").read()
+    summary = re.search(r"http: (\d+) more like '[^']*connection limit", log)
+    if summary:
+        break
+    time.sleep(0.2)
+check(summary is not None and int(summary.group(1)) >= 19,
+      "the suppressed log lines are counted in one line",
+      summary.group(0) if summary else log[-600:])
 
 print("check.py: %d failed" % fails)
 sys.exit(1 if fails else 0)
