@@ -89,6 +89,7 @@ struct round {
 	/* judging scratch */
 	const wire_meas_t *self;
 	int64_t self_start;
+	size_t walked;			/* by take_sib in this direction */
 	const struct verdict_ctl *ctl[MAX_CTL];	/* borrowed from cc */
 	wire_meas_t *sib[MAX_CTL];
 	size_t nctl, nsib;
@@ -107,6 +108,7 @@ rollup_opts_default(struct rollup_opts *o)
 	o->settle_us = 60LL * 1000000;
 	o->batch = 2000;
 	o->hook_max_age_us = 6 * STORE_HOUR_US;
+	o->sib_walk = ROLLUP_SIB_WALK;
 	verdict_opts_default(&o->v);
 	cell_opts_default(&o->c);
 }
@@ -270,6 +272,13 @@ take_sib(const struct store_meas *sm, void *arg)
 	int64_t dt = sm->start_us - r->self_start;
 	wire_meas_t *m = NULL;
 
+	/* the agent measures a target's variants in one round, among that
+	 * round's other rows: o->sib_walk entries each way find them unless
+	 * the round has more rows, and bound a burst's cost to O(n) */
+	if (r->walked >= r->o->sib_walk)
+		return 1;
+	r->walked++;
+	r->st.sib_walked++;
 	if (dt < -(SIB_US + SIB_SLACK_US) || dt > SIB_US + SIB_SLACK_US)
 		return 1;
 	if (r->nsib == MAX_CTL)
@@ -287,6 +296,21 @@ take_sib(const struct store_meas *sm, void *arg)
 	}
 	r->sib[r->nsib++] = m;
 	return 0;
+}
+
+/* The agent's measurements of sm's test and target less than SIB_US
+ * away, walking its sequence down from sm and up from it, at most
+ * o->sib_walk entries each way; -1 on a database error. */
+static int
+find_sibs(struct round *r, const struct store_meas *sm)
+{
+	r->walked = 0;
+	if (store_tx_agent_walk(r->tx, sm->agent, sm->seq, -1, take_sib,
+	    r) < 0)
+		return -1;
+	r->walked = 0;
+	return store_tx_agent_walk(r->tx, sm->agent, sm->seq + 1, 1, take_sib,
+	    r) < 0 ? -1 : 0;
 }
 
 static void
@@ -313,10 +337,7 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 	if (store_tx_ctl_iter(r->tx, sm->test, store_target_hash(m->target),
 	    from, to, take_ctl, r) < 0 || r->err != ZE_OK)
 		goto fail;
-	if (m->test == ZOND__V1__TEST_KIND__TEST_QUIC &&
-	    (store_tx_agent_walk(r->tx, sm->agent, sm->seq, -1, take_sib,
-	    r) < 0 || store_tx_agent_walk(r->tx, sm->agent, sm->seq + 1, 1,
-	    take_sib, r) < 0))
+	if (m->test == ZOND__V1__TEST_KIND__TEST_QUIC && find_sibs(r, sm) < 0)
 		goto fail;
 	if (r->memo == NULL && verdict_memo_new(&r->memo) != ZE_OK)
 		r->memo = NULL;		/* judged without one */
@@ -804,6 +825,7 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
 		st->controls += r.st.controls;
 		st->events += r.st.events;
 		st->hooked += r.st.hooked;
+		st->sib_walked += r.st.sib_walked;
 	}
 	return ZE_OK;
 }

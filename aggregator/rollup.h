@@ -44,11 +44,18 @@ struct rollup_opts {
 	int64_t hook_max_age_us;/* only events of hours newer than this */
 	struct verdict_opts v;
 	struct cell_opts c;
+	/* QUIC siblings: at most this many of the agent's measurements are
+	 * walked in each direction of its sequence (ROLLUP_SIB_WALK), so a
+	 * burst of n measurements costs O(n), not O(n^2)
+	 * (docs/METHODOLOGY.md "Controls in the window") */
+	size_t sib_walk;
 	/* apply a round's writes through this (the aggregator: its ingest
 	 * commit thread, ingest_apply); NULL: a write transaction of its own */
 	zerr_t (*write)(void *ctx, const struct store_extra *x, zdiag_t *d);
 	void *write_ctx;
 };
+
+#define ROLLUP_SIB_WALK 1024
 
 struct rollup_stats {
 	uint64_t rounds;
@@ -59,6 +66,7 @@ struct rollup_stats {
 	uint64_t controls;	/* control measurements taken off todo */
 	uint64_t events;	/* events written */
 	uint64_t hooked;	/* events queued for the webhook */
+	uint64_t sib_walked;	/* measurements walked for QUIC siblings */
 };
 
 void rollup_opts_default(struct rollup_opts *o);

@@ -6,7 +6,7 @@
  * on-demand analysis of the same measurements; reanalysis rebuilds the
  * same map and events, also while measurements keep arriving, and an
  * older store's derived data is rebuilt; two analyzers at once count
- * nothing twice; events
+ * nothing twice; a burst of QUIC measurements costs linear work; events
  * follow hour states (also when late data changes an older hour) and are
  * queued for the webhook only when recent.
  */
@@ -43,6 +43,7 @@ struct fx {
 	uint8_t pk[NAGENTS][32];
 	uint64_t seq[NAGENTS];
 	uint32_t n;		/* ids handed out */
+	uint8_t last[16];	/* the id put_meas stored last */
 	struct rollup_opts o;
 };
 
@@ -96,12 +97,11 @@ teardown(void **state)
 	return 0;
 }
 
-/* Store one TCP measurement of `target` (service svc) by agent i. */
+/* Store m (service svc; freed here) as agent i's measurement starting at
+ * start. */
 static void
-put(struct fx *f, int i, const char *svc, const char *target, int64_t start,
-    Zond__V1__Failure fail)
+put_meas(struct fx *f, int i, const char *svc, meas_t *m, int64_t start)
 {
-	meas_t *m = mk(TK(TCP), target, i, fail);
 	struct store_meas_in in;
 	enum store_put res;
 	uint8_t id[16], sig[64] = {0};
@@ -138,15 +138,35 @@ put(struct fx *f, int i, const char *svc, const char *target, int64_t start,
 	in.seq = ++f->seq[i];
 	in.start_us = start;
 	in.recv_us = start + 1000000;
-	in.test = TK(TCP);
-	in.thash = store_target_hash(target);
+	in.test = m->test;
+	in.thash = store_target_hash(m->target);
 	in.body = body;
 	in.body_len = n;
 	in.sig = sig;
 	assert_int_equal(store_commit(f->s, &in, 1, &res, NULL, 0, &d), ZE_OK);
 	assert_int_equal(res, STORE_STORED);
+	memcpy(f->last, id, 16);
 	free(body);
 	mk_free(m);
+}
+
+/* Store one TCP measurement of `target` (service svc) by agent i. */
+static void
+put(struct fx *f, int i, const char *svc, const char *target, int64_t start,
+    Zond__V1__Failure fail)
+{
+	put_meas(f, i, svc, mk(TK(TCP), target, i, fail), start);
+}
+
+/* Store one QUIC measurement of `target` and variant by agent i. */
+static void
+put_quic(struct fx *f, int i, const char *target, const char *variant,
+    int64_t start, Zond__V1__Failure fail)
+{
+	meas_t *m = mk(TK(QUIC), target, i, fail);
+
+	mk_quic(m, variant, -1);
+	put_meas(f, i, "yt", m, start);
 }
 
 static void
@@ -650,6 +670,72 @@ t_old_layout_rebuilt(void **state)
 	assert_int_equal(pend, 0);
 }
 
+struct open_q {
+	const uint8_t *id;
+	uint8_t v, m;
+	int rc;
+};
+
+static int
+open_q_fn(store_tx_t *tx, void *arg)
+{
+	struct open_q *q = arg;
+
+	q->rc = store_tx_open_get(tx, q->id, &q->v, &q->m);
+	return q->rc < 0;
+}
+
+/* One agent sends a burst of QUIC measurements of different targets with
+ * nearly equal starts: looking for each one's siblings walks at most
+ * o.sib_walk of its measurements each way (it walked every one within 3
+ * minutes, n^2 for a burst of n), and another variant of the same target
+ * within that reach still makes a failure a QUIC block. */
+static void
+t_quic_burst_linear(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct open_q q;
+	uint8_t large[16];
+	char t[32];
+	size_t n = 300, k;
+	zdiag_t d;
+
+	f->o.sib_walk = 16;
+	put_quic(f, 0, "yt.example", "initial_large", T0 + 10 * MIN_US,
+	    FL(NONE));
+	put_quic(f, 2, "yt.example", "initial_large", T0 + 10 * MIN_US,
+	    FL(TIMEOUT));
+	memcpy(large, f->last, 16);
+	for (k = 0; k < n; k++) {
+		snprintf(t, sizeof(t), "q%zu.example", k);
+		put_quic(f, 2, t, "initial_large", T0 + 10 * MIN_US +
+		    (int64_t)k, FL(TIMEOUT));
+		if (k == 10)	/* 12 entries after the failure, within 16 */
+			put_quic(f, 2, "yt.example", "vn", T0 + 10 * MIN_US +
+			    (int64_t)k, FL(NONE));
+	}
+	/* yt has a control: judged now, the sibling found */
+	drain(f, T0 + 30 * MIN_US, &st);
+	assert_int_equal(st.judged, 2);
+	assert_true(st.sib_walked <= 2 * 2 * f->o.sib_walk);
+	memset(&q, 0, sizeof(q));
+	q.id = large;
+	assert_int_equal(store_tx_run(f->s, false, open_q_fn, &q, "test", &d),
+	    ZE_OK);
+	assert_int_equal(q.rc, 0);
+	assert_int_equal(q.v, VERDICT_BLOCKED);
+	assert_int_equal(q.m, METHOD_QUIC);
+	/* the burst without control, judged when its window closed: each
+	 * walks at most 2 * sib_walk entries */
+	drain(f, T0 + 3 * H_US, &st);
+	assert_int_equal(st.judged, n);
+	assert_true(st.sib_walked >= n);
+	if (st.sib_walked > (uint64_t)(n + 2) * 2 * f->o.sib_walk)
+		fail_msg("%llu entries walked for %zu QUIC measurements",
+		    (unsigned long long)st.sib_walked, n);
+}
+
 int
 main(void)
 {
@@ -668,6 +754,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_reset_beside_ingest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_old_layout_rebuilt, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_quic_burst_linear, setup,
 		    teardown),
 	};
 
