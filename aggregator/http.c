@@ -407,21 +407,6 @@ filt_match(const struct filt *f, const struct store_meas *sm)
 	return ok;
 }
 
-/* Start time of the first stored measurement; INT64_MAX if none. */
-static int
-first_time(const struct store_meas *sm, void *arg)
-{
-	*(int64_t *)arg = sm->start_us;
-	return 1;
-}
-
-static zerr_t
-store_first(store_t *s, int64_t *t, zdiag_t *d)
-{
-	*t = INT64_MAX;
-	return store_meas_iter(s, NULL, NULL, first_time, t, d);
-}
-
 /* ----------------------------------------------------------------- map */
 
 static const char *const map_params[] = {"service", "since", "until", NULL};
@@ -494,7 +479,7 @@ walk_judged(http_t *h, const struct filt *f, judged_fn fn, void *arg,
 	int64_t t, end = f->until, limit = ztime_now_us() + DAY_US, first;
 	zerr_t e;
 
-	if ((e = store_first(h->store, &first, d)) != ZE_OK)
+	if ((e = store_first_start(h->store, &first, d)) != ZE_OK)
 		return e;
 	t = first > f->since ? first : f->since;
 	if (end > limit)
@@ -510,8 +495,7 @@ walk_judged(http_t *h, const struct filt *f, judged_fn fn, void *arg,
 		    d)) != ZE_OK)
 			return e;
 		w.a = a;
-		store_id_at(t - 60 * 1000000LL, from);
-		store_id_at(t + HOUR_US + 60 * 1000000LL, to);
+		store_ids_of_starts(t, t + HOUR_US, from, to);
 		e = store_meas_iter(h->store, from, to, slice_one, &w, d);
 		analysis_free(&a);
 		if (e != ZE_OK)
@@ -649,7 +633,8 @@ static zerr_t
 meas_page(store_t *s, const struct filt *f, const uint8_t below[STORE_ID_LEN],
     uint8_t (*ids)[STORE_ID_LEN], size_t want, size_t *got, zdiag_t *d)
 {
-	uint8_t hi[STORE_ID_LEN], lo[STORE_ID_LEN], floor_id[STORE_ID_LEN];
+	uint8_t hi[STORE_ID_LEN], lo[STORE_ID_LEN], floor_id[STORE_ID_LEN],
+	    top[STORE_ID_LEN];
 	int64_t width = 10 * 60 * 1000LL, lo_ms;	/* ms */
 	struct mwin w;
 	zerr_t e = ZE_OK;
@@ -659,7 +644,7 @@ meas_page(store_t *s, const struct filt *f, const uint8_t below[STORE_ID_LEN],
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	w.f = f;
 	memcpy(hi, below, STORE_ID_LEN);
-	store_id_at(f->since - 60 * 1000000LL, floor_id);
+	store_ids_of_starts(f->since, f->until, floor_id, top);
 	while (*got < want && memcmp(hi, floor_id, STORE_ID_LEN) > 0) {
 		lo_ms = store_id_ms(hi) - width;
 		store_id_at(lo_ms * 1000, lo);
@@ -701,7 +686,11 @@ ep_measurements(http_t *h, struct MHD_Connection *c)
 	if (q.err[0] || !q_filters(&q, &f, DAY_US) || !q_int(&q, "limit", 1,
 	    MEAS_LIMIT_MAX, "a page size (1-1000)", &limit))
 		return respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
-	store_id_at(f.until + 60 * 1000000LL, below);
+	{
+		uint8_t lo_id[STORE_ID_LEN];
+
+		store_ids_of_starts(f.since, f.until, lo_id, below);
+	}
 	if ((cur = query_get(&q, "cursor")) != NULL) {
 		uint8_t cid[STORE_ID_LEN];
 		size_t bl;
