@@ -46,7 +46,8 @@ const struct conf_opt aggr_conf_tab[] = {
 	    0, false, check_listen,
 	    "ZeroMQ endpoint agents connect to; tcp://host:* picks a port"},
 	{"ingest", "max_frame", CONF_SIZE, "1M", O(max_frame), 1024, 1048576,
-	    false, NULL, "largest ZeroMQ message accepted (ZMQ_MAXMSGSIZE)"},
+	    false, NULL, "largest frame served; larger ones up to twice this get "
+	    "REJECT_OVERSIZED (PROTOCOL.md \"Size limits\")"},
 	{"ingest", "commit_delay", CONF_DURATION, "1ms", O(commit_delay_ms), 0,
 	    1000, false, NULL, "longest wait to group measurements per commit"},
 	{"ingest", "commit_max", CONF_INT, "4096", O(commit_max), 1, 100000,
