@@ -38,6 +38,7 @@
 #include <zmq.h>
 
 #include "key.h"
+#include "kv.h"
 #include "log.h"
 #include "wire.h"
 #include "ztime.h"
@@ -744,13 +745,15 @@ on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
 		s->last_seq = h->has_last_seq ? h->last_seq : 0;
 		s->list_version = h->has_list_version ? h->list_version : 0;
 		{
-			char q[2 * STORE_VERSION_LEN];
+			/* as much as is stored, quoted (kv.h) */
+			char v[STORE_VERSION_LEN];
+			char q[KV_QUOTED_LEN(STORE_VERSION_LEN)];
 
+			snprintf(v, sizeof(v), "%s", ver != NULL ? ver : "-");
 			log_info("ingest: hello agent=%.16s version=%s "
 			    "backlog=%" PRIu64 " dropped=%" PRIu64 " last_seq="
-			    "%" PRIu64, hex, log_quote(ver != NULL ? ver : "-",
-			    q, sizeof(q)), s->backlog, s->dropped,
-			    s->last_seq);
+			    "%" PRIu64, hex, kv_quote(v, false, q, sizeof(q)),
+			    s->backlog, s->dropped, s->last_seq);
 		}
 	} else {
 		const Zond__V1__Heartbeat *h = up->heartbeat;

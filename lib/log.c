@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,39 +88,6 @@ vlog(const char *lvl, int with_errno, int saved_errno, const char *fmt,
 	n += escape_controls(line + n, sizeof(line) - 1 - n, msg, m);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
-}
-
-const char *
-log_quote(const char *s, char *buf, size_t size)
-{
-	size_t k = 0;
-	bool plain = s != NULL && *s != '\0';
-
-	if (s == NULL)
-		s = "";
-	for (const char *p = s; *p && plain; p++)
-		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
-		    *p == 0x7f)
-			plain = false;
-	if (plain || size < 3) {
-		snprintf(buf, size, "%s", s);
-		return buf;
-	}
-	buf[k++] = '"';
-	for (const char *p = s; *p && k + 5 < size; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\') {
-			buf[k++] = '\\';
-			buf[k++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f)
-			k += (size_t)snprintf(buf + k, size - k, "\\x%02x", c);
-		else
-			buf[k++] = (char)c;
-	}
-	buf[k++] = '"';
-	buf[k] = '\0';
-	return buf;
 }
 
 void

@@ -11,21 +11,11 @@
 #ifndef ZOND_LOG_H
 #define ZOND_LOG_H
 
-#include <stddef.h>
-
 enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 
 void log_init(const char *progname, int level);
 void log_setlevel(int level);
 int log_getlevel(void);
-
-/*
- * s as one key=value value: as it is when it has no space, control byte,
- * '"', '=' or '\\' (and is not empty); otherwise in double quotes with
- * '"' and '\\' escaped by '\\' and control bytes as \xNN (logfmt).  Cut
- * to fit buf (size bytes, at least 3); returns buf.
- */
-const char *log_quote(const char *s, char *buf, size_t size);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

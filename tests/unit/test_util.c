@@ -7,9 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "kv.h"
+#include "log.h"
 #include "zbuf.h"
 #include "zid.h"
 #include "ztime.h"
@@ -191,6 +195,40 @@ t_zbuf(void **state)
 	zbuf_free(&b);
 }
 
+/* No text a peer sends can start a log line of its own or forge a
+ * key=value field. */
+static void
+t_log_lines(void **state)
+{
+	char path[] = "/tmp/zond-test-log-XXXXXX", buf[512], q[64];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_warnx("peer said %s", "a\nFORGED: b\r\x1b[2J\x7f end");
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_non_null(f = fdopen(fd, "r"));
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf, "peer said a\\x0aFORGED: b\\x0d\\x1b[2J"
+	    "\\x7f end\n"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);	/* one line */
+	/* values quoted as logfmt does */
+	assert_string_equal(kv_quote("0.1.0", false, q, sizeof(q)), "0.1.0");
+	assert_string_equal(kv_quote("1 state=x", false, q, sizeof(q)),
+	    "\"1 state=x\"");
+	assert_string_equal(kv_quote("a\"b\\\n\x01", false, q, sizeof(q)),
+	    "\"a\\\"b\\\\\\n\\x01\"");
+	assert_string_equal(kv_quote("", false, q, sizeof(q)), "\"\"");
+}
+
 int
 main(void)
 {
@@ -201,6 +239,7 @@ main(void)
 		cmocka_unit_test(t_time),
 		cmocka_unit_test(t_ids),
 		cmocka_unit_test(t_zbuf),
+		cmocka_unit_test(t_log_lines),
 	};
 
 	if (sodium_init() < 0)

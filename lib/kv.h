@@ -1,6 +1,7 @@
 /*
- * kv.h — values in zondctl's line-oriented output (key=value lines and
- * tables), so that no stored string can end a line or forge a field.
+ * kv.h — values in line-oriented output (key=value lines of zondctl and
+ * of the logs, tables), so that no stored or received string can end a
+ * line or forge a field.
  *
  * The rule (logfmt's): a value of printable ASCII without blanks, '"',
  * '\\' or '=' prints as it is; any other value prints in double quotes
@@ -8,8 +9,8 @@
  * 0x7f and every byte from 0x80 (so also non-ASCII text).  The empty
  * string prints as "".  Documented in docs/OPERATIONS.md.
  */
-#ifndef ZONDCTL_KV_H
-#define ZONDCTL_KV_H
+#ifndef ZOND_KV_H
+#define ZOND_KV_H
 
 #include <stdbool.h>
 #include <stddef.h>
