@@ -373,6 +373,7 @@ def run(ep, spub_file, seedhex, zondctl, data):
         return time.strftime("%Y-%m-%dT%H:%M:%S", t) + \
             ".%03dZ" % (us // 1000 % 1000)
 
+    print("acked_total=%d" % len(acked), flush=True)
     n = export_count()
     check(n == len(acked), "zondctl export holds all %d acknowledged "
           "measurements (exported %d)" % (len(acked), n))

@@ -436,6 +436,7 @@ hostile)
 	ok "no sanitizer report"
 	grep -q 'frame rejected agent=[0-9a-f]* reason=oversized: frame of 1048577 bytes' "$T/agg.log" &&
 		ok "oversized frame logged" || fail "no log line for the oversized frame"
+	expect_stat db_measurements "$(sed -n 's/^acked_total=//p' "$T/hostile.out")"
 	expect_stat frame_rejects 1
 	expect_stat rejected_oversized 1
 	expect_stat rejected_duplicate_id 1
