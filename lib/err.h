@@ -55,4 +55,17 @@ void zdiag_prefix(zdiag_t *d, const char *fmt, ...)
 #define ZWUR __attribute__((warn_unused_result))
 #define ZARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * ZASSERT(cond): a programmer error check for the invariants the comments
+ * state (after curl's DEBUGASSERT).  Active when NDEBUG is not defined
+ * (the debug, asan and ci presets); in release builds (MinSizeRel) cond is
+ * not evaluated, only type-checked, so it must have no side effects.
+ */
+#ifdef NDEBUG
+#define ZASSERT(cond) ((void)sizeof(!(cond)))
+#else
+#include <assert.h>
+#define ZASSERT(cond) assert(cond)
+#endif
+
 #endif

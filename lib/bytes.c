@@ -1,0 +1,158 @@
+/* bytes.c — see bytes.h. */
+#include "bytes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+br_init(breader_t *r, const void *p, size_t len)
+{
+	ZASSERT(p != NULL || len == 0);
+	r->p = p;
+	r->len = len;
+	r->pos = 0;
+	r->err = ZE_OK;
+}
+
+/* The next n bytes, or NULL (error set, position at the end) past it. */
+static const uint8_t *
+take(breader_t *r, size_t n)
+{
+	const uint8_t *q;
+
+	ZASSERT(r->pos <= r->len);
+	if (r->err != ZE_OK || n > r->len - r->pos) {
+		if (r->err == ZE_OK)
+			r->err = ZE_TRUNC;
+		r->pos = r->len;
+		return NULL;
+	}
+	q = r->p + r->pos;
+	r->pos += n;
+	return q;
+}
+
+uint8_t
+br_u8(breader_t *r)
+{
+	const uint8_t *q = take(r, 1);
+
+	return q != NULL ? q[0] : 0;
+}
+
+uint16_t
+br_be16(breader_t *r)
+{
+	const uint8_t *q = take(r, 2);
+
+	return q != NULL ? be16_get(q) : 0;
+}
+
+uint32_t
+br_be32(breader_t *r)
+{
+	const uint8_t *q = take(r, 4);
+
+	return q != NULL ? be32_get(q) : 0;
+}
+
+uint64_t
+br_be64(breader_t *r)
+{
+	const uint8_t *q = take(r, 8);
+
+	return q != NULL ? be64_get(q) : 0;
+}
+
+void
+br_copy(breader_t *r, void *dst, size_t n)
+{
+	const uint8_t *q = take(r, n);
+
+	if (n == 0)
+		return;
+	if (q != NULL)
+		memcpy(dst, q, n);
+	else
+		memset(dst, 0, n);
+}
+
+const uint8_t *
+br_ptr(breader_t *r, size_t n)
+{
+	return take(r, n);
+}
+
+void
+br_skip(breader_t *r, size_t n)
+{
+	(void)take(r, n);
+}
+
+size_t
+br_left(const breader_t *r)
+{
+	return r->err != ZE_OK ? 0 : r->len - r->pos;
+}
+
+zerr_t
+br_error(const breader_t *r)
+{
+	return r->err;
+}
+
+zerr_t
+bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
+{
+	uint8_t *w, probe;
+	size_t chunk;
+	ssize_t n;
+	zerr_t e = ZE_OK;
+	int fd;
+
+	zbuf_init(b, max);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
+		    "%s: cannot open: %s", path, strerror(errno));
+	/* An empty file still gets a NUL-terminated, non-NULL b->data. */
+	if (zbuf_reserve(b, 0, NULL) != ZE_OK) {
+		e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	b->data[0] = '\0';
+	for (;;) {
+		chunk = max - b->len;
+		if (chunk > 65536)
+			chunk = 65536;
+		if (chunk == 0) {
+			/* At the cap: one more byte means too big. */
+			w = &probe;
+			chunk = 1;
+		} else if (zbuf_reserve(b, chunk, &w) != ZE_OK) {
+			e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", path);
+			goto out;
+		}
+		n = read(fd, w, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (w == &probe) {
+			e = zdiag_set(d, ZE_TOOBIG, "%s: larger than %zu bytes",
+			    path, max);
+			goto out;
+		}
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
+out:
+	close(fd);
+	return e;
+}
