@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "wire.h"
 #include "zid.h"
@@ -145,11 +146,9 @@ same_target(const wire_meas_t *a, const wire_meas_t *b)
 static size_t
 cc_slot(const struct ccache *c, const uint8_t id[STORE_ID_LEN])
 {
-	uint64_t h = 0;
-
 	/* the id's last 8 bytes are random */
-	for (int i = 8; i < STORE_ID_LEN; i++)
-		h = h << 8 | id[i];
+	uint64_t h = be64_get(id + STORE_ID_LEN - 8);
+
 	h ^= h >> 29;
 	for (size_t i = (size_t)h & (c->cap - 1);;
 	    i = (i + 1) & (c->cap - 1))

@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define STUN_HDR		20
 #define STUN_BINDING_REQ	0x0001
 #define STUN_BINDING_OK		0x0101
@@ -34,35 +36,6 @@
 #define OVPN_HARD_RESET_SERVER_V2	8
 #define OVPN_CLIENT_MIN		14	/* op, session id, no acks, packet id */
 #define OVPN_SERVER_LEN		26
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* Case-insensitive search for the ASCII word "telegram" in p[0..n). */
 static int
@@ -90,7 +63,7 @@ static int
 is_stun(const uint8_t *in, size_t n)
 {
 	return n >= STUN_HDR && (in[0] & 0xc0) == 0 &&
-	    rd32(in + 4) == HU_STUN_COOKIE;
+	    be32_get(in + 4) == HU_STUN_COOKIE;
 }
 
 static size_t
@@ -104,14 +77,14 @@ stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 	int v6;
 
 	*kind = HU_BAD;
-	if ((size_t)rd16(in + 2) != n - STUN_HDR || (n - STUN_HDR) % 4 != 0)
+	if ((size_t)be16_get(in + 2) != n - STUN_HDR || (n - STUN_HDR) % 4 != 0)
 		return 0;
 	for (off = STUN_HDR; off < n; off += 4 + ((alen + 3) & ~(size_t)3)) {
 		uint16_t t;
 		if (n - off < 4)
 			return 0;
-		t = rd16(in + off);
-		alen = rd16(in + off + 2);
+		t = be16_get(in + off);
+		alen = be16_get(in + off + 2);
 		if (((alen + 3) & ~(size_t)3) > n - off - 4)
 			return 0;
 		if (t >= 0x4000 && t <= 0x4007)
@@ -119,7 +92,7 @@ stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 		if (t == STUN_REALM && names_telegram(in + off + 4, alen))
 			telegram = 1;
 	}
-	if (rd16(in) != STUN_BINDING_REQ) {
+	if (be16_get(in) != STUN_BINDING_REQ) {
 		*kind = HU_IGNORED;	/* indications, responses: no answer */
 		return 0;
 	}
@@ -141,14 +114,14 @@ stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 	alen = v6 ? 20 : 8;	/* reserved, family, port, address */
 	if (cap < STUN_HDR + 4 + alen)
 		return 0;
-	wr16(out, STUN_BINDING_OK);
-	wr16(out + 2, (uint16_t)(4 + alen));
+	be16_put(out, STUN_BINDING_OK);
+	be16_put(out + 2, (uint16_t)(4 + alen));
 	memcpy(out + 4, in + 4, 16);	/* cookie and transaction id */
-	wr16(out + 20, STUN_XOR_MAPPED);
-	wr16(out + 22, (uint16_t)alen);
+	be16_put(out + 20, STUN_XOR_MAPPED);
+	be16_put(out + 22, (uint16_t)alen);
 	out[24] = 0;
 	out[25] = v6 ? 0x02 : 0x01;
-	wr16(out + 26, (uint16_t)(port ^ (HU_STUN_COOKIE >> 16)));
+	be16_put(out + 26, (uint16_t)(port ^ (HU_STUN_COOKIE >> 16)));
 	for (off = 0; off < (v6 ? 16u : 4u); off++)	/* cookie || tid */
 		out[28 + off] = addr[off] ^ in[4 + off];
 	*kind = telegram ? HU_STUN_TELEGRAM : whatsapp ? HU_STUN_WHATSAPP :
@@ -167,7 +140,7 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 	*kind = HU_BAD;
 	if (n < 7)
 		return 0;
-	version = rd32(in + 1);
+	version = be32_get(in + 1);
 	dcil = in[5];
 	if (n - 6 < dcil + 1)
 		return 0;
@@ -195,7 +168,7 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 			return 0;
 		o = 0;
 		out[o++] = 0xc0;
-		wr32(out + o, HU_QUIC_V1);
+		be32_put(out + o, HU_QUIC_V1);
 		o += 4;
 		out[o++] = (uint8_t)scil;
 		memcpy(out + o, scid, scil);
@@ -204,7 +177,7 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 		memcpy(out + o, dcid, dcil);
 		o += dcil;
 		out[o++] = 0;
-		wr16(out + o, 0x4000 | 17);
+		be16_put(out + o, 0x4000 | 17);
 		o += 2;
 		out[o++] = 0;
 		memcpy(out + o, rnd, 16);
@@ -223,7 +196,7 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 		return 0;
 	o = 0;
 	out[o++] = 0x80 | (rnd[0] & 0x7f);
-	wr32(out + o, 0);
+	be32_put(out + o, 0);
 	o += 4;
 	out[o++] = (uint8_t)scil;
 	memcpy(out + o, scid, scil);
@@ -231,10 +204,10 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 	out[o++] = (uint8_t)dcil;
 	memcpy(out + o, dcid, dcil);
 	o += dcil;
-	wr32(out + o, HU_QUIC_V1);
+	be32_put(out + o, HU_QUIC_V1);
 	o += 4;
 	/* A reserved (greased) version too, as RFC 9000 6.3 suggests. */
-	wr32(out + o, (rd32(rnd + 1) & 0xf0f0f0f0u) | 0x0a0a0a0au);
+	be32_put(out + o, (be32_get(rnd + 1) & 0xf0f0f0f0u) | 0x0a0a0a0au);
 	o += 4;
 	*kind = HU_QUIC_VN;
 	return o;
@@ -274,7 +247,7 @@ ovpn_answer(const uint8_t *in, uint8_t *out, size_t cap, const uint8_t *rnd,
 	out[9] = 1;
 	memcpy(out + 10, in + 10, 4);
 	memcpy(out + 14, in + 1, 8);
-	wr32(out + 22, 0);
+	be32_put(out + 22, 0);
 	*kind = HU_OPENVPN;
 	return OVPN_SERVER_LEN;
 }

@@ -10,25 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define IPHDR 20
 #define TCPHDR 20
 #define UDPHDR 8
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static uint32_t
 sum16(uint32_t s, const uint8_t *p, size_t n)
@@ -36,7 +22,7 @@ sum16(uint32_t s, const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+		s += be16_get(p + i);
 	if (n & 1)
 		s += (uint32_t)(p[n - 1] << 8);
 	return s;
@@ -56,15 +42,15 @@ ip_header(uint8_t *p, size_t total, uint8_t proto, struct in_addr src,
 {
 	p[0] = 0x45;
 	p[1] = 0;
-	wr16(p + 2, (uint16_t)total);
-	wr16(p + 4, 0x7a6e);	/* "zn": recognisable in captures */
-	wr16(p + 6, 0x4000);	/* DF */
+	be16_put(p + 2, (uint16_t)total);
+	be16_put(p + 4, 0x7a6e);	/* "zn": recognisable in captures */
+	be16_put(p + 6, 0x4000);	/* DF */
 	p[8] = 64;
 	p[9] = proto;
-	wr16(p + 10, 0);
+	be16_put(p + 10, 0);
 	memcpy(p + 12, &src, 4);
 	memcpy(p + 16, &dst, 4);
-	wr16(p + 10, fold(sum16(0, p, IPHDR)));
+	be16_put(p + 10, fold(sum16(0, p, IPHDR)));
 }
 
 /* Checksum over the pseudo header and the l4len bytes at l4. */
@@ -91,18 +77,18 @@ forge_tcp(uint8_t *buf, size_t cap, struct in_addr src, struct in_addr dst,
 	if (cap < total || total > FORGE_MAX)
 		return 0;
 	ip_header(buf, total, IPPROTO_TCP, src, dst);
-	wr16(t, sport);
-	wr16(t + 2, dport);
-	wr32(t + 4, seq);
-	wr32(t + 8, ack);
+	be16_put(t, sport);
+	be16_put(t + 2, dport);
+	be32_put(t + 4, seq);
+	be32_put(t + 8, ack);
 	t[12] = (TCPHDR / 4) << 4;
 	t[13] = flags;
-	wr16(t + 14, 65535);	/* window */
-	wr16(t + 16, 0);
-	wr16(t + 18, 0);
+	be16_put(t + 14, 65535);	/* window */
+	be16_put(t + 16, 0);
+	be16_put(t + 18, 0);
 	if (dlen > 0)
 		memcpy(t + TCPHDR, data, dlen);
-	wr16(t + 16, l4_sum(buf, t, TCPHDR + dlen, IPPROTO_TCP));
+	be16_put(t + 16, l4_sum(buf, t, TCPHDR + dlen, IPPROTO_TCP));
 	return total;
 }
 
@@ -117,14 +103,14 @@ forge_udp(uint8_t *buf, size_t cap, struct in_addr src, struct in_addr dst,
 	if (cap < total || total > FORGE_MAX)
 		return 0;
 	ip_header(buf, total, IPPROTO_UDP, src, dst);
-	wr16(u, sport);
-	wr16(u + 2, dport);
-	wr16(u + 4, (uint16_t)(UDPHDR + dlen));
-	wr16(u + 6, 0);
+	be16_put(u, sport);
+	be16_put(u + 2, dport);
+	be16_put(u + 4, (uint16_t)(UDPHDR + dlen));
+	be16_put(u + 6, 0);
 	if (dlen > 0)
 		memcpy(u + UDPHDR, data, dlen);
 	s = l4_sum(buf, u, UDPHDR + dlen, IPPROTO_UDP);
-	wr16(u + 6, s == 0 ? 0xffff : s);
+	be16_put(u + 6, s == 0 ? 0xffff : s);
 	return total;
 }
 
@@ -140,19 +126,19 @@ forge_dns_answer(uint8_t *buf, size_t cap, const uint8_t *query,
 		return 0;
 	memcpy(buf, query, q->qend);
 	/* QR, opcode 0, AA, RD as asked, RA, rcode. */
-	wr16(buf + 2, (uint16_t)(0x8000 | 0x0400 | (q->flags & 0x0100) |
+	be16_put(buf + 2, (uint16_t)(0x8000 | 0x0400 | (q->flags & 0x0100) |
 	    0x0080 | (rcode & 0xf)));
-	wr16(buf + 4, 1);
-	wr16(buf + 6, with_a ? 1 : 0);
-	wr16(buf + 8, 0);
-	wr16(buf + 10, 0);
+	be16_put(buf + 4, 1);
+	be16_put(buf + 6, with_a ? 1 : 0);
+	be16_put(buf + 8, 0);
+	be16_put(buf + 10, 0);
 	if (with_a) {
 		p = buf + q->qend;
-		wr16(p, 0xc00c);	/* the name at offset 12 */
-		wr16(p + 2, 1);		/* A */
-		wr16(p + 4, 1);		/* IN */
-		wr32(p + 6, 60);
-		wr16(p + 10, 4);
+		be16_put(p, 0xc00c);	/* the name at offset 12 */
+		be16_put(p + 2, 1);		/* A */
+		be16_put(p + 4, 1);		/* IN */
+		be32_put(p + 6, 60);
+		be16_put(p + 10, 4);
 		memcpy(p + 12, a, 4);
 	}
 	return len;

@@ -9,18 +9,7 @@
 
 #include <string.h>
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
+#include "bytes.h"
 
 bool
 pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
@@ -31,13 +20,13 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
 	if (len < 20 || (p[0] >> 4) != 4)
 		return false;
 	ihl = (size_t)(p[0] & 0x0f) * 4;
-	tot = rd16(p + 2);
+	tot = be16_get(p + 2);
 	if (ihl < 20 || tot < ihl || tot > len)
 		return false;
 	out->proto = p[9];
 	memcpy(&out->src, p + 12, 4);
 	memcpy(&out->dst, p + 16, 4);
-	if ((rd16(p + 6) & 0x3fff) != 0) {	/* MF or an offset */
+	if ((be16_get(p + 6) & 0x3fff) != 0) {	/* MF or an offset */
 		out->frag = true;
 		return true;
 	}
@@ -49,10 +38,10 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
 		off = (size_t)(p[12] >> 4) * 4;
 		if (off < 20 || off > l4len)
 			return false;
-		out->sport = rd16(p);
-		out->dport = rd16(p + 2);
-		out->seq = rd32(p + 4);
-		out->ack = rd32(p + 8);
+		out->sport = be16_get(p);
+		out->dport = be16_get(p + 2);
+		out->seq = be32_get(p + 4);
+		out->ack = be32_get(p + 8);
 		out->tcp_flags = p[13];
 		out->payload = p + off;
 		out->plen = l4len - off;
@@ -61,11 +50,11 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
 
 		if (l4len < 8)
 			return false;
-		ulen = rd16(p + 4);
+		ulen = be16_get(p + 4);
 		if (ulen < 8 || ulen > l4len)
 			return false;
-		out->sport = rd16(p);
-		out->dport = rd16(p + 2);
+		out->sport = be16_get(p);
+		out->dport = be16_get(p + 2);
 		out->payload = p + 8;
 		out->plen = ulen - 8;
 	}
@@ -106,7 +95,7 @@ pkt_tls_sni(const uint8_t *p, size_t len, char *name, size_t namelen)
 	/* Record header: handshake(22), version 3.x, length. */
 	if (len < 5 + 4 || p[0] != 22 || p[1] != 3)
 		return false;
-	end = 5 + (size_t)rd16(p + 3);
+	end = 5 + (size_t)be16_get(p + 3);
 	if (end > len)
 		end = len;	/* the rest is in later segments */
 	i = 5;
@@ -119,20 +108,20 @@ pkt_tls_sni(const uint8_t *p, size_t len, char *name, size_t namelen)
 	i += 1 + (size_t)p[i];	/* session id */
 	if (i + 2 > end)
 		return false;
-	i += 2 + (size_t)rd16(p + i);	/* cipher suites */
+	i += 2 + (size_t)be16_get(p + i);	/* cipher suites */
 	if (i + 1 > end)
 		return false;
 	i += 1 + (size_t)p[i];	/* compression methods */
 	if (i + 2 > end)
 		return false;
-	extend = i + 2 + (size_t)rd16(p + i);
+	extend = i + 2 + (size_t)be16_get(p + i);
 	if (extend < end)
 		end = extend;
 	i += 2;
 	while (i + 4 <= end) {
-		uint16_t type = rd16(p + i);
+		uint16_t type = be16_get(p + i);
 
-		n = rd16(p + i + 2);
+		n = be16_get(p + i + 2);
 		i += 4;
 		if (type != 0) {	/* not server_name */
 			i += n;
@@ -141,14 +130,14 @@ pkt_tls_sni(const uint8_t *p, size_t len, char *name, size_t namelen)
 		/* server_name_list length, then entries. */
 		if (i + 2 > end)
 			return false;
-		n = rd16(p + i);
+		n = be16_get(p + i);
 		i += 2;
 		if (i + n < end)
 			end = i + n;
 		while (i + 3 <= end) {
 			uint8_t nt = p[i];
 
-			n = rd16(p + i + 1);
+			n = be16_get(p + i + 1);
 			i += 3;
 			if (i + n > end)
 				return false;
@@ -221,11 +210,11 @@ pkt_dns_query(const uint8_t *p, size_t len, struct dns_q *q)
 	memset(q, 0, sizeof(*q));
 	if (len < 12 || len > 4096)
 		return false;
-	q->id = rd16(p);
-	q->flags = rd16(p + 2);
+	q->id = be16_get(p);
+	q->flags = be16_get(p + 2);
 	if ((q->flags & 0x8000) != 0 || ((q->flags >> 11) & 0xf) != 0)
 		return false;	/* a response, or not a QUERY */
-	if (rd16(p + 4) != 1)
+	if (be16_get(p + 4) != 1)
 		return false;	/* exactly one question */
 	for (;;) {
 		if (i >= len)
@@ -249,8 +238,8 @@ pkt_dns_query(const uint8_t *p, size_t len, struct dns_q *q)
 	if (o == 0 || i + 4 > len)
 		return false;	/* the root, or no type and class */
 	q->name[o] = '\0';
-	q->qtype = rd16(p + i);
-	q->qclass = rd16(p + i + 2);
+	q->qtype = be16_get(p + i);
+	q->qclass = be16_get(p + i + 2);
 	q->qend = i + 4;
 	return true;
 }
@@ -287,7 +276,7 @@ pkt_openvpn_reset(const uint8_t *p, size_t len, bool tcp)
 {
 	if (!tcp)
 		return ovpn_body(p, len);
-	if (len < 2 + 14 || rd16(p) != len - 2)
+	if (len < 2 + 14 || be16_get(p) != len - 2)
 		return false;
 	return ovpn_body(p + 2, len - 2);
 }

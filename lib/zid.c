@@ -4,6 +4,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "bytes.h"
+
 void
 zidgen_init(zidgen_t *g)
 {
@@ -13,11 +15,8 @@ zidgen_init(zidgen_t *g)
 int64_t
 zid_time_ms(const zid_t *id)
 {
-	int64_t ms = 0;
-
-	for (int i = 0; i < 6; i++)
-		ms = (ms << 8) | id->b[i];
-	return ms;
+	/* the first 6 bytes, big-endian */
+	return (int64_t)(be64_get(id->b) >> 16);
 }
 
 void
@@ -26,8 +25,7 @@ zid_floor(int64_t us, zid_t *id)
 	int64_t ms = us < 0 ? 0 : us / 1000;
 
 	memset(id, 0, sizeof(*id));
-	for (int i = 0; i < 6; i++)
-		id->b[i] = (uint8_t)(ms >> (8 * (5 - i)));
+	be64_put(id->b, (uint64_t)ms << 16);
 }
 
 void

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define AGENT_LEN 32
 
 struct acc_row {
@@ -491,15 +493,14 @@ put_u8(zbuf_t *b, uint8_t v)
 	return zbuf_append(b, &v, 1);
 }
 
+/* The low n bytes of v, big-endian. */
 static zerr_t
 put_be(zbuf_t *b, uint64_t v, size_t n)
 {
 	uint8_t t[8];
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		t[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	return zbuf_append(b, t, n);
+	be64_put(t, v);
+	return zbuf_append(b, t + sizeof(t) - n, n);
 }
 
 static zerr_t
@@ -551,52 +552,37 @@ fail:
 	return e;
 }
 
-struct rd {
-	const uint8_t *p;
-	size_t n, pos;
-};
-
-static bool
-get_be(struct rd *r, size_t n, uint64_t *v)
-{
-	size_t i;
-
-	if (r->n - r->pos < n)
-		return false;
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v = *v << 8 | r->p[r->pos + i];
-	r->pos += n;
-	return true;
-}
-
-/* String with an n-byte length into dst[cap]; ZE_TRUNC, ZE_TOOBIG or
- * ZE_PARSE (a NUL inside). */
+/* String with an n-byte length (1 or 2) into dst[cap]; ZE_TRUNC,
+ * ZE_TOOBIG or ZE_PARSE (a NUL inside). */
 static zerr_t
-get_str(struct rd *r, size_t lenbytes, char *dst, size_t cap)
+get_str(breader_t *r, size_t lenbytes, char *dst, size_t cap)
 {
-	uint64_t len;
+	size_t len = lenbytes == 1 ? br_u8(r) : br_be16(r);
+	const uint8_t *s;
 
-	if (!get_be(r, lenbytes, &len))
+	if (br_error(r) != ZE_OK)
 		return ZE_TRUNC;
 	if (len >= cap)
 		return ZE_TOOBIG;
-	if (r->n - r->pos < len)
+	if ((s = br_ptr(r, len)) == NULL)
 		return ZE_TRUNC;
-	if (memchr(r->p + r->pos, '\0', len) != NULL)
+	if (memchr(s, '\0', len) != NULL)
 		return ZE_PARSE;
-	memcpy(dst, r->p + r->pos, len);
+	memcpy(dst, s, len);
 	dst[len] = '\0';
-	r->pos += len;
 	return ZE_OK;
 }
+
+/* In acc_decode_into: a read past the end so far is ZE_TRUNC. */
+#define NEED(r) do { if (br_error(r) != ZE_OK) { e = ZE_TRUNC; goto bad; } } \
+	while (0)
 
 /* Decode into a, reusing (and growing) its arrays; on error a holds part
  * of the record (the caller resets or frees it). */
 static zerr_t
 acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 {
-	struct rd r = {.p = p, .n = n, .pos = 0};
+	breader_t r;
 	uint64_t v, na, nr, cnt, sum_agents = 0, sum_rows = 0, bt;
 	size_t i, j;
 	zerr_t e;
@@ -608,14 +594,12 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 	if (p[0] != CELL_ACC_VERSION)
 		return zdiag_set(d, ZE_VERSION, "cell: version %u, expected %u",
 		    p[0], CELL_ACC_VERSION);
-	r.pos = 1;
+	br_init(&r, p, n);
+	br_skip(&r, 1);
 	if ((e = get_str(&r, 1, a->region, sizeof(a->region))) != ZE_OK)
 		goto bad;
-	if (!get_be(&r, 8, &v)) {
-		e = ZE_TRUNC;
-		goto bad;
-	}
-	a->asn = (int64_t)v;
+	a->asn = (int64_t)br_be64(&r);
+	NEED(&r);
 	if ((e = get_str(&r, 1, a->service, sizeof(a->service))) != ZE_OK)
 		goto bad;
 	if (a->region[0] == '\0' || a->service[0] == '\0') {
@@ -623,10 +607,8 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		goto bad;
 	}
 	what = "agents";
-	if (!get_be(&r, 4, &na)) {
-		e = ZE_TRUNC;
-		goto bad;
-	}
+	na = br_be32(&r);
+	NEED(&r);
 	if (na > CELL_MAX_AGENTS) {
 		e = ZE_TOOBIG;
 		goto bad;
@@ -642,16 +624,10 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 	}
 	for (i = 0; i < na; i++) {
 		struct acc_agent *g = &a->agents[i];
-		if (r.n - r.pos < AGENT_LEN) {
-			e = ZE_TRUNC;
-			goto bad;
-		}
-		memcpy(g->key, r.p + r.pos, AGENT_LEN);
-		r.pos += AGENT_LEN;
-		if (!get_be(&r, 4, &v)) {
-			e = ZE_TRUNC;
-			goto bad;
-		}
+
+		br_copy(&r, g->key, AGENT_LEN);
+		v = br_be32(&r);
+		NEED(&r);
 		if (v == 0 || (i > 0 && memcmp(a->agents[i - 1].key, g->key,
 		    AGENT_LEN) >= 0)) {
 			e = ZE_PARSE;
@@ -662,10 +638,8 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		a->nagents++;
 	}
 	what = "rows";
-	if (!get_be(&r, 4, &nr)) {
-		e = ZE_TRUNC;
-		goto bad;
-	}
+	nr = br_be32(&r);
+	NEED(&r);
 	if (nr > CELL_MAX_ROWS) {
 		e = ZE_TOOBIG;
 		goto bad;
@@ -688,11 +662,8 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		if ((e = get_str(&r, 2, w->target, sizeof(w->target))) !=
 		    ZE_OK)
 			goto bad;
-		if (!get_be(&r, 1, &v)) {
-			e = ZE_TRUNC;
-			goto bad;
-		}
-		w->test = (uint8_t)v;
+		w->test = br_u8(&r);
+		NEED(&r);
 		if ((e = get_str(&r, 1, w->variant, sizeof(w->variant))) !=
 		    ZE_OK)
 			goto bad;
@@ -701,38 +672,27 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 			e = ZE_PARSE;	/* not sorted or duplicate */
 			goto bad;
 		}
-		if (!get_be(&r, 1, &cnt)) {
-			e = ZE_TRUNC;
-			goto bad;
-		}
+		cnt = br_u8(&r);
+		NEED(&r);
 		if (cnt > VERDICT__COUNT) {
 			e = ZE_VERSION;
 			goto bad;
 		}
 		for (j = 0; j < cnt; j++) {
-			if (!get_be(&r, 4, &v)) {
-				e = ZE_TRUNC;
-				goto bad;
-			}
-			w->n[j] = (uint32_t)v;
-			rs += v;
+			w->n[j] = br_be32(&r);
+			rs += w->n[j];
 		}
-		if (!get_be(&r, 1, &cnt)) {
-			e = ZE_TRUNC;
-			goto bad;
-		}
+		cnt = br_u8(&r);
+		NEED(&r);
 		if (cnt > METHOD__COUNT) {
 			e = ZE_VERSION;
 			goto bad;
 		}
 		for (j = 0; j < cnt; j++) {
-			if (!get_be(&r, 4, &v)) {
-				e = ZE_TRUNC;
-				goto bad;
-			}
-			w->m[j] = (uint32_t)v;
-			ms += v;
+			w->m[j] = br_be32(&r);
+			ms += w->m[j];
 		}
+		NEED(&r);
 		bt = (uint64_t)w->n[VERDICT_BLOCKED] + w->n[VERDICT_THROTTLED];
 		if (rs == 0 || w->n[VERDICT_PENDING] != 0 || ms != bt) {
 			e = ZE_PARSE;
@@ -742,7 +702,7 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		a->nrows++;
 	}
 	what = "record";
-	if (r.pos != r.n || sum_rows != sum_agents) {
+	if (br_left(&r) != 0 || sum_rows != sum_agents) {
 		e = ZE_PARSE;
 		goto bad;
 	}
@@ -752,6 +712,8 @@ bad:
 	return zdiag_set(d, e, "cell: bad %s at byte %zu: %s", what, r.pos,
 	    zerr_str(e));
 }
+
+#undef NEED
 
 zerr_t
 cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "fingerprint.h"
 #include "httpcmp.h"
 #include "wire.h"
@@ -332,8 +333,7 @@ addr_bogon(const struct addr *a)
 			return true;			/* fe80::/10 */
 		return a->b[0] == 0xff;			/* multicast */
 	}
-	h = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 |
-	    (uint32_t)a->b[2] << 8 | a->b[3];
+	h = be32_get(a->b);
 	for (i = 0; i < ZARRAY_LEN(v4); i++)
 		if ((h >> (32 - v4[i].bits)) ==
 		    (v4[i].net >> (32 - v4[i].bits)))
