@@ -10,12 +10,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "bytes.h"
 
 #define MAX_TOKENS 12
 
@@ -384,40 +384,12 @@ rules_parse(const char *fname, const char *text, size_t len,
 zerr_t
 rules_load(const char *path, struct ruleset *rs, zdiag_t *d)
 {
-	char *buf;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
+	zbuf_t b;
 	zerr_t e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
-	if ((buf = malloc(RULES_MAX_FILE + 1)) == NULL) {
-		close(fd);
-		return zdiag_set(d, ZE_NOMEM, "%s: out of memory", path);
-	}
-	for (;;) {
-		r = read(fd, buf + len, RULES_MAX_FILE + 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = zdiag_set(d, ZE_IO, "%s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > RULES_MAX_FILE) {
-			e = zdiag_set(d, ZE_TOOBIG, "%s: larger than %d bytes",
-			    path, RULES_MAX_FILE);
-			goto out;
-		}
-	}
-	e = rules_parse(path, buf, len, rs, d);
-out:
-	free(buf);
-	close(fd);
+	if ((e = bytes_read_file(path, RULES_MAX_FILE, &b, d)) == ZE_OK)
+		e = rules_parse(path, (const char *)b.data, b.len, rs, d);
+	zbuf_free(&b);
 	return e;
 }
 

@@ -103,12 +103,60 @@ br_error(const breader_t *r)
 	return r->err;
 }
 
+/* Read until n bytes or the end of the file; *got says how many. */
+static zerr_t
+read_full(int fd, const char *path, uint8_t *buf, size_t n, size_t *got,
+    zdiag_t *d)
+{
+	ssize_t r;
+
+	*got = 0;
+	while (*got < n) {
+		r = read(fd, buf + *got, n - *got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
+			    strerror(errno));
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+	}
+	return ZE_OK;
+}
+
+/* ZE_TOOBIG if fd has at least one more byte. */
+static zerr_t
+at_end(int fd, const char *path, size_t cap, zdiag_t *d)
+{
+	uint8_t one;
+	size_t got;
+	zerr_t e;
+
+	if ((e = read_full(fd, path, &one, 1, &got, d)) != ZE_OK)
+		return e;
+	if (got != 0)
+		return zdiag_set(d, ZE_TOOBIG, "%s: larger than %zu bytes",
+		    path, cap);
+	return ZE_OK;
+}
+
+zerr_t
+bytes_read_fd(int fd, const char *path, void *buf, size_t cap, size_t *n,
+    zdiag_t *d)
+{
+	zerr_t e;
+
+	if ((e = read_full(fd, path, buf, cap, n, d)) != ZE_OK)
+		return e;
+	return *n == cap ? at_end(fd, path, cap, d) : ZE_OK;
+}
+
 zerr_t
 bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
 {
-	uint8_t *w, probe;
-	size_t chunk;
-	ssize_t n;
+	uint8_t *w;
+	size_t chunk, got;
 	zerr_t e = ZE_OK;
 	int fd;
 
@@ -123,34 +171,21 @@ bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
 	}
 	b->data[0] = '\0';
 	for (;;) {
-		chunk = max - b->len;
+		if ((chunk = max - b->len) == 0) {
+			e = at_end(fd, path, max, d);
+			break;
+		}
 		if (chunk > 65536)
 			chunk = 65536;
-		if (chunk == 0) {
-			/* At the cap: one more byte means too big. */
-			w = &probe;
-			chunk = 1;
-		} else if (zbuf_reserve(b, chunk, &w) != ZE_OK) {
+		if (zbuf_reserve(b, chunk, &w) != ZE_OK) {
 			e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", path);
-			goto out;
-		}
-		n = read(fd, w, chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
 			break;
-		if (w == &probe) {
-			e = zdiag_set(d, ZE_TOOBIG, "%s: larger than %zu bytes",
-			    path, max);
-			goto out;
 		}
-		b->len += (size_t)n;
+		e = read_full(fd, path, w, chunk, &got, d);
+		b->len += got;
 		b->data[b->len] = '\0';
+		if (e != ZE_OK || got < chunk)
+			break;
 	}
 out:
 	close(fd);

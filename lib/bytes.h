@@ -101,4 +101,14 @@ zerr_t br_error(const breader_t *r) ZWUR;
 zerr_t bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
 	ZWUR;
 
+/*
+ * Read the rest of the open file fd (named path in messages) into
+ * buf[cap], for callers that check the file first (fstat) or must keep
+ * the bytes out of the heap (secrets); *n gets the count.  ZE_TOOBIG
+ * when more than cap bytes are left, ZE_IO when a read fails.  fd stays
+ * open.
+ */
+zerr_t bytes_read_fd(int fd, const char *path, void *buf, size_t cap,
+    size_t *n, zdiag_t *d) ZWUR;
+
 #endif

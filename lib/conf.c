@@ -4,14 +4,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "bytes.h"
 #include "zbuf.h"
 
 static size_t
@@ -455,41 +453,14 @@ conf_load(const struct conf_opt *tab, void *obj, const char *path,
     zdiag_t *d)
 {
 	zbuf_t b;
-	char chunk[8192];
-	ssize_t r;
-	int fd;
 	zerr_t e;
 
 	if ((e = conf_init(tab, obj, d)) != ZE_OK) {
 		conf_free(tab, obj);
 		return e;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		conf_free(tab, obj);
-		return zdiag_set(d, ZE_IO, "%s: cannot open: %s", path,
-		    strerror(errno));
-	}
-	zbuf_init(&b, CONF_MAX_FILE);
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (zbuf_append(&b, chunk, (size_t)r) != ZE_OK) {
-			e = zdiag_set(d, ZE_TOOBIG, "%s: file is larger than "
-			    "%d bytes", path, CONF_MAX_FILE);
-			goto out;
-		}
-	}
-	e = conf_parse(tab, obj, path, (const char *)b.data, b.len, d);
-out:
-	close(fd);
+	if ((e = bytes_read_file(path, CONF_MAX_FILE, &b, d)) == ZE_OK)
+		e = conf_parse(tab, obj, path, (const char *)b.data, b.len, d);
 	zbuf_free(&b);
 	if (e != ZE_OK)
 		conf_free(tab, obj);

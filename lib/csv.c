@@ -2,10 +2,9 @@
  * r->off[i] is the offset of field i. */
 #include "csv.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "bytes.h"
 
 void
 csv_init(csv_reader_t *r, const char *fname, const char *buf, size_t len)
@@ -134,31 +133,5 @@ toobig:
 zerr_t
 csv_slurp(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
 {
-	char chunk[8192];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return zdiag_set(d, ZE_IO, "%s: cannot open: %s", path,
-		    strerror(errno));
-	zbuf_init(b, max);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
-			    strerror(errno));
-		}
-		if (n == 0)
-			break;
-		if (zbuf_append(b, chunk, (size_t)n) != ZE_OK) {
-			close(fd);
-			return zdiag_set(d, ZE_TOOBIG, "%s: larger than %zu "
-			    "bytes", path, max);
-		}
-	}
-	close(fd);
-	return ZE_OK;
+	return bytes_read_file(path, max, b, d);
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes.h"
+
 struct zkey {
 	unsigned char *sk;	/* sodium_malloc, crypto_sign_SECRETKEYBYTES */
 	uint8_t pk[KEY_PUB_LEN];
@@ -136,30 +138,18 @@ hex32_decode(const char *path, const char *buf, size_t n, uint8_t out[32],
 	return ZE_OK;
 }
 
-/* Read at most cap bytes of a small file; refuse larger ones. */
+/* Read a small file into buf[cap] (at most cap - 1 bytes); refuse larger
+ * ones.  No heap copy: buf may hold a secret. */
 static zerr_t
 read_small(const char *path, int fd, char *buf, size_t cap, size_t *n,
     zdiag_t *d)
 {
-	size_t got = 0;
-	ssize_t r;
+	zerr_t e = bytes_read_fd(fd, path, buf, cap - 1, n, d);
 
-	for (;;) {
-		r = read(fd, buf + got, cap - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return zdiag_set(d, ZE_IO, "%s: cannot read: %s", path,
-			    strerror(errno));
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got == cap)
-			return zdiag_set(d, ZE_PARSE, "%s: not a key file: "
-			    "larger than %zu bytes", path, cap - 1);
-	}
-	*n = got;
-	return ZE_OK;
+	if (e == ZE_TOOBIG)
+		return zdiag_set(d, ZE_PARSE, "%s: not a key file: larger "
+		    "than %zu bytes", path, cap - 1);
+	return e;
 }
 
 zerr_t

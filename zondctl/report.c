@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "analyze.h"
+#include "bytes.h"
 #include "rollup.h"
 #include "export.h"
 #include "cli.h"
@@ -367,6 +368,9 @@ manifest_read(const char *dir, struct manifest *m)
 	return 0;
 }
 
+/* The largest manifest.json written or read back. */
+#define MANIFEST_MAX (64 * 1024 * 1024)
+
 /* Write DIR/manifest.json atomically (temp file, fsync, rename) unless it
  * already holds exactly these bytes. */
 static int
@@ -374,14 +378,13 @@ manifest_write(const char *dir, struct manifest *m)
 {
 	char path[4096], tmp[4096];
 	zbuf_t b, old;
-	FILE *f;
 	int fd;
 	zerr_t e;
 
 	qsort(m->v, m->n, sizeof(*m->v), cmp_day);
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	zbuf_init(&b, 64 * 1024 * 1024);
-	zbuf_init(&old, 64 * 1024 * 1024);
+	zbuf_init(&b, MANIFEST_MAX);
+	zbuf_init(&old, MANIFEST_MAX);
 	e = zbuf_puts(&b, "{\"format\":\"zond-daily/1\",\"record_format\":"
 	    "\"jsonl\",\"files\":[\n");
 	for (size_t i = 0; i < m->n && e == ZE_OK; i++)
@@ -396,16 +399,9 @@ manifest_write(const char *dir, struct manifest *m)
 		fprintf(stderr, "zondctl: export: manifest too large\n");
 		goto fail;
 	}
-	if ((f = fopen(path, "rb")) != NULL) {
-		char chunk[8192];
-		size_t n;
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			if (zbuf_append(&old, chunk, n) != ZE_OK)
-				break;
-		fclose(f);
-		if (old.len == b.len && memcmp(old.data, b.data, b.len) == 0)
-			goto done;
-	}
+	if (bytes_read_file(path, MANIFEST_MAX, &old, NULL) == ZE_OK &&
+	    old.len == b.len && memcmp(old.data, b.data, b.len) == 0)
+		goto done;
 	snprintf(tmp, sizeof(tmp), "%s/.manifest.json.XXXXXX", dir);
 	if ((fd = mkstemp(tmp)) < 0) {
 		perror(tmp);
