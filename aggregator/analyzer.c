@@ -89,9 +89,10 @@ analyzer_run(void *arg)
 			else
 				log_warnx("analysis: %s; trying again", d.text);
 		}
-		/* each round's writes ride on an ingest commit (one LMDB
-		 * writer, one fsync for both); a backlog goes round after
-		 * round until the queue is done or we are told to stop */
+		/* each round's writes ride on an ingest commit (writer.h:
+		 * one LMDB writer, one fsync for both); a backlog goes
+		 * round after round until the queue is done or we are told
+		 * to stop */
 		for (bool more = ready; more;) {
 			if (rollup_round(a->store, &a->o, ztime_now_us(), &rs,
 			    &more, &d) != ZE_OK) {
@@ -225,13 +226,13 @@ hook_run(void *arg)
 }
 
 static zerr_t
-via_ingest(void *ctx, const struct store_extra *x, zdiag_t *d)
+via_writer(void *ctx, const struct store_extra *x, zdiag_t *d)
 {
-	return ingest_apply(ctx, x, d);
+	return writer_apply(ctx, x, d);
 }
 
 zerr_t
-analyzer_start(store_t *s, const struct aggr_conf *conf, ingest_t *ig,
+analyzer_start(store_t *s, const struct aggr_conf *conf, writer_t *w,
     analyzer_t **out, zdiag_t *d)
 {
 	analyzer_t *a;
@@ -241,9 +242,9 @@ analyzer_start(store_t *s, const struct aggr_conf *conf, ingest_t *ig,
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	a->store = s;
 	analyzer_opts(conf, &a->o);
-	if (ig != NULL) {
-		a->o.write = via_ingest;
-		a->o.write_ctx = ig;
+	if (w != NULL) {
+		a->o.write = via_writer;
+		a->o.write_ctx = w;
 	}
 	a->interval_ms = conf->analysis_interval_ms;
 	pthread_mutex_init(&a->mu, NULL);

@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "ingest.h"
 #include "rollup.h"
 #include "store.h"
+#include "writer.h"
 
 typedef struct analyzer analyzer_t;
 
@@ -31,10 +31,10 @@ struct analyzer_stats {
 /* Build the roll-up options from the configuration (also zondctl's). */
 void analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o);
 
-/* ig non-NULL: the analyzer's writes go through its commit thread
- * (ingest_apply); stop the analyzer before freeing ig. */
+/* w non-NULL: the analyzer's writes go through the writer's commit thread
+ * (writer_apply); stop the analyzer before freeing w. */
 zerr_t analyzer_start(store_t *s, const struct aggr_conf *conf,
-    ingest_t *ig, analyzer_t **out, zdiag_t *d) ZWUR;
+    writer_t *w, analyzer_t **out, zdiag_t *d) ZWUR;
 void analyzer_get_stats(analyzer_t *a, struct analyzer_stats *st);
 void analyzer_stop(analyzer_t **a);
 

@@ -15,17 +15,19 @@
  *    max_frame: larger ones are read only to be refused) and
  *    wire_uplink_decode, batches by WIRE_MAX_BATCH, status updates by
  *    SEEN_MAX (a full table forces a commit).
- *  - Commits run on one commit thread, so the main loop keeps reading and
- *    verifying the next group while LMDB syncs the last one.  The main
- *    thread hands a group over in `slot` (its jobs and the arrays
- *    store_commit reads, swapped with the main thread's: no copy) and
- *    takes it back, sends the ACKs and frees the jobs when the commit
- *    thread marks it done and writes to the wake pipe.  One group is
- *    committed at a time, in order; while it is, the next group grows
- *    (up to commit_max / MAX_GROUP_JOBS, then input pauses).
+ *  - Commits run on the writer's commit thread (writer.h), so the main
+ *    loop keeps reading and verifying the next group while LMDB syncs
+ *    the last one.  The main thread hands a group over in `slot` (its
+ *    jobs and the arrays store_commit reads, swapped with the main
+ *    thread's: no copy; writer_submit) and takes it back (writer_reap),
+ *    sends the ACKs and frees the jobs when the writer marks it done and
+ *    commit_done writes to the wake pipe.  One group is committed at a
+ *    time, in order; while it is, the next group grows (up to commit_max
+ *    / MAX_GROUP_JOBS, then input pauses).
  */
 #include "ingest.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,21 +79,15 @@ struct job {
 	struct item items[];
 };
 
-enum cstate { C_IDLE = 0, C_QUEUED, C_DONE };
-
-/* A group handed to the commit thread. */
+/* A group handed to the writer: its jobs and the arrays its writer_group
+ * points into. */
 struct cslot {
+	struct writer_group g;
 	struct job *jobs;
-	size_t n;			/* verified measurements */
 	struct store_meas_in *min;
 	enum store_put *res;
 	size_t amin;
 	struct store_seen *seen;
-	size_t nseen;
-	zerr_t e;
-	zdiag_t d;
-	int64_t t0, us;			/* monotonic start, duration */
-	bool flush;			/* store_agents_flush, no group */
 };
 
 struct ingest {
@@ -130,19 +126,8 @@ struct ingest {
 	int64_t rest_until;	/* monotonic us: the commit thread rests */
 
 	/* the commit thread */
-	pthread_t cthr;
-	bool cthr_on;
-	pthread_mutex_t cmu;
-	pthread_cond_t ccv;
-	enum cstate cstate;		/* under cmu */
-	bool cstop;			/* under cmu */
-	struct cslot slot;		/* the commit thread's while C_QUEUED */
-	/* other writes riding on the commit thread (ingest_apply), under
-	 * cmu: one at a time */
-	const struct store_extra *xq;
-	bool xbusy, xdone;
-	zerr_t xe;
-	zdiag_t xd;
+	writer_t *w;
+	struct cslot slot;		/* the writer's while WRITER_QUEUED */
 };
 
 /* ------------------------------------------------------------ sending */
@@ -444,114 +429,30 @@ worker_main(void *arg)
 
 /* ------------------------------------------------------------ commit */
 
-static void *
-committer_main(void *arg)
+/* Called on the commit thread once the group is done (writer.h). */
+static void
+commit_done(void *arg)
 {
 	struct ingest *ig = arg;
-	struct cslot *c = &ig->slot;
 	char one = 1;
 
-	pthread_setname_np(pthread_self(), "zond-commit");
-
-	for (;;) {
-		const struct store_extra *x;
-		zerr_t xe = ZE_OK;
-		zdiag_t xd = {.text = ""};
-		bool group;
-
-		pthread_mutex_lock(&ig->cmu);
-		while (ig->cstate != C_QUEUED && ig->xq == NULL && !ig->cstop)
-			pthread_cond_wait(&ig->ccv, &ig->cmu);
-		group = ig->cstate == C_QUEUED;
-		x = ig->xq;
-		pthread_mutex_unlock(&ig->cmu);
-		if (!group && x == NULL)
-			return NULL;
-
-		if (group && c->flush) {
-			c->t0 = ztime_mono_us();
-			c->e = store_agents_flush(ig->store, &c->d);
-			c->us = ztime_mono_us() - c->t0;
-		} else if (group) {
-			c->t0 = ztime_mono_us();
-			c->e = store_commit_with(ig->store, c->min, c->n,
-			    c->res, c->seen, c->nseen, x, &c->d);
-			if (c->e != ZE_OK && x != NULL) {
-				/* never let the other writes cost the
-				 * measurements their commit */
-				xe = c->e;
-				xd = c->d;
-				c->e = store_commit(ig->store, c->min, c->n,
-				    c->res, c->seen, c->nseen, &c->d);
-			} else
-				xe = c->e;
-			c->us = ztime_mono_us() - c->t0;
-		} else
-			xe = store_commit_with(ig->store, NULL, 0, NULL, NULL,
-			    0, x, &xd);
-
-		pthread_mutex_lock(&ig->cmu);
-		if (x != NULL) {
-			ig->xe = xe;
-			ig->xd = xd;
-			ig->xdone = true;
-			ig->xq = NULL;
-		}
-		if (group)
-			ig->cstate = C_DONE;
-		pthread_cond_broadcast(&ig->ccv);
-		pthread_mutex_unlock(&ig->cmu);
-		if (group)
-			(void)!write(ig->pipe[1], &one, 1);
-	}
-}
-
-zerr_t
-ingest_apply(ingest_t *ig, const struct store_extra *x, zdiag_t *d)
-{
-	zerr_t e;
-
-	pthread_mutex_lock(&ig->cmu);
-	while (ig->xbusy)
-		pthread_cond_wait(&ig->ccv, &ig->cmu);
-	ig->xbusy = true;
-	ig->xdone = false;
-	ig->xq = x;
-	pthread_cond_broadcast(&ig->ccv);
-	while (!ig->xdone)
-		pthread_cond_wait(&ig->ccv, &ig->cmu);
-	e = ig->xe;
-	if (e != ZE_OK && d != NULL)
-		*d = ig->xd;
-	ig->xbusy = false;
-	pthread_cond_broadcast(&ig->ccv);
-	pthread_mutex_unlock(&ig->cmu);
-	return e;
-}
-
-static enum cstate
-cstate_get(struct ingest *ig)
-{
-	enum cstate st;
-
-	pthread_mutex_lock(&ig->cmu);
-	st = ig->cstate;
-	pthread_mutex_unlock(&ig->cmu);
-	return st;
+	/* a full pipe means main is awake anyway */
+	(void)!write(ig->pipe[1], &one, 1);
 }
 
 /* The commit thread finished: count, log, ACK and free its group. */
 static void
 commit_reap(struct ingest *ig)
 {
-	struct cslot *c = &ig->slot;
+	struct cslot *cs = &ig->slot;
+	struct writer_group *c;
 	struct job *j, *next;
 	size_t k = 0;
 
-	if (cstate_get(ig) != C_DONE)
+	if ((c = writer_reap(ig->w)) == NULL)
 		return;
+	assert(c == &cs->g);
 	ig->idle_since = ztime_mono_us();
-	c->flush = false;
 	if (c->e == ZE_OK) {
 		/* under load, rest as long as the commit took: the next
 		 * group grows (fewer, larger commits write fewer B-tree
@@ -581,17 +482,18 @@ commit_reap(struct ingest *ig)
 		}
 		ig->st.storage_ok = false;
 	}
-	for (j = c->jobs; j != NULL; j = next) {
+	/* a seq goes to an Ack only after a commit of its group: res holds
+	 * one result for each verified item of these jobs, in order */
+	for (j = cs->jobs; j != NULL; j = next) {
 		next = j->next;
-		send_ack(ig, j, c->e == ZE_OK, c->res + k);
+		send_ack(ig, j, c->e == ZE_OK, cs->res + k);
 		k += j->nok;
 		job_free(j);
 	}
-	c->jobs = NULL;
+	assert(k == c->n && (!c->flush || c->n == 0));
+	cs->jobs = NULL;
 	c->n = c->nseen = 0;
-	pthread_mutex_lock(&ig->cmu);
-	ig->cstate = C_IDLE;
-	pthread_mutex_unlock(&ig->cmu);
+	c->flush = false;
 }
 
 /* When agent records that lag are to be written (store_agents_defer): once
@@ -613,6 +515,7 @@ static void
 commit_start(struct ingest *ig)
 {
 	struct cslot *c = &ig->slot;
+	struct writer_group *g = &c->g;
 	struct store_meas_in *tm;
 	enum store_put *tr;
 	struct store_seen *ts;
@@ -644,17 +547,19 @@ commit_start(struct ingest *ig)
 	c->seen = ig->seen;
 	ig->min = tm, ig->res = tr, ig->amin = ta, ig->seen = ts;
 	c->jobs = ig->group;
-	c->n = n;
-	c->nseen = ig->nseen;
+	g->min = c->min;
+	g->res = c->res;
+	g->n = n;
+	g->seen = c->seen;
+	g->nseen = ig->nseen;
+	g->done = commit_done;
+	g->done_arg = ig;
 	ig->group = NULL;
 	ig->group_tail = &ig->group;
 	ig->group_n = 0;
 	ig->group_jobs = 0;
 	ig->nseen = 0;
-	pthread_mutex_lock(&ig->cmu);
-	ig->cstate = C_QUEUED;
-	pthread_cond_broadcast(&ig->ccv);
-	pthread_mutex_unlock(&ig->cmu);
+	writer_submit(ig->w, g);
 }
 
 static bool
@@ -675,7 +580,7 @@ commit_step(struct ingest *ig, bool force)
 	int64_t now = ztime_mono_us();
 
 	commit_reap(ig);
-	if (cstate_get(ig) != C_IDLE)
+	if (writer_state(ig->w) != WRITER_IDLE)
 		return;
 	if (ig->group == NULL && ig->nseen == 0) {
 		/* idle for FLUSH_IDLE_US with agent records lagging: a
@@ -684,7 +589,7 @@ commit_step(struct ingest *ig, bool force)
 
 		if (f >= 0 && f <= now) {
 			ig->flush_retry = now + 1000000;
-			ig->slot.flush = true;
+			ig->slot.g.flush = true;
 			commit_start(ig);
 		}
 		return;
@@ -697,10 +602,7 @@ commit_step(struct ingest *ig, bool force)
 static void
 commit_wait(struct ingest *ig)
 {
-	pthread_mutex_lock(&ig->cmu);
-	while (ig->cstate == C_QUEUED)
-		pthread_cond_wait(&ig->ccv, &ig->cmu);
-	pthread_mutex_unlock(&ig->cmu);
+	writer_wait(ig->w);
 	commit_reap(ig);
 }
 
@@ -721,6 +623,7 @@ seen_slot(struct ingest *ig, const uint8_t *agent)
 	}
 	if (ig->nseen == 0)
 		ig->seen_deadline = ztime_mono_us() + SEEN_DELAY_US;
+	assert(ig->nseen < SEEN_MAX);
 	s = &ig->seen[ig->nseen++];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->agent, agent, KEY_PUB_LEN);
@@ -868,6 +771,8 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	pthread_cond_signal(&ig->cv);
 	pthread_mutex_unlock(&ig->mu);
 	ig->inflight++;
+	/* ingest_on_router reads only while ingest_want_input */
+	assert(ig->inflight <= MAX_INFLIGHT);
 }
 
 void
@@ -959,6 +864,7 @@ ingest_on_results(ingest_t *ig)
 	for (j = list; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
+		assert(ig->inflight > 0);
 		ig->inflight--;
 		for (size_t i = 0; i < j->n; i++)
 			if (j->items[i].reason != 0 && !j->items[i].again)
@@ -997,7 +903,7 @@ ingest_timeout_ms(const ingest_t *ig)
 	int64_t now = ztime_mono_us(), when = -1;
 
 	/* a busy commit thread wakes the loop through the pipe */
-	if (cstate_get((struct ingest *)(uintptr_t)ig) != C_IDLE)
+	if (writer_state(ig->w) != WRITER_IDLE)
 		return -1;
 	if (ig->group != NULL)
 		when = ig->group_deadline;
@@ -1041,7 +947,7 @@ ingest_drain(ingest_t *ig)
 		ingest_on_results(ig);
 	}
 	while (ig->group != NULL || ig->nseen > 0 ||
-	    cstate_get(ig) != C_IDLE) {
+	    writer_state(ig->w) != WRITER_IDLE) {
 		commit_wait(ig);
 		commit_step(ig, true);
 	}
@@ -1052,15 +958,15 @@ ingest_get_stats(const ingest_t *ig, struct ingest_stats *st)
 {
 	*st = ig->st;
 	st->pending = ig->group_n;
-	if (cstate_get((struct ingest *)(uintptr_t)ig) == C_QUEUED)
-		st->pending += ig->slot.n;
+	if (writer_state(ig->w) == WRITER_QUEUED)
+		st->pending += ig->slot.g.n;
 }
 
 /* ------------------------------------------------------------ lifecycle */
 
 zerr_t
-ingest_new(const struct ingest_opts *o, store_t *s, void *router,
-    ingest_t **out, zdiag_t *d)
+ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
+    void *router, ingest_t **out, zdiag_t *d)
 {
 	struct ingest *ig;
 
@@ -1075,6 +981,7 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 	if (ig->o.max_frame < 1 || ig->o.max_frame > WIRE_MAX_FRAME)
 		ig->o.max_frame = WIRE_MAX_FRAME;
 	ig->store = s;
+	ig->w = w;
 	ig->router = router;
 	ig->todo_tail = &ig->todo;
 	ig->done_tail = &ig->done;
@@ -1084,8 +991,6 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 	zbuf_init(&ig->out, WIRE_MAX_FRAME);
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->cv, NULL);
-	pthread_mutex_init(&ig->cmu, NULL);
-	pthread_cond_init(&ig->ccv, NULL);
 	if ((ig->seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
 	    (ig->slot.seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
 	    (ig->thr = calloc((size_t)ig->o.verify_threads,
@@ -1105,12 +1010,6 @@ ingest_new(const struct ingest_opts *o, store_t *s, void *router,
 		}
 		ig->nthr++;
 	}
-	store_agents_defer(s, true);
-	if (pthread_create(&ig->cthr, NULL, committer_main, ig) != 0) {
-		ingest_free(&ig);
-		return zdiag_set(d, ZE_IO, "cannot start the commit thread");
-	}
-	ig->cthr_on = true;
 	*out = ig;
 	return ZE_OK;
 }
@@ -1120,7 +1019,6 @@ ingest_free(ingest_t **igp)
 {
 	struct ingest *ig;
 	struct job *j, *next;
-	zdiag_t d = {.text = ""};
 
 	if (igp == NULL || (ig = *igp) == NULL)
 		return;
@@ -1130,18 +1028,9 @@ ingest_free(ingest_t **igp)
 	pthread_mutex_unlock(&ig->mu);
 	for (int i = 0; i < ig->nthr; i++)
 		pthread_join(ig->thr[i], NULL);
-	if (ig->cthr_on) {
-		/* a queued group is committed first; its jobs freed below */
-		pthread_mutex_lock(&ig->cmu);
-		ig->cstop = true;
-		pthread_cond_broadcast(&ig->ccv);
-		pthread_mutex_unlock(&ig->cmu);
-		pthread_join(ig->cthr, NULL);
-		/* agent records that lag: written now */
-		if (store_agents_flush(ig->store, &d) != ZE_OK)
-			log_warnx("storage: agent records: %s", d.text);
-		store_agents_defer(ig->store, false);
-	}
+	/* a queued group is committed first; its jobs freed below */
+	writer_wait(ig->w);
+	(void)writer_reap(ig->w);
 	for (j = ig->slot.jobs; j != NULL; j = next) {
 		next = j->next;
 		job_free(j);
@@ -1164,8 +1053,6 @@ ingest_free(ingest_t **igp)
 		close(ig->pipe[1]);
 	pthread_mutex_destroy(&ig->mu);
 	pthread_cond_destroy(&ig->cv);
-	pthread_mutex_destroy(&ig->cmu);
-	pthread_cond_destroy(&ig->ccv);
 	zbuf_free(&ig->out);
 	free(ig->seen);
 	free(ig->slot.seen);

@@ -5,13 +5,15 @@
  *     -> verify job to the worker pool (structure, agent field, Ed25519
  *        signature against the enrolled key, clock window)
  *     -> verified items join the commit group (main thread)
- *     -> one LMDB transaction for the group (store_commit, fsync'd)
+ *     -> one LMDB transaction for the group (store_commit, fsync'd), on
+ *        the writer's commit thread (writer.h)
  *     -> Downlink{ack{seqs, rejects}} per batch, only after the commit.
  *
  * Whole-frame errors get a standalone Downlink{reject}.  A frame's sender
  * is the "User-Id" property that the ZAP handler set for its connection.
  * All functions but the worker threads' run in the main thread; an
- * ingest_t is not shared otherwise.
+ * ingest_t is not shared otherwise.  The ingest is the writer's one group
+ * submitter; the writer tells it a group is done through the wake pipe.
  */
 #ifndef AGGREGATOR_INGEST_H
 #define AGGREGATOR_INGEST_H
@@ -21,6 +23,7 @@
 
 #include "err.h"
 #include "store.h"
+#include "writer.h"
 #include "zond.pb-c.h"
 
 #define INGEST_NREASONS 11	/* RejectReason values 0..10 */
@@ -53,13 +56,16 @@ struct ingest_stats {
 
 typedef struct ingest ingest_t;
 
-/* router: a bound ROUTER socket (CURVE server, ZAP in place).  Starts the
- * worker threads.  Caller frees with ingest_free (after ingest_drain). */
-zerr_t ingest_new(const struct ingest_opts *o, store_t *s, void *router,
-    ingest_t **out, zdiag_t *d) ZWUR;
+/* router: a bound ROUTER socket (CURVE server, ZAP in place); w: the
+ * writer its groups go to (the caller's; free it after the ingest).
+ * Starts the worker threads.  Caller frees with ingest_free (after
+ * ingest_drain). */
+zerr_t ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
+    void *router, ingest_t **out, zdiag_t *d) ZWUR;
 void ingest_free(ingest_t **ig);
 
-/* File descriptor that becomes readable when verified jobs are back. */
+/* File descriptor that becomes readable when verified jobs are back or
+ * the writer has committed a group. */
 int ingest_wake_fd(const ingest_t *ig);
 /* False while too much work is queued: stop reading the ROUTER then. */
 bool ingest_want_input(const ingest_t *ig);
@@ -74,13 +80,5 @@ long ingest_timeout_ms(const ingest_t *ig);
 /* Shutdown: wait for every job, commit, acknowledge. */
 void ingest_drain(ingest_t *ig);
 void ingest_get_stats(const ingest_t *ig, struct ingest_stats *st);
-
-/* Commit x (store_commit_with) on the commit thread, inside the next
- * group's transaction or alone when none is waiting, and wait for it.
- * Thread-safe; for the analyzer, so the aggregator has one LMDB writer.
- * A failure of x never fails the group: the group is committed again
- * without it.  Call before ingest_free. */
-zerr_t ingest_apply(ingest_t *ig, const struct store_extra *x, zdiag_t *d)
-    ZWUR;
 
 #endif

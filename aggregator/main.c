@@ -5,7 +5,8 @@
  *
  * Start-up: config, identity key (its CURVE secret serves the ROUTER),
  * LMDB store, the ZAP handler (bound before the ROUTER so that no client
- * is ever admitted without it), the ROUTER, the verify workers.
+ * is ever admitted without it), the ROUTER, the writer (the one LMDB
+ * writer, its commit thread), the verify workers, the analyzer.
  *
  * One poll loop (zmq_poll) over the ROUTER and the workers' wake-up pipe,
  * with a timeout from the next timer.  The periodic tick:
@@ -160,6 +161,7 @@ main(int argc, char **argv)
 	store_t *store = NULL;
 	http_t *http = NULL;
 	analyzer_t *an = NULL;
+	writer_t *w = NULL;
 	ingest_t *ig = NULL;
 	zap_t *zap = NULL;
 	zkey_t *key = NULL;
@@ -235,13 +237,17 @@ main(int argc, char **argv)
 	io.max_frame = conf.max_frame;
 	io.verify_threads = conf.verify_threads > 0 ?
 	    (int)conf.verify_threads : (ncpu > 0 ? (int)ncpu : 1);
-	if (ingest_new(&io, store, router, &ig, &d) != ZE_OK)
+	/* the one LMDB writer: the ingest's groups and the analyzer's
+	 * rounds both go through it */
+	if (writer_new(store, &w, &d) != ZE_OK)
+		fatalx("%s", d.text);
+	if (ingest_new(&io, store, w, router, &ig, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	/* the HTTP API is optional: a busy port must not stop ingest */
 	if (http_start(store, &conf, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
 	http_publish(http, ig);
-	if (analyzer_start(store, &conf, ig, &an, &d) != ZE_OK)
+	if (analyzer_start(store, &conf, w, &an, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"
@@ -284,6 +290,7 @@ main(int argc, char **argv)
 	log_stats("stats final", ig, zap, store);
 	zmq_close(router);
 	ingest_free(&ig);
+	writer_free(&w);
 	zap_stop(&zap);
 	zmq_ctx_term(ctx);
 	curl_global_cleanup();

@@ -49,8 +49,8 @@ struct rollup_opts {
 	 * burst of n measurements costs O(n), not O(n^2)
 	 * (docs/METHODOLOGY.md "Controls in the window") */
 	size_t sib_walk;
-	/* apply a round's writes through this (the aggregator: its ingest
-	 * commit thread, ingest_apply); NULL: a write transaction of its own */
+	/* apply a round's writes through this (the aggregator: its one
+	 * writer, writer_apply); NULL: a write transaction of its own */
 	zerr_t (*write)(void *ctx, const struct store_extra *x, zdiag_t *d);
 	void *write_ctx;
 };
