@@ -1,0 +1,112 @@
+/*
+ * http_int.h — what the HTTP server's files share (not for other
+ * modules; they use http.h).
+ *
+ *   http.c        the server: libmicrohttpd set-up, connection limits and
+ *                 timeouts, routing, responses and errors, logging
+ *   http_query.c  query parameters: parsed, checked, turned into filters
+ *   http_ep.c     the endpoints (docs/API.md) and the dashboard files
+ *
+ * Every http_respond* function queues exactly one response on c and
+ * returns libmicrohttpd's result; an endpoint returns what its response
+ * call returned.  Every response carries http_headers().
+ */
+#ifndef AGGREGATOR_HTTP_INT_H
+#define AGGREGATOR_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "http.h"
+#include "zbuf.h"
+
+#define HTTP_LOG_KINDS	16
+#define HTTP_MAX_PARAMS	16
+
+struct http {
+	struct MHD_Daemon *mhd;
+	store_t *store;
+	struct analyze_opts ao;
+	int dashfd;			/* dashboard directory; -1: none */
+	char dashdir[1200];
+	_Atomic uint64_t requests;
+	pthread_mutex_t mu;		/* guards ist */
+	struct ingest_stats ist;
+	bool have_ist;
+	pthread_mutex_t logmu;		/* guards logk */
+	struct logkind {		/* one kind of libmicrohttpd message */
+		const char *fmt;	/* its format; NULL: slot free */
+		int64_t last_us;	/* monotonic time of its last line */
+		uint64_t dropped;	/* not logged since */
+		char text[160];		/* its last line, for the count */
+	} logk[HTTP_LOG_KINDS];
+};
+
+/* One request's parsed query: every parameter once. */
+struct query {
+	const char *name[HTTP_MAX_PARAMS];
+	const char *val[HTTP_MAX_PARAMS];
+	size_t n;
+	const char *const *allowed;	/* NULL-terminated */
+	char err[400];			/* first problem; "" if none */
+};
+
+/* Filters shared by measurements, timeseries and export. */
+struct filt {
+	int64_t since, until;
+	char region[STORE_REGION_LEN];
+	int64_t asn;
+	char service[CELL_SERVICE_MAX];
+	int role;			/* -1: any */
+	bool has_region, has_service;
+};
+
+/* http.c: responses. */
+void http_headers(struct MHD_Response *r, const char *ctype);
+enum MHD_Result http_respond(struct MHD_Connection *c, unsigned status,
+    const char *ctype, const void *p, size_t n);
+enum MHD_Result http_respond_json(struct MHD_Connection *c, unsigned status,
+    const zbuf_t *b);
+/* {"error": msg} with the given status. */
+enum MHD_Result http_respond_error(struct MHD_Connection *c, unsigned status,
+    const char *msg);
+/* A failure of ours (store, memory): 500 (413 for ZE_TOOBIG), logged. */
+enum MHD_Result http_respond_internal(struct MHD_Connection *c,
+    const char *what, zerr_t e, const zdiag_t *d);
+
+/* http_query.c: read c's query into q, allowing only the names in
+ * allowed; the first problem goes to q->err. */
+void http_query_read(struct MHD_Connection *c, const char *const *allowed,
+    struct query *q);
+/* The value of name, or NULL. */
+const char *http_query_get(const struct query *q, const char *name);
+/* An integer lo..hi (what names it in the error); absent: *out kept.
+ * false with q->err set when bad (or q->err already set). */
+bool http_query_int(struct query *q, const char *name, int64_t lo,
+    int64_t hi, const char *what, int64_t *out);
+/* since/until (defaults: now - back_us .. now; back_us < 0: everything),
+ * region, asn, service, role; false with q->err set on the first bad
+ * one. */
+bool http_query_filters(struct query *q, struct filt *f, int64_t back_us);
+/* Does a stored measurement pass f?  The body is decoded only for a
+ * service filter. */
+bool http_filt_match(const struct filt *f, const struct store_meas *sm);
+
+/* http_ep.c: the endpoints; each answers c. */
+enum MHD_Result http_ep_map(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_timeseries(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_measurements(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_agents(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_events(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_export(http_t *h, struct MHD_Connection *c,
+    bool head);
+enum MHD_Result http_ep_metrics(http_t *h, struct MHD_Connection *c);
+/* A dashboard file; url is "/" or "/NAME". */
+enum MHD_Result http_ep_file(http_t *h, struct MHD_Connection *c,
+    const char *url);
+
+#endif
