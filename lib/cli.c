@@ -30,13 +30,6 @@ cli_load_config(const struct conf_opt *tab, void *obj, const char *path,
 	return true;
 }
 
-int
-cli_notimpl(const char *prog, const char *what)
-{
-	fprintf(stderr, "%s: %s: not implemented yet\n", prog, what);
-	return CLI_EXIT_NOTIMPL;
-}
-
 void
 cli_crypto_init(const char *prog)
 {

@@ -1,7 +1,7 @@
 /*
  * cli.h — what every Zond program does the same way on its command line:
- * --version text, config loading with `-n` checking, and reporting
- * features that a later release brings ("not implemented yet").
+ * --version text, config loading with `-n` checking, the daemons' shared
+ * options.
  */
 #ifndef ZOND_CLI_H
 #define ZOND_CLI_H
@@ -9,9 +9,6 @@
 #include <stdbool.h>
 
 #include "conf.h"
-
-/* Exit status for "this part is not implemented yet". */
-#define CLI_EXIT_NOTIMPL 3
 
 /* Print "PROG VERSION (git REV)" to stdout. */
 void cli_version(const char *prog);
@@ -24,16 +21,9 @@ void cli_version(const char *prog);
 bool cli_load_config(const struct conf_opt *tab, void *obj, const char *path,
     bool check);
 
-/* Print "PROG: WHAT: not implemented yet" to stderr; return the exit code. */
-int cli_notimpl(const char *prog, const char *what);
-
 /* sodium_init() or exit with a message.  Call once, first thing in main. */
 void cli_crypto_init(const char *prog);
 
-#endif
-
-#ifndef ZOND_CLI_ARGS
-#define ZOND_CLI_ARGS
 /* The command line every daemon shares. */
 struct cli_args {
 	const char *config;	/* -c FILE */

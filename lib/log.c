@@ -26,12 +26,6 @@ log_setlevel(int level)
 	log_level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
-
 /*
  * Copy the message m[0..n) into out (room bytes) with every control byte
  * (below 0x20, and 0x7f) written as \xNN, so that no text a peer sent can

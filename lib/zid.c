@@ -55,22 +55,3 @@ zid_next(zidgen_t *g, int64_t now_us, zid_t *out)
 	g->last = id;
 	*out = id;
 }
-
-void
-zid_to_hex(const zid_t *id, char *hex)
-{
-	sodium_bin2hex(hex, ZID_HEX_LEN + 1, id->b, ZID_LEN);
-}
-
-zerr_t
-zid_from_hex(const char *hex, zid_t *id)
-{
-	size_t n = 0;
-
-	if (strlen(hex) != ZID_HEX_LEN)
-		return ZE_PARSE;
-	if (sodium_hex2bin(id->b, ZID_LEN, hex, ZID_HEX_LEN, NULL, &n,
-	    NULL) != 0 || n != ZID_LEN)
-		return ZE_PARSE;
-	return ZE_OK;
-}

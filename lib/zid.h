@@ -19,7 +19,6 @@
 #include "err.h"
 
 #define ZID_LEN 16
-#define ZID_HEX_LEN 32
 /* A clock step back of more than this restarts a generator from the
  * clock (its ids then increase again from there). */
 #define ZID_STEP_BACK_MS 1000
@@ -40,8 +39,5 @@ int64_t zid_time_ms(const zid_t *id);
 /* The smallest id of time us (microseconds; negative counts as 0): the
  * millisecond prefix and zeros.  Range scans over time start here. */
 void zid_floor(int64_t us, zid_t *id);
-/* hex must hold ZID_HEX_LEN + 1 bytes. */
-void zid_to_hex(const zid_t *id, char *hex);
-zerr_t zid_from_hex(const char *hex, zid_t *id) ZWUR;
 
 #endif

@@ -25,8 +25,9 @@ ztime_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t
-ztime_days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
@@ -145,7 +146,7 @@ ztime_parse_iso(const char *s, int64_t *us, zdiag_t *dg)
 	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 59)
 		return zdiag_set(dg, ZE_RANGE,
 		    "time '%s' is not a valid UTC date and time", s);
-	*us = (ztime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	*us = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    sec) * 1000000 + sub;
 	return ZE_OK;
 bad:

@@ -28,7 +28,4 @@ char *ztime_fmt_iso(int64_t us, char *buf, size_t len, int frac);
  */
 zerr_t ztime_parse_iso(const char *s, int64_t *us, zdiag_t *d) ZWUR;
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-int64_t ztime_days_from_civil(int64_t y, unsigned m, unsigned d);
-
 #endif

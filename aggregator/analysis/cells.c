@@ -55,19 +55,6 @@ cell_verdict_name(cell_verdict_t v)
 	return cell_names[v];
 }
 
-zerr_t
-cell_verdict_from_name(const char *s, cell_verdict_t *v)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < CELL__COUNT; i++)
-		if (strcmp(s, cell_names[i]) == 0) {
-			*v = (cell_verdict_t)i;
-			return ZE_OK;
-		}
-	return ZE_INVAL;
-}
-
 int
 cell_order(const char *ra, int64_t aa, const char *sa, const char *rb,
     int64_t ab, const char *sb)

@@ -117,7 +117,6 @@ void cell_opts_default(struct cell_opts *o);
 int cell_order(const char *region_a, int64_t asn_a, const char *service_a,
     const char *region_b, int64_t asn_b, const char *service_b);
 const char *cell_verdict_name(cell_verdict_t v);
-zerr_t cell_verdict_from_name(const char *s, cell_verdict_t *v) ZWUR;
 
 /* A new empty accumulator for one cell.  ZE_INVAL when region or service
  * is empty or too long. */

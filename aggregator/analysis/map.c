@@ -46,8 +46,9 @@ put_key(zbuf_t *b, const char *k, const char *v, bool first)
 	return json_cstr(b, v);
 }
 
-zerr_t
-map_cell_json(zbuf_t *b, const cell_t *c)
+/* One cell object (as inside "cells"). */
+static zerr_t
+cell_json(zbuf_t *b, const cell_t *c)
 {
 	size_t i;
 
@@ -103,7 +104,7 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 	TRY(zbuf_puts(b, ",\"cells\":["));
 	for (i = 0; i < n; i++) {
 		TRY(zbuf_puts(b, i ? ",{" : "{"));
-		TRY(map_cell_json(b, v[i]));
+		TRY(cell_json(b, v[i]));
 		TRY(zbuf_putc(b, '}'));
 	}
 	TRY(zbuf_puts(b, "],\"regions\":["));

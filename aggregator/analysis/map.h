@@ -23,7 +23,4 @@
 zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
     const cell_t *cells, size_t n, const uint64_t *pending) ZWUR;
 
-/* One cell object (as inside "cells"). */
-zerr_t map_cell_json(zbuf_t *b, const cell_t *c) ZWUR;
-
 #endif

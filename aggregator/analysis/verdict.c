@@ -68,38 +68,6 @@ method_name(method_t m)
 	return method_names[m];
 }
 
-zerr_t
-verdict_from_name(const char *s, verdict_t *v)
-{
-	size_t i;
-
-	if (s == NULL)
-		return ZE_INVAL;
-	for (i = 0; i < VERDICT__COUNT; i++)
-		if (strcmp(s, verdict_names[i]) == 0) {
-			*v = (verdict_t)i;
-			return ZE_OK;
-		}
-	return ZE_INVAL;
-}
-
-zerr_t
-method_from_name(const char *s, method_t *m)
-{
-	size_t i;
-
-	if (s == NULL || *s == '\0') {
-		*m = METHOD_NONE;
-		return ZE_OK;
-	}
-	for (i = 1; i < METHOD__COUNT; i++)
-		if (strcmp(s, method_names[i]) == 0) {
-			*m = (method_t)i;
-			return ZE_OK;
-		}
-	return ZE_INVAL;
-}
-
 void
 verdict_opts_default(struct verdict_opts *o)
 {
@@ -120,18 +88,6 @@ verdict_expire(struct verdict_res *r)
 	r->verdict = r->expire_to;
 	if (r->verdict == VERDICT_OK || r->verdict == VERDICT_DOWN)
 		r->method = METHOD_NONE;
-}
-
-zerr_t
-verdict_fp_load(const char *path, struct fpdb **out, zdiag_t *d)
-{
-	return fpdb_load(path, out, d);
-}
-
-void
-verdict_fp_free(struct fpdb **db)
-{
-	fpdb_free(db);
 }
 
 const char *

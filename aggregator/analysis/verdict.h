@@ -30,7 +30,7 @@
 #include "err.h"
 #include "zond.pb-c.h"
 
-struct fpdb;	/* blockpage fingerprints, agent/fingerprint.h */
+struct fpdb;	/* blockpage fingerprints, fingerprint.h */
 
 /* Verdict of one measurement (export record `verdict`).  The order is part
  * of the stored rollup format (cells.c): append only. */
@@ -152,11 +152,6 @@ zerr_t verdict_judge(const struct verdict_opts *o, const struct verdict_in *in,
  * cleared for ok).  Other verdicts are left alone. */
 void verdict_expire(struct verdict_res *r);
 
-/* Load / free the OONI-format fingerprint CSV for verdict_opts.fp (the
- * agent's parser, agent/fingerprint.h, so callers need not include it). */
-zerr_t verdict_fp_load(const char *path, struct fpdb **out, zdiag_t *d) ZWUR;
-void verdict_fp_free(struct fpdb **db);
-
 /* The variant a measurement belongs to inside its (test, target): stun
  * variant, quic variant, vpn protocol, dns qtype; NULL when none.  Points
  * into m. */
@@ -166,8 +161,5 @@ const char *verdict_variant(const Zond__V1__Measurement *m);
  * NULL for METHOD_NONE (JSON null). */
 const char *verdict_name(verdict_t v);
 const char *method_name(method_t m);
-zerr_t verdict_from_name(const char *s, verdict_t *v) ZWUR;
-zerr_t method_from_name(const char *s, method_t *m) ZWUR;	/* NULL, "" ->
-								 * NONE */
 
 #endif

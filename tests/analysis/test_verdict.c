@@ -216,26 +216,23 @@ t_bad_input(void **state)
 static void
 t_names(void **state)
 {
-	verdict_t v;
-	method_t m;
-	size_t i;
+	size_t i, j;
 
 	(void)state;
-	for (i = 0; i < VERDICT__COUNT; i++) {
-		assert_int_equal(verdict_from_name(verdict_name((verdict_t)i),
-		    &v), ZE_OK);
-		assert_int_equal(v, i);
-	}
-	for (i = 0; i < METHOD__COUNT; i++) {
-		assert_int_equal(method_from_name(method_name((method_t)i),
-		    &m), ZE_OK);
-		assert_int_equal(m, i);
+	/* every verdict and method has a name of its own */
+	for (i = 0; i < VERDICT__COUNT; i++)
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(verdict_name((verdict_t)i),
+			    verdict_name((verdict_t)j));
+	for (i = 1; i < METHOD__COUNT; i++) {
+		assert_non_null(method_name((method_t)i));
+		for (j = 1; j < i; j++)
+			assert_string_not_equal(method_name((method_t)i),
+			    method_name((method_t)j));
 	}
 	assert_null(method_name(METHOD_NONE));
 	assert_string_equal(method_name(METHOD_TLS), "tls");
 	assert_string_equal(verdict_name(VERDICT_THROTTLED), "throttled");
-	assert_int_equal(verdict_from_name("censored", &v), ZE_INVAL);
-	assert_int_equal(method_from_name("ipsec", &m), ZE_INVAL);
 }
 
 /* ------------------------------------------------------------ dns */
