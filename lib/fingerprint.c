@@ -26,7 +26,7 @@
 #include "conf.h"
 #include "zbuf.h"
 
-enum fp_loc { FP_BODY, FP_HEADER, FP_DNS };
+enum fp_loc { FP_BODY, FP_DNS, FP_HEADER };	/* FP_BODY, FP_DNS as locs[] */
 enum fp_type { FP_FULL, FP_PREFIX, FP_CONTAINS, FP_REGEXP };
 
 struct fp {
@@ -59,6 +59,20 @@ static const char *const columns[NCOLS] = {
 static const char *const scopes[] = {
 	"nat", "isp", "prod", "inst", "vbw", "fp",
 };
+/* location_found and pattern_type names, in enum order (header.NAME is
+ * matched apart) */
+static const char *const locs[] = {"body", "dns"};
+static const char *const types[] = {"full", "prefix", "contains", "regexp"};
+
+/* Index of s in names[0..n), or -1. */
+static int
+name_index(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
 
 static void
 fp_clear(struct fp *f)
@@ -261,34 +275,20 @@ fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
 			return zdiag_set(d, ZE_PARSE, "%s:%zu: duplicate "
 			    "name '%s' (first on line %zu)", fname, line, name,
 			    db->v[i].line);
-	for (i = 0; i < ZARRAY_LEN(scopes); i++)
-		if (strcmp(scope, scopes[i]) == 0)
-			break;
-	if (i == ZARRAY_LEN(scopes))
+	if (name_index(scope, scopes, ZARRAY_LEN(scopes)) < 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown scope '%s' "
 		    "(nat, isp, prod, inst, vbw or fp)", fname, line, scope);
-	if (strcmp(loc, "body") == 0)
-		fp.loc = FP_BODY;
-	else if (strcmp(loc, "dns") == 0)
-		fp.loc = FP_DNS;
-	else if (strncmp(loc, "header.", 7) == 0 &&
-	    valid_header_name(loc + 7))
-		fp.loc = FP_HEADER;
-	else
+	if (strncmp(loc, "header.", 7) == 0 && valid_header_name(loc + 7))
+		r = FP_HEADER;
+	else if ((r = name_index(loc, locs, ZARRAY_LEN(locs))) < 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown location_found "
 		    "'%s' (body, dns or header.NAME)", fname, line, loc);
-	if (strcmp(type, "full") == 0)
-		fp.type = FP_FULL;
-	else if (strcmp(type, "prefix") == 0)
-		fp.type = FP_PREFIX;
-	else if (strcmp(type, "contains") == 0)
-		fp.type = FP_CONTAINS;
-	else if (strcmp(type, "regexp") == 0)
-		fp.type = FP_REGEXP;
-	else
+	fp.loc = (enum fp_loc)r;
+	if ((r = name_index(type, types, ZARRAY_LEN(types))) < 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown pattern_type "
 		    "'%s' (full, prefix, contains or regexp)", fname, line,
 		    type);
+	fp.type = (enum fp_type)r;
 	if (f[4].len == 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: empty pattern", fname,
 		    line);

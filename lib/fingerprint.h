@@ -22,8 +22,8 @@
  * against it at once.  Names returned by the match functions point into
  * the database and live as long as it does.
  */
-#ifndef AGENT_FINGERPRINT_H
-#define AGENT_FINGERPRINT_H
+#ifndef ZOND_FINGERPRINT_H
+#define ZOND_FINGERPRINT_H
 
 #include <stddef.h>
 
