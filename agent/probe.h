@@ -24,12 +24,14 @@
 #ifndef AGENT_PROBE_H
 #define AGENT_PROBE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
 #include "zond.pb-c.h"
 
-struct fpdb;	/* blockpage fingerprints, fingerprint.h */
+struct fpdb;	/* blockpage fingerprints, lib/fingerprint.h */
 
 typedef struct probe_env {
 	int64_t timeout_ms;	/* each step: connect, handshake, read, ... */
@@ -58,6 +60,57 @@ typedef struct probe_req {
 
 typedef zerr_t (*probe_fn)(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d);
+
+/*
+ * The probe table (probe.c): every fact about a test kind that more than
+ * one module needs -- the probe that runs it, how it travels, its default
+ * port, what its target is, its variants -- in one row per test, so a new
+ * probe is one row and one file.  Test names are the wire's
+ * (wire_test_name) so agent and aggregator spell them alike.  The table
+ * is constant: any thread may read it.
+ */
+enum probe_transport { PROBE_UDP, PROBE_TCP };
+
+/* What the target column holds. */
+enum probe_target {
+	PROBE_TARGET_HOST,	/* host name or address, maybe with :port */
+	PROBE_TARGET_URL,	/* an http:// or https:// URL */
+	PROBE_TARGET_NAME,	/* a name looked up as is (DoH) */
+};
+
+struct probe_variant {
+	const char *name;
+	int port;		/* default port; 0: the test's */
+};
+
+typedef struct probe_info {
+	Zond__V1__TestKind test;
+	probe_fn run;
+	enum probe_transport transport;
+	enum probe_target target;
+	int port;		/* default port; 0: from the target */
+	bool connects;		/* needs an address: the scheduler resolves
+				 * a host-name target before the probe runs */
+	const struct probe_variant *variants;	/* {NULL} ended; NULL: none;
+						 * the first is the default */
+	bool variant_required;	/* a target row must name one */
+} probe_info_t;
+
+/* The row of test t; NULL when no probe runs it. */
+const probe_info_t *probe_info(Zond__V1__TestKind t);
+/* Row i of the table (in the order the docs list the tests), NULL past
+ * the end. */
+const probe_info_t *probe_info_at(size_t i);
+/* The variant called name (NULL or "": the default, the first) of p;
+ * NULL when p has no such variant. */
+const struct probe_variant *probe_variant(const probe_info_t *p,
+    const char *name);
+/* Default port of test t with variant (NULL: the default one); 0 when
+ * the target must say. */
+int probe_port(Zond__V1__TestKind t, const char *variant);
+/* "a, b, c" of the variants of p (or, p NULL, of the tests' names) into
+ * buf; returns buf. */
+const char *probe_names(const probe_info_t *p, char *buf, size_t len);
 
 zerr_t probe_dns(const probe_env_t *, const probe_req_t *,
     Zond__V1__Outcome **, zdiag_t *);

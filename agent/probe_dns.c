@@ -351,7 +351,8 @@ system_resolver(struct sockaddr_storage *ss, socklen_t *sl, zdiag_t *d)
 		    *end != '\n' && *end != '\r' && *end != '#'; end++)
 			;
 		*end = '\0';
-		if (pu_parse_addr(p, 53, ss, sl, NULL) == ZE_OK) {
+		if (pu_parse_addr(p, probe_port(ZOND__V1__TEST_KIND__TEST_DNS,
+		    NULL), ss, sl, NULL) == ZE_OK) {
 			fclose(f);
 			return ZE_OK;
 		}
@@ -361,18 +362,33 @@ system_resolver(struct sockaddr_storage *ss, socklen_t *sl, zdiag_t *d)
 	    RESOLV_CONF);
 }
 
-static bool
-want_aaaa(const probe_req_t *req, zdiag_t *d, zerr_t *e)
+zerr_t
+pu_dns_qtype(const probe_req_t *req, const char *probe, bool *aaaa,
+    zdiag_t *d)
 {
-	*e = ZE_OK;
+	*aaaa = false;
 	if (req->variant == NULL || *req->variant == '\0' ||
 	    strcasecmp(req->variant, "A") == 0)
-		return false;
-	if (strcasecmp(req->variant, "AAAA") == 0)
-		return true;
-	*e = zdiag_set(d, ZE_INVAL, "dns: variant '%s' is not A or AAAA",
-	    req->variant);
-	return false;
+		return ZE_OK;
+	if (strcasecmp(req->variant, "AAAA") == 0) {
+		*aaaa = true;
+		return ZE_OK;
+	}
+	return zdiag_set(d, ZE_INVAL, "%s: variant '%s' is not A or AAAA",
+	    probe, req->variant);
+}
+
+Zond__V1__Outcome *
+pu_dns_outcome(Zond__V1__TestKind t, const char *name, bool aaaa)
+{
+	Zond__V1__Outcome *o = pu_outcome_for(t);
+
+	if (o != NULL && ((o->dns->query = pu_strdup(name)) == NULL ||
+	    (o->dns->qtype = pu_strdup(aaaa ? "AAAA" : "A")) == NULL)) {
+		zond__v1__outcome__free_unpacked(o, NULL);
+		o = NULL;
+	}
+	return o;
 }
 
 zerr_t
@@ -391,32 +407,27 @@ probe_dns(const probe_env_t *env, const probe_req_t *req,
 	uint16_t id;
 	unsigned garbage = 0;
 	int64_t t0, now, deadline;
-	bool aaaa, got = false;
+	bool aaaa = false, got = false;
 	int fd = -1, rc;
 	ssize_t n;
 	zerr_t e;
 
 	*out = NULL;
-	aaaa = want_aaaa(req, d, &e);
-	if (e != ZE_OK)
+	if ((e = pu_dns_qtype(req, "dns", &aaaa, d)) != ZE_OK)
 		return e;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint16_t)ztime_mono_us();
 	if ((e = pu_dns_query(req->target, aaaa, id, &q, &qn, d)) != ZE_OK)
 		return e;
 	if (env->resolver != NULL &&
-	    (e = pu_parse_addr(env->resolver, 53, &rs, &rsl, d)) != ZE_OK)
+	    (e = pu_parse_addr(env->resolver, probe_port(
+	    ZOND__V1__TEST_KIND__TEST_DNS, NULL), &rs, &rsl, d)) != ZE_OK)
 		goto out;
 	e = ZE_NOMEM;
-	if ((o = pu_outcome_new()) == NULL ||
-	    (dn = malloc(sizeof(*dn))) == NULL)
+	if ((o = pu_dns_outcome(ZOND__V1__TEST_KIND__TEST_DNS, req->target,
+	    aaaa)) == NULL)
 		goto out;
-	zond__v1__dns_outcome__init(dn);
-	o->test_case = ZOND__V1__OUTCOME__TEST_DNS;
-	o->dns = dn;
-	if ((dn->query = pu_strdup(req->target)) == NULL ||
-	    (dn->qtype = pu_strdup(aaaa ? "AAAA" : "A")) == NULL)
-		goto out;
+	dn = o->dns;
 	dn->has_window_ms = 1;
 	dn->window_ms = env->dns_window_ms < 0 ? 0 :
 	    env->dns_window_ms > UINT32_MAX ? UINT32_MAX :

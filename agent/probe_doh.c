@@ -93,28 +93,19 @@ probe_doh(const probe_env_t *env, const probe_req_t *req,
 	    != 0)
 		return zdiag_set(d, ZE_INVAL, "doh: no https:// resolver URL "
 		    "configured");
-	if (req->variant != NULL && *req->variant != '\0') {
-		if (strcasecmp(req->variant, "AAAA") == 0)
-			aaaa = true;
-		else if (strcasecmp(req->variant, "A") != 0)
-			return zdiag_set(d, ZE_INVAL, "doh: variant '%s' is "
-			    "not A or AAAA", req->variant);
-	}
+	if ((e = pu_dns_qtype(req, "doh", &aaaa, d)) != ZE_OK)
+		return e;
 	if ((e = pu_dns_query(req->target, aaaa, 0, &q, &qn, d)) != ZE_OK)
 		return e;
 	if (req->ip != NULL &&
 	    (e = doh_pin(env->doh_url, req->ip, &resolve, d)) != ZE_OK)
 		goto out;
 	e = ZE_NOMEM;
-	if ((o = pu_outcome_new()) == NULL ||
-	    (dn = malloc(sizeof(*dn))) == NULL)
+	if ((o = pu_dns_outcome(ZOND__V1__TEST_KIND__TEST_DOH, req->target,
+	    aaaa)) == NULL)
 		goto out;
-	zond__v1__dns_outcome__init(dn);
-	o->test_case = ZOND__V1__OUTCOME__TEST_DNS;
-	o->dns = dn;
-	if ((dn->query = pu_strdup(req->target)) == NULL ||
-	    (dn->qtype = pu_strdup(aaaa ? "AAAA" : "A")) == NULL ||
-	    (dn->responses = calloc(1, sizeof(*dn->responses))) == NULL)
+	dn = o->dns;
+	if ((dn->responses = calloc(1, sizeof(*dn->responses))) == NULL)
 		goto out;
 	if ((t = curl_slist_append(hdrs, "Content-Type: "
 	    "application/dns-message")) == NULL)

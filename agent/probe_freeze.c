@@ -8,13 +8,10 @@
  * the bytes before the stall.  Also: timeout (nothing at all came back),
  * refused, unreachable, reset, eof, bad_response.
  */
-#include <stdlib.h>
-
 #include "probe.h"
 #include "probe_helper.h"
 #include "probe_util.h"
 
-#define FREEZE_PORT	8443	/* zond-helper's bulk port */
 #define FREEZE_DEFAULT	(64 * 1024)
 #define FREEZE_MAX	(64LL * 1024 * 1024)
 
@@ -25,8 +22,9 @@ probe_freeze(const probe_env_t *env, const probe_req_t *req,
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct ph_bulk r;
-	Zond__V1__Outcome *o = NULL;
+	Zond__V1__Outcome *o;
 	Zond__V1__FreezeOutcome *fo;
+	bool ok = false;
 	int64_t bytes = req->bytes ? req->bytes : FREEZE_DEFAULT;
 	char abuf[64];
 	zerr_t e;
@@ -35,33 +33,21 @@ probe_freeze(const probe_env_t *env, const probe_req_t *req,
 	if (bytes < 1 || bytes > FREEZE_MAX)
 		return zdiag_set(d, ZE_INVAL, "freeze: bytes %lld out of range "
 		    "[1, %lld]", (long long)bytes, FREEZE_MAX);
-	if ((e = ph_addr(req, FREEZE_PORT, &ss, &sl, d)) != ZE_OK)
+	if ((e = ph_addr(req, probe_port(ZOND__V1__TEST_KIND__TEST_FREEZE,
+	    NULL), &ss, &sl, d)) != ZE_OK)
 		return e;
 	ph_bulk_get(env, (struct sockaddr *)&ss, sl, NULL, (uint64_t)bytes,
 	    &r);
 
-	if ((o = pu_outcome_new()) == NULL ||
-	    (fo = malloc(sizeof(*fo))) == NULL)
-		goto nomem;
-	zond__v1__freeze_outcome__init(fo);
-	o->test_case = ZOND__V1__OUTCOME__TEST_FREEZE;
-	o->freeze = fo;
+	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_FREEZE)) == NULL)
+		goto end;
+	fo = o->freeze;
 	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
-	if ((fo->addr = pu_strdup(abuf)) == NULL)
-		goto nomem;
 	fo->has_requested = 1;
 	fo->requested = (uint64_t)bytes;
 	fo->has_received = 1;
 	fo->received = r.received;
-	if (r.fail != ZOND__V1__FAILURE__FAIL_NONE) {
-		pu_fail(o, r.fail, "%s", r.detail);
-		if (o->detail == NULL)
-			goto nomem;
-	}
-	*out = o;
-	return ZE_OK;
-nomem:
-	if (o != NULL)
-		zond__v1__outcome__free_unpacked(o, NULL);
-	return zdiag_set(d, ZE_NOMEM, "freeze: out of memory");
+	ok = (fo->addr = pu_strdup(abuf)) != NULL;
+end:
+	return pu_finish(o, ok, r.fail, r.detail, "freeze", out, d);
 }

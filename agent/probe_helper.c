@@ -331,6 +331,32 @@ ph_shot_run(const probe_env_t *env, const probe_req_t *req, int port,
 	return ZE_OK;
 }
 
+bool
+ph_shot_fill(Zond__V1__Outcome *o, const struct ph_shot *s,
+    const char *variant)
+{
+	/* the three messages share these fields' names and types */
+#define SHOT_FILL(m, vfield) { \
+		(m)->has_baseline_ok = 1; \
+		(m)->baseline_ok = s->baseline_ok; \
+		if (s->f == ZOND__V1__FAILURE__FAIL_NONE) { \
+			(m)->has_rtt_us = 1; \
+			(m)->rtt_us = s->rtt_us; \
+		} \
+		return ((m)->addr = pu_strdup(s->addr)) != NULL && \
+		    ((m)->vfield = pu_strdup(variant)) != NULL; \
+	}
+	if (o == NULL)
+		return false;
+	switch (o->test_case) {
+	case ZOND__V1__OUTCOME__TEST_STUN: SHOT_FILL(o->stun, variant)
+	case ZOND__V1__OUTCOME__TEST_QUIC: SHOT_FILL(o->quic, variant)
+	case ZOND__V1__OUTCOME__TEST_VPN: SHOT_FILL(o->vpn, protocol)
+	default: return false;
+	}
+#undef SHOT_FILL
+}
+
 uint64_t
 ph_rate(uint64_t bytes, int64_t us)
 {

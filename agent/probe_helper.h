@@ -101,6 +101,16 @@ struct ph_shot {
 zerr_t ph_shot_run(const probe_env_t *env, const probe_req_t *req,
     int port, struct ph_shot *s, zdiag_t *d) ZWUR;
 
+/*
+ * The part of a stun, quic or vpn outcome a finished shot decides: into
+ * o's message (from pu_outcome_for) addr, variant (vpn: protocol),
+ * baseline_ok and, when answered, rtt_us.  The failure goes in with
+ * pu_finish(o, ok, s->f, s->detail, ...).  false when o is NULL, holds no
+ * such message or a string could not be allocated.
+ */
+bool ph_shot_fill(Zond__V1__Outcome *o, const struct ph_shot *s,
+    const char *variant);
+
 /* Fill buf with random bytes (getrandom). */
 void ph_random(void *buf, size_t len);
 

@@ -253,12 +253,9 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 	cap = env->body_cap > 0 ? (size_t)env->body_cap : HTTP_BODY_CAP;
 	hop_init(&hop, cap);
 	e = ZE_NOMEM;
-	if ((o = pu_outcome_new()) == NULL ||
-	    (ho = malloc(sizeof(*ho))) == NULL)
+	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_HTTP)) == NULL)
 		goto out;
-	zond__v1__http_outcome__init(ho);
-	o->test_case = ZOND__V1__OUTCOME__TEST_HTTP;
-	o->http = ho;
+	ho = o->http;
 	if ((ho->url = pu_strdup(req->target)) == NULL ||
 	    (url = pu_strdup(req->target)) == NULL ||
 	    (ho->redirects = calloc(HTTP_MAX_REDIRECTS + 1,

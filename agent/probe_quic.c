@@ -23,7 +23,6 @@
 #include "probe_helper.h"
 #include "probe_util.h"
 
-#define QUIC_PORT	443
 #define QUIC_LARGE	1200
 #define QUIC_SMALL	1000
 #define CID_LEN		8
@@ -113,55 +112,38 @@ zerr_t
 probe_quic(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
+	const Zond__V1__TestKind t = ZOND__V1__TEST_KIND__TEST_QUIC;
+	const struct probe_variant *v = probe_variant(probe_info(t),
+	    req->variant);
 	struct quic_req q;
 	struct ph_shot sh;
-	const char *variant = req->variant ? req->variant : "vn";
-	Zond__V1__Outcome *o = NULL;
-	Zond__V1__QuicOutcome *qo;
+	Zond__V1__Outcome *o;
+	char names[64];
+	bool ok;
 	zerr_t e;
 
 	*out = NULL;
 	memset(&q, 0, sizeof(q));
-	if (quic_build(&q, variant) != 0)
-		return zdiag_set(d, ZE_INVAL, "quic: unknown variant '%s' (vn, "
-		    "initial_large, initial_small)", variant);
+	if (v == NULL || quic_build(&q, v->name) != 0)
+		return zdiag_set(d, ZE_INVAL, "quic: unknown variant '%s' (%s)",
+		    req->variant, probe_names(probe_info(t), names,
+		    sizeof(names)));
 	memset(&sh, 0, sizeof(sh));
 	sh.pkt = q.pkt;
 	sh.len = q.len;
 	sh.match = quic_match;
 	sh.arg = &q;
 	sh.no_reply = true;
-	if ((e = ph_shot_run(env, req, QUIC_PORT, &sh, d)) != ZE_OK)
+	if ((e = ph_shot_run(env, req, probe_port(t, v->name), &sh, d)) !=
+	    ZE_OK)
 		return e;
-
-	if ((o = pu_outcome_new()) == NULL ||
-	    (qo = malloc(sizeof(*qo))) == NULL)
-		goto nomem;
-	zond__v1__quic_outcome__init(qo);
-	o->test_case = ZOND__V1__OUTCOME__TEST_QUIC;
-	o->quic = qo;
-	if ((qo->addr = pu_strdup(sh.addr)) == NULL ||
-	    (qo->variant = pu_strdup(variant)) == NULL)
-		goto nomem;
-	qo->has_sent_bytes = 1;
-	qo->sent_bytes = (uint32_t)q.len;
-	qo->has_baseline_ok = 1;
-	qo->baseline_ok = sh.baseline_ok;
-	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
-		qo->has_rtt_us = 1;
-		qo->rtt_us = sh.rtt_us;
-		if (q.vn && (o->detail = pu_asprintf("versions=%s",
-		    q.versions)) == NULL)
-			goto nomem;
-	} else {
-		pu_fail(o, sh.f, "%s", sh.detail);
-		if (o->detail == NULL)
-			goto nomem;
+	o = pu_outcome_for(t);
+	if ((ok = ph_shot_fill(o, &sh, v->name))) {
+		o->quic->has_sent_bytes = 1;
+		o->quic->sent_bytes = (uint32_t)q.len;
+		if (sh.f == ZOND__V1__FAILURE__FAIL_NONE && q.vn)
+			ok = (o->detail = pu_asprintf("versions=%s",
+			    q.versions)) != NULL;
 	}
-	*out = o;
-	return ZE_OK;
-nomem:
-	if (o != NULL)
-		zond__v1__outcome__free_unpacked(o, NULL);
-	return zdiag_set(d, ZE_NOMEM, "quic: out of memory");
+	return pu_finish(o, ok, sh.f, sh.detail, "quic", out, d);
 }

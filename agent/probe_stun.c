@@ -10,14 +10,13 @@
  * (never the address: it is the volunteer's public IP) and baseline_ok.
  * Failures: timeout, unreachable (ICMP), bad_response.
  */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "probe.h"
 #include "probe_helper.h"
 #include "probe_util.h"
 
-#define STUN_PORT	3478
 #define STUN_HDR	20
 #define STUN_COOKIE	0x2112A442u
 
@@ -117,54 +116,36 @@ zerr_t
 probe_stun(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
+	const Zond__V1__TestKind t = ZOND__V1__TEST_KIND__TEST_STUN;
+	const struct probe_variant *v = probe_variant(probe_info(t),
+	    req->variant);
 	struct stun_req s;
 	struct ph_shot sh;
-	const char *variant = req->variant ? req->variant : "plain";
-	Zond__V1__Outcome *o = NULL;
-	Zond__V1__StunOutcome *so;
+	Zond__V1__Outcome *o;
+	char names[64];
+	bool ok;
 	zerr_t e;
 
 	*out = NULL;
 	memset(&s, 0, sizeof(s));
-	if (stun_build(&s, variant) != 0)
-		return zdiag_set(d, ZE_INVAL, "stun: unknown variant '%s' "
-		    "(plain, whatsapp, telegram)", variant);
+	if (v == NULL || stun_build(&s, v->name) != 0)
+		return zdiag_set(d, ZE_INVAL, "stun: unknown variant '%s' (%s)",
+		    req->variant, probe_names(probe_info(t), names,
+		    sizeof(names)));
 	memset(&sh, 0, sizeof(sh));
 	sh.pkt = s.pkt;
 	sh.len = s.len;
 	sh.match = stun_match;
 	sh.arg = &s;
-	if ((e = ph_shot_run(env, req, STUN_PORT, &sh, d)) != ZE_OK)
+	if ((e = ph_shot_run(env, req, probe_port(t, v->name), &sh, d)) !=
+	    ZE_OK)
 		return e;
-
-	if ((o = pu_outcome_new()) == NULL ||
-	    (so = malloc(sizeof(*so))) == NULL)
-		goto nomem;
-	zond__v1__stun_outcome__init(so);
-	o->test_case = ZOND__V1__OUTCOME__TEST_STUN;
-	o->stun = so;
-	if ((so->addr = pu_strdup(sh.addr)) == NULL ||
-	    (so->variant = pu_strdup(variant)) == NULL)
-		goto nomem;
-	so->has_baseline_ok = 1;
-	so->baseline_ok = sh.baseline_ok;
-	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
-		so->has_rtt_us = 1;
-		so->rtt_us = sh.rtt_us;
-		if ((so->mapped = pu_strdup(s.mapped)) == NULL)
-			goto nomem;
-	} else {
-		if (sh.f == ZOND__V1__FAILURE__FAIL_BAD_RESPONSE && s.errcode)
-			pu_fail(o, sh.f, "error response %u", s.errcode);
-		else
-			pu_fail(o, sh.f, "%s", sh.detail);
-		if (o->detail == NULL)
-			goto nomem;
-	}
-	*out = o;
-	return ZE_OK;
-nomem:
-	if (o != NULL)
-		zond__v1__outcome__free_unpacked(o, NULL);
-	return zdiag_set(d, ZE_NOMEM, "stun: out of memory");
+	if (sh.f == ZOND__V1__FAILURE__FAIL_BAD_RESPONSE && s.errcode)
+		snprintf(sh.detail, sizeof(sh.detail), "error response %u",
+		    s.errcode);
+	o = pu_outcome_for(t);
+	ok = ph_shot_fill(o, &sh, v->name) &&
+	    (sh.f != ZOND__V1__FAILURE__FAIL_NONE ||
+	    (o->stun->mapped = pu_strdup(s.mapped)) != NULL);
+	return pu_finish(o, ok, sh.f, sh.detail, "stun", out, d);
 }

@@ -61,14 +61,9 @@ probe_tcp(const probe_env_t *env, const probe_req_t *req,
 	}
 	if (e != ZE_OK)
 		return e;
-	if ((o = pu_outcome_new()) == NULL ||
-	    (t = malloc(sizeof(*t))) == NULL) {
-		free(o);
+	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_TCP)) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "tcp: out of memory");
-	}
-	zond__v1__tcp_outcome__init(t);
-	o->test_case = ZOND__V1__OUTCOME__TEST_TCP;
-	o->tcp = t;
+	t = o->tcp;
 	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
 	if ((t->addr = pu_strdup(abuf)) == NULL)
 		goto nomem;

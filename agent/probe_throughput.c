@@ -21,7 +21,6 @@
 #include "probe_helper.h"
 #include "probe_util.h"
 
-#define TP_PORT		8443	/* zond-helper's bulk port */
 #define TP_DEFAULT	(1024 * 1024)
 #define TP_MAX		(1024LL * 1024 * 1024)
 
@@ -58,8 +57,9 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct ph_bulk r, c;
-	Zond__V1__Outcome *o = NULL;
+	Zond__V1__Outcome *o;
 	Zond__V1__ThroughputOutcome *to;
+	bool ok = false;
 	int64_t bytes = req->bytes ? req->bytes : TP_DEFAULT;
 	char abuf[64], hbuf[256];
 	const char *sni;
@@ -74,7 +74,8 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 	if (sni == NULL || *sni == '\0')
 		return zdiag_set(d, ZE_INVAL, "throughput: no SNI (set sni or "
 		    "a host name as target)");
-	if ((e = ph_addr(req, TP_PORT, &ss, &sl, d)) != ZE_OK)
+	if ((e = ph_addr(req, probe_port(ZOND__V1__TEST_KIND__TEST_THROUGHPUT,
+	    NULL), &ss, &sl, d)) != ZE_OK)
 		return e;
 	ph_bulk_get(env, (struct sockaddr *)&ss, sl, sni, (uint64_t)bytes,
 	    &r);
@@ -82,37 +83,27 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 		ph_bulk_get(env, (struct sockaddr *)&ss, sl, req->control_sni,
 		    (uint64_t)bytes, &c);
 
-	if ((o = pu_outcome_new()) == NULL ||
-	    (to = malloc(sizeof(*to))) == NULL)
-		goto nomem;
-	zond__v1__throughput_outcome__init(to);
-	o->test_case = ZOND__V1__OUTCOME__TEST_THROUGHPUT;
-	o->throughput = to;
+	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_THROUGHPUT)) ==
+	    NULL)
+		goto end;
+	to = o->throughput;
 	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
 	if ((to->addr = pu_strdup(abuf)) == NULL ||
 	    (to->sni = pu_strdup(sni)) == NULL)
-		goto nomem;
+		goto end;
 	to->has_bytes = 1;
 	to->bytes = r.received;
 	to->has_bytes_per_s = 1;
 	to->bytes_per_s = ph_rate(r.received, r.elapsed_us);
 	if (req->control_sni != NULL) {
 		if ((to->control_sni = pu_strdup(req->control_sni)) == NULL)
-			goto nomem;
+			goto end;
 		to->has_control_failure = 1;
 		to->control_failure = c.fail;
 		to->has_control_bytes_per_s = 1;
 		to->control_bytes_per_s = ph_rate(c.received, c.elapsed_us);
 	}
-	if (r.fail != ZOND__V1__FAILURE__FAIL_NONE) {
-		pu_fail(o, r.fail, "%s", r.detail);
-		if (o->detail == NULL)
-			goto nomem;
-	}
-	*out = o;
-	return ZE_OK;
-nomem:
-	if (o != NULL)
-		zond__v1__outcome__free_unpacked(o, NULL);
-	return zdiag_set(d, ZE_NOMEM, "throughput: out of memory");
+	ok = true;
+end:
+	return pu_finish(o, ok, r.fail, r.detail, "throughput", out, d);
 }

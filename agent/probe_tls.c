@@ -214,7 +214,7 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	if (req->port > 0)
 		port = req->port;
 	if (port == 0)
-		port = 443;
+		port = probe_port(ZOND__V1__TEST_KIND__TEST_TLS, NULL);
 	sni = req->sni != NULL && *req->sni != '\0' ? req->sni : host;
 	if ((e = tls_try(env, sni, req->ip, port, &a, d)) != ZE_OK)
 		return e;
@@ -222,14 +222,9 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	    (e = tls_try(env, req->control_sni, req->ip, port, &c, d)) !=
 	    ZE_OK)
 		return e;
-	if ((o = pu_outcome_new()) == NULL ||
-	    (t = malloc(sizeof(*t))) == NULL) {
-		free(o);
+	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_TLS)) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
-	}
-	zond__v1__tls_outcome__init(t);
-	o->test_case = ZOND__V1__OUTCOME__TEST_TLS;
-	o->tls = t;
+	t = o->tls;
 	if (req->ip != NULL)
 		snprintf(abuf, sizeof(abuf), "%s%s%s:%d",
 		    strchr(req->ip, ':') != NULL ? "[" : "", req->ip,

@@ -310,6 +310,37 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 	}
 }
 
+Zond__V1__Outcome *
+pu_outcome_for(Zond__V1__TestKind t)
+{
+	Zond__V1__Outcome *o = pu_outcome_new();
+
+	if (o != NULL && pu_outcome_shape(o, t) != ZE_OK) {
+		zond__v1__outcome__free_unpacked(o, NULL);
+		o = NULL;
+	}
+	return o;
+}
+
+zerr_t
+pu_finish(Zond__V1__Outcome *o, bool ok, Zond__V1__Failure f,
+    const char *detail, const char *probe, Zond__V1__Outcome **out,
+    zdiag_t *d)
+{
+	*out = NULL;
+	if (o != NULL && ok && f != ZOND__V1__FAILURE__FAIL_NONE) {
+		pu_fail(o, f, "%s", detail);
+		ok = o->detail != NULL;
+	}
+	if (o == NULL || !ok) {
+		if (o != NULL)
+			zond__v1__outcome__free_unpacked(o, NULL);
+		return zdiag_set(d, ZE_NOMEM, "%s: out of memory", probe);
+	}
+	*out = o;
+	return ZE_OK;
+}
+
 zerr_t
 pu_outcome_shape(Zond__V1__Outcome *o, Zond__V1__TestKind t)
 {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "err.h"
+#include "probe.h"
 #include "zond.pb-c.h"
 
 /* A new, initialised Outcome with failure FAIL_NONE and attempts 1;
@@ -78,6 +79,17 @@ Zond__V1__Failure pu_curl_failure(int curlcode, long os_errno,
  */
 struct fpdb;
 
+/* The query type req asks for: *aaaa false for A (no variant or "A"),
+ * true for "AAAA" (any case); anything else is ZE_INVAL, "<probe>:
+ * variant '...' is not A or AAAA". */
+zerr_t pu_dns_qtype(const probe_req_t *req, const char *probe, bool *aaaa,
+    zdiag_t *d) ZWUR;
+
+/* A new outcome of test t (dns or doh) whose DNS message names the query
+ * (name, A or AAAA); NULL when out of memory. */
+Zond__V1__Outcome *pu_dns_outcome(Zond__V1__TestKind t, const char *name,
+    bool aaaa);
+
 /* Wire bytes of a query for name (A, or AAAA when aaaa) with id and RD
  * set; *wire is malloc'd (caller frees). */
 zerr_t pu_dns_query(const char *name, bool aaaa, uint16_t id,
@@ -101,6 +113,23 @@ bool pu_dns_bogon(const char *addr);
  * Returns ZE_NOMEM when the detail cannot be allocated. */
 zerr_t pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
     unsigned garbage) ZWUR;
+
+/*
+ * A new outcome (as pu_outcome_new) that holds the empty per-test message
+ * of test t (o->dns, o->tcp, ... as pu_outcome_shape gives); NULL when out
+ * of memory.
+ */
+Zond__V1__Outcome *pu_outcome_for(Zond__V1__TestKind t);
+
+/*
+ * The end every probe shares.  When o is NULL or ok is false (something
+ * could not be allocated), o is freed and the result is ZE_NOMEM with
+ * "<probe>: out of memory".  Otherwise f other than FAIL_NONE goes into o
+ * with detail, *out takes o and the result is ZE_OK.
+ */
+zerr_t pu_finish(Zond__V1__Outcome *o, bool ok, Zond__V1__Failure f,
+    const char *detail, const char *probe, Zond__V1__Outcome **out,
+    zdiag_t *d) ZWUR;
 
 /*
  * Give an outcome that has no per-test message (the test never reached

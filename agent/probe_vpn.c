@@ -21,8 +21,6 @@
 #include "probe_helper.h"
 #include "probe_util.h"
 
-#define WG_PORT		51820
-#define OVPN_PORT	1194
 #define WG_INIT_LEN	148
 #define WG_RESP_LEN	92
 #define OVPN_INIT_LEN	14
@@ -60,11 +58,14 @@ zerr_t
 probe_vpn(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {
+	const Zond__V1__TestKind t = ZOND__V1__TEST_KIND__TEST_VPN;
+	const struct probe_variant *pv = probe_variant(probe_info(t),
+	    req->variant);
+	const char *variant = pv != NULL ? pv->name : "";
 	struct vpn_req v;
 	struct ph_shot sh;
-	const char *variant = req->variant ? req->variant : "wireguard";
-	Zond__V1__Outcome *o = NULL;
-	Zond__V1__VpnOutcome *vo;
+	Zond__V1__Outcome *o;
+	char names[64];
 	zerr_t e;
 
 	*out = NULL;
@@ -82,8 +83,9 @@ probe_vpn(const probe_env_t *env, const probe_req_t *req,
 		v.pkt[9] = 0;		/* no acks */
 		memset(v.pkt + 10, 0, 4);	/* packet id 0 */
 	} else {
-		return zdiag_set(d, ZE_INVAL, "vpn: unknown variant '%s' "
-		    "(wireguard, openvpn)", variant);
+		return zdiag_set(d, ZE_INVAL, "vpn: unknown variant '%s' (%s)",
+		    req->variant, probe_names(probe_info(t), names,
+		    sizeof(names)));
 	}
 	memset(&sh, 0, sizeof(sh));
 	sh.pkt = v.pkt;
@@ -91,33 +93,10 @@ probe_vpn(const probe_env_t *env, const probe_req_t *req,
 	sh.match = vpn_match;
 	sh.arg = &v;
 	sh.no_reply = true;
-	if ((e = ph_shot_run(env, req, v.wg ? WG_PORT : OVPN_PORT, &sh,
-	    d)) != ZE_OK)
+	if ((e = ph_shot_run(env, req, probe_port(t, variant), &sh, d)) !=
+	    ZE_OK)
 		return e;
-
-	if ((o = pu_outcome_new()) == NULL ||
-	    (vo = malloc(sizeof(*vo))) == NULL)
-		goto nomem;
-	zond__v1__vpn_outcome__init(vo);
-	o->test_case = ZOND__V1__OUTCOME__TEST_VPN;
-	o->vpn = vo;
-	if ((vo->addr = pu_strdup(sh.addr)) == NULL ||
-	    (vo->protocol = pu_strdup(variant)) == NULL)
-		goto nomem;
-	vo->has_baseline_ok = 1;
-	vo->baseline_ok = sh.baseline_ok;
-	if (sh.f == ZOND__V1__FAILURE__FAIL_NONE) {
-		vo->has_rtt_us = 1;
-		vo->rtt_us = sh.rtt_us;
-	} else {
-		pu_fail(o, sh.f, "%s", sh.detail);
-		if (o->detail == NULL)
-			goto nomem;
-	}
-	*out = o;
-	return ZE_OK;
-nomem:
-	if (o != NULL)
-		zond__v1__outcome__free_unpacked(o, NULL);
-	return zdiag_set(d, ZE_NOMEM, "vpn: out of memory");
+	o = pu_outcome_for(t);
+	return pu_finish(o, ph_shot_fill(o, &sh, variant), sh.f, sh.detail,
+	    "vpn", out, d);
 }

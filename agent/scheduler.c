@@ -41,42 +41,6 @@ struct sched {
 	int efd;
 };
 
-probe_fn
-sched_probe_for(Zond__V1__TestKind t)
-{
-	switch (t) {
-	case ZOND__V1__TEST_KIND__TEST_DNS: return probe_dns;
-	case ZOND__V1__TEST_KIND__TEST_DOH: return probe_doh;
-	case ZOND__V1__TEST_KIND__TEST_TCP: return probe_tcp;
-	case ZOND__V1__TEST_KIND__TEST_TLS: return probe_tls;
-	case ZOND__V1__TEST_KIND__TEST_HTTP: return probe_http;
-	case ZOND__V1__TEST_KIND__TEST_STUN: return probe_stun;
-	case ZOND__V1__TEST_KIND__TEST_QUIC: return probe_quic;
-	case ZOND__V1__TEST_KIND__TEST_VPN: return probe_vpn;
-	case ZOND__V1__TEST_KIND__TEST_THROUGHPUT: return probe_throughput;
-	case ZOND__V1__TEST_KIND__TEST_FREEZE: return probe_freeze;
-	default: return NULL;
-	}
-}
-
-/* Tests that connect to an address need one before the probe runs. */
-static bool
-needs_address(Zond__V1__TestKind t)
-{
-	switch (t) {
-	case ZOND__V1__TEST_KIND__TEST_TCP:
-	case ZOND__V1__TEST_KIND__TEST_TLS:
-	case ZOND__V1__TEST_KIND__TEST_STUN:
-	case ZOND__V1__TEST_KIND__TEST_QUIC:
-	case ZOND__V1__TEST_KIND__TEST_VPN:
-	case ZOND__V1__TEST_KIND__TEST_THROUGHPUT:
-	case ZOND__V1__TEST_KIND__TEST_FREEZE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Host part of a "host" or "host:port" target. */
 static void
 target_host(const char *target, char *host, size_t len)
@@ -156,7 +120,8 @@ static Zond__V1__Outcome *
 run_target(sched_t *s, const target_t *tg)
 {
 	probe_req_t req = tg->req;
-	probe_fn fn = sched_probe_for(req.test);
+	const probe_info_t *pi = probe_info(req.test);
+	probe_fn fn = pi != NULL ? pi->run : NULL;
 	Zond__V1__Outcome *o = NULL;
 	char ip[64];
 	uint32_t attempt;
@@ -173,7 +138,7 @@ run_target(sched_t *s, const target_t *tg)
 		}
 	}
 	for (attempt = 1;; attempt++) {
-		if (req.ip == NULL && needs_address(req.test)) {
+		if (req.ip == NULL && pi != NULL && pi->connects) {
 			o = resolve(req.target, ip, sizeof(ip));
 			if (o == NULL)
 				req.ip = ip;

@@ -7,8 +7,9 @@
  * failing attempt is retried up to `retries` times (after retry_delay) and
  * only the last attempt is reported, with the attempt count, so one lost
  * packet does not become a failure.  Targets whose ip is "helper" use the
- * configured helper address; tests that connect to an address resolve a
- * host-name target with the system resolver first.
+ * configured helper address; tests that connect to an address (the probe
+ * table's `connects`, probe.h) resolve a host-name target with the system
+ * resolver first.
  *
  * Threads: sched_* functions other than the workers are called from the
  * agent's main loop only.  Results come back through sched_pop(); sched_fd()
@@ -63,8 +64,5 @@ size_t sched_busy(sched_t *s);
 /* Next finished result or NULL. */
 sched_result_t *sched_pop(sched_t *s);
 void sched_result_free(sched_result_t *r);
-
-/* The probe for a test kind (NULL if none). */
-probe_fn sched_probe_for(Zond__V1__TestKind t);
 
 #endif

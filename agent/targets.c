@@ -126,49 +126,34 @@ enum col { C_SERVICE, C_TEST, C_TARGET, C_IP, C_PORT, C_SNI, C_CSNI,
 static const char *const colnames[C__N] = {"service", "test", "target",
     "ip", "port", "sni", "control_sni", "variant", "bytes", "interval"};
 
-static const char *const variants_stun[] = {"plain", "whatsapp", "telegram",
-    NULL};
-static const char *const variants_quic[] = {"vn", "initial_large",
-    "initial_small", NULL};
-static const char *const variants_vpn[] = {"wireguard", "openvpn", NULL};
-static const char *const variants_dns[] = {"A", "AAAA", NULL};
-
-static int
-in_list(const char *v, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(v, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /* One endpoint row into x; where is "file:line". */
 static zerr_t
 endpoint_row(targets_t *t, target_t *x, const char *f[C__N],
     const char *where, zdiag_t *d)
 {
 	Zond__V1__TestKind tk;
+	const probe_info_t *pi = NULL;
 	int64_t n;
-	const char *const *vl = NULL;
+	char names[160];
 	zerr_t e;
 
 	if (!valid_service(f[C_SERVICE]))
 		return zdiag_set(d, ZE_PARSE, "%s: service '%s' must be "
 		    "lowercase letters, digits, '_', '-' or '.'", where,
 		    f[C_SERVICE]);
-	if (wire_test_from_name(f[C_TEST], &tk) != ZE_OK)
-		return zdiag_set(d, ZE_PARSE, "%s: unknown test '%s' (dns, doh, "
-		    "tcp, tls, http, stun, quic, throughput, freeze, vpn)",
-		    where, f[C_TEST]);
+	if (wire_test_from_name(f[C_TEST], &tk) != ZE_OK ||
+	    (pi = probe_info(tk)) == NULL)
+		return zdiag_set(d, ZE_PARSE, "%s: unknown test '%s' (%s)",
+		    where, f[C_TEST], probe_names(NULL, names, sizeof(names)));
 	if (*f[C_TARGET] == '\0')
 		return zdiag_set(d, ZE_PARSE, "%s: empty target", where);
-	if (tk == ZOND__V1__TEST_KIND__TEST_HTTP) {
+	if (pi->target == PROBE_TARGET_URL) {
 		if (strncmp(f[C_TARGET], "http://", 7) != 0 &&
 		    strncmp(f[C_TARGET], "https://", 8) != 0)
-			return zdiag_set(d, ZE_PARSE, "%s: http target '%s' "
+			return zdiag_set(d, ZE_PARSE, "%s: %s target '%s' "
 			    "must be an http:// or https:// URL", where,
-			    f[C_TARGET]);
-	} else if (tk != ZOND__V1__TEST_KIND__TEST_DOH &&
+			    f[C_TEST], f[C_TARGET]);
+	} else if (pi->target == PROBE_TARGET_HOST &&
 	    !valid_host(f[C_TARGET])) {
 		return zdiag_set(d, ZE_PARSE, "%s: target '%s' is not a host "
 		    "name or address", where, f[C_TARGET]);
@@ -190,20 +175,13 @@ endpoint_row(targets_t *t, target_t *x, const char *f[C__N],
 			    "1-65535", where, f[C_PORT]);
 		x->req.port = (int)n;
 	}
-	switch (tk) {
-	case ZOND__V1__TEST_KIND__TEST_STUN: vl = variants_stun; break;
-	case ZOND__V1__TEST_KIND__TEST_QUIC: vl = variants_quic; break;
-	case ZOND__V1__TEST_KIND__TEST_VPN: vl = variants_vpn; break;
-	case ZOND__V1__TEST_KIND__TEST_DNS:
-	case ZOND__V1__TEST_KIND__TEST_DOH: vl = variants_dns; break;
-	default: break;
-	}
-	if (*f[C_VARIANT] != '\0' && (vl == NULL || !in_list(f[C_VARIANT], vl)))
+	if (*f[C_VARIANT] != '\0' && probe_variant(pi, f[C_VARIANT]) == NULL)
 		return zdiag_set(d, ZE_PARSE, "%s: variant '%s' does not apply "
 		    "to test %s", where, f[C_VARIANT], f[C_TEST]);
-	if (vl == variants_vpn && *f[C_VARIANT] == '\0')
-		return zdiag_set(d, ZE_PARSE, "%s: vpn test needs a variant "
-		    "(wireguard or openvpn)", where);
+	if (pi->variant_required && *f[C_VARIANT] == '\0')
+		return zdiag_set(d, ZE_PARSE, "%s: %s test needs a variant "
+		    "(%s)", where, f[C_TEST], probe_names(pi, names,
+		    sizeof(names)));
 	if (*f[C_BYTES] != '\0') {
 		if (conf_parse_size(f[C_BYTES], &n) != ZE_OK || n < 1 ||
 		    n > (1LL << 30))

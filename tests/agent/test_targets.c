@@ -1,7 +1,7 @@
 /*
  * test_targets — endpoint and URL lists: the shipped defaults load, every
  * kind of bad row is refused with file:line, and a bad file leaves the
- * caller's list as it was.
+ * caller's list as it was; the probe table has a row for every test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "targets.h"
+#include "wire.h"
 
 static const char *srcdir;
 
@@ -141,6 +142,54 @@ t_endpoint_errors(void **state)
 	targets_free(&t);
 }
 
+/* The probe table: a row with a probe for every test the wire names, the
+ * parser's message lists them all, variants default to the first. */
+static void
+t_probe_table(void **state)
+{
+	static const char row[] = "service,test,target\ns,ping,h\n";
+	const probe_info_t *p;
+	targets_t t;
+	zdiag_t d;
+	size_t rows = 0;
+
+	(void)state;
+	for (int k = 1; k < 64; k++) {
+		const char *name = wire_test_name((Zond__V1__TestKind)k);
+		if (strcmp(name, "unknown") == 0)
+			continue;
+		rows++;
+		p = probe_info((Zond__V1__TestKind)k);
+		if (p == NULL || p->run == NULL)
+			fail_msg("test %s has no probe", name);
+	}
+	for (size_t i = 0; (p = probe_info_at(i)) != NULL; i++)
+		assert_ptr_equal(probe_info(p->test), p);
+	assert_non_null(probe_info_at(rows - 1));
+	assert_null(probe_info_at(rows));
+	targets_init(&t);
+	assert_int_not_equal(targets_parse_endpoints(&t, "x.csv", row,
+	    strlen(row), &d), ZE_OK);
+	for (size_t i = 0; (p = probe_info_at(i)) != NULL; i++)
+		if (strstr(d.text, wire_test_name(p->test)) == NULL)
+			fail_msg("'%s' does not name test %s", d.text,
+			    wire_test_name(p->test));
+	targets_free(&t);
+	p = probe_info(ZOND__V1__TEST_KIND__TEST_STUN);
+	assert_string_equal(probe_variant(p, NULL)->name, "plain");
+	assert_string_equal(probe_variant(p, "telegram")->name, "telegram");
+	assert_null(probe_variant(p, "zoom"));
+	assert_null(probe_variant(probe_info(ZOND__V1__TEST_KIND__TEST_TCP),
+	    NULL));
+	assert_int_equal(probe_port(ZOND__V1__TEST_KIND__TEST_VPN, NULL),
+	    51820);
+	assert_int_equal(probe_port(ZOND__V1__TEST_KIND__TEST_VPN, "openvpn"),
+	    1194);
+	assert_int_equal(probe_port(ZOND__V1__TEST_KIND__TEST_STUN, NULL),
+	    3478);
+	assert_int_equal(probe_port(ZOND__V1__TEST_KIND__TEST_TCP, NULL), 0);
+}
+
 static void
 t_urls(void **state)
 {
@@ -184,6 +233,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(t_endpoint_row),
 		cmocka_unit_test(t_endpoint_errors),
 		cmocka_unit_test(t_urls),
+		cmocka_unit_test(t_probe_table),
 	};
 
 	srcdir = argc > 1 ? argv[1] : ".";
