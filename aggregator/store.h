@@ -1,5 +1,6 @@
 /*
- * store.h — the aggregator's LMDB environment.  This module owns every
+ * store.h — the aggregator's LMDB environment.  This module (store.c and
+ * store_meas.c, store_registry.c, store_queue.c behind it) owns every
  * LMDB call in the project; nothing else includes <lmdb.h>.
  *
  * Named databases (layouts in docs/STORAGE.md):
