@@ -168,18 +168,10 @@ typedef int (*store_meas_fn)(const struct store_meas *m, void *arg);
 zerr_t store_meas_iter(store_t *s, const uint8_t *from, const uint8_t *to,
     store_meas_fn fn, void *arg, zdiag_t *d) ZWUR;
 
-/* Same, limited to one agent's measurements, in seq order (dedup). */
-zerr_t store_meas_iter_agent(store_t *s, const uint8_t agent[STORE_PK_LEN],
-    store_meas_fn fn, void *arg, zdiag_t *d) ZWUR;
-
 /* Copy one measurement into buf (reset first); m's pointers point into
  * buf.  ZE_NOTFOUND if absent. */
 zerr_t store_meas_get(store_t *s, const uint8_t id[STORE_ID_LEN],
     struct store_meas *m, zbuf_t *buf, zdiag_t *d) ZWUR;
-
-/* Id of (agent, seq) if stored. */
-zerr_t store_meas_lookup(store_t *s, const uint8_t agent[STORE_PK_LEN],
-    uint64_t seq, uint8_t id[STORE_ID_LEN], zdiag_t *d) ZWUR;
 
 struct store_counts {
 	uint64_t meas;		/* entries in meas */
@@ -228,8 +220,6 @@ typedef int (*store_agent_fn)(const struct store_agent *a, void *arg);
 /* Every agent in key order. */
 zerr_t store_agent_iter(store_t *s, store_agent_fn fn, void *arg,
     zdiag_t *d) ZWUR;
-/* Bumped by every registry change. */
-zerr_t store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d) ZWUR;
 
 /*
  * Let agent records lag (the aggregator's ingest, under load): store_commit

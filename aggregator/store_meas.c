@@ -66,7 +66,6 @@ mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
 	return ZE_OK;
 }
 
-
 static struct touched *
 touched_find(store_t *s, const uint8_t *pk)
 {
@@ -314,52 +313,6 @@ store_meas_iter(store_t *s, const uint8_t *from, const uint8_t *to,
 }
 
 zerr_t
-store_meas_iter_agent(store_t *s, const uint8_t agent[STORE_PK_LEN],
-    store_meas_fn fn, void *arg, zdiag_t *d)
-{
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v, mk, mv;
-	struct store_meas m;
-	zerr_t e = ZE_OK;
-	int rc;
-
-	if ((rc = st_txn_begin(s, MDB_RDONLY, &txn)) != 0)
-		return st_fail(rc, d, "read transaction");
-	if ((rc = mdb_cursor_open(txn, s->dedup, &c)) != 0) {
-		st_txn_abort(s, txn);
-		return st_fail(rc, d, "cursor");
-	}
-	/* dedup is keyed agent || seq: one agent's records in seq order */
-	k.mv_data = (void *)(uintptr_t)agent;
-	k.mv_size = STORE_PK_LEN;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != STORE_PK_LEN + 8 ||
-		    memcmp(k.mv_data, agent, STORE_PK_LEN) != 0)
-			break;
-		mk.mv_data = v.mv_data;
-		mk.mv_size = v.mv_size;
-		if (v.mv_size != STORE_ID_LEN ||
-		    (rc = mdb_get(txn, s->meas, &mk, &mv)) != 0) {
-			e = zdiag_set(d, ZE_STORAGE, "dedup points to a "
-			    "missing measurement");
-			rc = 0;
-			break;
-		}
-		if ((e = mrec_decode(&mk, &mv, &m, d)) != ZE_OK)
-			break;
-		if (fn(&m, arg) != 0)
-			break;
-	}
-	if (e == ZE_OK && rc != 0 && rc != MDB_NOTFOUND)
-		e = st_fail(rc, d, "reading measurements");
-	mdb_cursor_close(c);
-	st_txn_abort(s, txn);
-	return e;
-}
-
-zerr_t
 store_meas_get(store_t *s, const uint8_t id[STORE_ID_LEN],
     struct store_meas *m, zbuf_t *buf, zdiag_t *d)
 {
@@ -386,28 +339,6 @@ store_meas_get(store_t *s, const uint8_t id[STORE_ID_LEN],
 	bk.mv_data = buf->data;
 	bk.mv_size = buf->len;
 	return mrec_decode(&k, &bk, m, d);
-}
-
-zerr_t
-store_meas_lookup(store_t *s, const uint8_t agent[STORE_PK_LEN],
-    uint64_t seq, uint8_t id[STORE_ID_LEN], zdiag_t *d)
-{
-	MDB_txn *txn;
-	MDB_val k, v;
-	uint8_t dk[STORE_PK_LEN + 8];
-	int rc;
-
-	memcpy(dk, agent, STORE_PK_LEN);
-	put64(dk + STORE_PK_LEN, seq);
-	if ((rc = st_txn_begin(s, MDB_RDONLY, &txn)) != 0)
-		return st_fail(rc, d, "read transaction");
-	k.mv_data = dk;
-	k.mv_size = sizeof(dk);
-	rc = mdb_get(txn, s->dedup, &k, &v);
-	if (rc == 0 && v.mv_size == STORE_ID_LEN)
-		memcpy(id, v.mv_data, STORE_ID_LEN);
-	st_txn_abort(s, txn);
-	return rc == 0 ? ZE_OK : st_fail(rc, d, "dedup lookup");
 }
 
 /* ------------------------------------------------------------ ids */

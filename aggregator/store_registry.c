@@ -266,7 +266,6 @@ store_agents_flush(store_t *s, zdiag_t *d)
 	return e;
 }
 
-
 /* ------------------------------------------------------------ registry */
 
 static int
@@ -463,25 +462,6 @@ store_agent_iter(store_t *s, store_agent_fn fn, void *arg, zdiag_t *d)
 	mdb_cursor_close(c);
 	st_txn_abort(s, txn);
 	return e;
-}
-
-zerr_t
-store_registry_gen(store_t *s, uint64_t *gen, zdiag_t *d)
-{
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
-
-	*gen = 0;
-	if ((rc = st_txn_begin(s, MDB_RDONLY, &txn)) != 0)
-		return st_fail(rc, d, "read transaction");
-	k.mv_data = "registry_gen";
-	k.mv_size = 12;
-	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
-		*gen = get64(v.mv_data);
-	st_txn_abort(s, txn);
-	return rc == 0 || rc == MDB_NOTFOUND ? ZE_OK :
-	    st_fail(rc, d, "registry generation");
 }
 
 /* store_agents_recount's transaction: arg is the struct recount. */

@@ -20,6 +20,7 @@
 #include "key.h"
 #include "sign.h"
 #include "store.h"
+#include "storeread.h"
 #include "testagent.h"
 #include "wire.h"
 
@@ -203,12 +204,12 @@ main(int argc, char **argv)
 				struct store_meas one;
 				uint8_t id[STORE_ID_LEN];
 				zbuf_t buf;
-				if (store_meas_iter_agent(s, key.agent,
+				if (sr_agent_iter(s, key.agent,
 				    on_agent_meas, &w, &d) != ZE_OK ||
 				    w.n != count || w.order != 0)
 					c.bad++;
 				zbuf_init(&buf, 1 << 20);
-				if (count > 0 && (store_meas_lookup(s,
+				if (count > 0 && (sr_lookup(s,
 				    key.agent, count, id, &d) != ZE_OK ||
 				    store_meas_get(s, id, &one, &buf, &d) !=
 				    ZE_OK || one.seq != count ||

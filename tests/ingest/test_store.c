@@ -21,6 +21,7 @@
 
 #include "registry.h"
 #include "store.h"
+#include "storeread.h"
 #include "testagent.h"
 #include "wire.h"
 #include "ztime.h"
@@ -213,7 +214,7 @@ t_commit_dedup_read(void **state)
 		    ZE_OK);
 		assert_int_equal(res[0], STORE_DUP_ID);
 		assert_int_equal(res[1], STORE_STORED);
-		assert_int_equal(store_meas_lookup(s, key_public(k), 7, id,
+		assert_int_equal(sr_lookup(s, key_public(k), 7, id,
 		    NULL), ZE_NOTFOUND);
 		reuse[1] = reuse[0];
 		reuse[1].seq = 9;
@@ -227,7 +228,7 @@ t_commit_dedup_read(void **state)
 		assert_int_equal(c.dedup, 4);
 		/* agent 1 now has seqs 1, 2 and 8 */
 		n = 0;
-		assert_int_equal(store_meas_iter_agent(s, key_public(k),
+		assert_int_equal(sr_agent_iter(s, key_public(k),
 		    count_cb, &n, &d), ZE_OK);
 		assert_int_equal(n, 3);
 		unmake(&fresh);
@@ -239,16 +240,16 @@ t_commit_dedup_read(void **state)
 	    ZE_OK);
 	assert_int_equal(n, 4);
 	n = 0;
-	assert_int_equal(store_meas_iter_agent(s, key_public(k), count_cb, &n,
+	assert_int_equal(sr_agent_iter(s, key_public(k), count_cb, &n,
 	    &d), ZE_OK);
 	assert_int_equal(n, 3);
 	n = 0;
 	assert_int_equal(store_meas_iter(s, in[1].id, NULL, count_cb, &n, &d),
 	    ZE_OK);
 	assert_true(n >= 1);
-	assert_int_equal(store_meas_lookup(s, key_public(k), 2, id, &d), ZE_OK);
+	assert_int_equal(sr_lookup(s, key_public(k), 2, id, &d), ZE_OK);
 	assert_memory_equal(id, in[1].id, STORE_ID_LEN);
-	assert_int_equal(store_meas_lookup(s, key_public(k), 3, id, NULL),
+	assert_int_equal(sr_lookup(s, key_public(k), 3, id, NULL),
 	    ZE_NOTFOUND);
 	zbuf_init(&buf, 1 << 20);
 	assert_int_equal(store_meas_get(s, id, &got, &buf, &d), ZE_OK);
