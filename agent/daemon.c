@@ -1,7 +1,7 @@
 /*
- * daemon.c — the agent's one poll loop.
+ * daemon.c — the agent's one poll loop: agent_open, agent_step, agent_close.
  *
- * Each iteration (the loop's "tick"):
+ * Each agent_step (the loop's "tick"):
  *   - polls the uplink's sockets and the scheduler's result fd, sleeping
  *     until the next timed work (uplink timers, next due test);
  *   - lets the uplink read acks/rejects/test lists (uplink_handle);
@@ -25,6 +25,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -169,173 +170,261 @@ reload_lists(const struct agent_conf *c, const struct sched_opts *so,
 	log_info("reload: test lists read again tests=%zu", (*cur)->n);
 }
 
-int
-agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
-    const probe_env_t *env, const struct sched_opts *so)
+struct agent {
+	const struct agent_conf *c;
+	const probe_env_t *env;
+	const struct sched_opts *so;
+	outbox_t *ob;
+	uplink_t *up;
+	sched_t *s;
+	void *zctx;
+	struct measure_ctx mc;
+	zidgen_t ids;
+	zbuf_t body;
+	const targets_t *cur;	/* the list in use: the caller's or owned */
+	targets_t owned;	/* the list the last reload read */
+	int64_t round_start, rounds_done, last_stats;
+	bool round_running;
+};
+
+/* The outbox, privileges and signals: the part of agent_open that runs
+ * as root when started as root. */
+static zerr_t
+open_outbox(agent_t *a)
+{
+	const struct agent_conf *c = a->c;
+	char obdir[4096];
+	zdiag_t d;
+
+	if (mkdir(c->state_dir, 0700) != 0 && errno != EEXIST) {
+		log_warn("cannot create state_dir %s", c->state_dir);
+		return ZE_IO;
+	}
+	snprintf(obdir, sizeof(obdir), "%s/outbox", c->state_dir);
+	if (outbox_open(obdir, c->budget, &a->ob, &d) != ZE_OK) {
+		log_warnx("%s", d.text);
+		return ZE_IO;
+	}
+	if (drop_privileges(c->user, obdir) != 0)
+		return ZE_PERM;
+	install_signals();
+	return ZE_OK;
+}
+
+zerr_t
+agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
+    const probe_env_t *env, const struct sched_opts *so, agent_t **out)
 {
 	uint8_t server_pk[KEY_PUB_LEN];
 	struct uplink_opts uo;
-	struct measure_ctx mc;
 	struct outbox_stats st;
-	zidgen_t ids;
-	outbox_t *ob = NULL;
-	uplink_t *up = NULL;
-	sched_t *s = NULL;
-	void *zctx = NULL;
-	char obdir[4096];
-	zbuf_t body;
+	agent_t *a;
 	zdiag_t d;
-	int64_t round_start = 0, rounds_done = 0, last_stats = 0;
-	bool round_running = false;
-	const targets_t *cur = t;
-	targets_t owned;
-	int rc = 1;
+	zerr_t e = ZE_INVAL;
 
-	targets_init(&owned);
-
-	zbuf_init(&body, WIRE_MAX_MEASUREMENT);
-	memset(&mc, 0, sizeof(mc));
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return ZE_NOMEM;
+	a->c = c;
+	a->env = env;
+	a->so = so;
+	a->cur = t;
+	targets_init(&a->owned);
+	zbuf_init(&a->body, WIRE_MAX_MEASUREMENT);
 	if (*c->server_key == '\0') {
 		log_warnx("[uplink] server_key is not set: put the aggregator's "
 		    "identity.pub there");
-		goto out;
+		goto fail;
 	}
 	if (pubkey_from_hex(c->server_key, server_pk, &d) != ZE_OK) {
 		log_warnx("[uplink] server_key: %s", d.text);
-		goto out;
+		goto fail;
 	}
-	if (mkdir(c->state_dir, 0700) != 0 && errno != EEXIST) {
-		log_warn("cannot create state_dir %s", c->state_dir);
-		goto out;
-	}
-	snprintf(obdir, sizeof(obdir), "%s/outbox", c->state_dir);
-	if (outbox_open(obdir, c->budget, &ob, &d) != ZE_OK) {
-		log_warnx("%s", d.text);
-		goto out;
-	}
-	if (drop_privileges(c->user, obdir) != 0)
-		goto out;
-	install_signals();
-	if ((zctx = zmq_ctx_new()) == NULL) {
+	if ((e = open_outbox(a)) != ZE_OK)
+		goto fail;
+	e = ZE_IO;
+	if ((a->zctx = zmq_ctx_new()) == NULL) {
 		log_warnx("zmq_ctx_new failed");
-		goto out;
+		goto fail;
 	}
 	uplink_opts_default(&uo);
 	uo.heartbeat_ms = c->heartbeat_ms;
 	uo.window = c->window;
 	uo.agent_version = ZOND_VERSION;
-	if (uplink_new(zctx, c->endpoint, server_pk, k, ob, &uo, &up, &d) !=
-	    ZE_OK) {
+	if ((e = uplink_new(a->zctx, c->endpoint, server_pk, k, a->ob, &uo,
+	    &a->up, &d)) != ZE_OK) {
 		log_warnx("uplink: %s", d.text);
-		goto out;
+		goto fail;
 	}
-	if (sched_new(so, t, env, &s) != ZE_OK) {
+	if ((e = sched_new(so, t, env, &a->s)) != ZE_OK) {
 		log_warnx("cannot start the scheduler's threads");
-		goto out;
+		goto fail;
 	}
-	zidgen_init(&ids);
-	memset(&mc, 0, sizeof(mc));
-	mc.key = k;
-	mc.ids = &ids;
-	mc.resolver = env->resolver;
-	outbox_stats(ob, &st);
+	zidgen_init(&a->ids);
+	a->mc.key = k;
+	a->mc.ids = &a->ids;
+	a->mc.resolver = env->resolver;
+	outbox_stats(a->ob, &st);
 	log_info("started version=%s tests=%zu endpoint=%s backlog=%llu "
 	    "rounds=%lld", ZOND_VERSION, t->n, c->endpoint,
 	    (unsigned long long)st.backlog, (long long)c->rounds);
+	*out = a;
+	return ZE_OK;
+fail:
+	agent_close(&a);
+	return e;
+}
 
-	while (!stop_signal) {
-		zmq_pollitem_t items[UPLINK_POLLITEMS + 1];
-		size_t n = uplink_pollitems(up, items, UPLINK_POLLITEMS);
-		int64_t now = ztime_mono_us(), due;
-		long timeout = uplink_timeout_ms(up, now), wait_due;
-		sched_result_t *r;
+/* Wait for sockets, results or the next timed work (at most 1 s). */
+static zerr_t
+wait_work(agent_t *a, int64_t now)
+{
+	zmq_pollitem_t items[UPLINK_POLLITEMS + 1];
+	size_t n = uplink_pollitems(a->up, items, UPLINK_POLLITEMS);
+	long timeout = uplink_timeout_ms(a->up, now), wait_due;
+	int64_t due;
 
-		if (reload_signal) {
-			reload_signal = 0;
-			reload_lists(c, so, env, &s, &cur, &owned, ob, &mc, &body);
-			if (s == NULL)
-				break;
-			round_running = false;
-		}
-		items[n].socket = NULL;
-		items[n].fd = sched_fd(s);
-		items[n].events = ZMQ_POLLIN;
-		items[n].revents = 0;
-		n++;
-		due = c->rounds > 0 ? (round_running ? INT64_MAX :
-		    round_start + so->interval_ms * 1000) : sched_next_due(s);
-		wait_due = due == INT64_MAX ? 1000 : (long)((due - now) / 1000);
-		if (wait_due < 0)
-			wait_due = 0;
-		if (timeout < 0 || timeout > wait_due)
-			timeout = wait_due;
-		if (timeout > 1000)
-			timeout = 1000;
-		if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
-			log_warnx("zmq_poll: %s", zmq_strerror(errno));
-			break;
-		}
-		now = ztime_mono_us();
-		if (uplink_handle(up, now, &d) != ZE_OK)
-			log_warnx("uplink: %s", d.text);
-		while ((r = sched_pop(s)) != NULL) {
-			store_result(ob, &mc, cur, r, &body);
-			sched_result_free(r);
-		}
-		if (c->rounds == 0) {
-			sched_dispatch(s, now);
-		} else if (round_running && sched_busy(s) == 0) {
-			round_running = false;
-			rounds_done++;
-			log_info("round=%lld done", (long long)rounds_done);
-		} else if (!round_running && rounds_done < c->rounds &&
-		    (rounds_done == 0 || now >= round_start +
-		    so->interval_ms * 1000)) {
-			round_start = now;
-			round_running = true;
-			sched_run_all(s);
-		}
-		if (uplink_tick(up, now, &d) != ZE_OK)
-			log_warnx("uplink: %s", d.text);
-		outbox_stats(ob, &st);
-		if (c->rounds > 0 && rounds_done >= c->rounds &&
-		    !round_running && st.backlog == 0) {
-			log_info("all %lld rounds measured and delivered",
-			    (long long)c->rounds);
-			rc = 0;
-			goto out;
-		}
-		if (now - last_stats > 60 * 1000000LL) {
-			struct uplink_stats us;
-			uplink_stats(up, &us);
-			log_info("stats backlog=%llu dropped=%llu rejected=%llu "
-			    "sent=%llu acked=%llu connected=%d",
-			    (unsigned long long)st.backlog,
-			    (unsigned long long)st.dropped,
-			    (unsigned long long)st.rejected,
-			    (unsigned long long)us.sent,
-			    (unsigned long long)us.acked, us.connected);
-			last_stats = now;
-		}
+	items[n].socket = NULL;
+	items[n].fd = sched_fd(a->s);
+	items[n].events = ZMQ_POLLIN;
+	items[n].revents = 0;
+	n++;
+	due = a->c->rounds > 0 ? (a->round_running ? INT64_MAX :
+	    a->round_start + a->so->interval_ms * 1000) : sched_next_due(a->s);
+	wait_due = due == INT64_MAX ? 1000 : (long)((due - now) / 1000);
+	if (wait_due < 0)
+		wait_due = 0;
+	if (timeout < 0 || timeout > wait_due)
+		timeout = wait_due;
+	if (timeout > 1000)
+		timeout = 1000;
+	if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
+		log_warnx("zmq_poll: %s", zmq_strerror(errno));
+		return ZE_IO;
 	}
-	log_info("signal %d: stopping", (int)stop_signal);
-	rc = 0;
-out:
-	if (s != NULL) {
-		sched_result_t *r;
+	return ZE_OK;
+}
+
+/* Round mode ([schedule] rounds): start every test at once, wait until
+ * all are done, then the next round one interval after the last began. */
+static void
+step_rounds(agent_t *a, int64_t now)
+{
+	if (a->round_running && sched_busy(a->s) == 0) {
+		a->round_running = false;
+		a->rounds_done++;
+		log_info("round=%lld done", (long long)a->rounds_done);
+	} else if (!a->round_running && a->rounds_done < a->c->rounds &&
+	    (a->rounds_done == 0 || now >= a->round_start +
+	    a->so->interval_ms * 1000)) {
+		a->round_start = now;
+		a->round_running = true;
+		sched_run_all(a->s);
+	}
+}
+
+static void
+log_stats(agent_t *a, const struct outbox_stats *st, int64_t now)
+{
+	struct uplink_stats us;
+
+	if (now - a->last_stats <= 60 * 1000000LL)
+		return;
+	uplink_stats(a->up, &us);
+	log_info("stats backlog=%llu dropped=%llu rejected=%llu "
+	    "sent=%llu acked=%llu connected=%d",
+	    (unsigned long long)st->backlog,
+	    (unsigned long long)st->dropped,
+	    (unsigned long long)st->rejected,
+	    (unsigned long long)us.sent,
+	    (unsigned long long)us.acked, us.connected);
+	a->last_stats = now;
+}
+
+enum agent_step
+agent_step(agent_t *a)
+{
+	struct outbox_stats st;
+	sched_result_t *r;
+	int64_t now;
+	zdiag_t d;
+
+	if (stop_signal)
+		return AGENT_STOP;
+	if (reload_signal) {
+		reload_signal = 0;
+		reload_lists(a->c, a->so, a->env, &a->s, &a->cur, &a->owned,
+		    a->ob, &a->mc, &a->body);
+		if (a->s == NULL)
+			return AGENT_STOP;
+		a->round_running = false;
+	}
+	if (wait_work(a, ztime_mono_us()) != ZE_OK)
+		return AGENT_STOP;
+	now = ztime_mono_us();
+	if (uplink_handle(a->up, now, &d) != ZE_OK)
+		log_warnx("uplink: %s", d.text);
+	while ((r = sched_pop(a->s)) != NULL) {
+		store_result(a->ob, &a->mc, a->cur, r, &a->body);
+		sched_result_free(r);
+	}
+	if (a->c->rounds == 0)
+		sched_dispatch(a->s, now);
+	else
+		step_rounds(a, now);
+	if (uplink_tick(a->up, now, &d) != ZE_OK)
+		log_warnx("uplink: %s", d.text);
+	outbox_stats(a->ob, &st);
+	if (a->c->rounds > 0 && a->rounds_done >= a->c->rounds &&
+	    !a->round_running && st.backlog == 0) {
+		log_info("all %lld rounds measured and delivered",
+		    (long long)a->c->rounds);
+		return AGENT_DONE;
+	}
+	log_stats(a, &st, now);
+	return AGENT_GO;
+}
+
+void
+agent_close(agent_t **ap)
+{
+	agent_t *a;
+	sched_result_t *r;
+
+	if (ap == NULL || (a = *ap) == NULL)
+		return;
+	if (a->s != NULL) {
 		/* what was measured before the stop still goes to the outbox */
-		sched_stop(s);
-		while (ob != NULL && (r = sched_pop(s)) != NULL) {
-			store_result(ob, &mc, cur, r, &body);
+		sched_stop(a->s);
+		while (a->ob != NULL && (r = sched_pop(a->s)) != NULL) {
+			store_result(a->ob, &a->mc, a->cur, r, &a->body);
 			sched_result_free(r);
 		}
-		sched_free(&s);
+		sched_free(&a->s);
 	}
-	uplink_free(&up);
-	if (zctx != NULL)
-		zmq_ctx_term(zctx);
-	outbox_close(&ob);
-	targets_free(&owned);
-	zbuf_free(&body);
-	return rc;
+	uplink_free(&a->up);
+	if (a->zctx != NULL)
+		zmq_ctx_term(a->zctx);
+	outbox_close(&a->ob);
+	targets_free(&a->owned);
+	zbuf_free(&a->body);
+	free(a);
+	*ap = NULL;
+}
+
+int
+agent_daemon(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
+    const probe_env_t *env, const struct sched_opts *so)
+{
+	agent_t *a;
+	enum agent_step st;
+
+	if (agent_open(c, k, t, env, so, &a) != ZE_OK)
+		return 1;
+	while ((st = agent_step(a)) == AGENT_GO)
+		;
+	if (st == AGENT_STOP)
+		log_info("signal %d: stopping", (int)stop_signal);
+	agent_close(&a);
+	return 0;
 }
