@@ -249,7 +249,7 @@ env_open(store_t *s, zdiag_t *d)
 		k.mv_size = 6;
 		rc = mdb_get(txn, s->meta, &k, &v);
 		if (rc == MDB_NOTFOUND && !s->readonly) {
-			put32(fmt, STORE_FORMAT);
+			be32_put(fmt, STORE_FORMAT);
 			v.mv_data = fmt;
 			v.mv_size = 4;
 			rc = mdb_put(txn, s->meta, &k, &v, 0);
@@ -257,11 +257,11 @@ env_open(store_t *s, zdiag_t *d)
 			if (rc == 0)
 				rc = st_an_ready_put(s, txn);
 		} else if (rc == 0 && (v.mv_size != 4 ||
-		    get32(v.mv_data) != STORE_FORMAT)) {
+		    be32_get(v.mv_data) != STORE_FORMAT)) {
 			st_txn_abort(s, txn);
 			e = zdiag_set(d, ZE_VERSION, "%s: database format %u; "
 			    "this program reads format %d", s->dir,
-			    v.mv_size == 4 ? get32(v.mv_data) : 0,
+			    v.mv_size == 4 ? be32_get(v.mv_data) : 0,
 			    STORE_FORMAT);
 			goto fail;
 		} else if (rc == MDB_NOTFOUND)

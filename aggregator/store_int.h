@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "store.h"
 
 #define DEFAULT_MAP (64LL << 20)
@@ -93,35 +94,6 @@ struct touched {
  * writes ("1": todo keyed by id, before arrival numbers) */
 #define AN_LAYOUT "2"
 #define TODO_VAL (STORE_ID_LEN + 10)	/* id test(1) thash(8) role(1) */
-
-static inline void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static inline uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static inline uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 /* environment and transactions (store.c) */
 zerr_t st_fail(int rc, zdiag_t *d, const char *what);

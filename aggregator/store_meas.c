@@ -26,16 +26,16 @@ mrec_encode(uint8_t *r, const struct store_meas_in *m,
 	memset(r, 0, MREC_HDR);
 	r[0] = MREC_FORMAT;
 	r[1] = a != NULL ? (uint8_t)a->role : 0;
-	put32(r + 4, m->test);
-	put64(r + 8, m->seq);
-	put64(r + 16, (uint64_t)m->start_us);
-	put64(r + 24, (uint64_t)m->recv_us);
-	put32(r + 32, a != NULL ? a->asn : 0);
+	be32_put(r + 4, m->test);
+	be64_put(r + 8, m->seq);
+	be64_put(r + 16, (uint64_t)m->start_us);
+	be64_put(r + 24, (uint64_t)m->recv_us);
+	be32_put(r + 32, a != NULL ? a->asn : 0);
 	if (a != NULL)
 		st_text_put(r + 36, a->region, STORE_REGION_LEN);
 	memcpy(r + 44, m->agent, STORE_PK_LEN);
 	memcpy(r + 76, m->sig, STORE_SIG_LEN);
-	put32(r + 140, (uint32_t)m->body_len);
+	be32_put(r + 140, (uint32_t)m->body_len);
 	memcpy(r + MREC_HDR, m->body, m->body_len);
 }
 
@@ -46,18 +46,18 @@ mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
 	const uint8_t *r = v->mv_data;
 
 	if (k->mv_size != STORE_ID_LEN || v->mv_size < MREC_HDR ||
-	    r[0] != MREC_FORMAT || get32(r + 140) != v->mv_size - MREC_HDR)
+	    r[0] != MREC_FORMAT || be32_get(r + 140) != v->mv_size - MREC_HDR)
 		return zdiag_set(d, ZE_STORAGE, "measurement record of %zu "
 		    "bytes: not understood (corrupt or newer format)",
 		    v->mv_size);
 	memcpy(m->id, k->mv_data, STORE_ID_LEN);
 	m->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
 	    STORE_ROLE_PROBE;
-	m->test = get32(r + 4);
-	m->seq = get64(r + 8);
-	m->start_us = (int64_t)get64(r + 16);
-	m->recv_us = (int64_t)get64(r + 24);
-	m->asn = get32(r + 32);
+	m->test = be32_get(r + 4);
+	m->seq = be64_get(r + 8);
+	m->start_us = (int64_t)be64_get(r + 16);
+	m->recv_us = (int64_t)be64_get(r + 24);
+	m->asn = be32_get(r + 32);
 	st_text_get(m->region, r + 36, STORE_REGION_LEN);
 	memcpy(m->agent, r + 44, STORE_PK_LEN);
 	m->sig = r + 76;
@@ -134,7 +134,7 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		/* the two keys are checked by the inserts themselves (one
 		 * descent of each tree, not a lookup and then an insert) */
 		memcpy(dk, m[i].agent, STORE_PK_LEN);
-		put64(dk + STORE_PK_LEN, m[i].seq);
+		be64_put(dk + STORE_PK_LEN, m[i].seq);
 		k.mv_data = dk;
 		k.mv_size = sizeof(dk);
 		v.mv_data = (void *)(uintptr_t)m[i].id;
@@ -470,7 +470,7 @@ store_tx_agent_walk(store_tx_t *tx, const uint8_t agent[STORE_PK_LEN],
 	int rc, r = 0;
 
 	memcpy(dk, agent, STORE_PK_LEN);
-	put64(dk + STORE_PK_LEN, seq);
+	be64_put(dk + STORE_PK_LEN, seq);
 	if ((rc = mdb_cursor_open(tx->txn, tx->s->dedup, &c)) != 0)
 		return st_tx_rc(tx, rc);
 	k.mv_data = dk;

@@ -62,7 +62,7 @@ tq_init(store_t *s, MDB_txn *txn, struct tqueue *q)
 		return rc;
 	/* a todo of layout 1 (id keys) until the rebuild empties it */
 	q->append = rc == MDB_NOTFOUND || k.mv_size == 8;
-	q->next = rc == 0 && k.mv_size == 8 ? get64(k.mv_data) + 1 : 1;
+	q->next = rc == 0 && k.mv_size == 8 ? be64_get(k.mv_data) + 1 : 1;
 	rc = refill_get(s, txn, q->refill_at);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
@@ -82,10 +82,10 @@ tq_put(store_t *s, MDB_txn *txn, struct tqueue *q, const uint8_t *id,
 
 	if ((rc = tq_init(s, txn, q)) != 0)
 		return rc;
-	put64(kb, q->next);
+	be64_put(kb, q->next);
 	memcpy(vb, id, STORE_ID_LEN);
 	vb[STORE_ID_LEN] = (uint8_t)test;
-	put64(vb + STORE_ID_LEN + 1, thash);
+	be64_put(vb + STORE_ID_LEN + 1, thash);
 	vb[STORE_ID_LEN + 9] = (uint8_t)r;
 	if ((rc = mdb_put(txn, s->todo, &k, &v, q->append ? MDB_APPEND :
 	    0)) == 0)
@@ -98,7 +98,7 @@ ctl_key(uint8_t k[9 + STORE_ID_LEN], uint32_t test, uint64_t thash,
     const uint8_t *id)
 {
 	k[0] = (uint8_t)test;
-	put64(k + 1, thash);
+	be64_put(k + 1, thash);
 	memcpy(k + 9, id, STORE_ID_LEN);
 }
 
@@ -143,10 +143,10 @@ todo_decode(const MDB_val *k, const MDB_val *v, struct store_todo *t)
 
 	if (k->mv_size != 8 || v->mv_size != TODO_VAL)
 		return false;	/* not ours (or layout 1): skip */
-	t->key = get64(k->mv_data);
+	t->key = be64_get(k->mv_data);
 	memcpy(t->id, p, STORE_ID_LEN);
 	t->test = p[STORE_ID_LEN];
-	t->thash = get64(p + STORE_ID_LEN + 1);
+	t->thash = be64_get(p + STORE_ID_LEN + 1);
 	t->role = p[STORE_ID_LEN + 9] == STORE_ROLE_CONTROL ?
 	    STORE_ROLE_CONTROL : STORE_ROLE_PROBE;
 	return true;
@@ -185,7 +185,7 @@ store_tx_todo_del(store_tx_t *tx, const struct store_todo *t)
 	MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb}, v;
 	int rc;
 
-	put64(kb, t->key);
+	be64_put(kb, t->key);
 	if ((rc = st_tx_get(tx, tx->s->todo, kb, sizeof(kb), &v)) != 0)
 		return rc;
 	/* arrival numbers start again at 1 when todo empties: the entry
@@ -362,7 +362,7 @@ ck_encode(uint8_t *p, const struct store_cellkey *k, bool hour_last)
 	size_t sn = strnlen(k->service, sizeof(k->service) - 1), o = 0;
 
 	if (!hour_last) {
-		put32(p, k->hour);
+		be32_put(p, k->hour);
 		o = 4;
 	}
 	memcpy(p + o, k->service, sn);
@@ -370,10 +370,10 @@ ck_encode(uint8_t *p, const struct store_cellkey *k, bool hour_last)
 	o += sn + 1;
 	st_text_put(p + o, k->region, STORE_REGION_LEN);
 	o += STORE_REGION_LEN;
-	put32(p + o, k->asn);
+	be32_put(p + o, k->asn);
 	o += 4;
 	if (hour_last) {
-		put32(p + o, k->hour);
+		be32_put(p + o, k->hour);
 		o += 4;
 	}
 	return o;
@@ -396,15 +396,15 @@ ck_decode(const uint8_t *p, size_t n, struct store_cellkey *k,
 		return false;
 	memset(k, 0, sizeof(*k));
 	if (!hour_last)
-		k->hour = get32(p);
+		k->hour = be32_get(p);
 	memcpy(k->service, p + o, sn);
 	o += sn + 1;
 	st_text_get(k->region, p + o, STORE_REGION_LEN);
 	o += STORE_REGION_LEN;
-	k->asn = get32(p + o);
+	k->asn = be32_get(p + o);
 	o += 4;
 	if (hour_last)
-		k->hour = get32(p + o);
+		k->hour = be32_get(p + o);
 	return true;
 }
 
@@ -448,8 +448,8 @@ rollup_one(const MDB_val *k, const MDB_val *v, void *arg)
 	struct rollup_walk *w = arg;
 	struct store_cellkey ck;
 
-	if (k->mv_size < 4 || get32(k->mv_data) >= w->h1 ||
-	    (w->service != NULL && get32(k->mv_data) != w->hcur))
+	if (k->mv_size < 4 || be32_get(k->mv_data) >= w->h1 ||
+	    (w->service != NULL && be32_get(k->mv_data) != w->hcur))
 		return 1;
 	if (!ck_decode(k->mv_data, k->mv_size, &ck, false))
 		return 0;
@@ -473,7 +473,7 @@ store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
 	int r = 0;
 
 	if (service == NULL) {
-		put32(kb, h0);
+		be32_put(kb, h0);
 		return st_tx_walk(tx, tx->s->rollup, kb, 4, rollup_one, &w);
 	}
 	/* one seek per hour: hour service NUL */
@@ -481,7 +481,7 @@ store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
 		size_t sn = strnlen(service, 63);
 
 		w.hcur = h;
-		put32(kb, h);
+		be32_put(kb, h);
 		memcpy(kb + 4, service, sn);
 		kb[4 + sn] = '\0';
 		r = st_tx_walk(tx, tx->s->rollup, kb, 5 + sn, rollup_one, &w);
@@ -537,7 +537,7 @@ store_tx_cellhour_near(store_tx_t *tx, const struct store_cellkey *k,
 	if (key.mv_size != n || memcmp(key.mv_data, kb, n - 4) != 0 ||
 	    v.mv_size != 2)
 		return 1;
-	*hour = get32((const uint8_t *)key.mv_data + n - 4);
+	*hour = be32_get((const uint8_t *)key.mv_data + n - 4);
 	*verdict = ((const uint8_t *)v.mv_data)[0];
 	*method = ((const uint8_t *)v.mv_data)[1];
 	return 0;
@@ -594,7 +594,7 @@ event_one(const MDB_val *k, const MDB_val *v, void *arg)
 	struct event_walk *w = arg;
 	struct store_event ev;
 
-	if (k->mv_size < 4 || get32(k->mv_data) >= w->h1)
+	if (k->mv_size < 4 || be32_get(k->mv_data) >= w->h1)
 		return 1;
 	if (v->mv_size != 3 || !ck_decode(k->mv_data, k->mv_size, &ev.k,
 	    false))
@@ -612,7 +612,7 @@ store_tx_event_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
 	struct event_walk w = {h1, fn, arg};
 	uint8_t kb[4];
 
-	put32(kb, h0);
+	be32_put(kb, h0);
 	return st_tx_walk(tx, tx->s->events, kb, 4, event_one, &w);
 }
 
@@ -631,7 +631,7 @@ store_tx_hook_push(store_tx_t *tx, const char *json, size_t n)
 		return st_tx_rc(tx, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == 8)
-		seq = get64(k.mv_data) + 1;
+		seq = be64_get(k.mv_data) + 1;
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return st_tx_rc(tx, rc);
@@ -640,9 +640,9 @@ store_tx_hook_push(store_tx_t *tx, const char *json, size_t n)
 		MDB_val mk = {.mv_data = "hook_seq", .mv_size = 8}, mv;
 		if (mdb_get(tx->txn, tx->s->meta, &mk, &mv) == 0 &&
 		    mv.mv_size == 8)
-			seq = get64(mv.mv_data) + 1;
+			seq = be64_get(mv.mv_data) + 1;
 	}
-	put64(kb, seq);
+	be64_put(kb, seq);
 	if ((rc = st_tx_put(tx, tx->s->meta, "hook_seq", 8, kb, 8)) != 0)
 		return rc;
 	return st_tx_put(tx, tx->s->hookq, kb, 8, json, n);
@@ -664,7 +664,7 @@ store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf, zdiag_t *d)
 		mdb_cursor_close(c);
 	}
 	if (rc == 0 && k.mv_size == 8) {
-		*seq = get64(k.mv_data);
+		*seq = be64_get(k.mv_data);
 		zbuf_reset(buf);
 		if ((e = zbuf_append(buf, v.mv_data, v.mv_size)) != ZE_OK)
 			zdiag_set(d, e, "webhook document of %zu bytes",
@@ -684,7 +684,7 @@ hook_del_fn(store_t *s, MDB_txn *txn, void *arg)
 	MDB_val k = {.mv_data = kb, .mv_size = 8};
 	int rc;
 
-	put64(kb, *(const uint64_t *)arg);
+	be64_put(kb, *(const uint64_t *)arg);
 	rc = mdb_del(txn, s->hookq, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

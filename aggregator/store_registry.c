@@ -39,14 +39,14 @@ st_arec_encode(const struct store_agent *a, uint8_t r[AREC_LEN])
 	r[0] = AREC_FORMAT;
 	r[1] = (uint8_t)a->role;
 	r[2] = a->enabled ? 1 : 0;
-	put32(r + 4, a->asn);
-	put64(r + 8, (uint64_t)a->enrolled_us);
-	put64(r + 16, (uint64_t)a->last_seen_us);
-	put64(r + 24, a->backlog);
-	put64(r + 32, a->dropped);
-	put64(r + 40, a->last_seq);
-	put64(r + 48, a->list_version);
-	put64(r + 56, a->stored);
+	be32_put(r + 4, a->asn);
+	be64_put(r + 8, (uint64_t)a->enrolled_us);
+	be64_put(r + 16, (uint64_t)a->last_seen_us);
+	be64_put(r + 24, a->backlog);
+	be64_put(r + 32, a->dropped);
+	be64_put(r + 40, a->last_seq);
+	be64_put(r + 48, a->list_version);
+	be64_put(r + 56, a->stored);
 	st_text_put(r + 64, a->region, STORE_REGION_LEN);
 	st_text_put(r + 72, a->name, STORE_NAME_LEN);
 	st_text_put(r + 136, a->version, STORE_VERSION_LEN);
@@ -67,14 +67,14 @@ st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 	a->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
 	    STORE_ROLE_PROBE;
 	a->enabled = r[2] != 0;
-	a->asn = get32(r + 4);
-	a->enrolled_us = (int64_t)get64(r + 8);
-	a->last_seen_us = (int64_t)get64(r + 16);
-	a->backlog = get64(r + 24);
-	a->dropped = get64(r + 32);
-	a->last_seq = get64(r + 40);
-	a->list_version = get64(r + 48);
-	a->stored = get64(r + 56);
+	a->asn = be32_get(r + 4);
+	a->enrolled_us = (int64_t)be64_get(r + 8);
+	a->last_seen_us = (int64_t)be64_get(r + 16);
+	a->backlog = be64_get(r + 24);
+	a->dropped = be64_get(r + 32);
+	a->last_seq = be64_get(r + 40);
+	a->list_version = be64_get(r + 48);
+	a->stored = be64_get(r + 56);
 	st_text_get(a->region, r + 64, STORE_REGION_LEN);
 	st_text_get(a->name, r + 72, STORE_NAME_LEN);
 	st_text_get(a->version, r + 136, STORE_VERSION_LEN);
@@ -98,7 +98,7 @@ lag_slot(store_t *s, const uint8_t *pk)
 
 	if (s->alag == 0)
 		return NULL;
-	for (i = (size_t)get64(pk) & (s->alag - 1);; i = (i + 1) &
+	for (i = (size_t)be64_get(pk) & (s->alag - 1);; i = (i + 1) &
 	    (s->alag - 1))
 		if (!s->lag[i].used ||
 		    memcmp(s->lag[i].pk, pk, STORE_PK_LEN) == 0)
@@ -280,10 +280,10 @@ gen_bump(store_t *s, MDB_txn *txn)
 	k.mv_size = 12;
 	rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == 0 && v.mv_size == 8)
-		g = get64(v.mv_data);
+		g = be64_get(v.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	put64(b, g + 1);
+	be64_put(b, g + 1);
 	v.mv_data = b;
 	v.mv_size = 8;
 	return mdb_put(txn, s->meta, &k, &v, 0);
