@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "wire.h"
 #include "ztime.h"
@@ -69,25 +70,6 @@ struct wctx {
 
 /* A write step: returns 0 or an LMDB error code. */
 typedef int (*wfn)(outbox_t *ob, MDB_txn *t, struct wctx *w, void *arg);
-
-static void
-be64_put(uint8_t b[KEYLEN], uint64_t v)
-{
-	for (int i = KEYLEN - 1; i >= 0; i--) {
-		b[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-be64_get(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < KEYLEN; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
 
 static zerr_t
 mdb_err(zdiag_t *d, int rc, const char *what)

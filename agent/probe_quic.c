@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "probe.h"
 #include "probe_helper.h"
 #include "probe_util.h"
@@ -33,13 +34,6 @@ struct quic_req {
 	int vn;			/* expecting Version Negotiation */
 	char versions[64];	/* offered in a VN, for the record */
 };
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* -1 for an unknown variant. */
 static int
@@ -75,8 +69,7 @@ quic_build(struct quic_req *q, const char *variant)
 	p[6 + CID_LEN] = CID_LEN;		/* scid at 15 */
 	p[7 + 2 * CID_LEN] = 0;			/* token length */
 	rest = q->len - (8 + 2 * CID_LEN) - 2;	/* after the Length field */
-	p[8 + 2 * CID_LEN] = (uint8_t)(0x40 | rest >> 8);
-	p[9 + 2 * CID_LEN] = (uint8_t)rest;
+	be16_put(p + 8 + 2 * CID_LEN, (uint16_t)(0x4000 | rest));
 	return 0;
 }
 
@@ -93,8 +86,8 @@ quic_match(const uint8_t *r, size_t n, void *arg)
 	    memcmp(r + 7 + CID_LEN, dcid, CID_LEN) != 0)
 		return 0;
 	if (!q->vn)
-		return rd32(r + 1) == 1 ? 1 : -1;
-	if (rd32(r + 1) != 0)
+		return be32_get(r + 1) == 1 ? 1 : -1;
+	if (be32_get(r + 1) != 0)
 		return -1;
 	off = 7 + 2 * CID_LEN;
 	if (off == n || (n - off) % 4 != 0)
@@ -102,7 +95,7 @@ quic_match(const uint8_t *r, size_t n, void *arg)
 	q->versions[0] = '\0';
 	for (; off < n && vlen + 10 < sizeof(q->versions); off += 4) {
 		int w = snprintf(q->versions + vlen, sizeof(q->versions) - vlen,
-		    "%s%08x", vlen ? "," : "", rd32(r + off));
+		    "%s%08x", vlen ? "," : "", be32_get(r + off));
 		vlen += w < 0 ? 0 : (size_t)w;
 	}
 	return 1;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "probe.h"
 #include "probe_helper.h"
 #include "probe_util.h"
@@ -27,20 +28,13 @@ struct stun_req {
 	unsigned errcode;	/* from an error response */
 };
 
-static void
-put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static size_t
 put_attr(uint8_t *p, unsigned type, const void *val, size_t len)
 {
 	size_t padded = (len + 3) & ~(size_t)3;
 
-	put16(p, type);
-	put16(p + 2, (unsigned)len);
+	be16_put(p, (uint16_t)type);
+	be16_put(p + 2, (uint16_t)len);
 	memcpy(p + 4, val, len);
 	memset(p + 4 + len, 0, padded - len);
 	return 4 + padded;
@@ -53,8 +47,8 @@ stun_build(struct stun_req *s, const char *variant)
 	uint8_t *p = s->pkt, v[8];
 	size_t n = STUN_HDR;
 
-	put16(p, 0x0001);
-	p[4] = 0x21, p[5] = 0x12, p[6] = 0xA4, p[7] = 0x42;
+	be16_put(p, 0x0001);
+	be32_put(p + 4, STUN_COOKIE);
 	ph_random(p + 8, 12);
 	if (strcmp(variant, "whatsapp") == 0) {
 		/* Shape only: the attribute types WhatsApp's STUN uses. */
@@ -67,7 +61,7 @@ stun_build(struct stun_req *s, const char *variant)
 	} else if (strcmp(variant, "plain") != 0) {
 		return -1;
 	}
-	put16(p + 2, (unsigned)(n - STUN_HDR));
+	be16_put(p + 2, (uint16_t)(n - STUN_HDR));
 	s->len = n;
 	return 0;
 }
@@ -76,24 +70,27 @@ static int
 stun_match(const uint8_t *r, size_t n, void *arg)
 {
 	struct stun_req *s = arg;
+	breader_t br;
 	unsigned type;
-	size_t off, alen, mlen;
+	size_t mlen;
 
 	if (n < STUN_HDR || (r[0] & 0xc0) != 0 ||
 	    memcmp(r + 4, s->pkt + 4, 16) != 0)
 		return 0;	/* not an answer to this transaction */
-	type = (unsigned)(r[0] << 8 | r[1]);
-	mlen = (size_t)(r[2] << 8 | r[3]);
+	br_init(&br, r, n);
+	type = br_be16(&br);
+	mlen = br_be16(&br);
+	br_skip(&br, 16);
 	if (mlen != n - STUN_HDR || mlen % 4 != 0)
 		return -1;
 	if (type != 0x0101 && type != 0x0111)
 		return -1;
-	for (off = STUN_HDR; off + 4 <= n;
-	    off += 4 + ((alen + 3) & ~(size_t)3)) {
-		unsigned t = (unsigned)(r[off] << 8 | r[off + 1]);
-		const uint8_t *val = r + off + 4;
-		alen = (size_t)(r[off + 2] << 8 | r[off + 3]);
-		if (alen > n - off - 4)
+	while (br_left(&br) >= 4) {
+		unsigned t = br_be16(&br);
+		size_t alen = br_be16(&br);
+		const uint8_t *val = br_ptr(&br, alen);
+		br_skip(&br, ((alen + 3) & ~(size_t)3) - alen);
+		if (val == NULL)
 			return -1;
 		if (type == 0x0111 && t == 0x0009 && alen >= 4)
 			s->errcode = (unsigned)(val[2] & 7) * 100 + val[3];
@@ -107,7 +104,7 @@ stun_match(const uint8_t *r, size_t n, void *arg)
 				return -1;
 		}
 	}
-	if (off != n || s->mapped == NULL)
+	if (br_error(&br) != ZE_OK || br_left(&br) != 0 || s->mapped == NULL)
 		return -1;
 	return 1;
 }

@@ -11,8 +11,6 @@
 #include "fingerprint.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "bytes.h"
 #include "conf.h"
 #include "zbuf.h"
 
@@ -419,45 +416,11 @@ static zerr_t
 load_one(const char *path, struct fpdb **out, zdiag_t *d)
 {
 	zbuf_t b;
-	uint8_t *w;
-	ssize_t r;
 	zerr_t e;
-	int fd;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
-		    "%s: %s", path, strerror(errno));
-	zbuf_init(&b, FPDB_MAX_FILE + 1);
-	for (;;) {
-		size_t chunk = b.max - b.len;
-		if (chunk == 0) {
-			e = zdiag_set(d, ZE_TOOBIG, "%s: larger than %d bytes",
-			    path, FPDB_MAX_FILE);
-			goto out;
-		}
-		if (chunk > 65536)
-			chunk = 65536;
-		if ((e = zbuf_reserve(&b, chunk, &w)) != ZE_OK) {
-			e = zdiag_set(d, e, "%s: %s", path, zerr_str(e));
-			goto out;
-		}
-		r = read(fd, w, chunk);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = zdiag_set(d, ZE_IO, "%s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		b.len += (size_t)r;
-	}
-	e = fpdb_parse(path, b.len ? (const char *)b.data : "", b.len, out,
-	    d);
-out:
-	close(fd);
+	if ((e = bytes_read_file(path, FPDB_MAX_FILE, &b, d)) == ZE_OK)
+		e = fpdb_parse(path, (const char *)b.data, b.len, out, d);
 	zbuf_free(&b);
 	return e;
 }
