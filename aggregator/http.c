@@ -127,6 +127,20 @@ http_respond_internal(struct MHD_Connection *c, const char *what, zerr_t e,
 	    MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
 }
 
+enum MHD_Result
+http_respond_doc(struct MHD_Connection *c, const char *what, zerr_t e,
+    const char *tail, zbuf_t *b, const zdiag_t *d)
+{
+	enum MHD_Result r;
+
+	if (e == ZE_OK && tail != NULL)
+		e = zbuf_puts(b, tail);
+	r = e == ZE_OK ? http_respond_json(c, MHD_HTTP_OK, b) :
+	    http_respond_internal(c, what, e, d);
+	zbuf_free(b);
+	return r;
+}
+
 /* ------------------------------------------------------------- logging */
 
 /*

@@ -228,11 +228,7 @@ http_ep_timeseries(http_t *h, struct MHD_Connection *c)
 		    k->n[VERDICT_DOWN], k->n[VERDICT_ANOMALY],
 		    k->n[VERDICT_PENDING]);
 	}
-	if (e == ZE_OK)
-		e = zbuf_puts(&b, "]}\n");
-	r = e == ZE_OK ? http_respond_json(c, MHD_HTTP_OK, &b) :
-	    http_respond_internal(c, "timeseries", e, NULL);
-	zbuf_free(&b);
+	r = http_respond_doc(c, "timeseries", e, "]}\n", &b, NULL);
 	free(t.b);
 	return r;
 }
@@ -407,11 +403,9 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 		e = zbuf_printf(&b, "\"%s\"}\n", hex);
 	} else if (e == ZE_OK)
 		e = zbuf_puts(&b, "null}\n");
-	r = e == ZE_OK ? http_respond_json(c, MHD_HTTP_OK, &b) :
-	    http_respond_internal(c, "measurements", e, &d);
+	r = http_respond_doc(c, "measurements", e, NULL, &b, &d);
 	analysis_free(&a);
 	zbuf_free(&buf);
-	zbuf_free(&b);
 	free(ids);
 	return r;
 }
@@ -487,7 +481,6 @@ http_ep_agents(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
-	enum MHD_Result r;
 
 	http_query_read(c, none, &q);
 	if (q.err[0])
@@ -501,12 +494,7 @@ http_ep_agents(http_t *h, struct MHD_Connection *c)
 		e = store_agent_iter(h->store, agent_one, &o, &d);
 	if (e == ZE_OK)
 		e = o.e;
-	if (e == ZE_OK)
-		e = zbuf_puts(&b, "]}\n");
-	r = e == ZE_OK ? http_respond_json(c, MHD_HTTP_OK, &b) :
-	    http_respond_internal(c, "agents", e, &d);
-	zbuf_free(&b);
-	return r;
+	return http_respond_doc(c, "agents", e, "]}\n", &b, &d);
 }
 
 /* -------------------------------------------------------------- events */
@@ -547,7 +535,6 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
-	enum MHD_Result r;
 
 	http_query_read(c, ev_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
@@ -566,12 +553,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
 	    ev_out, &o, &d)) == ZE_OK)
 		e = o.e;
-	if (e == ZE_OK)
-		e = zbuf_puts(&b, "]}\n");
-	r = e == ZE_OK ? http_respond_json(c, MHD_HTTP_OK, &b) :
-	    http_respond_internal(c, "events", e, &d);
-	zbuf_free(&b);
-	return r;
+	return http_respond_doc(c, "events", e, "]}\n", &b, &d);
 }
 
 /* -------------------------------------------------------------- export */

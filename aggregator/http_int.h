@@ -77,6 +77,11 @@ enum MHD_Result http_respond_error(struct MHD_Connection *c, unsigned status,
 /* A failure of ours (store, memory): 500 (413 for ZE_TOOBIG), logged. */
 enum MHD_Result http_respond_internal(struct MHD_Connection *c,
     const char *what, zerr_t e, const zdiag_t *d);
+/* The end of an endpoint's JSON document b, e its result so far: append
+ * tail (may be NULL), then 200 with b, or http_respond_internal(c, what,
+ * e, d).  Frees b. */
+enum MHD_Result http_respond_doc(struct MHD_Connection *c, const char *what,
+    zerr_t e, const char *tail, zbuf_t *b, const zdiag_t *d);
 
 /* http_query.c: read c's query into q, allowing only the names in
  * allowed; the first problem goes to q->err. */

@@ -152,6 +152,17 @@ read_small(const char *path, int fd, char *buf, size_t cap, size_t *n,
 	return e;
 }
 
+/* Open a key file (what: "secret key", "public key"); ZE_NOTFOUND when
+ * it does not exist. */
+static zerr_t
+open_key(const char *path, const char *what, int *fd, zdiag_t *d)
+{
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
+		    "%s: cannot open %s: %s", path, what, strerror(errno));
+	return ZE_OK;
+}
+
 zerr_t
 key_load(const char *path, zkey_t **out, zdiag_t *d)
 {
@@ -162,9 +173,8 @@ key_load(const char *path, zkey_t **out, zdiag_t *d)
 	int fd;
 	zerr_t e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
-		    "%s: cannot open secret key: %s", path, strerror(errno));
+	if ((e = open_key(path, "secret key", &fd, d)) != ZE_OK)
+		return e;
 	if (fstat(fd, &st) != 0) {
 		e = zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
 		goto out;
@@ -209,9 +219,8 @@ pubkey_load(const char *path, uint8_t pk[KEY_PUB_LEN], zdiag_t *d)
 	int fd;
 	zerr_t e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return zdiag_set(d, errno == ENOENT ? ZE_NOTFOUND : ZE_IO,
-		    "%s: cannot open public key: %s", path, strerror(errno));
+	if ((e = open_key(path, "public key", &fd, d)) != ZE_OK)
+		return e;
 	e = read_small(path, fd, buf, sizeof(buf), &n, d);
 	close(fd);
 	if (e != ZE_OK)
