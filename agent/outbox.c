@@ -11,6 +11,7 @@
  * succeeded, so a failed or retried transaction leaves memory and disk in
  * agreement.  MDB_MAP_FULL (from a put or from the commit) aborts, makes
  * room (grow the map, or at its limit evict the oldest items) and retries.
+ * Debug builds check these invariants with ZASSERT (lib/err.h).
  */
 #include "outbox.h"
 
@@ -100,6 +101,12 @@ wctx_load(const outbox_t *ob, struct wctx *w)
 static void
 wctx_apply(outbox_t *ob, const struct wctx *w)
 {
+	/* every seq handed out stays <= seq_hwm; the counters only grow;
+	 * evictions are among the deletions */
+	ZASSERT(ob->seq_next == 0 || w->seq_hwm >= ob->seq_next - 1);
+	ZASSERT(w->last_seq >= ob->last_seq);
+	ZASSERT(w->dropped >= ob->dropped && w->rejected >= ob->rejected);
+	ZASSERT(w->evicted <= w->deleted);
 	ob->seq_hwm = w->seq_hwm;
 	ob->last_seq = w->last_seq;
 	ob->dropped = w->dropped;
@@ -320,6 +327,7 @@ write_txn(outbox_t *ob, wfn fn, void *arg, struct wctx *res,
 	zerr_t e;
 	int rc = 0;
 
+	ZASSERT(fn != NULL);
 	if (ob->env == NULL)
 		return zdiag_set(d, ZE_STORAGE, "outbox: %s could not be "
 		    "reopened; restart the agent", ob->dir);
@@ -421,6 +429,7 @@ out:
 	if (maxseq > ob->last_seq)
 		ob->last_seq = maxseq;
 	ob->seq_next = hwm + 1;
+	ZASSERT(ob->seq_next > ob->last_seq && ob->seq_next > ob->seq_hwm);
 	return ZE_OK;
 }
 
@@ -620,6 +629,7 @@ outbox_next_seq(outbox_t *ob, uint64_t *seq, zdiag_t *d)
 			return e;
 		}
 	}
+	ZASSERT(ob->seq_next <= ob->seq_hwm);
 	*seq = ob->seq_next++;
 	return ZE_OK;
 }
@@ -642,6 +652,8 @@ put_step(outbox_t *ob, MDB_txn *t, struct wctx *w, void *arg)
 	MDB_val v = { KEY_SIG_LEN + p->n, NULL };
 	int rc;
 
+	/* MDB_APPEND: items go in in seq order, each seq handed out */
+	ZASSERT(p->seq > w->last_seq && p->seq <= w->seq_hwm);
 	be64_put(kb, p->seq);
 	if ((rc = mdb_put(t, ob->items, &k, &v, MDB_APPEND | MDB_RESERVE)) !=
 	    0)
