@@ -27,7 +27,6 @@
  */
 #include "ingest.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -451,7 +450,7 @@ commit_reap(struct ingest *ig)
 
 	if ((c = writer_reap(ig->w)) == NULL)
 		return;
-	assert(c == &cs->g);
+	ZASSERT(c == &cs->g);
 	ig->idle_since = ztime_mono_us();
 	if (c->e == ZE_OK) {
 		/* under load, rest as long as the commit took: the next
@@ -490,7 +489,7 @@ commit_reap(struct ingest *ig)
 		k += j->nok;
 		job_free(j);
 	}
-	assert(k == c->n && (!c->flush || c->n == 0));
+	ZASSERT(k == c->n && (!c->flush || c->n == 0));
 	cs->jobs = NULL;
 	c->n = c->nseen = 0;
 	c->flush = false;
@@ -623,7 +622,7 @@ seen_slot(struct ingest *ig, const uint8_t *agent)
 	}
 	if (ig->nseen == 0)
 		ig->seen_deadline = ztime_mono_us() + SEEN_DELAY_US;
-	assert(ig->nseen < SEEN_MAX);
+	ZASSERT(ig->nseen < SEEN_MAX);
 	s = &ig->seen[ig->nseen++];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->agent, agent, KEY_PUB_LEN);
@@ -772,7 +771,7 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	pthread_mutex_unlock(&ig->mu);
 	ig->inflight++;
 	/* ingest_on_router reads only while ingest_want_input */
-	assert(ig->inflight <= MAX_INFLIGHT);
+	ZASSERT(ig->inflight <= MAX_INFLIGHT);
 }
 
 void
@@ -864,7 +863,7 @@ ingest_on_results(ingest_t *ig)
 	for (j = list; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
-		assert(ig->inflight > 0);
+		ZASSERT(ig->inflight > 0);
 		ig->inflight--;
 		for (size_t i = 0; i < j->n; i++)
 			if (j->items[i].reason != 0 && !j->items[i].again)

@@ -8,7 +8,6 @@
  */
 #include "writer.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -94,7 +93,7 @@ writer_main(void *arg)
 			w->xq = NULL;
 		}
 		if (g != NULL) {
-			assert(w->state == WRITER_QUEUED && w->g == g);
+			ZASSERT(w->state == WRITER_QUEUED && w->g == g);
 			w->state = WRITER_DONE;
 			/* under mu: once writer_wait returns, the submitter
 			 * may free what done uses */
@@ -110,7 +109,7 @@ void
 writer_submit(writer_t *w, struct writer_group *g)
 {
 	pthread_mutex_lock(&w->mu);
-	assert(w->state == WRITER_IDLE && !w->stop);
+	ZASSERT(w->state == WRITER_IDLE && !w->stop);
 	w->g = g;
 	w->state = WRITER_QUEUED;
 	pthread_cond_broadcast(&w->cv);
@@ -160,7 +159,7 @@ writer_apply(writer_t *w, const struct store_extra *x, zdiag_t *d)
 	pthread_mutex_lock(&w->mu);
 	while (w->xbusy)
 		pthread_cond_wait(&w->cv, &w->mu);
-	assert(!w->stop);
+	ZASSERT(!w->stop);
 	w->xbusy = true;
 	w->xdone = false;
 	w->xq = x;
@@ -209,7 +208,7 @@ writer_free(writer_t **wp)
 		return;
 	/* a queued group is committed first */
 	pthread_mutex_lock(&w->mu);
-	assert(!w->xbusy);
+	ZASSERT(!w->xbusy);
 	w->stop = true;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
