@@ -724,11 +724,13 @@ del_step(outbox_t *ob, MDB_txn *t, struct wctx *w, void *arg)
 	return 0;
 }
 
-zerr_t
-outbox_ack(outbox_t *ob, const uint64_t *seqs, size_t n, size_t *deleted,
-    zdiag_t *d)
+/* Delete seqs[0..n) (missing ones are skipped), rejected or acked;
+ * *deleted (may be NULL) gets the count. */
+static zerr_t
+delete_seqs(outbox_t *ob, const uint64_t *seqs, size_t n, bool reject,
+    size_t *deleted, zdiag_t *d)
 {
-	struct del_arg a = { seqs, n, false };
+	struct del_arg a = { seqs, n, reject };
 	struct wctx w;
 	zerr_t e;
 
@@ -744,27 +746,29 @@ outbox_ack(outbox_t *ob, const uint64_t *seqs, size_t n, size_t *deleted,
 }
 
 zerr_t
+outbox_ack(outbox_t *ob, const uint64_t *seqs, size_t n, size_t *deleted,
+    zdiag_t *d)
+{
+	return delete_seqs(ob, seqs, n, false, deleted, d);
+}
+
+zerr_t
 outbox_drop(outbox_t *ob, const uint64_t *seqs, size_t n, const char *reason,
     size_t *deleted, zdiag_t *d)
 {
-	struct del_arg a = { seqs, n, true };
-	struct wctx w;
+	size_t k;
 	zerr_t e;
 
-	if (deleted != NULL)
-		*deleted = 0;
-	if (n == 0)
-		return ZE_OK;
-	if ((e = write_txn(ob, del_step, &a, &w, false, d)) != ZE_OK)
+	if ((e = delete_seqs(ob, seqs, n, true, &k, d)) != ZE_OK)
 		return e;
-	if (w.deleted > 0)
+	if (k > 0)
 		log_warnx("outbox: dropped %zu measurements refused by the "
 		    "aggregator reason=%s first_seq=%llu rejected_total=%llu",
-		    w.deleted, reason != NULL ? reason : "unspecified",
+		    k, reason != NULL ? reason : "unspecified",
 		    (unsigned long long)seqs[0],
 		    (unsigned long long)ob->rejected);
 	if (deleted != NULL)
-		*deleted = w.deleted;
+		*deleted = k;
 	return ZE_OK;
 }
 

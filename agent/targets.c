@@ -97,6 +97,34 @@ absorb(targets_t *dst, targets_t *src)
 	return ZE_OK;
 }
 
+/* A new row in t from fname at line (where is "file:line"). */
+static zerr_t
+new_row(targets_t *t, const char *fname, int line, const char *where,
+    target_t **x, zdiag_t *d)
+{
+	zerr_t e;
+
+	if ((e = push(t, x)) != ZE_OK)
+		return zdiag_set(d, e, "%s: more than %d targets", where,
+		    TARGETS_MAX);
+	(*x)->line = line;
+	if ((e = keep(t, fname, &(*x)->file)) != ZE_OK)
+		return zdiag_set(d, e, "%s: out of memory", where);
+	return ZE_OK;
+}
+
+/* The end of a parse: e is ZE_NOTFOUND when the reader reached the end of
+ * the file, and then the rows in tmp go to t. */
+static zerr_t
+parse_end(targets_t *t, targets_t *tmp, csv_reader_t *r, zerr_t e)
+{
+	if (e == ZE_NOTFOUND)
+		e = absorb(t, tmp);
+	csv_free(r);
+	targets_free(tmp);
+	return e;
+}
+
 static int
 valid_service(const char *s)
 {
@@ -264,22 +292,12 @@ targets_parse_endpoints(targets_t *t, const char *fname, const char *buf,
 		for (int c = 0; c < C__N; c++)
 			f[c] = colidx[c] < 0 ? "" : csv_field(&r,
 			    (size_t)colidx[c]);
-		if ((e = push(&tmp, &x)) != ZE_OK) {
-			zdiag_set(d, e, "%s: more than %d targets", where,
-			    TARGETS_MAX);
-			goto out;
-		}
-		x->line = r.rec_line;
-		if ((e = keep(&tmp, fname, &x->file)) != ZE_OK ||
-		    (e = endpoint_row(&tmp, x, f, where, d)) != ZE_OK)
+		if ((e = new_row(&tmp, fname, r.rec_line, where, &x, d)) !=
+		    ZE_OK || (e = endpoint_row(&tmp, x, f, where, d)) != ZE_OK)
 			goto out;
 	}
-	if (e == ZE_NOTFOUND)
-		e = absorb(t, &tmp);
 out:
-	csv_free(&r);
-	targets_free(&tmp);
-	return e;
+	return parse_end(t, &tmp, &r, e);
 }
 
 zerr_t
@@ -350,26 +368,18 @@ targets_parse_urls(targets_t *t, const char *fname, const char *buf,
 			    "is not a valid service name", where, svc);
 			goto out;
 		}
-		if ((e = push(&tmp, &x)) != ZE_OK) {
-			zdiag_set(d, e, "%s: more than %d targets", where,
-			    TARGETS_MAX);
+		if ((e = new_row(&tmp, fname, r.rec_line, where, &x, d)) !=
+		    ZE_OK)
 			goto out;
-		}
-		x->line = r.rec_line;
 		x->req.test = ZOND__V1__TEST_KIND__TEST_HTTP;
-		if ((e = keep(&tmp, fname, &x->file)) != ZE_OK ||
-		    (e = keep(&tmp, svc, &x->req.service)) != ZE_OK ||
+		if ((e = keep(&tmp, svc, &x->req.service)) != ZE_OK ||
 		    (e = keep(&tmp, url, &x->req.target)) != ZE_OK) {
 			zdiag_set(d, e, "%s: out of memory", where);
 			goto out;
 		}
 	}
-	if (e == ZE_NOTFOUND)
-		e = absorb(t, &tmp);
 out:
-	csv_free(&r);
-	targets_free(&tmp);
-	return e;
+	return parse_end(t, &tmp, &r, e);
 }
 
 zerr_t
