@@ -453,7 +453,8 @@ probe_dns(const probe_env_t *env, const probe_req_t *req,
 	t0 = ztime_mono_us();
 	if (sendto(fd, q, qn, 0, (struct sockaddr *)&rs, rsl) < 0) {
 		int err = errno;
-		pu_fail(o, pu_errno_failure(err), "send to %s: %s", fbuf,
+		/* refused at once: it never left the host */
+		pu_fail(o, pu_errno_failure(err, PU_SIDE_LOCAL), "send to %s: %s", fbuf,
 		    strerror(err));
 		goto out;
 	}

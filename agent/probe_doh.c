@@ -84,6 +84,7 @@ probe_doh(const probe_env_t *env, const probe_req_t *req,
 	bool aaaa = false;
 	CURLcode rc;
 	CURL *h = NULL;
+	struct pu_curl_addr ca;
 	int m;
 	zerr_t e;
 
@@ -136,12 +137,14 @@ probe_doh(const probe_env_t *env, const probe_req_t *req,
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "zond-agent");
 	if (env->ca_file != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, env->ca_file);
+	pu_curl_track(h, &ca);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total);
 	if (rc != CURLE_OK) {
-		Zond__V1__Failure f = pu_curl_failure(rc, oserr, errbuf);
+		Zond__V1__Failure f = pu_curl_result(h, &ca, rc, errbuf, &oserr,
+		    env->timeout_ms);
 		if (rc == CURLE_WRITE_ERROR)
 			f = ZOND__V1__FAILURE__FAIL_BAD_RESPONSE;
 		pu_fail(o, f, "POST %s: %s (curl %d, errno %ld)", env->doh_url,

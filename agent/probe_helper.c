@@ -18,6 +18,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,7 @@ udp_open(const struct sockaddr *sa, socklen_t salen)
 {
 	static const uint16_t avoid[] = {7, 443, 1194, 3478, 51820};
 	uint16_t dport = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	int tries, fd = -1;
+	int tries, fd = -1, one = 1;
 
 	for (tries = 0; tries < 8; tries++) {
 		struct sockaddr_storage ls;
@@ -127,6 +128,13 @@ udp_open(const struct sockaddr *sa, socklen_t salen)
 		    SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -1;
+		/* ICMP errors with their sender, to tell whose they are */
+		if (sa->sa_family == AF_INET6)
+			(void)setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one,
+			    sizeof(one));
+		else
+			(void)setsockopt(fd, SOL_IP, IP_RECVERR, &one,
+			    sizeof(one));
 		if (connect(fd, sa, salen) != 0 ||
 		    getsockname(fd, (struct sockaddr *)&ls, &ll) != 0) {
 			int e = errno;
@@ -153,6 +161,7 @@ udp_finish(struct ph_udp *x, enum ph_state st, int err)
 {
 	x->state = st;
 	x->err = err;
+	x->side = PU_SIDE_UNKNOWN;
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -177,8 +186,11 @@ ph_udp_run(const struct sockaddr *sa, socklen_t salen, struct ph_udp *x,
 		x[i].rtt_us = 0;
 		x[i].rto_ms = PH_RTO_MS;
 		x[i].next_us = now;
-		if ((x[i].fd = udp_open(sa, salen)) < 0)
+		if ((x[i].fd = udp_open(sa, salen)) < 0) {
+			/* socket or route lookup refused: the host's own */
 			udp_finish(&x[i], PH_ERROR, errno);
+			x[i].side = PU_SIDE_LOCAL;
+		}
 	}
 	for (;;) {
 		int64_t wake = deadline;
@@ -196,7 +208,13 @@ ph_udp_run(const struct sockaddr *sa, socklen_t salen, struct ph_udp *x,
 			if (now >= x[i].next_us && x[i].tx < PH_MAX_TX) {
 				if (send(x[i].fd, x[i].pkt, x[i].len, 0) < 0 &&
 				    errno != EAGAIN && errno != EINTR) {
-					udp_finish(&x[i], PH_ERROR, errno);
+					/* an earlier ICMP error, or refused
+					 * at once by the host */
+					int e = errno, sd = pu_errqueue_side(
+					    x[i].fd);
+					udp_finish(&x[i], PH_ERROR, e);
+					x[i].side = sd != PU_SIDE_UNKNOWN ? sd :
+					    PU_SIDE_LOCAL;
 					continue;
 				}
 				if (x[i].tx++ == 0)
@@ -229,8 +247,12 @@ ph_udp_run(const struct sockaddr *sa, socklen_t salen, struct ph_udp *x,
 				ssize_t r = recv(u->fd, buf, sizeof(buf), 0);
 				int m;
 				if (r < 0) {
-					if (errno != EAGAIN && errno != EINTR)
-						udp_finish(u, PH_ERROR, errno);
+					if (errno != EAGAIN && errno != EINTR) {
+						int e = errno, sd =
+						    pu_errqueue_side(u->fd);
+						udp_finish(u, PH_ERROR, e);
+						u->side = sd;
+					}
 					break;
 				}
 				m = u->match(buf, (size_t)r, u->arg);
@@ -263,8 +285,9 @@ ph_udp_failure(const struct ph_udp *x, int64_t timeout_ms, char *buf,
 			snprintf(buf, len, "ICMP port unreachable");
 			return ZOND__V1__FAILURE__FAIL_UNREACHABLE;
 		}
-		snprintf(buf, len, "%s", strerror(x->err));
-		return pu_errno_failure(x->err);
+		snprintf(buf, len, "%s%s", strerror(x->err),
+		    x->side == PU_SIDE_LOCAL ? " (agent's own side)" : "");
+		return pu_errno_failure(x->err, x->side);
 	case PH_WAIT:
 	case PH_TIMEOUT:
 		break;
@@ -484,7 +507,8 @@ errno_fail(int err)
 {
 	if (err == 0 || err == EPIPE)
 		return ZOND__V1__FAILURE__FAIL_RESET;
-	return pu_errno_failure(err);
+	/* mid-stream: the connection was up, the network said it */
+	return pu_errno_failure(err, PU_SIDE_UNKNOWN);
 }
 
 /* TLS handshake on io->fd with sni.  0 or fills r and returns -1. */

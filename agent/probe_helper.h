@@ -47,6 +47,7 @@ struct ph_udp {
 	/* out */
 	enum ph_state state;
 	int err;		/* errno for PH_ERROR (ICMP errors included) */
+	int side;		/* enum pu_side of err: who said it */
 	int64_t rtt_us;		/* first transmission to the answer */
 	unsigned tx;		/* transmissions made */
 	/* private */

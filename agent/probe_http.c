@@ -233,6 +233,7 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 	char *url = NULL;
 	struct hop hop;
 	CURL *h = NULL;
+	struct pu_curl_addr ca;
 	CURLcode rc;
 	long status = 0, oserr = 0, port = 0;
 	size_t cap, i;
@@ -300,6 +301,7 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 		if (env->ca_file != NULL)
 			curl_easy_setopt(h, CURLOPT_CAINFO, env->ca_file);
+		pu_curl_track(h, &ca);
 		rc = curl_easy_perform(h);
 		if (hop.nomem)
 			goto out;
@@ -310,7 +312,8 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 		 * (a blockpage followed by a reset, a freeze mid-body) */
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (rc != CURLE_OK) {
-			fail = pu_curl_failure(rc, oserr, errbuf);
+			fail = pu_curl_result(h, &ca, rc, errbuf, &oserr,
+			    env->timeout_ms);
 			pu_fail(o, fail, "GET %s: %s (curl %d, errno %ld)", url,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc),
 			    (int)rc, oserr);

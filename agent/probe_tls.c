@@ -115,6 +115,7 @@ tls_try(const probe_env_t *env, const char *sni, const char *ip, int port,
 	long oserr = 0;
 	CURLcode rc;
 	CURL *h;
+	struct pu_curl_addr ca;
 	bool v6host = strchr(sni, ':') != NULL;
 	bool v6ip = ip != NULL && strchr(ip, ':') != NULL && ip[0] != '[';
 	zerr_t e = ZE_OK;
@@ -156,11 +157,12 @@ tls_try(const probe_env_t *env, const char *sni, const char *ip, int port,
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, t);
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 
+	pu_curl_track(h, &ca);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcon);
 	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tapp);
-	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-	t->fail = pu_curl_failure(rc, oserr, errbuf);
+	t->fail = pu_curl_result(h, &ca, rc, errbuf, &oserr,
+	    env->timeout_ms);
 	if (rc == CURLE_OK) {
 		t->has_hs = true;
 		t->hs_us = tapp > tcon ? (uint32_t)(tapp - tcon) : 0;

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/errqueue.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,8 +157,16 @@ pu_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+/* errnos that say "no way there": which side said it decides the kind */
+static bool
+unreach_errno(int err)
+{
+	return err == ENETUNREACH || err == EHOSTUNREACH || err == EACCES ||
+	    err == EHOSTDOWN || err == ENONET;
+}
+
 Zond__V1__Failure
-pu_errno_failure(int err)
+pu_errno_failure(int err, enum pu_side side)
 {
 	switch (err) {
 	case ECONNREFUSED:
@@ -164,20 +174,177 @@ pu_errno_failure(int err)
 	case ETIMEDOUT:
 	case EAGAIN:
 		return ZOND__V1__FAILURE__FAIL_TIMEOUT;
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case EACCES:		/* ICMP administratively prohibited */
-	case EPERM:		/* local firewall reject */
-	case EHOSTDOWN:
-	case ENONET:
-		return ZOND__V1__FAILURE__FAIL_UNREACHABLE;
 	case ECONNRESET:
 	case EPIPE:
 	case ECONNABORTED:
 		return ZOND__V1__FAILURE__FAIL_RESET;
-	default:
+	case EPERM:		/* the agent's own firewall (netfilter) */
+	case ENETDOWN:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:	/* no IPv6 on this host */
 		return ZOND__V1__FAILURE__FAIL_LOCAL;
+	default:
+		break;
 	}
+	if (unreach_errno(err))
+		return side == PU_SIDE_LOCAL ? ZOND__V1__FAILURE__FAIL_LOCAL :
+		    ZOND__V1__FAILURE__FAIL_UNREACHABLE;
+	return ZOND__V1__FAILURE__FAIL_LOCAL;
+}
+
+/* a[0..n) equals b, or (with bits) lies in b/bits? */
+static bool
+prefix_eq(const uint8_t *a, const uint8_t *b, const uint8_t *mask, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((a[i] ^ b[i]) & (mask != NULL ? mask[i] : 0xff)) != 0)
+			return false;
+	return true;
+}
+
+/* The address bytes of sa and their length; NULL for other families. */
+static const uint8_t *
+addr_bytes(const struct sockaddr *sa, size_t *n)
+{
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET) {
+		*n = 4;
+		return (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+	}
+	if (sa->sa_family == AF_INET6) {
+		*n = 16;
+		return (const uint8_t *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+	}
+	return NULL;
+}
+
+int
+pu_addr_where(const struct sockaddr *a)
+{
+	struct ifaddrs *ifs = NULL, *i;
+	const uint8_t *ab;
+	size_t n;
+	int where = PU_WHERE_AWAY;
+
+	if ((ab = addr_bytes(a, &n)) == NULL)
+		return PU_WHERE_AWAY;
+	if ((n == 4 && ab[0] == 127) || (n == 16 &&
+	    IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)(const void *)ab)))
+		return PU_WHERE_SELF;
+	if (getifaddrs(&ifs) != 0)
+		return PU_WHERE_AWAY;
+	for (i = ifs; i != NULL && where != PU_WHERE_SELF; i = i->ifa_next) {
+		const uint8_t *ib, *mb;
+		size_t in, mn;
+		if ((ib = addr_bytes(i->ifa_addr, &in)) == NULL || in != n)
+			continue;
+		if (prefix_eq(ab, ib, NULL, n))
+			where = PU_WHERE_SELF;
+		else if ((mb = addr_bytes(i->ifa_netmask, &mn)) != NULL &&
+		    mn == n && prefix_eq(ab, ib, mb, n))
+			where = PU_WHERE_LINK;
+	}
+	freeifaddrs(ifs);
+	return where;
+}
+
+enum pu_side
+pu_icmp_side(int origin, int type, int code, int where)
+{
+	bool noroute;
+
+	if (origin == SO_EE_ORIGIN_LOCAL || where == PU_WHERE_SELF)
+		return PU_SIDE_LOCAL;
+	if (origin == SO_EE_ORIGIN_ICMP)
+		/* net/host unreachable, unknown net/host */
+		noroute = type == 3 && (code == 0 || code == 1 || code == 6 ||
+		    code == 7);
+	else if (origin == SO_EE_ORIGIN_ICMP6)
+		/* no route, address unreachable */
+		noroute = type == 1 && (code == 0 || code == 3);
+	else
+		return PU_SIDE_UNKNOWN;
+	/* the agent's own gateway has no way on: a local fault; a filter
+	 * (administratively prohibited) or any router further away is
+	 * the path's doing */
+	if (noroute && where == PU_WHERE_LINK)
+		return PU_SIDE_LOCAL;
+	return PU_SIDE_REMOTE;
+}
+
+enum pu_side
+pu_errqueue_side(int fd)
+{
+	uint8_t cbuf[512], data[64];
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return PU_SIDE_UNKNOWN;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		struct sock_extended_err ee;
+		struct sockaddr_storage off;
+		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == SOL_IPV6 &&
+		    c->cmsg_type == IPV6_RECVERR)) ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		memset(&off, 0, sizeof(off));
+		if (c->cmsg_len >= CMSG_LEN(sizeof(ee)) + sizeof(sa_family_t)) {
+			size_t ol = c->cmsg_len - CMSG_LEN(sizeof(ee));
+			if (ol > sizeof(off))
+				ol = sizeof(off);
+			memcpy(&off, CMSG_DATA(c) + sizeof(ee), ol);
+		}
+		return pu_icmp_side(ee.ee_origin, ee.ee_type, ee.ee_code,
+		    pu_addr_where((struct sockaddr *)&off));
+	}
+	return PU_SIDE_UNKNOWN;
+}
+
+enum pu_side
+pu_unreach_side(const struct sockaddr *sa, socklen_t len, int64_t timeout_ms)
+{
+	static const uint8_t probe[1] = {0};
+	int fd, one = 1, err;
+	enum pu_side side = PU_SIDE_UNKNOWN;
+
+	if (timeout_ms > PU_SIDE_WAIT_MS)
+		timeout_ms = PU_SIDE_WAIT_MS;
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return PU_SIDE_LOCAL;	/* no socket of that family here */
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one,
+		    sizeof(one));
+	else
+		(void)setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
+	/* a route lookup and a send that fail at once never left the host:
+	 * no route, an unreachable/prohibit route, the local firewall */
+	if (connect(fd, sa, len) != 0 || send(fd, probe, sizeof(probe),
+	    MSG_NOSIGNAL) < 0) {
+		err = errno;
+		side = err == EAGAIN || err == EINTR ? PU_SIDE_UNKNOWN :
+		    PU_SIDE_LOCAL;
+		goto out;
+	}
+	/* POLLERR is reported even when not asked for */
+	if (pu_wait(fd, 0, timeout_ms) > 0)
+		side = pu_errqueue_side(fd);
+out:
+	close(fd);
+	return side;
 }
 
 int
@@ -208,6 +375,7 @@ pu_connect(const struct sockaddr *sa, socklen_t len, int type,
 	int64_t t0 = ztime_mono_us();
 	int fd, r, soerr = 0;
 	socklen_t sl = sizeof(soerr);
+	enum pu_side side = PU_SIDE_UNKNOWN;
 
 	*fail = ZOND__V1__FAILURE__FAIL_NONE;
 	*err = 0;
@@ -219,7 +387,9 @@ pu_connect(const struct sockaddr *sa, socklen_t len, int type,
 	}
 	r = connect(fd, sa, len);
 	if (r != 0 && errno != EINPROGRESS) {
+		/* refused at once by the kernel: nothing left the host */
 		*err = errno;
+		side = PU_SIDE_LOCAL;
 		goto fail;
 	}
 	if (r != 0) {
@@ -242,13 +412,18 @@ pu_connect(const struct sockaddr *sa, socklen_t len, int type,
 	return fd;
 fail:
 	*elapsed_us = ztime_mono_us() - t0;
-	*fail = pu_errno_failure(*err);
 	close(fd);
+	/* TCP keeps no error queue: ask who says "unreachable" with a
+	 * datagram to the same address (pu_unreach_side) */
+	if (side == PU_SIDE_UNKNOWN && unreach_errno(*err))
+		side = pu_unreach_side(sa, len, timeout_ms);
+	*fail = pu_errno_failure(*err, side);
 	return -1;
 }
 
 Zond__V1__Failure
-pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
+pu_curl_failure(int curlcode, long os_errno, const char *errbuf,
+    enum pu_side side)
 {
 	const char *eb = errbuf != NULL ? errbuf : "";
 
@@ -259,7 +434,7 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 		return ZOND__V1__FAILURE__FAIL_TIMEOUT;
 	case CURLE_COULDNT_CONNECT:
 		if (os_errno != 0)
-			return pu_errno_failure((int)os_errno);
+			return pu_errno_failure((int)os_errno, side);
 		if (strcasestr(eb, "refused") != NULL)
 			return ZOND__V1__FAILURE__FAIL_REFUSED;
 		if (strcasestr(eb, "timed out") != NULL)
@@ -289,7 +464,7 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 		if (curlcode == CURLE_SSL_CONNECT_ERROR)
 			return ZOND__V1__FAILURE__FAIL_TLS_ERROR;
 		if (os_errno != 0)
-			return pu_errno_failure((int)os_errno);
+			return pu_errno_failure((int)os_errno, side);
 		return ZOND__V1__FAILURE__FAIL_LOCAL;
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_HTTP2:
@@ -308,6 +483,43 @@ pu_curl_failure(int curlcode, long os_errno, const char *errbuf)
 	default:
 		return ZOND__V1__FAILURE__FAIL_LOCAL;
 	}
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: note the address, open as curl would */
+static curl_socket_t
+curl_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct pu_curl_addr *k = arg;
+
+	(void)purpose;
+	if (a->addrlen <= sizeof(k->ss)) {
+		memcpy(&k->ss, &a->addr, a->addrlen);
+		k->len = a->addrlen;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+void
+pu_curl_track(void *curl, struct pu_curl_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	curl_easy_setopt((CURL *)curl, CURLOPT_OPENSOCKETFUNCTION, curl_open);
+	curl_easy_setopt((CURL *)curl, CURLOPT_OPENSOCKETDATA, a);
+}
+
+Zond__V1__Failure
+pu_curl_result(void *curl, const struct pu_curl_addr *a, int curlcode,
+    const char *errbuf, long *os_errno, int64_t timeout_ms)
+{
+	enum pu_side side = PU_SIDE_UNKNOWN;
+
+	*os_errno = 0;
+	curl_easy_getinfo((CURL *)curl, CURLINFO_OS_ERRNO, os_errno);
+	if (curlcode == CURLE_COULDNT_CONNECT &&
+	    unreach_errno((int)*os_errno) && a->len > 0)
+		side = pu_unreach_side((const struct sockaddr *)&a->ss,
+		    a->len, timeout_ms);
+	return pu_curl_failure(curlcode, *os_errno, errbuf, side);
 }
 
 Zond__V1__Outcome *

@@ -41,11 +41,59 @@ zerr_t pu_parse_addr(const char *text, int defport,
 /* "ip:port" / "[v6]:port" text of an address into buf (64 bytes). */
 const char *pu_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
-/* Map an errno from connect/recv/send to the failure taxonomy:
+/*
+ * Which side of the path an error came from (docs/METHODOLOGY.md "Local
+ * faults and address families").  LOCAL: the agent's own host or its own
+ * gateway (a call that failed at once, before anything left the host; an
+ * ICMP error the agent's kernel made itself; "no route" from a neighbour
+ * on the agent's own link).  REMOTE: an ICMP error from a router further
+ * away, or an administrative prohibition from anywhere but the host.
+ * UNKNOWN: the error came back later and nobody said from where.
+ */
+enum pu_side { PU_SIDE_UNKNOWN, PU_SIDE_LOCAL, PU_SIDE_REMOTE };
+
+/*
+ * The one map from an errno to the failure taxonomy, for every probe:
  * ECONNREFUSED -> REFUSED, ETIMEDOUT/EAGAIN -> TIMEOUT,
- * EHOSTUNREACH/ENETUNREACH/EACCES(ICMP admin) -> UNREACHABLE,
- * ECONNRESET/EPIPE -> RESET, others -> LOCAL. */
-Zond__V1__Failure pu_errno_failure(int err);
+ * ECONNRESET/EPIPE/ECONNABORTED -> RESET; EPERM (the local firewall),
+ * ENETDOWN, EADDRNOTAVAIL, EAFNOSUPPORT -> LOCAL whatever the side;
+ * ENETUNREACH/EHOSTUNREACH/EACCES/EHOSTDOWN/ENONET -> LOCAL when side is
+ * PU_SIDE_LOCAL, else UNREACHABLE; anything else -> LOCAL.
+ */
+Zond__V1__Failure pu_errno_failure(int err, enum pu_side side);
+
+/* Where an address sits seen from the agent. */
+#define PU_WHERE_AWAY	0	/* somewhere else */
+#define PU_WHERE_LINK	1	/* on one of the agent's own subnets */
+#define PU_WHERE_SELF	2	/* one of the agent's addresses, loopback */
+int pu_addr_where(const struct sockaddr *a);
+
+/*
+ * The side of an ICMP error read with IP_RECVERR/IPV6_RECVERR: origin is
+ * ee_origin (SO_EE_ORIGIN_*), type/code the ICMP ones, where
+ * pu_addr_where(offender).  Made by the agent's kernel or sent by one of
+ * its addresses -> LOCAL; "no route" (v4 net/host unreachable, unknown
+ * net/host; v6 no route, address unreachable) from a neighbour on the
+ * agent's link (its gateway) -> LOCAL; anything else -> REMOTE.  Pure.
+ */
+enum pu_side pu_icmp_side(int origin, int type, int code, int where);
+
+/* The side of the first ICMP error queued on fd (a socket with
+ * IP_RECVERR/IPV6_RECVERR), taken off the queue; UNKNOWN when none. */
+enum pu_side pu_errqueue_side(int fd);
+
+#define PU_SIDE_WAIT_MS 3500	/* neighbour resolution gives up in ~3 s */
+
+/*
+ * Who says sa is unreachable?  For errors that carry no sender (TCP has
+ * no error queue; libcurl passes on the errno only): a connected UDP
+ * socket with IP_RECVERR to sa, one 1-byte datagram, and up to
+ * min(timeout_ms, PU_SIDE_WAIT_MS) for an ICMP error.  A route lookup or
+ * send refused at once -> LOCAL; a queued error -> pu_icmp_side; nothing
+ * -> UNKNOWN.  Sends one datagram to sa; blocks for the wait.
+ */
+enum pu_side pu_unreach_side(const struct sockaddr *sa, socklen_t len,
+    int64_t timeout_ms);
 
 /*
  * Non-blocking connect with a timeout.  Returns a connected socket or -1
@@ -65,13 +113,32 @@ int pu_wait(int fd, short events, int64_t timeout_ms);
  * CURLINFO_OS_ERRNO, errbuf the CURLOPT_ERRORBUFFER text ("" if none):
  * libcurl does not always carry the errno of a reset through, so the
  * OpenSSL/socket text is read as well.  CURLE_OK -> NONE; timeouts ->
- * TIMEOUT; connect errors by errno (REFUSED, UNREACHABLE, ...); a reset
+ * TIMEOUT; connect errors by errno and side (pu_errno_failure); a reset
  * -> RESET; a clean close (no reply, TLS unexpected EOF) -> EOF;
  * certificate problems -> CERT_INVALID; other TLS errors -> TLS_ERROR;
  * HTTP protocol errors -> HTTP_ERROR; anything else -> LOCAL.
  */
 Zond__V1__Failure pu_curl_failure(int curlcode, long os_errno,
-    const char *errbuf);
+    const char *errbuf, enum pu_side side);
+
+/* The last address an easy handle opened a socket for (len 0: none). */
+struct pu_curl_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Make curl (a CURL *) note in *a the address of each socket it opens
+ * (CURLOPT_OPENSOCKETFUNCTION); *a must outlive the transfer. */
+void pu_curl_track(void *curl, struct pu_curl_addr *a);
+
+/*
+ * pu_curl_failure for a finished easy handle (CURL *) tracked with
+ * pu_curl_track: *os_errno gets CURLINFO_OS_ERRNO; a connect that failed
+ * "unreachable" is checked with pu_unreach_side against the address
+ * curl tried (side UNKNOWN when it opened none).
+ */
+Zond__V1__Failure pu_curl_result(void *curl, const struct pu_curl_addr *a,
+    int curlcode, const char *errbuf, long *os_errno, int64_t timeout_ms);
 
 /*
  * DNS message helpers shared by the dns and doh probes; defined in

@@ -193,6 +193,67 @@ t_local_failure(void **state)
 	fx_free(&f);
 }
 
+/* A local fault on the agent (FAIL_LOCAL: no route, no IPv6, the local
+ * firewall, no resolver) is never blocked or throttled, whatever the
+ * healthy controls say, for every probe kind (issue 17). */
+static void
+t_local_failure_every_kind(void **state)
+{
+	static const Zond__V1__TestKind kinds[] = {TK(DNS), TK(DOH), TK(TCP),
+	    TK(TLS), TK(HTTP), TK(STUN), TK(QUIC), TK(THROUGHPUT),
+	    TK(FREEZE), TK(VPN)};
+	struct fx f = {0};
+	struct verdict_res r;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		Zond__V1__TestKind t = kinds[i];
+		f.m = mk(t, "x.example:443", 1, FL(LOCAL));
+		for (k = 0; k < 3; k++)
+			ctl(&f, mk(t, "x.example:443", 9 + (int)k, FL(NONE)));
+		if (t == TK(DNS))
+			for (k = 0; k < f.nc; k++)
+				mk_dns(f.c[k], 0, A_REAL);
+		if (t == TK(TLS))
+			mk_tls(f.m, "connect", "example.org", FL(NONE));
+		if (t == TK(HTTP)) {
+			mk_http(f.m, "http://x.example/", 0, 0, NULL, NULL,
+			    NULL);
+			for (k = 0; k < f.nc; k++)
+				mk_http(f.c[k], "http://x.example/", 200,
+				    1000, "Example", NULL, "hello");
+		}
+		if (t == TK(STUN) || t == TK(QUIC) || t == TK(VPN)) {
+			const char *v = t == TK(STUN) ? "plain" :
+			    t == TK(QUIC) ? "vn" : "wireguard";
+			void (*fn)(meas_t *, const char *, int) =
+			    t == TK(STUN) ? mk_stun : t == TK(QUIC) ? mk_quic :
+			    mk_vpn;
+			fn(f.m, v, 1);
+			for (k = 0; k < f.nc; k++)
+				fn(f.c[k], v, 1);
+		}
+		if (t == TK(THROUGHPUT)) {
+			mk_tp(f.m, 0, 8000000, FL(NONE));
+			for (k = 0; k < f.nc; k++)
+				mk_tp(f.c[k], 8000000, 8000000, FL(NONE));
+		}
+		if (t == TK(FREEZE)) {
+			mk_freeze(f.m, 65536, 16384);
+			for (k = 0; k < f.nc; k++)
+				mk_freeze(f.c[k], 65536, 65536);
+		}
+		r = judge(&f);
+		if (r.verdict == VERDICT_BLOCKED ||
+		    r.verdict == VERDICT_THROTTLED)
+			fail_msg("test %d: local fault judged %s (%s)", (int)t,
+			    verdict_name(r.verdict), r.reason);
+		EXPECT(r, VERDICT_ANOMALY, METHOD_NONE);
+		fx_free(&f);
+	}
+}
+
 static void
 t_bad_input(void **state)
 {
@@ -1029,6 +1090,7 @@ main(void)
 		cmocka_unit_test(t_down_everywhere),
 		cmocka_unit_test(t_no_control_pending),
 		cmocka_unit_test(t_local_failure),
+		cmocka_unit_test(t_local_failure_every_kind),
 		cmocka_unit_test(t_bad_input),
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_dns_consistent_resolver),
