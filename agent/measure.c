@@ -7,6 +7,37 @@
 #include "version.h"
 #include "wire.h"
 
+/* The address family the probe's socket used, from the address its
+ * outcome names ("ip:port", "[v6]:port"); UNSPEC when it names none.
+ * The verdict compares IPv4 with IPv4 controls and IPv6 with IPv6. */
+static Zond__V1__AddrFamily
+outcome_family(const Zond__V1__Outcome *o)
+{
+	const char *a = NULL, *c;
+
+	if (o == NULL)
+		return ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
+	switch (o->test_case) {
+	case ZOND__V1__OUTCOME__TEST_TCP: a = o->tcp->addr; break;
+	case ZOND__V1__OUTCOME__TEST_TLS: a = o->tls->addr; break;
+	case ZOND__V1__OUTCOME__TEST_HTTP: a = o->http->addr; break;
+	case ZOND__V1__OUTCOME__TEST_STUN: a = o->stun->addr; break;
+	case ZOND__V1__OUTCOME__TEST_QUIC: a = o->quic->addr; break;
+	case ZOND__V1__OUTCOME__TEST_THROUGHPUT: a = o->throughput->addr;
+		break;
+	case ZOND__V1__OUTCOME__TEST_FREEZE: a = o->freeze->addr; break;
+	case ZOND__V1__OUTCOME__TEST_VPN: a = o->vpn->addr; break;
+	default: break;
+	}
+	if (a == NULL || *a == '\0')
+		return ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
+	if (a[0] == '[' || ((c = strchr(a, ':')) != NULL &&
+	    strchr(c + 1, ':') != NULL))
+		return ZOND__V1__ADDR_FAMILY__AF_INET6;
+	return strchr(a, '.') != NULL ? ZOND__V1__ADDR_FAMILY__AF_INET4 :
+	    ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
+}
+
 zerr_t
 measure_seal(const struct measure_ctx *c, const target_t *t,
     const sched_result_t *r, uint64_t seq, zbuf_t *body,
@@ -46,6 +77,8 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 		m.target = (char *)t->req.target;
 	m.service = (char *)t->req.service;
 	net.resolver = (char *)(c->resolver ? c->resolver : "system");
+	net.family = outcome_family(r->outcome);
+	net.has_family = net.family != ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
 	m.net = &net;
 	m.outcome = r->outcome;
 	if (c->list_version) {

@@ -510,9 +510,10 @@ verdict_ctl_free(struct verdict_ctl **c)
 
 /*
  * The controls one judgment reads: those of the first VERDICT_CONTROL_MAX
- * that belong to the probe's (test, target, variant) and are usable, in
+ * that belong to the probe's (test, target, variant, address family when
+ * both record one) and are usable, in
  * their order, with what the rules count over them.  Depends on the
- * control list and the probe's (test, target, variant) only, so a memo
+ * control list and the probe's (test, target, variant, family) only, so a memo
  * may keep it for the next probe of that key and list.
  */
 struct cview {
@@ -536,11 +537,32 @@ nctl(const struct verdict_in *in)
 	    VERDICT_CONTROL_MAX;
 }
 
+/* The family of m's socket (NetContext.family), 0 when not recorded. */
+static int
+meas_family(const meas_t *m)
+{
+	if (m == NULL || m->net == NULL || !m->net->has_family)
+		return 0;
+	return (int)m->net->family;
+}
+
+/* IPv4 results against IPv4 controls, IPv6 against IPv6: a control of
+ * the other family says nothing about this path (broken local IPv6 is a
+ * known false positive).  Either side without a family matches. */
+static bool
+family_ok(int probe_fam, const meas_t *c)
+{
+	int cf = meas_family(c);
+
+	return probe_fam == 0 || cf == 0 || cf == probe_fam;
+}
+
 static void
 view_build(const struct verdict_in *in, struct cview *v)
 {
 	const meas_t *m = in->m;
 	const char *var = verdict_variant(m);
+	int fam = meas_family(m);
 	size_t i, k, n = nctl(in);
 
 	v->n = v->n_none = v->n_cert = 0;
@@ -553,7 +575,8 @@ view_build(const struct verdict_in *in, struct cview *v)
 		struct aset cs;
 
 		if (c == NULL || !c->usable || c->m->test != m->test ||
-		    !streq(c->m->target, m->target) || !streq(c->variant, var))
+		    !streq(c->m->target, m->target) || !streq(c->variant, var) ||
+		    !family_ok(fam, c->m))
 			continue;
 		v->c[v->n++] = c;
 		if (c->fail == F(NONE))
@@ -602,6 +625,7 @@ struct memo_slot {
 	const struct verdict_ctl *key[VERDICT_CONTROL_MAX];
 	size_t nkey;
 	Zond__V1__TestKind test;
+	int family;			/* meas_family of the probe */
 	bool has_target, has_variant;	/* NULL and "" differ */
 	char target[MEMO_TARGET_MAX];
 	char variant[MEMO_VARIANT_MAX];
@@ -661,6 +685,7 @@ view_of(const struct verdict_in *in, struct cview *tmp)
 	for (i = 0; i < MEMO_SLOTS; i++) {
 		sl = &mm->s[i];
 		if (sl->used && sl->nkey == n && sl->test == in->m->test &&
+		    sl->family == meas_family(in->m) &&
 		    memo_str_is(sl->has_target, sl->target, in->m->target) &&
 		    memo_str_is(sl->has_variant, sl->variant, var) &&
 		    memcmp(sl->key, in->control, n * sizeof(sl->key[0])) == 0)
@@ -679,6 +704,7 @@ view_of(const struct verdict_in *in, struct cview *tmp)
 		memcpy(sl->key, in->control, n * sizeof(sl->key[0]));
 	sl->nkey = n;
 	sl->test = in->m->test;
+	sl->family = meas_family(in->m);
 	view_build(in, &sl->v);
 	sl->used = true;
 	return &sl->v;

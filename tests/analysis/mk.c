@@ -307,3 +307,16 @@ mk_judge(const struct verdict_opts *o, const meas_t *m,
 	free(pc);
 	return e;
 }
+
+void
+mk_family(meas_t *m, Zond__V1__AddrFamily fam)
+{
+	if (m->net == NULL) {
+		m->net = malloc(sizeof(*m->net));
+		if (m->net == NULL)
+			abort();
+		zond__v1__net_context__init(m->net);
+	}
+	m->net->has_family = 1;
+	m->net->family = fam;
+}

@@ -38,6 +38,8 @@ void mk_vpn(meas_t *m, const char *protocol, int baseline);
 void mk_tp(meas_t *m, uint64_t bps, uint64_t control_bps,
     Zond__V1__Failure control_failure);
 void mk_freeze(meas_t *m, uint64_t requested, uint64_t received);
+/* Record the address family of m's socket (NetContext.family). */
+void mk_family(meas_t *m, Zond__V1__AddrFamily fam);
 
 /* verdict_judge of m against the controls ctl[0..nc) (entries may be
  * NULL), prepared here with o and freed again, and the siblings

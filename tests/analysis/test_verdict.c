@@ -254,6 +254,51 @@ t_local_failure_every_kind(void **state)
 	}
 }
 
+/* IPv6 results are compared with IPv6 controls only (issue 17): a v6
+ * failure beside v4 controls that work is no evidence (broken local
+ * IPv6 is a known false positive); beside a v6 control that works it is. */
+static void
+t_family_matching(void **state)
+{
+	struct fx f = {0};
+	struct verdict_res r;
+
+	(void)state;
+	f.m = mk(TK(TCP), "x.example:443", 1, FL(TIMEOUT));
+	mk_family(f.m, ZOND__V1__ADDR_FAMILY__AF_INET6);
+	mk_family(ctl(&f, mk(TK(TCP), "x.example:443", 9, FL(NONE))),
+	    ZOND__V1__ADDR_FAMILY__AF_INET4);
+	mk_family(ctl(&f, mk(TK(TCP), "x.example:443", 8, FL(NONE))),
+	    ZOND__V1__ADDR_FAMILY__AF_INET4);
+	r = judge(&f);
+	EXPECT(r, VERDICT_PENDING, METHOD_TCP);
+	/* now an IPv6 control that connects */
+	mk_family(ctl(&f, mk(TK(TCP), "x.example:443", 7, FL(NONE))),
+	    ZOND__V1__ADDR_FAMILY__AF_INET6);
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP);
+	fx_free(&f);
+
+	/* an IPv4 failure beside an IPv6 control that fails and IPv4 ones
+	 * that work: the v4 ones decide */
+	f.m = mk(TK(TCP), "x.example:443", 1, FL(TIMEOUT));
+	mk_family(f.m, ZOND__V1__ADDR_FAMILY__AF_INET4);
+	mk_family(ctl(&f, mk(TK(TCP), "x.example:443", 9, FL(TIMEOUT))),
+	    ZOND__V1__ADDR_FAMILY__AF_INET6);
+	mk_family(ctl(&f, mk(TK(TCP), "x.example:443", 8, FL(NONE))),
+	    ZOND__V1__ADDR_FAMILY__AF_INET4);
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP);
+	fx_free(&f);
+
+	/* no family recorded on either side (older agents): as before */
+	f.m = mk(TK(TCP), "x.example:443", 1, FL(TIMEOUT));
+	ctl(&f, mk(TK(TCP), "x.example:443", 9, FL(NONE)));
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP);
+	fx_free(&f);
+}
+
 static void
 t_bad_input(void **state)
 {
@@ -1091,6 +1136,7 @@ main(void)
 		cmocka_unit_test(t_no_control_pending),
 		cmocka_unit_test(t_local_failure),
 		cmocka_unit_test(t_local_failure_every_kind),
+		cmocka_unit_test(t_family_matching),
 		cmocka_unit_test(t_bad_input),
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_dns_consistent_resolver),
