@@ -14,6 +14,7 @@
  * why.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,7 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 	struct ph_bulk r, c;
 	Zond__V1__Outcome *o;
 	Zond__V1__ThroughputOutcome *to;
-	bool ok = false;
+	bool ok = false, first;
 	int64_t bytes = req->bytes ? req->bytes : TP_DEFAULT;
 	char abuf[64], hbuf[256];
 	const char *sni;
@@ -77,9 +78,14 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 	if ((e = ph_addr(req, probe_port(ZOND__V1__TEST_KIND__TEST_THROUGHPUT,
 	    NULL), &ss, &sl, d)) != ZE_OK)
 		return e;
+	/* real and control in an order drawn per run (as probe_tls) */
+	first = req->control_sni != NULL && randombytes_uniform(2) == 1;
+	if (first)
+		ph_bulk_get(env, (struct sockaddr *)&ss, sl, req->control_sni,
+		    (uint64_t)bytes, &c);
 	ph_bulk_get(env, (struct sockaddr *)&ss, sl, sni, (uint64_t)bytes,
 	    &r);
-	if (req->control_sni != NULL)
+	if (req->control_sni != NULL && !first)
 		ph_bulk_get(env, (struct sockaddr *)&ss, sl, req->control_sni,
 		    (uint64_t)bytes, &c);
 
@@ -98,6 +104,8 @@ probe_throughput(const probe_env_t *env, const probe_req_t *req,
 	if (req->control_sni != NULL) {
 		if ((to->control_sni = pu_strdup(req->control_sni)) == NULL)
 			goto end;
+		to->has_control_first = 1;
+		to->control_first = first;
 		to->has_control_failure = 1;
 		to->control_failure = c.fail;
 		to->has_control_bytes_per_s = 1;

@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
+#include <sodium.h>
 
 #include "probe.h"
 #include "probe_util.h"
@@ -207,6 +208,7 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	char host[256], abuf[300];
 	const char *sni;
 	int port = 0;
+	bool ctl, first;
 	zerr_t e;
 
 	*out = NULL;
@@ -218,11 +220,17 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	if (port == 0)
 		port = probe_port(ZOND__V1__TEST_KIND__TEST_TLS, NULL);
 	sni = req->sni != NULL && *req->sni != '\0' ? req->sni : host;
+	/* real and control in an order drawn per run, so that neither
+	 * always meets a censor's state (or a warm path) first */
+	ctl = req->control_sni != NULL && *req->control_sni != '\0';
+	first = ctl && randombytes_uniform(2) == 1;
+	if (first && (e = tls_try(env, req->control_sni, req->ip, port, &c,
+	    d)) != ZE_OK)
+		return e;
 	if ((e = tls_try(env, sni, req->ip, port, &a, d)) != ZE_OK)
 		return e;
-	if (req->control_sni != NULL && *req->control_sni != '\0' &&
-	    (e = tls_try(env, req->control_sni, req->ip, port, &c, d)) !=
-	    ZE_OK)
+	if (ctl && !first && (e = tls_try(env, req->control_sni, req->ip,
+	    port, &c, d)) != ZE_OK)
 		return e;
 	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_TLS)) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
@@ -252,6 +260,8 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 		t->control_failure = c.fail;
 		t->has_control_handshake_us = c.has_hs;
 		t->control_handshake_us = c.hs_us;
+		t->has_control_first = 1;
+		t->control_first = first;
 	}
 	if (a.fail != ZOND__V1__FAILURE__FAIL_NONE) {
 		if (req->control_sni != NULL && *req->control_sni != '\0')

@@ -63,6 +63,26 @@ t_ok(void **state)
 	zond__v1__outcome__free_unpacked(o, NULL);
 }
 
+/* The real and the control SNI go first at random: over 64 runs both
+ * orders occur, and each run records its own. */
+static void
+t_order_drawn(void **state)
+{
+	int first = 0, runs = 64;
+
+	(void)state;
+	for (int i = 0; i < runs; i++) {
+		Zond__V1__Outcome *o = run_tls("ok.test", "control.test", 2000,
+		    true);
+
+		assert_true(o->tls->has_control_first);
+		first += o->tls->control_first;
+		assert_int_equal(o->failure, ZOND__V1__FAILURE__FAIL_NONE);
+		zond__v1__outcome__free_unpacked(o, NULL);
+	}
+	assert_true(first > 0 && first < runs);
+}
+
 static void
 t_reset_after_client_hello(void **state)
 {
@@ -275,6 +295,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_ok),
+		cmocka_unit_test(t_order_drawn),
 		cmocka_unit_test(t_reset_after_client_hello),
 		cmocka_unit_test(t_eof_after_client_hello),
 		cmocka_unit_test(t_timeout_after_client_hello),
