@@ -148,9 +148,11 @@ send_downlink(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		    zmq_strerror(zmq_errno()));
 }
 
+/* Refuse a whole frame of agent `who` (hex; NULL: not identified, the
+ * caller logs): one log line, the standalone Reject, the counters. */
 static void
 send_reject(struct ingest *ig, const uint8_t *rid, size_t rid_len,
-    Zond__V1__RejectReason reason, const char *detail)
+    const char *who, Zond__V1__RejectReason reason, const char *detail)
 {
 	Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
 	Zond__V1__Reject rj = ZOND__V1__REJECT__INIT;
@@ -162,6 +164,9 @@ send_reject(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	dl.version = WIRE_VERSION;
 	dl.msg_case = ZOND__V1__DOWNLINK__MSG_REJECT;
 	dl.reject = &rj;
+	if (who != NULL)
+		log_warnx("ingest: frame rejected agent=%.16s reason=%s: %s",
+		    who, wire_reject_name(reason), detail);
 	send_downlink(ig, rid, rid_len, &dl);
 	ig->st.frame_rejects++;
 	ig->st.rejected[reason]++;
@@ -693,15 +698,13 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	    pubkey_from_hex(user, agent, NULL) != ZE_OK) {
 		/* cannot happen with CURVE and our ZAP handler */
 		log_warnx("ingest: frame without an enrolled sender dropped");
-		send_reject(ig, rid, rid_len,
+		send_reject(ig, rid, rid_len, NULL,
 		    ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT,
 		    "sender not identified");
 		return;
 	}
 	if (multi) {
-		log_warnx("ingest: frame rejected agent=%.16s reason=malformed:"
-		    " multi-frame message", user);
-		send_reject(ig, rid, rid_len,
+		send_reject(ig, rid, rid_len, user,
 		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED,
 		    "multi-frame message");
 		return;
@@ -711,21 +714,15 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		 * answer can be given (WIRE_TRANSPORT_MAX) */
 		snprintf(d.text, sizeof(d.text), "frame of %zu bytes is over "
 		    "the %" PRId64 "-byte limit", n, ig->o.max_frame);
-		log_warnx("ingest: frame rejected agent=%.16s reason=%s: %s",
-		    user, wire_reject_name(
-		    ZOND__V1__REJECT_REASON__REJECT_OVERSIZED), d.text);
-		send_reject(ig, rid, rid_len,
+		send_reject(ig, rid, rid_len, user,
 		    ZOND__V1__REJECT_REASON__REJECT_OVERSIZED, d.text);
 		return;
 	}
 	if ((e = wire_uplink_decode(p, n, &up, &d)) != ZE_OK) {
 		reason = e == ZE_VERSION ?
 		    ZOND__V1__REJECT_REASON__REJECT_VERSION : reason_of(e);
-		log_warnx("ingest: frame rejected agent=%.16s reason=%s: %s",
-		    user, wire_reject_name((Zond__V1__RejectReason)reason),
-		    d.text);
-		send_reject(ig, rid, rid_len, (Zond__V1__RejectReason)reason,
-		    d.text);
+		send_reject(ig, rid, rid_len, user,
+		    (Zond__V1__RejectReason)reason, d.text);
 		return;
 	}
 	if (up->msg_case != ZOND__V1__UPLINK__MSG_BATCH) {

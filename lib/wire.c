@@ -258,11 +258,32 @@ wire_seq_peek(const uint8_t *body, size_t n, uint64_t *seq)
 	return ZE_OK;
 }
 
-/* Every string field of an encoding of message type md: valid UTF-8, no
- * NUL.  path names the field for the diagnostic. */
+/* The fields from the top message down to a refused one, for the
+ * diagnostic; formatted only when a field is refused. */
+struct wpath {
+	const struct wpath *up;
+	const char *name;
+};
+
+static void
+wpath_fmt(const struct wpath *w, char *buf, size_t n)
+{
+	size_t k;
+
+	if (w->up == NULL) {
+		snprintf(buf, n, "%s", w->name);
+		return;
+	}
+	wpath_fmt(w->up, buf, n);
+	k = strlen(buf);
+	snprintf(buf + k, n - k, ".%s", w->name);
+}
+
+/* Every string field of an encoding of message type md (reached through
+ * up; NULL: the top): valid UTF-8, no NUL. */
 static zerr_t
 strings_walk(const ProtobufCMessageDescriptor *md, const uint8_t *p,
-    size_t n, int depth, const char *path, zdiag_t *d)
+    size_t n, const struct wpath *up, int depth, zdiag_t *d)
 {
 	const uint8_t *end = p + n, *val = NULL;
 	uint64_t vint;
@@ -274,30 +295,42 @@ strings_walk(const ProtobufCMessageDescriptor *md, const uint8_t *p,
 		return zdiag_set(d, ZE_PARSE, "measurement nests too deep");
 	while (p < end) {
 		const ProtobufCFieldDescriptor *f;
-		char sub[128];
+		struct wpath here;
+		const char *why = NULL;
+		char path[128];
 		zerr_t e;
 
-		if (rd_field(&p, end, &num, &wt, &val, &vlen, &vint) != 0)
+		if (rd_field(&p, end, &num, &wt, &val, &vlen, &vint) != 0) {
+			path[0] = '\0';
+			if (up != NULL)
+				wpath_fmt(up, path, sizeof(path));
 			return zdiag_set(d, ZE_PARSE, "measurement is not a "
 			    "valid protobuf encoding%s%s", *path ? " in " : "",
 			    path);
+		}
 		if (wt != 2 ||
 		    (f = protobuf_c_message_descriptor_get_field(md, num)) ==
 		    NULL)
 			continue;	/* unknown fields are not ours to judge */
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
-		    f->name);
-		if (f->type == PROTOBUF_C_TYPE_STRING) {
-			if (memchr(val, '\0', vlen) != NULL)
-				return zdiag_set(d, ZE_PARSE, "string field %s "
-				    "contains a NUL byte", sub);
-			if (!utf8_text_ok(val, vlen))
-				return zdiag_set(d, ZE_PARSE, "string field %s "
-				    "is not valid UTF-8", sub);
-		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
-		    (e = strings_walk(f->descriptor, val, vlen, depth + 1, sub,
-		    d)) != ZE_OK)
-			return e;
+		here.up = up;
+		here.name = f->name;
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if ((e = strings_walk(f->descriptor, val, vlen, &here,
+			    depth + 1, d)) != ZE_OK)
+				return e;
+			continue;
+		}
+		if (f->type != PROTOBUF_C_TYPE_STRING)
+			continue;
+		if (memchr(val, '\0', vlen) != NULL)
+			why = "contains a NUL byte";
+		else if (!utf8_text_ok(val, vlen))
+			why = "is not valid UTF-8";
+		if (why != NULL) {
+			wpath_fmt(&here, path, sizeof(path));
+			return zdiag_set(d, ZE_PARSE, "string field %s %s", path,
+			    why);
+		}
 	}
 	return ZE_OK;
 }
@@ -305,8 +338,8 @@ strings_walk(const ProtobufCMessageDescriptor *md, const uint8_t *p,
 zerr_t
 wire_meas_strings_check(const uint8_t *body, size_t n, zdiag_t *d)
 {
-	return strings_walk(&zond__v1__measurement__descriptor, body, n, 0,
-	    "", d);
+	return strings_walk(&zond__v1__measurement__descriptor, body, n, NULL,
+	    0, d);
 }
 
 zerr_t
