@@ -4,16 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probe_util.h"
 #include "version.h"
 #include "wire.h"
 
 /* The address family the probe's socket used, from the address its
- * outcome names ("ip:port", "[v6]:port"); UNSPEC when it names none.
- * The verdict compares IPv4 with IPv4 controls and IPv6 with IPv6. */
+ * outcome names ("ip:port", "[v6]:port"); UNSPEC when it names none (or a
+ * host name).  The verdict compares IPv4 with IPv4 controls and IPv6 with
+ * IPv6. */
 static Zond__V1__AddrFamily
 outcome_family(const Zond__V1__Outcome *o)
 {
-	const char *a = NULL, *c;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *a = NULL;
 
 	if (o == NULL)
 		return ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
@@ -29,13 +33,10 @@ outcome_family(const Zond__V1__Outcome *o)
 	case ZOND__V1__OUTCOME__TEST_VPN: a = o->vpn->addr; break;
 	default: break;
 	}
-	if (a == NULL || *a == '\0')
+	if (a == NULL || pu_parse_addr(a, 1, &ss, &sl, NULL) != ZE_OK)
 		return ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
-	if (a[0] == '[' || ((c = strchr(a, ':')) != NULL &&
-	    strchr(c + 1, ':') != NULL))
-		return ZOND__V1__ADDR_FAMILY__AF_INET6;
-	return strchr(a, '.') != NULL ? ZOND__V1__ADDR_FAMILY__AF_INET4 :
-	    ZOND__V1__ADDR_FAMILY__AF_UNSPEC_;
+	return ss.ss_family == AF_INET6 ? ZOND__V1__ADDR_FAMILY__AF_INET6 :
+	    ZOND__V1__ADDR_FAMILY__AF_INET4;
 }
 
 zerr_t
@@ -85,8 +86,11 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 		m.has_list_version = 1;
 		m.list_version = c->list_version;
 	}
-	/* text from the network (details, names in answers) and from the
-	 * list must be valid UTF-8: the aggregator refuses anything else */
-	wire_meas_sanitize(&m);
+	/* text from the network (details, names in answers) must be valid
+	 * UTF-8: the aggregator refuses anything else.  Only the probe's own
+	 * outcome is touched; the list and the config were checked when
+	 * they were read (csv, conf) and are shared with other threads. */
+	if (r->outcome != NULL)
+		wire_msg_sanitize(&r->outcome->base);
 	return wire_meas_seal(c->key, &m, body, sig);
 }

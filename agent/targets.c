@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "conf.h"
 #include "csv.h"
 #include "probe_util.h"
@@ -392,7 +393,7 @@ targets_load(targets_t *t, const char *endpoints, const char *urls,
 
 	targets_init(&tmp);
 	if (endpoints != NULL && *endpoints != '\0') {
-		if ((e = csv_slurp(endpoints, TARGETS_MAX_FILE, &b, d)) ==
+		if ((e = bytes_read_file(endpoints, TARGETS_MAX_FILE, &b, d)) ==
 		    ZE_OK)
 			e = targets_parse_endpoints(&tmp, endpoints,
 			    (const char *)b.data, b.len, d);
@@ -401,7 +402,7 @@ targets_load(targets_t *t, const char *endpoints, const char *urls,
 			goto out;
 	}
 	if (urls != NULL && *urls != '\0') {
-		if ((e = csv_slurp(urls, TARGETS_MAX_FILE, &b, d)) == ZE_OK)
+		if ((e = bytes_read_file(urls, TARGETS_MAX_FILE, &b, d)) == ZE_OK)
 			e = targets_parse_urls(&tmp, urls,
 			    (const char *)b.data, b.len, d);
 		zbuf_free(&b);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "utf8.h"
 #include "zbuf.h"
 
 static size_t
@@ -351,6 +352,12 @@ conf_parse(const struct conf_opt *tab, void *obj, const char *fname,
 		if (memchr(text + start, '\0', n) != NULL) {
 			e = zdiag_set(d, ZE_PARSE, "%s: NUL byte in line",
 			    where);
+			goto out;
+		}
+		/* values end up in signed measurements, which carry text */
+		if (!utf8_text_ok((const unsigned char *)text + start, n)) {
+			e = zdiag_set(d, ZE_PARSE, "%s: line is not valid "
+			    "UTF-8", where);
 			goto out;
 		}
 		memcpy(line, text + start, n);

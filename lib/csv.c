@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "bytes.h"
+#include "utf8.h"
 
 void
 csv_init(csv_reader_t *r, const char *fname, const char *buf, size_t len)
@@ -34,6 +34,10 @@ csv_field(const csv_reader_t *r, size_t i)
 static zerr_t
 end_field(csv_reader_t *r, zdiag_t *d, size_t *start)
 {
+	/* lists are text; their fields end up in signed measurements */
+	if (!utf8_text_ok(r->store.data + *start, r->store.len - *start))
+		return zdiag_set(d, ZE_PARSE, "%s:%d: field %zu is not valid "
+		    "UTF-8 text", r->fname, r->rec_line, r->nfields + 1);
 	if (r->nfields == CSV_MAX_FIELDS)
 		return zdiag_set(d, ZE_TOOBIG, "%s:%d: more than %d fields",
 		    r->fname, r->rec_line, CSV_MAX_FIELDS);
@@ -130,8 +134,3 @@ toobig:
 	    r->fname, r->rec_line, CSV_MAX_RECORD);
 }
 
-zerr_t
-csv_slurp(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
-{
-	return bytes_read_file(path, max, b, d);
-}

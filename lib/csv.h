@@ -41,7 +41,5 @@ zerr_t csv_next(csv_reader_t *r, zdiag_t *d) ZWUR;
 /* Field i of the current record ("" when i is past the end). */
 const char *csv_field(const csv_reader_t *r, size_t i);
 
-/* Read a whole file (at most max bytes) into b for csv_init. */
-zerr_t csv_slurp(const char *path, size_t max, zbuf_t *b, zdiag_t *d) ZWUR;
 
 #endif

@@ -413,10 +413,10 @@ sanitize_msg(ProtobufCMessage *m, int depth)
 }
 
 void
-wire_meas_sanitize(wire_meas_t *m)
+wire_msg_sanitize(ProtobufCMessage *m)
 {
 	if (m != NULL)
-		sanitize_msg(&m->base, 0);
+		sanitize_msg(m, 0);
 }
 
 void

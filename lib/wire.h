@@ -66,11 +66,12 @@ zerr_t wire_meas_strings_check(const uint8_t *body, size_t n, zdiag_t *d)
     ZWUR;
 
 /*
- * Make every string field of m valid UTF-8 (each byte of an invalid
- * sequence becomes '?'), in place: what an agent does to text it took
- * from the network before it signs a measurement.
+ * Make every string field of message m (and of the messages inside it)
+ * valid UTF-8, in place (each byte of an invalid sequence becomes '?'):
+ * what an agent does to the outcome it took from the network before it
+ * signs a measurement.  m must own its strings.
  */
-void wire_meas_sanitize(wire_meas_t *m);
+void wire_msg_sanitize(ProtobufCMessage *m);
 
 /*
  * The seq (field 2) of a Measurement encoding, read from the wire format

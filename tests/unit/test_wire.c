@@ -423,7 +423,7 @@ t_text_and_id(void **state)
 	assert_int_equal(wire_meas_strings_check(b.data, b.len, &d), ZE_PARSE);
 	assert_non_null(strstr(d.text, "outcome.detail"));
 	/* sanitized, the same measurement passes; valid text is kept */
-	wire_meas_sanitize(&f->v.m);
+	wire_msg_sanitize(&f->v.m.outcome->base);
 	assert_string_equal(detail, "caf? ?? ok");
 	assert_string_equal(target, "a\"b\n\\c\xc3\xa9");
 	zbuf_reset(&b);
