@@ -107,6 +107,8 @@ t_endpoint_errors(void **state)
 	static const struct bad bad[] = {
 	    {"Bad Service,tcp,h,,80,,,,,", "x.csv:3: service 'Bad Service'"},
 	    {"s,ping,h,,80,,,,,", "x.csv:3: unknown test 'ping'"},
+	    {"s,tls,h\xe9.example,,443,,,,,", "x.csv:3: field 3 is not "
+	    "valid UTF-8"},
 	    {"s,tcp,,,80,,,,,", "x.csv:3: empty target"},
 	    {"s,tcp,h,,70000,,,,,", "x.csv:3: port '70000' is not 1-65535"},
 	    {"s,tcp,h,,8o,,,,,", "x.csv:3: port '8o'"},
