@@ -132,8 +132,10 @@ q_token(struct query *q, const char *name, bool region, char *out,
 		bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    ch == '-' || (!region && ((ch >= 'a' && ch <= 'z') ||
 		    ch == '.' || ch == '_'));
-		if (!ok)
+		if (!ok) {
 			n = outlen;	/* refused below */
+			break;		/* v ends at its old n */
+		}
 	}
 	if (n >= outlen) {
 		snprintf(q->err, sizeof(q->err), region ? "%s: '%.64s' is not "

@@ -187,6 +187,7 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 	Zond__V1__Reject rj[WIRE_MAX_BATCH], *rjp[WIRE_MAX_BATCH];
 	uint64_t seqs[WIRE_MAX_BATCH];
 	size_t k = 0;
+	unsigned dupids = 0;
 
 	for (size_t i = 0; i < j->n; i++) {
 		struct item *it = &j->items[i];
@@ -202,11 +203,13 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 				 * seq): nothing is stored under this seq */
 				reason = ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID;
 				ig->st.rejected[reason]++;
-				log_warnx("ingest: rejected agent=%.16s seq=%"
-				    PRIu64 " reason=%s: the id is stored "
-				    "under another (agent, seq)", j->agent_hex,
-				    it->seq, wire_reject_name(
-				    (Zond__V1__RejectReason)reason));
+				if (dupids++ < LOG_REJECTS_PER_JOB)
+					log_warnx("ingest: rejected agent=%.16s "
+					    "seq=%" PRIu64 " reason=%s: the id "
+					    "is stored under another (agent, "
+					    "seq)", j->agent_hex, it->seq,
+					    wire_reject_name((Zond__V1__RejectReason)
+					    reason));
 			} else {
 				seqs[ack.n_seqs++] = it->seq;
 				if (r == STORE_STORED)
@@ -229,6 +232,10 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 		rjp[ack.n_rejects] = &rj[ack.n_rejects];
 		ack.n_rejects++;
 	}
+	if (dupids > LOG_REJECTS_PER_JOB)
+		log_warnx("ingest: rejected agent=%.16s: %u more duplicate ids "
+		    "in the same batch", j->agent_hex,
+		    dupids - LOG_REJECTS_PER_JOB);
 	ack.seqs = seqs;
 	ack.rejects = rjp;
 	dl.has_version = 1;
@@ -290,14 +297,16 @@ mark_repeats(struct job *j)
 {
 	uint64_t sp[WIRE_MAX_BATCH][2];
 	size_t n = 0;
+	bool rising = true;	/* an agent's batch: oldest first, no sort */
 
 	for (size_t i = 0; i < j->n; i++)
 		if (j->items[i].has_seq) {
 			sp[n][0] = j->items[i].seq;
 			sp[n][1] = i;
+			rising = rising && (n == 0 || sp[n - 1][0] < sp[n][0]);
 			n++;
 		}
-	if (n < 2)
+	if (rising)
 		return;
 	qsort(sp, n, sizeof(sp[0]), cmp_seq_pos);
 	for (size_t i = 1; i < n; i++) {
@@ -634,34 +643,43 @@ seen_slot(struct ingest *ig, const uint8_t *agent)
 	return s;
 }
 
+/* The version as stored: printable ASCII, '?' for anything else. */
+static void
+version_keep(char out[STORE_VERSION_LEN], const char *ver)
+{
+	size_t n = strnlen(ver, STORE_VERSION_LEN - 1);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (ver[i] >= 0x20 && ver[i] < 0x7f) ? ver[i] : '?';
+	out[n] = '\0';
+}
+
 static void
 on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
     const wire_uplink_t *up)
 {
 	struct store_seen *s = seen_slot(ig, agent);
-	const char *ver = NULL;
 
 	s->seen_us = ztime_now_us();
 	s->has_status = true;
 	if (up->msg_case == ZOND__V1__UPLINK__MSG_HELLO) {
 		const Zond__V1__Hello *h = up->hello;
+		char v[STORE_VERSION_LEN], q[KV_QUOTED_LEN(STORE_VERSION_LEN)];
+
 		ig->st.hellos++;
-		ver = h->agent_version;
 		s->backlog = h->has_backlog ? h->backlog : 0;
 		s->dropped = h->has_dropped ? h->dropped : 0;
 		s->last_seq = h->has_last_seq ? h->last_seq : 0;
 		s->list_version = h->has_list_version ? h->list_version : 0;
-		{
-			/* as much as is stored, quoted (kv.h) */
-			char v[STORE_VERSION_LEN];
-			char q[KV_QUOTED_LEN(STORE_VERSION_LEN)];
-
-			snprintf(v, sizeof(v), "%s", ver != NULL ? ver : "-");
-			log_info("ingest: hello agent=%.16s version=%s "
-			    "backlog=%" PRIu64 " dropped=%" PRIu64 " last_seq="
-			    "%" PRIu64, hex, kv_quote(v, false, q, sizeof(q)),
-			    s->backlog, s->dropped, s->last_seq);
-		}
+		if (h->agent_version != NULL)
+			version_keep(s->version, h->agent_version);
+		/* as much as is stored, as received, quoted (kv.h) */
+		snprintf(v, sizeof(v), "%s", h->agent_version != NULL ?
+		    h->agent_version : "-");
+		log_info("ingest: hello agent=%.16s version=%s backlog=%"
+		    PRIu64 " dropped=%" PRIu64 " last_seq=%" PRIu64, hex,
+		    kv_quote(v, false, q, sizeof(q)), s->backlog, s->dropped,
+		    s->last_seq);
 	} else {
 		const Zond__V1__Heartbeat *h = up->heartbeat;
 		ig->st.heartbeats++;
@@ -670,13 +688,6 @@ on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
 		s->list_version = h->has_list_version ? h->list_version : 0;
 		log_debug("ingest: heartbeat agent=%.16s backlog=%" PRIu64,
 		    hex, s->backlog);
-	}
-	if (ver != NULL) {
-		size_t n = strnlen(ver, STORE_VERSION_LEN - 1);
-		for (size_t i = 0; i < n; i++)
-			s->version[i] = (ver[i] >= 0x20 && ver[i] < 0x7f) ?
-			    ver[i] : '?';
-		s->version[n] = '\0';
 	}
 }
 
@@ -974,6 +985,9 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 		ig->o.verify_threads = 1;
 	if (ig->o.commit_max < 1)
 		ig->o.commit_max = 1;
+	/* st.rejected has a slot for every reason the schema knows */
+	ZASSERT(zond__v1__reject_reason__descriptor.n_values ==
+	    INGEST_NREASONS);
 	if (ig->o.max_frame < 1 || ig->o.max_frame > WIRE_MAX_FRAME)
 		ig->o.max_frame = WIRE_MAX_FRAME;
 	ig->store = s;

@@ -26,7 +26,9 @@
 #include "writer.h"
 #include "zond.pb-c.h"
 
-#define INGEST_NREASONS 11	/* RejectReason values 0..10 */
+/* RejectReason values 0..REJECT_DUPLICATE_ID; a newer reason must move
+ * this (ingest_new checks it in debug builds) */
+#define INGEST_NREASONS (ZOND__V1__REJECT_REASON__REJECT_DUPLICATE_ID + 1)
 
 struct ingest_opts {
 	int64_t commit_delay_ms;	/* longest wait before a commit */

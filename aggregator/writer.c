@@ -79,7 +79,8 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (g == NULL && x == NULL)
 			return NULL;
-		/* a flush takes no extra write: x waits for the next group */
+		/* a flush takes no extra write: x is committed on its own
+		 * right after it (the next turn of this loop) */
 		if (g != NULL && g->flush)
 			x = NULL;
 

@@ -46,7 +46,7 @@ enum writer_state { WRITER_IDLE = 0, WRITER_QUEUED, WRITER_DONE };
 /* One group for the commit thread, owned by the submitter. */
 struct writer_group {
 	/* in: store_commit's arguments, or flush (store_agents_flush; an
-	 * extra write then waits for the next group) */
+	 * extra write is then committed on its own right after it) */
 	const struct store_meas_in *min;
 	size_t n;
 	enum store_put *res;		/* n results */

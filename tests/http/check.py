@@ -393,6 +393,14 @@ for path, param in [("/api/v1/measurements?region=RU%00", "region"),
     msg = json_error(st, h, b, 400)
     check(msg is not None and param in msg and "NUL" in msg,
           "400 for a NUL in a query: " + path, (st, b[:200]))
+# short values with a bad character are refused (q_token stops at the
+# first bad byte instead of reading on past the value)
+for path, param in [("/api/v1/measurements?region=r", "region"),
+                    ("/api/v1/map?service=%21", "service")]:
+    st, h, b = req(path)
+    msg = json_error(st, h, b, 400)
+    check(msg is not None and param in msg,
+          "400 for a short bad token: " + path, (st, b[:200]))
 for path in ["/app.js%00.html", "/index.html%00", "/api/v1/agents%00",
              "/%00", "/style.css%00.js?x=1"]:
     st, h, b = req(path)
