@@ -113,7 +113,7 @@ http_respond_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	return r;
 }
 
-/* A failure of ours (store, memory): 500, logged. */
+/* A failure of ours (store, memory): 500 (413 for ZE_TOOBIG), logged. */
 enum MHD_Result
 http_respond_internal(struct MHD_Connection *c, const char *what, zerr_t e,
     const zdiag_t *d)

@@ -61,7 +61,6 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
-	enum MHD_Result r;
 
 	http_query_read(c, map_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
@@ -70,21 +69,17 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	    f.service : NULL, &h->ao.c, &cells, &n, &pending, &d)) != ZE_OK)
 		return http_respond_internal(c, "map", e, &d);
 	zbuf_init(&b, HTTP_DOC_MAX);
-	if ((e = map_json(&b, f.since, f.until, cells, n, &pending)) !=
-	    ZE_OK || (e = zbuf_putc(&b, '\n')) != ZE_OK)
-		r = http_respond_internal(c, "map", e, NULL);
-	else
-		r = http_respond_json(c, MHD_HTTP_OK, &b);
-	zbuf_free(&b);
+	e = map_json(&b, f.since, f.until, cells, n, &pending);
 	rollup_cells_free(cells, n);
-	return r;
+	return http_respond_doc(c, "map", e, "\n", &b, NULL);
 }
 
 /* ----------------------------------------------------- hourly slices */
 
 /*
  * Call fn for every measurement matching f, in id order, with its verdict
- * from the judgment of its hour slice (the same slicing as export_run).
+ * from the judgment of its hour slice (export_run judges six-hour
+ * slices the same way).
  */
 typedef int (*judged_fn)(const struct store_meas *sm, verdict_t v,
     method_t m, void *arg);
@@ -261,15 +256,15 @@ mwin_one(const struct store_meas *sm, void *arg)
 
 /*
  * ids (newest first) of up to want measurements matching f with id below
- * `below`: scan windows of growing width back in time, so a page costs
- * about its own measurements when data is dense.
+ * `cursor` (NULL: from the newest of f's range): scan windows of growing
+ * width back in time, so a page costs about its own measurements when
+ * data is dense.
  */
 static zerr_t
-meas_page(store_t *s, const struct filt *f, const uint8_t below[STORE_ID_LEN],
+meas_page(store_t *s, const struct filt *f, const uint8_t *cursor,
     uint8_t (*ids)[STORE_ID_LEN], size_t want, size_t *got, zdiag_t *d)
 {
-	uint8_t hi[STORE_ID_LEN], lo[STORE_ID_LEN], floor_id[STORE_ID_LEN],
-	    top[STORE_ID_LEN];
+	uint8_t hi[STORE_ID_LEN], lo[STORE_ID_LEN], floor_id[STORE_ID_LEN];
 	int64_t width = 10 * 60 * 1000LL, lo_ms;	/* ms */
 	struct mwin w;
 	zerr_t e = ZE_OK;
@@ -278,8 +273,9 @@ meas_page(store_t *s, const struct filt *f, const uint8_t below[STORE_ID_LEN],
 	if ((w.ring = calloc(want, STORE_ID_LEN)) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	w.f = f;
-	memcpy(hi, below, STORE_ID_LEN);
-	store_ids_of_starts(f->since, f->until, floor_id, top);
+	store_ids_of_starts(f->since, f->until, floor_id, hi);
+	if (cursor != NULL && memcmp(cursor, hi, STORE_ID_LEN) < 0)
+		memcpy(hi, cursor, STORE_ID_LEN);
 	while (*got < want && memcmp(hi, floor_id, STORE_ID_LEN) > 0) {
 		lo_ms = store_id_ms(hi) - width;
 		store_id_at(lo_ms * 1000, lo);
@@ -309,7 +305,7 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 	struct filt f;
 	int64_t limit = MEAS_LIMIT_DEF, hour = -1;
 	const char *cur;
-	uint8_t below[STORE_ID_LEN], (*ids)[STORE_ID_LEN] = NULL;
+	uint8_t cid[STORE_ID_LEN], (*ids)[STORE_ID_LEN] = NULL;
 	size_t got = 0, n;
 	analysis_t *a = NULL;
 	zbuf_t b, buf;
@@ -322,13 +318,7 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 	    !http_query_int(&q, "limit", 1, MEAS_LIMIT_MAX,
 	    "a page size (1-1000)", &limit))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
-	{
-		uint8_t lo_id[STORE_ID_LEN];
-
-		store_ids_of_starts(f.since, f.until, lo_id, below);
-	}
 	if ((cur = http_query_get(&q, "cursor")) != NULL) {
-		uint8_t cid[STORE_ID_LEN];
 		size_t bl;
 		if (strlen(cur) != 2 * STORE_ID_LEN || sodium_hex2bin(cid,
 		    sizeof(cid), cur, strlen(cur), NULL, &bl, NULL) != 0 ||
@@ -338,13 +328,11 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 			return http_respond_error(c, MHD_HTTP_BAD_REQUEST,
 			    q.err);
 		}
-		if (memcmp(cid, below, STORE_ID_LEN) < 0)
-			memcpy(below, cid, STORE_ID_LEN);
 	}
 	if ((ids = calloc((size_t)limit + 1, STORE_ID_LEN)) == NULL)
 		return http_respond_internal(c, "measurements", ZE_NOMEM, NULL);
-	if ((e = meas_page(h->store, &f, below, ids, (size_t)limit + 1, &got,
-	    &d)) != ZE_OK) {
+	if ((e = meas_page(h->store, &f, cur != NULL ? cid : NULL, ids,
+	    (size_t)limit + 1, &got, &d)) != ZE_OK) {
 		free(ids);
 		return http_respond_internal(c, "measurements", e, &d);
 	}
@@ -367,7 +355,7 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 			}
 			break;
 		}
-		/* judge by the hour slice, as the export does */
+		/* judge by the hour slice (the export: six-hour slices) */
 		hs = sm.start_us - sm.start_us % HOUR_US;
 		if (hs != hour) {
 			analysis_free(&a);

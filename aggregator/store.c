@@ -2,7 +2,8 @@
  * store.c — see store.h.  The environment: open and close, transactions,
  * map growth and prefill, counts, and the transaction runner
  * (store_tx_run) the other store files write through.  Every LMDB call of
- * the project is in aggregator/store*.c (store_int.h is what they share).
+ * the aggregator is in aggregator/store*.c (store_int.h is what they
+ * share; the agent's outbox has its own).
  *
  * Invariants:
  *  - mdb_env_set_mapsize runs only with the rwlock held for writing, so no
@@ -52,7 +53,8 @@ st_fail(int rc, zdiag_t *d, const char *what)
 }
 
 /* Begin a transaction with the lock held for reading; adopts a map grown
- * by another process.  On success the caller ends it with txn_end. */
+ * by another process.  On success the caller ends it with st_txn_abort
+ * or st_txn_commit. */
 int
 st_txn_begin(store_t *s, unsigned flags, MDB_txn **txn)
 {

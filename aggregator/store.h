@@ -131,7 +131,7 @@ zerr_t store_commit(store_t *s, const struct store_meas_in *m, size_t n,
 /* store_commit plus more writes in the same transaction: extra(tx, arg)
  * runs after the measurements (store_tx_run's rules: re-runnable, non-zero
  * aborts everything).  The aggregator's analyzer writes this way, so its
- * updates share the ingest commits' single writer and fsync. */
+ * updates share the single writer's commits (writer.h) and fsync. */
 struct store_tx;
 struct store_extra {
 	int (*fn)(struct store_tx *tx, void *arg);
@@ -225,7 +225,7 @@ zerr_t store_agent_iter(store_t *s, store_agent_fn fn, void *arg,
  * Let agent records lag (the aggregator's ingest, under load): store_commit
  * then writes an agent's record (stored count, last seen) at most once a
  * second, at once for a status update; store_agents_flush writes all that
- * lag (the ingest calls it when idle, and at its end).  Meta "agents_lag"
+ * lag (the writer calls it when the ingest is idle, and at its end).  Meta "agents_lag"
  * is 1 while records lag; after a crash store_agents_recount mends the
  * counts.  Set from the committing thread, before its first commit.
  */

@@ -366,28 +366,19 @@ store_ids_of_starts(int64_t lo, int64_t hi, uint8_t from[STORE_ID_LEN],
 		store_id_at(hi + skew, to);
 }
 
+static int
+first_id(const struct store_meas *sm, void *arg)
+{
+	*(int64_t *)arg = store_id_ms(sm->id) * 1000 -
+	    (int64_t)WIRE_ID_SKEW_MS * 1000;
+	return 1;
+}
+
 zerr_t
 store_first_start(store_t *s, int64_t *us, zdiag_t *d)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
-
 	*us = INT64_MAX;
-	if ((rc = st_txn_begin(s, MDB_RDONLY, &txn)) != 0)
-		return st_fail(rc, d, "read transaction");
-	if ((rc = mdb_cursor_open(txn, s->meas, &c)) == 0) {
-		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-		if (rc == 0 && k.mv_size == STORE_ID_LEN)
-			*us = store_id_ms(k.mv_data) * 1000 -
-			    (int64_t)WIRE_ID_SKEW_MS * 1000;
-		mdb_cursor_close(c);
-	}
-	st_txn_abort(s, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return st_fail(rc, d, "reading measurements");
-	return ZE_OK;
+	return store_meas_iter(s, NULL, NULL, first_id, us, d);
 }
 
 int64_t
