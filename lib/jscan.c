@@ -266,6 +266,23 @@ num_equal(const char *a, size_t an, const char *b, size_t bn)
 #define EQ_MEMBERS 64
 
 static bool
+same_key(const struct jmember *x, const struct jmember *y)
+{
+	return x->keylen == y->keylen && memcmp(x->key, y->key, x->keylen) ==
+	    0;
+}
+
+const struct jmember *
+jscan_dup_key(const struct jmember *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (same_key(&m[i], &m[j]))
+				return &m[i];
+	return NULL;
+}
+
+static bool
 eq_value(const struct jmember *a, const struct jmember *b, int depth)
 {
 	struct jmember ma[EQ_MEMBERS], mb[EQ_MEMBERS];
@@ -296,15 +313,17 @@ eq_value(const struct jmember *a, const struct jmember *b, int depth)
 		    b->type == 'a', mb, EQ_MEMBERS, &nb, NULL) != ZE_OK ||
 		    na != nb)
 			return false;
+		/* a key twice could hide a member from the comparison */
+		if (a->type == 'o' && (jscan_dup_key(ma, na) != NULL ||
+		    jscan_dup_key(mb, nb) != NULL))
+			return false;
 		for (size_t i = 0; i < na; i++) {
 			const struct jmember *o = &mb[i];
 
 			if (a->type == 'o') {	/* any order of keys */
 				o = NULL;
 				for (size_t j = 0; j < nb && o == NULL; j++)
-					if (mb[j].keylen == ma[i].keylen &&
-					    memcmp(mb[j].key, ma[i].key,
-					    ma[i].keylen) == 0)
+					if (same_key(&mb[j], &ma[i]))
 						o = &mb[j];
 			}
 			if (o == NULL || !eq_value(&ma[i], o, depth + 1))

@@ -40,10 +40,15 @@ const struct jmember *jscan_find(const struct jmember *m, size_t count,
  * Whether two member values mean the same JSON: strings equal once
  * decoded (escapes may differ), numbers equal as doubles (1.5 and 1.500),
  * objects with the same keys in any order and arrays element by element,
- * whitespace aside.  Objects and arrays of more than 64 members compare
- * unequal.
+ * whitespace aside.  Objects and arrays of more than 64 members, and
+ * objects that name a key twice, compare unequal.
  */
 bool jscan_equal(const struct jmember *a, const struct jmember *b);
+
+/* The first member of m[0..count) whose key an earlier one has; NULL
+ * when every key is named once.  Quadratic: for objects of a few dozen
+ * members. */
+const struct jmember *jscan_dup_key(const struct jmember *m, size_t count);
 
 /* Decode a string value (with escapes) into out (appended, NUL-ended). */
 zerr_t jscan_string(const struct jmember *m, zbuf_t *out) ZWUR;

@@ -125,7 +125,7 @@ static void
 check(struct vline *l)
 {
 	struct jmember top[64], zmem[64];
-	const struct jmember *mem = top, *zo, *tgt, *stt;
+	const struct jmember *mem = top, *zo, *tgt, *stt, *dup;
 	size_t cnt, tcnt;
 	bool ooni = false;
 	const struct jmember *ag, *sg, *sgn;
@@ -162,6 +162,14 @@ check(struct vline *l)
 		ooni = true;
 		tgt = jscan_find(top, tcnt, "input");
 		stt = jscan_find(top, tcnt, "measurement_start_time");
+	}
+	/* readers take one of a repeated key's values, this check another:
+	 * a record that repeats one is never valid */
+	if ((dup = jscan_dup_key(top, tcnt)) != NULL ||
+	    (ooni && (dup = jscan_dup_key(zmem, cnt)) != NULL)) {
+		snprintf(l->why, sizeof(l->why), "key '%.*s' given twice",
+		    (int)(dup->keylen < 64 ? dup->keylen : 64), dup->key);
+		goto out;
 	}
 	ag = jscan_find(mem, cnt, "agent");
 	sg = jscan_find(mem, cnt, "sig");

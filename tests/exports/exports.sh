@@ -136,6 +136,10 @@ edits = [("outcome", lambda r: r["outcome"].__setitem__("failure", "none" if r["
          ("agent_version", lambda r: r.__setitem__("agent_version", "9.9.9")),
          ("duration_ms", lambda r: r.__setitem__("duration_ms", r.get("duration_ms", 0) + 1)),
          ("list_version", lambda r: r.__setitem__("list_version", r.get("list_version", 0) + 1))]
+# a repeated key: readers take the last "outcome", a check the first
+open(t + "/f-twice.jsonl", "w").write("".join(
+    (json.dumps(x) if i != 7 else json.dumps(x)[:-1] + ', "outcome": {"failure": "reset"}}') + "\n"
+    for i, x in enumerate(lines)))
 for i, (key, f) in enumerate(edits):
     out = [dict(r) for r in lines]
     out[i + 2] = json.loads(json.dumps(lines[i + 2]))
@@ -144,6 +148,9 @@ for i, (key, f) in enumerate(edits):
 PY
 "$BIN/zondctl" verify "$T/fmt.jsonl" >"$T/vf.txt" && grep -qx "$N valid, 0 invalid" "$T/vf.txt" &&
 	ok "reformatted records (sorted keys, other spacing) still verify" || { bad "reformatted"; cat "$T/vf.txt"; }
+"$BIN/zondctl" verify "$T/f-twice.jsonl" >"$T/vf.txt"; rc=$?
+[ $rc = 1 ] && grep -qx "$((N - 1)) valid, 1 invalid" "$T/vf.txt" && grep -q "key 'outcome' given twice" "$T/vf.txt" &&
+	ok "a record that repeats a key is invalid" || { bad "repeated key (exit $rc)"; cat "$T/vf.txt"; }
 for key in outcome net agent_version duration_ms list_version; do
 	"$BIN/zondctl" verify "$T/f-$key.jsonl" >"$T/vf.txt"; rc=$?
 	[ $rc = 1 ] && grep -qx "$((N - 1)) valid, 1 invalid" "$T/vf.txt" && grep -q "'$key' differs from the signed measurement" "$T/vf.txt" &&

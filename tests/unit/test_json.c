@@ -136,6 +136,10 @@ t_equal(void **state)
 	assert_false(eq("{\"a\":{\"x\":\"y\"}}", "{\"a\":{\"x\":\"z\"}}"));
 	assert_false(eq("true", "false"));
 	assert_false(eq("null", "0"));
+	/* a repeated key must not hide another member */
+	assert_false(eq("{\"x\":1,\"x\":1}", "{\"x\":1,\"y\":2}"));
+	assert_false(eq("{\"x\":1,\"y\":2}", "{\"x\":1,\"x\":1}"));
+	assert_false(eq("{\"x\":1,\"x\":1}", "{\"x\":1,\"x\":1}"));
 }
 
 int
