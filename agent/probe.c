@@ -27,26 +27,26 @@ static const struct probe_variant vpn_variants[] = {
 };
 
 static const probe_info_t table[] = {
-	{T(DNS), probe_dns, PROBE_UDP, PROBE_TARGET_HOST, 53, false,
+	{T(DNS), probe_dns, PROBE_TARGET_HOST, 53, false,
 	    dns_variants, false},
-	{T(DOH), probe_doh, PROBE_TCP, PROBE_TARGET_NAME, 0, false,
+	{T(DOH), probe_doh, PROBE_TARGET_NAME, 0, false,
 	    dns_variants, false},
-	{T(TCP), probe_tcp, PROBE_TCP, PROBE_TARGET_HOST, 0, true, NULL,
+	{T(TCP), probe_tcp, PROBE_TARGET_HOST, 0, true, NULL,
 	    false},
-	{T(TLS), probe_tls, PROBE_TCP, PROBE_TARGET_HOST, 443, true, NULL,
+	{T(TLS), probe_tls, PROBE_TARGET_HOST, 443, true, NULL,
 	    false},
-	{T(HTTP), probe_http, PROBE_TCP, PROBE_TARGET_URL, 0, false, NULL,
+	{T(HTTP), probe_http, PROBE_TARGET_URL, 0, false, NULL,
 	    false},
-	{T(STUN), probe_stun, PROBE_UDP, PROBE_TARGET_HOST, 3478, true,
+	{T(STUN), probe_stun, PROBE_TARGET_HOST, 3478, true,
 	    stun_variants, false},
-	{T(QUIC), probe_quic, PROBE_UDP, PROBE_TARGET_HOST, 443, true,
+	{T(QUIC), probe_quic, PROBE_TARGET_HOST, 443, true,
 	    quic_variants, false},
 	/* zond-helper's bulk port */
-	{T(THROUGHPUT), probe_throughput, PROBE_TCP, PROBE_TARGET_HOST, 8443,
+	{T(THROUGHPUT), probe_throughput, PROBE_TARGET_HOST, 8443,
 	    true, NULL, false},
-	{T(FREEZE), probe_freeze, PROBE_TCP, PROBE_TARGET_HOST, 8443, true,
+	{T(FREEZE), probe_freeze, PROBE_TARGET_HOST, 8443, true,
 	    NULL, false},
-	{T(VPN), probe_vpn, PROBE_UDP, PROBE_TARGET_HOST, 0, true,
+	{T(VPN), probe_vpn, PROBE_TARGET_HOST, 0, true,
 	    vpn_variants, true},
 };
 

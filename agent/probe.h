@@ -63,14 +63,12 @@ typedef zerr_t (*probe_fn)(const probe_env_t *env, const probe_req_t *req,
 
 /*
  * The probe table (probe.c): every fact about a test kind that more than
- * one module needs -- the probe that runs it, how it travels, its default
+ * one module needs -- the probe that runs it, its default
  * port, what its target is, its variants -- in one row per test, so a new
  * probe is one row and one file.  Test names are the wire's
  * (wire_test_name) so agent and aggregator spell them alike.  The table
  * is constant: any thread may read it.
  */
-enum probe_transport { PROBE_UDP, PROBE_TCP };
-
 /* What the target column holds. */
 enum probe_target {
 	PROBE_TARGET_HOST,	/* host name or address, maybe with :port */
@@ -86,7 +84,6 @@ struct probe_variant {
 typedef struct probe_info {
 	Zond__V1__TestKind test;
 	probe_fn run;
-	enum probe_transport transport;
 	enum probe_target target;
 	int port;		/* default port; 0: from the target */
 	bool connects;		/* needs an address: the scheduler resolves

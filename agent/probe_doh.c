@@ -139,7 +139,6 @@ probe_doh(const probe_env_t *env, const probe_req_t *req,
 		curl_easy_setopt(h, CURLOPT_CAINFO, env->ca_file);
 	pu_curl_track(h, &ca);
 	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total);
 	if (rc != CURLE_OK) {

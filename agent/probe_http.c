@@ -307,7 +307,6 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 			goto out;
 		if (rc == CURLE_WRITE_ERROR && hop.truncated)
 			rc = CURLE_OK;
-		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 		/* kept even when the transfer failed after the status line
 		 * (a blockpage followed by a reset, a freeze mid-body) */
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

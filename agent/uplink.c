@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kv.h"
 #include "log.h"
 #include "version.h"
 #include "zbuf.h"
@@ -87,18 +88,18 @@ uplink_opts_default(struct uplink_opts *o)
 	o->reconnect_max_ms = 60000;
 }
 
-/* Untrusted text (a Reject's detail) made safe for one log line. */
+/* Untrusted text (a Reject's detail), at most DETAIL_MAX bytes of it,
+ * quoted as one key=value value (kv.h). */
+#define DETAIL_MAX 120
+#define DETAIL_BUF KV_QUOTED_LEN(DETAIL_MAX)
+
 static const char *
 clean(const char *s, char *buf, size_t n)
 {
-	size_t i;
+	char cut[DETAIL_MAX + 1];
 
-	if (s == NULL)
-		return "";
-	for (i = 0; i + 1 < n && s[i] != '\0'; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
+	snprintf(cut, sizeof(cut), "%s", s != NULL ? s : "");
+	return kv_quote(cut, true, buf, n);
 }
 
 static int64_t
@@ -324,14 +325,14 @@ reject_is_permanent(int r)
 static void
 defer(uplink_t *u, int64_t now_us, int reason, const char *detail)
 {
-	char buf[160];
+	char buf[DETAIL_BUF];
 
 	u->st.deferred++;
 	if (u->hold)
 		return;
 	u->hold = true;
 	u->hold_until = now_us + u->retry_us;
-	log_warnx("uplink: aggregator refused for now reason=%s detail=\"%s\""
+	log_warnx("uplink: aggregator refused for now reason=%s detail=%s"
 	    " retry_in_ms=%lld", wire_reject_name(reason),
 	    clean(detail, buf, sizeof(buf)), (long long)(u->retry_us / MS));
 	u->retry_us = min64(u->retry_us * 2, u->o.backoff_max_ms * MS);
@@ -347,7 +348,7 @@ defer(uplink_t *u, int64_t now_us, int reason, const char *detail)
 static void
 unnamed(uplink_t *u, int64_t now_us, int reason, const char *detail)
 {
-	char buf[160];
+	char buf[DETAIL_BUF];
 
 	u->st.unnamed++;
 	if (u->unnamed_logged != 0 && now_us - u->unnamed_logged <
@@ -355,7 +356,7 @@ unnamed(uplink_t *u, int64_t now_us, int reason, const char *detail)
 		return;
 	u->unnamed_logged = now_us;
 	log_warnx("uplink: aggregator refused a measurement it could not "
-	    "name reason=%s detail=\"%s\" unnamed_total=%llu",
+	    "name reason=%s detail=%s unnamed_total=%llu",
 	    wire_reject_name(reason), clean(detail, buf, sizeof(buf)),
 	    (unsigned long long)u->st.unnamed);
 }
@@ -402,7 +403,7 @@ handle_ack(uplink_t *u, const Zond__V1__Ack *a, int64_t now_us, zdiag_t *d)
 	size_t del = 0;
 	uint64_t logged = u->st.dropped;
 	zerr_t e, first = ZE_OK;
-	char buf[160];
+	char buf[DETAIL_BUF];
 
 	dr.n = 0;
 	dr.reason = 0;
@@ -439,7 +440,7 @@ handle_ack(uplink_t *u, const Zond__V1__Ack *a, int64_t now_us, zdiag_t *d)
 			/* One warning per Ack; outbox_drop logs the count. */
 			if (dr.n == 0 && u->st.dropped == logged)
 				log_warnx("uplink: measurement refused "
-				    "seq=%llu reason=%s detail=\"%s\"",
+				    "seq=%llu reason=%s detail=%s",
 				    (unsigned long long)r->seq,
 				    wire_reject_name(reason),
 				    clean(r->detail, buf, sizeof(buf)));
@@ -468,7 +469,7 @@ handle_reject(uplink_t *u, const Zond__V1__Reject *r, int64_t now_us,
     zdiag_t *d)
 {
 	int reason = r->has_reason ? (int)r->reason : 0;
-	char buf[160];
+	char buf[DETAIL_BUF];
 	size_t del = 0;
 	zerr_t e;
 
@@ -476,7 +477,7 @@ handle_reject(uplink_t *u, const Zond__V1__Reject *r, int64_t now_us,
 		if (!inflight_remove(u, r->seq))
 			return ZE_OK;	/* not sent this round; see above */
 		log_warnx("uplink: measurement refused seq=%llu reason=%s "
-		    "detail=\"%s\"", (unsigned long long)r->seq,
+		    "detail=%s", (unsigned long long)r->seq,
 		    wire_reject_name(reason), clean(r->detail, buf,
 		    sizeof(buf)));
 		e = outbox_drop(u->ob, &r->seq, 1, wire_reject_name(reason),
@@ -494,7 +495,7 @@ handle_reject(uplink_t *u, const Zond__V1__Reject *r, int64_t now_us,
 		else
 			u->budget = MIN_BUDGET;
 		log_warnx("uplink: aggregator refused a frame as too large "
-		    "detail=\"%s\"; batches of at most %zu bytes from now on",
+		    "detail=%s; batches of at most %zu bytes from now on",
 		    clean(r->detail, buf, sizeof(buf)), u->budget);
 		rewind_stream(u);
 		return ZE_OK;

@@ -1,8 +1,9 @@
 /* kv.c — see kv.h. */
 #include "kv.h"
 
-#include <assert.h>
 #include <string.h>
+
+#include "err.h"
 
 static bool
 kv_plain(unsigned char c)
@@ -17,7 +18,7 @@ kv_quote(const char *s, bool force, char *out, size_t cap)
 	size_t n = strlen(s), w = 0;
 	bool quote = force || n == 0;
 
-	assert(cap >= KV_QUOTED_LEN(n));
+	ZASSERT(cap >= KV_QUOTED_LEN(n));
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = !kv_plain((unsigned char)s[i]);
 	if (!quote) {

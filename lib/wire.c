@@ -342,6 +342,8 @@ wire_meas_strings_check(const uint8_t *body, size_t n, zdiag_t *d)
 	    0, d);
 }
 
+_Static_assert(ZID_LEN == WIRE_ID_LEN, "a measurement id is a zid");
+
 zerr_t
 wire_meas_check(const wire_meas_t *m, const uint8_t *body, size_t n,
     zdiag_t *d)
