@@ -258,8 +258,12 @@ take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 			return 1;
 		}
 	}
-	if (ce->m != NULL && same_target(ce->m, r->self))	/* else a hash
-								 * collision */
+	/* the window by start time, both ends included, as group_judge
+	 * takes it (the id range is wider by the id skew); a target of
+	 * another name is a hash collision */
+	if (ce->m != NULL && ce->m->start_us >= r->self_start -
+	    r->o->window_us && ce->m->start_us <= r->self_start +
+	    r->o->window_us && same_target(ce->m, r->self))
 		r->ctl[r->nctl++] = ce->pc;
 	return 0;
 }
@@ -331,8 +335,8 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 
 	r->self = m;
 	r->self_start = sm->start_us;
-	store_id_at(sm->start_us - r->o->window_us, from);
-	store_id_at(sm->start_us + r->o->window_us + 1000, to);
+	store_ids_of_starts(sm->start_us - r->o->window_us, sm->start_us +
+	    r->o->window_us + 1, from, to);
 	if (store_tx_ctl_iter(r->tx, sm->test, store_target_hash(m->target),
 	    from, to, take_ctl, r) < 0 || r->err != ZE_OK)
 		goto fail;

@@ -1,7 +1,9 @@
 /*
  * test_group — judging a (test, target) group (aggregator/analysis/group.c)
- * gives, for every measurement, exactly the verdict of the former nested
- * loop over all pairs (kept here as the reference): randomized groups of
+ * hands verdict_judge, for every measurement, the controls and siblings
+ * the former nested loop over all pairs did (kept here as the reference,
+ * judging through the same verdict_judge, so this checks the selection,
+ * not the rules; test_verdict checks those): randomized groups of
  * many agents, controls and probes, starts on a grid so that window and
  * sibling edges are hit exactly, same-agent repeats, ties, windows shorter
  * than the sibling span, and groups with more controls in the window than
