@@ -710,10 +710,10 @@ view_of(const struct verdict_in *in, struct cview *tmp)
 	return &sl->v;
 }
 
-/* Did a control reach the target?  plain: it succeeded; tls: the
- * handshake completed, even with a certificate the control does not
- * like; tls_valid: it succeeded. */
-enum reach { REACH_PLAIN, REACH_TLS, REACH_TLS_VALID };
+/* Did a control reach the target?  plain: it succeeded (for TLS: with a
+ * valid certificate); tls: the handshake completed, even with a
+ * certificate the control does not like. */
+enum reach { REACH_PLAIN, REACH_TLS };
 
 static enum cstate
 control_state(const struct cview *v, enum reach how)
@@ -866,7 +866,7 @@ judge_tls(const struct cview *v, const outcome_t *oc,
 	char what[128];
 
 	if (f == F(CERT_INVALID)) {
-		fail_vs(r, control_state(v, REACH_TLS_VALID),
+		fail_vs(r, control_state(v, REACH_PLAIN),
 		    VERDICT_BLOCKED, METHOD_TLS, false, "certificate invalid "
 		    "for the name");
 		return;
