@@ -44,7 +44,8 @@ struct cell_acc {
 };
 
 static const char *const cell_names[CELL__COUNT] = {
-	"ok", "blocked", "throttled", "down", "insufficient",
+	"ok", "blocked", "throttled", "down", "insufficient", "geoblocked",
+	"filtered", "partial",
 };
 
 const char *

@@ -45,6 +45,9 @@ typedef enum cell_verdict {
 	CELL_THROTTLED,
 	CELL_DOWN,
 	CELL_INSUFFICIENT,
+	CELL_GEOBLOCKED,	/* the service refuses these users itself */
+	CELL_FILTERED,		/* a local filter product, not the state */
+	CELL_PARTIAL,		/* regions only: some ASNs blocked, not all */
 	CELL__COUNT
 } cell_verdict_t;
 

@@ -46,6 +46,7 @@ typedef Zond__V1__Outcome outcome_t;
 
 static const char *const verdict_names[VERDICT__COUNT] = {
 	"ok", "blocked", "throttled", "down", "anomaly", "pending",
+	"geoblocked", "filtered",
 };
 static const char *const method_names[METHOD__COUNT] = {
 	NULL, "dns", "tcp", "tls", "http", "udp", "quic", "throttle",

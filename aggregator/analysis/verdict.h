@@ -41,6 +41,10 @@ typedef enum verdict {
 	VERDICT_DOWN,
 	VERDICT_ANOMALY,
 	VERDICT_PENDING,
+	VERDICT_GEOBLOCKED,	/* the site itself refuses these users */
+	VERDICT_FILTERED,	/* a filter product or institution's filter
+				 * (fingerprint scope prod/inst), not the
+				 * state's censorship */
 	VERDICT__COUNT
 } verdict_t;
 
