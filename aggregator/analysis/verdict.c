@@ -33,6 +33,7 @@
 #include "bytes.h"
 #include "fingerprint.h"
 #include "httpcmp.h"
+#include "ipasn.h"
 #include "wire.h"
 
 #define MAX_ADDRS 64		/* addresses kept per answer set */
@@ -232,6 +233,7 @@ fail_vs(struct verdict_res *r, enum cstate cs, verdict_t v, method_t m,
 struct addr {
 	int fam;		/* 4 or 6 */
 	uint8_t b[16];
+	uint32_t asn;		/* from the ASN table; 0: unknown */
 };
 
 struct aset {
@@ -298,14 +300,39 @@ addr_bogon(const struct addr *a)
 	return false;
 }
 
-/* Same address, or same /24 (IPv4) or /48 (IPv6): the stand-in for
- * OONI's "same ASN" without an ASN database. */
+/* Same /24 (IPv4) or /48 (IPv6): the stand-in for OONI's "same ASN"
+ * when no ASN table is loaded. */
 static bool
 addr_near(const struct addr *a, const struct addr *b)
 {
 	if (a->fam != b->fam)
 		return false;
 	return memcmp(a->b, b->b, a->fam == 4 ? 3 : 6) == 0;
+}
+
+/* "ip:port", "[ip6]:port" or a bare address. */
+static bool
+addr_parse_hp(const char *s, struct addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *e, *c;
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	if (*s == '[') {
+		if ((e = strchr(++s, ']')) == NULL)
+			return false;
+	} else if ((c = strchr(s, ':')) != NULL && strchr(c + 1, ':') == NULL)
+		e = c;
+	else
+		e = s + strlen(s);
+	n = (size_t)(e - s);
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return addr_parse(buf, a);
 }
 
 static void
@@ -338,16 +365,75 @@ aset_resp(struct aset *s, const Zond__V1__DnsResponse *r)
 	}
 }
 
-static bool
-aset_consistent(const struct aset *a, const struct aset *b)
+/* Look up the ASN of every address of s (t NULL: leave them 0). */
+static void
+aset_asn(struct aset *s, const struct ipasn *t)
 {
+	size_t i;
+
+	for (i = 0; t != NULL && i < s->n; i++)
+		s->v[i].asn = ipasn_lookup(t, s->v[i].fam, s->v[i].b);
+}
+
+static bool
+aset_has(const struct aset *s, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].fam == a->fam && memcmp(s->v[i].b, a->b, 16) == 0)
+			return true;
+	return false;
+}
+
+/* Why two answer sets are consistent (METHODOLOGY.md 2.3): a shared
+ * address; with an ASN table (tbl) a shared ASN, without one a shared /24
+ * or /48.  The certificate proof is the caller's (answer_cert). */
+enum cons { CONS_NONE, CONS_ADDR, CONS_ASN, CONS_NET };
+
+static enum cons
+aset_cons(const struct aset *a, const struct aset *b, bool tbl)
+{
+	enum cons best = CONS_NONE;
 	size_t i, j;
 
 	for (i = 0; i < a->n; i++)
-		for (j = 0; j < b->n; j++)
-			if (addr_near(&a->v[i], &b->v[j]))
-				return true;
-	return false;
+		for (j = 0; j < b->n; j++) {
+			const struct addr *x = &a->v[i], *y = &b->v[j];
+			if (x->fam != y->fam)
+				continue;
+			if (memcmp(x->b, y->b, 16) == 0)
+				return CONS_ADDR;
+			if (tbl && x->asn != 0 && x->asn == y->asn)
+				best = CONS_ASN;
+			else if (!tbl && addr_near(x, y))
+				best = CONS_NET;
+		}
+	return best;
+}
+
+static bool
+aset_consistent(const struct aset *a, const struct aset *b, bool tbl)
+{
+	return aset_cons(a, b, tbl) != CONS_NONE;
+}
+
+/* What an answer check (the agent's TLS handshake with the query name as
+ * SNI to its first answered address) says of the answers p: 1 the address
+ * served a certificate valid for the name, -1 one invalid for it, 0
+ * nothing (no check, no TLS there, or an address p does not hold). */
+static int
+answer_cert(const Zond__V1__AnswerCheck *ac, const struct aset *p)
+{
+	Zond__V1__Failure f;
+	struct addr a;
+
+	if (ac == NULL || !addr_parse_hp(ac->addr, &a) || !aset_has(p, &a))
+		return 0;
+	f = ac->has_failure ? ac->failure : F(NONE);
+	if (f == F(NONE) && ac->has_cert_valid)
+		return ac->cert_valid ? 1 : -1;
+	return f == F(CERT_INVALID) ? -1 : 0;
 }
 
 static bool
@@ -444,8 +530,13 @@ struct verdict_ctl {
 	bool censored;			/* fingerprinted DNS answer or page */
 	const char *cname;		/* http: the fingerprint that matched */
 	bool reached_http;		/* http: fetched, with a status */
+	bool tbl;			/* prepared with an ASN table */
+	bool cert_ok;			/* dns: its answer check found a
+					 * certificate valid for the name */
 	enum dstate dstate;		/* dns: its first response */
-	size_t naddr;			/* dns: that response's addresses */
+	/* dns: the first response's addresses; tcp, tls, http: the
+	 * addresses its Resolution and outcome name (with their ASNs) */
+	size_t naddr;
 	struct addr addr[];
 };
 
@@ -453,6 +544,35 @@ static bool
 reached_http(const outcome_t *o)
 {
 	return fail_of(o) == F(NONE) && o->http->has_status;
+}
+
+/* The addresses a tcp, tls or http measurement used or was given: those
+ * of its Resolution (system and DoH resolvers) and the one connected
+ * to. */
+static void
+aset_used(const meas_t *m, struct aset *s)
+{
+	const Zond__V1__Resolution *rs = m->resolution;
+	const outcome_t *oc = m->outcome;
+	const char *a = NULL;
+	struct addr x;
+	size_t i;
+
+	s->n = 0;
+	if (oc->test_case == OC(TCP) && oc->tcp != NULL)
+		a = oc->tcp->addr;
+	else if (oc->test_case == OC(TLS) && oc->tls != NULL)
+		a = oc->tls->addr;
+	else if (oc->test_case == OC(HTTP) && oc->http != NULL)
+		a = oc->http->addr;
+	if (addr_parse_hp(a, &x))
+		aset_add(s, &x);
+	for (i = 0; rs != NULL && i < rs->n_system; i++)
+		if (addr_parse_hp(rs->system[i], &x))
+			aset_add(s, &x);
+	for (i = 0; rs != NULL && i < rs->n_doh; i++)
+		if (addr_parse_hp(rs->doh[i], &x))
+			aset_add(s, &x);
 }
 
 zerr_t
@@ -463,6 +583,8 @@ verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
 	struct verdict_ctl *p;
 	const outcome_t *oc = c != NULL ? c->outcome : NULL;
 	struct aset first;
+	enum dstate ds = D_FAIL;
+	bool dns = false;
 
 	*out = NULL;
 	if (opts == NULL) {
@@ -471,18 +593,25 @@ verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
 	}
 	first.n = 0;
 	if (oc != NULL && oc->test_case == OC(DNS) && oc->dns != NULL) {
-		enum dstate ds = dns_state(oc->dns, &first);
-
-		if ((p = calloc(1, sizeof(*p) + first.n *
-		    sizeof(p->addr[0]))) == NULL)
-			return ZE_NOMEM;
+		ds = dns_state(oc->dns, &first);
+		dns = true;
+	} else if (oc != NULL && (c->test == T(TCP) || c->test == T(TLS) ||
+	    c->test == T(HTTP)))
+		aset_used(c, &first);
+	aset_asn(&first, opts->asn);
+	if ((p = calloc(1, sizeof(*p) + first.n * sizeof(p->addr[0]))) ==
+	    NULL)
+		return ZE_NOMEM;
+	p->naddr = first.n;
+	memcpy(p->addr, first.v, first.n * sizeof(p->addr[0]));
+	p->tbl = opts->asn != NULL;
+	if (dns) {
 		p->dns = true;
 		p->dstate = ds;
 		p->censored = dns_fp(opts->fp, oc->dns, NULL) != NULL;
-		p->naddr = first.n;
-		memcpy(p->addr, first.v, first.n * sizeof(p->addr[0]));
-	} else if ((p = calloc(1, sizeof(*p))) == NULL)
-		return ZE_NOMEM;
+		p->cert_ok = ds == D_ADDR &&
+		    answer_cert(oc->dns->answer_check, &first) == 1;
+	}
 	p->m = c;
 	if (oc == NULL) {
 		*out = p;
@@ -524,7 +653,10 @@ struct cview {
 	/* dns, uncensored controls: first responses by state, all their
 	 * addresses, and whether every one shares one with the earlier */
 	size_t nc_addr, nc_nx, nc_empty, nc_fail;
+	size_t nc_valid;			/* of nc_addr: answer check valid */
 	bool stable;
+	/* dns: those addresses; tcp, tls, http: every address the
+	 * uncensored controls were given or used (aset_used) */
 	struct aset cu;
 	size_t http_ok, http_fail;	/* http, uncensored: reached or not */
 };
@@ -567,7 +699,7 @@ view_build(const struct verdict_in *in, struct cview *v)
 	size_t i, k, n = nctl(in);
 
 	v->n = v->n_none = v->n_cert = 0;
-	v->nc_addr = v->nc_nx = v->nc_empty = v->nc_fail = 0;
+	v->nc_addr = v->nc_nx = v->nc_empty = v->nc_fail = v->nc_valid = 0;
 	v->stable = true;
 	v->cu.n = 0;
 	v->http_ok = v->http_fail = 0;
@@ -590,19 +722,27 @@ view_build(const struct verdict_in *in, struct cview *v)
 			else
 				v->http_fail++;
 		}
-		if (!c->dns || c->censored)
+		if (c->censored)
 			continue;
+		if (!c->dns) {
+			for (k = 0; k < c->naddr; k++)
+				aset_add(&v->cu, &c->addr[k]);
+			continue;
+		}
 		switch (c->dstate) {
 		case D_ADDR:
 			/* every control must agree with the others for a
 			 * routable mismatch to count (no CDN variance) */
 			cs.n = c->naddr;
 			memcpy(cs.v, c->addr, c->naddr * sizeof(cs.v[0]));
-			if (v->nc_addr > 0 && !aset_consistent(&cs, &v->cu))
+			if (v->nc_addr > 0 &&
+			    !aset_consistent(&cs, &v->cu, c->tbl))
 				v->stable = false;
 			for (k = 0; k < cs.n; k++)
 				aset_add(&v->cu, &cs.v[k]);
 			v->nc_addr++;
+			if (c->cert_ok)
+				v->nc_valid++;
 			break;
 		case D_EMPTY:
 			v->nc_empty++;
@@ -735,9 +875,11 @@ judge_dns(const struct verdict_opts *o, const struct cview *v,
 	const char *fpn, *fpa = NULL;
 	size_t i, nc_addr = v->nc_addr, nc_nx = v->nc_nx,
 	    nc_empty = v->nc_empty, nc_fail = v->nc_fail;
-	bool stable = v->stable, injected = false;
+	bool stable = v->stable, injected = false, tbl = o->asn != NULL;
 	enum dstate ps;
-	char ab[INET6_ADDRSTRLEN];
+	enum cons cons;
+	int cert;
+	char ab[INET6_ADDRSTRLEN], asb[24] = "", cb[48] = "";
 
 	if ((fpn = dns_fp(o->fp, d, &fpa)) != NULL) {
 		say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s matches DNS "
@@ -746,6 +888,8 @@ judge_dns(const struct verdict_opts *o, const struct cview *v,
 		return;
 	}
 	ps = dns_state(d, &p);
+	aset_asn(&p, o->asn);
+	cert = ps == D_ADDR ? answer_cert(d->answer_check, &p) : 0;
 	bog = aset_bogon(&p);
 	/* a later response with other addresses than the first: two
 	 * answerers raced, the on-path injector first */
@@ -784,26 +928,44 @@ judge_dns(const struct verdict_opts *o, const struct cview *v,
 				    "control has no address to compare");
 			return;
 		}
-		if (aset_consistent(&p, &v->cu)) {
+		if ((cons = aset_cons(&p, &v->cu, tbl)) != CONS_NONE ||
+		    cert > 0) {
 			say(r, VERDICT_OK, METHOD_NONE, "answer consistent "
-			    "with control (shared address or /24)");
+			    "with control (%s)", cons == CONS_ADDR ?
+			    "shared address" : cons == CONS_ASN ?
+			    "same ASN" : cons == CONS_NET ? "shared /24" :
+			    "certificate valid for the name");
 			return;
 		}
 		addr_str(&p.v[0], ab, sizeof(ab));
+		if (tbl && p.v[0].asn != 0)
+			snprintf(asb, sizeof(asb), " (AS%u)",
+			    (unsigned)p.v[0].asn);
+		if (cert < 0)
+			snprintf(cb, sizeof(cb), "; its certificate is invalid "
+			    "for the name");
 		if (injected)
 			say(r, VERDICT_BLOCKED, METHOD_DNS, "%zu responses, "
 			    "the first (%s) inconsistent with control: "
-			    "injection", d->n_responses, ab);
+			    "injection%s", d->n_responses, ab, cb);
 		else if (bog != NULL) {
 			addr_str(bog, ab, sizeof(ab));
 			say(r, VERDICT_BLOCKED, METHOD_DNS, "bogon answer %s "
-			    "inconsistent with control", ab);
+			    "inconsistent with control%s", ab, cb);
 		} else if (stable)
-			say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s shares "
-			    "no address or /24 with control", ab);
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s%s shares "
+			    "no address or %s with control%s", ab, asb,
+			    tbl ? "ASN" : "/24", cb);
+		else if (cert < 0 && v->nc_valid > 0)
+			/* the site serves a valid certificate at the
+			 * controls' answers, and not at this one */
+			say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s%s differs "
+			    "from control and its certificate is invalid for "
+			    "the name; control's is valid", ab, asb);
 		else
-			say(r, VERDICT_ANOMALY, METHOD_DNS, "answer %s differs "
-			    "from control, whose answers vary (CDN?)", ab);
+			say(r, VERDICT_ANOMALY, METHOD_DNS, "answer %s%s differs "
+			    "from control, whose answers vary (CDN?)%s", ab,
+			    asb, cb);
 		return;
 	case D_EMPTY:
 		if (nc_addr > 0)
@@ -1271,10 +1433,156 @@ judge_freeze(const struct verdict_opts *o, const struct cview *v,
 	    what);
 }
 
+/* ------------------------------------------------------------ resolution */
+
+/* A resolver failure that can be censorship (a missing resolver is
+ * FAIL_LOCAL, never). */
+static bool
+dns_failure(Zond__V1__Failure f)
+{
+	return f == F(NXDOMAIN) || f == F(SERVFAIL) || f == F(DNS_REFUSED) ||
+	    f == F(TIMEOUT) || f == F(BOGON) || f == F(MULTIPLE_RESPONSES);
+}
+
+/* The parsed addresses of a list of strings, with their ASNs. */
+static void
+aset_strs(struct aset *s, char *const *v, size_t n, const struct ipasn *t)
+{
+	struct addr a;
+	size_t i;
+
+	s->n = 0;
+	for (i = 0; i < n; i++)
+		if (addr_parse_hp(v[i], &a))
+			aset_add(s, &a);
+	aset_asn(s, t);
+}
+
+enum resol { RES_HONEST, RES_FORGED, RES_FORGED_ALT_FAILED };
+
+/*
+ * How a tcp, tls or http measurement of a name was resolved
+ * (Measurement.resolution; METHODOLOGY.md 2.2 and 2.3): RES_FORGED when
+ * the system resolver failed, or gave addresses consistent with neither
+ * the DoH resolver's nor the controls' (and no valid certificate there
+ * proves them), and the same test on a DoH address worked; then r holds
+ * the verdict, with method dns.  RES_FORGED_ALT_FAILED: the same
+ * resolution, but the DoH address failed too (what gets the note for the
+ * reason).  RES_HONEST otherwise, and without a Resolution.
+ */
+static enum resol
+judge_resolution(const struct verdict_opts *o, const struct cview *v,
+    const meas_t *m, struct verdict_res *r, char *what, size_t wlen)
+{
+	const Zond__V1__Resolution *rs = m->resolution;
+	const outcome_t *oc = m->outcome;
+	Zond__V1__Failure f = fail_of(oc), sf, af;
+	struct aset sys, doh;
+	const struct addr *bog;
+	bool tbl = o->asn != NULL, cert = false, strong;
+	enum cstate cs;
+	char ab[INET6_ADDRSTRLEN], sb[128];
+
+	if (rs == NULL)
+		return RES_HONEST;
+	sf = rs->has_system_failure ? rs->system_failure : F(NONE);
+	aset_strs(&sys, rs->system, rs->n_system, o->asn);
+	aset_strs(&doh, rs->doh, rs->n_doh, o->asn);
+	bog = aset_bogon(&sys);
+	if (sys.n == 0) {
+		if (!dns_failure(sf))
+			return RES_HONEST;
+		snprintf(sb, sizeof(sb), "system resolver: %s",
+		    wire_failure_name(sf));
+		strong = true;
+	} else {
+		/* a certificate valid for the name at the system's address
+		 * proves it, whatever the prefixes say */
+		if (f == F(NONE) && oc->test_case == OC(TLS))
+			cert = oc->tls->has_cert_valid && oc->tls->cert_valid;
+		else if (f == F(NONE) && oc->test_case == OC(HTTP))
+			cert = oc->http->url != NULL &&
+			    strncmp(oc->http->url, "https://", 8) == 0;
+		if (cert || doh.n == 0 || aset_consistent(&sys, &doh, tbl) ||
+		    aset_consistent(&sys, &v->cu, tbl))
+			return RES_HONEST;
+		addr_str(bog != NULL ? bog : &sys.v[0], ab, sizeof(ab));
+		snprintf(sb, sizeof(sb), "system resolver's %s%s matches "
+		    "neither DoH nor control (%s there)", bog != NULL ?
+		    "bogon " : "", ab, f == F(NONE) ? "connected" :
+		    wire_failure_name(f));
+		/* without an ASN table a routable mismatch that connected
+		 * may be a CDN's other network: weak */
+		strong = tbl || bog != NULL || f != F(NONE);
+	}
+	af = rs->has_alt_failure ? rs->alt_failure : F(NONE);
+	if (rs->alt_addr == NULL || !rs->has_alt_failure || af != F(NONE)) {
+		if (rs->alt_addr == NULL || !rs->has_alt_failure)
+			return RES_HONEST;
+		snprintf(what, wlen, "%s; DoH address %s fails too (%s)", sb,
+		    rs->alt_addr, wire_failure_name(af));
+		return RES_FORGED_ALT_FAILED;
+	}
+	snprintf(what, wlen, "%s; DoH address %s works", sb, rs->alt_addr);
+	if (oc->test_case == OC(HTTP))
+		cs = cstate_of(v->http_ok, v->http_fail);
+	else
+		cs = control_state(v, oc->test_case == OC(TLS) ? REACH_TLS :
+		    REACH_PLAIN);
+	fail_vs(r, cs, VERDICT_BLOCKED, METHOD_DNS, strong, what);
+	return RES_FORGED;
+}
+
+/* Append "; note" to r's reason as far as it fits. */
+static void
+reason_append(struct verdict_res *r, const char *note)
+{
+	size_t n = strlen(r->reason);
+
+	if (n + 2 < sizeof(r->reason))
+		snprintf(r->reason + n, sizeof(r->reason) - n, "; %s", note);
+}
+
 /* ------------------------------------------------------------ entry */
 
+static zerr_t judge_meas(const struct verdict_opts *opts,
+    const struct verdict_in *in, struct verdict_res *r);
+
+/* Tests of a name are first checked for a forged or refused resolution
+ * (judge_resolution); the rest is judge_meas. */
 zerr_t
 verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
+    struct verdict_res *r)
+{
+	struct verdict_opts def;
+	struct cview tmp;
+	const meas_t *m;
+	enum resol res = RES_HONEST;
+	char what[VERDICT_REASON_MAX];
+	zerr_t e;
+
+	if (opts == NULL) {
+		verdict_opts_default(&def);
+		opts = &def;
+	}
+	if (in != NULL && (m = in->m) != NULL && m->resolution != NULL &&
+	    m->outcome != NULL && (m->test == T(TCP) || m->test == T(TLS) ||
+	    m->test == T(HTTP)) && shape_ok(m->test, m->outcome) &&
+	    fail_of(m->outcome) != F(LOCAL)) {
+		memset(r, 0, sizeof(*r));
+		res = judge_resolution(opts, view_of(in, &tmp), m, r, what,
+		    sizeof(what));
+		if (res == RES_FORGED)
+			return ZE_OK;
+	}
+	e = judge_meas(opts, in, r);
+	if (res == RES_FORGED_ALT_FAILED)
+		reason_append(r, what);
+	return e;
+}
+
+static zerr_t
+judge_meas(const struct verdict_opts *opts, const struct verdict_in *in,
     struct verdict_res *r)
 {
 	struct verdict_opts def;

@@ -31,6 +31,7 @@
 #include "zond.pb-c.h"
 
 struct fpdb;	/* blockpage fingerprints, fingerprint.h */
+struct ipasn;	/* IP-to-ASN table, ipasn.h */
 
 /* Verdict of one measurement (export record `verdict`).  The order is part
  * of the stored rollup format (cells.c): append only. */
@@ -67,6 +68,8 @@ typedef enum method {
 /* Thresholds.  verdict_opts_default() fills the documented defaults. */
 struct verdict_opts {
 	const struct fpdb *fp;	/* HTTP and DNS fingerprints; NULL: none */
+	const struct ipasn *asn;	/* IP-to-ASN table for DNS consistency;
+					 * NULL: none (a /24 or /48 stands in) */
 	double body_ratio;	/* body lengths match when min/max > this (0.7) */
 	double throttle_ratio;	/* real/control SNI rate below this is
 				 * throttling (0.3) */
