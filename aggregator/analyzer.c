@@ -35,9 +35,11 @@ struct analyzer {
 };
 
 void
-analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o)
+analyzer_opts(const struct aggr_conf *conf, const struct ipasn *asn,
+    struct rollup_opts *o)
 {
 	rollup_opts_default(o);
+	o->v.asn = asn;
 	o->window_us = conf->window_ms * 1000;
 	o->settle_us = conf->settle_ms * 1000;
 	o->c.min_measurements = (uint32_t)conf->min_measurements;
@@ -232,8 +234,8 @@ via_writer(void *ctx, const struct store_extra *x, zdiag_t *d)
 }
 
 zerr_t
-analyzer_start(store_t *s, const struct aggr_conf *conf, writer_t *w,
-    analyzer_t **out, zdiag_t *d)
+analyzer_start(store_t *s, const struct aggr_conf *conf,
+    const struct ipasn *asn, writer_t *w, analyzer_t **out, zdiag_t *d)
 {
 	analyzer_t *a;
 
@@ -241,7 +243,7 @@ analyzer_start(store_t *s, const struct aggr_conf *conf, writer_t *w,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	a->store = s;
-	analyzer_opts(conf, &a->o);
+	analyzer_opts(conf, asn, &a->o);
 	if (w != NULL) {
 		a->o.write = via_writer;
 		a->o.write_ctx = w;

@@ -28,13 +28,18 @@ struct analyzer_stats {
 	uint64_t hook_queued;	/* waiting now */
 };
 
-/* Build the roll-up options from the configuration (also zondctl's). */
-void analyzer_opts(const struct aggr_conf *conf, struct rollup_opts *o);
+/* Build the roll-up options from the configuration (also zondctl's);
+ * asn: the table aggr_conf_ipasn loaded, or NULL (borrowed). */
+struct ipasn;
+void analyzer_opts(const struct aggr_conf *conf, const struct ipasn *asn,
+    struct rollup_opts *o);
 
 /* w non-NULL: the analyzer's writes go through the writer's commit thread
- * (writer_apply); stop the analyzer before freeing w. */
+ * (writer_apply); stop the analyzer before freeing w.  asn (may be NULL)
+ * must outlive the analyzer. */
 zerr_t analyzer_start(store_t *s, const struct aggr_conf *conf,
-    writer_t *w, analyzer_t **out, zdiag_t *d) ZWUR;
+    const struct ipasn *asn, writer_t *w, analyzer_t **out,
+    zdiag_t *d) ZWUR;
 void analyzer_get_stats(analyzer_t *a, struct analyzer_stats *st);
 void analyzer_stop(analyzer_t **a);
 

@@ -2,6 +2,8 @@
  * default, range and documentation (docs/CONFIG.md, --config-reference). */
 #include "config.h"
 
+#include "ipasn.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +95,10 @@ const struct conf_opt aggr_conf_tab[] = {
 	    false, NULL, "agents a cell needs for a verdict"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
 	    false, NULL, "blockpage fingerprint CSV; empty: the shipped one"},
+	{"analysis", "ip_asn", CONF_STRING, "", O(ip_asn), 0, 0, false, NULL,
+	    "IP-to-ASN table for DNS consistency in the iptoasn.com TSV "
+	    "format (ip2asn-combined.tsv); empty: none, a /24 or /48 stands "
+	    "in for the ASN (docs/METHODOLOGY.md 2.3)"},
 	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false,
 	    check_webhook, "URL to POST cell state changes to; empty: none"},
 	{"analysis", "webhook_max_age", CONF_DURATION, "6h",
@@ -101,3 +107,12 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "not POSTed"},
 	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
 };
+
+zerr_t
+aggr_conf_ipasn(const struct aggr_conf *conf, struct ipasn **out, zdiag_t *d)
+{
+	*out = NULL;
+	if (conf->ip_asn == NULL || *conf->ip_asn == '\0')
+		return ZE_OK;
+	return ipasn_load(conf->ip_asn, out, d);
+}

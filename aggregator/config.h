@@ -35,10 +35,18 @@ struct aggr_conf {
 	int64_t min_measurements;
 	int64_t min_agents;
 	char *fingerprints;
+	char *ip_asn;
 	char *webhook;
 	int64_t webhook_max_age_ms;
 };
 
 extern const struct conf_opt aggr_conf_tab[];
+
+struct ipasn;
+/* The IP-to-ASN table [analysis] ip_asn names, loaded (caller frees with
+ * ipasn_free); *out NULL when the option is empty.  A missing or bad file
+ * is an error naming it (and the line). */
+zerr_t aggr_conf_ipasn(const struct aggr_conf *conf, struct ipasn **out,
+    zdiag_t *d) ZWUR;
 
 #endif

@@ -456,8 +456,8 @@ find_dashboard(http_t *h, const char *conf_dir)
 }
 
 zerr_t
-http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
-    zdiag_t *d)
+http_start(store_t *s, const struct aggr_conf *conf,
+    const struct ipasn *asn, http_t **out, zdiag_t *d)
 {
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
@@ -477,6 +477,7 @@ http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
 	pthread_mutex_init(&h->logmu, NULL);
 	analyze_opts_default(&h->ao);
 	h->ao.window_us = conf->window_ms * 1000;
+	h->ao.v.asn = asn;
 	h->ao.c.min_measurements = (uint32_t)conf->min_measurements;
 	h->ao.c.min_agents = (uint32_t)conf->min_agents;
 	find_dashboard(h, conf->dashboard_dir);

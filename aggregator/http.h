@@ -28,11 +28,13 @@ typedef struct http http_t;
  * Start serving conf->http_listen ("host:port", "[v6]:port").  Dashboard
  * files come from conf->dashboard_dir, or when it is empty from the first
  * of <exe dir>/../share/zond/dashboards, <exe dir>/../../dashboards and
- * the source tree's dashboards/ (compiled in) that exists.  The store must
- * outlive the http_t.  SIGPIPE must be ignored by the caller.
+ * the source tree's dashboards/ (compiled in) that exists.  The store and
+ * asn (the IP-to-ASN table of its verdicts; may be NULL) must outlive the
+ * http_t.  SIGPIPE must be ignored by the caller.
  */
-zerr_t http_start(store_t *s, const struct aggr_conf *conf, http_t **out,
-    zdiag_t *d) ZWUR;
+struct ipasn;
+zerr_t http_start(store_t *s, const struct aggr_conf *conf,
+    const struct ipasn *asn, http_t **out, zdiag_t *d) ZWUR;
 
 /* Copy the ingest counters for /metrics.  Call from the thread that owns
  * ig (the main loop); h may be NULL. */

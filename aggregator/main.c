@@ -33,6 +33,7 @@
 #include "config.h"
 #include "http.h"
 #include "ingest.h"
+#include "ipasn.h"
 #include "key.h"
 #include "log.h"
 #include "store.h"
@@ -165,6 +166,7 @@ main(int argc, char **argv)
 	ingest_t *ig = NULL;
 	zap_t *zap = NULL;
 	zkey_t *key = NULL;
+	struct ipasn *asn = NULL;
 	void *ctx, *router;
 	int64_t next_stats;
 	long tmo, ncpu;
@@ -185,11 +187,25 @@ main(int argc, char **argv)
 		conf_free(aggr_conf_tab, &conf);
 		return 1;
 	}
+	/* the ASN table is part of the configuration: -n checks it too */
+	if (aggr_conf_ipasn(&conf, &asn, &d) != ZE_OK) {
+		fprintf(stderr, "%s: [analysis] ip_asn: %s\n", PROG, d.text);
+		conf_free(aggr_conf_tab, &conf);
+		return 1;
+	}
 	if (a.check) {
+		ipasn_free(&asn);
 		conf_free(aggr_conf_tab, &conf);
 		return 0;
 	}
 	log_setlevel(loglevel(conf.log_level, a.verbose));
+	if (asn != NULL) {
+		size_t n4, n6;
+
+		ipasn_count(asn, &n4, &n6);
+		log_info("ip_asn file=%s rows_v4=%zu rows_v6=%zu", conf.ip_asn,
+		    n4, n6);
+	}
 
 	if (key_load(conf.key, &key, &d) != ZE_OK)
 		fatalx("%s", d.text);
@@ -244,10 +260,10 @@ main(int argc, char **argv)
 	if (ingest_new(&io, store, w, router, &ig, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	/* the HTTP API is optional: a busy port must not stop ingest */
-	if (http_start(store, &conf, &http, &d) != ZE_OK)
+	if (http_start(store, &conf, asn, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
 	http_publish(http, ig);
-	if (analyzer_start(store, &conf, w, &an, &d) != ZE_OK)
+	if (analyzer_start(store, &conf, asn, w, &an, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	log_info("started data_dir=%s verify_threads=%d commit_delay_ms=%"
@@ -295,6 +311,7 @@ main(int argc, char **argv)
 	zmq_ctx_term(ctx);
 	curl_global_cleanup();
 	store_close(&store);
+	ipasn_free(&asn);
 	conf_free(aggr_conf_tab, &conf);
 	log_info("stopped");
 	return 0;

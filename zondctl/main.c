@@ -20,7 +20,9 @@
 #include "log.h"
 #include "report.h"
 #include "verify.h"
+#include "analyze.h"
 #include "analyzer.h"
+#include "ipasn.h"
 #include "rollup.h"
 #include "registry.h"
 #include "store.h"
@@ -164,6 +166,30 @@ ctl_cell_opts(struct cell_opts *co)
 	co->min_agents = (uint32_t)conf.min_agents;
 	conf_free(aggr_conf_tab, &conf);
 	return 0;
+}
+
+int
+ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn)
+{
+	struct aggr_conf conf;
+	zdiag_t d;
+	int rc = 0;
+
+	analyze_opts_default(ao);
+	*asn = NULL;
+	if (g_config == NULL)
+		return 0;
+	if (!cli_load_config(aggr_conf_tab, &conf, g_config, false)) {
+		conf_free(aggr_conf_tab, &conf);
+		return -1;
+	}
+	if (aggr_conf_ipasn(&conf, asn, &d) != ZE_OK) {
+		fprintf(stderr, "%s: [analysis] ip_asn: %s\n", PROG, d.text);
+		rc = -1;
+	}
+	ao->v.asn = *asn;
+	conf_free(aggr_conf_tab, &conf);
+	return rc;
 }
 
 int
@@ -420,6 +446,7 @@ cmd_reanalyze(int argc, char **argv)
 	struct aggr_conf conf;
 	struct rollup_opts o;
 	struct rollup_stats st;
+	struct ipasn *asn = NULL;
 	store_t *s = NULL;
 	bool loaded = false;
 	uint64_t n = 0;
@@ -456,9 +483,15 @@ cmd_reanalyze(int argc, char **argv)
 	} else if ((dir = data_dir("reanalyze", data, &conf, &loaded)) ==
 	    NULL)
 		return 2;
-	if (loaded)
-		analyzer_opts(&conf, &o);
-	else
+	if (loaded) {
+		if (aggr_conf_ipasn(&conf, &asn, &d) != ZE_OK) {
+			fprintf(stderr, "%s: reanalyze: [analysis] ip_asn: "
+			    "%s\n", PROG, d.text);
+			conf_free(aggr_conf_tab, &conf);
+			return 1;
+		}
+		analyzer_opts(&conf, asn, &o);
+	} else
 		rollup_opts_default(&o);
 	o.hook = false;	/* history is not news */
 	memset(&st, 0, sizeof(st));
@@ -485,6 +518,7 @@ cmd_reanalyze(int argc, char **argv)
 		}
 	}
 	store_close(&s);
+	ipasn_free(&asn);
 	if (loaded)
 		conf_free(aggr_conf_tab, &conf);
 	return rc;

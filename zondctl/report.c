@@ -26,6 +26,7 @@
 #include "bytes.h"
 #include "rollup.h"
 #include "export.h"
+#include "ipasn.h"
 #include "cli.h"
 #include "jscan.h"
 #include "json.h"
@@ -468,6 +469,7 @@ file_sha256(const char *path, char hex[65], uint64_t *size)
  */
 static int
 export_daily(store_t *s, const char *dir, const struct export_filter *flt,
+    const struct analyze_opts *ao,
     struct progress *pg)
 {
 	struct manifest man = { NULL, 0, 0 };
@@ -524,7 +526,7 @@ export_daily(store_t *s, const char *dir, const struct export_filter *flt,
 			goto out;
 		}
 		gzbuffer(k.gz, 256 * 1024);
-		if (export_run(s, EXPORT_JSONL, &df, NULL, sink_write, &k, &n,
+		if (export_run(s, EXPORT_JSONL, &df, ao, sink_write, &k, &n,
 		    &d) != ZE_OK) {
 			progress_end(pg);
 			fprintf(stderr, "zondctl: export: %s: %s\n", day,
@@ -603,6 +605,8 @@ cmd_export(int argc, char **argv)
 	};
 	const char *dir = NULL, *outpath = NULL, *fmt = "jsonl", *daily = NULL;
 	struct export_filter flt;
+	struct analyze_opts ao;
+	struct ipasn *asn = NULL;
 	struct progress pg;
 	struct sink k;
 	enum export_fmt ef;
@@ -662,11 +666,15 @@ cmd_export(int argc, char **argv)
 		    "no -o and no --format other than jsonl\n");
 		return 2;
 	}
-	if (optind != argc || open_ro(argv[0], dir, &s) != 0)
+	if (optind != argc || ctl_analyze_opts(&ao, &asn) != 0)
 		return 2;
+	if (open_ro(argv[0], dir, &s) != 0) {
+		ipasn_free(&asn);
+		return 2;
+	}
 	progress_init(&pg, s);
 	if (daily != NULL) {
-		rc = export_daily(s, daily, &flt, &pg) == 0 ? 0 : 1;
+		rc = export_daily(s, daily, &flt, &ao, &pg) == 0 ? 0 : 1;
 		goto out;
 	}
 	if (outpath != NULL && strcmp(outpath, "-") != 0 &&
@@ -677,7 +685,7 @@ cmd_export(int argc, char **argv)
 	memset(&k, 0, sizeof(k));
 	k.f = out;
 	k.p = &pg;
-	if (export_run(s, ef, &flt, NULL, sink_write, &k, &n, &d) != ZE_OK) {
+	if (export_run(s, ef, &flt, &ao, sink_write, &k, &n, &d) != ZE_OK) {
 		progress_end(&pg);
 		fprintf(stderr, "zondctl: export: %s\n", d.text);
 		goto out;
@@ -693,5 +701,6 @@ out:
 	if (out != stdout && out != NULL)
 		fclose(out);
 	store_close(&s);
+	ipasn_free(&asn);
 	return rc;
 }

@@ -16,6 +16,13 @@ int ctl_open_store(const char *cmd, const char *dir, bool readonly,
  * a message) when that config does not load. */
 struct cell_opts;
 int ctl_cell_opts(struct cell_opts *co);
+/* Judging options of exports: the defaults, with the IP-to-ASN table of
+ * [analysis] ip_asn of that config loaded into *asn (caller frees with
+ * ipasn_free; NULL when none).  -1 (and a message) when the config or the
+ * table does not load. */
+struct analyze_opts;
+struct ipasn;
+int ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn);
 int cmd_map(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

@@ -34,6 +34,26 @@ expect 0 "zondctl -n checks an aggregator config" "$BIN/zondctl" -n -c "$T/aggre
 expect 1 "zond-aggregator refuses a webhook that is not http(s)" "$BIN/zond-aggregator" -n -c <(printf '[analysis]\nsettle = 30s\nwebhook = ftp://hooks.example/x\n')
 has err ':3: .*webhook.*not an http:// or https:// URL' "webhook error names line and why"
 
+# [analysis] ip_asn: the IP-to-ASN table is part of the configuration;
+# a missing or bad one stops the aggregator, -n and zondctl's judging
+printf '1.0.0.0\t1.0.0.255\t13335\tUS\tCDN\n5.3.0.0\t5.3.255.255\t12389\tRU\tISP\n' >"$T/ip2asn.tsv"
+printf '[analysis]\nip_asn = %s\n' "$T/ip2asn.tsv" >"$T/asn.conf"
+expect 0 "zond-aggregator -n loads a good ip_asn table" "$BIN/zond-aggregator" -n -c "$T/asn.conf"
+has out "ip_asn = \"$T/ip2asn.tsv\"" "-n prints ip_asn"
+printf '1.0.0.0\t1.0.0.255\t13335\tUS\tCDN\n1.0.0.9\t1.0.3.255\t7\tUS\tX\n' >"$T/bad-asn.tsv"
+printf '[analysis]\nip_asn = %s\n' "$T/bad-asn.tsv" >"$T/bad-asn.conf"
+expect 1 "zond-aggregator -n refuses a bad ip_asn table" "$BIN/zond-aggregator" -n -c "$T/bad-asn.conf"
+has err "ip_asn: $T/bad-asn.tsv:2: range overlaps line 1's" "the bad table's row is named by file:line"
+expect 1 "zond-aggregator does not start with a bad ip_asn table" "$BIN/zond-aggregator" -c "$T/bad-asn.conf"
+has err "bad-asn.tsv:2: range overlaps" "the startup error names file:line"
+printf '[analysis]\nip_asn = %s/nope.tsv\n' "$T" >"$T/nope-asn.conf"
+expect 1 "zond-aggregator refuses a missing ip_asn table" "$BIN/zond-aggregator" -n -c "$T/nope-asn.conf"
+has err "ip_asn: $T/nope.tsv: cannot open" "the missing table is named"
+expect 1 "zondctl reanalyze refuses a bad ip_asn table" "$BIN/zondctl" -c "$T/bad-asn.conf" reanalyze --data "$T/nodata"
+has err "reanalyze: \[analysis\] ip_asn: $T/bad-asn.tsv:2:" "zondctl reanalyze names file:line"
+expect 2 "zondctl export refuses a bad ip_asn table" "$BIN/zondctl" -c "$T/bad-asn.conf" export --data "$T/nodata"
+has err "ip_asn: $T/bad-asn.tsv:2:" "zondctl export names file:line"
+
 # keygen
 expect 0 "zondctl keygen" "$BIN/zondctl" keygen -o "$T/id"
 pub=$(cat "$T/out")
