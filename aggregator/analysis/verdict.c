@@ -392,14 +392,15 @@ aset_has(const struct aset *s, const struct addr *a)
 enum cons { CONS_NONE, CONS_ADDR, CONS_ASN, CONS_NET };
 
 static enum cons
-aset_cons(const struct aset *a, const struct aset *b, bool tbl)
+addrs_cons(const struct addr *a, size_t na, const struct addr *b, size_t nb,
+    bool tbl)
 {
 	enum cons best = CONS_NONE;
 	size_t i, j;
 
-	for (i = 0; i < a->n; i++)
-		for (j = 0; j < b->n; j++) {
-			const struct addr *x = &a->v[i], *y = &b->v[j];
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++) {
+			const struct addr *x = &a[i], *y = &b[j];
 			if (x->fam != y->fam)
 				continue;
 			if (memcmp(x->b, y->b, 16) == 0)
@@ -410,6 +411,12 @@ aset_cons(const struct aset *a, const struct aset *b, bool tbl)
 				best = CONS_NET;
 		}
 	return best;
+}
+
+static enum cons
+aset_cons(const struct aset *a, const struct aset *b, bool tbl)
+{
+	return addrs_cons(a->v, a->n, b->v, b->n, tbl);
 }
 
 static bool
@@ -655,9 +662,7 @@ struct cview {
 	size_t nc_addr, nc_nx, nc_empty, nc_fail;
 	size_t nc_valid;			/* of nc_addr: answer check valid */
 	bool stable;
-	/* dns: those addresses; tcp, tls, http: every address the
-	 * uncensored controls were given or used (aset_used) */
-	struct aset cu;
+	struct aset cu;			/* dns: those addresses */
 	size_t http_ok, http_fail;	/* http, uncensored: reached or not */
 };
 
@@ -722,13 +727,8 @@ view_build(const struct verdict_in *in, struct cview *v)
 			else
 				v->http_fail++;
 		}
-		if (c->censored)
+		if (!c->dns || c->censored)
 			continue;
-		if (!c->dns) {
-			for (k = 0; k < c->naddr; k++)
-				aset_add(&v->cu, &c->addr[k]);
-			continue;
-		}
 		switch (c->dstate) {
 		case D_ADDR:
 			/* every control must agree with the others for a
@@ -1444,6 +1444,23 @@ dns_failure(Zond__V1__Failure f)
 	    f == F(TIMEOUT) || f == F(BOGON) || f == F(MULTIPLE_RESPONSES);
 }
 
+/* Is s consistent with an address an uncensored tcp, tls or http
+ * control of the view was given or used (aset_used)?  Read here, not
+ * in the view: only measurements with a Resolution pay for it. */
+static bool
+ctl_consistent(const struct cview *v, const struct aset *s, bool tbl)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		const struct verdict_ctl *c = v->c[i];
+		if (!c->dns && !c->censored &&
+		    addrs_cons(s->v, s->n, c->addr, c->naddr, tbl) != CONS_NONE)
+			return true;
+	}
+	return false;
+}
+
 /* The parsed addresses of a list of strings, with their ASNs. */
 static void
 aset_strs(struct aset *s, char *const *v, size_t n, const struct ipasn *t)
@@ -1504,7 +1521,7 @@ judge_resolution(const struct verdict_opts *o, const struct cview *v,
 			cert = oc->http->url != NULL &&
 			    strncmp(oc->http->url, "https://", 8) == 0;
 		if (cert || doh.n == 0 || aset_consistent(&sys, &doh, tbl) ||
-		    aset_consistent(&sys, &v->cu, tbl))
+		    ctl_consistent(v, &sys, tbl))
 			return RES_HONEST;
 		addr_str(bog != NULL ? bog : &sys.v[0], ab, sizeof(ab));
 		snprintf(sb, sizeof(sb), "system resolver's %s%s matches "
