@@ -1554,10 +1554,16 @@ judge_resolution(const struct verdict_opts *o, const struct cview *v,
 static void
 reason_append(struct verdict_res *r, const char *note)
 {
-	size_t n = strlen(r->reason);
+	size_t n = strlen(r->reason), k = strlen(note);
 
-	if (n + 2 < sizeof(r->reason))
-		snprintf(r->reason + n, sizeof(r->reason) - n, "; %s", note);
+	if (n + 3 > sizeof(r->reason))
+		return;
+	memcpy(r->reason + n, "; ", 2);
+	n += 2;
+	if (k > sizeof(r->reason) - 1 - n)
+		k = sizeof(r->reason) - 1 - n;
+	memcpy(r->reason + n, note, k);
+	r->reason[n + k] = '\0';
 }
 
 /* ------------------------------------------------------------ entry */

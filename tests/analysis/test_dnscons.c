@@ -497,6 +497,20 @@ t_both_fail(void **state)
 	    "(timeout there); DoH address");
 	reset(f);
 
+	/* long addresses: the reason is cut at its size, still one line */
+	f->m = conn(TK(TCP), 1, FL(TIMEOUT), "[2a02:6b8:ffff:ffff:ffff:ffff:"
+	    "ffff:fffe]:443");
+	resolved(f->m, (const char *const[]){"2a02:6b8:ffff:ffff:ffff:ffff:"
+	    "ffff:fffe", NULL}, FL(NONE), (const char *const[]){"2001:db8:"
+	    "ffff:ffff:ffff:ffff:ffff:fffe", NULL}, "[2001:db8:ffff:ffff:ffff:"
+	    "ffff:ffff:fffe]:443", FL(TIMEOUT));
+	ctl(f, conn(TK(TCP), 9, FL(NONE), "[2001:db8::1]:443"));
+	r = judge(f, &f->o);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP, "connect: timeout; control "
+	    "works; system resolver's 2a02:6b8:ffff:ffff:ffff:ffff:ffff:fffe");
+	assert_int_equal(strlen(r.reason), VERDICT_REASON_MAX - 1);
+	reset(f);
+
 	f->m = mk(TK(TLS), NAME ":443", 1, FL(NXDOMAIN));
 	resolved(f->m, NULL, FL(NXDOMAIN), DOH_REAL, "93.184.216.34:443",
 	    FL(RESET));
