@@ -87,7 +87,8 @@ struct verdict_opts {
 /*
  * A control measurement prepared for judging: what every judgment would
  * otherwise work out from it again (its sanity checks, its DNS answers
- * parsed into addresses, its DNS answers and HTTP page matched against
+ * or the addresses a tcp/tls/http test used parsed, with their ASNs when
+ * the opts carry a table, its DNS answers and HTTP page matched against
  * the fingerprints), so that many probes judged against the same
  * controls pay for that once (issue 15).  Borrows c, which must outlive
  * it; judge only with the opts it was prepared with (o NULL: the
