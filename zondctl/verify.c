@@ -223,7 +223,12 @@ check(struct vline *l)
 	    sizeof(tn));
 	{
 		const struct jmember *seq = jscan_find(mem, cnt, "seq");
+		const struct jmember *zt = ooni ? jscan_find(mem, cnt,
+		    "target") : NULL;
 		char sq[32];
+
+		if (ooni)
+			ooni_input(m, oin, sizeof(oin));
 		snprintf(sq, sizeof(sq), "%llu", (unsigned long long)m->seq);
 		if (!same_str(jscan_find(mem, cnt, "id"), hex, &tmp))
 			snprintf(l->why, sizeof(l->why), "'id' differs from "
@@ -246,12 +251,12 @@ check(struct vline *l)
 		else if (!ooni && !same_str(tgt, m->target, &tmp))
 			snprintf(l->why, sizeof(l->why), "'target' differs "
 			    "from the signed measurement");
-		else if (ooni && !same_str(jscan_find(mem, cnt, "target"),
-		    m->target, &tmp))
+		else if (ooni && zt != NULL && !same_str(zt, m->target, &tmp))
 			snprintf(l->why, sizeof(l->why), "'zond.target' differs "
 			    "from the signed measurement");
-		else if (ooni && (ooni_input(m, oin, sizeof(oin)),
-		    !same_str(tgt, oin, &tmp)))
+		else if (ooni && !same_str(tgt, zt != NULL ? oin : m->target,
+		    &tmp))	/* files of mapping 0.1.0 (no zond.target):
+				 * input was the target */
 			snprintf(l->why, sizeof(l->why), "'input' differs "
 			    "from the signed measurement");
 		else if (!ooni)

@@ -275,6 +275,15 @@ $PY "$HERE/ooni_check.py" "$HERE/ooni-samples" "$T/all.ooni" web_connectivity ur
 $PY - "$T/all.ooni" "$T" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
+# the first mapping (0.1.0) had no zond.target and input was the target:
+# such a record still verifies
+old = []
+for l in lines:
+    r = json.loads(l)
+    if r["test_name"] == "web_connectivity":
+        del r["zond"]["target"]
+        old.append(json.dumps(r))
+open(sys.argv[2] + "/ooni-010.jsonl", "w").write("\n".join(old) + "\n")
 for key, n in (("input", 2), ("target", 4)):
     out = list(lines)
     r = json.loads(out[n])
@@ -289,6 +298,9 @@ PY
 [ $rc = 1 ] && grep -q "^invalid: line 3 id \".*'input' differs" "$T/vo2.txt" && ok "a changed OONI input is caught and named" || { bad "OONI tamper input (exit $rc)"; cat "$T/vo2.txt"; }
 "$BIN/zondctl" verify "$T/ooni-bad-target.jsonl" >"$T/vo2.txt"; rc=$?
 [ $rc = 1 ] && grep -q "^invalid: line 5 id \".*'zond.target' differs" "$T/vo2.txt" && ok "a changed zond.target is caught and named" || { bad "OONI tamper target (exit $rc)"; cat "$T/vo2.txt"; }
+n010=$(wc -l <"$T/ooni-010.jsonl")
+"$BIN/zondctl" verify "$T/ooni-010.jsonl" >"$T/vo3.txt" && grep -qx "$n010 valid, 0 invalid" "$T/vo3.txt" \
+	&& ok "records of the first OONI mapping (no zond.target) still verify" || { bad "OONI 0.1.0 records"; cat "$T/vo3.txt"; }
 
 # ---- filters: each returns exactly what filtering the full export gives
 $PY - "$T/all.jsonl" >"$T/cuts" <<'PY'
