@@ -182,7 +182,8 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 	x.flt = flt;
 	x.w = w;
 	x.arg = arg;
-	zbuf_init(&x.line, 4 * WIRE_MAX_MEASUREMENT);
+	zbuf_init(&x.line, fmt == EXPORT_OONI ? OONI_RECORD_MAX :
+	    4 * WIRE_MAX_MEASUREMENT);
 	if (fmt == EXPORT_CSV && w(csv_header, strlen(csv_header), arg) != 0) {
 		e = zdiag_set(d, ZE_IO, "write failed");
 		goto out;

@@ -15,6 +15,13 @@
 #include "wire.h"
 #include "zbuf.h"
 
+/* The longest record ooni_record writes for a measurement within
+ * WIRE_MAX_MEASUREMENT: a string may appear up to six times (an address in
+ * both sni_blocking Subresults) and JSON escaping makes a control byte six
+ * ("\u0001"), with the control's measurement and the signed bytes
+ * besides. */
+#define OONI_RECORD_MAX (64 * WIRE_MAX_MEASUREMENT)
+
 /* The control measurements of one analysis (a slice and its window),
  * indexed by (test, target) and start: built once per slice, O(n log n). */
 typedef struct ooni_ctl ooni_ctl_t;

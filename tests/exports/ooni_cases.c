@@ -49,7 +49,7 @@ emit(const char *name, Zond__V1__Measurement *m, Zond__V1__Outcome *o,
 	sm.sig = sig;
 	sm.body = body;
 	sm.body_len = n;
-	zbuf_init(&b, 1 << 20);
+	zbuf_init(&b, OONI_RECORD_MAX);
 	if (ooni_record(&b, &sm, m, v, meth, NULL) != ZE_OK ||
 	    zbuf_putc(&b, '\0') != ZE_OK) {
 		fprintf(stderr, "%s: ooni_record failed\n", name);
@@ -155,6 +155,30 @@ tls_case(const char *name, const char *detail)
 	emit(name, &m, &o, VERDICT_BLOCKED, METHOD_TLS);
 }
 
+/* The worst case for the record's size: a measurement of the largest size
+ * that is all one address of control characters (escaped as \u0001). */
+static void
+huge_case(void)
+{
+	static char addr[WIRE_MAX_MEASUREMENT - 200];
+	Zond__V1__Measurement m = ZOND__V1__MEASUREMENT__INIT;
+	Zond__V1__Outcome o = ZOND__V1__OUTCOME__INIT;
+	Zond__V1__TlsOutcome t = ZOND__V1__TLS_OUTCOME__INIT;
+
+	memset(addr, 1, sizeof(addr) - 1);
+	m.has_test = 1;
+	m.test = ZOND__V1__TEST_KIND__TEST_TLS;
+	m.target = S("x");
+	o.has_failure = 1;
+	o.failure = ZOND__V1__FAILURE__FAIL_RESET;
+	o.test_case = ZOND__V1__OUTCOME__TEST_TLS;
+	o.tls = &t;
+	t.addr = addr;
+	t.sni = S("news.example");
+	t.control_sni = S("example.org");
+	emit("huge", &m, &o, VERDICT_BLOCKED, METHOD_TLS);
+}
+
 static void
 doh_case(void)
 {
@@ -253,6 +277,7 @@ main(void)
 	    "SSL certificate problem: self-signed certificate");
 	doh_case();
 	udp_cases();
+	huge_case();
 	for (int f = 0; f < 64; f++) {
 		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
 		    &zond__v1__failure__descriptor, f);

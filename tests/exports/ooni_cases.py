@@ -118,6 +118,10 @@ check("quic", recs["quic_initial"]["test_name"] == "zond_quic"
 check("vpn", recs["wireguard"]["test_name"] == "zond_vpn"
       and recs["wireguard"]["input"] == "203.0.113.7:443", "WireGuard is zond_vpn")
 
+h = tk("huge")
+check("huge", len(h["target"]["th_address"]) == len(h["control"]["th_address"]) > 60000
+      and h["target"]["tls_handshakes"][0]["address"] == h["target"]["th_address"],
+      "a record of the largest measurement (an address of control characters) is written whole")
 bad = {k: v for k, v in fails.items() if v != "null" and v not in ooni_check.DF007
        and not v.startswith("unknown_failure")}
 check("failures", len(fails) == 20 and not bad, f"all {len(fails)} failure kinds map to df-007 ({bad or 'none off the list'})")
