@@ -647,7 +647,7 @@ keys_stun(zbuf_t *b, const wire_meas_t *m)
 	TRY(zbuf_puts(b, ",\"network_events\":[{\"address\":"));
 	TRY(json_cstr(b, addr));
 	TRY(zbuf_puts(b, ",\"failure\":null,\"operation\":\"connect\","
-	    "\"proto\":\"udp\",\"t\":0},{\"failure\":null,\"num_bytes\":20,"
+	    "\"proto\":\"udp\",\"t\":0},{\"failure\":null,"
 	    "\"operation\":\"write\",\"t\":0}"));
 	if (o->failure == ZOND__V1__FAILURE__FAIL_NONE)
 		TRY(zbuf_printf(b, ",{\"failure\":null,\"operation\":\"read\","
