@@ -520,14 +520,32 @@ keys_tcp(zbuf_t *b, const wire_meas_t *m)
 
 /* ------------------------------------------------------------ TLS */
 
+/* One df-006 TLSHandshake; what the agent does not keep (cipher suite,
+ * ALPN, certificates) is empty or null. */
+static zerr_t
+tls_entry(zbuf_t *b, const char *addr, const char *sni, Zond__V1__Failure f,
+    const char *detail, bool has_t, uint32_t t_us, const char *version)
+{
+	TRY(zbuf_puts(b, "{\"address\":"));
+	TRY(json_cstr(b, addr));
+	TRY(zbuf_puts(b, ",\"cipher_suite\":\"\",\"failure\":"));
+	TRY(fail_json(b, f, detail));
+	TRY(zbuf_puts(b, ",\"negotiated_protocol\":\"\",\"network\":\"tcp\","
+	    "\"no_tls_verify\":false,\"peer_certificates\":null,"
+	    "\"server_name\":"));
+	TRY(json_cstr(b, sni));
+	TRY(zbuf_printf(b, ",\"t\":%.6f,\"tls_version\":", has_t ?
+	    t_us / 1e6 : 0.0));
+	TRY(json_cstr(b, version != NULL ? version : ""));
+	return zbuf_putc(b, '}');
+}
+
 /* One sni_blocking Subresult (ts-024): the handshake with one SNI. */
 static zerr_t
 sni_subresult(zbuf_t *b, const wire_meas_t *m, const char *addr,
     const char *sni, Zond__V1__Failure f, const char *detail, bool has_t,
     uint32_t t_us, const char *version, bool with_queries)
 {
-	char ip[64];
-	unsigned port;
 	bool connected = f == ZOND__V1__FAILURE__FAIL_NONE ||
 	    (f != ZOND__V1__FAILURE__FAIL_REFUSED &&
 	    f != ZOND__V1__FAILURE__FAIL_UNREACHABLE &&
@@ -540,7 +558,6 @@ sni_subresult(zbuf_t *b, const wire_meas_t *m, const char *addr,
 	if (f == ZOND__V1__FAILURE__FAIL_TIMEOUT && t != NULL &&
 	    t->error_stage != NULL && strcmp(t->error_stage, "connect") != 0)
 		connected = true;
-	split_addr(addr, ip, sizeof(ip), &port);
 	TRY(zbuf_puts(b, "{\"failure\":"));
 	TRY(fail_json(b, f, detail));
 	TRY(zbuf_puts(b, ",\"network_events\":[],\"queries\":"));
@@ -556,20 +573,8 @@ sni_subresult(zbuf_t *b, const wire_meas_t *m, const char *addr,
 	TRY(zbuf_puts(b, "],\"th_address\":"));
 	TRY(json_cstr(b, addr));
 	TRY(zbuf_puts(b, ",\"tls_handshakes\":["));
-	if (connected) {
-		TRY(zbuf_puts(b, "{\"address\":"));
-		TRY(json_cstr(b, addr));
-		TRY(zbuf_puts(b, ",\"cipher_suite\":\"\",\"failure\":"));
-		TRY(fail_json(b, f, detail));
-		TRY(zbuf_puts(b, ",\"negotiated_protocol\":\"\",\"network\":"
-		    "\"tcp\",\"no_tls_verify\":false,\"peer_certificates\":"
-		    "null,\"server_name\":"));
-		TRY(json_cstr(b, sni));
-		TRY(zbuf_printf(b, ",\"t\":%.6f,\"tls_version\":",
-		    has_t ? t_us / 1e6 : 0.0));
-		TRY(json_cstr(b, version != NULL ? version : ""));
-		TRY(zbuf_putc(b, '}'));
-	}
+	if (connected)
+		TRY(tls_entry(b, addr, sni, f, detail, has_t, t_us, version));
 	return zbuf_puts(b, "]}");
 }
 
@@ -971,6 +976,45 @@ connect_failure(Zond__V1__Failure f, method_t meth)
 	    (f == ZOND__V1__FAILURE__FAIL_TIMEOUT && meth == METHOD_TCP);
 }
 
+/* The host of the last absolute URL of m's redirect chain (the one its
+ * final request went to) into host; whether that URL is https. */
+static bool
+final_https_host(const wire_meas_t *m, const Zond__V1__HttpOutcome *h,
+    char *host, size_t n)
+{
+	const char *u = h != NULL && h->url != NULL ? h->url : tgt(m), *p, *e;
+	size_t len;
+
+	for (size_t i = 0; h != NULL && i < h->n_redirects; i++)
+		if (strstr(h->redirects[i], "://") != NULL)
+			u = h->redirects[i];	/* a relative one keeps the host */
+	host[0] = '\0';
+	if (strncasecmp(u, "https://", 8) != 0)
+		return false;
+	p = u + 8;
+	if (*p == '[') {	/* [v6]:port */
+		p++;
+		e = strchr(p, ']');
+	} else
+		e = p + strcspn(p, ":/?#");
+	len = e != NULL ? (size_t)(e - p) : strlen(p);
+	if (len >= n)
+		len = n - 1;
+	memcpy(host, p, len);
+	host[len] = '\0';
+	return true;
+}
+
+/* The TLS handshake's failure of an https request that connected: none
+ * once a response came, else the request's. */
+static Zond__V1__Failure
+tls_failure(const Zond__V1__Outcome *o, const Zond__V1__HttpOutcome *h)
+{
+	if (h != NULL && h->has_status)
+		return ZOND__V1__FAILURE__FAIL_NONE;
+	return o->failure;
+}
+
 /* OONI's control object (ts-017 "Example control request and response")
  * from our control agent's measurement of the same URL; the documented
  * empty shape (status_code and body_length -1) without one. */
@@ -981,6 +1025,7 @@ control_json(zbuf_t *b, const wire_meas_t *c)
 	const Zond__V1__Resolution *r = c != NULL ? c->resolution : NULL;
 	Zond__V1__Failure cf = c != NULL ? c->outcome->failure :
 	    ZOND__V1__FAILURE__FAIL_NONE;
+	char host[256];
 
 	TRY(zbuf_puts(b, "{\"dns\":{\"addrs\":["));
 	for (size_t i = 0; r != NULL && i < r->n_system; i++) {
@@ -1013,7 +1058,19 @@ control_json(zbuf_t *b, const wire_meas_t *c)
 		TRY(zbuf_printf(b, ",\"status\":%s}", connect_failure(cf,
 		    METHOD_NONE) ? "false" : "true"));
 	}
-	return zbuf_puts(b, "},\"tls_handshake\":{}}");
+	TRY(zbuf_puts(b, "},\"tls_handshake\":{"));
+	if (h != NULL && h->addr != NULL && !connect_failure(cf, METHOD_NONE)
+	    && final_https_host(c, h, host, sizeof(host))) {
+		Zond__V1__Failure tf = tls_failure(c->outcome, h);
+		TRY(json_cstr(b, h->addr));
+		TRY(zbuf_puts(b, ":{\"failure\":"));
+		TRY(fail_json(b, tf, c->outcome->detail));
+		TRY(zbuf_puts(b, ",\"server_name\":"));
+		TRY(json_cstr(b, host));
+		TRY(zbuf_printf(b, ",\"status\":%s}",
+		    tf == ZOND__V1__FAILURE__FAIL_NONE ? "true" : "false"));
+	}
+	return zbuf_puts(b, "}}");
 }
 
 static bool
@@ -1045,6 +1102,7 @@ keys_http(zbuf_t *b, const wire_meas_t *m, verdict_t v, method_t meth,
 	bool bp = o->failure == ZOND__V1__FAILURE__FAIL_BLOCKPAGE ||
 	    o->failure == ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT;
 	bool resolved = r != NULL && r->n_system > 0;
+	char host[256];
 
 	/* ts-017 "body_proportion", "body_length_match",
 	 * "status_code_match", "headers_match", "title_match" */
@@ -1149,6 +1207,12 @@ keys_http(zbuf_t *b, const wire_meas_t *m, verdict_t v, method_t meth,
 		    false, 0));
 	TRY(zbuf_puts(b, "],\"title_match\":"));
 	TRY(put_bool3(b, tm));
+	TRY(zbuf_puts(b, ",\"tls_handshakes\":["));
+	if (h != NULL && h->addr != NULL && !connect_failure(o->failure, meth)
+	    && final_https_host(m, h, host, sizeof(host)))
+		TRY(tls_entry(b, h->addr, host, tls_failure(o, h), o->detail,
+		    false, 0, NULL));
+	TRY(zbuf_putc(b, ']'));
 	if (h != NULL && h->blockpage != NULL) {
 		TRY(zbuf_puts(b, ",\"zond_blockpage\":"));
 		TRY(json_cstr(b, h->blockpage));

@@ -105,6 +105,35 @@ http_case(const char *name, Zond__V1__Failure f, const char *detail,
 }
 
 static void
+https_case(void)
+{
+	Zond__V1__Measurement m = ZOND__V1__MEASUREMENT__INIT;
+	Zond__V1__Outcome o = ZOND__V1__OUTCOME__INIT;
+	Zond__V1__HttpOutcome h = ZOND__V1__HTTP_OUTCOME__INIT;
+	char *redir[] = {S("https://[2001:db8::7]:8443/a"), S("/b")};
+
+	m.has_test = 1;
+	m.test = ZOND__V1__TEST_KIND__TEST_HTTP;
+	m.target = S("https://news.example/");
+	o.has_failure = 1;
+	o.failure = ZOND__V1__FAILURE__FAIL_CERT_INVALID;
+	o.detail = S("SSL certificate problem: self-signed certificate");
+	o.test_case = ZOND__V1__OUTCOME__TEST_HTTP;
+	o.http = &h;
+	h.url = m.target;
+	h.addr = S("203.0.113.7:443");
+	emit("https_mitm", &m, &o, VERDICT_BLOCKED, METHOD_TLS);
+	h.n_redirects = 2;
+	h.redirects = redir;
+	h.addr = S("[2001:db8::7]:8443");
+	o.failure = ZOND__V1__FAILURE__FAIL_NONE;
+	o.detail = NULL;
+	h.has_status = 1;
+	h.status = 200;
+	emit("https_redirected", &m, &o, VERDICT_OK, METHOD_NONE);
+}
+
+static void
 redirect_case(void)
 {
 	Zond__V1__Measurement m = ZOND__V1__MEASUREMENT__INIT;
@@ -269,6 +298,7 @@ main(void)
 	http_case("http_pending", ZOND__V1__FAILURE__FAIL_RESET, NULL,
 	    VERDICT_PENDING, METHOD_NONE, true);
 	redirect_case();
+	https_case();
 	tls_case("tls_expired",
 	    "SSL certificate problem: certificate has expired");
 	tls_case("tls_name", "SSL: no alternative certificate subject name "

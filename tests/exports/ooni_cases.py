@@ -96,6 +96,16 @@ check("redirects", isinstance(body, dict) and body["format"] == "base64" and len
       and rq[0]["response"]["body_is_truncated"] is True and rq[1]["response"]["body_is_truncated"] is False,
       "binary body as BinaryData; truncated flag for the 5000-byte body")
 
+th = tk("https_mitm")["tls_handshakes"]
+check("https_mitm", len(th) == 1 and th[0]["failure"] == "ssl_unknown_authority"
+      and th[0]["server_name"] == "news.example" and th[0]["address"] == "203.0.113.7:443"
+      and tk("https_mitm")["tcp_connect"][0]["status"]["success"] is True
+      and ba("https_mitm") == ("http-failure", False),
+      "https with a forged certificate: connect ok, TLS handshake failed, http-failure")
+th = tk("https_redirected")["tls_handshakes"]
+check("https_redirected", len(th) == 1 and th[0]["failure"] is None and th[0]["server_name"] == "2001:db8::7"
+      and tk("http_ok")["tls_handshakes"] == [],
+      "the handshake names the host of the last absolute URL; none for http")
 for name, want, result in (("tls_expired", "ssl_invalid_certificate", "interference.invalid_certificate"),
                            ("tls_name", "ssl_invalid_hostname", "interference.invalid_certificate"),
                            ("tls_selfsigned", "ssl_unknown_authority", "interference.unknown_authority")):
