@@ -319,6 +319,13 @@ analysis_verdict(const analysis_t *a, const uint8_t id[STORE_ID_LEN],
 	return true;
 }
 
+void
+analysis_each(const analysis_t *a, analysis_each_fn fn, void *arg)
+{
+	for (size_t i = 0; i < a->n; i++)
+		fn(a->items[i].m, a->items[i].role, a->items[i].start_us, arg);
+}
+
 const cell_t *
 analysis_cells(const analysis_t *a, size_t *n)
 {

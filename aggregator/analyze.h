@@ -20,6 +20,7 @@
 #include "cells.h"
 #include "store.h"
 #include "verdict.h"
+#include "wire.h"
 
 struct analyze_opts {
 	int64_t window_us;		/* control measurements within +- this */
@@ -43,6 +44,13 @@ void analysis_free(analysis_t **a);
 /* The verdict of a measurement in the range; false if it is not there. */
 bool analysis_verdict(const analysis_t *a, const uint8_t id[STORE_ID_LEN],
     verdict_t *v, method_t *m);
+/* Call fn for every measurement read (the range and its control window),
+ * in id order; m stays valid until analysis_free.  For exports that
+ * summarise control measurements (export_ooni.c). */
+typedef void (*analysis_each_fn)(const wire_meas_t *m, enum store_role role,
+    int64_t start_us, void *arg);
+void analysis_each(const analysis_t *a, analysis_each_fn fn, void *arg);
+
 /* Judged cells, sorted by region, ASN, service. */
 const cell_t *analysis_cells(const analysis_t *a, size_t *n);
 

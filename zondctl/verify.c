@@ -14,8 +14,10 @@
  * agents and so are not covered (docs/DATA.md).
  *
  * Records in OONI's format (`export --format ooni`) carry the same keys in
- * their "zond" object; there `input` stands for target and
- * `measurement_start_time` (to the second) for start.
+ * their "zond" object (its `target` too); there `input` must be OONI's
+ * input for the signed measurement (ooni_input: `stun://host:port`,
+ * `dnslookup://name`, ...) and `measurement_start_time` (to the second)
+ * stands for start.
  *
  * Lines are read in blocks and checked on every core; results are printed
  * in file order.  Accepts gzip files (by their magic bytes).
@@ -29,6 +31,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "export_ooni.h"
 #include "jscan.h"
 #include "json.h"
 #include "sign.h"
@@ -135,7 +138,7 @@ check(struct vline *l)
 	const uint8_t *prefix;
 	size_t pn = sign_prefix(ZDOM_MEASUREMENT, &prefix);
 	zdiag_t d;
-	char hex[2 * ZID_LEN + 1], ts[40], tn[32];
+	char hex[2 * ZID_LEN + 1], ts[40], tn[32], oin[1024];
 
 	zbuf_init(&tmp, MAX_LINE);
 	zbuf_init(&signed_b, MAX_LINE);
@@ -220,7 +223,12 @@ check(struct vline *l)
 	    sizeof(tn));
 	{
 		const struct jmember *seq = jscan_find(mem, cnt, "seq");
+		const struct jmember *zt = ooni ? jscan_find(mem, cnt,
+		    "target") : NULL;
 		char sq[32];
+
+		if (ooni)
+			ooni_input(m, oin, sizeof(oin));
 		snprintf(sq, sizeof(sq), "%llu", (unsigned long long)m->seq);
 		if (!same_str(jscan_find(mem, cnt, "id"), hex, &tmp))
 			snprintf(l->why, sizeof(l->why), "'id' differs from "
@@ -240,8 +248,16 @@ check(struct vline *l)
 		else if (!same_str(jscan_find(mem, cnt, "test"), tn, &tmp))
 			snprintf(l->why, sizeof(l->why), "'test' differs from "
 			    "the signed measurement");
-		else if (!same_str(tgt, m->target, &tmp))
+		else if (!ooni && !same_str(tgt, m->target, &tmp))
 			snprintf(l->why, sizeof(l->why), "'target' differs "
+			    "from the signed measurement");
+		else if (ooni && zt != NULL && !same_str(zt, m->target, &tmp))
+			snprintf(l->why, sizeof(l->why), "'zond.target' differs "
+			    "from the signed measurement");
+		else if (ooni && !same_str(tgt, zt != NULL ? oin : m->target,
+		    &tmp))	/* files of mapping 0.1.0 (no zond.target):
+				 * input was the target */
+			snprintf(l->why, sizeof(l->why), "'input' differs "
 			    "from the signed measurement");
 		else if (!ooni)
 			other_fields(l, mem, cnt, m, &tmp);

@@ -2,7 +2,7 @@
 # exports.sh BINDIR [EXPORT_FILL] — exports of a real dataset (issue 7).  One real
 # zond-aggregator, two probe agents in two regions and ASNs and one control
 # agent (real zond-agent processes) measure loopback servers (HTTP, a tiny
-# DNS responder, zond-helper for STUN and TLS, a closed port) for two
+# DNS responder, zond-helper for STUN, QUIC, OpenVPN and TLS, a closed port) for two
 # rounds; then: JSONL export -> verify; a changed byte and a swapped agent
 # key are caught and named; CSV loads in pandas with the right dtypes; the
 # OONI export has the documented keys per test and verifies; every filter returns
@@ -23,7 +23,7 @@ ok()  { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 port() { $PY -c 'import socket,sys;s=socket.socket(socket.AF_INET,getattr(socket,sys.argv[1]));s.bind(("127.0.0.1",0));print(s.getsockname()[1])' "$1"; }
 WEB=$(port SOCK_STREAM); ZMQ=$(port SOCK_STREAM); BULK=$(port SOCK_STREAM)
-DNS=$(port SOCK_DGRAM); STUN=$(port SOCK_DGRAM)
+DNS=$(port SOCK_DGRAM); STUN=$(port SOCK_DGRAM); QUIC=$(port SOCK_DGRAM); OVPN=$(port SOCK_DGRAM)
 CLOSED=$(port SOCK_STREAM)	# nothing listens there: refused
 
 echo hello >"$T/index.html"
@@ -37,9 +37,9 @@ listen = 127.0.0.1
 user = ""
 [ports]
 stun = $STUN
-quic = 0
+quic = $QUIC
 wireguard = 0
-openvpn = 0
+openvpn = $OVPN
 echo = 0
 bulk = $BULK
 CONF
@@ -62,8 +62,10 @@ news,dns,nx.test,,,,,,,
 news,tcp,127.0.0.1,,$CLOSED,,,,,
 news,tls,helper.test,127.0.0.1,$BULK,helper.test,control.test,,,
 call,stun,127.0.0.1,,$STUN,,,plain,,
+call,quic,127.0.0.1,,$QUIC,,,vn,,
+vpn,vpn,127.0.0.1,,$OVPN,,,openvpn,,
 CONF
-NT=7 ROUNDS=2
+NT=9 ROUNDS=2
 enroll() {	# name region asn role
 	new_agent "$@"
 	cat >>"$T/$1.conf" <<CONF
@@ -177,77 +179,128 @@ PY
 
 # ---- OONI
 "${X[@]}" --format ooni -o "$T/all.ooni" 2>/dev/null
-$PY - "$T/all.ooni" "$T/all.jsonl" <<'PY' && ok "OONI export: valid JSON, base keys, per-test keys, failure strings" || bad "OONI export"
+$PY - "$T/all.ooni" "$T/all.jsonl" <<'PY' && ok "OONI export: base keys and the values of each test's keys" || bad "OONI export"
 import json, re, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 plain = {r["id"]: r for r in map(json.loads, open(sys.argv[2]))}
 assert len(recs) == len(plain)
-base = {"annotations", "data_format_version", "input", "measurement_start_time",
-        "test_start_time", "probe_asn", "probe_cc", "probe_ip", "report_id",
-        "software_name", "software_version", "test_name", "test_runtime",
-        "test_version", "test_keys", "zond"}
-names = {"http": "web_connectivity", "dns": "dnscheck", "tcp": "tcp_connect",
-         "tls": "tls_handshake", "stun": "stunreachability"}
+names = {"http": "web_connectivity", "dns": "urlgetter", "tcp": "tcp_connect",
+         "tls": "sni_blocking", "stun": "stunreachability", "quic": "quicping",
+         "vpn": "openvpn"}
 seen = set()
 for o in recs:
-    assert base <= set(o), base - set(o)
     z = o["zond"]; p = plain[z["id"]]
-    assert {"id", "agent", "seq", "signed", "sig", "verdict", "method"} <= set(z)
-    assert (z["agent"], z["seq"], z["signed"], z["sig"], z["verdict"], z["method"]) == \
-        (p["agent"], p["seq"], p["signed"], p["sig"], p["verdict"], p["method"])
+    assert (z["agent"], z["seq"], z["signed"], z["sig"], z["verdict"], z["method"], z["target"]) == \
+        (p["agent"], p["seq"], p["signed"], p["sig"], p["verdict"], p["method"], p["target"])
     assert o["data_format_version"] == "0.2.0" and o["probe_ip"] == "127.0.0.1"
     assert o["probe_asn"] == "AS%d" % p["asn"] and o["probe_cc"] == p["region"][:2]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", o["measurement_start_time"])
     assert o["measurement_start_time"] == p["start"][:19].replace("T", " ")
     assert re.fullmatch(r"\d{8}T000000Z_[a-z]+_[A-Z]{2}_\d+_n1_[0-9a-f]{16}", o["report_id"]), o["report_id"]
-    assert o["software_name"] == "zond-agent" and o["input"] == p["target"]
+    assert o["software_name"] == "zond-agent" and o["software_version"] == p["agent_version"]
+    a = o["annotations"]
+    assert a["engine_name"] == "zond" and a["platform"] == "linux" and a["zond_role"] == p["role"], a
+    assert o["test_helpers"] == {} and o["resolver_ip"] == "127.0.0.1"
     assert o["test_name"] == names[p["test"]], (o["test_name"], p["test"])
     k = o["test_keys"]; f = p["outcome"]["failure"]
     seen.add(p["test"])
     if p["test"] == "http":
-        assert {"requests", "http_experiment_failure", "blocking", "accessible",
-                "status_code_match", "body_length_match", "title_match"} <= set(k)
-        assert k["requests"][0]["response"]["code"] == 200 and k["http_experiment_failure"] is None
-        resp = k["requests"][0]["response"]
+        assert o["input"] == p["target"]
+        r = k["requests"][0]
+        assert r["response"]["code"] == 200 and k["http_experiment_failure"] is None and r["failure"] is None
+        resp = r["response"]
         assert resp["headers"]["Content-Length"] == "6", resp["headers"]
         assert ["Content-Length", "6"] in resp["headers_list"] and resp["body"] == "hello\n", resp["headers_list"]
-        assert k["accessible"] in (True, None)
+        assert resp["body_is_truncated"] is False and r["request"]["url"] == p["target"]
+        ip, port = r["address"].rsplit(":", 1)
+        assert k["tcp_connect"] == [{"ip": ip, "port": int(port), "status": {"failure": None, "success": True}, "t": 0.0}], k["tcp_connect"]
+        # the control agent (DE-BE) fetched the same page in the window
+        if p["role"] == "probe":
+            c = k["control"]["http_request"]
+            assert k["control_failure"] is None and c["status_code"] == 200 and c["body_length"] == 6, k["control"]
+            assert k["status_code_match"] is True and k["body_length_match"] is True and k["body_proportion"] == 1, k
+        if p["verdict"] == "ok":
+            assert k["blocking"] is False and k["accessible"] is True, k
+        elif p["verdict"] == "pending":
+            assert k["blocking"] is None and k["accessible"] is None, k
     elif p["test"] == "dns":
-        assert {"queries", "failure"} <= set(k)
+        assert o["input"] == "dnslookup://" + p["target"]
+        q = k["queries"][0]
+        assert q["hostname"] == p["target"] and q["engine"] == "udp" and q["query_type"] == "A", q
         if p["target"] == "ok.test":
-            assert k["failure"] is None
-            assert k["queries"][0]["answers"][0] == {"answer_type": "A", "ipv4": "198.51.100.7", "ttl": 60}
+            assert k["failure"] is None and k["failed_operation"] is None
+            assert q["answers"][0] == {"answer_type": "A", "ipv4": "198.51.100.7", "ttl": 60}, q
         else:
-            assert k["failure"] == "dns_nxdomain_error" and k["queries"][0]["answers"] == []
+            assert k["failure"] == "dns_nxdomain_error" and q["answers"] == [] and k["failed_operation"] == "resolve"
     elif p["test"] == "tcp":
         c = k["tcp_connect"][0]
-        assert c["ip"] == "127.0.0.1" and isinstance(c["port"], int)
-        assert {"success", "failure"} <= set(c["status"])
+        assert c["ip"] == "127.0.0.1" and isinstance(c["port"], int) and o["input"] == p["target"]
         if f == "refused":
-            assert c["status"] == {"success": False, "failure": "connection_refused", "blocked": c["status"]["blocked"]}
+            assert k["connection"] == "connection_refused"
+            assert c["status"] == {"success": False, "failure": "connection_refused"}, c
         else:
-            assert f == "none" and c["status"]["success"] is True and c["status"]["failure"] is None
+            assert f == "none" and k["connection"] == "success", (f, k, p["outcome"])
+            assert c["status"] == {"success": True, "failure": None}, c
     elif p["test"] == "tls":
-        h = k["tls_handshakes"]
-        assert h[0]["server_name"] == "helper.test" and h[1]["server_name"] == "control.test"
-        # the helper's certificate is self-signed: invalid for the name
-        assert f == "cert_invalid" and h[0]["failure"] == "ssl_invalid_hostname", (f, h)
+        t, c = k["target"], k["control"]
+        assert o["input"] == p["target"] and t["sni"] == "helper.test" and c["sni"] == "control.test", (o["input"], t, c)
+        # the helper's certificate is self-signed: an unknown authority
+        assert f == "cert_invalid" and t["failure"] == "ssl_unknown_authority", (f, t)
+        assert t["tls_handshakes"][0]["server_name"] == "helper.test" and t["tcp_connect"][0]["status"]["success"] is True, t
+        assert k["result"] == "interference.unknown_authority", k["result"]
     elif p["test"] == "stun":
-        assert k["endpoint"].endswith(p["target"].split(":")[0]) or ":" in k["endpoint"]
+        addr = p["outcome"]["stun"]["addr"]
+        assert o["input"] == "stun://" + addr and k["endpoint"] == addr, (o["input"], addr)
         assert k["failure"] is None and f == "none", (f, k)
+        assert [e["operation"] for e in k["network_events"]] == ["connect", "write", "read"]
+    elif p["test"] == "quic":
+        assert k["domain"] == "127.0.0.1" and o["input"] == p["target"]
+        assert (k["failure"] is None) == (f == "none") and len(k["pings"]) == 1, (f, k)
+    elif p["test"] == "vpn":
+        addr = p["outcome"]["vpn"]["addr"]
+        assert o["input"] == "openvpn://unknown.corp/?address=%s&transport=udp" % addr, o["input"]
+        h = k["openvpn_handshake"][0]
+        assert k["tunnel"] == "openvpn" and h["ip"] == "127.0.0.1" and h["transport"] == "udp"
+        assert k["success"] == (f == "none") and (k["failure"] is None) == (f == "none"), (f, k)
 assert seen == set(names), seen
 PY
+# every key of OONI's own samples (written from ooni/spec), with its type,
+# in every record of that test; every failure string one of df-007's
+$PY "$HERE/ooni_check.py" "$HERE/ooni-samples" "$T/all.ooni" web_connectivity urlgetter tcp_connect \
+	sni_blocking stunreachability quicping openvpn >"$T/oc.txt" \
+	&& ok "OONI records have the keys and types of OONI's samples: $(tail -1 "$T/oc.txt")" || { bad "OONI shapes"; cat "$T/oc.txt"; }
 
 "$BIN/zondctl" verify "$T/all.ooni" >"$T/vo.txt"
 [ $? = 0 ] && grep -qx "$N valid, 0 invalid" "$T/vo.txt" && ok "OONI export verifies: $N valid" || { bad "OONI verify"; cat "$T/vo.txt"; }
-$PY - "$T/all.ooni" "$T/ooni-bad.jsonl" <<'PY'
+$PY - "$T/all.ooni" "$T" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
-r = json.loads(lines[2]); r["input"] = r["input"] + "x"; lines[2] = json.dumps(r)
-open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+# the first mapping (0.1.0) had no zond.target and input was the target:
+# such a record still verifies
+old = []
+for l in lines:
+    r = json.loads(l)
+    if r["test_name"] == "web_connectivity":
+        del r["zond"]["target"]
+        old.append(json.dumps(r))
+open(sys.argv[2] + "/ooni-010.jsonl", "w").write("\n".join(old) + "\n")
+for key, n in (("input", 2), ("target", 4)):
+    out = list(lines)
+    r = json.loads(out[n])
+    if key == "input":
+        r["input"] = r["input"] + "x"
+    else:
+        r["zond"]["target"] = r["zond"]["target"] + "x"
+    out[n] = json.dumps(r)
+    open("%s/ooni-bad-%s.jsonl" % (sys.argv[2], key), "w").write("\n".join(out) + "\n")
 PY
-"$BIN/zondctl" verify "$T/ooni-bad.jsonl" >"$T/vo2.txt"; rc=$?
-[ $rc = 1 ] && grep -q "^invalid: line 3 id \".*'target' differs" "$T/vo2.txt" && ok "a changed OONI input is caught and named" || { bad "OONI tamper (exit $rc)"; cat "$T/vo2.txt"; }
+"$BIN/zondctl" verify "$T/ooni-bad-input.jsonl" >"$T/vo2.txt"; rc=$?
+[ $rc = 1 ] && grep -q "^invalid: line 3 id \".*'input' differs" "$T/vo2.txt" && ok "a changed OONI input is caught and named" || { bad "OONI tamper input (exit $rc)"; cat "$T/vo2.txt"; }
+"$BIN/zondctl" verify "$T/ooni-bad-target.jsonl" >"$T/vo2.txt"; rc=$?
+[ $rc = 1 ] && grep -q "^invalid: line 5 id \".*'zond.target' differs" "$T/vo2.txt" && ok "a changed zond.target is caught and named" || { bad "OONI tamper target (exit $rc)"; cat "$T/vo2.txt"; }
+n010=$(wc -l <"$T/ooni-010.jsonl")
+"$BIN/zondctl" verify "$T/ooni-010.jsonl" >"$T/vo3.txt" && grep -qx "$n010 valid, 0 invalid" "$T/vo3.txt" \
+	&& ok "records of the first OONI mapping (no zond.target) still verify" || { bad "OONI 0.1.0 records"; cat "$T/vo3.txt"; }
 
 # ---- filters: each returns exactly what filtering the full export gives
 $PY - "$T/all.jsonl" >"$T/cuts" <<'PY'
