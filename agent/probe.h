@@ -42,6 +42,8 @@ typedef struct probe_env {
 	int64_t dns_window_ms;	/* keep listening this long for more DNS
 				 * responses after the first one */
 	int64_t body_cap;	/* most HTTP body bytes kept for hashing */
+	bool answer_check;	/* dns: TLS handshake to the first routable
+				 * address answered (docs/PROBES-TCP.md) */
 } probe_env_t;
 
 typedef struct probe_req {

@@ -1,0 +1,252 @@
+/*
+ * test_dns_check — DNS consistency on the agent's side (issue 17,
+ * docs/PROBES-TCP.md "Answer check" and "Resolution").
+ *
+ * The process moves into network and mount namespaces of its own: its
+ * loopback carries the routable-looking addresses 192.0.2.10, .66, .99
+ * and 2001:db8::10 (documentation ranges, not bogons to the agent), a
+ * TLS server listens on 192.0.2.10:443 (servers.h: certificates by SNI,
+ * DoH at /dns-query; .66 and .99 have nothing on 443) and a DNS server on 127.0.0.1:53, which a
+ * resolv.conf bind-mounted over /etc/resolv.conf names, so the system
+ * resolver (getaddrinfo) asks it.  Nothing leaves the namespace.
+ *
+ * Needs root (namespaces, ports 53 and 443, mount) and ip(8); without
+ * them it exits 77 (skipped), never passes.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "probe.h"
+#include "probe_util.h"
+#include "servers.h"
+#include "ztime.h"
+
+#define EXIT_SKIP 77
+#define F(x) ZOND__V1__FAILURE__FAIL_##x
+#define T(x) ZOND__V1__TEST_KIND__TEST_##x
+
+static struct srv *dns, *tls;
+static char resolv[64] = "/tmp/zond-dnscheck-XXXXXX";
+
+/* ------------------------------------------------------- answer check */
+
+static Zond__V1__Outcome *
+run_dns_ca(const char *name, const char *qtype, bool check,
+    int64_t timeout, const char *ca)
+{
+	probe_env_t env = {.timeout_ms = timeout, .resolver = "127.0.0.1",
+	    .ca_file = ca, .dns_window_ms = 50,
+	    .answer_check = check};
+	probe_req_t req = {.test = T(DNS), .target = name, .variant = qtype};
+	Zond__V1__Outcome *o = NULL;
+	zdiag_t d;
+
+	d.text[0] = '\0';
+	if (probe_dns(&env, &req, &o, &d) != ZE_OK)
+		fail_msg("dns %s: %s", name, d.text);
+	assert_non_null(o);
+	assert_non_null(o->dns);
+	return o;
+}
+
+static Zond__V1__Outcome *
+run_dns(const char *name, const char *qtype, bool check, int64_t timeout)
+{
+	return run_dns_ca(name, qtype, check, timeout, srv_ca_file(tls));
+}
+
+static void
+t_answer_valid(void **state)
+{
+	Zond__V1__Outcome *o = run_dns("ok.test", "A", true, 3000);
+	Zond__V1__AnswerCheck *ac = o->dns->answer_check;
+	struct srv *tls6;
+
+	(void)state;
+	assert_int_equal(o->failure, F(NONE));
+	assert_non_null(ac);
+	assert_string_equal(ac->addr, "192.0.2.10:443");
+	assert_true(ac->has_cert_valid && ac->cert_valid);
+	assert_true(ac->has_failure);
+	assert_int_equal(ac->failure, F(NONE));
+	assert_true(ac->has_handshake_us);
+	zond__v1__outcome__free_unpacked(o, NULL);
+
+	/* the AAAA answer 2001:db8::10 (a server of its own, its own CA) */
+	assert_non_null(tls6 = srv_tls_at("2001:db8::10", 443));
+	o = run_dns_ca("ok.test", "AAAA", true, 3000, srv_ca_file(tls6));
+	srv_stop(&tls6);
+	ac = o->dns->answer_check;
+	assert_non_null(ac);
+	assert_string_equal(ac->addr, "[2001:db8::10]:443");
+	assert_true(ac->has_cert_valid && ac->cert_valid);
+	assert_int_equal(ac->failure, F(NONE));
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
+static void
+t_answer_other_cert(void **state)
+{
+	/* the address serves other.example's certificate, not wrong.test's */
+	Zond__V1__Outcome *o = run_dns("wrong.test", "A", true, 3000);
+	Zond__V1__AnswerCheck *ac = o->dns->answer_check;
+
+	(void)state;
+	assert_int_equal(o->failure, F(NONE));	/* the DNS test itself */
+	assert_non_null(ac);
+	assert_string_equal(ac->addr, "192.0.2.10:443");
+	assert_true(ac->has_cert_valid);
+	assert_false(ac->cert_valid);
+	assert_int_equal(ac->failure, F(CERT_INVALID));
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
+static void
+t_answer_nothing_listening(void **state)
+{
+	Zond__V1__Outcome *o = run_dns("dead.test", "A", true, 3000);
+	Zond__V1__AnswerCheck *ac = o->dns->answer_check;
+
+	(void)state;
+	assert_non_null(ac);
+	assert_string_equal(ac->addr, "192.0.2.99:443");
+	assert_int_equal(ac->failure, F(REFUSED));
+	assert_false(ac->has_cert_valid);
+	assert_false(ac->has_handshake_us);
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
+static void
+t_answer_bounded(void **state)
+{
+	/* slow.test: the server never answers the ClientHello; the check
+	 * ends with the test's own timeout, not later */
+	int64_t t0 = ztime_mono_us(), ms;
+	Zond__V1__Outcome *o = run_dns("slow.test", "A", true, 1200);
+	Zond__V1__AnswerCheck *ac = o->dns->answer_check;
+
+	(void)state;
+	ms = (ztime_mono_us() - t0) / 1000;
+	assert_non_null(ac);
+	assert_int_equal(ac->failure, F(TIMEOUT));
+	if (ms > 1200 + 500)
+		fail_msg("dns with answer check took %lld ms, timeout 1200",
+		    (long long)ms);
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
+static void
+t_answer_no_check(void **state)
+{
+	int before = srv_count(tls);
+	Zond__V1__Outcome *o;
+
+	(void)state;
+	/* a bogon answer: no ClientHello goes into the LAN */
+	o = run_dns("bogon.test", "A", true, 3000);
+	assert_int_equal(o->failure, F(BOGON));
+	assert_null(o->dns->answer_check);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	/* no answer at all */
+	o = run_dns("nx.test", "A", true, 3000);
+	assert_null(o->dns->answer_check);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	/* [tests] answer_check = false */
+	o = run_dns("ok.test", "A", false, 3000);
+	assert_int_equal(o->failure, F(NONE));
+	assert_null(o->dns->answer_check);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	assert_int_equal(srv_count(tls), before);
+}
+
+/* ---------------------------------------------------------- the world */
+
+static int
+run(const char *cmd)
+{
+	int r = system(cmd);
+
+	if (r != 0)
+		fprintf(stderr, "SKIP: '%s' failed (%d)\n", cmd, r);
+	return r;
+}
+
+/* Namespaces, addresses, resolv.conf, servers; EXIT_SKIP when any
+ * privilege or tool is missing. */
+static int
+world(void)
+{
+	FILE *f;
+	int fd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: needs root (network and mount "
+		    "namespaces, ports 53 and 443)\n");
+		return EXIT_SKIP;
+	}
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
+		fprintf(stderr, "SKIP: no namespaces: %s\n", strerror(errno));
+		return EXIT_SKIP;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		fprintf(stderr, "SKIP: mount --make-rprivate /: %s\n",
+		    strerror(errno));
+		return EXIT_SKIP;
+	}
+	if (run("ip link set lo up && "
+	    "ip addr add 192.0.2.10/32 dev lo && "
+	    "ip addr add 192.0.2.66/32 dev lo && "
+	    "ip addr add 192.0.2.99/32 dev lo && "
+	    "ip -6 addr add 2001:db8::10/128 dev lo nodad") != 0)
+		return EXIT_SKIP;
+	if ((fd = mkstemp(resolv)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "SKIP: %s: %s\n", resolv, strerror(errno));
+		return EXIT_SKIP;
+	}
+	fprintf(f, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+	fclose(f);
+	if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) != 0) {
+		fprintf(stderr, "SKIP: bind %s over /etc/resolv.conf: %s\n",
+		    resolv, strerror(errno));
+		unlink(resolv);
+		return EXIT_SKIP;
+	}
+	if ((dns = srv_dns_at("127.0.0.1", 53)) == NULL ||
+	    (tls = srv_tls_at("192.0.2.10", 443)) == NULL) {
+		fprintf(stderr, "SKIP: cannot start the servers\n");
+		return EXIT_SKIP;
+	}
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_answer_valid),
+		cmocka_unit_test(t_answer_other_cert),
+		cmocka_unit_test(t_answer_nothing_listening),
+		cmocka_unit_test(t_answer_bounded),
+		cmocka_unit_test(t_answer_no_check),
+	};
+	int r;
+
+	if ((r = world()) != 0)
+		return r;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	srv_stop(&dns);
+	srv_stop(&tls);
+	umount("/etc/resolv.conf");
+	unlink(resolv);
+	return r;
+}
