@@ -40,7 +40,8 @@ const struct conf_opt agent_conf_tab[] = {
 	{"tests", "resolver", CONF_STRING, "", O(resolver), 0, 0, false,
 	    NULL, "DNS resolver ip[:port]; empty: the system's"},
 	{"tests", "doh_url", CONF_STRING, "", O(doh_url), 0, 0, false, NULL,
-	    "DNS-over-HTTPS resolver URL for comparison; empty: none"},
+	    "DNS-over-HTTPS resolver URL for comparison, also asked once "
+	    "for the name of each tcp, tls and http test; empty: none"},
 	{"tests", "helper", CONF_STRING, "", O(helper), 0, 0, false, NULL,
 	    "zond-helper host for UDP, QUIC, VPN and transfer tests"},
 	{"tests", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,

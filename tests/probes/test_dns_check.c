@@ -26,9 +26,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <poll.h>
+
 #include "probe.h"
 #include "probe_util.h"
+#include "scheduler.h"
 #include "servers.h"
+#include "targets.h"
 #include "ztime.h"
 
 #define EXIT_SKIP 77
@@ -169,6 +173,170 @@ t_answer_no_check(void **state)
 	assert_int_equal(srv_count(tls), before);
 }
 
+/* --------------------------------------------------------- resolution */
+
+#define DOH_URL "https://doh.test/dns-query"
+
+struct run {
+	Zond__V1__Outcome *o;
+	Zond__V1__Resolution *r;
+	sched_result_t *res;
+};
+
+/* One run of one endpoint-list row through the real scheduler (system
+ * resolver, probe, DoH, alt run), no retries. */
+static void
+run_row(const char *row, const char *doh_url, struct run *out)
+{
+	probe_env_t env = {.timeout_ms = 3000, .doh_url = doh_url,
+	    .ca_file = srv_ca_file(tls), .body_cap = 4096};
+	struct sched_opts so = {.interval_ms = 3600000, .concurrency = 1};
+	char text[512];
+	targets_t t;
+	sched_t *s = NULL;
+	sched_result_t *r = NULL;
+	zdiag_t d;
+	int64_t end = ztime_mono_us() + 30 * 1000000LL;
+
+	snprintf(text, sizeof(text), "service,test,target\n%s\n", row);
+	targets_init(&t);
+	if (targets_parse_endpoints(&t, "t.csv", text, strlen(text), &d) !=
+	    ZE_OK)
+		fail_msg("%s: %s", row, d.text);
+	assert_int_equal(sched_new(&so, &t, &env, &s), ZE_OK);
+	sched_run_all(s);
+	while (r == NULL && ztime_mono_us() < end) {
+		struct pollfd p = {.fd = sched_fd(s), .events = POLLIN};
+		poll(&p, 1, 200);
+		r = sched_pop(s);
+	}
+	sched_free(&s);
+	targets_free(&t);
+	if (r == NULL)
+		fail_msg("%s: no result in 30 s", row);
+	out->res = r;
+	out->o = r->outcome;
+	out->r = r->resolution;
+}
+
+static void
+assert_addrs(char **v, size_t n, const char *want)
+{
+	if (want == NULL) {
+		assert_int_equal(n, 0);
+		return;
+	}
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0], want);
+}
+
+/* The system resolver forges the address (nothing serves there); DoH
+ * names the real one, where the test works: recorded as the alt run,
+ * while the test's own outcome stays the system address's. */
+static void
+t_res_forged(void **state)
+{
+	static const struct {
+		const char *row, *alt;
+	} rows[] = {
+		{"s,tcp,forged.test:443", "192.0.2.10:443"},
+		{"s,tls,forged.test", "192.0.2.10:443"},
+		{"s,http,https://forged.test/", "192.0.2.10:443"},
+	};
+	struct run x;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_row(rows[i].row, DOH_URL, &x);
+		if (x.o->failure != F(REFUSED))
+			fail_msg("%s: failure %d (%s), want REFUSED at the "
+			    "forged address", rows[i].row, (int)x.o->failure,
+			    x.o->detail ? x.o->detail : "");
+		assert_non_null(x.r);
+		assert_string_equal(x.r->name, "forged.test");
+		assert_addrs(x.r->system, x.r->n_system, "192.0.2.66");
+		assert_false(x.r->has_system_failure);
+		assert_addrs(x.r->doh, x.r->n_doh, "192.0.2.10");
+		assert_true(x.r->has_doh_failure);
+		assert_int_equal(x.r->doh_failure, F(NONE));
+		assert_non_null(x.r->alt_addr);
+		assert_string_equal(x.r->alt_addr, rows[i].alt);
+		assert_true(x.r->has_alt_failure);
+		if (x.r->alt_failure != F(NONE))
+			fail_msg("%s: alt failure %d", rows[i].row,
+			    (int)x.r->alt_failure);
+		assert_true(x.r->has_alt_us);
+		sched_result_free(x.res);
+	}
+}
+
+/* The system resolver says NXDOMAIN: the test is the resolver's failure,
+ * and the DoH address is tried. */
+static void
+t_res_nxdomain(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_row("s,tls,nxsys.test", DOH_URL, &x);
+	assert_int_equal(x.o->failure, F(NXDOMAIN));
+	assert_non_null(x.o->tls);	/* the test's shape all the same */
+	assert_non_null(x.r);
+	assert_int_equal(x.r->n_system, 0);
+	assert_true(x.r->has_system_failure);
+	assert_int_equal(x.r->system_failure, F(NXDOMAIN));
+	assert_addrs(x.r->doh, x.r->n_doh, "192.0.2.10");
+	assert_non_null(x.r->alt_addr);
+	assert_string_equal(x.r->alt_addr, "192.0.2.10:443");
+	assert_int_equal(x.r->alt_failure, F(NONE));
+	sched_result_free(x.res);
+}
+
+/* Both resolvers agree: no alt run. */
+static void
+t_res_same(void **state)
+{
+	int before = srv_count(tls);
+	struct run x;
+
+	(void)state;
+	run_row("s,tcp,v4.test:443", DOH_URL, &x);
+	assert_int_equal(x.o->failure, F(NONE));
+	assert_non_null(x.r);
+	assert_addrs(x.r->system, x.r->n_system, "192.0.2.10");
+	assert_addrs(x.r->doh, x.r->n_doh, "192.0.2.10");
+	assert_null(x.r->alt_addr);
+	assert_false(x.r->has_alt_failure);
+	assert_false(x.r->has_alt_us);
+	/* one connection for the test, one for DoH: no third */
+	assert_int_equal(srv_count(tls) - before, 2);
+	sched_result_free(x.res);
+}
+
+/* No [tests] doh_url: the system's answer only, no DoH, no alt. */
+static void
+t_res_no_doh(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_row("s,tcp,forged.test:443", NULL, &x);
+	assert_int_equal(x.o->failure, F(REFUSED));
+	assert_non_null(x.r);
+	assert_addrs(x.r->system, x.r->n_system, "192.0.2.66");
+	assert_int_equal(x.r->n_doh, 0);
+	assert_false(x.r->has_doh_failure);
+	assert_null(x.r->alt_addr);
+	assert_false(x.r->has_alt_failure);
+	sched_result_free(x.res);
+	/* a row that names its address is not a test of a name */
+	run_row("s,tcp,192.0.2.10:443", DOH_URL, &x);
+	assert_int_equal(x.o->failure, F(NONE));
+	assert_null(x.r);
+	sched_result_free(x.res);
+}
+
 /* ---------------------------------------------------------- the world */
 
 static int
@@ -238,6 +406,10 @@ main(void)
 		cmocka_unit_test(t_answer_nothing_listening),
 		cmocka_unit_test(t_answer_bounded),
 		cmocka_unit_test(t_answer_no_check),
+		cmocka_unit_test(t_res_forged),
+		cmocka_unit_test(t_res_nxdomain),
+		cmocka_unit_test(t_res_same),
+		cmocka_unit_test(t_res_no_doh),
 	};
 	int r;
 
