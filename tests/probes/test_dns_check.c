@@ -10,6 +10,9 @@
  * resolv.conf bind-mounted over /etc/resolv.conf names, so the system
  * resolver (getaddrinfo) asks it.  Nothing leaves the namespace.
  *
+ * With the path of zond-agent as argument, the agent itself runs a list
+ * once (--once) and its signed records are read back.
+ *
  * Needs root (namespaces, ports 53 and 443, mount) and ip(8); without
  * them it exits 77 (skipped), never passes.
  */
@@ -25,6 +28,8 @@
 #include <sys/mount.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <curl/curl.h>
 
 #include <poll.h>
 
@@ -173,6 +178,33 @@ t_answer_no_check(void **state)
 	assert_int_equal(srv_count(tls), before);
 }
 
+/* What the check costs: exactly one connection per dns test, and the
+ * time it adds (printed: docs/PERFORMANCE.md-style figures, loopback). */
+static void
+t_answer_cost(void **state)
+{
+	int64_t t0, with = 0, without = 0;
+	int i, n = 20, before;
+	Zond__V1__Outcome *o;
+
+	(void)state;
+	before = srv_count(tls);
+	for (i = 0; i < n; i++) {
+		t0 = ztime_mono_us();
+		o = run_dns("ok.test", "A", true, 3000);
+		with += ztime_mono_us() - t0;
+		zond__v1__outcome__free_unpacked(o, NULL);
+		t0 = ztime_mono_us();
+		o = run_dns("ok.test", "A", false, 3000);
+		without += ztime_mono_us() - t0;
+		zond__v1__outcome__free_unpacked(o, NULL);
+	}
+	assert_int_equal(srv_count(tls) - before, n);
+	printf("figure: dns test (window 50 ms) mean %lld us without the "
+	    "answer check, %lld us with it (%d runs each, loopback)\n",
+	    (long long)(without / n), (long long)(with / n), n);
+}
+
 /* --------------------------------------------------------- resolution */
 
 #define DOH_URL "https://doh.test/dns-query"
@@ -245,10 +277,18 @@ t_res_forged(void **state)
 	};
 	struct run x;
 	size_t i;
+	int before;
+	int64_t t0;
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		before = srv_count(tls);
+		t0 = ztime_mono_us();
 		run_row(rows[i].row, DOH_URL, &x);
+		printf("figure: %s with DoH and the alt run: %lld us\n",
+		    rows[i].row, (long long)(ztime_mono_us() - t0));
+		/* one DoH query and one alt run: no more */
+		assert_int_equal(srv_count(tls) - before, 2);
 		if (x.o->failure != F(REFUSED))
 			fail_msg("%s: failure %d (%s), want REFUSED at the "
 			    "forged address", rows[i].row, (int)x.o->failure,
@@ -337,6 +377,83 @@ t_res_no_doh(void **state)
 	sched_result_free(x.res);
 }
 
+/* ------------------------------------------------ the agent, end to end */
+
+static const char *agent_bin;	/* argv[1]: zond-agent */
+
+/* zond-agent --once with doh_url, a dns and a tcp row of names: the
+ * printed (signed) records carry the answer check and the resolution. */
+static void
+t_agent_once(void **state)
+{
+	char dir[] = "/tmp/zond-dnscheck-agent-XXXXXX", conf[128], list[128];
+	char cmd[1024], line[16384], out[128], ctl[512];
+	bool dns_seen = false, tcp_seen = false;
+	FILE *f, *o;
+	const char *slash;
+
+	(void)state;
+	if (agent_bin == NULL)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/agent.conf", dir);
+	snprintf(list, sizeof(list), "%s/endpoints.csv", dir);
+	assert_non_null(f = fopen(list, "w"));
+	fprintf(f, "service,test,target\ns,dns,ok.test\n"
+	    "s,tcp,forged.test:443\n");
+	fclose(f);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, "[agent]\nkey = %s/none.key\nlog_level = warn\n"
+	    "[tests]\nendpoints = %s\ndoh_url = " DOH_URL "\n"
+	    "ca_file = %s\n[schedule]\nretries = 0\ntimeout = 3s\n", dir,
+	    list, srv_ca_file(tls));
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s --once -c %s 2>/dev/null", agent_bin,
+	    conf);
+	snprintf(out, sizeof(out), "%s/out.jsonl", dir);
+	assert_non_null(o = fopen(out, "w"));
+	assert_non_null(f = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		fputs(line, o);
+		if (strstr(line, "\"test\":\"dns\"") != NULL) {
+			dns_seen = true;
+			if (strstr(line, "\"answer_check\":{\"addr\":"
+			    "\"192.0.2.10:443\",\"cert_valid\":true") == NULL)
+				fail_msg("dns record without a valid answer "
+				    "check: %s", line);
+		} else if (strstr(line, "\"test\":\"tcp\"") != NULL) {
+			tcp_seen = true;
+			if (strstr(line, "\"resolution\":{\"name\":"
+			    "\"forged.test\",\"system\":[\"192.0.2.66\"]")
+			    == NULL || strstr(line, "\"alt_addr\":"
+			    "\"192.0.2.10:443\",\"alt_failure\":\"none\"") ==
+			    NULL)
+				fail_msg("tcp record without the resolution: "
+				    "%s", line);
+		}
+	}
+	assert_int_equal(pclose(f), 0);
+	fclose(o);
+	assert_true(dns_seen && tcp_seen);
+	/* the records, resolution included, verify against their
+	 * signatures (zondctl next to zond-agent) */
+	slash = strrchr(agent_bin, '/');
+	snprintf(ctl, sizeof(ctl), "%.*szondctl", slash != NULL &&
+	    slash - agent_bin < 400 ? (int)(slash - agent_bin + 1) : 0,
+	    agent_bin);
+	snprintf(cmd, sizeof(cmd), "%s verify %s >/dev/null", ctl, out);
+	assert_int_equal(system(cmd), 0);
+	/* and a record whose resolution (only) was rewritten does not */
+	snprintf(cmd, sizeof(cmd), "sed -i 's/\"system\":\\[\"192.0.2.66\"/"
+	    "\"system\":[\"192.0.2.67\"/' %s && grep -q 192.0.2.67 %s && "
+	    "! %s verify %s >/dev/null 2>&1", out, out, ctl, out);
+	assert_int_equal(system(cmd), 0);
+	unlink(out);
+	unlink(conf);
+	unlink(list);
+	rmdir(dir);
+}
+
 /* ---------------------------------------------------------- the world */
 
 static int
@@ -398,7 +515,7 @@ world(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_answer_valid),
@@ -406,13 +523,17 @@ main(void)
 		cmocka_unit_test(t_answer_nothing_listening),
 		cmocka_unit_test(t_answer_bounded),
 		cmocka_unit_test(t_answer_no_check),
+		cmocka_unit_test(t_answer_cost),
 		cmocka_unit_test(t_res_forged),
 		cmocka_unit_test(t_res_nxdomain),
 		cmocka_unit_test(t_res_same),
 		cmocka_unit_test(t_res_no_doh),
+		cmocka_unit_test(t_agent_once),
 	};
 	int r;
 
+	agent_bin = argc > 1 ? argv[1] : NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((r = world()) != 0)
 		return r;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
@@ -420,5 +541,6 @@ main(void)
 	srv_stop(&tls);
 	umount("/etc/resolv.conf");
 	unlink(resolv);
+	curl_global_cleanup();
 	return r;
 }
