@@ -10,6 +10,8 @@
  * resolv.conf bind-mounted over /etc/resolv.conf names, so the system
  * resolver (getaddrinfo) asks it.  Nothing leaves the namespace.
  *
+ * With the argument "unit", only the parts that need no namespace:
+ * which rows are tests of a name, and a lookup from /etc/hosts.
  * With the path of zond-agent as argument, the agent itself runs a list
  * once (--once) and its signed records are read back.
  *
@@ -35,6 +37,7 @@
 
 #include "probe.h"
 #include "probe_util.h"
+#include "resolve.h"
 #include "scheduler.h"
 #include "servers.h"
 #include "targets.h"
@@ -377,6 +380,78 @@ t_res_no_doh(void **state)
 	sched_result_free(x.res);
 }
 
+/* ---------------------------------------------------------- unit part */
+
+/* Which rows are tests of a name (resolve_named), and the host. */
+static void
+t_named(void **state)
+{
+	static const struct {
+		Zond__V1__TestKind test;
+		const char *target, *ip, *host;	/* host NULL: not named */
+	} c[] = {
+		{T(TCP), "forged.test:443", NULL, "forged.test"},
+		{T(TLS), "forged.test", NULL, "forged.test"},
+		{T(HTTP), "https://forged.test:8443/a?b", NULL, "forged.test"},
+		{T(HTTP), "http://Example.test/", NULL, "Example.test"},
+		{T(TCP), "forged.test:443", "192.0.2.10", NULL},
+		{T(TCP), "192.0.2.10:443", NULL, NULL},
+		{T(TCP), "[2001:db8::1]:443", NULL, NULL},
+		{T(HTTP), "http://192.0.2.10/", NULL, NULL},
+		{T(HTTP), "http://[2001:db8::1]:80/", NULL, NULL},
+		{T(DNS), "forged.test", NULL, NULL},
+		{T(STUN), "forged.test:3478", NULL, NULL},
+		{T(TCP), "", NULL, NULL},
+	};
+	char host[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		probe_req_t req = {.test = c[i].test, .target = c[i].target,
+		    .ip = c[i].ip};
+		bool named = resolve_named(&req, host, sizeof(host));
+
+		if (named != (c[i].host != NULL) ||
+		    (named && strcmp(host, c[i].host) != 0))
+			fail_msg("%s: named %d host '%s', want %s", c[i].target,
+			    named, named ? host : "", c[i].host ? c[i].host :
+			    "not named");
+	}
+	/* a host longer than the buffer is not named (never cut) */
+	{
+		probe_req_t req = {.test = T(TLS), .target = "forged.test"};
+		assert_false(resolve_named(&req, host, 5));
+	}
+}
+
+/* resolve_system from /etc/hosts (no network): localhost. */
+static void
+t_system_hosts(void **state)
+{
+	Zond__V1__Resolution *r = NULL;
+	char why[128];
+	size_t i;
+	bool v4 = false;
+
+	(void)state;
+	assert_int_equal(resolve_system("localhost", &r, why, sizeof(why)),
+	    ZE_OK);
+	assert_non_null(r);
+	assert_string_equal(r->name, "localhost");
+	assert_true(r->n_system >= 1 && r->n_system <= RESOLVE_MAX_ADDRS);
+	assert_false(r->has_system_failure);
+	for (i = 0; i < r->n_system; i++) {
+		v4 |= strcmp(r->system[i], "127.0.0.1") == 0;
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(r->system[i], r->system[j]);
+	}
+	assert_true(v4);
+	assert_int_equal(r->n_doh, 0);
+	assert_null(r->alt_addr);
+	zond__v1__resolution__free_unpacked(r, NULL);
+}
+
 /* ------------------------------------------------ the agent, end to end */
 
 static const char *agent_bin;	/* argv[1]: zond-agent */
@@ -532,6 +607,13 @@ main(int argc, char **argv)
 	};
 	int r;
 
+	const struct CMUnitTest unit[] = {
+		cmocka_unit_test(t_named),
+		cmocka_unit_test(t_system_hosts),
+	};
+
+	if (argc > 1 && strcmp(argv[1], "unit") == 0)
+		return cmocka_run_group_tests(unit, NULL, NULL);
 	agent_bin = argc > 1 ? argv[1] : NULL;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((r = world()) != 0)
