@@ -319,20 +319,30 @@ t_res_forged(void **state)
 static void
 t_res_nxdomain(void **state)
 {
+	static const char *const rows[] = {"s,tls,nxsys.test",
+	    "s,tcp,nxsys.test:443", "s,http,https://nxsys.test/"};
 	struct run x;
+	size_t i;
 
 	(void)state;
-	run_row("s,tls,nxsys.test", DOH_URL, &x);
-	assert_int_equal(x.o->failure, F(NXDOMAIN));
-	assert_non_null(x.o->tls);	/* the test's shape all the same */
-	assert_non_null(x.r);
-	assert_int_equal(x.r->n_system, 0);
-	assert_true(x.r->has_system_failure);
-	assert_int_equal(x.r->system_failure, F(NXDOMAIN));
-	assert_addrs(x.r->doh, x.r->n_doh, "192.0.2.10");
-	assert_non_null(x.r->alt_addr);
-	assert_string_equal(x.r->alt_addr, "192.0.2.10:443");
-	assert_int_equal(x.r->alt_failure, F(NONE));
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_row(rows[i], DOH_URL, &x);
+		if (x.o->failure != F(NXDOMAIN))
+			fail_msg("%s: failure %d (%s)", rows[i],
+			    (int)x.o->failure, x.o->detail ? x.o->detail : "");
+		assert_non_null(x.r);
+		assert_int_equal(x.r->n_system, 0);
+		assert_true(x.r->has_system_failure);
+		assert_int_equal(x.r->system_failure, F(NXDOMAIN));
+		assert_addrs(x.r->doh, x.r->n_doh, "192.0.2.10");
+		assert_non_null(x.r->alt_addr);
+		assert_string_equal(x.r->alt_addr, "192.0.2.10:443");
+		assert_int_equal(x.r->alt_failure, F(NONE));
+		sched_result_free(x.res);
+	}
+	/* the test's shape all the same */
+	run_row(rows[0], DOH_URL, &x);
+	assert_non_null(x.o->tls);
 	sched_result_free(x.res);
 }
 
