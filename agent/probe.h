@@ -19,7 +19,8 @@
  * Thread-safety: probes share nothing mutable; several may run at once in
  * different threads.  Every blocking step honours env->timeout_ms.
  * Traffic: probes contact only the addresses in the request (and the
- * configured resolver); tests point them at loopback or lab namespaces.
+ * configured resolver; dns's answer check, the routable address the
+ * resolver answered); tests point them at loopback or lab namespaces.
  */
 #ifndef AGENT_PROBE_H
 #define AGENT_PROBE_H

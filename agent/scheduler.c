@@ -226,6 +226,10 @@ run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 	/* the second opinion, once, after the test's own attempts */
 	if (res != NULL && resolve_second(s->env, &tg->req, res) != ZE_OK)
 		goto nomem;
+	if (res != NULL && res->alt_addr != NULL)
+		log_debug("resolution target=%s system=%zu doh=%zu alt=%s "
+		    "alt_failure=%s", tg->req.target, res->n_system, res->n_doh,
+		    res->alt_addr, wire_failure_name(res->alt_failure));
 	*resp = res;
 	return o;
 nomem:
