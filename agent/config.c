@@ -40,7 +40,8 @@ const struct conf_opt agent_conf_tab[] = {
 	{"tests", "resolver", CONF_STRING, "", O(resolver), 0, 0, false,
 	    NULL, "DNS resolver ip[:port]; empty: the system's"},
 	{"tests", "doh_url", CONF_STRING, "", O(doh_url), 0, 0, false, NULL,
-	    "DNS-over-HTTPS resolver URL for comparison; empty: none"},
+	    "DNS-over-HTTPS resolver URL for comparison, also asked once "
+	    "for the name of each tcp, tls and http test; empty: none"},
 	{"tests", "helper", CONF_STRING, "", O(helper), 0, 0, false, NULL,
 	    "zond-helper host for UDP, QUIC, VPN and transfer tests"},
 	{"tests", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
@@ -53,6 +54,10 @@ const struct conf_opt agent_conf_tab[] = {
 	    "how long to keep collecting DNS responses after the first"},
 	{"tests", "body_cap", CONF_SIZE, "1M", O(body_cap), 1024, 67108864,
 	    false, NULL, "most HTTP body bytes read per test"},
+	{"tests", "answer_check", CONF_BOOL, "true", O(answer_check), 0, 0,
+	    false, NULL, "dns tests: one TLS handshake (SNI the name, no "
+	    "request) to the first routable address answered, port 443, to "
+	    "see whether it serves the name"},
 	{"schedule", "interval", CONF_DURATION, "15m", O(interval_ms), 1000,
 	    86400000, false, NULL, "default interval between runs of a test"},
 	{"schedule", "jitter", CONF_DURATION, "2m", O(jitter_ms), 0,

@@ -31,6 +31,7 @@ struct agent_conf {
 	char *ca_file;
 	int64_t dns_window_ms;
 	int64_t body_cap;
+	bool answer_check;
 	/* [schedule] */
 	int64_t interval_ms;
 	int64_t jitter_ms;

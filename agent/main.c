@@ -38,6 +38,7 @@ env_from_conf(const struct agent_conf *c, const struct fpdb *fp,
 	env->fp = fp;
 	env->dns_window_ms = c->dns_window_ms;
 	env->body_cap = c->body_cap;
+	env->answer_check = c->answer_check;
 }
 
 /* --once: run every target once, print each signed measurement. */

@@ -92,5 +92,9 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 	 * they were read (csv, conf) and are shared with other threads. */
 	if (r->outcome != NULL)
 		wire_msg_sanitize(&r->outcome->base);
+	if (r->resolution != NULL) {
+		wire_msg_sanitize(&r->resolution->base);
+		m.resolution = r->resolution;
+	}
 	return wire_meas_seal(c->key, &m, body, sig);
 }

@@ -19,7 +19,8 @@
  * Thread-safety: probes share nothing mutable; several may run at once in
  * different threads.  Every blocking step honours env->timeout_ms.
  * Traffic: probes contact only the addresses in the request (and the
- * configured resolver); tests point them at loopback or lab namespaces.
+ * configured resolver; dns's answer check, the routable address the
+ * resolver answered); tests point them at loopback or lab namespaces.
  */
 #ifndef AGENT_PROBE_H
 #define AGENT_PROBE_H
@@ -42,6 +43,8 @@ typedef struct probe_env {
 	int64_t dns_window_ms;	/* keep listening this long for more DNS
 				 * responses after the first one */
 	int64_t body_cap;	/* most HTTP body bytes kept for hashing */
+	bool answer_check;	/* dns: TLS handshake to the first routable
+				 * address answered (docs/PROBES-TCP.md) */
 } probe_env_t;
 
 typedef struct probe_req {

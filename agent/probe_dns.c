@@ -36,6 +36,8 @@
 #define DNS_MAX_ANSWERS 64
 #define DNS_MAX_DGRAM 4096
 #define RESOLV_CONF "/etc/resolv.conf"
+#define ANSWER_CHECK_PORT 443
+#define ANSWER_CHECK_MAX_MS 5000
 
 zerr_t
 pu_dns_query(const char *name, bool aaaa, uint16_t id, uint8_t **wire,
@@ -391,6 +393,61 @@ pu_dns_outcome(Zond__V1__TestKind t, const char *name, bool aaaa)
 	return o;
 }
 
+/*
+ * The answer check: one TLS handshake, SNI the query name, to the first
+ * address of the query's type in the first response that is not a bogon
+ * (never a ClientHello into the volunteer's LAN), within left_ms (at most
+ * ANSWER_CHECK_MAX_MS).  A certificate valid for the name shows the
+ * address serves the name.  Nothing is recorded when there is no such
+ * address; with no time left the check is recorded as FAIL_TIMEOUT and
+ * nothing is sent.
+ */
+static zerr_t
+answer_check(const probe_env_t *env, Zond__V1__DnsOutcome *dn, bool aaaa,
+    int64_t left_ms, zdiag_t *d)
+{
+	const Zond__V1__DnsResponse *r;
+	const char *ip = NULL;
+	Zond__V1__AnswerCheck *ac;
+	struct pu_tls_result tr;
+	bool v6 = aaaa;
+	size_t i;
+	zerr_t e;
+
+	if (dn->n_responses == 0)
+		return ZE_OK;
+	r = dn->responses[0];
+	for (i = 0; i < r->n_answers && ip == NULL; i++)
+		if (strcmp(r->answers[i]->type, aaaa ? "AAAA" : "A") == 0 &&
+		    !pu_dns_bogon(r->answers[i]->data))
+			ip = r->answers[i]->data;
+	if (ip == NULL)
+		return ZE_OK;
+	if ((ac = malloc(sizeof(*ac))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "dns: out of memory");
+	zond__v1__answer_check__init(ac);
+	dn->answer_check = ac;
+	if ((ac->addr = pu_asprintf("%s%s%s:%d", v6 ? "[" : "", ip,
+	    v6 ? "]" : "", ANSWER_CHECK_PORT)) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "dns: out of memory");
+	ac->has_failure = 1;
+	if (left_ms <= 0) {
+		ac->failure = ZOND__V1__FAILURE__FAIL_TIMEOUT;
+		return ZE_OK;
+	}
+	if (left_ms > ANSWER_CHECK_MAX_MS)
+		left_ms = ANSWER_CHECK_MAX_MS;
+	if ((e = pu_tls_handshake(env, dn->query, ip, ANSWER_CHECK_PORT,
+	    left_ms, &tr, d)) != ZE_OK)
+		return e;
+	ac->failure = tr.fail;
+	ac->has_cert_valid = tr.has_cert;
+	ac->cert_valid = tr.cert_valid;
+	ac->has_handshake_us = tr.has_hs;
+	ac->handshake_us = tr.hs_us;
+	return ZE_OK;
+}
+
 zerr_t
 probe_dns(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
@@ -406,7 +463,7 @@ probe_dns(const probe_env_t *env, const probe_req_t *req,
 	size_t qn = 0;
 	uint16_t id;
 	unsigned garbage = 0;
-	int64_t t0, now, deadline;
+	int64_t t0, now, deadline, end;
 	bool aaaa = false, got = false;
 	int fd = -1, rc;
 	ssize_t n;
@@ -458,7 +515,7 @@ probe_dns(const probe_env_t *env, const probe_req_t *req,
 		    strerror(err));
 		goto out;
 	}
-	deadline = t0 + env->timeout_ms * 1000;
+	deadline = end = t0 + env->timeout_ms * 1000;
 	for (;;) {
 		now = ztime_mono_us();
 		if (now >= deadline)
@@ -518,6 +575,11 @@ probe_dns(const probe_env_t *env, const probe_req_t *req,
 	}
 	if ((e = pu_dns_classify(o, env->fp, garbage)) != ZE_OK)
 		goto out;
+	close(fd);
+	fd = -1;
+	if (env->answer_check)
+		e = answer_check(env, dn, aaaa, (end - ztime_mono_us()) / 1000,
+		    d);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -199,6 +199,26 @@ out:
 }
 
 zerr_t
+pu_tls_handshake(const probe_env_t *env, const char *sni, const char *ip,
+    int port, int64_t timeout_ms, struct pu_tls_result *r, zdiag_t *d)
+{
+	probe_env_t e = *env;
+	struct tls_try t;
+	zerr_t err;
+
+	e.timeout_ms = timeout_ms;
+	memset(r, 0, sizeof(*r));
+	if ((err = tls_try(&e, sni, ip, port, &t, d)) != ZE_OK)
+		return err;
+	r->fail = t.fail;
+	r->has_hs = t.has_hs;
+	r->hs_us = t.hs_us;
+	r->has_cert = t.has_cert;
+	r->cert_valid = t.cert_valid;
+	return ZE_OK;
+}
+
+zerr_t
 probe_tls(const probe_env_t *env, const probe_req_t *req,
     Zond__V1__Outcome **out, zdiag_t *d)
 {

@@ -169,6 +169,23 @@ zerr_t pu_dns_query(const char *name, bool aaaa, uint16_t id,
 int pu_dns_response(const uint8_t *p, size_t n, const char *name,
     bool aaaa, uint16_t id, Zond__V1__DnsResponse **resp);
 
+/*
+ * One TLS handshake and nothing else (no request, no body): to ip:port
+ * with SNI sni, the certificate verified for sni against env->ca_file or
+ * the system store, bounded by timeout_ms.  The failure mapping is the
+ * tls probe's.  Defined in probe_tls.c.
+ */
+struct pu_tls_result {
+	Zond__V1__Failure fail;
+	bool has_hs;		/* the handshake completed */
+	uint32_t hs_us;		/* TCP connected to handshake done */
+	bool has_cert;		/* a certificate was seen */
+	bool cert_valid;	/* ... and it is valid for sni */
+};
+zerr_t pu_tls_handshake(const probe_env_t *env, const char *sni,
+    const char *ip, int port, int64_t timeout_ms, struct pu_tls_result *r,
+    zdiag_t *d) ZWUR;
+
 /* Is addr (text) in private, loopback, link-local or reserved space? */
 bool pu_dns_bogon(const char *addr);
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "wire.h"
 #include "probe_util.h"
+#include "resolve.h"
 #include "ztime.h"
 
 #define SCHED_MAX_WORKERS 64
@@ -115,18 +116,50 @@ nap(sched_t *s, int64_t ms)
 	return !stop;
 }
 
-/* Run one target with retries; returns the outcome to report. */
+/*
+ * The system resolver's answer for a test of a name (resolve.h) as the
+ * test's address: *ip points into *res (replaced at each attempt).  NULL
+ * when it gave one, else the outcome saying what it answered; *res NULL
+ * only when out of memory.
+ */
 static Zond__V1__Outcome *
-run_target(sched_t *s, const target_t *tg)
+resolve_named_target(const char *host, Zond__V1__Resolution **res,
+    const char **ip)
+{
+	Zond__V1__Outcome *o;
+	char why[400];
+
+	zond__v1__resolution__free_unpacked(*res, NULL);
+	*res = NULL;
+	*ip = NULL;
+	if (resolve_system(host, res, why, sizeof(why)) != ZE_OK)
+		return NULL;
+	if ((*res)->n_system > 0) {
+		*ip = (*res)->system[0];
+		return NULL;
+	}
+	if ((o = pu_outcome_new()) != NULL)
+		pu_fail(o, (*res)->system_failure, "%s", why);
+	return o;
+}
+
+/* Run one target with retries; returns the outcome to report and, for a
+ * test of a name (resolve.h), its Resolution in *resp. */
+static Zond__V1__Outcome *
+run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 {
 	probe_req_t req = tg->req;
 	const probe_info_t *pi = probe_info(req.test);
 	probe_fn fn = pi != NULL ? pi->run : NULL;
 	Zond__V1__Outcome *o = NULL;
-	char ip[64];
+	Zond__V1__Resolution *res = NULL;
+	char ip[64], host[256];
+	const char *rip = NULL;
+	bool named = resolve_named(&tg->req, host, sizeof(host));
 	uint32_t attempt;
 	zdiag_t d;
 
+	*resp = NULL;
 	if (req.ip != NULL && strcmp(req.ip, TARGET_IP_HELPER) == 0) {
 		req.ip = s->o.helper;
 		if (req.ip == NULL) {
@@ -138,7 +171,18 @@ run_target(sched_t *s, const target_t *tg)
 		}
 	}
 	for (attempt = 1;; attempt++) {
-		if (req.ip == NULL && pi != NULL && pi->connects) {
+		if (named) {
+			o = resolve_named_target(host, &res, &rip);
+			if (res == NULL)
+				return NULL;	/* out of memory */
+			/* http: libcurl resolves the URL itself */
+			if (pi != NULL && pi->connects)
+				req.ip = rip;
+			else if (o != NULL) {
+				zond__v1__outcome__free_unpacked(o, NULL);
+				o = NULL;
+			}
+		} else if (req.ip == NULL && pi != NULL && pi->connects) {
 			o = resolve(req.target, ip, sizeof(ip));
 			if (o == NULL)
 				req.ip = ip;
@@ -161,7 +205,7 @@ run_target(sched_t *s, const target_t *tg)
 			}
 		}
 		if (o == NULL)
-			return NULL;	/* out of memory */
+			goto nomem;
 		if (o->failure == ZOND__V1__FAILURE__FAIL_NONE ||
 		    attempt > (uint32_t)s->o.retries)
 			break;
@@ -173,15 +217,25 @@ run_target(sched_t *s, const target_t *tg)
 		if (tg->req.ip == NULL)
 			req.ip = NULL;	/* resolve again */
 		if (!nap(s, s->o.retry_delay_ms))
-			return NULL;
+			goto nomem;
 	}
 	o->has_attempts = 1;
 	o->attempts = attempt;
-	if (pu_outcome_shape(o, req.test) != ZE_OK) {
-		zond__v1__outcome__free_unpacked(o, NULL);
-		return NULL;
-	}
+	if (pu_outcome_shape(o, req.test) != ZE_OK)
+		goto nomem;
+	/* the second opinion, once, after the test's own attempts */
+	if (res != NULL && resolve_second(s->env, &tg->req, res) != ZE_OK)
+		goto nomem;
+	if (res != NULL && res->alt_addr != NULL)
+		log_debug("resolution target=%s system=%zu doh=%zu alt=%s "
+		    "alt_failure=%s", tg->req.target, res->n_system, res->n_doh,
+		    res->alt_addr, wire_failure_name(res->alt_failure));
+	*resp = res;
 	return o;
+nomem:
+	zond__v1__outcome__free_unpacked(o, NULL);
+	zond__v1__resolution__free_unpacked(res, NULL);
+	return NULL;
 }
 
 static void *
@@ -214,7 +268,8 @@ worker(void *arg)
 		if (r != NULL) {
 			r->target = idx;
 			r->start_us = t0;
-			r->outcome = run_target(s, &s->t->v[idx]);
+			r->outcome = run_target(s, &s->t->v[idx],
+			    &r->resolution);
 			r->duration_us = ztime_mono_us() - m0;
 			if (r->outcome == NULL) {
 				free(r);
@@ -447,5 +502,7 @@ sched_result_free(sched_result_t *r)
 		return;
 	if (r->outcome != NULL)
 		zond__v1__outcome__free_unpacked(r->outcome, NULL);
+	if (r->resolution != NULL)
+		zond__v1__resolution__free_unpacked(r->resolution, NULL);
 	free(r);
 }

@@ -9,7 +9,8 @@
  * packet does not become a failure.  Targets whose ip is "helper" use the
  * configured helper address; tests that connect to an address (the probe
  * table's `connects`, probe.h) resolve a host-name target with the system
- * resolver first.
+ * resolver first; for tcp, tls and http tests of a name the answer is
+ * kept (resolve.h) and, after the attempts, checked once against DoH.
  *
  * Threads: sched_* functions other than the workers are called from the
  * agent's main loop only.  Results come back through sched_pop(); sched_fd()
@@ -36,6 +37,8 @@ struct sched_opts {
 typedef struct sched_result {
 	size_t target;			/* index into the targets */
 	Zond__V1__Outcome *outcome;	/* owned; freed by sched_result_free */
+	Zond__V1__Resolution *resolution;	/* owned; tcp, tls, http
+						 * of a name (resolve.h) */
 	int64_t start_us;		/* wall clock, first attempt */
 	int64_t duration_us;		/* all attempts */
 	struct sched_result *next;

@@ -276,6 +276,10 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 		TRY(zbuf_puts(b, ",\"net\":"));
 		TRY(json_message(b, &m->net->base));
 	}
+	if (m->resolution != NULL) {
+		TRY(zbuf_puts(b, ",\"resolution\":"));
+		TRY(json_message(b, &m->resolution->base));
+	}
 	TRY(zbuf_puts(b, ",\"agent_version\":"));
 	TRY(json_cstr(b, m->agent_version));
 	if (m->has_list_version)

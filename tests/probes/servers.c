@@ -1,7 +1,8 @@
 /*
  * servers.c — the misbehaving loopback servers of servers.h.
  *
- * Invariants: every socket is bound to 127.0.0.1; every wait is bounded
+ * Invariants: every socket is bound to 127.0.0.1 (or, srv_*_at, to the
+ * address the test names, inside its own namespace); every wait is bounded
  * (a stuck client cannot hang a test for more than SRV_HOLD_MS); DNS
  * packets are built with ldns, certificates with the OpenSSL API at run
  * time (nothing secret is checked in).
@@ -58,35 +59,56 @@ sleep_ms(int ms)
 		;
 }
 
+/* A socket bound to ip (NULL: the loopback of the family) and port (0:
+ * the kernel picks); "::" is bound dual-stack. */
 static int
-listen_on6(int type, int backlog, int *port, bool v6)
+listen_at(int type, int backlog, int *port, bool v6, const char *ip,
+    int want)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	socklen_t al = v6 ? sizeof(*a6) : sizeof(*a4);
-	int fd, one = 1;
+	socklen_t al;
+	int fd, one = 1, zero = 0;
 
+	if (ip != NULL)
+		v6 = strchr(ip, ':') != NULL;
+	al = v6 ? sizeof(*a6) : sizeof(*a4);
 	if ((fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0)) <
 	    0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	memset(&ss, 0, sizeof(ss));
 	if (v6) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = in6addr_loopback;
+		a6->sin6_port = htons((uint16_t)want);
+		if (ip != NULL && inet_pton(AF_INET6, ip, &a6->sin6_addr) != 1)
+			goto fail;
 	} else {
 		a4->sin_family = AF_INET;
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a4->sin_port = htons((uint16_t)want);
+		if (ip != NULL && inet_pton(AF_INET, ip, &a4->sin_addr) != 1)
+			goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, al) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, backlog) != 0) ||
-	    getsockname(fd, (struct sockaddr *)&ss, &al) != 0) {
-		close(fd);
-		return -1;
-	}
+	    getsockname(fd, (struct sockaddr *)&ss, &al) != 0)
+		goto fail;
 	*port = ntohs(v6 ? a6->sin6_port : a4->sin_port);
 	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+listen_on6(int type, int backlog, int *port, bool v6)
+{
+	return listen_at(type, backlog, port, v6, NULL, 0);
 }
 
 static int
@@ -232,6 +254,12 @@ dns_reply_for(const uint8_t *q, size_t qn, uint8_t **out)
 		return dns_answer(q, qn, "10.1.2.3", 0, 0, out);
 	if (strcmp(name, "silent.test") == 0)
 		return 0;
+	if (strcmp(name, "dead.test") == 0)
+		return dns_answer(q, qn, aaaa ? NULL : "192.0.2.99", 0, 0, out);
+	/* the honest answer (DoH) of the names the UDP server forges */
+	if (strcmp(name, "forged.test") == 0 || strcmp(name, "nxsys.test") ==
+	    0 || strcmp(name, "v4.test") == 0)
+		return dns_answer(q, qn, aaaa ? NULL : "192.0.2.10", 0, 0, out);
 	return dns_answer(q, qn, aaaa ? "2001:db8::10" : "192.0.2.10", 0, 0,
 	    out);
 }
@@ -265,6 +293,16 @@ dns_serve(struct srv *s)
 			free(a);
 			sleep_ms(50);
 			an = dns_answer(q, (size_t)n, "192.0.2.11", 0, 0, &a);
+			SEND(a, an);
+			free(a);
+		} else if (strcmp(name, "forged.test") == 0) {
+			an = dns_answer(q, (size_t)n, aaaa ? NULL :
+			    "192.0.2.66", 0, 0, &a);
+			SEND(a, an);
+			free(a);
+		} else if (strcmp(name, "nxsys.test") == 0) {
+			an = dns_answer(q, (size_t)n, NULL, LDNS_RCODE_NXDOMAIN,
+			    0, &a);
 			SEND(a, an);
 			free(a);
 		} else if (strcmp(name, "same2.test") == 0) {
@@ -633,7 +671,8 @@ tls_setup(struct srv *s)
 		goto out;
 	ca = gen_cert(cak, "Zond test CA", NULL, NULL, NULL, 1);
 	crt = gen_cert(k, "ok.test", "DNS:ok.test,DNS:control.test,"
-	    "DNS:blocked.test,DNS:eof.test,DNS:slow.test,DNS:doh.test",
+	    "DNS:blocked.test,DNS:eof.test,DNS:slow.test,DNS:doh.test,"
+	    "DNS:forged.test,DNS:nxsys.test,DNS:v4.test",
 	    ca, cak, 2);
 	s->other_cert = gen_cert(s->other_key, "other.example",
 	    "DNS:other.example", ca, cak, 3);
@@ -688,7 +727,7 @@ srv_main(void *arg)
 }
 
 static struct srv *
-srv_start(enum srv_kind kind, bool v6)
+srv_start_at(enum srv_kind kind, bool v6, const char *ip, int port)
 {
 	struct srv *s = calloc(1, sizeof(*s));
 
@@ -701,8 +740,8 @@ srv_start(enum srv_kind kind, bool v6)
 	atomic_init(&s->count, 0);
 	if (kind == K_TLS && !tls_setup(s))
 		goto fail;
-	s->fd = listen_on6(kind == K_DNS ? SOCK_DGRAM : SOCK_STREAM, 16,
-	    &s->port, v6);
+	s->fd = listen_at(kind == K_DNS ? SOCK_DGRAM : SOCK_STREAM, 16,
+	    &s->port, v6, ip, port);
 	if (s->fd < 0)
 		goto fail;
 	if (pthread_create(&s->th, NULL, srv_main, s) != 0) {
@@ -721,6 +760,24 @@ fail:
 		rmdir(s->dir);
 	free(s);
 	return NULL;
+}
+
+static struct srv *
+srv_start(enum srv_kind kind, bool v6)
+{
+	return srv_start_at(kind, v6, NULL, 0);
+}
+
+struct srv *
+srv_dns_at(const char *ip, int port)
+{
+	return srv_start_at(K_DNS, false, ip, port);
+}
+
+struct srv *
+srv_tls_at(const char *ip, int port)
+{
+	return srv_start_at(K_TLS, false, ip, port);
 }
 
 struct srv *

@@ -14,12 +14,17 @@
  *     refused.test  REFUSED       silent.test    nothing at all
  *     garbage.test  random bytes, then a response with another id, then
  *                   A 192.0.2.13
+ *     dead.test     A 192.0.2.99 (no AAAA)
+ *     forged.test   A 192.0.2.66 over UDP, A 192.0.2.10 over DoH (no AAAA)
+ *     nxsys.test    NXDOMAIN over UDP, A 192.0.2.10 over DoH (no AAAA)
+ *     v4.test       A 192.0.2.10 (no AAAA)
  *   TLS, by the SNI in the ClientHello:
  *     blocked.test  TCP reset (SO_LINGER 0) right after the ClientHello
  *     eof.test      clean close (FIN) right after the ClientHello
  *     slow.test     no answer until the client gives up
  *     wrong.test    handshake with a certificate for other.example
- *     any other     normal handshake (certificate for *.test names),
+ *     any other     normal handshake (certificate for ok, control,
+ *                   blocked, eof, slow, doh, forged, nxsys and v4.test),
  *                   then one HTTP/1.1 request: POST /dns-query (DoH,
  *                   answered like the DNS server) or GET (a small page)
  *   HTTP (plain TCP), by path:
@@ -47,6 +52,10 @@ struct srv *srv_http(void);
 /* TLS server; writes the test CA certificate to a temporary file whose
  * path srv_ca_file() gives (removed by srv_stop). */
 struct srv *srv_tls(void);
+/* The DNS and TLS servers bound to ip:port (a namespace's address; port
+ * 53 or 443 needs root); "::" is dual-stack. */
+struct srv *srv_dns_at(const char *ip, int port);
+struct srv *srv_tls_at(const char *ip, int port);
 /* The same servers on [::1]. */
 struct srv *srv_dns6(void);
 struct srv *srv_http6(void);
