@@ -446,10 +446,15 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	struct tls_conn *c = SSL_get_app_data(ssl);
 	char name[256];
 
-	(void)al;
 	(void)arg;
 	if (!sni_of(ssl, name, sizeof(name)))
 		return SSL_CLIENT_HELLO_SUCCESS;
+	if (strcasecmp(name, "refuse.test") == 0) {
+		/* the server's own refusal: a fatal handshake_failure alert
+		 * (a site that geoblocks by TLS) */
+		*al = SSL_AD_HANDSHAKE_FAILURE;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
 	if (strcasecmp(name, "blocked.test") == 0)
 		c->act = TA_RESET;
 	else if (strcasecmp(name, "eof.test") == 0)
