@@ -92,7 +92,9 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"analysis", "min_agents", CONF_INT, "1", O(min_agents), 1, 10000,
 	    false, NULL, "agents a cell needs for a verdict"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
-	    false, NULL, "blockpage fingerprint CSV; empty: the shipped one"},
+	    false, NULL, "fingerprint CSVs, separated by commas "
+	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "
+	    "decide"},
 	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false,
 	    check_webhook, "URL to POST cell state changes to; empty: none"},
 	{"analysis", "webhook_max_age", CONF_DURATION, "6h",

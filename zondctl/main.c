@@ -420,6 +420,7 @@ cmd_reanalyze(int argc, char **argv)
 	struct aggr_conf conf;
 	struct rollup_opts o;
 	struct rollup_stats st;
+	struct fpdb *fp = NULL;
 	store_t *s = NULL;
 	bool loaded = false;
 	uint64_t n = 0;
@@ -456,9 +457,17 @@ cmd_reanalyze(int argc, char **argv)
 	} else if ((dir = data_dir("reanalyze", data, &conf, &loaded)) ==
 	    NULL)
 		return 2;
-	if (loaded)
+	if (loaded) {
 		analyzer_opts(&conf, &o);
-	else
+		/* the daemon's fingerprints, so that reanalysis judges as
+		 * it does */
+		if (analyzer_fingerprints(&conf, &fp, &d) != ZE_OK) {
+			fprintf(stderr, "%s: reanalyze: %s\n", PROG, d.text);
+			conf_free(aggr_conf_tab, &conf);
+			return 1;
+		}
+		o.v.fp = fp;
+	} else
 		rollup_opts_default(&o);
 	o.hook = false;	/* history is not news */
 	memset(&st, 0, sizeof(st));
@@ -485,6 +494,7 @@ cmd_reanalyze(int argc, char **argv)
 		}
 	}
 	store_close(&s);
+	fpdb_free(&fp);
 	if (loaded)
 		conf_free(aggr_conf_tab, &conf);
 	return rc;
