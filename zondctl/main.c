@@ -40,7 +40,7 @@ usage(FILE *f)
 	    "  keygen -o DIR            new identity: DIR/identity.key, DIR/identity.pub\n"
 	    "  pubkey KEYFILE           print the public key of a secret key file\n"
 	    "  enroll --data DIR --pubkey HEX --region RU-XXX --asn N\n"
-	    "         [--name S] [--role probe|control]\n"
+	    "         [--name S] [--role probe|control|control-domestic]\n"
 	    "  disable --data DIR --pubkey HEX   refuse an agent's connections\n"
 	    "  enable --data DIR --pubkey HEX    admit a disabled agent again\n"
 	    "  agents --data DIR        list enrolled agents (key=value lines)\n"
@@ -183,7 +183,8 @@ ctl_open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
 }
 
 #define ENROLL_USAGE "usage: %s enroll --data DIR --pubkey HEX " \
-	"--region RU-XXX --asn N [--name S] [--role probe|control]\n"
+	"--region RU-XXX --asn N [--name S] [--role probe|control|" \
+	"control-domestic]\n"
 
 /* enroll: admit an agent (or update its enrolment); works while the
  * aggregator runs: the ZAP handler reads the registry per connection. */

@@ -467,6 +467,8 @@ struct verdict_ctl {
 	struct fp_match cfp;		/* http: the fingerprint that matched */
 	bool reached_http;		/* http: fetched, with a status */
 	enum dstate dstate;		/* dns: its first response */
+	bool healthy;			/* domestic: its agent reached another
+					 * target near that time (caller) */
 	size_t naddr;			/* dns: that response's addresses */
 	struct addr addr[];
 };
@@ -524,6 +526,13 @@ verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
 	}
 	*out = p;
 	return ZE_OK;
+}
+
+void
+verdict_ctl_set_healthy(struct verdict_ctl *c, bool healthy)
+{
+	if (c != NULL)
+		c->healthy = healthy;
 }
 
 void
@@ -1430,10 +1439,132 @@ judge_freeze(const struct verdict_opts *o, const struct cview *v,
 	    what);
 }
 
+/* ------------------------------------------------------------ domestic */
+
+/* The control SNI of a TLS outcome completed (certificate aside). */
+static bool
+tls_csni_ok(const outcome_t *oc)
+{
+	const Zond__V1__TlsOutcome *t = oc->tls;
+
+	return t != NULL && t->control_sni != NULL &&
+	    *t->control_sni != '\0' && t->has_control_failure &&
+	    (t->control_failure == F(NONE) ||
+	    t->control_failure == F(CERT_INVALID));
+}
+
+/* An unconfirmed block of a kind the site could cause itself: a TCP
+ * failure, a TLS failure with no control-SNI evidence, an HTTP reset,
+ * timeout or page difference.  Not DNS, UDP or the throttling kinds. */
+static bool
+site_causable(const meas_t *m, const struct verdict_res *r)
+{
+	if (r->verdict != VERDICT_BLOCKED || r->confirmed)
+		return false;
+	switch (m->test) {
+	case T(TCP):
+		return r->method == METHOD_TCP;
+	case T(TLS):
+		return r->method == METHOD_TCP || (r->method == METHOD_TLS &&
+		    !tls_csni_ok(m->outcome));
+	case T(HTTP):
+		return r->method == METHOD_TCP || r->method == METHOD_HTTP;
+	default:
+		return false;
+	}
+}
+
+/* Does domestic control c fail m's test and target the way m does?  A
+ * failure against a failure; a page (m fetched one that differs from
+ * control) against a page of the same status and about the same length:
+ * the site serves the country this page. */
+static bool
+domestic_fails_too(const struct verdict_opts *o, const meas_t *m,
+    const struct verdict_ctl *c)
+{
+	const Zond__V1__HttpOutcome *ph, *ch;
+	uint64_t a, b;
+
+	if (fail_of(m->outcome) != F(NONE))
+		return c->fail != F(NONE);
+	if (m->test != T(HTTP) || !c->http || c->fail != F(NONE))
+		return false;
+	ph = m->outcome->http;
+	ch = c->m->outcome->http;
+	if (!ph->has_status || !ch->has_status || ph->status != ch->status ||
+	    !ph->has_body_length || !ch->has_body_length)
+		return false;
+	a = ph->body_length < ch->body_length ? ph->body_length :
+	    ch->body_length;
+	b = ph->body_length < ch->body_length ? ch->body_length :
+	    ph->body_length;
+	return b == 0 || (double)a / (double)b > o->body_ratio;
+}
+
+/*
+ * A probe block the site could cause itself, where a healthy domestic
+ * control (another network in the country: its in-measurement control
+ * SNI worked, or its agent reached another target near that time) fails
+ * the same test and target too: it works abroad and fails from every
+ * Russian network tested, which a site refusing the country explains as
+ * well as censorship does.  An anomaly for review, never blocked.
+ */
+static void
+domestic_review(const struct verdict_opts *o, const struct verdict_in *in,
+    struct verdict_res *r)
+{
+	const meas_t *m = in->m;
+	const char *var = verdict_variant(m);
+	int fam = meas_family(m);
+	char was[VERDICT_REASON_MAX];
+	size_t i, n;
+
+	if (in->domestic == NULL || !site_causable(m, r))
+		return;
+	n = in->ndomestic < VERDICT_CONTROL_MAX ? in->ndomestic :
+	    VERDICT_CONTROL_MAX;
+	for (i = 0; i < n; i++) {
+		const struct verdict_ctl *c = in->domestic[i];
+		if (c == NULL || !c->usable || c->m->test != m->test ||
+		    !streq(c->m->target, m->target) ||
+		    !streq(c->variant, var) || !family_ok(fam, c->m))
+			continue;
+		if (!c->healthy && !(c->m->test == T(TLS) &&
+		    tls_csni_ok(c->m->outcome)))
+			continue;
+		if (domestic_fails_too(o, m, c))
+			break;
+	}
+	if (i == n)
+		return;
+	memcpy(was, r->reason, sizeof(was));
+	say(r, VERDICT_ANOMALY, r->method, "review: fails from a domestic "
+	    "control too, works abroad: %s", was);
+}
+
 /* ------------------------------------------------------------ entry */
+
+static zerr_t judge_one(const struct verdict_opts *opts,
+    const struct verdict_in *in, struct verdict_res *r);
 
 zerr_t
 verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
+    struct verdict_res *r)
+{
+	struct verdict_opts def;
+	zerr_t e;
+
+	if (opts == NULL) {
+		verdict_opts_default(&def);
+		opts = &def;
+	}
+	if ((e = judge_one(opts, in, r)) == ZE_OK)
+		domestic_review(opts, in, r);
+	return e;
+}
+
+static zerr_t
+judge_one(const struct verdict_opts *opts, const struct verdict_in *in,
     struct verdict_res *r)
 {
 	struct verdict_opts def;

@@ -409,6 +409,146 @@ t_tls(void **state)
 	fx_free(&f);
 }
 
+/* ------------------------------------------------------------ domestic */
+
+/* Judge f->m with its controls and domestic controls d[0..nd), each
+ * marked healthy or not as healthy[] says. */
+static struct verdict_res
+judge_dom(struct fx *f, meas_t *const *d, const bool *healthy, size_t nd)
+{
+	struct verdict_ctl *pc[MAXC], *pd[MAXC];
+	struct verdict_opts o;
+	struct verdict_in in;
+	struct verdict_res r;
+	size_t i;
+
+	verdict_opts_default(&o);
+	o.fp = shipped;
+	assert_true(nd <= MAXC);
+	for (i = 0; i < f->nc; i++)
+		assert_int_equal(verdict_ctl_new(&o, f->c[i], &pc[i]), ZE_OK);
+	for (i = 0; i < nd; i++) {
+		assert_int_equal(verdict_ctl_new(&o, d[i], &pd[i]), ZE_OK);
+		verdict_ctl_set_healthy(pd[i], healthy[i]);
+	}
+	memset(&in, 0, sizeof(in));
+	in.m = f->m;
+	in.control = (const struct verdict_ctl *const *)pc;
+	in.ncontrol = f->nc;
+	in.domestic = (const struct verdict_ctl *const *)pd;
+	in.ndomestic = nd;
+	assert_int_equal(verdict_judge(&o, &in, &r), ZE_OK);
+	for (i = 0; i < f->nc; i++)
+		verdict_ctl_free(&pc[i]);
+	for (i = 0; i < nd; i++)
+		verdict_ctl_free(&pd[i]);
+	return r;
+}
+
+#define REVIEW(r) do { \
+	EXPECT(r, VERDICT_ANOMALY, (r).method, false); \
+	if (strncmp((r).reason, "review:", 7) != 0) \
+		fail_msg("line %d: reason '%s'", __LINE__, (r).reason); \
+} while (0)
+
+static void
+t_domestic(void **state)
+{
+	struct fx f = {0};
+	struct verdict_res r;
+	meas_t *d[2];
+	bool yes[2] = {true, true}, no[2] = {false, false};
+
+	(void)state;
+	/* TCP reset here, controls abroad connect, a healthy domestic
+	 * control gets a reset too: flagged for review */
+	f.m = mk(TK(TCP), "203.0.113.9:443", 1, FL(RESET));
+	ctl(&f, mk(TK(TCP), "203.0.113.9:443", 9, FL(NONE)));
+	d[0] = mk(TK(TCP), "203.0.113.9:443", 20, FL(RESET));
+	r = judge_dom(&f, d, yes, 1);
+	REVIEW(r);
+	assert_int_equal(r.method, METHOD_TCP);
+	/* the same domestic control not known to be healthy: blocked */
+	r = judge_dom(&f, d, no, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP, false);
+	mk_free(d[0]);
+	/* a domestic control that connects: blocked (this network only) */
+	d[0] = mk(TK(TCP), "203.0.113.9:443", 20, FL(NONE));
+	r = judge_dom(&f, d, yes, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP, false);
+	mk_free(d[0]);
+	/* a domestic control of another target says nothing */
+	d[0] = mk(TK(TCP), "203.0.113.10:443", 20, FL(RESET));
+	r = judge_dom(&f, d, yes, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TCP, false);
+	mk_free(d[0]);
+	fx_free(&f);
+
+	/* TLS reset with no control SNI on the probe; the domestic
+	 * control's own control SNI worked (healthy by itself) and its
+	 * real SNI was reset: review */
+	f.m = mk(TK(TLS), "shop.example:443", 1, FL(RESET));
+	mk_tls(f.m, "client_hello", NULL, FL(NONE));
+	mk_tls(ctl(&f, mk(TK(TLS), "shop.example:443", 9, FL(NONE))), NULL,
+	    NULL, FL(NONE));
+	d[0] = mk(TK(TLS), "shop.example:443", 20, FL(RESET));
+	mk_tls(d[0], "client_hello", "example.org", FL(NONE));
+	r = judge_dom(&f, d, no, 1);
+	REVIEW(r);
+	fx_free(&f);
+	/* the probe's control SNI worked: SNI evidence, still blocked/tls */
+	f.m = mk(TK(TLS), "shop.example:443", 1, FL(RESET));
+	mk_tls(f.m, "client_hello", "example.org", FL(NONE));
+	mk_tls(ctl(&f, mk(TK(TLS), "shop.example:443", 9, FL(NONE))), NULL,
+	    NULL, FL(NONE));
+	r = judge_dom(&f, d, yes, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_TLS, false);
+	mk_free(d[0]);
+	fx_free(&f);
+
+	/* DNS blocking is never the site's doing: still blocked */
+	f.m = mk(TK(DNS), "news.example", 1, FL(NONE));
+	mk_dns(f.m, 3, NULL);
+	mk_dns(ctl(&f, mk(TK(DNS), "news.example", 9, FL(NONE))), 0, A_REAL);
+	d[0] = mk(TK(DNS), "news.example", 20, FL(NXDOMAIN));
+	mk_dns(d[0], 3, NULL);
+	r = judge_dom(&f, d, yes, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_DNS, false);
+	mk_free(d[0]);
+	fx_free(&f);
+
+	/* a confirmed blockpage stays blocked whatever the domestic
+	 * control saw */
+	http_case(&f, "http://news.example/", 200, 900, "x", H_OTHER,
+	    "<p>Доступ к сайту ограничен в соответствии с Федеральными "
+	    "законами</p>", 200, H_NGINX);
+	d[0] = mk(TK(HTTP), "http://news.example/", 20, FL(RESET));
+	mk_http(d[0], "http://news.example/", 0, 0, NULL, NULL, NULL);
+	r = judge_dom(&f, d, yes, 1);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_HTTP, true);
+	mk_free(d[0]);
+	fx_free(&f);
+
+	/* a page that differs from the one abroad, and the healthy
+	 * domestic control gets the same page (status, about the length):
+	 * the site's page for the country, review */
+	http_case(&f, "http://shop.example/", 200, 900, "Unavailable here",
+	    H_OTHER, "<p>Not available in your region</p>", 200, H_NGINX);
+	d[0] = mk(TK(HTTP), "http://shop.example/", 20, FL(NONE));
+	mk_http(d[0], "http://shop.example/", 200, 880, "Unavailable here",
+	    H_OTHER, "<p>Not available in your region</p>");
+	d[1] = mk(TK(HTTP), "http://shop.example/", 21, FL(NONE));
+	mk_http(d[1], "http://shop.example/", 200, 48000, "Shop of examples",
+	    H_NGINX, "<html>");
+	r = judge_dom(&f, d + 1, yes, 1);	/* it gets the real page */
+	EXPECT(r, VERDICT_BLOCKED, METHOD_HTTP, false);
+	r = judge_dom(&f, d, yes, 2);
+	REVIEW(r);
+	mk_free(d[0]);
+	mk_free(d[1]);
+	fx_free(&f);
+}
+
 static int
 setup(void **state)
 {
@@ -450,6 +590,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(t_weak_scopes),
 		cmocka_unit_test(t_agent_names),
 		cmocka_unit_test(t_tls),
+		cmocka_unit_test(t_domestic),
 	};
 
 	srcdir = argc > 1 ? argv[1] : ".";
