@@ -374,6 +374,12 @@ http_conn(struct srv *s, int fd)
 	else if (strcmp(path, "/redirect") == 0)
 		http_reply(fd, "302 Found", "Location: http://warning.rt.ru/"
 		    "?id=1\r\n", "", 0);
+	else if (strcmp(path, "/geo") == 0)
+		/* the site's own refusal, VK-style (fingerprint scope prov) */
+		http_reply(fd, "302 Found", "Location: /blank.php?rkn=7\r\n",
+		    "", 0);
+	else if (strcmp(path, "/blank.php?rkn=7") == 0)
+		http_reply(fd, "200 OK", "", page_ok, sizeof(page_ok) - 1);
 	else if (strcmp(path, "/hop") == 0)
 		http_reply(fd, "302 Found", "Location: /hop2\r\n", "", 0);
 	else if (strcmp(path, "/hop2") == 0)
