@@ -337,12 +337,12 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 		fp_match_keep(&fm, fpdb_match_header(env->fp, "Location",
 		    hop.location));
 		if (next != NULL)
-			fp_match_keep(&fm, fpdb_match_header(env->fp, "Location",
-			    next));
+			fp_match_keep(&fm, fpdb_match_header(env->fp,
+			    "Location", next));
 		if (fm.name != NULL && FP_SCOPE_BLOCKS(fm.scope)) {
 			fail = ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT;
-			pu_fail(o, fail, "redirect to %s matches fingerprint %s "
-			    "(scope %s)", hop.location, fm.name,
+			pu_fail(o, fail, "redirect to %s matches fingerprint "
+			    "%s (scope %s)", hop.location, fm.name,
 			    fpdb_scope_name(fm.scope));
 			break;
 		}
@@ -412,9 +412,10 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 		 * (ISPs often send one and reset); the detail keeps both */
 		m1 = fm;
 		if (fail != ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT)
-			fp_match_keep(&fm, fpdb_match_http(env->fp, hop.body.len ?
-			    (const char *)hop.body.data : "", hop.body.len,
-			    (const char *const *)ho->headers, ho->n_headers));
+			fp_match_keep(&fm, fpdb_match_http(env->fp,
+			    hop.body.len ? (const char *)hop.body.data : "",
+			    hop.body.len, (const char *const *)ho->headers,
+			    ho->n_headers));
 		if (fm.name != m1.name && FP_SCOPE_BLOCKS(fm.scope)) {
 			if (fail == ZOND__V1__FAILURE__FAIL_NONE)
 				pu_fail(o, ZOND__V1__FAILURE__FAIL_BLOCKPAGE,
@@ -424,8 +425,9 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 				pu_fail(o, ZOND__V1__FAILURE__FAIL_BLOCKPAGE,
 				    "response matches fingerprint %s (scope "
 				    "%s); then %s", fm.name,
-				    fpdb_scope_name(fm.scope), o->detail != NULL ?
-				    o->detail : "a transport error");
+				    fpdb_scope_name(fm.scope),
+				    o->detail != NULL ? o->detail :
+				    "a transport error");
 			fail = ZOND__V1__FAILURE__FAIL_BLOCKPAGE;
 		}
 		if (fail == ZOND__V1__FAILURE__FAIL_NONE && hop.truncated &&

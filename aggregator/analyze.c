@@ -30,8 +30,8 @@ struct item {
 	enum store_role role;
 	int64_t start_us, recv_us;
 	bool in_range;
-	bool healthy;		/* domestic: its agent reached another target
-				 * near that time (domestic_health) */
+	bool healthy;		/* domestic: its agent reached another
+				 * target near then (domestic_health) */
 	wire_meas_t *m;
 	verdict_t v;
 	method_t meth;

@@ -38,7 +38,7 @@ struct ccache_ent {
 	uint8_t id[STORE_ID_LEN];
 	wire_meas_t *m;			/* NULL: not a usable control */
 	struct verdict_ctl *pc;		/* m prepared for judging */
-	bool domestic;			/* a domestic control's (verdict.h) */
+	bool domestic;			/* a domestic control's */
 	bool used;
 };
 

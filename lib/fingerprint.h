@@ -46,7 +46,7 @@ enum fp_scope {
 	FP_SCOPE_ISP,	/* an ISP's blockpage (the state's orders) */
 	FP_SCOPE_PROD,	/* a filtering product (SkyDNS, NetPolice) */
 	FP_SCOPE_INST,	/* an institution's filter (school, office) */
-	FP_SCOPE_PROV,	/* the service provider's own refusal (geoblock) */
+	FP_SCOPE_PROV,	/* the service provider's own refusal */
 	FP_SCOPE_VBW,	/* a vague blocking word: confirms nothing alone */
 	FP_SCOPE_INJB,	/* a benign injection (router update notice) */
 	FP_SCOPE_FP,	/* a known false positive: never matches */

@@ -462,13 +462,13 @@ struct verdict_ctl {
 	Zond__V1__Failure fail;
 	bool usable;			/* a sane outcome, no local failure */
 	bool dns, http;			/* outcome kind (DNS answers, page) */
-	bool censored;			/* fingerprinted DNS answer or page
-					 * (scope nat, isp, prod or inst) */
-	struct fp_match cfp;		/* http: the fingerprint that matched */
+	bool censored;			/* fingerprinted DNS answer or
+					 * page (nat, isp, prod, inst) */
+	struct fp_match cfp;		/* http: the fingerprint seen */
 	bool reached_http;		/* http: fetched, with a status */
 	enum dstate dstate;		/* dns: its first response */
-	bool healthy;			/* domestic: its agent reached another
-					 * target near that time (caller) */
+	bool healthy;			/* domestic: its agent reached
+					 * another target then (caller) */
 	size_t naddr;			/* dns: that response's addresses */
 	struct addr addr[];
 };
@@ -1177,11 +1177,11 @@ judge_http(const struct verdict_opts *o, const struct cview *v,
 			const struct verdict_ctl *c = v->c[i];
 			if (c->cfp.name != NULL &&
 			    streq(c->cfp.name, fm.name)) {
-				say(r, VERDICT_ANOMALY, METHOD_HTTP, "%s %s seen "
-				    "by control too (fingerprint false positive "
-				    "or censored control)", fm.scope ==
-				    FP_SCOPE_PROV ? "refusal page" : "blockpage",
-				    fm.name);
+				say(r, VERDICT_ANOMALY, METHOD_HTTP, "%s %s "
+				    "seen by control too (fingerprint false "
+				    "positive or censored control)",
+				    fm.scope == FP_SCOPE_PROV ? "refusal page" :
+				    "blockpage", fm.name);
 				return;
 			}
 		}

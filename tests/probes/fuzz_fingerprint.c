@@ -33,7 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e == ZE_OK) {
 		if (db == NULL)
 			abort();
-		(void)fpdb_match_http(db, (const char *)data, size, hdrs, 2).name;
+		(void)fpdb_match_http(db, (const char *)data, size, hdrs,
+		    2).name;
 		(void)fpdb_match_header(db, "location", "http://x/").name;
 		(void)fpdb_match_dns(db, "10.10.34.34").name;
 		/* every name the file holds is found again */

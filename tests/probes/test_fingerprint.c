@@ -51,7 +51,8 @@ t_good(void **state)
 	    &d), ZE_OK);
 	assert_non_null(db);
 	assert_int_equal(fpdb_count(db), 8);
-	assert_string_equal(fpdb_match_http(db, page, strlen(page), NULL, 0).name,
+	assert_string_equal(fpdb_match_http(db, page, strlen(page), NULL,
+	    0).name,
 	    "ru_law");
 	assert_null(fpdb_match_http(db, "hello", 5, NULL, 0).name);
 	/* header names match case-insensitively, values by pattern */
@@ -60,15 +61,18 @@ t_good(void **state)
 	assert_null(fpdb_match_http(db, "x", 1, h3, 2).name);
 	assert_string_equal(fpdb_match_header(db, "Location",
 	    "http://warning.rt.ru/x").name, "ru_rt");
-	assert_null(fpdb_match_header(db, "Location", "http://example.org/").name);
+	assert_null(fpdb_match_header(db, "Location",
+	    "http://example.org/").name);
 	/* quoting: "" is one quote, commas and newlines inside quotes */
 	assert_string_equal(fpdb_match_http(db, "exact \"body\"", 12, NULL,
 	    0).name, "quoted, name");
 	assert_null(fpdb_match_http(db, "exact \"body\"!", 13, NULL, 0).name);
-	assert_string_equal(fpdb_match_http(db, "a two\nlines b", 13, NULL, 0).name,
+	assert_string_equal(fpdb_match_http(db, "a two\nlines b", 13, NULL,
+	    0).name,
 	    "multi");
 	/* a body with a NUL before the pattern still matches (contains) */
-	assert_string_equal(fpdb_match_http(db, "\0two\nlines", 10, NULL, 0).name,
+	assert_string_equal(fpdb_match_http(db, "\0two\nlines", 10, NULL,
+	    0).name,
 	    "multi");
 	assert_string_equal(fpdb_match_dns(db, "10.10.34.34").name, "dns1");
 	assert_null(fpdb_match_dns(db, "10.10.34.3").name);
@@ -86,7 +90,8 @@ t_good(void **state)
 		memcpy(b, txt, sizeof(txt) - 1);
 		assert_string_equal(fpdb_match_http(db, b, sizeof(txt) - 1,
 		    NULL, 0).name, "body_re");
-		assert_null(fpdb_match_http(db, b, sizeof(txt) - 5, NULL, 0).name);
+		assert_null(fpdb_match_http(db, b, sizeof(txt) - 5, NULL,
+		    0).name);
 		free(b);
 	}
 	fpdb_free(&db);
@@ -341,7 +346,8 @@ t_load_shipped(void **state)
 			    strlen(lab), NULL, 0).name, "zond_lab_blockpage");
 			assert_non_null(fpdb_match_http(db, mts, strlen(mts),
 			    NULL, 0).name);
-			assert_non_null(fpdb_match_http(db, "x", 1, loc, 1).name);
+			assert_non_null(fpdb_match_http(db, "x", 1, loc,
+			    1).name);
 			{
 				const char *vk[] = {"Location: "
 				    "https://vk.com/blank.php?rkn=42"};
