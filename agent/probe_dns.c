@@ -240,7 +240,8 @@ pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
 {
 	Zond__V1__DnsOutcome *dn = o->dns;
 	Zond__V1__Failure f = ZOND__V1__FAILURE__FAIL_NONE;
-	const char *why = NULL, *bogon = NULL, *fpname = NULL, *fpaddr = NULL;
+	const char *why = NULL, *bogon = NULL, *fpaddr = NULL;
+	struct fp_match fm = {NULL, FP_SCOPE_FP}, m1;
 	zbuf_t c0, c, det;
 	bool differ = false;
 	size_t i, j;
@@ -258,8 +259,10 @@ pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
 				continue;
 			if (bogon == NULL && pu_dns_bogon(a->data))
 				bogon = a->data;
-			if (fpname == NULL &&
-			    (fpname = fpdb_match_dns(fp, a->data)) != NULL)
+			/* the strongest scope of all answers is named */
+			m1 = fm;
+			fp_match_keep(&fm, fpdb_match_dns(fp, a->data));
+			if (fm.name != m1.name)
 				fpaddr = a->data;
 		}
 		if ((e = dns_canon(r, i == 0 ? &c0 : &c)) != ZE_OK)
@@ -308,9 +311,10 @@ pu_dns_classify(Zond__V1__Outcome *o, const struct fpdb *fp,
 		    bogon);
 	if (e == ZE_OK && bogon != NULL && f == ZOND__V1__FAILURE__FAIL_BOGON)
 		e = zbuf_printf(&det, " %s", bogon);
-	if (e == ZE_OK && fpname != NULL)
-		e = zbuf_printf(&det, "%sanswer %s matches fingerprint %s",
-		    det.len ? "; " : "", fpaddr, fpname);
+	if (e == ZE_OK && fm.name != NULL)
+		e = zbuf_printf(&det, "%sanswer %s matches fingerprint %s "
+		    "(scope %s)", det.len ? "; " : "", fpaddr, fm.name,
+		    fpdb_scope_name(fm.scope));
 	if (e == ZE_OK && garbage > 0)
 		e = zbuf_printf(&det, "%s%u datagram%s ignored: not an answer "
 		    "to the query", det.len ? "; " : "", garbage,

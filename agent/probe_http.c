@@ -229,7 +229,9 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 	Zond__V1__Outcome *o = NULL;
 	Zond__V1__HttpOutcome *ho = NULL;
 	Zond__V1__Failure fail = ZOND__V1__FAILURE__FAIL_NONE;
-	const char *fpname = NULL;
+	/* the strongest fingerprint seen on the way (redirects, last page);
+	 * only nat/isp/prod/inst ones are a failure (FP_SCOPE_BLOCKS) */
+	struct fp_match fm = {NULL, FP_SCOPE_FP}, m1;
 	char *url = NULL;
 	struct hop hop;
 	CURL *h = NULL;
@@ -332,13 +334,16 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 			goto out;
 		ho->n_redirects++;
 		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &next);
-		if ((fpname = fpdb_match_header(env->fp, "Location",
-		    hop.location)) != NULL || (next != NULL &&
-		    (fpname = fpdb_match_header(env->fp, "Location", next)) !=
-		    NULL)) {
+		fp_match_keep(&fm, fpdb_match_header(env->fp, "Location",
+		    hop.location));
+		if (next != NULL)
+			fp_match_keep(&fm, fpdb_match_header(env->fp,
+			    "Location", next));
+		if (fm.name != NULL && FP_SCOPE_BLOCKS(fm.scope)) {
 			fail = ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT;
-			pu_fail(o, fail, "redirect to %s matches fingerprint %s",
-			    hop.location, fpname);
+			pu_fail(o, fail, "redirect to %s matches fingerprint "
+			    "%s (scope %s)", hop.location, fm.name,
+			    fpdb_scope_name(fm.scope));
 			break;
 		}
 		if (next == NULL || !is_http_url(next))
@@ -405,17 +410,23 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 			goto out;
 		/* a blockpage is named even when the connection then broke
 		 * (ISPs often send one and reset); the detail keeps both */
-		if (fpname == NULL && (fpname = fpdb_match_http(env->fp,
-		    hop.body.len ? (const char *)hop.body.data : "",
-		    hop.body.len, (const char *const *)ho->headers,
-		    ho->n_headers)) != NULL) {
+		m1 = fm;
+		if (fail != ZOND__V1__FAILURE__FAIL_BLOCKPAGE_REDIRECT)
+			fp_match_keep(&fm, fpdb_match_http(env->fp,
+			    hop.body.len ? (const char *)hop.body.data : "",
+			    hop.body.len, (const char *const *)ho->headers,
+			    ho->n_headers));
+		if (fm.name != m1.name && FP_SCOPE_BLOCKS(fm.scope)) {
 			if (fail == ZOND__V1__FAILURE__FAIL_NONE)
 				pu_fail(o, ZOND__V1__FAILURE__FAIL_BLOCKPAGE,
-				    "response matches fingerprint %s", fpname);
+				    "response matches fingerprint %s (scope "
+				    "%s)", fm.name, fpdb_scope_name(fm.scope));
 			else
 				pu_fail(o, ZOND__V1__FAILURE__FAIL_BLOCKPAGE,
-				    "response matches fingerprint %s; then %s",
-				    fpname, o->detail != NULL ? o->detail :
+				    "response matches fingerprint %s (scope "
+				    "%s); then %s", fm.name,
+				    fpdb_scope_name(fm.scope),
+				    o->detail != NULL ? o->detail :
 				    "a transport error");
 			fail = ZOND__V1__FAILURE__FAIL_BLOCKPAGE;
 		}
@@ -424,7 +435,7 @@ probe_http(const probe_env_t *env, const probe_req_t *req,
 		    NULL)
 			goto out;
 	}
-	if (fpname != NULL && (ho->blockpage = pu_strdup(fpname)) == NULL)
+	if (fm.name != NULL && (ho->blockpage = pu_strdup(fm.name)) == NULL)
 		goto out;
 	if (o->failure != ZOND__V1__FAILURE__FAIL_NONE && o->detail == NULL)
 		goto out;

@@ -11,7 +11,9 @@
  *
  * error_stage says where a failure happened: "connect" (no TCP),
  * "client_hello" (TCP up, ClientHello sent, not one TLS byte back before
- * the reset, timeout or EOF: the TSPU signature), "handshake" (later).
+ * the reset, timeout or EOF: the TSPU signature), "alert" (the server
+ * answered with a TLS alert and the handshake failed on it: the server
+ * itself refused), "handshake" (any other failure later).
  * Invariants: every curl handle is local to one call; no proxy is used;
  * each attempt is bounded by env->timeout_ms.
  */
@@ -38,6 +40,7 @@ struct tls_try {
 	char detail[CURL_ERROR_SIZE + 128];
 	bool sent;		/* TLS bytes went out (ClientHello) */
 	bool got;		/* TLS bytes came back */
+	bool alert;		/* one of them was a TLS alert */
 };
 
 static int
@@ -56,11 +59,36 @@ tls_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		memcpy(t->version, data + 21, n);
 		t->version[n] = '\0';
 	}
+	/* libcurl's trace of an incoming record: "TLSv1.3 (IN), TLS alert,
+	 * unrecognized name (624):" */
+	if (type == CURLINFO_TEXT && memmem(data, size, "(IN), TLS alert",
+	    15) != NULL)
+		t->alert = true;
 	if (type == CURLINFO_SSL_DATA_OUT && size > 0)
 		t->sent = true;
 	else if (type == CURLINFO_SSL_DATA_IN && size > 0)
 		t->got = true;
 	return 0;
+}
+
+/* Does an OpenSSL error text name a received alert?  OpenSSL 3 puts
+ * one as "error:0A000xxx:SSL routines::..." with reason 1000 + the
+ * alert's code (SSL_AD_REASON_OFFSET), e.g. 0A000458 for
+ * unrecognized_name (112): the fallback when no trace line was seen. */
+static bool
+alert_in(const char *errbuf)
+{
+	const char *p = strstr(errbuf, "error:0A");
+	unsigned long code, reason;
+	char *end;
+
+	if (p == NULL)
+		return false;
+	code = strtoul(p + 6, &end, 16);
+	if (end != p + 14 || *end != ':')
+		return false;
+	reason = code & 0x7fffffUL;
+	return reason >= 1000 && reason < 1256;
 }
 
 /* host and port of a target ("host", "host:port", "[v6]:port" or an
@@ -187,6 +215,9 @@ tls_try(const probe_env_t *env, const char *sni, const char *ip, int port,
 	    t->fail == ZOND__V1__FAILURE__FAIL_TIMEOUT ||
 	    t->fail == ZOND__V1__FAILURE__FAIL_EOF))
 		t->stage = "client_hello";
+	else if (t->fail == ZOND__V1__FAILURE__FAIL_TLS_ERROR &&
+	    (t->alert || alert_in(errbuf)))
+		t->stage = "alert";
 	else
 		t->stage = "handshake";
 	snprintf(t->detail, sizeof(t->detail), "SNI %s: %s (curl %d, errno "

@@ -18,6 +18,7 @@
 
 #include "group.h"
 #include "log.h"
+#include "rollup.h"
 #include "wire.h"
 #include "ztime.h"
 
@@ -29,6 +30,8 @@ struct item {
 	enum store_role role;
 	int64_t start_us, recv_us;
 	bool in_range;
+	bool healthy;		/* domestic: its agent reached another
+				 * target near then (domestic_health) */
 	wire_meas_t *m;
 	verdict_t v;
 	method_t meth;
@@ -110,6 +113,63 @@ cmp_group(const void *x, const void *y)
 	return a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
 }
 
+/* By agent, then start. */
+static int
+cmp_agent_start(const void *x, const void *y)
+{
+	const struct item *a = *(const struct item *const *)x;
+	const struct item *b = *(const struct item *const *)y;
+	int r = memcmp(a->agent, b->agent, STORE_PK_LEN);
+
+	if (r != 0)
+		return r;
+	return a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
+}
+
+/* Is it a success of a target other than t's? */
+static bool
+reached_other(const struct item *it, const struct item *t)
+{
+	const Zond__V1__Outcome *oc = it->m->outcome;
+	const char *a = it->m->target, *b = t->m->target;
+
+	return oc != NULL && (!oc->has_failure ||
+	    oc->failure == ZOND__V1__FAILURE__FAIL_NONE) && a != NULL &&
+	    b != NULL && strcmp(a, b) != 0;
+}
+
+/*
+ * Mark each domestic control's measurement healthy when its agent reached
+ * another target less than GROUP_SIBLING_US away, looking at most
+ * ROLLUP_SIB_WALK of its measurements each way (as the roll-ups walk the
+ * agent's sequence: aggregator/rollup.c).  ord: scratch of a->n.
+ */
+static void
+domestic_health(analysis_t *a, struct item **ord)
+{
+	size_t n = 0, i, k, w;
+
+	for (i = 0; i < a->n; i++)
+		if (a->items[i].role == STORE_ROLE_DOMESTIC)
+			ord[n++] = &a->items[i];
+	if (n == 0)
+		return;
+	qsort(ord, n, sizeof(*ord), cmp_agent_start);
+	for (i = 0; i < n; i++) {
+		struct item *t = ord[i];
+		for (k = i, w = 0; !t->healthy && k-- > 0 &&
+		    w++ < ROLLUP_SIB_WALK && memcmp(ord[k]->agent, t->agent,
+		    STORE_PK_LEN) == 0 && t->start_us - ord[k]->start_us <
+		    GROUP_SIBLING_US;)
+			t->healthy = reached_other(ord[k], t);
+		for (k = i + 1, w = 0; !t->healthy && k < n &&
+		    w++ < ROLLUP_SIB_WALK && memcmp(ord[k]->agent, t->agent,
+		    STORE_PK_LEN) == 0 && ord[k]->start_us - t->start_us <
+		    GROUP_SIBLING_US; k++)
+			t->healthy = reached_other(ord[k], t);
+	}
+}
+
 static int
 cmp_id(const void *x, const void *y)
 {
@@ -163,6 +223,8 @@ judge_group(const struct analyze_opts *o, struct item **g, size_t n,
 		gi[i].agent = g[i]->agent;
 		gi[i].start_us = g[i]->start_us;
 		gi[i].control = g[i]->role == STORE_ROLE_CONTROL;
+		gi[i].domestic = g[i]->role == STORE_ROLE_DOMESTIC;
+		gi[i].healthy = g[i]->healthy;
 		gi[i].judge = g[i]->in_range;
 	}
 	return group_judge(&o->v, o->window_us, gi, n, judged_one, &j);
@@ -203,6 +265,8 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 		zdiag_set(d, e, "out of memory");
 		goto fail;
 	}
+	if (a->n > 0)
+		domestic_health(a, ord);
 	for (size_t i = 0; i < a->n; i++)
 		ord[i] = &a->items[i];
 	if (a->n > 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fingerprint.h"
 #include "log.h"
 #include "ztime.h"
 
@@ -24,6 +25,7 @@
 struct analyzer {
 	store_t *store;
 	struct rollup_opts o;
+	struct fpdb *fp;		/* o.v.fp: [analysis] fingerprints */
 	int64_t interval_ms;
 	char *webhook;
 	pthread_t th, hook_th;
@@ -234,16 +236,32 @@ via_writer(void *ctx, const struct store_extra *x, zdiag_t *d)
 }
 
 zerr_t
+analyzer_fingerprints(const struct aggr_conf *conf, struct fpdb **out,
+    zdiag_t *d)
+{
+	*out = NULL;
+	if (conf->fingerprints == NULL || *conf->fingerprints == '\0')
+		return ZE_OK;
+	return fpdb_load(conf->fingerprints, out, d);
+}
+
+zerr_t
 analyzer_start(store_t *s, const struct aggr_conf *conf,
     const struct ipasn *asn, writer_t *w, analyzer_t **out, zdiag_t *d)
 {
 	analyzer_t *a;
+	zerr_t e;
 
 	*out = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	a->store = s;
 	analyzer_opts(conf, asn, &a->o);
+	if ((e = analyzer_fingerprints(conf, &a->fp, d)) != ZE_OK) {
+		free(a);
+		return e;
+	}
+	a->o.v.fp = a->fp;
 	if (w != NULL) {
 		a->o.write = via_writer;
 		a->o.write_ctx = w;
@@ -269,9 +287,9 @@ analyzer_start(store_t *s, const struct aggr_conf *conf,
 		a->hook_on = true;
 	}
 	log_info("analysis window_ms=%" PRId64 " settle_ms=%" PRId64
-	    " interval_ms=%" PRId64 " webhook=%s", conf->window_ms,
-	    conf->settle_ms, conf->analysis_interval_ms,
-	    a->o.hook ? a->webhook : "(none)");
+	    " interval_ms=%" PRId64 " webhook=%s fingerprints=%zu",
+	    conf->window_ms, conf->settle_ms, conf->analysis_interval_ms,
+	    a->o.hook ? a->webhook : "(none)", fpdb_count(a->fp));
 	*out = a;
 	return ZE_OK;
 }
@@ -308,6 +326,7 @@ analyzer_stop(analyzer_t **ap)
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a->webhook);
+	fpdb_free(&a->fp);
 	free(a);
 	*ap = NULL;
 }

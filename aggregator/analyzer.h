@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fingerprint.h"
 #include "rollup.h"
 #include "store.h"
 #include "writer.h"
@@ -29,10 +30,17 @@ struct analyzer_stats {
 };
 
 /* Build the roll-up options from the configuration (also zondctl's);
- * asn: the table aggr_conf_ipasn loaded, or NULL (borrowed). */
+ * asn: the table aggr_conf_ipasn loaded, or NULL (borrowed).  The
+ * fingerprints are not loaded here: o->v.fp is NULL. */
 struct ipasn;
 void analyzer_opts(const struct aggr_conf *conf, const struct ipasn *asn,
     struct rollup_opts *o);
+
+/* Load [analysis] fingerprints (one CSV or several separated by commas,
+ * docs/FINGERPRINTS.md) into *out; NULL when the option is empty.  An
+ * error names the file and line.  Caller frees with fpdb_free. */
+zerr_t analyzer_fingerprints(const struct aggr_conf *conf,
+    struct fpdb **out, zdiag_t *d) ZWUR;
 
 /* w non-NULL: the analyzer's writes go through the writer's commit thread
  * (writer_apply); stop the analyzer before freeing w.  asn (may be NULL)

@@ -94,7 +94,9 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"analysis", "min_agents", CONF_INT, "1", O(min_agents), 1, 10000,
 	    false, NULL, "agents a cell needs for a verdict"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
-	    false, NULL, "blockpage fingerprint CSV; empty: the shipped one"},
+	    false, NULL, "fingerprint CSVs, separated by commas "
+	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "
+	    "decide"},
 	{"analysis", "ip_asn", CONF_STRING, "", O(ip_asn), 0, 0, false, NULL,
 	    "IP-to-ASN table for DNS consistency in the iptoasn.com TSV "
 	    "format (ip2asn-combined.tsv); empty: none, a /24 or /48 stands "

@@ -65,7 +65,7 @@ struct exp {
 static const char *
 role_name(enum store_role r)
 {
-	return r == STORE_ROLE_CONTROL ? "control" : "probe";
+	return store_role_name(r);
 }
 
 /* CSV field with RFC 4180 quoting. */

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fingerprint.h"
 #include "json.h"
 #include "log.h"
 #include "ztime.h"
@@ -472,10 +473,16 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	h->store = s;
+	if (conf->fingerprints != NULL && *conf->fingerprints != '\0' &&
+	    (e = fpdb_load(conf->fingerprints, &h->fp, d)) != ZE_OK) {
+		free(h);
+		return e;
+	}
 	atomic_init(&h->requests, 0);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_mutex_init(&h->logmu, NULL);
 	analyze_opts_default(&h->ao);
+	h->ao.v.fp = h->fp;
 	h->ao.window_us = conf->window_ms * 1000;
 	h->ao.v.asn = asn;
 	h->ao.c.min_measurements = (uint32_t)conf->min_measurements;
@@ -533,6 +540,7 @@ http_stop(http_t **hp)
 		close(h->dashfd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_mutex_destroy(&h->logmu);
+	fpdb_free(&h->fp);
 	free(h);
 	*hp = NULL;
 }

@@ -31,6 +31,7 @@ struct http {
 	struct MHD_Daemon *mhd;
 	store_t *store;
 	struct analyze_opts ao;
+	struct fpdb *fp;		/* ao.v.fp: [analysis] fingerprints */
 	int dashfd;			/* dashboard directory; -1: none */
 	char dashdir[1200];
 	_Atomic uint64_t requests;

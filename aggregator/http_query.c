@@ -181,9 +181,11 @@ http_query_filters(struct query *q, struct filt *f, int64_t back_us)
 			f->role = STORE_ROLE_PROBE;
 		else if (strcmp(role, "control") == 0)
 			f->role = STORE_ROLE_CONTROL;
+		else if (strcmp(role, "control-domestic") == 0)
+			f->role = STORE_ROLE_DOMESTIC;
 		else {
 			snprintf(q->err, sizeof(q->err), "role: '%.64s' is not "
-			    "probe or control", role);
+			    "probe, control or control-domestic", role);
 			return false;
 		}
 	}

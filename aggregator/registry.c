@@ -36,9 +36,11 @@ registry_parse_role(const char *s, enum store_role *r, zdiag_t *d)
 		*r = STORE_ROLE_PROBE;
 	else if (strcmp(s, "control") == 0)
 		*r = STORE_ROLE_CONTROL;
+	else if (strcmp(s, "control-domestic") == 0)
+		*r = STORE_ROLE_DOMESTIC;
 	else
-		return zdiag_set(d, ZE_PARSE, "role '%.32s': use probe or "
-		    "control", s);
+		return zdiag_set(d, ZE_PARSE, "role '%.32s': use probe, "
+		    "control or control-domestic", s);
 	return ZE_OK;
 }
 

@@ -38,6 +38,7 @@ struct ccache_ent {
 	uint8_t id[STORE_ID_LEN];
 	wire_meas_t *m;			/* NULL: not a usable control */
 	struct verdict_ctl *pc;		/* m prepared for judging */
+	bool domestic;			/* a domestic control's */
 	bool used;
 };
 
@@ -92,8 +93,12 @@ struct round {
 	int64_t self_start;
 	size_t walked;			/* by take_sib in this direction */
 	const struct verdict_ctl *ctl[MAX_CTL];	/* borrowed from cc */
+	const struct verdict_ctl *dom[MAX_CTL];	/* borrowed from cc */
 	wire_meas_t *sib[MAX_CTL];
-	size_t nctl, nsib;
+	size_t nctl, ndom, nsib;
+	const wire_meas_t *hself;	/* domestic_healthy: whose agent */
+	int64_t hstart;
+	bool healthy;
 	struct ccache cc;
 	struct verdict_memo *memo;	/* lists of cc's controls: freed with
 					 * cc */
@@ -225,6 +230,11 @@ gh_slot(struct ghcache *c, uint32_t test, uint64_t thash, uint32_t hour)
 			return &c->t[i];
 }
 
+static int domestic_healthy(struct round *r, const struct store_meas *sm,
+    const wire_meas_t *m);
+
+/* One entry of the ctl index (controls and domestic controls of the
+ * probe's test and target hash), each read and prepared once a round. */
 static int
 take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 {
@@ -234,6 +244,8 @@ take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 	wire_meas_t *m = NULL;
 	int rc;
 
+	/* the controls' bound (METHODOLOGY §2): domestic controls after
+	 * the first MAX_CTL controls of the window are not read either */
 	if (r->nctl == MAX_CTL)
 		return 1;
 	if (!cc_grow(&r->cc)) {
@@ -244,12 +256,13 @@ take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 	if (!ce->used) {
 		if ((rc = store_tx_meas_get(r->tx, id, &sm)) < 0)
 			return -1;
-		if (rc == 0 && sm.role == STORE_ROLE_CONTROL &&
+		if (rc == 0 && sm.role != STORE_ROLE_PROBE &&
 		    wire_meas_decode(sm.body, sm.body_len, &m, NULL) != ZE_OK)
 			m = NULL;
 		memcpy(ce->id, id, STORE_ID_LEN);
 		ce->m = m;
 		ce->pc = NULL;
+		ce->domestic = rc == 0 && sm.role == STORE_ROLE_DOMESTIC;
 		ce->used = true;
 		r->cc.n++;
 		if (m != NULL && verdict_ctl_new(&r->o->v, m, &ce->pc) !=
@@ -257,15 +270,79 @@ take_ctl(const uint8_t id[STORE_ID_LEN], void *arg)
 			r->err = ZE_NOMEM;
 			return 1;
 		}
+		if (m != NULL && ce->domestic) {
+			/* the walk reads other records: sm is not kept */
+			struct store_meas dm = sm;
+			if ((rc = domestic_healthy(r, &dm, m)) < 0)
+				return -1;
+			verdict_ctl_set_healthy(ce->pc, rc == 1);
+		}
 	}
 	/* the window by start time, both ends included, as group_judge
 	 * takes it (the id range is wider by the id skew); a target of
 	 * another name is a hash collision */
 	if (ce->m != NULL && ce->m->start_us >= r->self_start -
 	    r->o->window_us && ce->m->start_us <= r->self_start +
-	    r->o->window_us && same_target(ce->m, r->self))
-		r->ctl[r->nctl++] = ce->pc;
+	    r->o->window_us && same_target(ce->m, r->self)) {
+		if (!ce->domestic && r->nctl < MAX_CTL)
+			r->ctl[r->nctl++] = ce->pc;
+		else if (ce->domestic && r->ndom < MAX_CTL)
+			r->dom[r->ndom++] = ce->pc;
+	}
 	return 0;
+}
+
+/* domestic_healthy's walk: a success of another target of the agent
+ * less than SIB_US away ends it. */
+static int
+take_health(const struct store_meas *sm, void *arg)
+{
+	struct round *r = arg;
+	int64_t dt = sm->start_us - r->hstart;
+	wire_meas_t *m = NULL;
+
+	if (r->walked >= r->o->sib_walk)
+		return 1;
+	r->walked++;
+	if (dt < -(SIB_US + SIB_SLACK_US) || dt > SIB_US + SIB_SLACK_US)
+		return 1;
+	if (dt <= -SIB_US || dt >= SIB_US)
+		return 0;
+	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
+		return 0;
+	/* another target: another site, whatever the test */
+	if (m->outcome != NULL && (!m->outcome->has_failure ||
+	    m->outcome->failure == ZOND__V1__FAILURE__FAIL_NONE) &&
+	    m->target != NULL && r->hself->target != NULL &&
+	    strcmp(m->target, r->hself->target) != 0)
+		r->healthy = true;
+	wire_meas_free(m);
+	return r->healthy ? 1 : 0;
+}
+
+/* 1 when the domestic control's agent reached another target less than
+ * SIB_US from sm (at most o->sib_walk of its measurements each way, as
+ * for siblings; analyze.c's domestic_health does the same on demand),
+ * 0 when not, -1 on a database error. */
+static int
+domestic_healthy(struct round *r, const struct store_meas *sm,
+    const wire_meas_t *m)
+{
+	size_t walked = r->walked;
+
+	r->hself = m;
+	r->hstart = sm->start_us;
+	r->healthy = false;
+	r->walked = 0;
+	if (store_tx_agent_walk(r->tx, sm->agent, sm->seq, -1, take_health,
+	    r) < 0)
+		return -1;
+	r->walked = 0;
+	if (!r->healthy && store_tx_agent_walk(r->tx, sm->agent, sm->seq + 1,
+	    1, take_health, r) < 0)
+		return -1;
+	r->walked = walked;
+	return r->healthy ? 1 : 0;
 }
 
 static int
@@ -321,7 +398,7 @@ scratch_free(struct round *r)
 {
 	for (size_t i = 0; i < r->nsib; i++)
 		wire_meas_free(r->sib[i]);
-	r->nctl = r->nsib = 0;
+	r->nctl = r->ndom = r->nsib = 0;
 }
 
 /* Judge sm (decoded m) against the controls of its window; -1 on a
@@ -351,6 +428,8 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 	in.memo = r->memo;
 	in.siblings = (const Zond__V1__Measurement *const *)r->sib;
 	in.nsiblings = r->nsib;
+	in.domestic = r->dom;
+	in.ndomestic = r->ndom;
 	if (verdict_judge(&r->o->v, &in, res) != ZE_OK) {
 		res->verdict = VERDICT_ANOMALY;
 		res->method = METHOD_NONE;
@@ -486,8 +565,8 @@ todo_one(const struct store_todo *t, void *arg)
 			verdict_expire(&res);
 			r->st.expired++;
 		}
-	} else if (rc == 0 && sm.role == STORE_ROLE_CONTROL)
-		r->st.controls++;
+	} else if (rc == 0 && sm.role != STORE_ROLE_PROBE)
+		r->st.controls++;	/* domestic controls too */
 	/* control, missing or undecodable (cannot happen: verified at
 	 * ingest): just taken off todo */
 	if ((p = plan_add(r)) == NULL) {
@@ -876,8 +955,8 @@ refill_one(const struct store_meas *sm, void *arg)
 		wire_meas_free(m);
 	}
 	f->n++;
-	if (store_tx_todo_put(f->tx, &t) < 0 || (t.role ==
-	    STORE_ROLE_CONTROL && store_tx_ctl_put(f->tx, t.test, t.thash,
+	if (store_tx_todo_put(f->tx, &t) < 0 || (t.role !=
+	    STORE_ROLE_PROBE && store_tx_ctl_put(f->tx, t.test, t.thash,
 	    t.id) < 0))
 		return -1;
 	return 0;

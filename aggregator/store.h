@@ -14,7 +14,8 @@
  * by store_an_reset + the analyzer):
  *   todo      arrival(8 BE)       -> id(16) test(1) thash(8) role(1): to
  *                                    judge, in the order they came
- *   ctl       test(1) thash(8) id(16) -> ""   control measurements
+ *   ctl       test(1) thash(8) id(16) -> ""   control and domestic
+ *                                    control measurements
  *   open      id(16)              -> verdict(1) method(1): counted, judged
  *                                    again once its control window closed
  *   rollup    hour(4) service NUL region(8) asn(4) -> cell accumulator
@@ -51,10 +52,24 @@
 #define STORE_NAME_LEN 64	/* agent name incl. NUL */
 #define STORE_VERSION_LEN 32	/* agent software version incl. NUL */
 
+/* An agent's role (its byte in the agent, measurement and todo records:
+ * append only).  Probes are judged and counted; controls are the
+ * uncensored comparison; a domestic control (inside the censored
+ * country, on another ISP) is neither counted nor an ordinary control:
+ * the verdict reads it apart (docs/METHODOLOGY.md §2.7). */
 enum store_role {
 	STORE_ROLE_PROBE = 0,
 	STORE_ROLE_CONTROL = 1,
+	STORE_ROLE_DOMESTIC = 2,
 };
+
+/* The role of a stored byte; an unknown value reads as probe. */
+static inline enum store_role
+store_role_of(unsigned b)
+{
+	return b == STORE_ROLE_CONTROL || b == STORE_ROLE_DOMESTIC ?
+	    (enum store_role)b : STORE_ROLE_PROBE;
+}
 
 typedef struct store store_t;
 

@@ -131,6 +131,6 @@ void st_lag_done(store_t *s, bool lagging);
 /* analysis queues (store_queue.c) */
 int st_an_ready_put(store_t *s, MDB_txn *txn);
 int st_index_put(store_t *s, MDB_txn *txn, struct tqueue *q,
-    const struct store_meas_in *m, bool control);
+    const struct store_meas_in *m, enum store_role role);
 
 #endif

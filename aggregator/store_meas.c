@@ -51,8 +51,7 @@ mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
 		    "bytes: not understood (corrupt or newer format)",
 		    v->mv_size);
 	memcpy(m->id, k->mv_data, STORE_ID_LEN);
-	m->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
-	    STORE_ROLE_PROBE;
+	m->role = store_role_of(r[1]);
 	m->test = be32_get(r + 4);
 	m->seq = be64_get(r + 8);
 	m->start_us = (int64_t)be64_get(r + 16);
@@ -167,8 +166,8 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		} else if (rc != 0)
 			goto fail;
 		mrec_encode(v.mv_data, &m[i], t->found ? &t->a : NULL);
-		if ((rc = st_index_put(s, txn, &q, &m[i], t->found &&
-		    t->a.role == STORE_ROLE_CONTROL)) != 0)
+		if ((rc = st_index_put(s, txn, &q, &m[i], t->found ?
+		    t->a.role : STORE_ROLE_PROBE)) != 0)
 			goto fail;
 		res[i] = STORE_STORED;
 		t->add++;

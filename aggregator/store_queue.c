@@ -103,10 +103,11 @@ ctl_key(uint8_t k[9 + STORE_ID_LEN], uint32_t test, uint64_t thash,
 }
 
 /* A new measurement's analyzer entries: todo (unless a running
- * reanalysis will queue it), and ctl for a control. */
+ * reanalysis will queue it), and ctl for a control or domestic
+ * control. */
 int
 st_index_put(store_t *s, MDB_txn *txn, struct tqueue *q,
-    const struct store_meas_in *m, bool control)
+    const struct store_meas_in *m, enum store_role role)
 {
 	uint8_t ck[9 + STORE_ID_LEN];
 	MDB_val k, v;
@@ -115,10 +116,9 @@ st_index_put(store_t *s, MDB_txn *txn, struct tqueue *q,
 	if ((rc = tq_init(s, txn, q)) != 0)
 		return rc;
 	if ((!q->refill || memcmp(m->id, q->refill_at, STORE_ID_LEN) < 0) &&
-	    (rc = tq_put(s, txn, q, m->id, m->test, m->thash, control ?
-	    STORE_ROLE_CONTROL : STORE_ROLE_PROBE)) != 0)
+	    (rc = tq_put(s, txn, q, m->id, m->test, m->thash, role)) != 0)
 		return rc;
-	if (!control)
+	if (role == STORE_ROLE_PROBE)
 		return 0;
 	ctl_key(ck, m->test, m->thash, m->id);
 	k.mv_data = ck;
@@ -147,8 +147,7 @@ todo_decode(const MDB_val *k, const MDB_val *v, struct store_todo *t)
 	memcpy(t->id, p, STORE_ID_LEN);
 	t->test = p[STORE_ID_LEN];
 	t->thash = be64_get(p + STORE_ID_LEN + 1);
-	t->role = p[STORE_ID_LEN + 9] == STORE_ROLE_CONTROL ?
-	    STORE_ROLE_CONTROL : STORE_ROLE_PROBE;
+	t->role = store_role_of(p[STORE_ID_LEN + 9]);
 	return true;
 }
 

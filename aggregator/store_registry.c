@@ -64,8 +64,7 @@ st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 		    v->mv_size ? r[0] : 0);
 	memset(a, 0, sizeof(*a));
 	memcpy(a->pk, pk, STORE_PK_LEN);
-	a->role = r[1] == STORE_ROLE_CONTROL ? STORE_ROLE_CONTROL :
-	    STORE_ROLE_PROBE;
+	a->role = store_role_of(r[1]);
 	a->enabled = r[2] != 0;
 	a->asn = be32_get(r + 4);
 	a->enrolled_us = (int64_t)be64_get(r + 8);
@@ -549,5 +548,6 @@ store_agents_recount(store_t *s, bool *ran, uint64_t *fixed, zdiag_t *d)
 const char *
 store_role_name(enum store_role r)
 {
-	return r == STORE_ROLE_CONTROL ? "control" : "probe";
+	return r == STORE_ROLE_CONTROL ? "control" :
+	    r == STORE_ROLE_DOMESTIC ? "control-domestic" : "probe";
 }

@@ -28,7 +28,7 @@ enum fp_type { FP_FULL, FP_PREFIX, FP_CONTAINS, FP_REGEXP };
 
 struct fp {
 	char *name;
-	char *scope;
+	enum fp_scope scope;
 	enum fp_loc loc;
 	char *header;		/* FP_HEADER: the NAME of header.NAME */
 	enum fp_type type;
@@ -41,20 +41,37 @@ struct fp {
 	size_t line;
 };
 
+/* The rows by name, for duplicates and fpdb_find in O(log n). */
+struct fp_key {
+	const char *name;	/* the row's name (its own allocation) */
+	size_t i;		/* index in v */
+};
+
 struct fpdb {
 	struct fp *v;
 	size_t n;
 	size_t alloc;
+	struct fp_key *byname;	/* n keys by (name, i) */
 	bool body_re;		/* some body row is a regexp */
 };
 
-#define NCOLS 7
+/* The two accepted header rows: OONI's published columns, and the
+ * seven our files had before OONI added other_names, source, exp_url and
+ * notes.  A row is read into the published order (col[] maps it). */
+enum { C_NAME, C_SCOPE, C_OTHER, C_LOC, C_TYPE, C_PATTERN, C_CONF, C_CC,
+	C_SOURCE, C_URL, C_NOTES, NCOLS };
 static const char *const columns[NCOLS] = {
-	"name", "scope", "location_found", "pattern_type", "pattern",
-	"confidence_no_fp", "expected_countries",
+	"name", "scope", "other_names", "location_found", "pattern_type",
+	"pattern", "confidence_no_fp", "expected_countries", "source",
+	"exp_url", "notes",
 };
+#define NCOLS_OLD 7
+static const int old_cols[NCOLS_OLD] = {
+	C_NAME, C_SCOPE, C_LOC, C_TYPE, C_PATTERN, C_CONF, C_CC,
+};
+/* in enum fp_scope order */
 static const char *const scopes[] = {
-	"nat", "isp", "prod", "inst", "vbw", "fp",
+	"nat", "isp", "prod", "inst", "prov", "vbw", "injb", "fp",
 };
 /* location_found and pattern_type names, in enum order (header.NAME is
  * matched apart) */
@@ -75,7 +92,6 @@ static void
 fp_clear(struct fp *f)
 {
 	free(f->name);
-	free(f->scope);
 	free(f->header);
 	free(f->pattern);
 	free(f->countries);
@@ -95,6 +111,7 @@ fpdb_free(struct fpdb **dbp)
 	for (i = 0; i < db->n; i++)
 		fp_clear(&db->v[i]);
 	free(db->v);
+	free(db->byname);
 	free(db);
 	*dbp = NULL;
 }
@@ -103,6 +120,84 @@ size_t
 fpdb_count(const struct fpdb *db)
 {
 	return db == NULL ? 0 : db->n;
+}
+
+const char *
+fpdb_scope_name(enum fp_scope s)
+{
+	if ((size_t)s >= ZARRAY_LEN(scopes))
+		return "?";
+	return scopes[s];
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct fp_key *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* (Re)build db->byname.  fname non-NULL: one file's rows, where a name
+ * may appear once (the later row is named in the error); NULL: rows of
+ * several files, where the first file's row wins in fpdb_find. */
+static zerr_t
+fpdb_index(struct fpdb *db, const char *fname, zdiag_t *d)
+{
+	struct fp_key *k;
+	size_t i;
+
+	free(db->byname);
+	db->byname = NULL;
+	if (db->n == 0)
+		return ZE_OK;
+	if ((k = calloc(db->n, sizeof(*k))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "%s: out of memory",
+		    fname != NULL ? fname : "fingerprints");
+	for (i = 0; i < db->n; i++) {
+		k[i].name = db->v[i].name;
+		k[i].i = i;
+	}
+	qsort(k, db->n, sizeof(*k), key_cmp);
+	for (i = 1; fname != NULL && i < db->n; i++)
+		if (strcmp(k[i - 1].name, k[i].name) == 0) {
+			zerr_t e = zdiag_set(d, ZE_PARSE, "%s:%zu: duplicate "
+			    "name '%s' (first on line %zu)", fname,
+			    db->v[k[i].i].line, k[i].name,
+			    db->v[k[i - 1].i].line);
+			free(k);
+			return e;
+		}
+	db->byname = k;
+	return ZE_OK;
+}
+
+struct fp_match
+fpdb_find(const struct fpdb *db, const char *name)
+{
+	struct fp_match m = {NULL, FP_SCOPE_FP};
+	size_t lo = 0, hi, mid;
+
+	if (db == NULL || name == NULL || db->byname == NULL)
+		return m;
+	/* the first key with this name: lower bound */
+	hi = db->n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(db->byname[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < db->n && strcmp(db->byname[lo].name, name) == 0) {
+		const struct fp *f = &db->v[db->byname[lo].i];
+		m.name = f->name;
+		m.scope = f->scope;
+	}
+	return m;
 }
 
 /*
@@ -243,17 +338,52 @@ valid_header_name(const char *s)
 	return true;
 }
 
+/*
+ * OONI's regexps are written for Python's re, where a "{" that does not
+ * open a repetition ({m}, {m,}, {m,n}) is an ordinary character (OONI's
+ * cp.fp_x_msg_id starts with one); POSIX ERE rejects it.  Copy p into
+ * out (2 * strlen(p) + 1 bytes) with such braces escaped; the rest of
+ * the syntax the files use means the same in both.
+ */
+static void
+re_posix(const char *p, char *out)
+{
+	size_t i, j, o = 0;
+
+	for (i = 0; p[i] != '\0'; i++) {
+		if (p[i] == '\\' && p[i + 1] != '\0') {
+			out[o++] = p[i++];
+			out[o++] = p[i];
+			continue;
+		}
+		if (p[i] == '{') {
+			j = i + 1;
+			while (isdigit((unsigned char)p[j]))
+				j++;
+			if (j > i + 1 && p[j] == ',')
+				for (j++; isdigit((unsigned char)p[j]); j++)
+					;
+			if (j == i + 1 || p[j] != '}' || i == 0)
+				out[o++] = '\\';
+		}
+		out[o++] = p[i];
+	}
+	out[o] = '\0';
+}
+
+/* One data row, its fields in the published column order (f[C_...]; a
+ * column the file does not have is an empty buffer). */
 static zerr_t
-fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
-    zdiag_t *d)
+fp_row(struct fpdb *db, const char *fname, size_t line,
+    const zbuf_t *const *f, zdiag_t *d)
 {
 	struct fp fp;
-	const char *name = fstr(&f[0]);
-	const char *scope = fstr(&f[1]);
-	const char *loc = fstr(&f[2]);
-	const char *type = fstr(&f[3]);
-	const char *conf = fstr(&f[5]);
-	const char *cc = fstr(&f[6]);
+	const char *name = fstr(f[C_NAME]);
+	const char *scope = fstr(f[C_SCOPE]);
+	const char *loc = fstr(f[C_LOC]);
+	const char *type = fstr(f[C_TYPE]);
+	const char *conf = fstr(f[C_CONF]);
+	const char *cc = fstr(f[C_CC]);
 	size_t i;
 	int64_t v;
 	int r;
@@ -261,20 +391,17 @@ fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
 	memset(&fp, 0, sizeof(fp));
 	fp.line = line;
 	for (i = 0; i < NCOLS; i++)
-		if (strlen(fstr(&f[i])) != f[i].len)
+		if (strlen(fstr(f[i])) != f[i]->len)
 			return zdiag_set(d, ZE_PARSE, "%s:%zu: NUL byte in "
 			    "column %s", fname, line, columns[i]);
 	if (*name == '\0')
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: empty name", fname,
 		    line);
-	for (i = 0; i < db->n; i++)
-		if (strcmp(db->v[i].name, name) == 0)
-			return zdiag_set(d, ZE_PARSE, "%s:%zu: duplicate "
-			    "name '%s' (first on line %zu)", fname, line, name,
-			    db->v[i].line);
-	if (name_index(scope, scopes, ZARRAY_LEN(scopes)) < 0)
+	if ((r = name_index(scope, scopes, ZARRAY_LEN(scopes))) < 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: unknown scope '%s' "
-		    "(nat, isp, prod, inst, vbw or fp)", fname, line, scope);
+		    "(nat, isp, prod, inst, prov, vbw, injb or fp)", fname,
+		    line, scope);
+	fp.scope = (enum fp_scope)r;
 	if (strncmp(loc, "header.", 7) == 0 && valid_header_name(loc + 7))
 		r = FP_HEADER;
 	else if ((r = name_index(loc, locs, ZARRAY_LEN(locs))) < 0)
@@ -286,7 +413,7 @@ fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
 		    "'%s' (full, prefix, contains or regexp)", fname, line,
 		    type);
 	fp.type = (enum fp_type)r;
-	if (f[4].len == 0)
+	if (f[C_PATTERN]->len == 0)
 		return zdiag_set(d, ZE_PARSE, "%s:%zu: empty pattern", fname,
 		    line);
 	fp.confidence = -1;
@@ -302,25 +429,26 @@ fp_row(struct fpdb *db, const char *fname, size_t line, zbuf_t *f,
 		    "'%s' is not a comma-separated list of two-letter "
 		    "country codes", fname, line, cc);
 	if (fp.type == FP_REGEXP) {
-		r = regcomp(&fp.re, fstr(&f[4]),
-		    REG_EXTENDED | REG_NOSUB);
+		char re[2 * FPDB_MAX_FIELD + 1];
+
+		re_posix(fstr(f[C_PATTERN]), re);
+		r = regcomp(&fp.re, re, REG_EXTENDED | REG_NOSUB);
 		if (r != 0) {
 			char msg[128];
 			regerror(r, &fp.re, msg, sizeof(msg));
 			return zdiag_set(d, ZE_PARSE, "%s:%zu: bad regexp "
-			    "'%s': %s", fname, line, fstr(&f[4]),
+			    "'%s': %s", fname, line, fstr(f[C_PATTERN]),
 			    msg);
 		}
 		fp.has_re = true;
 	}
 	fp.name = strdup(name);
-	fp.scope = strdup(scope);
-	fp.pattern = strdup(fstr(&f[4]));
-	fp.plen = f[4].len;
+	fp.pattern = strdup(fstr(f[C_PATTERN]));
+	fp.plen = f[C_PATTERN]->len;
 	fp.countries = strdup(cc);
 	if (fp.loc == FP_HEADER)
 		fp.header = strdup(loc + 7);
-	if (fp.name == NULL || fp.scope == NULL || fp.pattern == NULL ||
+	if (fp.name == NULL || fp.pattern == NULL ||
 	    fp.countries == NULL || (fp.loc == FP_HEADER && fp.header == NULL))
 		goto nomem;
 	if (db->n == db->alloc) {
@@ -345,9 +473,10 @@ fpdb_parse(const char *fname, const char *text, size_t len,
     struct fpdb **out, zdiag_t *d)
 {
 	struct csv c = {.fname = fname, .p = text, .len = len, .line = 1};
-	zbuf_t f[NCOLS + 1];
+	zbuf_t f[NCOLS + 1], empty;
+	const zbuf_t *col[NCOLS];
 	struct fpdb *db = NULL;
-	size_t i, nf, line, rows = 0;
+	size_t i, nf, ncols, line, rows = 0;
 	zerr_t e;
 
 	*out = NULL;
@@ -356,6 +485,7 @@ fpdb_parse(const char *fname, const char *text, size_t len,
 		    fname, FPDB_MAX_FILE);
 	for (i = 0; i < ZARRAY_LEN(f); i++)
 		zbuf_init(&f[i], FPDB_MAX_FIELD);
+	zbuf_init(&empty, 1);
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
 		e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", fname);
 		goto out;
@@ -370,14 +500,33 @@ fpdb_parse(const char *fname, const char *text, size_t len,
 	}
 	if (e != ZE_OK)
 		goto out;
+	/* the published header, or the older seven columns */
 	for (i = 0; i < NCOLS && i < nf; i++)
 		if (strcmp(fstr(&f[i]), columns[i]) != 0)
 			break;
-	if (nf != NCOLS || i != NCOLS) {
-		e = zdiag_set(d, ZE_PARSE, "%s:%zu: header row must be "
-		    "name,scope,location_found,pattern_type,pattern,"
-		    "confidence_no_fp,expected_countries", fname, line);
-		goto out;
+	if (nf == NCOLS && i == NCOLS) {
+		ncols = NCOLS;
+		for (i = 0; i < NCOLS; i++)
+			col[i] = &f[i];
+	} else {
+		for (i = 0; i < NCOLS_OLD && i < nf; i++)
+			if (strcmp(fstr(&f[i]), columns[old_cols[i]]) != 0)
+				break;
+		if (nf != NCOLS_OLD || i != NCOLS_OLD) {
+			e = zdiag_set(d, ZE_PARSE, "%s:%zu: header row must be "
+			    "name,scope,other_names,location_found,"
+			    "pattern_type,pattern,confidence_no_fp,"
+			    "expected_countries,source,exp_url,notes (OONI's) "
+			    "or name,scope,location_found,pattern_type,pattern,"
+			    "confidence_no_fp,expected_countries", fname,
+			    line);
+			goto out;
+		}
+		ncols = NCOLS_OLD;
+		for (i = 0; i < NCOLS; i++)
+			col[i] = &empty;
+		for (i = 0; i < NCOLS_OLD; i++)
+			col[old_cols[i]] = &f[i];
 	}
 	for (;;) {
 		e = csv_record(&c, f, ZARRAY_LEN(f), &nf, &line, d);
@@ -387,10 +536,10 @@ fpdb_parse(const char *fname, const char *text, size_t len,
 			goto out;
 		if (nf == 1 && f[0].len == 0)
 			continue;	/* blank line */
-		if (nf != NCOLS) {
-			e = zdiag_set(d, ZE_PARSE, "%s:%zu: expected %d "
-			    "fields, found %zu%s", fname, line, NCOLS, nf,
-			    nf > NCOLS ? " (quote fields that hold commas)" :
+		if (nf != ncols) {
+			e = zdiag_set(d, ZE_PARSE, "%s:%zu: expected %zu "
+			    "fields, found %zu%s", fname, line, ncols, nf,
+			    nf > ncols ? " (quote fields that hold commas)" :
 			    "");
 			goto out;
 		}
@@ -399,15 +548,18 @@ fpdb_parse(const char *fname, const char *text, size_t len,
 			    "fingerprints", fname, line, FPDB_MAX_ROWS);
 			goto out;
 		}
-		if ((e = fp_row(db, fname, line, f, d)) != ZE_OK)
+		if ((e = fp_row(db, fname, line, col, d)) != ZE_OK)
 			goto out;
 	}
+	if ((e = fpdb_index(db, fname, d)) != ZE_OK)
+		goto out;
 	*out = db;
 	db = NULL;
 	e = ZE_OK;
 out:
 	for (i = 0; i < ZARRAY_LEN(f); i++)
 		zbuf_free(&f[i]);
+	zbuf_free(&empty);
 	fpdb_free(&db);
 	return e;
 }
@@ -444,9 +596,10 @@ fpdb_append(struct fpdb *dst, struct fpdb **srcp)
 	dst->n += src->n;
 	dst->body_re = dst->body_re || src->body_re;
 	free(src->v);
+	free(src->byname);
 	free(src);
 	*srcp = NULL;
-	return ZE_OK;
+	return fpdb_index(dst, NULL, NULL);
 }
 
 zerr_t
@@ -518,33 +671,78 @@ fp_hit(const struct fp *f, const char *s, size_t n)
 	return false;
 }
 
-const char *
+/* Keep f in *m when it is a stronger match than what *m holds; fp rows
+ * never match.  True when nothing can beat *m any more. */
+static bool
+take(struct fp_match *m, const struct fp *f)
+{
+	if (f->scope == FP_SCOPE_FP)
+		return false;
+	if (m->name == NULL || f->scope < m->scope) {
+		m->name = f->name;
+		m->scope = f->scope;
+	}
+	return m->scope == FP_SCOPE_NAT;
+}
+
+struct fp_match
 fpdb_match_header(const struct fpdb *db, const char *name,
     const char *value)
 {
+	struct fp_match m = {NULL, FP_SCOPE_FP};
 	size_t i;
 
 	if (db == NULL || name == NULL || value == NULL)
-		return NULL;
+		return m;
 	for (i = 0; i < db->n; i++) {
 		const struct fp *f = &db->v[i];
+		if (f->scope == FP_SCOPE_FP || (m.name != NULL &&
+		    f->scope >= m.scope))
+			continue;
 		if (f->loc == FP_HEADER && strcasecmp(f->header, name) == 0 &&
-		    fp_hit(f, value, strlen(value)))
-			return f->name;
+		    fp_hit(f, value, strlen(value)) && take(&m, f))
+			break;
 	}
-	return NULL;
+	return m;
 }
 
-const char *
+/* Does header row f match one of headers[0..nh)? */
+static bool
+header_hit(const struct fp *f, const char *const *headers, size_t nh)
+{
+	char name[128];
+	size_t j;
+
+	for (j = 0; j < nh; j++) {
+		const char *h = headers[j], *colon, *v;
+		size_t nl;
+		if (h == NULL || (colon = strchr(h, ':')) == NULL)
+			continue;
+		nl = (size_t)(colon - h);
+		if (nl >= sizeof(name))
+			continue;
+		memcpy(name, h, nl);
+		name[nl] = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (strcasecmp(f->header, name) == 0 &&
+		    fp_hit(f, v, strlen(v)))
+			return true;
+	}
+	return false;
+}
+
+struct fp_match
 fpdb_match_http(const struct fpdb *db, const char *body, size_t n,
     const char *const *headers, size_t nh)
 {
-	char name[128], *copy = NULL;
-	const char *res = NULL;
-	size_t i, j;
+	struct fp_match m = {NULL, FP_SCOPE_FP};
+	char *copy = NULL;
+	size_t i;
+	bool hit;
 
 	if (db == NULL)
-		return NULL;
+		return m;
 	/* regexec wants a terminated string even with REG_STARTEND (the
 	 * sanitizers' interceptors read to the NUL): give it a copy; when
 	 * that cannot be had, body regexps do not match */
@@ -552,52 +750,43 @@ fpdb_match_http(const struct fpdb *db, const char *body, size_t n,
 		memcpy(copy, body, n);
 		copy[n] = '\0';
 	}
-	for (i = 0; i < db->n && res == NULL; i++) {
+	for (i = 0; i < db->n; i++) {
 		const struct fp *f = &db->v[i];
-		if (f->loc == FP_BODY && f->type == FP_REGEXP) {
-			if (copy != NULL && fp_hit(f, copy, n))
-				res = f->name;
+		/* only a stronger scope can change the answer */
+		if (f->scope == FP_SCOPE_FP || (m.name != NULL &&
+		    f->scope >= m.scope))
 			continue;
-		}
-		if (f->loc == FP_BODY && body != NULL && fp_hit(f, body, n)) {
-			res = f->name;
+		if (f->loc == FP_BODY && f->type == FP_REGEXP)
+			hit = copy != NULL && fp_hit(f, copy, n);
+		else if (f->loc == FP_BODY)
+			hit = body != NULL && fp_hit(f, body, n);
+		else if (f->loc == FP_HEADER)
+			hit = header_hit(f, headers, nh);
+		else
+			hit = false;
+		if (hit && take(&m, f))
 			break;
-		}
-		if (f->loc != FP_HEADER)
-			continue;
-		for (j = 0; j < nh; j++) {
-			const char *h = headers[j], *colon, *v;
-			size_t nl;
-			if (h == NULL || (colon = strchr(h, ':')) == NULL)
-				continue;
-			nl = (size_t)(colon - h);
-			if (nl >= sizeof(name))
-				continue;
-			memcpy(name, h, nl);
-			name[nl] = '\0';
-			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-				;
-			if (strcasecmp(f->header, name) == 0 &&
-			    fp_hit(f, v, strlen(v))) {
-				res = f->name;
-				break;
-			}
-		}
 	}
 	free(copy);
-	return res;
+	return m;
 }
 
-const char *
+struct fp_match
 fpdb_match_dns(const struct fpdb *db, const char *addr)
 {
+	struct fp_match m = {NULL, FP_SCOPE_FP};
 	size_t i;
 
 	if (db == NULL || addr == NULL)
-		return NULL;
-	for (i = 0; i < db->n; i++)
-		if (db->v[i].loc == FP_DNS &&
-		    fp_hit(&db->v[i], addr, strlen(addr)))
-			return db->v[i].name;
-	return NULL;
+		return m;
+	for (i = 0; i < db->n; i++) {
+		const struct fp *f = &db->v[i];
+		if (f->scope == FP_SCOPE_FP || (m.name != NULL &&
+		    f->scope >= m.scope))
+			continue;
+		if (f->loc == FP_DNS && fp_hit(f, addr, strlen(addr)) &&
+		    take(&m, f))
+			break;
+	}
+	return m;
 }

@@ -42,7 +42,7 @@ usage(FILE *f)
 	    "  keygen -o DIR            new identity: DIR/identity.key, DIR/identity.pub\n"
 	    "  pubkey KEYFILE           print the public key of a secret key file\n"
 	    "  enroll --data DIR --pubkey HEX --region RU-XXX --asn N\n"
-	    "         [--name S] [--role probe|control]\n"
+	    "         [--name S] [--role probe|control|control-domestic]\n"
 	    "  disable --data DIR --pubkey HEX   refuse an agent's connections\n"
 	    "  enable --data DIR --pubkey HEX    admit a disabled agent again\n"
 	    "  agents --data DIR        list enrolled agents (key=value lines)\n"
@@ -209,7 +209,8 @@ ctl_open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
 }
 
 #define ENROLL_USAGE "usage: %s enroll --data DIR --pubkey HEX " \
-	"--region RU-XXX --asn N [--name S] [--role probe|control]\n"
+	"--region RU-XXX --asn N [--name S] [--role probe|control|" \
+	"control-domestic]\n"
 
 /* enroll: admit an agent (or update its enrolment); works while the
  * aggregator runs: the ZAP handler reads the registry per connection. */
@@ -447,6 +448,7 @@ cmd_reanalyze(int argc, char **argv)
 	struct rollup_opts o;
 	struct rollup_stats st;
 	struct ipasn *asn = NULL;
+	struct fpdb *fp = NULL;
 	store_t *s = NULL;
 	bool loaded = false;
 	uint64_t n = 0;
@@ -490,7 +492,16 @@ cmd_reanalyze(int argc, char **argv)
 			conf_free(aggr_conf_tab, &conf);
 			return 1;
 		}
-		analyzer_opts(&conf, asn, &o);
+				analyzer_opts(&conf, asn, &o);
+		/* the daemon's fingerprints, so that reanalysis judges as
+		 * it does */
+		if (analyzer_fingerprints(&conf, &fp, &d) != ZE_OK) {
+			fprintf(stderr, "%s: reanalyze: %s\n", PROG, d.text);
+			ipasn_free(&asn);
+			conf_free(aggr_conf_tab, &conf);
+			return 1;
+		}
+		o.v.fp = fp;
 	} else
 		rollup_opts_default(&o);
 	o.hook = false;	/* history is not news */
@@ -519,6 +530,7 @@ cmd_reanalyze(int argc, char **argv)
 	}
 	store_close(&s);
 	ipasn_free(&asn);
+	fpdb_free(&fp);
 	if (loaded)
 		conf_free(aggr_conf_tab, &conf);
 	return rc;

@@ -73,24 +73,31 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
     const struct group_item *g, size_t n, group_done_fn done, void *arg)
 {
 	const struct verdict_ctl *ctl[VERDICT_CONTROL_MAX];
+	const struct verdict_ctl *dom[VERDICT_CONTROL_MAX];
 	const Zond__V1__Measurement *sib[VERDICT_CONTROL_MAX];
 	struct verdict_ctl **pc = NULL;	/* prepared, parallel to ci */
+	struct verdict_ctl **pd = NULL;	/* prepared, parallel to di */
 	struct verdict_memo *memo = NULL;
 	struct byagent *sa;
-	size_t *ci, nci = 0, nsa = 0, lo = 0;
+	size_t *ci, *di, nci = 0, ndi = 0, nsa = 0, lo = 0, dlo = 0;
 	int64_t sibw;
 	zerr_t e = ZE_NOMEM;
 
 	if (n == 0)
 		return ZE_OK;
 	ci = malloc(n * sizeof(*ci));
+	di = malloc(n * sizeof(*di));
 	sa = malloc(n * sizeof(*sa));
-	if (ci == NULL || sa == NULL)
+	if (ci == NULL || di == NULL || sa == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		assert(i == 0 || g[i - 1].start_us <= g[i].start_us);
 		if (g[i].control) {
 			ci[nci++] = i;
+			continue;
+		}
+		if (g[i].domestic) {
+			di[ndi++] = i;
 			continue;
 		}
 		sa[nsa].agent = g[i].agent;
@@ -108,6 +115,15 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 			if (verdict_ctl_new(o, g[ci[k]].m, &pc[k]) != ZE_OK)
 				goto out;
 	}
+	if (ndi > 0 && window_us >= 0) {
+		if ((pd = calloc(ndi, sizeof(*pd))) == NULL)
+			goto out;
+		for (size_t k = 0; k < ndi; k++) {
+			if (verdict_ctl_new(o, g[di[k]].m, &pd[k]) != ZE_OK)
+				goto out;
+			verdict_ctl_set_healthy(pd[k], g[di[k]].healthy);
+		}
+	}
 	sibw = window_us < GROUP_SIBLING_US - 1 ? window_us :
 	    GROUP_SIBLING_US - 1;
 
@@ -115,7 +131,7 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 		const struct group_item *it = &g[i];
 		struct verdict_in in;
 		struct verdict_res r;
-		size_t nc = 0, ns = 0;
+		size_t nc = 0, ns = 0, nd = 0;
 
 		if (!it->judge)
 			continue;
@@ -129,6 +145,14 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 			    g[ci[k]].start_us <= to; k++)
 				if (ci[k] != i)
 					ctl[nc++] = pc[k];
+			/* domestic controls: the same window, the same way */
+			while (dlo < ndi && g[di[dlo]].start_us < from)
+				dlo++;
+			for (size_t k = dlo; pd != NULL && k < ndi &&
+			    nd < VERDICT_CONTROL_MAX &&
+			    g[di[k]].start_us <= to; k++)
+				if (di[k] != i)
+					dom[nd++] = pd[k];
 			from = sub_sat(it->start_us, sibw);
 			to = add_sat(it->start_us, sibw);
 			for (size_t k = agent_lower(sa, nsa, it->agent, from);
@@ -145,6 +169,8 @@ group_judge(const struct verdict_opts *o, int64_t window_us,
 		in.siblings = sib;
 		in.nsiblings = ns;
 		in.memo = memo;
+		in.domestic = dom;
+		in.ndomestic = nd;
 		if (verdict_judge(o, &in, &r) != ZE_OK) {
 			r.verdict = VERDICT_ANOMALY;
 			r.method = METHOD_NONE;
@@ -156,7 +182,11 @@ out:
 	verdict_memo_free(&memo);
 	for (size_t k = 0; pc != NULL && k < nci; k++)
 		verdict_ctl_free(&pc[k]);
+	for (size_t k = 0; pd != NULL && k < ndi; k++)
+		verdict_ctl_free(&pd[k]);
 	free(pc);
+	free(pd);
+	free(di);
 	free(ci);
 	free(sa);
 	return e;

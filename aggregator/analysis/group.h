@@ -35,6 +35,10 @@ struct group_item {
 	const uint8_t *agent;		/* GROUP_AGENT_LEN bytes */
 	int64_t start_us;
 	bool control;			/* a control agent's measurement */
+	bool domestic;			/* a domestic control's
+					 * (verdict.h): not a control */
+	bool healthy;			/* domestic: its agent reached
+					 * another target near then */
 	bool judge;			/* wanted: judge it (else it only serves
 					 * as control or sibling) */
 };

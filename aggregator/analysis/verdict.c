@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bytes.h"
 #include "fingerprint.h"
@@ -480,36 +481,56 @@ addr_str(const struct addr *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* First DNS fingerprint matching an A/AAAA answer of any response. */
-static const char *
+/* The strongest DNS fingerprint (fingerprint.h) matching an A/AAAA
+ * answer of any response; *addr the first answer that gave it. */
+static struct fp_match
 dns_fp(const struct fpdb *fp, const Zond__V1__DnsOutcome *d,
     const char **addr)
 {
+	struct fp_match m = {NULL, FP_SCOPE_FP}, was;
 	size_t i, j;
-	const char *n;
 
 	if (fp == NULL)
-		return NULL;
+		return m;
 	for (i = 0; i < d->n_responses; i++) {
 		const Zond__V1__DnsResponse *r = d->responses[i];
 		for (j = 0; r != NULL && j < r->n_answers; j++) {
 			const Zond__V1__DnsAnswer *a = r->answers[j];
 			if (a == NULL || a->data == NULL)
 				continue;
-			if ((n = fpdb_match_dns(fp, a->data)) != NULL) {
-				if (addr != NULL)
-					*addr = a->data;
-				return n;
-			}
+			was = m;
+			fp_match_keep(&m, fpdb_match_dns(fp, a->data));
+			if (m.name != was.name && addr != NULL)
+				*addr = a->data;
 		}
 	}
-	return NULL;
+	return m;
+}
+
+/* What a fingerprint of this scope makes of a measurement by itself:
+ * blocked (nat, isp), filtered (prod, inst), geoblocked (prov); ok for
+ * the scopes that decide nothing alone (vbw, injb; fp never matches). */
+static verdict_t
+scope_verdict(enum fp_scope s)
+{
+	switch (s) {
+	case FP_SCOPE_NAT:
+	case FP_SCOPE_ISP:
+		return VERDICT_BLOCKED;
+	case FP_SCOPE_PROD:
+	case FP_SCOPE_INST:
+		return VERDICT_FILTERED;
+	case FP_SCOPE_PROV:
+		return VERDICT_GEOBLOCKED;
+	default:
+		return VERDICT_OK;
+	}
 }
 
 /* ------------------------------------------------------------ prepared */
 
-static bool http_censored(const struct verdict_opts *o, const outcome_t *oc,
-    const char **name);
+static struct fp_match http_fp(const struct verdict_opts *o,
+    const outcome_t *oc);
 
 enum dstate { D_ADDR, D_EMPTY, D_NX, D_FAIL };
 
@@ -534,8 +555,9 @@ struct verdict_ctl {
 	Zond__V1__Failure fail;
 	bool usable;			/* a sane outcome, no local failure */
 	bool dns, http;			/* outcome kind (DNS answers, page) */
-	bool censored;			/* fingerprinted DNS answer or page */
-	const char *cname;		/* http: the fingerprint that matched */
+	bool censored;			/* fingerprinted DNS answer or
+					 * page (nat, isp, prod, inst) */
+	struct fp_match cfp;		/* http: the fingerprint seen */
 	bool reached_http;		/* http: fetched, with a status */
 	bool tbl;			/* prepared with an ASN table */
 	bool cert_ok;			/* dns: its answer check found a
@@ -543,6 +565,8 @@ struct verdict_ctl {
 	enum dstate dstate;		/* dns: its first response */
 	/* dns: the first response's addresses; tcp, tls, http: the
 	 * addresses its Resolution and outcome name (with their ASNs) */
+	bool healthy;			/* domestic: its agent reached
+					 * another target then (caller) */
 	size_t naddr;
 	struct addr addr[];
 };
@@ -615,7 +639,9 @@ verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
 	if (dns) {
 		p->dns = true;
 		p->dstate = ds;
-		p->censored = dns_fp(opts->fp, oc->dns, NULL) != NULL;
+		struct fp_match dm = dns_fp(opts->fp, oc->dns, NULL);
+
+		p->censored = dm.name != NULL && FP_SCOPE_BLOCKS(dm.scope);
 		p->cert_ok = ds == D_ADDR &&
 		    answer_cert(oc->dns->answer_check, &first) == 1;
 	}
@@ -629,11 +655,20 @@ verdict_ctl_new(const struct verdict_opts *opts, const meas_t *c,
 	p->usable = shape_ok(c->test, oc) && p->fail != F(LOCAL);
 	if (oc->test_case == OC(HTTP) && oc->http != NULL) {
 		p->http = true;
-		p->censored = http_censored(opts, oc, &p->cname);
+		p->cfp = http_fp(opts, oc);
+		p->censored = p->cfp.name != NULL &&
+		    FP_SCOPE_BLOCKS(p->cfp.scope);
 		p->reached_http = reached_http(oc);
 	}
 	*out = p;
 	return ZE_OK;
+}
+
+void
+verdict_ctl_set_healthy(struct verdict_ctl *c, bool healthy)
+{
+	if (c != NULL)
+		c->healthy = healthy;
 }
 
 void
@@ -872,7 +907,8 @@ judge_dns(const struct verdict_opts *o, const struct cview *v,
 {
 	struct aset p, later;
 	const struct addr *bog;
-	const char *fpn, *fpa = NULL;
+	struct fp_match fm;
+	const char *fpa = NULL;
 	size_t i, nc_addr = v->nc_addr, nc_nx = v->nc_nx,
 	    nc_empty = v->nc_empty, nc_fail = v->nc_fail;
 	bool stable = v->stable, injected = false, tbl = o->asn != NULL;
@@ -881,9 +917,11 @@ judge_dns(const struct verdict_opts *o, const struct cview *v,
 	int cert;
 	char ab[INET6_ADDRSTRLEN], asb[24] = "", cb[48] = "";
 
-	if ((fpn = dns_fp(o->fp, d, &fpa)) != NULL) {
-		say(r, VERDICT_BLOCKED, METHOD_DNS, "answer %s matches DNS "
-		    "fingerprint %s", fpa, fpn);
+	fm = dns_fp(o->fp, d, &fpa);
+	if (fm.name != NULL && scope_verdict(fm.scope) != VERDICT_OK) {
+		say(r, scope_verdict(fm.scope), METHOD_DNS, "answer %s "
+		    "matches DNS fingerprint %s (scope %s)", fpa, fm.name,
+		    fpdb_scope_name(fm.scope));
 		r->confirmed = true;
 		return;
 	}
@@ -1046,6 +1084,14 @@ judge_tls(const struct cview *v, const outcome_t *oc,
 		    wire_failure_name(f));
 		fail_vs(r, control_state(v, REACH_TLS),
 		    VERDICT_BLOCKED, METHOD_TCP, true, what);
+	} else if (f == F(TLS_ERROR) && streq(stage, "alert")) {
+		/* the server answered the ClientHello with an alert: the
+		 * site refuses this client (TSPU resets or drops, it sends
+		 * no alerts), whatever the control SNI did */
+		snprintf(what, sizeof(what), "TLS alert from the server%s",
+		    csni_ok ? " (control SNI works)" : "");
+		fail_vs(r, control_state(v, REACH_TLS),
+		    VERDICT_GEOBLOCKED, METHOD_TLS, true, what);
 	} else if (csni_ok) {
 		snprintf(what, sizeof(what), "real SNI: %s at %s, control "
 		    "SNI %s works", wire_failure_name(f), stage,
@@ -1070,31 +1116,44 @@ judge_tls(const struct cview *v, const outcome_t *oc,
 
 /* ------------------------------------------------------------ http */
 
-static bool
-http_censored(const struct verdict_opts *o, const outcome_t *oc,
-    const char **name)
+/*
+ * The strongest fingerprint of an HTTP outcome: the aggregator's own
+ * match of the page head, headers and redirects, and the one the agent
+ * named (its scope looked up in the aggregator's database; a name the
+ * database does not know counts as scope isp when the agent called the
+ * page a blockpage, as agents did before scopes, and not at all
+ * otherwise).
+ */
+static struct fp_match
+http_fp(const struct verdict_opts *o, const outcome_t *oc)
 {
 	const Zond__V1__HttpOutcome *h = oc->http;
-	const char *n = NULL;
+	struct fp_match m = {NULL, FP_SCOPE_FP}, a;
+	bool bp = fail_of(oc) == F(BLOCKPAGE) ||
+	    fail_of(oc) == F(BLOCKPAGE_REDIRECT);
 	size_t i;
 
-	if (h->blockpage != NULL && *h->blockpage != '\0')
-		n = h->blockpage;
-	if (n == NULL && o->fp != NULL && h->has_body_head)
-		n = fpdb_match_http(o->fp, (const char *)h->body_head.data,
-		    h->body_head.len, (const char *const *)h->headers,
-		    h->n_headers);
-	if (n == NULL && o->fp != NULL && h->has_body_head == 0)
-		n = fpdb_match_http(o->fp, NULL, 0,
-		    (const char *const *)h->headers, h->n_headers);
-	for (i = 0; n == NULL && i < h->n_redirects; i++)
-		n = fpdb_match_header(o->fp, "Location", h->redirects[i]);
-	if (n == NULL && (fail_of(oc) == F(BLOCKPAGE) ||
-	    fail_of(oc) == F(BLOCKPAGE_REDIRECT)))
-		n = "(agent)";
-	if (name != NULL)
-		*name = n;
-	return n != NULL;
+	if (h->blockpage != NULL && *h->blockpage != '\0') {
+		a = fpdb_find(o->fp, h->blockpage);
+		if (a.name == NULL && bp) {
+			a.name = h->blockpage;
+			a.scope = FP_SCOPE_ISP;
+		}
+		fp_match_keep(&m, a);
+	}
+	if (o->fp != NULL)
+		fp_match_keep(&m, fpdb_match_http(o->fp, h->has_body_head ?
+		    (const char *)h->body_head.data : NULL,
+		    h->has_body_head ? h->body_head.len : 0,
+		    (const char *const *)h->headers, h->n_headers));
+	for (i = 0; o->fp != NULL && i < h->n_redirects; i++)
+		fp_match_keep(&m, fpdb_match_header(o->fp, "Location",
+		    h->redirects[i]));
+	if (m.name == NULL && bp) {
+		m.name = "(agent)";
+		m.scope = FP_SCOPE_ISP;
+	}
+	return m;
 }
 
 /* Host part of a URL ("scheme://host[:port]/..."), lowercase, into buf;
@@ -1163,31 +1222,135 @@ foreign_redirect(const struct cview *v, const Zond__V1__HttpOutcome *h,
 	return NULL;
 }
 
+/* The value of header name (any case) in h, NULL when absent. */
+static const char *
+http_header(const Zond__V1__HttpOutcome *h, const char *name)
+{
+	size_t i, n = strlen(name);
+	const char *v;
+
+	for (i = 0; i < h->n_headers; i++) {
+		const char *x = h->headers[i];
+		if (x == NULL || strncasecmp(x, name, n) != 0 || x[n] != ':')
+			continue;
+		for (v = x + n + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		return v;
+	}
+	return NULL;
+}
+
+/* Same Server header, naming something other than a stock web server
+ * (an ISP's blockpage may run nginx too; "cloudflare", "AkamaiGHost" or
+ * "CloudFront" say which network answered). */
+static bool
+same_server(const Zond__V1__HttpOutcome *a, const Zond__V1__HttpOutcome *b)
+{
+	static const char *const stock[] = {
+		"nginx", "apache", "openresty", "microsoft-iis", "lighttpd",
+		"caddy", "envoy", "tengine", "litespeed", "gunicorn",
+	};
+	const char *x = http_header(a, "Server"), *y = http_header(b, "Server");
+	size_t i, n;
+
+	if (x == NULL || y == NULL || *x == '\0' || strcasecmp(x, y) != 0)
+		return false;
+	for (i = 0; i < ZARRAY_LEN(stock); i++) {
+		n = strlen(stock[i]);
+		if (strncasecmp(x, stock[i], n) == 0 &&
+		    (x[n] == '\0' || x[n] == '/' || x[n] == ' '))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Geoblocking: the probe got 403 or 451 where a working control got
+ * 2xx/3xx (fingerprints were looked at before), and the refusal is the
+ * site's own: 451 (Unavailable For Legal Reasons, sent by sites that
+ * withhold themselves from a country), an HTTPS page (the certificate
+ * says the site's own server answered), or a page sharing an uncommon
+ * header name or a distinctive Server with a control's page (the same
+ * CDN or servers).  Returns why, or NULL.
+ */
+static const char *
+geoblock_http(const struct cview *v, const Zond__V1__HttpOutcome *h)
+{
+	const char *why = NULL, *last;
+	bool c_ok = false;
+	struct httpcmp cmp;
+	size_t i;
+
+	/* the URL whose response this is: the last absolute redirect (a
+	 * relative one keeps the scheme), or the URL */
+	last = h->url;
+	for (i = 0; i < h->n_redirects; i++)
+		if (h->redirects[i] != NULL &&
+		    strstr(h->redirects[i], "://") != NULL)
+			last = h->redirects[i];
+	if (!h->has_status || (h->status != 403 && h->status != 451))
+		return NULL;
+	for (i = 0; i < v->n; i++) {
+		const Zond__V1__HttpOutcome *ch;
+		const struct verdict_ctl *c = v->c[i];
+		if (c->censored || !c->reached_http)
+			continue;
+		ch = c->m->outcome->http;
+		if (!ch->has_status || ch->status < 200 || ch->status > 399)
+			continue;
+		c_ok = true;
+		if (why != NULL)
+			continue;
+		/* the header signal reads neither ratio nor title length */
+		httpcmp_compare(h, ch, 0.7, 5, &cmp);
+		if (cmp.headers == HC_MATCH)
+			why = "the page shares uncommon headers with control's";
+		else if (same_server(h, ch))
+			why = "the page comes from the same Server as "
+			    "control's";
+	}
+	if (!c_ok || cstate_of(v->http_ok, v->http_fail) != CS_UP)
+		return NULL;
+	if (h->status == 451)
+		return "451 Unavailable For Legal Reasons from the site";
+	if (last != NULL && strncmp(last, "https://", 8) == 0)
+		return "HTTPS refusal from the site's own server";
+	return why;
+}
+
 static void
 judge_http(const struct verdict_opts *o, const struct cview *v,
     const outcome_t *oc, struct verdict_res *r)
 {
 	const Zond__V1__HttpOutcome *h = oc->http;
 	Zond__V1__Failure f = fail_of(oc);
-	const char *bp = NULL, *fr;
+	const char *fr, *geo;
 	size_t i, cok = v->http_ok, cfail = v->http_fail, weak = 0;
 	char hb[512];
 	struct httpcmp cmp;
+	struct fp_match fm = http_fp(o, oc);
 	enum cstate cs;
 	char what[96];
 
-	if (http_censored(o, oc, &bp)) {
+	/* nat/isp: blocked; prod/inst: filtered; prov: the site's own
+	 * refusal.  vbw and injb go on to the comparisons below. */
+	if (fm.name != NULL && scope_verdict(fm.scope) != VERDICT_OK) {
 		for (i = 0; i < v->n; i++) {
 			const struct verdict_ctl *c = v->c[i];
-			if (c->censored && streq(c->cname, bp)) {
-				say(r, VERDICT_ANOMALY, METHOD_HTTP, "blockpage "
-				    "%s seen by control too (fingerprint "
-				    "false positive or censored control)", bp);
+			if (c->cfp.name != NULL &&
+			    streq(c->cfp.name, fm.name)) {
+				say(r, VERDICT_ANOMALY, METHOD_HTTP, "%s %s "
+				    "seen by control too (fingerprint false "
+				    "positive or censored control)",
+				    fm.scope == FP_SCOPE_PROV ? "refusal page" :
+				    "blockpage", fm.name);
 				return;
 			}
 		}
-		say(r, VERDICT_BLOCKED, METHOD_HTTP, "blockpage fingerprint "
-		    "%s", bp);
+		say(r, scope_verdict(fm.scope), METHOD_HTTP, "%s fingerprint "
+		    "%s (scope %s)", fm.scope == FP_SCOPE_PROV ? "the site's "
+		    "own refusal:" : "blockpage", fm.name,
+		    fpdb_scope_name(fm.scope));
 		r->confirmed = true;
 		return;
 	}
@@ -1209,6 +1372,11 @@ judge_http(const struct verdict_opts *o, const struct cview *v,
 			fail_vs(r, cs, VERDICT_BLOCKED, METHOD_HTTP,
 			    f == F(RESET) || f == F(EOF) ||
 			    (f == F(TIMEOUT) && !h->has_status), what);
+		return;
+	}
+	if ((geo = geoblock_http(v, h)) != NULL) {
+		say(r, VERDICT_GEOBLOCKED, METHOD_HTTP, "status %u while "
+		    "control gets 2xx/3xx: %s", h->status, geo);
 		return;
 	}
 	if (h->url != NULL && strncmp(h->url, "https://", 8) == 0) {
@@ -1566,6 +1734,109 @@ reason_append(struct verdict_res *r, const char *note)
 	r->reason[n + k] = '\0';
 }
 
+/* ------------------------------------------------------------ domestic */
+
+/* The control SNI of a TLS outcome completed (certificate aside). */
+static bool
+tls_csni_ok(const outcome_t *oc)
+{
+	const Zond__V1__TlsOutcome *t = oc->tls;
+
+	return t != NULL && t->control_sni != NULL &&
+	    *t->control_sni != '\0' && t->has_control_failure &&
+	    (t->control_failure == F(NONE) ||
+	    t->control_failure == F(CERT_INVALID));
+}
+
+/* An unconfirmed block of a kind the site could cause itself: a TCP
+ * failure, a TLS failure with no control-SNI evidence, an HTTP reset,
+ * timeout or page difference.  Not DNS, UDP or the throttling kinds. */
+static bool
+site_causable(const meas_t *m, const struct verdict_res *r)
+{
+	if (r->verdict != VERDICT_BLOCKED || r->confirmed)
+		return false;
+	switch (m->test) {
+	case T(TCP):
+		return r->method == METHOD_TCP;
+	case T(TLS):
+		return r->method == METHOD_TCP || (r->method == METHOD_TLS &&
+		    !tls_csni_ok(m->outcome));
+	case T(HTTP):
+		return r->method == METHOD_TCP || r->method == METHOD_HTTP;
+	default:
+		return false;
+	}
+}
+
+/* Does domestic control c fail m's test and target the way m does?  A
+ * failure against a failure; a page (m fetched one that differs from
+ * control) against a page of the same status and about the same length:
+ * the site serves the country this page. */
+static bool
+domestic_fails_too(const struct verdict_opts *o, const meas_t *m,
+    const struct verdict_ctl *c)
+{
+	const Zond__V1__HttpOutcome *ph, *ch;
+	uint64_t a, b;
+
+	if (fail_of(m->outcome) != F(NONE))
+		return c->fail != F(NONE);
+	if (m->test != T(HTTP) || !c->http || c->fail != F(NONE))
+		return false;
+	ph = m->outcome->http;
+	ch = c->m->outcome->http;
+	if (!ph->has_status || !ch->has_status || ph->status != ch->status ||
+	    !ph->has_body_length || !ch->has_body_length)
+		return false;
+	a = ph->body_length < ch->body_length ? ph->body_length :
+	    ch->body_length;
+	b = ph->body_length < ch->body_length ? ch->body_length :
+	    ph->body_length;
+	return b == 0 || (double)a / (double)b > o->body_ratio;
+}
+
+/*
+ * A probe block the site could cause itself, where a healthy domestic
+ * control (another network in the country: its in-measurement control
+ * SNI worked, or its agent reached another target near that time) fails
+ * the same test and target too: it works abroad and fails from every
+ * Russian network tested, which a site refusing the country explains as
+ * well as censorship does.  An anomaly for review, never blocked.
+ */
+static void
+domestic_review(const struct verdict_opts *o, const struct verdict_in *in,
+    struct verdict_res *r)
+{
+	const meas_t *m = in->m;
+	const char *var = verdict_variant(m);
+	int fam = meas_family(m);
+	char was[VERDICT_REASON_MAX];
+	size_t i, n;
+
+	if (in->domestic == NULL || !site_causable(m, r))
+		return;
+	n = in->ndomestic < VERDICT_CONTROL_MAX ? in->ndomestic :
+	    VERDICT_CONTROL_MAX;
+	for (i = 0; i < n; i++) {
+		const struct verdict_ctl *c = in->domestic[i];
+		if (c == NULL || !c->usable || c->m->test != m->test ||
+		    !streq(c->m->target, m->target) ||
+		    !streq(c->variant, var) || !family_ok(fam, c->m))
+			continue;
+		if (!c->healthy && !(c->m->test == T(TLS) &&
+		    tls_csni_ok(c->m->outcome)))
+			continue;
+		if (domestic_fails_too(o, m, c))
+			break;
+	}
+	if (i == n)
+		return;
+	memcpy(was, r->reason, sizeof(was));
+	say(r, VERDICT_ANOMALY, r->method, "review: fails from a domestic "
+	    "control too, works abroad: %s", was);
+}
+
 /* ------------------------------------------------------------ entry */
 
 static zerr_t judge_meas(const struct verdict_opts *opts,
@@ -1598,7 +1869,8 @@ verdict_judge(const struct verdict_opts *opts, const struct verdict_in *in,
 		if (res == RES_FORGED)
 			return ZE_OK;
 	}
-	e = judge_meas(opts, in, r);
+	if ((e = judge_meas(opts, in, r)) == ZE_OK)
+		domestic_review(opts, in, r);
 	if (res == RES_FORGED_ALT_FAILED)
 		reason_append(r, what);
 	return e;

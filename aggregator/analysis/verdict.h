@@ -101,6 +101,12 @@ zerr_t verdict_ctl_new(const struct verdict_opts *o,
     const Zond__V1__Measurement *c, struct verdict_ctl **out) ZWUR;
 void verdict_ctl_free(struct verdict_ctl **c);
 
+/* A domestic control's agent reached another target near its time (the
+ * caller knows; the measurement alone does not say): its failure is
+ * evidence about the target, not a broken vantage point.  Set before
+ * the prepared control is shared. */
+void verdict_ctl_set_healthy(struct verdict_ctl *c, bool healthy);
+
 /*
  * Optional memory between judgments: the usable controls of a probe's
  * (test, target, variant) in one control list and what the rules count
@@ -131,6 +137,16 @@ struct verdict_in {
 	const Zond__V1__Measurement *const *siblings;
 	size_t nsiblings;
 	struct verdict_memo *memo;	/* optional, may be NULL */
+	/* optional: measurements of the same (test, target) by domestic
+	 * control agents (role control-domestic: inside the country, on
+	 * another ISP) in the window, prepared like controls and marked
+	 * healthy by the caller when their agent reached another target
+	 * near that time (verdict_ctl_set_healthy); may be NULL.  Never
+	 * counted as controls: they only turn an unconfirmed block that a
+	 * site could cause itself into an anomaly for review
+	 * (docs/METHODOLOGY.md §2.7). */
+	const struct verdict_ctl *const *domestic;
+	size_t ndomestic;
 };
 
 #define VERDICT_REASON_MAX 160

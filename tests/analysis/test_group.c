@@ -332,7 +332,7 @@ t_extreme_starts(void **state)
 {
 	static const int64_t starts[] = { INT64_MIN, INT64_MIN + 1,
 	    INT64_MAX - 1, INT64_MAX };
-	struct group_item g[4];
+	struct group_item g[4] = {{0}};
 	struct verdict_res r[4];
 	struct got got = { r, (bool[4]){ false }, 4, 0 };
 

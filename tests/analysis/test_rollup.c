@@ -325,6 +325,107 @@ t_equals_on_demand(void **state)
 	rollup_cells_free(c, n);
 }
 
+/* Agent 5 re-enrolled as a domestic control (role control-domestic). */
+static void
+make_domestic(struct fx *f)
+{
+	struct store_agent a;
+	bool created;
+	zdiag_t d;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.pk, f->pk[5], 32);
+	snprintf(a.region, sizeof(a.region), "RU-SPE");
+	a.asn = 64777;
+	a.role = STORE_ROLE_DOMESTIC;
+	a.enabled = true;
+	snprintf(a.name, sizeof(a.name), "dom");
+	assert_int_equal(store_agent_enroll(f->s, &a, &created, &d), ZE_OK);
+}
+
+/* Probes 1, 2 reset on s.example three times, the control connects, the
+ * domestic control (agent 5) is reset too; healthy: it reached another
+ * target 30 s later. */
+static void
+domestic_scenario(struct fx *f, bool healthy)
+{
+	make_domestic(f);
+	for (int k = 1; k <= 3; k++) {
+		put(f, 1, "svc", "s.example:443", T0 + k * 10 * MIN_US,
+		    FL(RESET));
+		put(f, 2, "svc", "s.example:443", T0 + k * 10 * MIN_US + 5000,
+		    FL(RESET));
+	}
+	put(f, 0, "svc", "s.example:443", T0 + 15 * MIN_US, FL(NONE));
+	put(f, 5, "svc", "s.example:443", T0 + 10 * MIN_US + 1000000,
+	    FL(RESET));
+	put(f, 5, "svc", healthy ? "other.example:443" : "s.example:443",
+	    T0 + 10 * MIN_US + 30000000, healthy ? FL(NONE) : FL(RESET));
+}
+
+/* The map of the first hour by the roll-ups and on demand (equal), and
+ * the RU-MOW cell's verdict. */
+static cell_verdict_t
+domestic_map(struct fx *f)
+{
+	struct rollup_stats st;
+	struct analyze_opts ao;
+	analysis_t *a = NULL;
+	const cell_t *oc, *mow;
+	size_t n, on;
+	uint64_t pend;
+	cell_t *c;
+	char *d1, *d2;
+	cell_verdict_t v;
+	zdiag_t d;
+
+	drain(f, T0 + 3 * H_US, &st);
+	assert_int_equal(st.judged, 6);		/* probes only */
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	analyze_opts_default(&ao);
+	ao.c = f->o.c;
+	ao.now_us = T0 + 3 * H_US;
+	assert_int_equal(analyze_range(f->s, T0, T0 + H_US, &ao, &a, &d),
+	    ZE_OK);
+	oc = analysis_cells(a, &on);
+	d1 = doc(c, n);
+	d2 = doc(oc, on);
+	assert_string_equal(d1, d2);
+	/* the domestic control is counted nowhere */
+	assert_int_equal(n, 1);
+	mow = cell_of(c, n, "RU-MOW", "svc");
+	assert_non_null(mow);
+	assert_int_equal(mow->measurements, 6);
+	v = mow->verdict;
+	free(d1);
+	free(d2);
+	analysis_free(&a);
+	rollup_cells_free(c, n);
+	return v;
+}
+
+/* Works abroad, fails from the domestic control too, which is healthy:
+ * every probe failure is an anomaly for review, the cell not blocked. */
+static void
+t_domestic_review(void **state)
+{
+	struct fx *f = *state;
+
+	domestic_scenario(f, true);
+	assert_int_equal(domestic_map(f), CELL_INSUFFICIENT);
+}
+
+/* The same with a domestic control that reached nothing else near that
+ * time (perhaps broken itself): blocked as before. */
+static void
+t_domestic_unhealthy(void **state)
+{
+	struct fx *f = *state;
+
+	domestic_scenario(f, false);
+	assert_int_equal(domestic_map(f), CELL_BLOCKED);
+}
+
 /* Judged with the first control only (it failed too: down), corrected
  * when the window closes with a later control that connects. */
 static void
@@ -741,6 +842,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_waits_for_control, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_domestic_review, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_domestic_unhealthy, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_equals_on_demand, setup,
 		    teardown),

@@ -86,4 +86,19 @@ PY
 then ok "every line reads back as key=value, each key once, values exact"
 else bad "lines do not read back as stored"; fi
 
+# the third role: a domestic control (docs/OPERATIONS.md)
+"$BIN/zondctl" keygen -o "$T/dom" >/dev/null
+expect 0 "enroll --role control-domestic" "$BIN/zondctl" enroll --data "$D" \
+	--pubkey "$(cat "$T/dom/identity.pub")" --region RU-SPE --asn 12389 \
+	--name dom --role control-domestic
+has out ' role=control-domestic$' "enroll prints the domestic role"
+expect 0 "zondctl agents" "$BIN/zondctl" agents --data "$D"
+has out "^agent=$(cat "$T/dom/identity.pub") region=RU-SPE asn=12389 role=control-domestic " \
+	"zondctl agents shows role=control-domestic"
+expect 1 "enroll --role domestic is refused" "$BIN/zondctl" enroll --data "$D" \
+	--pubkey "$(cat "$T/dom/identity.pub")" --region RU-SPE --asn 12389 \
+	--role domestic
+has err "role 'domestic': use probe, control or control-domestic" \
+	"the bad role is named with the accepted ones"
+
 finish

@@ -57,6 +57,7 @@ dashboard_dir = $T/dash
 [analysis]
 interval = 300ms
 webhook = http://127.0.0.1:$HOOK/hook
+fingerprints = $HERE/../../ops/fingerprints/fingerprints_http.csv, $HERE/../../ops/fingerprints/fingerprints_dns.csv
 CONF
 # the dashboard plus bait for path traversal: a file beside the
 # directory, a subdirectory, a symbolic link out, a dot file
@@ -100,6 +101,8 @@ rcs=""
 for p in "${apids[@]}"; do wait "$p"; rcs="$rcs$?"; done
 [ "$rcs" = 000 ] && ok "agents delivered 3 x 6 rounds x 3 tests" || { bad "agents exited $rcs"; tail -5 "$T/a1.log"; }
 grep -q "http listening=127.0.0.1:$HTTP dashboard=$T/dash" "$T/agg.log" && ok "aggregator logs its HTTP address" || { bad "no http line"; tail -5 "$T/agg.log"; }
+nfp=$(($(grep -c . "$HERE/../../ops/fingerprints/fingerprints_http.csv") + $(grep -c . "$HERE/../../ops/fingerprints/fingerprints_dns.csv") - 2))
+grep -q "analysis .* fingerprints=$nfp\$" "$T/agg.log" && ok "the analyzer loaded [analysis] fingerprints ($nfp rows)" || { bad "no fingerprints=$nfp in the analysis line"; grep analysis "$T/agg.log"; }
 
 wait_agents_stored 18 3 || bad "the registry never showed 18 stored for each agent"
 "$PY" "$HERE/check.py" "http://127.0.0.1:$HTTP" "$BIN" "$T/agg" "$T"
@@ -116,6 +119,13 @@ getq "$MAPQ" >"$T/map-before.json"; getq "$EVQ0" >"$T/ev-before.json"
 r=$?
 [ $r = 0 ] && grep -qE '^measurements=54 judged=36 controls=18 waiting=0 events=[0-9]+ seconds=' "$T/re.out" \
 	&& ok "zondctl reanalyze: 54 measurements, 36 probes judged, 18 controls" || { bad "reanalyze (exit $r)"; cat "$T/re.out" "$T/re.err"; }
+# a bad fingerprint file stops reanalysis, naming file and line
+printf 'name,scope,location_found,pattern_type,pattern,confidence_no_fp,expected_countries\nx,state,dns,full,1.2.3.4,,\n' >"$T/bad-fp.csv"
+sed "s|^fingerprints = .*|fingerprints = $T/bad-fp.csv|" "$T/agg.conf" >"$T/badfp.conf"
+"$BIN/zondctl" -c "$T/badfp.conf" reanalyze >/dev/null 2>"$T/badfp.err"
+r=$?
+[ $r = 1 ] && grep -q "reanalyze: $T/bad-fp.csv:2: unknown scope 'state'" "$T/badfp.err" \
+	&& ok "zondctl reanalyze: a bad [analysis] fingerprints file is refused with file:line" || { bad "bad fingerprints (exit $r)"; cat "$T/badfp.err"; }
 # zondctl -c takes the map thresholds from the aggregator config
 { cat "$T/agg.conf"; printf 'min_measurements = 1000\n'; } >"$T/strict.conf"
 "$BIN/zondctl" -c "$T/strict.conf" map --data "$T/agg" --json --since 2020-01-01T00:00:00Z >"$T/strict.json" \

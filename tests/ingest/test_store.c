@@ -144,6 +144,14 @@ t_registry_validation(void **state)
 	assert_int_equal(registry_parse_role("control", &r, NULL), ZE_OK);
 	assert_int_equal(r, STORE_ROLE_CONTROL);
 	assert_int_not_equal(registry_parse_role("Probe", &r, NULL), ZE_OK);
+	assert_int_equal(registry_parse_role("control-domestic", &r, NULL),
+	    ZE_OK);
+	assert_int_equal(r, STORE_ROLE_DOMESTIC);
+	assert_string_equal(store_role_name(r), "control-domestic");
+	assert_int_equal(store_role_of(2), STORE_ROLE_DOMESTIC);
+	assert_int_equal(store_role_of(9), STORE_ROLE_PROBE);
+	assert_int_not_equal(registry_parse_role("domestic", &r, NULL),
+	    ZE_OK);
 	assert_int_not_equal(registry_check_name("a\nb", NULL), ZE_OK);
 }
 

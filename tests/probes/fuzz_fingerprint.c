@@ -33,9 +33,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e == ZE_OK) {
 		if (db == NULL)
 			abort();
-		(void)fpdb_match_http(db, (const char *)data, size, hdrs, 2);
-		(void)fpdb_match_header(db, "location", "http://x/");
-		(void)fpdb_match_dns(db, "10.10.34.34");
+		(void)fpdb_match_http(db, (const char *)data, size, hdrs,
+		    2).name;
+		(void)fpdb_match_header(db, "location", "http://x/").name;
+		(void)fpdb_match_dns(db, "10.10.34.34").name;
+		/* every name the file holds is found again */
+		{
+			struct fp_match m = fpdb_match_dns(db, "10.10.34.34");
+			if (m.name != NULL &&
+			    fpdb_find(db, m.name).name == NULL)
+				abort();
+		}
 		fpdb_free(&db);
 	} else if (db != NULL || strncmp(d.text, "fuzz.csv:", 9) != 0) {
 		fprintf(stderr, "bad error for input: '%s'\n", d.text);

@@ -412,6 +412,12 @@ http_conn(struct srv *s, int fd)
 	else if (strcmp(path, "/redirect") == 0)
 		http_reply(fd, "302 Found", "Location: http://warning.rt.ru/"
 		    "?id=1\r\n", "", 0);
+	else if (strcmp(path, "/geo") == 0)
+		/* the site's own refusal, VK-style (fingerprint scope prov) */
+		http_reply(fd, "302 Found", "Location: /blank.php?rkn=7\r\n",
+		    "", 0);
+	else if (strcmp(path, "/blank.php?rkn=7") == 0)
+		http_reply(fd, "200 OK", "", page_ok, sizeof(page_ok) - 1);
 	else if (strcmp(path, "/hop") == 0)
 		http_reply(fd, "302 Found", "Location: /hop2\r\n", "", 0);
 	else if (strcmp(path, "/hop2") == 0)
@@ -484,10 +490,15 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	struct tls_conn *c = SSL_get_app_data(ssl);
 	char name[256];
 
-	(void)al;
 	(void)arg;
 	if (!sni_of(ssl, name, sizeof(name)))
 		return SSL_CLIENT_HELLO_SUCCESS;
+	if (strcasecmp(name, "refuse.test") == 0) {
+		/* the server's own refusal: a fatal handshake_failure alert
+		 * (a site that geoblocks by TLS) */
+		*al = SSL_AD_HANDSHAKE_FAILURE;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
 	if (strcasecmp(name, "blocked.test") == 0)
 		c->act = TA_RESET;
 	else if (strcasecmp(name, "eof.test") == 0)

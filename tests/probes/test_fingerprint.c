@@ -19,6 +19,8 @@ static const char *srcdir;
 
 #define HDR "name,scope,location_found,pattern_type,pattern," \
     "confidence_no_fp,expected_countries\n"
+#define PHDR "name,scope,other_names,location_found,pattern_type,pattern," \
+    "confidence_no_fp,expected_countries,source,exp_url,notes\n"
 
 static const char good[] =
     "\xef\xbb\xbf" HDR
@@ -26,7 +28,7 @@ static const char good[] =
     "ru_rt,isp,header.location,prefix,http://warning.rt.ru,90,RU\n"
     "\n"
     "\"quoted, name\",isp,body,full,\"exact \"\"body\"\"\",,\"RU,BY\"\n"
-    "re_srv,fp,header.Server,regexp,^Block(er|ed)/[0-9]+$,5,\n"
+    "re_srv,vbw,header.Server,regexp,^Block(er|ed)/[0-9]+$,5,\n"
     "multi,isp,body,contains,\"two\nlines\",10,RU\n"
     "dns1,nat,dns,full,10.10.34.34,90,IR\n"
     "dnsre,nat,dns,regexp,^198\\.18\\.,90,\n"
@@ -49,32 +51,36 @@ t_good(void **state)
 	    &d), ZE_OK);
 	assert_non_null(db);
 	assert_int_equal(fpdb_count(db), 8);
-	assert_string_equal(fpdb_match_http(db, page, strlen(page), NULL, 0),
+	assert_string_equal(fpdb_match_http(db, page, strlen(page), NULL,
+	    0).name,
 	    "ru_law");
-	assert_null(fpdb_match_http(db, "hello", 5, NULL, 0));
+	assert_null(fpdb_match_http(db, "hello", 5, NULL, 0).name);
 	/* header names match case-insensitively, values by pattern */
-	assert_string_equal(fpdb_match_http(db, "x", 1, h1, 2), "ru_rt");
-	assert_string_equal(fpdb_match_http(db, "x", 1, h2, 1), "re_srv");
-	assert_null(fpdb_match_http(db, "x", 1, h3, 2));
+	assert_string_equal(fpdb_match_http(db, "x", 1, h1, 2).name, "ru_rt");
+	assert_string_equal(fpdb_match_http(db, "x", 1, h2, 1).name, "re_srv");
+	assert_null(fpdb_match_http(db, "x", 1, h3, 2).name);
 	assert_string_equal(fpdb_match_header(db, "Location",
-	    "http://warning.rt.ru/x"), "ru_rt");
-	assert_null(fpdb_match_header(db, "Location", "http://example.org/"));
+	    "http://warning.rt.ru/x").name, "ru_rt");
+	assert_null(fpdb_match_header(db, "Location",
+	    "http://example.org/").name);
 	/* quoting: "" is one quote, commas and newlines inside quotes */
 	assert_string_equal(fpdb_match_http(db, "exact \"body\"", 12, NULL,
-	    0), "quoted, name");
-	assert_null(fpdb_match_http(db, "exact \"body\"!", 13, NULL, 0));
-	assert_string_equal(fpdb_match_http(db, "a two\nlines b", 13, NULL, 0),
+	    0).name, "quoted, name");
+	assert_null(fpdb_match_http(db, "exact \"body\"!", 13, NULL, 0).name);
+	assert_string_equal(fpdb_match_http(db, "a two\nlines b", 13, NULL,
+	    0).name,
 	    "multi");
 	/* a body with a NUL before the pattern still matches (contains) */
-	assert_string_equal(fpdb_match_http(db, "\0two\nlines", 10, NULL, 0),
+	assert_string_equal(fpdb_match_http(db, "\0two\nlines", 10, NULL,
+	    0).name,
 	    "multi");
-	assert_string_equal(fpdb_match_dns(db, "10.10.34.34"), "dns1");
-	assert_null(fpdb_match_dns(db, "10.10.34.3"));
-	assert_string_equal(fpdb_match_dns(db, "198.18.0.1"), "dnsre");
+	assert_string_equal(fpdb_match_dns(db, "10.10.34.34").name, "dns1");
+	assert_null(fpdb_match_dns(db, "10.10.34.3").name);
+	assert_string_equal(fpdb_match_dns(db, "198.18.0.1").name, "dnsre");
 	/* dns rows never match HTTP bodies and vice versa */
-	assert_null(fpdb_match_http(db, "10.10.34.34", 11, NULL, 0));
-	assert_null(fpdb_match_dns(db, "warning.rt.ru"));
-	assert_null(fpdb_match_http(NULL, "x", 1, NULL, 0));
+	assert_null(fpdb_match_http(db, "10.10.34.34", 11, NULL, 0).name);
+	assert_null(fpdb_match_dns(db, "warning.rt.ru").name);
+	assert_null(fpdb_match_http(NULL, "x", 1, NULL, 0).name);
 	/* a body regexp over a buffer with no terminator (ASan watches the
 	 * byte after it) and with a NUL inside */
 	{
@@ -83,12 +89,119 @@ t_good(void **state)
 		assert_non_null(b);
 		memcpy(b, txt, sizeof(txt) - 1);
 		assert_string_equal(fpdb_match_http(db, b, sizeof(txt) - 1,
-		    NULL, 0), "body_re");
-		assert_null(fpdb_match_http(db, b, sizeof(txt) - 5, NULL, 0));
+		    NULL, 0).name, "body_re");
+		assert_null(fpdb_match_http(db, b, sizeof(txt) - 5, NULL,
+		    0).name);
 		free(b);
 	}
 	fpdb_free(&db);
 	assert_null(db);
+	fpdb_free(&db);
+}
+
+/* Match m names row want of scope sc (want NULL: no match). */
+#define HIT(m, want, sc) do {						\
+	struct fp_match m_ = (m);					\
+	if ((want) == NULL) {						\
+		if (m_.name != NULL)					\
+			fail_msg("line %d: matched %s", __LINE__, m_.name); \
+	} else {							\
+		if (m_.name == NULL)					\
+			fail_msg("line %d: no match, want %s", __LINE__, \
+			    (const char *)(want));			\
+		assert_string_equal(m_.name, (want));			\
+		assert_int_equal(m_.scope, (sc));			\
+	}								\
+} while (0)
+
+/*
+ * The published format (OONI's eleven columns), from a fixture written
+ * by hand like OONI's rows: quoted other_names lists, notes with commas,
+ * doubled quotes and a newline, empty fields, every scope, regexps, and
+ * body, dns, header.location, header.server and header.via rows.
+ */
+static void
+t_published(void **state)
+{
+	struct fpdb *db = NULL;
+	char path[1024];
+	zdiag_t d = {""};
+	const char *nat = "<h1>Доступ ограничен по решению суда</h1>";
+	const char *both = "Access restricted. Доступ ограничен по решению";
+	const char *vbw = "<title>Access restricted</title>";
+	const char *injb = "<a href=/main/fwUpInfoBlock.htm>update</a>";
+	const char *akamai = "<H1>Access Denied</H1> You don't have "
+	    "permission to access \"x\" on this server.<P>";
+	const char *via[] = {"Via: 1.1 proxy.school.example (Filter/2.0)"};
+	const char *srv[] = {"Server: BlockServer/1.2"};
+	const char *srv2[] = {"Server: BlockServer/1.2 (x)"};
+	const char *vk[] = {"Location: https://vk.com/blank.php?rkn=123"};
+	const char *mvk[] = {"Location: https://m.vk.com/blank.php?rkn=123"};
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/probes/"
+	    "fingerprints_published.csv", srcdir);
+	if (fpdb_load(path, &db, &d) != ZE_OK)
+		fail_msg("%s", d.text);
+	assert_int_equal(fpdb_count(db), 12);
+	/* one row per scope, each named with its scope */
+	HIT(fpdb_match_http(db, nat, strlen(nat), NULL, 0), "fx.nat_body",
+	    FP_SCOPE_NAT);
+	HIT(fpdb_match_header(db, "location", "http://block.isp.example/?u=1"),
+	    "fx.isp_loc", FP_SCOPE_ISP);
+	HIT(fpdb_match_dns(db, "198.51.100.7"), "fx.prod_dns", FP_SCOPE_PROD);
+	HIT(fpdb_match_http(db, "x", 1, via, 1), "fx.inst_via", FP_SCOPE_INST);
+	HIT(fpdb_match_http(db, "x", 1, mvk, 1), "fx.prov_loc", FP_SCOPE_PROV);
+	HIT(fpdb_match_http(db, vbw, strlen(vbw), NULL, 0), "fx.vbw_word",
+	    FP_SCOPE_VBW);
+	HIT(fpdb_match_http(db, injb, strlen(injb), NULL, 0),
+	    "fx.injb_router", FP_SCOPE_INJB);
+	HIT(fpdb_match_http(db, "x", 1, srv, 1), "fx.isp_server",
+	    FP_SCOPE_ISP);
+	HIT(fpdb_match_http(db, "x", 1, srv2, 1), NULL, 0);
+	HIT(fpdb_match_dns(db, "203.0.113.2"), "fx.nat_dns_re", FP_SCOPE_NAT);
+	HIT(fpdb_match_dns(db, "203.0.113.3"), NULL, 0);
+	/* Python's literal "{" in a regexp (OONI's files have one) */
+	HIT(fpdb_match_http(db, "{\"msg\": \"blocked\"}", 18, NULL, 0),
+	    "fx.vbw_json", FP_SCOPE_VBW);
+	HIT(fpdb_match_http(db, "\"msg\": \"blocked\"}", 17, NULL, 0),
+	    NULL, 0);
+	/* an fp row never matches: the Akamai page is no blockpage */
+	HIT(fpdb_match_http(db, akamai, strlen(akamai), NULL, 0), NULL, 0);
+	/* several rows match: the strongest scope wins, whatever the
+	 * order (the vague word comes first in the page, the nat row
+	 * first in the file; VK's redirect is both prov and nat) */
+	HIT(fpdb_match_http(db, both, strlen(both), NULL, 0), "fx.nat_body",
+	    FP_SCOPE_NAT);
+	HIT(fpdb_match_http(db, "x", 1, vk, 1), "fx.nat_vk", FP_SCOPE_NAT);
+	HIT(fpdb_match_header(db, "Location", vk[0] + 10), "fx.nat_vk",
+	    FP_SCOPE_NAT);
+	/* a recorded name looked up, of any scope */
+	HIT(fpdb_find(db, "fx.prov_loc"), "fx.prov_loc", FP_SCOPE_PROV);
+	HIT(fpdb_find(db, "fx.fp_page"), "fx.fp_page", FP_SCOPE_FP);
+	HIT(fpdb_find(db, "fx.nope"), NULL, 0);
+	HIT(fpdb_find(NULL, "fx.prov_loc"), NULL, 0);
+	assert_string_equal(fpdb_scope_name(FP_SCOPE_PROV), "prov");
+	assert_string_equal(fpdb_scope_name(FP_SCOPE_INJB), "injb");
+	fpdb_free(&db);
+}
+
+/* OONI's own files, when a copy is at hand (not in CI):
+ * ZOND_OONI_FINGERPRINTS=.../fingerprints_http.csv,.../fingerprints_dns.csv */
+static void
+t_ooni_copy(void **state)
+{
+	const char *p = getenv("ZOND_OONI_FINGERPRINTS");
+	struct fpdb *db = NULL;
+	zdiag_t d = {""};
+
+	(void)state;
+	if (p == NULL || *p == '\0')
+		skip();
+	if (fpdb_load(p, &db, &d) != ZE_OK)
+		fail_msg("%s", d.text);
+	printf("loaded %zu fingerprints from %s\n", fpdb_count(db), p);
+	HIT(fpdb_match_dns(db, "95.167.13.50"), "ooni.ru_dns_1", FP_SCOPE_ISP);
 	fpdb_free(&db);
 }
 
@@ -100,16 +213,25 @@ struct bad {
 static const struct bad bads[] = {
 	{"", "bad.csv:1: empty file, expected the header row"},
 	{"name,scope\n", "bad.csv:1: header row must be name,scope,"
-	    "location_found,pattern_type,pattern,confidence_no_fp,"
-	    "expected_countries"},
+	    "other_names,location_found,pattern_type,pattern,"
+	    "confidence_no_fp,expected_countries,source,exp_url,notes "
+	    "(OONI's) or name,scope,location_found,pattern_type,pattern,"
+	    "confidence_no_fp,expected_countries"},
+	{PHDR "a,isp,,body,contains,x,1,RU,,,\nb,isp,body,contains,x,1,RU\n",
+	    "bad.csv:3: expected 11 fields, found 7"},
+	{PHDR "a,isp,,body,contains,x,1,RU,,,\n\"b\",isp,,dns,full,10.0.0.1,"
+	    "5,RU,src,,\"notes, with \"\"quotes\"\"\nand a line\"\n"
+	    "c,state,,dns,full,10.0.0.2,5,RU,,,\n",
+	    "bad.csv:5: unknown scope 'state' (nat, isp, prod, inst, prov, "
+	    "vbw, injb or fp)"},
 	{HDR "a,isp,body,contains,x,1,RU\nb,isp,body,contains,x,1\n",
 	    "bad.csv:3: expected 7 fields, found 6"},
 	{HDR "a,isp,body,contains,x,y,1,RU\n",
 	    "bad.csv:2: expected 7 fields, found 8 (quote fields that hold "
 	    "commas)"},
 	{HDR "a,world,body,contains,x,1,RU\n",
-	    "bad.csv:2: unknown scope 'world' (nat, isp, prod, inst, vbw or "
-	    "fp)"},
+	    "bad.csv:2: unknown scope 'world' (nat, isp, prod, inst, prov, "
+	    "vbw, injb or fp)"},
 	{HDR "a,isp,footer,contains,x,1,RU\n",
 	    "bad.csv:2: unknown location_found 'footer' (body, dns or "
 	    "header.NAME)"},
@@ -219,22 +341,41 @@ t_load_shipped(void **state)
 		assert_true(fpdb_count(db) > 0);
 		if (i == 0) {
 			assert_non_null(fpdb_match_http(db, law, strlen(law),
-			    NULL, 0));
+			    NULL, 0).name);
 			assert_string_equal(fpdb_match_http(db, lab,
-			    strlen(lab), NULL, 0), "zond_lab_blockpage");
+			    strlen(lab), NULL, 0).name, "zond_lab_blockpage");
 			assert_non_null(fpdb_match_http(db, mts, strlen(mts),
-			    NULL, 0));
-			assert_non_null(fpdb_match_http(db, "x", 1, loc, 1));
+			    NULL, 0).name);
+			assert_non_null(fpdb_match_http(db, "x", 1, loc,
+			    1).name);
+			{
+				const char *vk[] = {"Location: "
+				    "https://vk.com/blank.php?rkn=42"};
+				const char *cf = "<p>The owner of this website "
+				    "(x.example) has banned the country or "
+				    "region your IP address is in (RU) from "
+				    "accessing this website.</p>";
+				HIT(fpdb_match_http(db, "x", 1, vk, 1),
+				    "prov_ru_vk_rkn_geoblock", FP_SCOPE_PROV);
+				HIT(fpdb_match_http(db, cf, strlen(cf), NULL,
+				    0), "prov_cloudflare_1009", FP_SCOPE_PROV);
+			}
 			const char *ok = "<title>Zond test page</title>";
 			assert_null(fpdb_match_http(db, ok, strlen(ok), NULL,
-			    0));
+			    0).name);
 		} else {
-			assert_non_null(fpdb_match_dns(db, "10.10.34.34"));
-			assert_string_equal(fpdb_match_dns(db, "5.3.3.17"),
+			assert_non_null(fpdb_match_dns(db, "10.10.34.34").name);
+			assert_string_equal(fpdb_match_dns(db, "5.3.3.17").name,
 			    "isp_ru_ertelecom_rkn");
 			assert_string_equal(fpdb_match_dns(db,
-			    "62.33.207.197"), "nat_ru_dns_62_33_207_197");
-			assert_null(fpdb_match_dns(db, "192.0.2.1"));
+			    "62.33.207.197").name, "nat_ru_dns_62_33_207_197");
+			assert_null(fpdb_match_dns(db, "192.0.2.1").name);
+			HIT(fpdb_match_dns(db, "95.167.13.50"),
+			    "isp_ru_rostelecom_stub_1", FP_SCOPE_ISP);
+			HIT(fpdb_match_dns(db, "95.167.13.51"),
+			    "isp_ru_rostelecom_stub_2", FP_SCOPE_ISP);
+			HIT(fpdb_match_dns(db, "193.58.251.11"),
+			    "prod_ru_skydns_2", FP_SCOPE_PROD);
 		}
 		fpdb_free(&db);
 	}
@@ -243,8 +384,8 @@ t_load_shipped(void **state)
 	    "%s/ops/fingerprints/%s", srcdir, files[0], srcdir, files[1]);
 	if (fpdb_load(path, &db, &d) != ZE_OK)
 		fail_msg("%s", d.text);
-	assert_non_null(fpdb_match_http(db, law, strlen(law), NULL, 0));
-	assert_string_equal(fpdb_match_dns(db, "5.3.3.17"),
+	assert_non_null(fpdb_match_http(db, law, strlen(law), NULL, 0).name);
+	assert_string_equal(fpdb_match_dns(db, "5.3.3.17").name,
 	    "isp_ru_ertelecom_rkn");
 	fpdb_free(&db);
 	snprintf(path, sizeof(path), "%s/ops/fingerprints/%s,/nonexistent/"
@@ -267,6 +408,8 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_good),
+		cmocka_unit_test(t_published),
+		cmocka_unit_test(t_ooni_copy),
 		cmocka_unit_test(t_bad),
 		cmocka_unit_test(t_load_shipped),
 	};

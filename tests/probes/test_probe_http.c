@@ -128,6 +128,24 @@ t_redirect_blockpage(void **state)
 	zond__v1__outcome__free_unpacked(o, NULL);
 }
 
+/* A redirect matching a prov fingerprint (the site's own geoblock) is
+ * named but is no failure: the chain goes on to the site's page, and the
+ * aggregator makes it geoblocked (docs/METHODOLOGY.md §2.1). */
+static void
+t_redirect_prov(void **state)
+{
+	Zond__V1__Outcome *o = get("/geo", 2000, 0);
+
+	(void)state;
+	assert_int_equal(o->failure, ZOND__V1__FAILURE__FAIL_NONE);
+	assert_int_equal(o->http->status, 200);
+	assert_int_equal(o->http->n_redirects, 1);
+	assert_string_equal(o->http->redirects[0], "/blank.php?rkn=7");
+	assert_string_equal(o->http->blockpage, "prov_ru_vk_rkn_geoblock");
+	assert_string_equal(o->http->title, "Zond test page");
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
 static void
 t_redirect_chain(void **state)
 {
@@ -248,6 +266,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(t_ok),
 		cmocka_unit_test(t_blockpage),
 		cmocka_unit_test(t_redirect_blockpage),
+		cmocka_unit_test(t_redirect_prov),
 		cmocka_unit_test(t_redirect_chain),
 		cmocka_unit_test(t_body_cap),
 		cmocka_unit_test(t_reset_eof_timeout),

@@ -129,6 +129,24 @@ t_timeout_after_client_hello(void **state)
 	zond__v1__outcome__free_unpacked(o, NULL);
 }
 
+/* The server answers the ClientHello with an alert: stage "alert",
+ * which the aggregator reads as the site's own refusal (geoblocked),
+ * unlike the censor's reset or silence at "client_hello". */
+static void
+t_server_alert(void **state)
+{
+	Zond__V1__Outcome *o = run_tls("refuse.test", "control.test", 2000,
+	    true);
+
+	(void)state;
+	assert_int_equal(o->failure, ZOND__V1__FAILURE__FAIL_TLS_ERROR);
+	assert_string_equal(o->tls->error_stage, "alert");
+	assert_int_equal(o->tls->control_failure,
+	    ZOND__V1__FAILURE__FAIL_NONE);
+	assert_non_null(strstr(o->detail, "alert"));
+	zond__v1__outcome__free_unpacked(o, NULL);
+}
+
 static void
 t_cert_other_name(void **state)
 {
@@ -299,6 +317,7 @@ main(void)
 		cmocka_unit_test(t_reset_after_client_hello),
 		cmocka_unit_test(t_eof_after_client_hello),
 		cmocka_unit_test(t_timeout_after_client_hello),
+		cmocka_unit_test(t_server_alert),
 		cmocka_unit_test(t_cert_other_name),
 		cmocka_unit_test(t_cert_unknown_ca),
 		cmocka_unit_test(t_refused_and_defaults),
