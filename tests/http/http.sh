@@ -56,6 +56,7 @@ listen = 127.0.0.1:$HTTP
 dashboard_dir = $T/dash
 [analysis]
 interval = 300ms
+min_agents = 1
 webhook = http://127.0.0.1:$HOOK/hook
 CONF
 # the dashboard plus bait for path traversal: a file beside the
