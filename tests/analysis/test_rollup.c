@@ -307,6 +307,16 @@ t_equals_on_demand(void **state)
 		    FL(NONE));
 	}
 	put(f, 0, "vid", "v.example:443", T0 + 20 * MIN_US, FL(NONE));
+	/* a third service: agent 5's own link fails what 1 and 2 reach */
+	for (int k = 0; k < 3; k++) {
+		put(f, 1, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(NONE));
+		put(f, 2, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(NONE));
+		put(f, 5, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(TIMEOUT));
+	}
+	put(f, 0, "web", "w.example:443", T0 + 10 * MIN_US, FL(NONE));
 	drain(f, T0 + 3 * H_US, &st);
 	c = rmap(f, T0, T0 + H_US, &n, &pend);
 	analyze_opts_default(&ao);
@@ -315,7 +325,17 @@ t_equals_on_demand(void **state)
 	assert_int_equal(analyze_range(f->s, T0, T0 + H_US, &ao, &a, &d),
 	    ZE_OK);
 	oc = analysis_cells(a, &on);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
+	{
+		const cell_t *w = cell_of(c, n, "RU-MOW", "web");
+
+		assert_non_null(w);
+		assert_int_equal(w->verdict, CELL_OK);
+		assert_int_equal(w->agents, 3);
+		assert_int_equal(w->agent_anomaly, 1);
+		assert_memory_equal(w->anomalies[0].agent, f->pk[5], 32);
+		assert_true(w->anomalies[0].share == 1.0);
+	}
 	d1 = doc(c, n);
 	d2 = doc(oc, on);
 	assert_string_equal(d1, d2);
