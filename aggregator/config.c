@@ -91,8 +91,9 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "measurements and updates the roll-ups"},
 	{"analysis", "min_measurements", CONF_INT, "3", O(min_measurements),
 	    1, 100000, false, NULL, "measurements a cell needs for a verdict"},
-	{"analysis", "min_agents", CONF_INT, "1", O(min_agents), 1, 10000,
-	    false, NULL, "agents a cell needs for a verdict"},
+	{"analysis", "min_agents", CONF_INT, "2", O(min_agents), 1, 10000,
+	    false, NULL, "distinct probe agents a cell needs for a verdict "
+	    "(one volunteer alone never makes a verdict)"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
 	    false, NULL, "fingerprint CSVs, separated by commas "
 	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "

@@ -91,8 +91,9 @@ struct touched {
 };
 
 /* meta "analysis" value: the layout of the derived databases this program
- * writes ("1": todo keyed by id, before arrival numbers) */
-#define AN_LAYOUT "2"
+ * writes ("1": todo keyed by id, before arrival numbers; "2": roll-ups in
+ * cell encoding 1, without counts per agent in a sub-row) */
+#define AN_LAYOUT "3"
 #define TODO_VAL (STORE_ID_LEN + 10)	/* id test(1) thash(8) role(1) */
 
 /* environment and transactions (store.c) */

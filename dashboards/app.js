@@ -71,7 +71,9 @@ function renderMap(m) {
 				continue;
 			}
 			const td = el("td", rr.verdict, "cell v-" + rr.verdict);
-			td.title = rr.asns + " network(s)";
+			td.title = rr.asns + " network(s), " + rr.agents + " agent(s)" +
+			    (rr.blocked_asns.length ? ", blocked on AS" + rr.blocked_asns.join(", AS") : "") +
+			    (rr.agent_anomaly ? ", " + rr.agent_anomaly + " agent anomaly(ies)" : "");
 			td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
 			cells.push(td);
 		}
@@ -88,7 +90,8 @@ function renderMap(m) {
 				const td = el("td", cellText(c), "cell v-" + c.verdict);
 				td.title = "blocked share " + pct(c.blocked_share) + ", confidence " +
 				    c.confidence.toFixed(2) + ", " + c.measurements + " measurements from " +
-				    c.agents + " agent(s)";
+				    c.agents + " agent(s)" +
+				    (c.agent_anomaly ? ", " + c.agent_anomaly + " flagged as agent anomaly" : "");
 				td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
 				cs.push(td);
 			}

@@ -66,21 +66,22 @@ parse_time(const char *opt, const char *v, int64_t *us)
 static void
 print_table(const cell_t *cells, size_t n, FILE *f)
 {
-	fprintf(f, "%-8s %8s  %-14s %-12s %-8s %6s %6s %7s %5s\n", "REGION",
-	    "ASN", "SERVICE", "VERDICT", "METHOD", "MEAS", "AGENTS", "BLOCKED",
-	    "CONF");
+	/* ANOM: agents flagged agent_anomaly (docs/METHODOLOGY.md) */
+	fprintf(f, "%-8s %8s  %-14s %-12s %-8s %6s %6s %4s %7s %5s\n",
+	    "REGION", "ASN", "SERVICE", "VERDICT", "METHOD", "MEAS", "AGENTS",
+	    "ANOM", "BLOCKED", "CONF");
 	for (size_t i = 0; i < n; i++) {
 		const cell_t *c = &cells[i];
 		/* the service is the agents' text: quoted when it has blanks
 		 * or controls (kv.h), and not cut, so no two look alike */
 		char svc[KV_QUOTED_LEN(sizeof(c->service))];
 		kv_quote(c->service, false, svc, sizeof(svc));
-		fprintf(f, "%-8s %8" PRId64 "  %-14s %-12s %-8s %6u %6u "
+		fprintf(f, "%-8s %8" PRId64 "  %-14s %-12s %-8s %6u %6u %4u "
 		    "%6.0f%% %5.2f\n", c->region, c->asn, svc,
 		    cell_verdict_name(c->verdict),
 		    c->method == METHOD_NONE ? "-" : method_name(c->method),
-		    c->measurements, c->agents, 100.0 * c->blocked_share,
-		    c->confidence);
+		    c->measurements, c->agents, c->agent_anomaly,
+		    100.0 * c->blocked_share, c->confidence);
 	}
 	if (n == 0)
 		fprintf(f, "(no cells: no judged measurements from probe agents "

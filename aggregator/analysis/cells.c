@@ -2,12 +2,16 @@
  * cells.c — see cells.h; docs/METHODOLOGY.md "Cells" for the reasoning.
  *
  * Invariants of a cell_acc: rows sorted by (target, test, variant) and
- * unique; agents sorted by key and unique, each with n > 0; the sum of
- * agent counts equals the sum of row verdict counts; pending is never
- * counted; method counts of a row sum to its blocked + throttled count
- * (method NONE included).  Every array is capped (CELL_MAX_ROWS,
- * CELL_MAX_AGENTS) and decode re-checks all of it, so a damaged record is
- * refused rather than believed.
+ * unique, each with at least one entry; a row's entries (one per agent
+ * that measured it) sorted by agent key and unique, each with at least one
+ * measurement; agents sorted by key and unique, each with n equal to the
+ * sum of its entries over all rows; a row's verdict and method counts are
+ * the sums of its entries'; pending is never counted; method counts of an
+ * entry sum to its blocked + throttled count (method NONE included).
+ * Every array is capped (CELL_MAX_ROWS, CELL_MAX_AGENTS, CELL_MAX_ENTRIES)
+ * and decode re-checks all of it, so a damaged record is refused rather
+ * than believed.  Row slots past nrows keep their entry buffers (empty) for
+ * reuse, so decoding many records into one scratch allocates nothing.
  */
 #include "cells.h"
 
@@ -20,17 +24,27 @@
 
 #define AGENT_LEN 32
 
+/* One agent's measurements in one sub-row. */
+struct acc_ent {
+	uint8_t key[AGENT_LEN];
+	uint32_t n[VERDICT__COUNT];
+	uint32_t m[METHOD__COUNT];
+};
+
 struct acc_row {
 	char target[CELL_TARGET_MAX];
 	char variant[CELL_VARIANT_MAX];
 	uint8_t test;
-	uint32_t n[VERDICT__COUNT];
+	uint32_t n[VERDICT__COUNT];	/* sums over ents */
 	uint32_t m[METHOD__COUNT];
+	struct acc_ent *ents;
+	size_t nents, aents;
 };
 
 struct acc_agent {
 	uint8_t key[AGENT_LEN];
 	uint32_t n;
+	uint32_t seen;		/* decode: sum of its entries so far */
 };
 
 struct cell_acc {
@@ -41,6 +55,7 @@ struct cell_acc {
 	size_t nrows, arows;
 	struct acc_agent *agents;
 	size_t nagents, aagents;
+	size_t nents;		/* entries over all rows */
 };
 
 static const char *const cell_names[CELL__COUNT] = {
@@ -73,7 +88,7 @@ void
 cell_opts_default(struct cell_opts *o)
 {
 	o->min_measurements = 3;
-	o->min_agents = 1;
+	o->min_agents = 2;
 	o->target_min = 2;
 	o->min_blocked = 2;
 	o->block_share = 0.5;
@@ -140,9 +155,12 @@ void
 cell_acc_free(cell_acc_t **ap)
 {
 	cell_acc_t *a;
+	size_t i;
 
 	if (ap == NULL || (a = *ap) == NULL)
 		return;
+	for (i = 0; i < a->arows; i++)
+		free(a->rows[i].ents);
 	free(a->rows);
 	free(a->agents);
 	free(a);
@@ -185,15 +203,18 @@ row_find(const cell_acc_t *a, const char *t, uint8_t k, const char *v,
 	return lo;
 }
 
+/* Binary search of key in n records of size sz whose first bytes are the
+ * agent key: index, or where it would go (*found false). */
 static size_t
-agent_find(const cell_acc_t *a, const uint8_t *key, bool *found)
+key_find(const void *base, size_t n, size_t sz, const uint8_t *key,
+    bool *found)
 {
-	size_t lo = 0, hi = a->nagents, mid;
+	size_t lo = 0, hi = n, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = memcmp(key, a->agents[mid].key, AGENT_LEN);
+		c = memcmp(key, (const uint8_t *)base + mid * sz, AGENT_LEN);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -205,6 +226,12 @@ agent_find(const cell_acc_t *a, const uint8_t *key, bool *found)
 	}
 	*found = false;
 	return lo;
+}
+
+static size_t
+agent_find(const cell_acc_t *a, const uint8_t *key, bool *found)
+{
+	return key_find(a->agents, a->nagents, sizeof(*a->agents), key, found);
 }
 
 static zerr_t
@@ -227,12 +254,72 @@ grow(void **v, size_t *alloc, size_t n, size_t size, size_t cap)
 	return ZE_OK;
 }
 
+/* At least want row slots; new slots are empty (no entry buffer). */
+static zerr_t
+rows_reserve(cell_acc_t *a, size_t want)
+{
+	struct acc_row *nr;
+	size_t na;
+
+	if (want <= a->arows)
+		return ZE_OK;
+	if (want > CELL_MAX_ROWS)
+		return ZE_TOOBIG;
+	na = a->arows ? a->arows * 2 : 4;
+	if (na < want)
+		na = want;
+	if (na > CELL_MAX_ROWS)
+		na = CELL_MAX_ROWS;
+	if ((nr = reallocarray(a->rows, na, sizeof(*nr))) == NULL)
+		return ZE_NOMEM;
+	memset(&nr[a->arows], 0, (na - a->arows) * sizeof(*nr));
+	a->rows = nr;
+	a->arows = na;
+	return ZE_OK;
+}
+
+/* At least want entry slots in r. */
+static zerr_t
+ents_reserve(struct acc_row *r, size_t want)
+{
+	struct acc_ent *ne;
+	size_t na;
+
+	if (want <= r->aents)
+		return ZE_OK;
+	if (want > CELL_MAX_AGENTS)
+		return ZE_TOOBIG;
+	na = r->aents ? r->aents * 2 : 2;
+	if (na < want)
+		na = want;
+	if (na > CELL_MAX_AGENTS)
+		na = CELL_MAX_AGENTS;
+	if ((ne = reallocarray(r->ents, na, sizeof(*ne))) == NULL)
+		return ZE_NOMEM;
+	r->ents = ne;
+	r->aents = na;
+	return ZE_OK;
+}
+
+/* Empty row i in slot i (nrows < arows): counts zeroed, the slot's entry
+ * buffer kept. */
+static void
+row_reset(struct acc_row *r)
+{
+	struct acc_ent *keep = r->ents;
+	size_t ak = r->aents;
+
+	memset(r, 0, sizeof(*r));
+	r->ents = keep;
+	r->aents = ak;
+}
+
 /* Get (or insert, when make) the row of (t, k, v). */
 static zerr_t
 row_get(cell_acc_t *a, const char *t, uint8_t k, const char *v, bool make,
     struct acc_row **out)
 {
-	struct acc_row r;
+	struct acc_row spare;
 	bool found;
 	size_t i;
 	zerr_t e;
@@ -244,20 +331,94 @@ row_get(cell_acc_t *a, const char *t, uint8_t k, const char *v, bool make,
 	}
 	if (!make)
 		return ZE_NOTFOUND;
-	memset(&r, 0, sizeof(r));
-	if (!fit(r.target, sizeof(r.target), t, true) ||
-	    !fit(r.variant, sizeof(r.variant), v, true))
+	if (strlen(t) >= CELL_TARGET_MAX || strlen(v) >= CELL_VARIANT_MAX)
 		return ZE_INVAL;
-	r.test = k;
-	if ((e = grow((void **)&a->rows, &a->arows, a->nrows,
-	    sizeof(*a->rows), CELL_MAX_ROWS)) != ZE_OK)
+	if ((e = rows_reserve(a, a->nrows + 1)) != ZE_OK)
 		return e;
+	/* the free slot's buffer moves to the new row */
+	spare = a->rows[a->nrows];
 	memmove(&a->rows[i + 1], &a->rows[i],
 	    (a->nrows - i) * sizeof(*a->rows));
-	a->rows[i] = r;
+	a->rows[i] = spare;
+	row_reset(&a->rows[i]);
+	(void)fit(a->rows[i].target, CELL_TARGET_MAX, t, true);
+	(void)fit(a->rows[i].variant, CELL_VARIANT_MAX, v, true);
+	a->rows[i].test = k;
 	a->nrows++;
 	*out = &a->rows[i];
 	return ZE_OK;
+}
+
+/* Drop row r (it has no entries left); its buffer goes to the free slot. */
+static void
+row_drop(cell_acc_t *a, struct acc_row *r)
+{
+	size_t i = (size_t)(r - a->rows);
+	struct acc_row keep = *r;
+
+	memmove(&a->rows[i], &a->rows[i + 1],
+	    (a->nrows - i - 1) * sizeof(*a->rows));
+	a->nrows--;
+	a->rows[a->nrows] = keep;
+	row_reset(&a->rows[a->nrows]);
+}
+
+/* Get (or insert, when make) the agent's entry in r. */
+static zerr_t
+ent_get(cell_acc_t *a, struct acc_row *r, const uint8_t *key, bool make,
+    struct acc_ent **out)
+{
+	bool found;
+	size_t i;
+	zerr_t e;
+
+	i = key_find(r->ents, r->nents, sizeof(*r->ents), key, &found);
+	if (found) {
+		*out = &r->ents[i];
+		return ZE_OK;
+	}
+	if (!make)
+		return ZE_NOTFOUND;
+	if (a->nents >= CELL_MAX_ENTRIES)
+		return ZE_TOOBIG;
+	if ((e = ents_reserve(r, r->nents + 1)) != ZE_OK)
+		return e;
+	memmove(&r->ents[i + 1], &r->ents[i], (r->nents - i) *
+	    sizeof(*r->ents));
+	memset(&r->ents[i], 0, sizeof(*r->ents));
+	memcpy(r->ents[i].key, key, AGENT_LEN);
+	r->nents++;
+	a->nents++;
+	*out = &r->ents[i];
+	return ZE_OK;
+}
+
+static uint64_t
+ent_total(const struct acc_ent *x)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < VERDICT__COUNT; i++)
+		s += x->n[i];
+	return s;
+}
+
+/* Drop entry x of r when it counts nothing, and r when it has no entry
+ * left. */
+static void
+ent_tidy(cell_acc_t *a, struct acc_row *r, struct acc_ent *x)
+{
+	size_t i = (size_t)(x - r->ents);
+
+	if (ent_total(x) != 0)
+		return;
+	memmove(&r->ents[i], &r->ents[i + 1], (r->nents - i - 1) *
+	    sizeof(*r->ents));
+	r->nents--;
+	a->nents--;
+	if (r->nents == 0)
+		row_drop(a, r);
 }
 
 /* Add delta (may be negative) to the agent's count, inserting or
@@ -281,6 +442,7 @@ agent_bump(cell_acc_t *a, const uint8_t *key, int64_t delta)
 			return e;
 		memmove(&a->agents[i + 1], &a->agents[i],
 		    (a->nagents - i) * sizeof(*a->agents));
+		memset(&a->agents[i], 0, sizeof(a->agents[i]));
 		memcpy(a->agents[i].key, key, AGENT_LEN);
 		a->agents[i].n = (uint32_t)delta;
 		a->nagents++;
@@ -340,34 +502,33 @@ cell_acc_add(cell_acc_t *a, const struct cell_obs *o)
 {
 	const char *v;
 	struct acc_row *r;
+	struct acc_ent *x;
 	zerr_t e;
 
 	if ((e = obs_check(o)) != ZE_OK)
 		return e;
 	v = o->variant != NULL ? o->variant : "";
-	if ((e = row_get(a, o->target, (uint8_t)o->test, v, false, &r)) ==
-	    ZE_OK) {
-		if (r->n[o->verdict] == UINT32_MAX)
-			return ZE_RANGE;
-	} else if ((e = row_get(a, o->target, (uint8_t)o->test, v, true,
-	    &r)) != ZE_OK)
+	if (row_get(a, o->target, (uint8_t)o->test, v, false, &r) == ZE_OK &&
+	    r->n[o->verdict] == UINT32_MAX)
+		return ZE_RANGE;	/* entry counts are at most the row's */
+	if ((e = row_get(a, o->target, (uint8_t)o->test, v, true, &r)) !=
+	    ZE_OK)
 		return e;
-	if ((e = agent_bump(a, o->agent, 1)) != ZE_OK) {
-		/* leave no empty row behind */
-		uint32_t s = 0;
-		for (size_t i = 0; i < VERDICT__COUNT; i++)
-			s += r->n[i];
-		if (s == 0) {
-			size_t i = (size_t)(r - a->rows);
-			memmove(&a->rows[i], &a->rows[i + 1],
-			    (a->nrows - i - 1) * sizeof(*a->rows));
-			a->nrows--;
-		}
+	if ((e = ent_get(a, r, o->agent, true, &x)) != ZE_OK) {
+		if (r->nents == 0)
+			row_drop(a, r);
 		return e;
 	}
+	if ((e = agent_bump(a, o->agent, 1)) != ZE_OK) {
+		ent_tidy(a, r, x);	/* leave no empty entry or row */
+		return e;
+	}
+	x->n[o->verdict]++;
 	r->n[o->verdict]++;
-	if (counts_method(o->verdict))
+	if (counts_method(o->verdict)) {
+		x->m[o->method]++;
 		r->m[o->method]++;
+	}
 	return ZE_OK;
 }
 
@@ -376,34 +537,104 @@ cell_acc_remove(cell_acc_t *a, const struct cell_obs *o)
 {
 	const char *v;
 	struct acc_row *r;
-	bool found;
-	size_t i;
-	uint32_t s = 0;
+	struct acc_ent *x;
 	zerr_t e;
 
 	if ((e = obs_check(o)) != ZE_OK)
 		return e;
 	v = o->variant != NULL ? o->variant : "";
 	if (row_get(a, o->target, (uint8_t)o->test, v, false, &r) != ZE_OK ||
-	    r->n[o->verdict] == 0 ||
-	    (counts_method(o->verdict) && r->m[o->method] == 0))
-		return ZE_NOTFOUND;
-	(void)agent_find(a, o->agent, &found);
-	if (!found)
+	    ent_get(a, r, o->agent, false, &x) != ZE_OK ||
+	    x->n[o->verdict] == 0 ||
+	    (counts_method(o->verdict) && x->m[o->method] == 0))
 		return ZE_NOTFOUND;
 	if ((e = agent_bump(a, o->agent, -1)) != ZE_OK)
 		return e;
+	x->n[o->verdict]--;
 	r->n[o->verdict]--;
-	if (counts_method(o->verdict))
+	if (counts_method(o->verdict)) {
+		x->m[o->method]--;
 		r->m[o->method]--;
-	for (i = 0; i < VERDICT__COUNT; i++)
-		s += r->n[i];
-	if (s == 0) {
-		i = (size_t)(r - a->rows);
-		memmove(&a->rows[i], &a->rows[i + 1],
-		    (a->nrows - i - 1) * sizeof(*a->rows));
-		a->nrows--;
 	}
+	ent_tidy(a, r, x);
+	return ZE_OK;
+}
+
+static bool
+ent_add_ok(const struct acc_ent *d, const struct acc_ent *s)
+{
+	size_t j;
+
+	for (j = 0; j < VERDICT__COUNT; j++)
+		if (d->n[j] > UINT32_MAX - s->n[j])
+			return false;
+	for (j = 0; j < METHOD__COUNT; j++)
+		if (d->m[j] > UINT32_MAX - s->m[j])
+			return false;
+	return true;
+}
+
+static void
+ent_add(struct acc_ent *d, const struct acc_ent *s)
+{
+	size_t j;
+
+	for (j = 0; j < VERDICT__COUNT; j++)
+		d->n[j] += s->n[j];
+	for (j = 0; j < METHOD__COUNT; j++)
+		d->m[j] += s->m[j];
+}
+
+/* r's entries += s's: both sorted, so one pass counts the union and a
+ * second merges in place from the back (linear, no allocation once r's
+ * buffer is large enough).  Checks everything before changing r. */
+static zerr_t
+ents_merge(cell_acc_t *a, struct acc_row *r, const struct acc_row *s)
+{
+	size_t i = 0, j = 0, u = 0, k;
+	int c;
+	zerr_t e;
+
+	while (i < r->nents || j < s->nents) {
+		if (i == r->nents)
+			c = 1;
+		else if (j == s->nents)
+			c = -1;
+		else
+			c = memcmp(r->ents[i].key, s->ents[j].key, AGENT_LEN);
+		if (c == 0 && !ent_add_ok(&r->ents[i], &s->ents[j]))
+			return ZE_RANGE;
+		i += c <= 0;
+		j += c >= 0;
+		u++;
+	}
+	if (u - r->nents > CELL_MAX_ENTRIES - a->nents)
+		return ZE_TOOBIG;
+	if (u > CELL_MAX_AGENTS)
+		return ZE_TOOBIG;
+	if ((e = ents_reserve(r, u)) != ZE_OK)
+		return e;
+	a->nents += u - r->nents;
+	i = r->nents;
+	j = s->nents;
+	k = u;
+	while (j > 0) {
+		if (i == 0)
+			c = -1;
+		else
+			c = memcmp(r->ents[i - 1].key, s->ents[j - 1].key,
+			    AGENT_LEN);
+		k--;
+		if (c > 0)
+			r->ents[k] = r->ents[--i];
+		else if (c < 0)
+			r->ents[k] = s->ents[--j];
+		else {
+			r->ents[k] = r->ents[--i];
+			ent_add(&r->ents[k], &s->ents[--j]);
+		}
+	}
+	r->nents = u;
 	return ZE_OK;
 }
 
@@ -422,16 +653,23 @@ cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src)
 		if ((e = row_get(dst, s->target, s->test, s->variant, true,
 		    &r)) != ZE_OK)
 			return e;
-		for (j = 0; j < VERDICT__COUNT; j++) {
+		for (j = 0; j < VERDICT__COUNT; j++)
 			if (r->n[j] > UINT32_MAX - s->n[j])
-				return ZE_RANGE;
-			r->n[j] += s->n[j];
-		}
-		for (j = 0; j < METHOD__COUNT; j++) {
+				e = ZE_RANGE;
+		for (j = 0; j < METHOD__COUNT; j++)
 			if (r->m[j] > UINT32_MAX - s->m[j])
-				return ZE_RANGE;
-			r->m[j] += s->m[j];
+				e = ZE_RANGE;
+		if (e == ZE_OK)
+			e = ents_merge(dst, r, s);
+		if (e != ZE_OK) {
+			if (r->nents == 0)
+				row_drop(dst, r);
+			return e;
 		}
+		for (j = 0; j < VERDICT__COUNT; j++)
+			r->n[j] += s->n[j];
+		for (j = 0; j < METHOD__COUNT; j++)
+			r->m[j] += s->m[j];
 	}
 	for (i = 0; i < src->nagents; i++)
 		if ((e = agent_bump(dst, src->agents[i].key,
@@ -466,14 +704,19 @@ cell_acc_count(const cell_acc_t *a)
 /* ------------------------------------------------------------ encoding */
 
 /*
- * Version 1 (integers big-endian):
+ * Version 2 (integers big-endian):
  *   u8 version | u8 len, region | i64 asn | u8 len, service
- *   u32 nagents, then per agent: key[32] u32 count
- *   u32 nrows, then per row: u16 len, target | u8 test | u8 len, variant |
- *       u8 nv, u32 count[nv] (by verdict_t) | u8 nm, u32 count[nm] (by
- *       method_t)
- * nv and nm say how many counts follow, so a reader knows the layout; a
- * reader refuses more than it knows.
+ *   u32 nagents, then per agent (ascending keys): key[32] u32 count
+ *   u32 nrows, then per row (ascending target, test, variant):
+ *       u16 len, target | u8 test | u8 len, variant | u16 nents,
+ *       then per entry (ascending agent index): u16 agent index |
+ *       u8 nv, nv x (u8 verdict_t, u32 count) | u8 nm, nm x (u8 method_t,
+ *       u32 count)
+ * Only non-zero counts are written, in ascending verdict (method) order;
+ * a verdict or method this reader does not know is ZE_VERSION.  An
+ * agent's count is the sum of its entries; a row's counts are the sums of
+ * its entries' (not stored).  Version 1 (counts per row, no entries) is
+ * refused: the store's analysis layout "3" rebuilds its roll-ups.
  */
 static zerr_t
 put_u8(zbuf_t *b, uint8_t v)
@@ -502,12 +745,36 @@ put_str(zbuf_t *b, const char *s, size_t lenbytes)
 	return zbuf_append(b, s, n);
 }
 
+_Static_assert(VERDICT__COUNT <= 16 && METHOD__COUNT <= 16,
+    "put_counts: room for 16 pairs");
+
+/* The non-zero counts of c[n] as (index, count) pairs after their
+ * number. */
+static zerr_t
+put_counts(zbuf_t *b, const uint32_t *c, size_t n)
+{
+	uint8_t t[1 + 5 * 16], k = 0;
+	size_t i, len = 1;
+
+	for (i = 0; i < n; i++) {
+		if (c[i] == 0)
+			continue;
+		t[len] = (uint8_t)i;
+		be32_put(t + len + 1, c[i]);
+		len += 5;
+		k++;
+	}
+	t[0] = k;
+	return zbuf_append(b, t, len);
+}
+
 #define TRY(x) do { if ((e = (x)) != ZE_OK) goto fail; } while (0)
 
 zerr_t
 cell_acc_encode(const cell_acc_t *a, zbuf_t *out)
 {
 	size_t i, j, len0 = out->len;
+	bool found;
 	zerr_t e;
 
 	TRY(put_u8(out, CELL_ACC_VERSION));
@@ -525,12 +792,16 @@ cell_acc_encode(const cell_acc_t *a, zbuf_t *out)
 		TRY(put_str(out, r->target, 2));
 		TRY(put_u8(out, r->test));
 		TRY(put_str(out, r->variant, 1));
-		TRY(put_u8(out, VERDICT__COUNT));
-		for (j = 0; j < VERDICT__COUNT; j++)
-			TRY(put_be(out, r->n[j], 4));
-		TRY(put_u8(out, METHOD__COUNT));
-		for (j = 0; j < METHOD__COUNT; j++)
-			TRY(put_be(out, r->m[j], 4));
+		TRY(put_be(out, r->nents, 2));
+		for (j = 0; j < r->nents; j++) {
+			const struct acc_ent *x = &r->ents[j];
+			size_t ai = agent_find(a, x->key, &found);
+
+			ZASSERT(found);
+			TRY(put_be(out, ai, 2));
+			TRY(put_counts(out, x->n, VERDICT__COUNT));
+			TRY(put_counts(out, x->m, METHOD__COUNT));
+		}
 	}
 	return ZE_OK;
 fail:
@@ -561,9 +832,40 @@ get_str(breader_t *r, size_t lenbytes, char *dst, size_t cap)
 	return ZE_OK;
 }
 
+/* (index, count) pairs into c[n] (zeroed first): ZE_TRUNC, ZE_VERSION for
+ * an index past n, ZE_PARSE for a zero count or indexes out of order.
+ * *sum gets their sum. */
+static zerr_t
+get_counts(breader_t *r, uint32_t *c, size_t n, uint64_t *sum)
+{
+	size_t k, i;
+	int last = -1;
+	uint8_t ix;
+	uint32_t v;
+
+	memset(c, 0, n * sizeof(*c));
+	*sum = 0;
+	k = br_u8(r);
+	for (i = 0; i < k; i++) {
+		ix = br_u8(r);
+		v = br_be32(r);
+		if (br_error(r) != ZE_OK)
+			return ZE_TRUNC;
+		if (ix >= n)
+			return ZE_VERSION;
+		if ((int)ix <= last || v == 0)
+			return ZE_PARSE;
+		last = ix;
+		c[ix] = v;
+		*sum += v;
+	}
+	return br_error(r) != ZE_OK ? ZE_TRUNC : ZE_OK;
+}
+
 /* In acc_decode_into: a read past the end so far is ZE_TRUNC. */
 #define NEED(r) do { if (br_error(r) != ZE_OK) { e = ZE_TRUNC; goto bad; } } \
 	while (0)
+#define BAD(x) do { e = (x); goto bad; } while (0)
 
 /* Decode into a, reusing (and growing) its arrays; on error a holds part
  * of the record (the caller resets or frees it). */
@@ -571,12 +873,15 @@ static zerr_t
 acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 {
 	breader_t r;
-	uint64_t v, na, nr, cnt, sum_agents = 0, sum_rows = 0, bt;
-	size_t i, j;
+	uint64_t v, na, nr, ne, ai, vs, ms, bt;
+	size_t i, j, k;
+	int64_t last;
 	zerr_t e;
 	const char *what = "header";
 
-	a->nrows = a->nagents = 0;
+	for (i = 0; i < a->nrows; i++)
+		row_reset(&a->rows[i]);
+	a->nrows = a->nagents = a->nents = 0;
 	if (n == 0 || p == NULL)
 		return zdiag_set(d, ZE_TRUNC, "cell: empty record");
 	if (p[0] != CELL_ACC_VERSION)
@@ -590,23 +895,17 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 	NEED(&r);
 	if ((e = get_str(&r, 1, a->service, sizeof(a->service))) != ZE_OK)
 		goto bad;
-	if (a->region[0] == '\0' || a->service[0] == '\0') {
-		e = ZE_PARSE;
-		goto bad;
-	}
+	if (a->region[0] == '\0' || a->service[0] == '\0')
+		BAD(ZE_PARSE);
 	what = "agents";
 	na = br_be32(&r);
 	NEED(&r);
-	if (na > CELL_MAX_AGENTS) {
-		e = ZE_TOOBIG;
-		goto bad;
-	}
+	if (na > CELL_MAX_AGENTS)
+		BAD(ZE_TOOBIG);
 	if (na > a->aagents) {
 		struct acc_agent *ng = realloc(a->agents, na * sizeof(*ng));
-		if (ng == NULL) {
-			e = ZE_NOMEM;
-			goto bad;
-		}
+		if (ng == NULL)
+			BAD(ZE_NOMEM);
 		a->agents = ng;
 		a->aagents = na;
 	}
@@ -617,36 +916,24 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		v = br_be32(&r);
 		NEED(&r);
 		if (v == 0 || (i > 0 && memcmp(a->agents[i - 1].key, g->key,
-		    AGENT_LEN) >= 0)) {
-			e = ZE_PARSE;
-			goto bad;
-		}
+		    AGENT_LEN) >= 0))
+			BAD(ZE_PARSE);
 		g->n = (uint32_t)v;
-		sum_agents += v;
+		g->seen = 0;
 		a->nagents++;
 	}
 	what = "rows";
 	nr = br_be32(&r);
 	NEED(&r);
-	if (nr > CELL_MAX_ROWS) {
-		e = ZE_TOOBIG;
+	if (nr > CELL_MAX_ROWS)
+		BAD(ZE_TOOBIG);
+	if ((e = rows_reserve(a, nr)) != ZE_OK)
 		goto bad;
-	}
-	if (nr > a->arows) {
-		struct acc_row *nw = realloc(a->rows, nr * sizeof(*nw));
-		if (nw == NULL) {
-			e = ZE_NOMEM;
-			goto bad;
-		}
-		a->rows = nw;
-		a->arows = nr;
-	}
 	for (i = 0; i < nr; i++) {
 		struct acc_row *w = &a->rows[i];
-		uint64_t rs = 0, ms = 0;
 
-		memset(w->n, 0, sizeof(w->n));
-		memset(w->m, 0, sizeof(w->m));
+		row_reset(w);
+		a->nrows++;	/* so that an error resets it */
 		if ((e = get_str(&r, 2, w->target, sizeof(w->target))) !=
 		    ZE_OK)
 			goto bad;
@@ -656,52 +943,67 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 		    ZE_OK)
 			goto bad;
 		if (i > 0 && row_cmp(w->target, w->test, w->variant,
-		    &a->rows[i - 1]) <= 0) {
-			e = ZE_PARSE;	/* not sorted or duplicate */
-			goto bad;
-		}
-		cnt = br_u8(&r);
+		    &a->rows[i - 1]) <= 0)
+			BAD(ZE_PARSE);	/* not sorted or duplicate */
+		what = "entries";
+		ne = br_be16(&r);
 		NEED(&r);
-		if (cnt > VERDICT__COUNT) {
-			e = ZE_VERSION;
+		if (ne == 0 || ne > na)
+			BAD(ZE_PARSE);
+		if (ne > CELL_MAX_ENTRIES - a->nents)
+			BAD(ZE_TOOBIG);
+		if ((e = ents_reserve(w, ne)) != ZE_OK)
 			goto bad;
+		last = -1;
+		for (j = 0; j < ne; j++) {
+			struct acc_ent *x = &w->ents[j];
+
+			ai = br_be16(&r);
+			NEED(&r);
+			if (ai >= na || (int64_t)ai <= last)
+				BAD(ZE_PARSE);
+			last = (int64_t)ai;
+			memcpy(x->key, a->agents[ai].key, AGENT_LEN);
+			if ((e = get_counts(&r, x->n, VERDICT__COUNT, &vs)) !=
+			    ZE_OK ||
+			    (e = get_counts(&r, x->m, METHOD__COUNT, &ms)) !=
+			    ZE_OK)
+				goto bad;
+			bt = (uint64_t)x->n[VERDICT_BLOCKED] +
+			    x->n[VERDICT_THROTTLED];
+			if (vs == 0 || x->n[VERDICT_PENDING] != 0 || ms != bt ||
+			    vs > UINT32_MAX - a->agents[ai].seen)
+				BAD(ZE_PARSE);
+			a->agents[ai].seen += (uint32_t)vs;
+			for (k = 0; k < VERDICT__COUNT; k++) {
+				if (w->n[k] > UINT32_MAX - x->n[k])
+					BAD(ZE_PARSE);
+				w->n[k] += x->n[k];
+			}
+			for (k = 0; k < METHOD__COUNT; k++)
+				w->m[k] += x->m[k];	/* <= w->n[b, t] */
+			w->nents++;
+			a->nents++;
 		}
-		for (j = 0; j < cnt; j++) {
-			w->n[j] = br_be32(&r);
-			rs += w->n[j];
-		}
-		cnt = br_u8(&r);
-		NEED(&r);
-		if (cnt > METHOD__COUNT) {
-			e = ZE_VERSION;
-			goto bad;
-		}
-		for (j = 0; j < cnt; j++) {
-			w->m[j] = br_be32(&r);
-			ms += w->m[j];
-		}
-		NEED(&r);
-		bt = (uint64_t)w->n[VERDICT_BLOCKED] + w->n[VERDICT_THROTTLED];
-		if (rs == 0 || w->n[VERDICT_PENDING] != 0 || ms != bt) {
-			e = ZE_PARSE;
-			goto bad;
-		}
-		sum_rows += rs;
-		a->nrows++;
+		what = "rows";
 	}
 	what = "record";
-	if (br_left(&r) != 0 || sum_rows != sum_agents) {
-		e = ZE_PARSE;
-		goto bad;
-	}
+	if (br_left(&r) != 0)
+		BAD(ZE_PARSE);
+	for (i = 0; i < na; i++)
+		if (a->agents[i].seen != a->agents[i].n)
+			BAD(ZE_PARSE);	/* an agent's count is not its sum */
 	return ZE_OK;
 bad:
-	a->nrows = a->nagents = 0;
+	for (i = 0; i < a->nrows; i++)
+		row_reset(&a->rows[i]);
+	a->nrows = a->nagents = a->nents = 0;
 	return zdiag_set(d, e, "cell: bad %s at byte %zu: %s", what, r.pos,
 	    zerr_str(e));
 }
 
 #undef NEED
+#undef BAD
 
 zerr_t
 cell_acc_decode(const uint8_t *p, size_t n, cell_acc_t **out, zdiag_t *d)
@@ -787,64 +1089,158 @@ dominant(const uint64_t *m)
 	return best;
 }
 
-struct rowsum {
-	uint64_t judged, eff, b, t, down, ok, anom;
+/*
+ * An agent's sample in a sub-row: the verdict most of its measurements
+ * there have.  Ties go to the first of this list, so a tie never makes a
+ * sample blocking evidence (blocked and throttled come last) nor a
+ * geoblocked or filtered one when ok or down tie with it.
+ */
+static const verdict_t sample_rank[] = {
+	VERDICT_OK, VERDICT_DOWN, VERDICT_ANOMALY, VERDICT_GEOBLOCKED,
+	VERDICT_FILTERED, VERDICT_THROTTLED, VERDICT_BLOCKED,
 };
 
-static void
-row_sum(const struct acc_row *r, struct rowsum *s)
+static verdict_t
+ent_sample(const struct acc_ent *x)
 {
+	verdict_t best = VERDICT_OK;
+	uint32_t bc = 0;
+	size_t i;
+
+	for (i = 0; i < ZARRAY_LEN(sample_rank); i++)
+		if (x->n[sample_rank[i]] > bc) {
+			best = sample_rank[i];
+			bc = x->n[best];
+		}
+	return best;
+}
+
+static bool
+is_bt(verdict_t v)
+{
+	return v == VERDICT_BLOCKED || v == VERDICT_THROTTLED;
+}
+
+/* Agent samples of a sub-row.  Flagged (agent_anomaly) samples are in
+ * flagged only, none of the others. */
+struct rowsum {
+	uint64_t judged;	/* measurements */
+	uint64_t samples;	/* agents, flagged ones not included */
+	uint64_t b, t, down, ok, anom, geo, filt;
+	uint64_t flagged;
+};
+
+/* Whether sample s of an agent in a row with these totals (its own sample
+ * included) is an agent anomaly: blocked or throttled while at least two
+ * other agents reach the target and those outnumber the other blocking
+ * samples. */
+static bool
+anomalous(verdict_t s, uint64_t ok, uint64_t bt)
+{
+	return is_bt(s) && ok >= 2 && ok > bt - 1;
+}
+
+/* Sum r's samples; m[] (when not NULL) += the method counts of the
+ * blocking samples counted. */
+static void
+row_sum(const struct acc_row *r, struct rowsum *s, uint64_t *m)
+{
+	uint64_t ok = 0, bt = 0;
+	size_t i, j;
+
+	memset(s, 0, sizeof(*s));
 	s->judged = row_judged(r);
-	s->down = r->n[VERDICT_DOWN];
-	s->eff = s->judged - s->down;
-	s->b = r->n[VERDICT_BLOCKED];
-	s->t = r->n[VERDICT_THROTTLED];
-	s->ok = r->n[VERDICT_OK];
-	s->anom = r->n[VERDICT_ANOMALY];
+	for (i = 0; i < r->nents; i++) {
+		verdict_t v = ent_sample(&r->ents[i]);
+		ok += v == VERDICT_OK;
+		bt += is_bt(v);
+	}
+	for (i = 0; i < r->nents; i++) {
+		const struct acc_ent *x = &r->ents[i];
+		verdict_t v = ent_sample(x);
+
+		if (anomalous(v, ok, bt)) {
+			s->flagged++;
+			continue;
+		}
+		s->samples++;
+		switch (v) {
+		case VERDICT_BLOCKED:
+			s->b++;
+			break;
+		case VERDICT_THROTTLED:
+			s->t++;
+			break;
+		case VERDICT_DOWN:
+			s->down++;
+			break;
+		case VERDICT_ANOMALY:
+			s->anom++;
+			break;
+		case VERDICT_GEOBLOCKED:
+			s->geo++;
+			break;
+		case VERDICT_FILTERED:
+			s->filt++;
+			break;
+		default:
+			s->ok++;
+			break;
+		}
+		if (m != NULL && is_bt(v))
+			for (j = 0; j < METHOD__COUNT; j++)
+				m[j] += x->m[j];
+	}
 }
 
 static void
 row_judge(const struct acc_row *r, const struct cell_opts *o,
-    struct cell_row *w)
+    struct cell_row *w, struct rowsum *s)
 {
-	struct rowsum s;
-	uint64_t bt, m[METHOD__COUNT];
+	uint64_t bt, eff, m[METHOD__COUNT] = {0};
 	double share = 0, lower = 0;
-	size_t i;
 
-	row_sum(r, &s);
-	bt = s.b + s.t;
-	if (s.eff > 0) {
-		share = (double)bt / (double)s.eff;
-		lower = cell_wilson_lower(bt, s.eff, o->z);
+	row_sum(r, s, m);
+	bt = s->b + s->t;
+	eff = s->samples - s->down;
+	if (eff > 0) {
+		share = (double)bt / (double)eff;
+		lower = cell_wilson_lower(bt, eff, o->z);
 	}
 	memcpy(w->target, r->target, sizeof(w->target));
 	memcpy(w->variant, r->variant, sizeof(w->variant));
 	w->test = (Zond__V1__TestKind)r->test;
-	w->measurements = (uint32_t)s.judged;
+	w->measurements = (uint32_t)s->judged;
+	w->agents = (uint32_t)s->samples;
+	w->agent_anomaly = (uint32_t)s->flagged;
 	w->blocked_share = share;
 	w->confidence = lower;
 	w->method = METHOD_NONE;
-	if (s.judged < o->target_min) {
+	if (s->judged < o->target_min) {
 		w->verdict = CELL_INSUFFICIENT;
 		w->confidence = 0;
 	} else if (bt >= o->min_blocked && share >= o->block_share &&
 	    lower >= o->block_lower) {
-		w->verdict = s.b >= s.t ? CELL_BLOCKED : CELL_THROTTLED;
-		for (i = 0; i < METHOD__COUNT; i++)
-			m[i] = r->m[i];
+		w->verdict = s->b >= s->t ? CELL_BLOCKED : CELL_THROTTLED;
 		w->method = dominant(m);
-	} else if (s.down * 2 > s.judged) {
+	} else if (s->filt * 2 > s->samples) {
+		w->verdict = CELL_FILTERED;
+		w->confidence = cell_wilson_lower(s->filt, s->samples, o->z);
+	} else if (s->geo * 2 > s->samples) {
+		w->verdict = CELL_GEOBLOCKED;
+		w->confidence = cell_wilson_lower(s->geo, s->samples, o->z);
+	} else if (s->down * 2 > s->samples) {
 		w->verdict = CELL_DOWN;
-		w->confidence = cell_wilson_lower(s.down, s.judged, o->z);
-	} else if (s.anom * 2 > s.eff) {
-		/* mostly unexplained failures: ok would be a claim we
-		 * cannot make, blocked one we must not */
+		w->confidence = cell_wilson_lower(s->down, s->samples, o->z);
+	} else if (s->ok * 2 <= eff) {
+		/* mostly unexplained failures, or blocking seen by too few
+		 * agents: ok would be a claim we cannot make, blocked one
+		 * we must not */
 		w->verdict = CELL_INSUFFICIENT;
 		w->confidence = 0;
 	} else {
 		w->verdict = CELL_OK;
-		w->confidence = cell_wilson_lower(s.ok, s.eff, o->z);
+		w->confidence = cell_wilson_lower(s->ok, eff, o->z);
 	}
 }
 
@@ -854,7 +1250,63 @@ cell_clear(cell_t *c)
 	if (c == NULL)
 		return;
 	free(c->targets);
+	free(c->anomalies);
 	memset(c, 0, sizeof(*c));
+}
+
+/* c->anomalies: the agents flagged in some sub-row, with the share of
+ * their blocked and throttled measurements in the cell. */
+static zerr_t
+cell_anomalies(const cell_acc_t *a, cell_t *c)
+{
+	uint64_t *bt = NULL;
+	uint8_t *flag = NULL;
+	size_t i, j, k, nf = 0;
+	uint64_t ok, nbt;
+	bool found;
+	zerr_t e = ZE_NOMEM;
+
+	if ((bt = calloc(a->nagents, sizeof(*bt))) == NULL ||
+	    (flag = calloc(a->nagents, 1)) == NULL)
+		goto out;
+	for (i = 0; i < a->nrows; i++) {
+		const struct acc_row *r = &a->rows[i];
+
+		ok = nbt = 0;
+		for (j = 0; j < r->nents; j++) {
+			verdict_t v = ent_sample(&r->ents[j]);
+			ok += v == VERDICT_OK;
+			nbt += is_bt(v);
+		}
+		for (j = 0; j < r->nents; j++) {
+			const struct acc_ent *x = &r->ents[j];
+
+			k = agent_find(a, x->key, &found);
+			ZASSERT(found);
+			bt[k] += (uint64_t)x->n[VERDICT_BLOCKED] +
+			    x->n[VERDICT_THROTTLED];
+			if (anomalous(ent_sample(x), ok, nbt) && !flag[k]) {
+				flag[k] = 1;
+				nf++;
+			}
+		}
+	}
+	if ((c->anomalies = calloc(nf, sizeof(*c->anomalies))) == NULL)
+		goto out;
+	for (i = 0; i < a->nagents; i++) {
+		struct cell_anomaly *y;
+
+		if (!flag[i])
+			continue;
+		y = &c->anomalies[c->agent_anomaly++];
+		memcpy(y->agent, a->agents[i].key, AGENT_LEN);
+		y->share = (double)bt[i] / (double)a->agents[i].n;
+	}
+	e = ZE_OK;
+out:
+	free(bt);
+	free(flag);
+	return e;
 }
 
 zerr_t
@@ -862,10 +1314,11 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 {
 	struct cell_opts def;
 	struct rowsum s, tot;
-	uint64_t m[METHOD__COUNT];
-	size_t i, j;
-	bool any_b = false, any_t = false;
-	double best = 0;
+	uint64_t m[METHOD__COUNT], eff;
+	size_t i;
+	bool any_b = false, any_t = false, any_f = false, any_g = false;
+	double best = 0, best_f = 0, best_g = 0;
+	zerr_t e;
 
 	memset(c, 0, sizeof(*c));
 	if (opts == NULL) {
@@ -883,31 +1336,53 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 	memset(m, 0, sizeof(m));
 	for (i = 0; i < a->nrows; i++) {
 		struct cell_row *w = &c->targets[i];
-		row_judge(&a->rows[i], opts, w);
-		row_sum(&a->rows[i], &s);
+		row_judge(&a->rows[i], opts, w, &s);
 		tot.judged += s.judged;
-		tot.eff += s.eff;
+		tot.samples += s.samples;
 		tot.b += s.b;
 		tot.t += s.t;
 		tot.down += s.down;
 		tot.ok += s.ok;
 		tot.anom += s.anom;
-		if (w->verdict == CELL_BLOCKED || w->verdict == CELL_THROTTLED) {
+		tot.flagged += s.flagged;
+		switch (w->verdict) {
+		case CELL_BLOCKED:
+		case CELL_THROTTLED:
 			if (w->verdict == CELL_BLOCKED)
 				any_b = true;
 			else
 				any_t = true;
-			for (j = 0; j < METHOD__COUNT; j++)
-				m[j] += a->rows[i].m[j];
+			/* the methods of the blocking samples */
+			row_sum(&a->rows[i], &s, m);
 			if (w->confidence > best)
 				best = w->confidence;
+			break;
+		case CELL_FILTERED:
+		case CELL_GEOBLOCKED:
+			if (w->verdict == CELL_FILTERED) {
+				any_f = true;
+				if (w->confidence > best_f)
+					best_f = w->confidence;
+			} else {
+				any_g = true;
+				if (w->confidence > best_g)
+					best_g = w->confidence;
+			}
+			break;
+		default:
+			break;
 		}
 	}
+	if (tot.flagged > 0 && (e = cell_anomalies(a, c)) != ZE_OK) {
+		cell_clear(c);
+		return e;
+	}
+	eff = tot.samples - tot.down;
 	c->measurements = tot.judged > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)tot.judged;
 	c->agents = (uint32_t)a->nagents;
-	c->blocked_share = tot.eff > 0 ?
-	    (double)(tot.b + tot.t) / (double)tot.eff : 0;
+	c->blocked_share = eff > 0 ? (double)(tot.b + tot.t) / (double)eff :
+	    0;
 	c->method = METHOD_NONE;
 	if (tot.judged < opts->min_measurements ||
 	    a->nagents < opts->min_agents) {
@@ -917,16 +1392,20 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 		c->verdict = any_b ? CELL_BLOCKED : CELL_THROTTLED;
 		c->method = dominant(m);
 		c->confidence = best;
-	} else if (tot.down * 2 > tot.judged) {
+	} else if (any_f || any_g) {
+		/* a filter or the site's own refusal, never the state's */
+		c->verdict = any_f ? CELL_FILTERED : CELL_GEOBLOCKED;
+		c->confidence = any_f ? best_f : best_g;
+	} else if (tot.down * 2 > tot.samples) {
 		c->verdict = CELL_DOWN;
-		c->confidence = cell_wilson_lower(tot.down, tot.judged,
+		c->confidence = cell_wilson_lower(tot.down, tot.samples,
 		    opts->z);
-	} else if (tot.anom * 2 > tot.eff) {
+	} else if (tot.ok * 2 <= eff) {
 		c->verdict = CELL_INSUFFICIENT;	/* inconclusive */
 		c->confidence = 0;
 	} else {
 		c->verdict = CELL_OK;
-		c->confidence = cell_wilson_lower(tot.ok, tot.eff, opts->z);
+		c->confidence = cell_wilson_lower(tot.ok, eff, opts->z);
 	}
 	return ZE_OK;
 }
@@ -948,10 +1427,14 @@ cellp_cmp(const void *x, const void *y)
 }
 
 /*
- * A region is blocked (throttled) for a service when at least one of its
- * ASN cells is; down when its down cells are at least as many as its ok
- * ones; insufficient when no cell has enough data.  asns counts all ASN
- * cells, asns_blocked the blocked or throttled ones.
+ * Per (region, service) over its ASN cells, those with a verdict being
+ * all but the insufficient ones: blocked when every one of those is
+ * blocked or throttled and one is blocked (throttled when all are
+ * throttled); partial when some but not all are, with the blocked ASNs
+ * named; else filtered when a cell is, else geoblocked when one is; down
+ * when its down cells are at least as many as its ok ones; ok; else
+ * insufficient.  One allocation holds the rows and, after them, the
+ * blocked ASNs they point to (at most one per cell).
  */
 zerr_t
 cells_regions(const cell_t *cells, size_t n, struct region_row **out,
@@ -959,36 +1442,54 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 {
 	const cell_t **v = NULL;
 	struct region_row *rr = NULL;
-	size_t i, j, k = 0;
-	uint32_t cnt[CELL__COUNT];
+	int64_t *asns;
+	size_t i, j, k = 0, na = 0;
+	uint32_t cnt[CELL__COUNT], judged;
 
 	*out = NULL;
 	*nout = 0;
 	if (n == 0)
 		return ZE_OK;
 	if ((v = calloc(n, sizeof(*v))) == NULL ||
-	    (rr = calloc(n, sizeof(*rr))) == NULL) {
+	    (rr = calloc(n, sizeof(*rr) + sizeof(*asns))) == NULL) {
 		free(v);
 		return ZE_NOMEM;
 	}
+	asns = (int64_t *)(void *)&rr[n];
 	for (i = 0; i < n; i++)
 		v[i] = &cells[i];
 	qsort(v, n, sizeof(*v), cellp_cmp);
 	for (i = 0; i < n; i = j) {
 		struct region_row *w = &rr[k++];
 		memset(cnt, 0, sizeof(cnt));
+		w->blocked_asns = &asns[na];
 		for (j = i; j < n && strcmp(v[j]->region, v[i]->region) == 0 &&
-		    strcmp(v[j]->service, v[i]->service) == 0; j++)
-			if ((unsigned)v[j]->verdict < CELL__COUNT)
-				cnt[v[j]->verdict]++;
+		    strcmp(v[j]->service, v[i]->service) == 0; j++) {
+			cell_verdict_t cv = v[j]->verdict;
+
+			if ((unsigned)cv >= CELL__COUNT)
+				cv = CELL_INSUFFICIENT;
+			cnt[cv]++;
+			w->agents += v[j]->agents;
+			w->agent_anomaly += v[j]->agent_anomaly;
+			if (cv == CELL_BLOCKED || cv == CELL_THROTTLED)
+				asns[na++] = v[j]->asn;	/* ascending */
+		}
 		memcpy(w->region, v[i]->region, sizeof(w->region));
 		memcpy(w->service, v[i]->service, sizeof(w->service));
 		w->asns = (uint32_t)(j - i);
 		w->asns_blocked = cnt[CELL_BLOCKED] + cnt[CELL_THROTTLED];
-		if (cnt[CELL_BLOCKED] > 0)
-			w->verdict = CELL_BLOCKED;
-		else if (cnt[CELL_THROTTLED] > 0)
-			w->verdict = CELL_THROTTLED;
+		w->nblocked_asns = w->asns_blocked;
+		judged = w->asns - cnt[CELL_INSUFFICIENT];
+		if (w->asns_blocked > 0 && w->asns_blocked == judged)
+			w->verdict = cnt[CELL_BLOCKED] > 0 ? CELL_BLOCKED :
+			    CELL_THROTTLED;
+		else if (w->asns_blocked > 0)
+			w->verdict = CELL_PARTIAL;
+		else if (cnt[CELL_FILTERED] > 0)
+			w->verdict = CELL_FILTERED;
+		else if (cnt[CELL_GEOBLOCKED] > 0)
+			w->verdict = CELL_GEOBLOCKED;
 		else if (cnt[CELL_DOWN] > 0 && cnt[CELL_DOWN] >= cnt[CELL_OK])
 			w->verdict = CELL_DOWN;
 		else if (cnt[CELL_OK] > 0)

@@ -4,7 +4,8 @@
  * variant); region roll-ups over a region's ASNs.
  *
  * Incremental by design: a cell_acc_t holds counts only (verdict and
- * method counts per sub-row, measurement counts per agent), so the
+ * method counts per agent in each sub-row, measurement counts per agent),
+ * so the
  * aggregator updates it one measurement at a time (cell_acc_add, and
  * cell_acc_remove when a measurement is re-judged), keeps it in LMDB as
  * bytes (cell_acc_encode/decode, a version byte first), and merges the
@@ -34,7 +35,9 @@
 #define CELL_VARIANT_MAX 32
 #define CELL_MAX_ROWS 1024	/* sub-rows per cell */
 #define CELL_MAX_AGENTS 4096	/* distinct agents per cell */
-#define CELL_ACC_VERSION 1	/* first byte of the encoding */
+#define CELL_MAX_ENTRIES 65536	/* (sub-row, agent) pairs per cell */
+#define CELL_ACC_VERSION 2	/* first byte of the encoding (1: no
+				 * counts per agent in a sub-row) */
 
 typedef struct cell_acc cell_acc_t;
 
@@ -71,10 +74,10 @@ zerr_t cell_obs_fill(struct cell_obs *o, const Zond__V1__Measurement *m,
 /* Thresholds; cell_opts_default() fills the documented defaults. */
 struct cell_opts {
 	uint32_t min_measurements;	/* judged measurements per cell (3) */
-	uint32_t min_agents;		/* distinct agents per cell (1) */
+	uint32_t min_agents;		/* distinct agents per cell (2) */
 	uint32_t target_min;		/* judged measurements per sub-row (2) */
-	uint32_t min_blocked;		/* blocked or throttled measurements a
-					 * sub-row needs to be blocked (2) */
+	uint32_t min_blocked;		/* blocked or throttled agent samples
+					 * a sub-row needs to be blocked (2) */
 	double block_share;		/* blocked share at least (0.5) */
 	double block_lower;		/* and its Wilson lower bound at least
 					 * (0.3) */
@@ -88,8 +91,20 @@ struct cell_row {
 	cell_verdict_t verdict;
 	method_t method;
 	uint32_t measurements;		/* judged */
-	double blocked_share;		/* (blocked + throttled) / not down */
+	uint32_t agents;		/* agent samples, flagged ones not
+					 * included */
+	uint32_t agent_anomaly;		/* agents flagged in this sub-row */
+	double blocked_share;		/* (blocked + throttled) / not down,
+					 * over agent samples */
 	double confidence;		/* Wilson lower bound of that share */
+};
+
+/* An agent flagged agent_anomaly in some sub-row of a cell: it fails what
+ * the others of its cell reach.  share: its blocked and throttled
+ * measurements over all its measurements in the cell. */
+struct cell_anomaly {
+	uint8_t agent[32];
+	double share;
 };
 
 typedef struct cell {
@@ -100,10 +115,13 @@ typedef struct cell {
 	method_t method;		/* NONE unless blocked/throttled */
 	uint32_t measurements;		/* judged measurements */
 	uint32_t agents;		/* distinct agents */
-	double blocked_share;
+	uint32_t agent_anomaly;		/* distinct agents flagged */
+	double blocked_share;		/* over agent samples */
 	double confidence;
 	struct cell_row *targets;	/* sorted by target, test, variant */
 	size_t ntargets;
+	struct cell_anomaly *anomalies;	/* agent_anomaly of them, sorted by
+					 * agent key */
 } cell_t;
 
 struct region_row {
@@ -112,6 +130,12 @@ struct region_row {
 	cell_verdict_t verdict;
 	uint32_t asns;			/* ASN cells of this region/service */
 	uint32_t asns_blocked;		/* of which blocked or throttled */
+	uint32_t agents;		/* sum over its ASN cells */
+	uint32_t agent_anomaly;		/* sum over its ASN cells */
+	const int64_t *blocked_asns;	/* the blocked or throttled ASNs,
+					 * ascending; inside the array
+					 * cells_regions returns */
+	size_t nblocked_asns;		/* == asns_blocked */
 };
 
 void cell_opts_default(struct cell_opts *o);
@@ -157,26 +181,38 @@ zerr_t cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
 /*
  * The cell's verdict now.  o NULL: defaults.  Caller frees with
  * cell_clear.  Rules (docs/METHODOLOGY.md "Cells"):
+ *   - a sub-row is judged over agents: each agent's sample is the verdict
+ *     most of its measurements there have (ties never blocking); a
+ *     blocked/throttled sample is an agent anomaly (out of every count)
+ *     when at least 2 other agents have an ok sample and those outnumber
+ *     the other blocked/throttled samples;
  *   - fewer than min_measurements judged or min_agents agents:
  *     insufficient;
- *   - a sub-row is blocked (throttled) when its blocked + throttled
- *     measurements are at least min_blocked, at least block_share of its
- *     measurements that were not down, and the Wilson lower bound of that
- *     share is at least block_lower; the cell is blocked when any sub-row
- *     is (throttled when only throttled ones are), with the dominant
- *     method of those sub-rows;
- *   - else down when more than half of the measurements are down;
- *   - else insufficient (inconclusive) when more than half of those not
- *     down are anomalies; else ok.
- * confidence: blocked/throttled — the best sub-row's Wilson lower bound;
- * down — that of the down share; ok — that of the ok share; else 0.
+ *   - a sub-row with fewer than target_min measurements is
+ *     insufficient; it is
+ *     blocked (throttled) when its blocked + throttled samples are at
+ *     least min_blocked, at least block_share of its samples that are not
+ *     down, and the Wilson lower bound of that share is at least
+ *     block_lower; else filtered (geoblocked) when most samples are; the
+ *     cell is blocked when any sub-row is (throttled when only throttled
+ *     ones are), with the dominant method of the blocking samples;
+ *   - else filtered when a sub-row is, else geoblocked when one is;
+ *   - else down when more than half of the samples are down;
+ *   - else insufficient (inconclusive) when ok samples are not more than
+ *     half of those not down (unexplained failures, or blocking seen by
+ *     too few agents to say); else ok.
+ * confidence: blocked/throttled/filtered/geoblocked — the best such
+ * sub-row's Wilson lower bound; down — that of the down share; ok — that
+ * of the ok share; else 0.
  */
 zerr_t cell_judge(const cell_acc_t *a, const struct cell_opts *o,
     cell_t *out) ZWUR;
 void cell_clear(cell_t *c);
 
-/* Roll cells up per (region, service), sorted by region then service.
- * *out is malloc'd (caller frees); *out NULL when n is 0. */
+/* Roll cells up per (region, service), sorted by region then service
+ * (rules: docs/METHODOLOGY.md "Regions").  *out is one malloc'd block
+ * holding the rows and their blocked_asns (caller frees *out only); *out
+ * NULL when n is 0. */
 zerr_t cells_regions(const cell_t *cells, size_t n, struct region_row **out,
     size_t *nout) ZWUR;
 

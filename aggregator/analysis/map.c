@@ -62,7 +62,17 @@ cell_json(zbuf_t *b, const cell_t *c)
 	TRY(put_share(b, c->blocked_share));
 	TRY(zbuf_puts(b, ",\"confidence\":"));
 	TRY(put_share(b, c->confidence));
-	TRY(zbuf_puts(b, ",\"targets\":["));
+	TRY(zbuf_printf(b, ",\"agent_anomaly\":%" PRIu32
+	    ",\"agent_anomalies\":[", c->agent_anomaly));
+	for (i = 0; i < c->agent_anomaly; i++) {
+		TRY(zbuf_puts(b, i ? ",{\"agent\":" : "{\"agent\":"));
+		TRY(json_hex(b, c->anomalies[i].agent,
+		    sizeof(c->anomalies[i].agent)));
+		TRY(zbuf_puts(b, ",\"share\":"));
+		TRY(put_share(b, c->anomalies[i].share));
+		TRY(zbuf_putc(b, '}'));
+	}
+	TRY(zbuf_puts(b, "],\"targets\":["));
 	for (i = 0; i < c->ntargets; i++) {
 		const struct cell_row *r = &c->targets[i];
 		TRY(zbuf_puts(b, i ? ",{" : "{"));
@@ -73,8 +83,9 @@ cell_json(zbuf_t *b, const cell_t *c)
 		TRY(put_key(b, "verdict", cell_verdict_name(r->verdict),
 		    false));
 		TRY(put_key(b, "method", method_name(r->method), false));
-		TRY(zbuf_printf(b, ",\"measurements\":%" PRIu32 "}",
-		    r->measurements));
+		TRY(zbuf_printf(b, ",\"measurements\":%" PRIu32
+		    ",\"agents\":%" PRIu32 ",\"agent_anomaly\":%" PRIu32 "}",
+		    r->measurements, r->agents, r->agent_anomaly));
 	}
 	TRY(zbuf_putc(b, ']'));
 	return ZE_OK;
@@ -95,7 +106,7 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
     size_t n, const struct region_row *rr, size_t nr)
 {
 	char ts[32];
-	size_t i;
+	size_t i, j;
 
 	TRY(put_key(b, "since", ztime_fmt_iso(since_us, ts, sizeof(ts), 0),
 	    true));
@@ -114,8 +125,14 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 		TRY(put_key(b, "service", rr[i].service, false));
 		TRY(put_key(b, "verdict", cell_verdict_name(rr[i].verdict),
 		    false));
-		TRY(zbuf_printf(b, ",\"asns\":%" PRIu32 ",\"asns_blocked\":%"
-		    PRIu32 "}", rr[i].asns, rr[i].asns_blocked));
+		TRY(zbuf_printf(b, ",\"agents\":%" PRIu32 ",\"asns\":%"
+		    PRIu32 ",\"asns_blocked\":%" PRIu32 ",\"blocked_asns\":[",
+		    rr[i].agents, rr[i].asns, rr[i].asns_blocked));
+		for (j = 0; j < rr[i].nblocked_asns; j++)
+			TRY(zbuf_printf(b, j ? ",%" PRId64 : "%" PRId64,
+			    rr[i].blocked_asns[j]));
+		TRY(zbuf_printf(b, "],\"agent_anomaly\":%" PRIu32 "}",
+		    rr[i].agent_anomaly));
 	}
 	return zbuf_puts(b, "]");
 }

@@ -3,9 +3,10 @@
  *
  *   map_bench --data DIR --count N [--days D] [--queries Q]
  *
- * Creates a fresh store in DIR (which must not hold one), enrolls 1,700
- * probe agents — 85 regions (RU-R01 .. RU-R85) x 20 ASNs, one agent per
- * (region, ASN) — and 4 control agents (DE-BE), and stores N measurements
+ * Creates a fresh store in DIR (which must not hold one), enrolls 3,400
+ * probe agents — 85 regions (RU-R01 .. RU-R85) x 20 ASNs, two agents per
+ * (region, ASN), as a cell needs (min_agents) — and 4 control agents
+ * (DE-BE), and stores N measurements
  * through the store API (store_commit, batches of 5,000), spread evenly
  * over the last D days (default 30) ending now: TCP tests of 20 services
  * with 2 targets each.  Probes cycle through the 40 targets; the control
@@ -60,7 +61,8 @@
 #define NSVC 20
 #define NTPS 2				/* targets per service */
 #define NTGT (NSVC * NTPS)
-#define NPROBE (NREG * NASN)
+#define NPERCELL 2			/* probe agents per (region, ASN) */
+#define NPROBE (NREG * NASN * NPERCELL)
 #define NCTL 4
 #define NAGENT (NPROBE + NCTL)
 #define BATCH 5000
@@ -484,10 +486,12 @@ main(int argc, char **argv)
 		ag.enabled = true;
 		ag.enrolled_us = t0;
 		if (i < NPROBE) {
-			agents[i].region = i / NASN;
+			unsigned cell = i / NPERCELL;
+
+			agents[i].region = cell / NASN;
 			snprintf(ag.region, sizeof(ag.region), "RU-R%02u",
-			    i / NASN + 1);
-			ag.asn = 64600 + i % NASN;
+			    cell / NASN + 1);
+			ag.asn = 64600 + cell % NASN;
 			ag.role = STORE_ROLE_PROBE;
 			snprintf(ag.name, sizeof(ag.name), "probe-%u", i);
 		} else {

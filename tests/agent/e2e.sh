@@ -27,6 +27,8 @@ data_dir = $T/agg
 key = $T/agg/identity.key
 [ingest]
 listen = tcp://127.0.0.1:$ZMQ
+[analysis]
+min_agents = 1
 CONF
 cat >"$T/ep.csv" <<CONF
 service,test,target,ip,port,sni,control_sni,variant,bytes,interval
@@ -109,7 +111,8 @@ gzip -c "$T/export.jsonl" >"$T/export.jsonl.gz"
 "$BIN/zondctl" verify "$T/export.jsonl.gz" | grep -qx "18 valid, 0 invalid" && ok "verify reads .gz" || bad "verify .gz"
 # the aggregator's analyzer judges in rounds: wait until nothing is pending
 for _ in $(seq 50); do
-	"$BIN/zondctl" map --data "$T/agg" --json >"$T/map.json"
+	# one probe agent: the thresholds of agg.conf (min_agents = 1)
+	"$BIN/zondctl" -c "$T/agg.conf" map --data "$T/agg" --json >"$T/map.json"
 	grep -q '"pending":0' "$T/map.json" && break
 	sleep 0.2
 done

@@ -1,8 +1,12 @@
 /*
- * test_cells — cells from judged measurements: conservative against one
- * unlucky measurement and lossy networks, insufficient below the minimums,
- * the dominant method, the stored encoding (round trip and damaged
- * records), bucket merges, region roll-ups, the map document byte for
+ * test_cells — cells from judged measurements, judged over agents: one
+ * agent's repeats are one sample, one volunteer alone never makes a
+ * verdict, a broken Pi among healthy neighbours is an agent anomaly and no
+ * evidence, geoblocked and filtered never make blocked; conservative
+ * against one unlucky measurement and lossy networks, insufficient below
+ * the minimums, the dominant method, the stored encoding (round trip,
+ * every rule of the layout, damaged records, caps), bucket merges, region
+ * roll-ups (partial with the blocked ASNs), the map document byte for
  * byte, and events.
  */
 #include <setjmp.h>
@@ -45,6 +49,15 @@ add_n(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
 
 	while (n-- > 0)
 		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+}
+
+/* The same measurements from agents 1 and 2. */
+static void
+add2(cell_acc_t *a, const char *target, Zond__V1__TestKind t,
+    const char *variant, verdict_t v, method_t m, int n)
+{
+	add_n(a, 1, target, t, variant, v, m, n);
+	add_n(a, 2, target, t, variant, v, m, n);
 }
 
 static cell_acc_t *
@@ -104,21 +117,31 @@ t_one_lost_packet(void **state)
 	CELL_IS(c, CELL_OK, METHOD_NONE);
 	assert_int_equal(c.measurements, 12);
 	assert_int_equal(c.agents, 2);
-	assert_true(fabs(c.blocked_share - 1.0 / 12) < 1e-9);
+	/* agent 2's sample is ok (5 of its 6): no blocked sample at all */
+	assert_true(c.blocked_share == 0.0);
 	assert_int_equal(c.targets[0].verdict, CELL_OK);
+	assert_int_equal(c.targets[0].agents, 2);
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 2, 1.96)) <
+	    1e-9);
 	cell_clear(&c);
 
-	/* even 1 of 2 in a sub-row: one measurement never makes a block */
+	/* a tie (1 ok, 1 blocked) never makes an agent's sample blocked */
 	cell_acc_free(&a);
 	a = acc("RU-MOW", 12389, "whatsapp");
 	add_n(a, 1, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_OK,
 	    METHOD_NONE, 1);
 	add_n(a, 1, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_BLOCKED,
 	    METHOD_TCP, 1);
+	add_n(a, 2, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 1);
+	add_n(a, 2, "e1.whatsapp.net:5222", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 1);
 	add_n(a, 1, "web.whatsapp.com", TK(DNS), NULL, VERDICT_OK,
 	    METHOD_NONE, 2);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.targets[0].verdict, CELL_OK);
+	assert_true(c.targets[0].blocked_share == 0.0);
 	cell_clear(&c);
 	cell_acc_free(&a);
 	assert_null(a);
@@ -142,7 +165,7 @@ t_loss_only_network(void **state)
 	for (i = 0; i < 80; i++) {
 		const char *t = targets[i % 4];
 		bool lost = i == 7 || i == 30 || i == 31 || i == 62;
-		meas_t *m = mk(TK(TCP), t, 1 + (int)(i % 2),
+		meas_t *m = mk(TK(TCP), t, 1 + (int)(i / 4 % 2),
 		    lost ? FL(TIMEOUT) : FL(NONE));
 		const meas_t *cv[1] = {ctl};
 		struct verdict_res r;
@@ -163,9 +186,11 @@ t_loss_only_network(void **state)
 	assert_int_equal(blocked, 4);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_OK, METHOD_NONE);
-	for (i = 0; i < c.ntargets; i++)
+	for (i = 0; i < c.ntargets; i++) {
 		assert_int_equal(c.targets[i].verdict, CELL_OK);
-	assert_true(c.blocked_share < 0.1);
+		assert_int_equal(c.targets[i].agents, 2);
+	}
+	assert_true(c.blocked_share == 0.0);	/* no agent mostly failed */
 	cell_clear(&c);
 	cell_acc_free(&a);
 	mk_free(ctl);
@@ -188,9 +213,12 @@ t_blocked_cell(void **state)
 	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
 	assert_int_equal(c.measurements, 12);
 	assert_int_equal(c.agents, 2);
+	/* 2 of 4 agent samples (2 sub-rows), blocked by 2 of 2 agents */
 	assert_true(fabs(c.blocked_share - 0.5) < 1e-9);
-	assert_true(fabs(c.confidence - cell_wilson_lower(6, 6, 1.96)) <
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 2, 1.96)) <
 	    1e-9);
+	assert_int_equal(c.targets[0].agents, 2);
+	assert_true(c.targets[0].blocked_share == 1.0);
 	assert_int_equal(c.ntargets, 2);
 	assert_string_equal(c.targets[0].target, "call.example");
 	assert_int_equal(c.targets[0].verdict, CELL_BLOCKED);
@@ -199,7 +227,8 @@ t_blocked_cell(void **state)
 	assert_int_equal(c.targets[1].verdict, CELL_OK);
 	cell_clear(&c);
 
-	/* half the sub-row blocked is not enough (share 0.5, lower 0.19) */
+	/* one agent of two blocked is not enough (1 < min_blocked), and
+	 * not ok either: inconclusive */
 	cell_acc_free(&a);
 	a = acc("RU-SPE", 8359, "facetime");
 	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
@@ -207,7 +236,23 @@ t_blocked_cell(void **state)
 	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
 	    3);
 	c = judged(a, NULL);
-	CELL_IS(c, CELL_OK, METHOD_NONE);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	cell_clear(&c);
+
+	/* one agent's 20 repeats against another agent's one ok: one
+	 * sample each, never blocked */
+	cell_acc_free(&a);
+	a = acc("RU-SPE", 8359, "facetime");
+	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 20);
+	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	c = judged(a, NULL);
+	assert_int_not_equal(c.verdict, CELL_BLOCKED);
+	assert_int_equal(c.measurements, 21);
+	assert_int_equal(c.targets[0].agents, 2);
+	assert_true(fabs(c.targets[0].blocked_share - 0.5) < 1e-9);
+	assert_int_equal(c.agent_anomaly, 0);	/* one ok is no majority */
 	cell_clear(&c);
 	cell_acc_free(&a);
 }
@@ -230,8 +275,9 @@ t_down_cell(void **state)
 	assert_true(c.blocked_share == 0.0);
 	cell_clear(&c);
 
-	/* a stray blocked verdict on a dead site does not make it blocked */
-	add_n(a, 2, "dead.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	/* a stray blocked verdict on a dead site does not make it blocked:
+	 * agent 1's sample stays down (6 of 7) */
+	add_n(a, 1, "dead.example", TK(TLS), NULL, VERDICT_BLOCKED,
 	    METHOD_TLS, 1);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_DOWN, METHOD_NONE);
@@ -247,24 +293,33 @@ t_inconclusive(void **state)
 	cell_t c;
 
 	(void)state;
-	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_ANOMALY,
-	    METHOD_TLS, 5);
-	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
-	    METHOD_NONE, 1);
+	/* every agent's sample an anomaly */
+	for (int g = 1; g <= 3; g++) {
+		add_n(a, g, "chat.signal.org", TK(TLS), NULL, VERDICT_ANOMALY,
+		    METHOD_TLS, 5);
+		add_n(a, g, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
+		    METHOD_NONE, 1);
+	}
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
 	assert_int_equal(c.targets[0].verdict, CELL_INSUFFICIENT);
+	assert_int_equal(c.targets[0].agents, 3);
 	cell_clear(&c);
+	/* two of them now mostly reach it: ok, 2 of 3 agent samples */
 	add_n(a, 1, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 9);
+	add_n(a, 2, "chat.signal.org", TK(TLS), NULL, VERDICT_OK,
 	    METHOD_NONE, 9);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_OK, METHOD_NONE);
-	assert_true(fabs(c.confidence - cell_wilson_lower(10, 15, 1.96)) <
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 3, 1.96)) <
 	    1e-9);
 	cell_clear(&c);
 	cell_acc_free(&a);
 }
 
+/* One volunteer alone cannot make a cell blocked, however often it
+ * measures; a second agent seeing the same can. */
 static void
 t_insufficient(void **state)
 {
@@ -280,21 +335,31 @@ t_insufficient(void **state)
 	assert_true(c.confidence == 0.0);
 	cell_clear(&c);
 	add_n(a, 1, "web.telegram.org", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 2);
-	c = judged(a, NULL);
-	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
-	cell_clear(&c);
-	/* one agent is not enough when two are required */
-	cell_opts_default(&o);
-	o.min_agents = 2;
-	c = judged(a, &o);
+	    METHOD_TLS, 48);
+	c = judged(a, NULL);	/* 1 agent < min_agents 2 */
 	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	assert_int_equal(c.measurements, 50);
+	assert_int_equal(c.agents, 1);
 	cell_clear(&c);
+	/* even where one agent is allowed, its 50 are one sample */
+	cell_opts_default(&o);
+	assert_int_equal(o.min_agents, 2);
+	o.min_agents = 1;
+	c = judged(a, &o);
+	assert_int_not_equal(c.verdict, CELL_BLOCKED);
+	assert_int_equal(c.targets[0].agents, 1);
+	assert_int_not_equal(c.targets[0].verdict, CELL_BLOCKED);
+	cell_clear(&c);
+	/* a second agent sees it too: blocked by 2 of 2 agents */
 	add_n(a, 2, "web.telegram.org", TK(TLS), NULL, VERDICT_BLOCKED,
 	    METHOD_TLS, 1);
-	c = judged(a, &o);
+	c = judged(a, NULL);
 	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
 	assert_int_equal(c.agents, 2);
+	assert_int_equal(c.targets[0].agents, 2);
+	assert_true(c.targets[0].blocked_share == 1.0);
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 2, 1.96)) <
+	    1e-9);
 	cell_clear(&c);
 	cell_acc_free(&a);
 }
@@ -311,12 +376,18 @@ t_throttled_cell(void **state)
 	    METHOD_THROTTLE, 1);
 	add_n(a, 1, "helper", TK(THROUGHPUT), NULL, VERDICT_OK, METHOD_NONE,
 	    1);
+	add_n(a, 2, "helper", TK(THROUGHPUT), NULL, VERDICT_OK, METHOD_NONE,
+	    2);
 	add_n(a, 1, "www.youtube.com", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    4);
+	add_n(a, 2, "www.youtube.com", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
 	    4);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_OK, METHOD_NONE);
 	cell_clear(&c);
-	/* consistently slow: throttled */
+	/* consistently slow for both agents: throttled */
+	add_n(a, 1, "helper", TK(THROUGHPUT), NULL, VERDICT_THROTTLED,
+	    METHOD_THROTTLE, 3);
 	add_n(a, 2, "helper", TK(THROUGHPUT), NULL, VERDICT_THROTTLED,
 	    METHOD_THROTTLE, 3);
 	c = judged(a, NULL);
@@ -334,9 +405,9 @@ t_dominant_method(void **state)
 	(void)state;
 	/* DNS lie: the follow-up HTTP fetch fails too; dns explains it */
 	a = acc("RU-MOW", 1, "news");
-	add_n(a, 1, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	add2(a, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
 	    METHOD_HTTP, 8);
-	add_n(a, 1, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
+	add2(a, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
 	    METHOD_DNS, 6);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_BLOCKED, METHOD_DNS);
@@ -345,11 +416,11 @@ t_dominant_method(void **state)
 
 	/* IP block: tcp outnumbers http, neither is specific */
 	a = acc("RU-MOW", 1, "news");
-	add_n(a, 1, "news.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	add2(a, "news.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
 	    METHOD_TCP, 6);
-	add_n(a, 1, "news.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	add2(a, "news.example", TK(TLS), NULL, VERDICT_BLOCKED,
 	    METHOD_TCP, 6);
-	add_n(a, 1, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	add2(a, "http://news.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
 	    METHOD_HTTP, 6);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_BLOCKED, METHOD_TCP);
@@ -358,9 +429,9 @@ t_dominant_method(void **state)
 
 	/* freeze beats the http fetch it breaks */
 	a = acc("RU-MOW", 1, "hosting");
-	add_n(a, 1, "http://h.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
+	add2(a, "http://h.example/", TK(HTTP), NULL, VERDICT_BLOCKED,
 	    METHOD_HTTP, 6);
-	add_n(a, 1, "helper", TK(FREEZE), NULL, VERDICT_BLOCKED,
+	add2(a, "helper", TK(FREEZE), NULL, VERDICT_BLOCKED,
 	    METHOD_FREEZE, 6);
 	c = judged(a, NULL);
 	CELL_IS(c, CELL_BLOCKED, METHOD_FREEZE);
@@ -501,10 +572,14 @@ t_roundtrip(void **state)
 	copy[e1.len] = 0;
 	assert_int_equal(cell_acc_decode(copy, e1.len + 1, &b, &d),
 	    ZE_PARSE);
-	/* an unknown version */
-	copy[0] = 2;
+	/* the old version (no counts per agent in a sub-row: the store
+	 * rebuilds such roll-ups) and an unknown one */
+	assert_int_equal(CELL_ACC_VERSION, 2);
+	copy[0] = 1;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
-	assert_non_null(strstr(d.text, "version 2"));
+	assert_non_null(strstr(d.text, "version 1, expected 2"));
+	copy[0] = 3;
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
 	copy[0] = CELL_ACC_VERSION;
 	/* an agent count that no longer sums with the rows */
 	off = 1 + 1 + strlen("RU-SPE") + 8 + 1 + strlen("facetime") + 4 + 32;
@@ -516,14 +591,104 @@ t_roundtrip(void **state)
 	copy[off - 32] = 0xff;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_PARSE);
 	assert_null(b);
+	copy[off - 32] = 1;
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
+	cell_acc_free(&b);
+	/* the first row's entries: agent 1 then 2, 3 blocked/tls each */
+	off += 4 + 36 + 4;			/* agent 2, nrows */
+	assert_int_equal(copy[off + 1], strlen("call.example"));
+	off += 2 + strlen("call.example") + 1 + 1;	/* nents */
+	assert_int_equal(copy[off + 1], 2);
+	{
+		/* byte, value, error: each breaks one rule of the layout */
+		const struct {
+			size_t at;
+			uint8_t v;
+			zerr_t e;
+			const char *what;
+		} bad[] = {
+			{1, 0, ZE_PARSE, "no entries"},
+			{1, 3, ZE_PARSE, "more entries than agents"},
+			{3, 2, ZE_PARSE, "agent index past the agents"},
+			{2 + 14 + 1, 0, ZE_PARSE, "agents out of order"},
+			{5, VERDICT__COUNT, ZE_VERSION, "unknown verdict"},
+			{5, VERDICT_PENDING, ZE_PARSE, "pending counted"},
+			{5, VERDICT_OK, ZE_PARSE, "methods without a block"},
+			{9, 0, ZE_PARSE, "a zero count"},
+			{9, 4, ZE_PARSE, "blocked and methods differ"},
+			{11, METHOD__COUNT, ZE_VERSION, "unknown method"},
+			{15, 2, ZE_PARSE, "methods do not sum"},
+			{10, 2, ZE_PARSE, "methods out of order"},
+		};
+		for (i = 0; i < ZARRAY_LEN(bad); i++) {
+			uint8_t was = copy[off + bad[i].at];
+
+			copy[off + bad[i].at] = bad[i].v;
+			if (cell_acc_decode(copy, e1.len, &b, &d) != bad[i].e)
+				fail_msg("%s: %s", bad[i].what, d.text);
+			assert_null(b);
+			copy[off + bad[i].at] = was;
+		}
+		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
+		cell_acc_free(&b);
+	}
 	free(copy);
 	zbuf_free(&e1);
 	zbuf_free(&e2);
 	cell_acc_free(&a);
 }
 
+/* Which bytes of an encoding a change may leave valid: the ASN, agent
+ * keys, names and test kinds (any value is a record) and the verdict and
+ * method indexes (a count moved to another verdict).  Walks the layout of
+ * cells.c. */
+static void
+free_bytes(const uint8_t *p, size_t n, bool *fr)
+{
+	size_t i = 0, k, r, g, c, na, nr, ne, len;
+
+	memset(fr, 0, n);
+	len = p[1];
+	for (k = 2; k < 2 + len + 8; k++)
+		fr[k] = true;			/* region, asn */
+	i = 2 + len + 8;
+	len = p[i];
+	for (k = i + 1; k < i + 1 + len; k++)
+		fr[k] = true;			/* service */
+	i += 1 + len;
+	na = (size_t)p[i + 2] << 8 | p[i + 3];
+	i += 4;
+	for (g = 0; g < na; g++, i += 36)
+		for (k = i; k < i + 32; k++)
+			fr[k] = true;		/* key */
+	nr = (size_t)p[i + 2] << 8 | p[i + 3];
+	i += 4;
+	for (r = 0; r < nr; r++) {
+		len = (size_t)p[i] << 8 | p[i + 1];
+		for (k = i + 2; k < i + 2 + len + 1; k++)
+			fr[k] = true;		/* target, test */
+		i += 2 + len + 1;
+		len = p[i];
+		for (k = i + 1; k < i + 1 + len; k++)
+			fr[k] = true;		/* variant */
+		i += 1 + len;
+		ne = (size_t)p[i] << 8 | p[i + 1];
+		i += 2;
+		for (g = 0; g < ne; g++) {
+			i += 2;			/* agent index */
+			for (c = 0; c < 2; c++) {
+				size_t np = p[i++];
+				for (k = 0; k < np; k++, i += 5)
+					fr[i] = true;	/* index */
+			}
+		}
+	}
+	assert_int_equal(i, n);
+}
+
 /* Damaged records: every single-byte change and random garbage either
- * fails to decode or decodes to something that encodes back the same. */
+ * fails to decode or decodes to something that encodes back the same;
+ * a change to a length, count, agent index or the version always fails. */
 static void
 t_decode_damage(void **state)
 {
@@ -531,8 +696,9 @@ t_decode_damage(void **state)
 	zbuf_t e, e2;
 	zdiag_t d;
 	uint8_t *copy, rnd[512];
+	bool *fr;
 	uint32_t x = 12345;
-	size_t i, j, ok = 0;
+	size_t i, j, ok = 0, nfree = 0;
 	static const uint8_t deltas[] = {1, 0x80, 0xff};
 
 	(void)state;
@@ -540,8 +706,12 @@ t_decode_damage(void **state)
 	zbuf_init(&e2, 1 << 20);
 	assert_int_equal(cell_acc_encode(a, &e), ZE_OK);
 	copy = malloc(e.len);
+	fr = malloc(e.len);
 	assert_non_null(copy);
+	assert_non_null(fr);
+	free_bytes(e.data, e.len, fr);
 	for (i = 0; i < e.len; i++) {
+		nfree += fr[i];
 		for (j = 0; j < sizeof(deltas); j++) {
 			memcpy(copy, e.data, e.len);
 			copy[i] = (uint8_t)(copy[i] + deltas[j]);
@@ -551,6 +721,8 @@ t_decode_damage(void **state)
 				continue;
 			}
 			ok++;
+			if (!fr[i])
+				fail_msg("byte %zu + %u decodes", i, deltas[j]);
 			zbuf_reset(&e2);
 			assert_int_equal(cell_acc_encode(b, &e2), ZE_OK);
 			assert_int_equal(e2.len, e.len);
@@ -558,9 +730,9 @@ t_decode_damage(void **state)
 			cell_acc_free(&b);
 		}
 	}
-	/* some changes (a count moved between agent keys' bytes, names)
-	 * stay valid; most must not */
-	assert_true(ok < e.len * sizeof(deltas) / 2);
+	/* some changes of the free bytes fail too (keys out of order, a
+	 * count moved onto pending) */
+	assert_true(ok > 0 && ok < nfree * sizeof(deltas));
 	for (i = 0; i < 2000; i++) {
 		size_t n = 1 + i % sizeof(rnd);
 		for (j = 0; j < n; j++) {
@@ -573,15 +745,171 @@ t_decode_damage(void **state)
 		assert_null(b);
 	}
 	free(copy);
+	free(fr);
 	zbuf_free(&e);
 	zbuf_free(&e2);
 	cell_acc_free(&a);
 }
 
+/* One broken Pi among three healthy agents of its ISP: its failures are
+ * no blocking evidence; the cell is ok and names it with its share. */
+static void
+t_broken_pi(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 64501, "news");
+	cell_t c;
+
+	(void)state;
+	for (int g = 1; g <= 3; g++) {
+		add_n(a, g, "news.example:443", TK(TCP), NULL, VERDICT_OK,
+		    METHOD_NONE, 4);
+		add_n(a, g, "news.example", TK(DNS), NULL, VERDICT_OK,
+		    METHOD_NONE, 4);
+	}
+	/* agent 4 fails both targets (its own link): 18 of its 20
+	 * measurements */
+	add_n(a, 4, "news.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 9);
+	add_n(a, 4, "news.example:443", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 1);
+	add_n(a, 4, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
+	    METHOD_DNS, 9);
+	add_n(a, 4, "news.example", TK(DNS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.agents, 4);
+	assert_int_equal(c.measurements, 44);
+	assert_int_equal(c.agent_anomaly, 1);
+	assert_memory_equal(c.anomalies[0].agent, key(4), 32);
+	assert_true(fabs(c.anomalies[0].share - 18.0 / 20) < 1e-9);
+	assert_true(c.blocked_share == 0.0);
+	for (size_t i = 0; i < c.ntargets; i++) {
+		assert_int_equal(c.targets[i].verdict, CELL_OK);
+		assert_int_equal(c.targets[i].agents, 3);
+		assert_int_equal(c.targets[i].agent_anomaly, 1);
+	}
+	cell_clear(&c);
+	/* a real DNS block: every agent fails it; nobody is flagged there
+	 * (agent 4 still is for the TCP target the others reach) */
+	for (int g = 1; g <= 3; g++)
+		add_n(a, g, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
+		    METHOD_DNS, 5);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_DNS);
+	assert_string_equal(c.targets[0].target, "news.example");
+	assert_int_equal(c.targets[0].agents, 4);
+	assert_int_equal(c.targets[0].agent_anomaly, 0);
+	assert_true(c.targets[0].blocked_share == 1.0);
+	assert_int_equal(c.targets[1].agent_anomaly, 1);
+	assert_int_equal(c.agent_anomaly, 1);
+	cell_clear(&c);
+	cell_acc_free(&a);
+	/* two healthy agents are needed to call one broken */
+	a = acc("RU-MOW", 64501, "news");
+	add_n(a, 1, "news.example", TK(DNS), NULL, VERDICT_OK, METHOD_NONE,
+	    3);
+	add_n(a, 2, "news.example", TK(DNS), NULL, VERDICT_BLOCKED,
+	    METHOD_DNS, 3);
+	c = judged(a, NULL);
+	assert_int_equal(c.agent_anomaly, 0);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+/* A site that refuses these users itself, or a filter product: never
+ * blocked, shown as geoblocked / filtered; a real block elsewhere in the
+ * cell still wins. */
+static void
+t_geo_filtered(void **state)
+{
+	cell_acc_t *a = acc("RU-SPE", 8359, "ai");
+	cell_t c;
+
+	(void)state;
+	add2(a, "chat.example:443", TK(TLS), NULL, VERDICT_GEOBLOCKED,
+	    METHOD_NONE, 5);
+	add2(a, "chat.example", TK(DNS), NULL, VERDICT_OK, METHOD_NONE, 5);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_GEOBLOCKED, METHOD_NONE);
+	assert_int_equal(c.targets[1].verdict, CELL_GEOBLOCKED);
+	assert_true(c.blocked_share == 0.0);
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 2, 1.96)) <
+	    1e-9);
+	cell_clear(&c);
+	/* a school filter on another target of the cell */
+	add2(a, "http://chat.example/", TK(HTTP), NULL, VERDICT_FILTERED,
+	    METHOD_NONE, 5);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_FILTERED, METHOD_NONE);
+	cell_clear(&c);
+	/* geoblocked samples dilute, never add to, the blocked ones */
+	add_n(a, 3, "chat.example:443", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 5);
+	add_n(a, 4, "chat.example:443", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 5);
+	c = judged(a, NULL);
+	assert_int_not_equal(c.verdict, CELL_BLOCKED);
+	assert_true(fabs(c.targets[1].blocked_share - 0.5) < 1e-9);
+	cell_clear(&c);
+	/* a real block of another target: blocked wins */
+	add2(a, "api.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 3);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TCP);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
+/* The caps: agents per cell and (sub-row, agent) entries; a refused add
+ * changes nothing, and the full accumulator still encodes and decodes. */
+static void
+t_caps(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 1, "cdn"), *b = NULL;
+	uint8_t k[32];
+	char t[32];
+	struct cell_obs o = {
+		.agent = k, .target = t, .test = TK(TCP),
+		.verdict = VERDICT_OK, .method = METHOD_NONE,
+	};
+	zbuf_t e;
+	zdiag_t d;
+
+	(void)state;
+	memset(k, 0, sizeof(k));
+	for (int r = 0; r < CELL_MAX_ENTRIES / CELL_MAX_AGENTS; r++) {
+		snprintf(t, sizeof(t), "t%02d.example:443", r);
+		for (int g = 0; g < CELL_MAX_AGENTS; g++) {
+			k[0] = (uint8_t)(g >> 8);
+			k[1] = (uint8_t)g;
+			assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+		}
+	}
+	k[0] = 0xff;		/* one agent too many */
+	assert_int_equal(cell_acc_add(a, &o), ZE_TOOBIG);
+	k[0] = 0;		/* a known agent, one entry too many */
+	snprintf(t, sizeof(t), "zz.example:443");
+	assert_int_equal(cell_acc_add(a, &o), ZE_TOOBIG);
+	assert_int_equal(cell_acc_count(a), CELL_MAX_ENTRIES);
+	zbuf_init(&e, 16 << 20);
+	assert_int_equal(cell_acc_encode(a, &e), ZE_OK);
+	assert_int_equal(cell_acc_decode(e.data, e.len, &b, &d), ZE_OK);
+	assert_int_equal(cell_acc_count(b), CELL_MAX_ENTRIES);
+	/* merging it into itself doubles counts, adds no entry */
+	assert_int_equal(cell_acc_merge(b, a), ZE_OK);
+	assert_int_equal(cell_acc_count(b), 2 * CELL_MAX_ENTRIES);
+	zbuf_free(&e);
+	cell_acc_free(&a);
+	cell_acc_free(&b);
+}
+
 static void
 t_merge(void **state)
 {
-	cell_acc_t *all = sample(), *b1, *b2, *m, *other;
+	cell_acc_t *all = sample(), *b1, *b2, *b3, *m, *other;
+	cell_t c;
 	zbuf_t e1, e2;
 
 	(void)state;
@@ -594,15 +922,36 @@ t_merge(void **state)
 	add_n(b2, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
 	    METHOD_TLS, 3);
 	add_n(b2, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
+	/* a third bucket where agent 1 measured again and agent 3 came;
+	 * merged first, so the entries of agents 1 and 2 go around 3's */
+	b3 = acc("RU-SPE", 8359, "facetime");
+	add_n(b3, 3, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	add_n(b3, 1, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    2);
+	add_n(all, 3, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	add_n(all, 1, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    2);
 	m = acc("RU-SPE", 8359, "facetime");
-	assert_int_equal(cell_acc_merge(m, b1), ZE_OK);
+	assert_int_equal(cell_acc_merge(m, b3), ZE_OK);
 	assert_int_equal(cell_acc_merge(m, b2), ZE_OK);
+	assert_int_equal(cell_acc_merge(m, b1), ZE_OK);
 	zbuf_init(&e1, 1 << 20);
 	zbuf_init(&e2, 1 << 20);
 	assert_int_equal(cell_acc_encode(all, &e1), ZE_OK);
 	assert_int_equal(cell_acc_encode(m, &e2), ZE_OK);
 	assert_int_equal(e1.len, e2.len);
 	assert_memory_equal(e1.data, e2.data, e1.len);
+	/* agent 1: 3 blocked, 2 ok: still one blocked sample; 2 of 3
+	 * agents is no block (Wilson bound 0.21), nor ok for that target */
+	c = judged(m, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.targets[0].verdict, CELL_INSUFFICIENT);
+	assert_int_equal(c.agents, 3);
+	assert_int_equal(c.targets[0].agents, 3);
+	assert_true(fabs(c.targets[0].blocked_share - 2.0 / 3) < 1e-9);
+	cell_clear(&c);
 	other = acc("RU-SPE", 8359, "whatsapp");
 	assert_int_equal(cell_acc_merge(other, b1), ZE_INVAL);
 	zbuf_free(&e1);
@@ -610,48 +959,81 @@ t_merge(void **state)
 	cell_acc_free(&all);
 	cell_acc_free(&b1);
 	cell_acc_free(&b2);
+	cell_acc_free(&b3);
 	cell_acc_free(&m);
 	cell_acc_free(&other);
 }
 
+/* Regions over their ASN cells: blocked only when the ASNs with a verdict
+ * agree, partial (with the blocked ASNs named) when some do; filtered and
+ * geoblocked never blocked; agents and agent anomalies summed. */
 static void
 t_regions(void **state)
 {
-	cell_t cells[7];
+	enum { N = 17 };
+	cell_t cells[N];
 	struct region_row *rr = NULL;
 	size_t nr = 0;
 	const struct {
 		const char *region;
 		int64_t asn;
 		cell_verdict_t v;
-	} in[7] = {
-		{"RU-MOW", 1, CELL_OK}, {"RU-MOW", 2, CELL_BLOCKED},
-		{"RU-MOW", 3, CELL_OK}, {"RU-TA", 4, CELL_DOWN},
+	} in[N] = {
+		{"RU-MOW", 3, CELL_OK}, {"RU-MOW", 2, CELL_BLOCKED},
+		{"RU-MOW", 1, CELL_OK}, {"RU-TA", 4, CELL_DOWN},
 		{"RU-TA", 5, CELL_DOWN}, {"RU-TA", 6, CELL_OK},
 		{"RU-SA", 7, CELL_INSUFFICIENT},
+		{"RU-KDA", 11, CELL_THROTTLED}, {"RU-KDA", 10, CELL_BLOCKED},
+		{"RU-KDA", 12, CELL_INSUFFICIENT},
+		{"RU-NIZ", 13, CELL_THROTTLED}, {"RU-NIZ", 14, CELL_THROTTLED},
+		{"RU-SVE", 15, CELL_GEOBLOCKED}, {"RU-SVE", 16, CELL_OK},
+		{"RU-TYU", 17, CELL_FILTERED}, {"RU-TYU", 18, CELL_GEOBLOCKED},
+		{"RU-TYU", 19, CELL_OK},
+	};
+	static const char *const want[][2] = {
+		{"RU-KDA", "blocked"}, {"RU-MOW", "partial"},
+		{"RU-NIZ", "throttled"}, {"RU-SA", "insufficient"},
+		{"RU-SVE", "geoblocked"}, {"RU-TA", "down"},
+		{"RU-TYU", "filtered"},
 	};
 	size_t i;
 
 	(void)state;
 	memset(cells, 0, sizeof(cells));
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < N; i++) {
 		snprintf(cells[i].region, sizeof(cells[i].region), "%s",
 		    in[i].region);
 		snprintf(cells[i].service, sizeof(cells[i].service), "news");
 		cells[i].asn = in[i].asn;
 		cells[i].verdict = in[i].v;
+		cells[i].agents = 2 + (uint32_t)(i % 2);
+		cells[i].agent_anomaly = in[i].asn == 1;
 	}
-	assert_int_equal(cells_regions(cells, 7, &rr, &nr), ZE_OK);
-	assert_int_equal(nr, 3);
-	assert_string_equal(rr[0].region, "RU-MOW");
-	assert_int_equal(rr[0].verdict, CELL_BLOCKED);
+	assert_int_equal(cells_regions(cells, N, &rr, &nr), ZE_OK);
+	assert_int_equal(nr, ZARRAY_LEN(want));
+	for (i = 0; i < nr; i++) {
+		assert_string_equal(rr[i].region, want[i][0]);
+		assert_string_equal(cell_verdict_name(rr[i].verdict),
+		    want[i][1]);
+		assert_int_equal(rr[i].nblocked_asns, rr[i].asns_blocked);
+	}
+	/* the ISPs disagree in Moscow: partial, ASN 2 named */
+	assert_int_equal(rr[1].asns, 3);
+	assert_int_equal(rr[1].asns_blocked, 1);
+	assert_int_equal(rr[1].blocked_asns[0], 2);
+	assert_int_equal(rr[1].agents, 2 + 3 + 2);
+	assert_int_equal(rr[1].agent_anomaly, 1);
+	/* both ASNs with a verdict agree (12 has none): blocked */
 	assert_int_equal(rr[0].asns, 3);
-	assert_int_equal(rr[0].asns_blocked, 1);
-	assert_string_equal(rr[1].region, "RU-SA");
-	assert_int_equal(rr[1].verdict, CELL_INSUFFICIENT);
-	assert_string_equal(rr[2].region, "RU-TA");
-	assert_int_equal(rr[2].verdict, CELL_DOWN);
-	assert_int_equal(rr[2].asns, 3);
+	assert_int_equal(rr[0].asns_blocked, 2);
+	assert_int_equal(rr[0].blocked_asns[0], 10);
+	assert_int_equal(rr[0].blocked_asns[1], 11);
+	assert_int_equal(rr[0].agent_anomaly, 0);
+	assert_int_equal(rr[2].asns_blocked, 2);
+	assert_int_equal(rr[3].asns_blocked, 0);
+	assert_int_equal(rr[4].asns_blocked, 0);
+	assert_int_equal(rr[5].asns, 3);
+	assert_int_equal(rr[6].asns_blocked, 0);
 	free(rr);
 	assert_int_equal(cells_regions(cells, 0, &rr, &nr), ZE_OK);
 	assert_null(rr);
@@ -659,40 +1041,73 @@ t_regions(void **state)
 }
 
 static const char MAP_WANT[] =
-    "{\"since\":\"2026-01-01T00:00:00Z\",\"until\":\"2026-01-02T00:00:00Z\","
-    "\"cells\":["
+    "{\"since\":\"2026-01-01T00:00:00Z\","
+    "\"until\":\"2026-01-02T00:00:00Z\",\"cells\":["
     "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
     "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,"
-    "\"agents\":1,\"blocked_share\":0.0,\"confidence\":0.0,\"targets\":["
-    "{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
-    "\"method\":null,\"measurements\":2}]},"
+    "\"agents\":1,\"blocked_share\":0.0,\"confidence\":0.0,"
+    "\"agent_anomaly\":0"
+    ",\"agent_anomalies\":[]"
+    ",\"targets\":["
+    "{\"target\":\"init.ess.apple.com\",\"test\":\"dns\","
+    "\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2,\"agents\":1,"
+    "\"agent_anomaly\":0}]},"
     "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\","
     "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":12,"
-    "\"agents\":2,\"blocked_share\":0.5,\"confidence\":0.61,\"targets\":["
+    "\"agents\":2,\"blocked_share\":0.5,\"confidence\":0.342,"
+    "\"agent_anomaly\":0"
+    ",\"agent_anomalies\":[]"
+    ",\"targets\":["
     "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
-    "\"method\":\"tls\",\"measurements\":6},"
+    "\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
+    "\"agent_anomaly\":0},"
     "{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
-    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6}]}],"
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,"
+    "\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":4,"
+    "\"blocked_share\":0.0,\"confidence\":0.438,\"agent_anomaly\":1"
+    ",\"agent_anomalies\":[{\"agent\":"
+    "\"06060606060606060606060606060606"
+    "06060606060606060606060606060606\",\"share\":0.933}]"
+    ",\"targets\":["
+    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":24,\"agents\":3,"
+    "\"agent_anomaly\":1}]}],"
     "\"regions\":["
     "{\"region\":\"RU-MOW\",\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"asns\":1,\"asns_blocked\":0},"
-    "{\"region\":\"RU-SPE\",\"service\":\"facetime\",\"verdict\":\"blocked\","
-    "\"asns\":1,\"asns_blocked\":1}]}";
+    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,"
+    "\"asns_blocked\":0,\"blocked_asns\":[],\"agent_anomaly\":0},"
+    "{\"region\":\"RU-SPE\",\"service\":\"facetime\","
+    "\"verdict\":\"partial\","
+    "\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":[8359],"
+    "\"agent_anomaly\":1}]}";
 
 static void
 t_map_json(void **state)
 {
 	cell_acc_t *a = sample(), *b = acc("RU-MOW", 12389, "facetime");
-	cell_t cells[2];
+	cell_acc_t *p = acc("RU-SPE", 8360, "facetime");
+	cell_t cells[3];
 	zbuf_t out;
 
 	(void)state;
 	add_n(b, 1, "init.ess.apple.com", TK(DNS), NULL, VERDICT_OK,
 	    METHOD_NONE, 2);
-	cells[0] = judged(a, NULL);	/* out of order on purpose */
-	cells[1] = judged(b, NULL);
+	/* another ISP of the region reaches it; one of its Pis is broken */
+	for (int g = 3; g <= 5; g++)
+		add_n(p, g, "call.example", TK(TLS), NULL, VERDICT_OK,
+		    METHOD_NONE, 3);
+	add_n(p, 6, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
+	    METHOD_TLS, 14);
+	add_n(p, 6, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
+	    1);
+	cells[0] = judged(p, NULL);	/* out of order on purpose */
+	cells[1] = judged(a, NULL);
+	cells[2] = judged(b, NULL);
 	zbuf_init(&out, 1 << 20);
-	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 2, NULL),
+	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 3, NULL),
 	    ZE_OK);
 	assert_string_equal((const char *)out.data, MAP_WANT);
 	/* the cap holds */
@@ -709,8 +1124,10 @@ t_map_json(void **state)
 	zbuf_free(&out);
 	cell_clear(&cells[0]);
 	cell_clear(&cells[1]);
+	cell_clear(&cells[2]);
 	cell_acc_free(&a);
 	cell_acc_free(&b);
+	cell_acc_free(&p);
 }
 
 static void
@@ -739,6 +1156,22 @@ t_events(void **state)
 	/* falling silent is not a change of the network */
 	c.verdict = CELL_INSUFFICIENT;
 	assert_false(event_make(T0, &c, CELL_BLOCKED, METHOD_TLS, &ev));
+	/* to and from the new verdicts: changes as any other */
+	c.verdict = CELL_GEOBLOCKED;
+	c.method = METHOD_NONE;
+	assert_true(event_make(T0, &c, CELL_OK, METHOD_NONE, &ev));
+	assert_int_equal(ev.to, CELL_GEOBLOCKED);
+	assert_int_equal(ev.method, METHOD_NONE);
+	assert_false(event_make(T0, &c, CELL_GEOBLOCKED, METHOD_NONE, &ev));
+	c.verdict = CELL_FILTERED;
+	assert_true(event_make(T0, &c, CELL_GEOBLOCKED, METHOD_NONE, &ev));
+	assert_int_equal(ev.from, CELL_GEOBLOCKED);
+	zbuf_reset(&out);
+	assert_int_equal(event_json(&out, &ev), ZE_OK);
+	assert_non_null(strstr((const char *)out.data,
+	    "\"from\":\"geoblocked\",\"to\":\"filtered\",\"method\":null"));
+	c.verdict = CELL_INSUFFICIENT;
+	assert_false(event_make(T0, &c, CELL_FILTERED, METHOD_NONE, &ev));
 	/* back to ok */
 	c.verdict = CELL_OK;
 	c.method = METHOD_NONE;
@@ -829,6 +1262,9 @@ main(void)
 		cmocka_unit_test(t_add_remove),
 		cmocka_unit_test(t_roundtrip),
 		cmocka_unit_test(t_decode_damage),
+		cmocka_unit_test(t_broken_pi),
+		cmocka_unit_test(t_geo_filtered),
+		cmocka_unit_test(t_caps),
 		cmocka_unit_test(t_merge),
 		cmocka_unit_test(t_regions),
 		cmocka_unit_test(t_map_json),

@@ -307,6 +307,16 @@ t_equals_on_demand(void **state)
 		    FL(NONE));
 	}
 	put(f, 0, "vid", "v.example:443", T0 + 20 * MIN_US, FL(NONE));
+	/* a third service: agent 5's own link fails what 1 and 2 reach */
+	for (int k = 0; k < 3; k++) {
+		put(f, 1, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(NONE));
+		put(f, 2, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(NONE));
+		put(f, 5, "web", "w.example:443", T0 + k * 9 * MIN_US,
+		    FL(TIMEOUT));
+	}
+	put(f, 0, "web", "w.example:443", T0 + 10 * MIN_US, FL(NONE));
 	drain(f, T0 + 3 * H_US, &st);
 	c = rmap(f, T0, T0 + H_US, &n, &pend);
 	analyze_opts_default(&ao);
@@ -315,7 +325,17 @@ t_equals_on_demand(void **state)
 	assert_int_equal(analyze_range(f->s, T0, T0 + H_US, &ao, &a, &d),
 	    ZE_OK);
 	oc = analysis_cells(a, &on);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
+	{
+		const cell_t *w = cell_of(c, n, "RU-MOW", "web");
+
+		assert_non_null(w);
+		assert_int_equal(w->verdict, CELL_OK);
+		assert_int_equal(w->agents, 3);
+		assert_int_equal(w->agent_anomaly, 1);
+		assert_memory_equal(w->anomalies[0].agent, f->pk[5], 32);
+		assert_true(w->anomalies[0].share == 1.0);
+	}
 	d1 = doc(c, n);
 	d2 = doc(oc, on);
 	assert_string_equal(d1, d2);
@@ -514,8 +534,8 @@ events(struct fx *f, struct evlist *l)
 	    &d), ZE_OK);
 }
 
-/* Hour states: ok at 0, blocked at 1, ok at 2; then late data turns hour
- * 1 ok and its two events go away. */
+/* Hour states: ok at 0, blocked at 1 (both agents of the cell time out),
+ * ok at 2; then late data turns hour 1 ok and its two events go away. */
 static void
 t_events(void **state)
 {
@@ -526,10 +546,10 @@ t_events(void **state)
 	for (int h = 0; h < 3; h++) {
 		put(f, 0, "svc", "e.example:443", T0 + h * H_US + 30 * MIN_US,
 		    FL(NONE));
-		for (int k = 0; k < 3; k++)
-			put(f, 1, "svc", "e.example:443", T0 + h * H_US +
-			    (10 + 10 * k) * MIN_US, h == 1 ? FL(TIMEOUT) :
-			    FL(NONE));
+		for (int k = 0; k < 6; k++)
+			put(f, 1 + k % 2, "svc", "e.example:443", T0 +
+			    h * H_US + (10 + 5 * k) * MIN_US, h == 1 ?
+			    FL(TIMEOUT) : FL(NONE));
 	}
 	drain(f, T0 + 10 * H_US, &st);
 	events(f, &l);
@@ -542,14 +562,15 @@ t_events(void **state)
 		struct evlist l2;
 
 		assert_int_equal(rollup_reset(f->s, &n, &d), ZE_OK);
-		assert_int_equal(n, 12);
+		assert_int_equal(n, 21);
 		drain(f, T0 + 10 * H_US, &st);
 		events(f, &l2);
 		assert_string_equal(l.s, l2.s);
 	}
-	/* late data: nine successes in hour 1 from another agent */
+	/* late data: nine successes in hour 1 from a third agent: 2 of 3
+	 * agents blocked is no longer enough (Wilson bound 0.21) */
 	for (int k = 0; k < 9; k++)
-		put(f, 2, "svc", "e.example:443", T0 + H_US + (5 + 5 * k) *
+		put(f, 5, "svc", "e.example:443", T0 + H_US + (5 + 5 * k) *
 		    MIN_US, FL(NONE));
 	drain(f, T0 + 10 * H_US, &st);
 	events(f, &l);
@@ -771,6 +792,86 @@ t_old_layout_rebuilt(void **state)
 	assert_int_equal(pend, 0);
 }
 
+/* A store written by the previous layout ("2": roll-ups in cell encoding
+ * 1) is rebuilt when the analyzer opens it: its old records are never
+ * misread (a map skips them), and after
+ * rollup_prepare the map counts every measurement, judged by agents. */
+static void
+t_cell_v1_rebuilt(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct store_opts so = {0};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, ru;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	cell_t *c = NULL;
+	size_t n, nold = 0;
+	uint64_t pend;
+	bool ready;
+	zdiag_t d;
+
+	/* both agents of RU-MOW/64501 time out: blocked by 2 of 2 agents */
+	for (int i = 0; i < 8; i++)
+		put(f, 1 + i % 2, "svc", "v.example:443", T0 + i * MIN_US,
+		    FL(TIMEOUT));
+	put(f, 0, "svc", "v.example:443", T0 + 3 * MIN_US, FL(NONE));
+	drain(f, T0 + 10 * H_US, &st);
+	store_close(&f->s);
+	/* what layout "2" left: its marker and version-1 records */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64 << 20), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "rollup", 0, &ru), 0);
+	k.mv_data = "analysis";
+	k.mv_size = 8;
+	v.mv_data = "2";
+	v.mv_size = 1;
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_cursor_open(txn, ru, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, nold ? MDB_NEXT : MDB_FIRST) ==
+	    0) {
+		uint8_t old[512];
+
+		assert_true(v.mv_size > 0 && v.mv_size <= sizeof(old));
+		memcpy(old, v.mv_data, v.mv_size);
+		assert_int_equal(old[0], CELL_ACC_VERSION);
+		old[0] = 1;
+		v.mv_data = old;
+		assert_int_equal(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
+		nold++;
+	}
+	mdb_cursor_close(cur);
+	assert_true(nold > 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(store_open(f->dir, &so, &f->s, &d), ZE_OK);
+	assert_int_equal(store_an_ready(f->s, &ready, &d), ZE_OK);
+	assert_false(ready);
+	/* an old record is refused (ZE_VERSION), not counted */
+	c = rmap(f, T0, T0 + 2 * H_US, &n, &pend);
+	assert_int_equal(n, 0);
+	rollup_cells_free(c, n);
+	assert_int_equal(rollup_prepare(f->s, &d), ZE_OK);
+	assert_int_equal(store_an_ready(f->s, &ready, &d), ZE_OK);
+	assert_true(ready);
+	drain(f, T0 + 10 * H_US, &st);
+	c = rmap(f, T0, T0 + 2 * H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].measurements, 8);
+	assert_int_equal(c[0].agents, 2);
+	assert_int_equal(c[0].verdict, CELL_BLOCKED);
+	assert_int_equal(c[0].targets[0].agents, 2);
+	rollup_cells_free(c, n);
+}
+
 struct open_q {
 	const uint8_t *id;
 	uint8_t v, m;
@@ -857,6 +958,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_two_analyzers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_reset_beside_ingest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_cell_v1_rebuilt, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_old_layout_rebuilt, setup,
 		    teardown),

@@ -70,18 +70,23 @@ try:
     m = get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
     assert {"since", "until", "cells", "regions"} <= set(m), m.keys()
     ck = {"region", "asn", "service", "verdict", "method", "measurements",
-          "agents", "blocked_share", "confidence", "targets"}
+          "agents", "blocked_share", "confidence", "targets",
+          "agent_anomaly", "agent_anomalies"}
     assert m["cells"] and all(ck <= set(c) for c in m["cells"]), m["cells"]
-    tk = {"target", "test", "verdict", "method", "measurements"}
+    tk = {"target", "test", "verdict", "method", "measurements", "agents",
+          "agent_anomaly"}
     assert all(tk <= set(t) for c in m["cells"] for t in c["targets"])
-    assert all({"region", "service", "verdict", "asns"} <= set(r)
+    assert all({"region", "service", "verdict", "agents", "asns",
+                "asns_blocked", "blocked_asns", "agent_anomaly"} <= set(r)
                for r in m["regions"])
     cells = {(c["region"], c["asn"], c["service"]): c for c in m["cells"]}
     assert cells[("RU-MOW", 64501, "web")]["verdict"] == "ok", cells
     assert cells[("RU-SPE", 64502, "closed")]["verdict"] == "down", cells
     assert not any(k[0] == "DE-BE" for k in cells), "control in the map"
-    ref = json.loads(zondctl("map", "--data", DATA, "--json", "--since", lo,
-                             "--until", hi))
+    # the aggregator's [analysis] thresholds (min_agents = 1: one probe
+    # agent per cell here), as the API applies them
+    ref = json.loads(zondctl("-c", TMP + "/agg.conf", "map", "--data", DATA,
+                             "--json", "--since", lo, "--until", hi))
     assert ref == m, (ref, m)
     probes = [r for r in recs if r["role"] == "probe"]
     assert sum(c["measurements"] for c in m["cells"]) == len(probes) == 36

@@ -56,6 +56,7 @@ listen = 127.0.0.1:$HTTP
 dashboard_dir = $T/dash
 [analysis]
 interval = 300ms
+min_agents = 1
 webhook = http://127.0.0.1:$HOOK/hook
 fingerprints = $HERE/../../ops/fingerprints/fingerprints_http.csv, $HERE/../../ops/fingerprints/fingerprints_dns.csv
 CONF
