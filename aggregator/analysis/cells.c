@@ -1132,12 +1132,13 @@ struct rowsum {
 
 /* Whether sample s of an agent in a row with these totals (its own sample
  * included) is an agent anomaly: blocked or throttled while at least two
- * other agents reach the target and those outnumber the other blocking
- * samples. */
+ * other agents reach the target and the blocking samples, its own
+ * included, are a clear minority (at most half as many as the ok ones).
+ * A split (2 blocked, 2 ok) flags nobody: it is inconclusive, not ok. */
 static bool
 anomalous(verdict_t s, uint64_t ok, uint64_t bt)
 {
-	return is_bt(s) && ok >= 2 && ok > bt - 1;
+	return is_bt(s) && ok >= 2 && 2 * bt <= ok;
 }
 
 /* Sum r's samples; m[] (when not NULL) += the method counts of the

@@ -184,8 +184,9 @@ zerr_t cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
  *   - a sub-row is judged over agents: each agent's sample is the verdict
  *     most of its measurements there have (ties never blocking); a
  *     blocked/throttled sample is an agent anomaly (out of every count)
- *     when at least 2 other agents have an ok sample and those outnumber
- *     the other blocked/throttled samples;
+ *     when at least 2 other agents have an ok sample and the
+ *     blocked/throttled samples, its own included, are at most half as
+ *     many as the ok ones;
  *   - fewer than min_measurements judged or min_agents agents:
  *     insufficient;
  *   - a sub-row with fewer than target_min measurements is

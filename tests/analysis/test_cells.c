@@ -816,6 +816,27 @@ t_broken_pi(void **state)
 	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
 	cell_clear(&c);
 	cell_acc_free(&a);
+	/* a split inside one ASN (2 blocked, 2 ok) flags nobody and is
+	 * inconclusive: neither ok nor blocked */
+	a = acc("RU-MOW", 64501, "news");
+	for (int g = 1; g <= 4; g++)
+		add_n(a, g, "news.example", TK(DNS), NULL, g <= 2 ?
+		    VERDICT_BLOCKED : VERDICT_OK, g <= 2 ? METHOD_DNS :
+		    METHOD_NONE, 3);
+	c = judged(a, NULL);
+	assert_int_equal(c.agent_anomaly, 0);
+	CELL_IS(c, CELL_INSUFFICIENT, METHOD_NONE);
+	cell_clear(&c);
+	/* two more healthy agents (5 and 6): 2 blocked beside
+	 * 4 ok are a clear minority, flagged */
+	for (int g = 5; g <= 6; g++)
+		add_n(a, g, "news.example", TK(DNS), NULL, VERDICT_OK,
+		    METHOD_NONE, 3);
+	c = judged(a, NULL);
+	assert_int_equal(c.agent_anomaly, 2);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	cell_clear(&c);
+	cell_acc_free(&a);
 }
 
 /* A site that refuses these users itself, or a filter product: never
