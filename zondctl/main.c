@@ -169,7 +169,8 @@ ctl_cell_opts(struct cell_opts *co)
 }
 
 int
-ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn)
+ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn,
+    struct fpdb **fp)
 {
 	struct aggr_conf conf;
 	zdiag_t d;
@@ -177,17 +178,28 @@ ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn)
 
 	analyze_opts_default(ao);
 	*asn = NULL;
+	*fp = NULL;
 	if (g_config == NULL)
 		return 0;
 	if (!cli_load_config(aggr_conf_tab, &conf, g_config, false)) {
 		conf_free(aggr_conf_tab, &conf);
 		return -1;
 	}
+	/* judge as the daemon's HTTP API does (http.c): its window,
+	 * minimums, IP-to-ASN table and fingerprints */
+	ao->window_us = conf.window_ms * 1000;
+	ao->c.min_measurements = (uint32_t)conf.min_measurements;
+	ao->c.min_agents = (uint32_t)conf.min_agents;
 	if (aggr_conf_ipasn(&conf, asn, &d) != ZE_OK) {
 		fprintf(stderr, "%s: [analysis] ip_asn: %s\n", PROG, d.text);
 		rc = -1;
+	} else if (analyzer_fingerprints(&conf, fp, &d) != ZE_OK) {
+		fprintf(stderr, "%s: [analysis] fingerprints: %s\n", PROG,
+		    d.text);
+		rc = -1;
 	}
 	ao->v.asn = *asn;
+	ao->v.fp = *fp;
 	conf_free(aggr_conf_tab, &conf);
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include "bytes.h"
 #include "rollup.h"
 #include "export.h"
+#include "fingerprint.h"
 #include "ipasn.h"
 #include "cli.h"
 #include "jscan.h"
@@ -608,6 +609,7 @@ cmd_export(int argc, char **argv)
 	struct export_filter flt;
 	struct analyze_opts ao;
 	struct ipasn *asn = NULL;
+	struct fpdb *fp = NULL;
 	struct progress pg;
 	struct sink k;
 	enum export_fmt ef;
@@ -667,10 +669,14 @@ cmd_export(int argc, char **argv)
 		    "no -o and no --format other than jsonl\n");
 		return 2;
 	}
-	if (optind != argc || ctl_analyze_opts(&ao, &asn) != 0)
+	if (optind != argc || ctl_analyze_opts(&ao, &asn, &fp) != 0) {
+		ipasn_free(&asn);
+		fpdb_free(&fp);
 		return 2;
+	}
 	if (open_ro(argv[0], dir, &s) != 0) {
 		ipasn_free(&asn);
+		fpdb_free(&fp);
 		return 2;
 	}
 	progress_init(&pg, s);
@@ -703,5 +709,6 @@ out:
 		fclose(out);
 	store_close(&s);
 	ipasn_free(&asn);
+	fpdb_free(&fp);
 	return rc;
 }

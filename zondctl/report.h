@@ -22,7 +22,9 @@ int ctl_cell_opts(struct cell_opts *co);
  * table does not load. */
 struct analyze_opts;
 struct ipasn;
-int ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn);
+struct fpdb;
+int ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn,
+    struct fpdb **fp);
 int cmd_map(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

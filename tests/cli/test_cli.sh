@@ -55,6 +55,11 @@ expect 1 "zondctl reanalyze refuses a bad ip_asn table" "$BIN/zondctl" -c "$T/ba
 has err "reanalyze: \[analysis\] ip_asn: $T/bad-asn.tsv:2:" "zondctl reanalyze names file:line"
 expect 2 "zondctl export refuses a bad ip_asn table" "$BIN/zondctl" -c "$T/bad-asn.conf" export --data "$T/nodata"
 has err "ip_asn: $T/bad-asn.tsv:2:" "zondctl export names file:line"
+# export judges with the config's fingerprints too (as the daemon does)
+printf 'name,scope,location_found,pattern_type,pattern,confidence_no_fp,expected_countries\nx,nat,dns,fullish,1.2.3.4,,\n' >"$T/bad-fp.csv"
+printf '[analysis]\nfingerprints = %s\n' "$T/bad-fp.csv" >"$T/bad-fp.conf"
+expect 2 "zondctl export refuses a bad fingerprints file" "$BIN/zondctl" -c "$T/bad-fp.conf" export --data "$T/nodata"
+has err "fingerprints: $T/bad-fp.csv:2:" "zondctl export names the fingerprint file:line"
 
 # keygen
 expect 0 "zondctl keygen" "$BIN/zondctl" keygen -o "$T/id"
