@@ -151,7 +151,8 @@ BROKEN = [
         '"rounds": 2,', '"rounds": 2, "rounds": 3,')),
      "rounds", ["key given twice"]),
     # the traps (mixed_traps.json): sites[2] has answers, sites[3..5] refuse,
-    # sites[6] is down, isps[0..2] have agent_faults, expect[3] is a region's
+    # sites[6] is down, isps[0] and isps[2] have agent_faults, expect[3] is a
+    # region's
     ("answers_misspelt_key", rename(["sites", 2, "answers"], "answer"),
      "sites[2].answer", ["unknown key", "did you mean 'answers'"]),
     ("answers_unknown_isp", setitem(["sites", 2, "answers"], {"isp-aa": "203.0.113.30"}, T),
@@ -192,15 +193,15 @@ BROKEN = [
                                        "local_drop, no_route, broken_link"]),
     ("fault_misspelt_no_route", setitem(["isps", 2, "agent_faults", 0, "fault"], "noroute", T),
      "isps[2].agent_faults[0].fault", ["unknown value 'noroute'", "did you mean 'no_route'"]),
-    ("fault_misspelt_broken_link", setitem(["isps", 1, "agent_faults", 0, "fault"], "broken_lnk", T),
-     "isps[1].agent_faults[0].fault", ["unknown value 'broken_lnk'", "did you mean 'broken_link'"]),
+    ("fault_misspelt_broken_link", setitem(["isps", 0, "agent_faults", 0, "fault"], "broken_lnk", T),
+     "isps[0].agent_faults[0].fault", ["unknown value 'broken_lnk'", "did you mean 'broken_link'"]),
     ("fault_misspelt_agent", rename(["isps", 0, "agent_faults", 0, "agent"], "agnet"),
      "isps[0].agent_faults[0].agnet", ["unknown key", "did you mean 'agent'"]),
     ("fault_agent_out_of_range", setitem(["isps", 0, "agent_faults", 0, "agent"], 5, T),
      "isps[0].agent_faults[0].agent", ["out of range", "isp-a has 4 agents"]),
-    ("fault_agent_twice", edit(lambda sc: sc["isps"][1]["agent_faults"].append(
-        {"agent": 2, "fault": "local_drop"}), T),
-     "isps[1].agent_faults[1].agent", ["already broken by isps[1].agent_faults[0]"]),
+    ("fault_agent_twice", edit(lambda sc: sc["isps"][0]["agent_faults"].append(
+        {"agent": 4, "fault": "broken_link"}), T),
+     "isps[0].agent_faults[1].agent", ["already broken by isps[0].agent_faults[0]"]),
     ("domestic_misspelt_key", setitem(["domestic_control_agent"], 1, T),
      "domestic_control_agent", ["unknown key", "did you mean 'domestic_control_agents'"]),
     ("domestic_without_isp", setitem(["domestic_control_agents"], 1, T),
