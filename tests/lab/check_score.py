@@ -139,5 +139,56 @@ with tempfile.TemporaryDirectory(prefix="zond-labscore-") as tmp:
     if r.returncode != 1 or bad not in r.stderr:
         fail(f"not-JSON map: exit {r.returncode}, {r.stderr.strip()!r}")
 
-print(f"{len(CASES)} score cases, {failures} failures")
+# the world checks (ops/lab/run's world_checks): a trap counts only when a
+# record shows it took effect, so a trap that never bit fails the run
+from importlib.machinery import SourceFileLoader
+import importlib.util
+spec = importlib.util.spec_from_loader("labrun", SourceFileLoader("labrun", run))
+lab = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(lab)
+TRAPS = copy.deepcopy(SCENARIO)
+TRAPS["sites"][0]["answers"] = {"isp-b": "203.0.113.10"}
+TRAPS["sites"][1]["refuse"] = {"from": ["isp-a"], "with": "tls_alert"}
+TRAPS["isps"][2]["agents"] = 2
+TRAPS["isps"][2]["agent_faults"] = [{"agent": 2, "fault": "no_route"}]
+TRAPS["control_censor"] = [{"type": "http_blockpage", "host": "news.example"}]
+with tempfile.TemporaryDirectory(prefix="zond-labtraps-") as tmp:
+    path = os.path.join(tmp, "traps.json")
+    with open(path, "w") as f:
+        json.dump(TRAPS, f)
+    sc = lab.load_scenario(path)
+
+
+def rec(agent, region, asn, test, target, role="probe", **outcome):
+    return {"agent": agent, "region": region, "asn": asn, "role": role, "test": test,
+            "target": target, "outcome": outcome}
+
+
+KEYS = {"isp-c-2": "c2", "control-1": "k1"}
+BIT = [rec("b1", "RU-MOW", 64502, "tls", "news.example:443", failure="none",
+           tls={"addr": "203.0.113.10:443"}),
+       rec("a1", "RU-MOW", 64501, "tls", "call.example:443", failure="tls_error"),
+       rec("c2", "RU-SPE", 64503, "dns", "news.example", failure="local"),
+       rec("k1", "ZZ-CTL", 64496, "http", "http://news.example/", role="control",
+           failure="blockpage")]
+TRAP_CASES = [
+    ("every_trap_bit", BIT, [1, 1, 1, 1]),
+    # isp-b connected to the site's own address, isp-b (not isp-a) saw the
+    # alert, the broken agent's failure was someone else's, the control's
+    # failure was a timeout elsewhere than where it is filtered: none bit
+    ("no_trap_bit", [rec("b1", "RU-MOW", 64502, "tls", "news.example:443", failure="none",
+                         tls={"addr": "198.51.100.10:443"}),
+                     rec("b1", "RU-MOW", 64502, "tls", "call.example:443", failure="tls_error"),
+                     rec("c1", "RU-SPE", 64503, "dns", "news.example", failure="local"),
+                     rec("k2", "ZZ-CTL", 64496, "http", "http://news.example/", role="control",
+                         failure="blockpage")], [0, 0, 0, 0]),
+]
+for name, recs, want in TRAP_CASES:
+    got = [t["records"] for t in lab.world_checks(sc, recs, KEYS)]
+    if got != want:
+        fail(f"traps {name}: records {got}, expected {want}")
+    else:
+        print(f"ok   traps {name}: {got}")
+
+print(f"{len(CASES) + len(TRAP_CASES)} score cases, {failures} failures")
 sys.exit(1 if failures else 0)

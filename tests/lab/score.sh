@@ -28,9 +28,11 @@ for r in s["results"]:
 for fp in s["false_positive_cells"]:
     where = fp.get("isp") or f"region {fp['region']}" + (f" AS{fp['asn']}" if "asn" in fp else "")
     print(f"FAIL false positive: {where}/{fp['service']} judged {fp['verdict']}/{fp['method']}")
+for t in s.get("traps", []):
+    print(("ok   " if t["records"] else "FAIL ") + f"trap {t['trap']}: {t['records']} records show it")
 if s.get("pending"):
     print(f"FAIL {s['pending']} measurements never judged (pending in the map)")
 print("confusion:", json.dumps(s["confusion"], sort_keys=True))
-print(f"{s['passed']} passed, {s['failed'] + s['false_positives']} failed")
+print(f"{s['passed']} passed, {s['failed'] + s['false_positives'] + s.get('traps_missed', 0) + (1 if s.get('pending') else 0)} failed")
 sys.exit(0 if s["pass"] else 1)
 PY
