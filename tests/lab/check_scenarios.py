@@ -4,7 +4,9 @@
 `ops/lab/run --check` (no root, no namespaces) must pass every scenario in
 tests/lab and ops/lab/demo.json, and must refuse each broken scenario below
 (mixed.json with one mistake put in) with exit status 2 and a message that
-names the file and the field path: `lab: FILE: FIELD: ...`.  A scenario run
+names the file and the field path: `lab: FILE: FIELD: ...`; the traps'
+vocabulary (answers, refuse, agent_faults, domestic controls, the control's
+censor, region expectations) is broken in mixed_traps.json the same way.  A scenario run
 (without --check) must refuse it the same way before it builds anything.
 """
 
@@ -18,7 +20,9 @@ import tempfile
 
 repo = sys.argv[1]
 run = os.path.join(repo, "ops", "lab", "run")
-base = json.load(open(os.path.join(repo, "tests", "lab", "mixed.json")))
+BASES = {name: json.load(open(os.path.join(repo, "tests", "lab", name + ".json")))
+         for name in ("mixed", "mixed_traps")}
+base = BASES["mixed"]
 failures = 0
 
 
@@ -45,9 +49,9 @@ for g in good:
 print(f"ok   {len(good)} shipped scenarios pass --check")
 
 
-def edit(f):
+def edit(f, on="mixed"):
     def make():
-        sc = copy.deepcopy(base)
+        sc = copy.deepcopy(BASES[on])
         f(sc)
         return json.dumps(sc, indent=1)
     return make
@@ -57,23 +61,36 @@ def text(s):
     return lambda: s
 
 
-def setitem(path, value):
+def setitem(path, value, on="mixed"):
     """edit: set sc[path...] = value."""
     def f(sc):
         o = sc
         for k in path[:-1]:
             o = o[k]
         o[path[-1]] = value
-    return edit(f)
+    return edit(f, on)
 
 
-def delitem(path):
+def delitem(path, on="mixed"):
     def f(sc):
         o = sc
         for k in path[:-1]:
             o = o[k]
         del o[path[-1]]
-    return edit(f)
+    return edit(f, on)
+
+
+def rename(path, new, on="mixed_traps"):
+    """edit: rename the key at path (keeping its value)."""
+    def f(sc):
+        o = sc
+        for k in path[:-1]:
+            o = o[k]
+        o[new] = o.pop(path[-1])
+    return edit(f, on)
+
+
+T = "mixed_traps"
 
 
 # 2. broken scenarios: (name, scenario text, field path, words the message has)
@@ -133,6 +150,89 @@ BROKEN = [
     ("key_twice", text(json.dumps(base, indent=1).replace(
         '"rounds": 2,', '"rounds": 2, "rounds": 3,')),
      "rounds", ["key given twice"]),
+    # the traps (mixed_traps.json): sites[2] has answers, sites[3..5] refuse,
+    # sites[6] is down, isps[0] and isps[2] have agent_faults, expect[3] is a
+    # region's
+    ("answers_misspelt_key", rename(["sites", 2, "answers"], "answer"),
+     "sites[2].answer", ["unknown key", "did you mean 'answers'"]),
+    ("answers_unknown_isp", setitem(["sites", 2, "answers"], {"isp-aa": "203.0.113.30"}, T),
+     "sites[2].answers.isp-aa", ["no ISP 'isp-aa'", "did you mean 'isp-a'"]),
+    ("answers_bad_ip", setitem(["sites", 2, "answers", "isp-a"], "203.0.113.300", T),
+     "sites[2].answers.isp-a", ["'203.0.113.300' is not an IPv4 address"]),
+    ("answers_wrong_type", setitem(["sites", 2, "answers"], ["203.0.113.30"], T),
+     "sites[2].answers", ["wrong type", "an array", "ISP name: IPv4"]),
+    ("answers_other_site", setitem(["sites", 2, "answers", "isp-a"], "198.51.100.10", T),
+     "sites[2].answers.isp-a", ["already sites[0]'s"]),
+    ("answers_reserved", setitem(["sites", 2, "answers", "isp-b"], "10.99.0.1", T),
+     "sites[2].answers.isp-b", ["reserved"]),
+    ("answers_no_dns", setitem(["sites", 2, "serve"], ["https"], T),
+     "sites[2].answers", ["add 'dns' to serve"]),
+    ("refuse_misspelt_key", rename(["sites", 3, "refuse"], "refuses"),
+     "sites[3].refuses", ["unknown key", "did you mean 'refuse'"]),
+    ("refuse_misspelt_with", setitem(["sites", 3, "refuse", "with"], "http_403", T),
+     "sites[3].refuse.with", ["unknown value 'http_403'", "did you mean 'http403'",
+                              "http403, tls_alert, rst"]),
+    ("refuse_misspelt_tls_alert", setitem(["sites", 4, "refuse", "with"], "tls-alert", T),
+     "sites[4].refuse.with", ["unknown value 'tls-alert'", "did you mean 'tls_alert'"]),
+    ("refuse_misspelt_rst", setitem(["sites", 5, "refuse", "with"], "rts", T),
+     "sites[5].refuse.with", ["unknown value 'rts'", "did you mean 'rst'"]),
+    ("refuse_misspelt_from", rename(["sites", 3, "refuse", "from"], "form"),
+     "sites[3].refuse.form", ["unknown key", "did you mean 'from'"]),
+    ("refuse_unknown_isp", setitem(["sites", 5, "refuse", "from", 1], "isp-bb", T),
+     "sites[5].refuse.from[1]", ["no ISP 'isp-bb'", "did you mean 'isp-b'"]),
+    ("refuse_isp_twice", setitem(["sites", 5, "refuse", "from", 1], "isp-a", T),
+     "sites[5].refuse.from[1]", ["'isp-a' given twice"]),
+    ("refuse_tls_without_https", setitem(["sites", 4, "serve"], ["dns", "http"], T),
+     "sites[4].refuse.with", ["refuses nothing", "https"]),
+    ("refuse_down_site", setitem(["sites", 6, "refuse"], {"from": ["isp-a"], "with": "rst"}, T),
+     "sites[6].refuse", ["a down site serves nobody"]),
+    ("faults_misspelt_key", rename(["isps", 0, "agent_faults"], "agent_fault"),
+     "isps[0].agent_fault", ["unknown key", "did you mean 'agent_faults'"]),
+    ("fault_misspelt_local_drop", setitem(["isps", 0, "agent_faults", 0, "fault"], "local-drop", T),
+     "isps[0].agent_faults[0].fault", ["unknown value 'local-drop'", "did you mean 'local_drop'",
+                                       "local_drop, no_route, broken_link"]),
+    ("fault_misspelt_no_route", setitem(["isps", 2, "agent_faults", 0, "fault"], "noroute", T),
+     "isps[2].agent_faults[0].fault", ["unknown value 'noroute'", "did you mean 'no_route'"]),
+    ("fault_misspelt_broken_link", setitem(["isps", 0, "agent_faults", 0, "fault"], "broken_lnk", T),
+     "isps[0].agent_faults[0].fault", ["unknown value 'broken_lnk'", "did you mean 'broken_link'"]),
+    ("fault_misspelt_agent", rename(["isps", 0, "agent_faults", 0, "agent"], "agnet"),
+     "isps[0].agent_faults[0].agnet", ["unknown key", "did you mean 'agent'"]),
+    ("fault_agent_out_of_range", setitem(["isps", 0, "agent_faults", 0, "agent"], 5, T),
+     "isps[0].agent_faults[0].agent", ["out of range", "isp-a has 4 agents"]),
+    ("fault_agent_twice", edit(lambda sc: sc["isps"][0]["agent_faults"].append(
+        {"agent": 4, "fault": "broken_link"}), T),
+     "isps[0].agent_faults[1].agent", ["already broken by isps[0].agent_faults[0]"]),
+    ("domestic_misspelt_key", setitem(["domestic_control_agent"], 1, T),
+     "domestic_control_agent", ["unknown key", "did you mean 'domestic_control_agents'"]),
+    ("domestic_without_isp", setitem(["domestic_control_agents"], 1, T),
+     "top level", ["missing 'domestic_control_isp'"]),
+    ("domestic_without_agents", setitem(["domestic_control_isp"], "isp-a", T),
+     "top level", ["missing 'domestic_control_agents'"]),
+    ("domestic_unknown_isp", edit(lambda sc: sc.update(domestic_control_agents=1,
+                                                       domestic_control_isp="isp-d"), T),
+     "domestic_control_isp", ["no ISP 'isp-d'", "did you mean"]),
+    ("domestic_range", edit(lambda sc: sc.update(domestic_control_agents=0,
+                                                 domestic_control_isp="isp-a"), T),
+     "domestic_control_agents", ["0 is out of range (1..20)"]),
+    ("control_censor_misspelt_key", rename(["control_censor"], "control_censr"),
+     "control_censr", ["unknown key", "did you mean 'control_censor'"]),
+    ("control_censor_no_site", setitem(["control_censor", 0, "host"], "wiki.exmaple", T),
+     "control_censor[0].host", ["matches no site", "did you mean 'wiki.example'"]),
+    ("expect_misspelt_geoblocked", setitem(["expect", 6, "verdict"], "geoblcoked", T),
+     "expect[6].verdict", ["unknown value 'geoblcoked'", "did you mean 'geoblocked'"]),
+    ("expect_partial_cell", setitem(["expect", 6, "verdict"], "partial", T),
+     "expect[6].verdict", ["a region's verdict"]),
+    ("expect_isp_and_region", setitem(["expect", 0, "region"], "RU-MOW", T),
+     "expect[0]", ["give one of 'isp' (a cell) or 'region'"]),
+    ("expect_region_method", edit(lambda sc: sc["expect"].append(
+        {"region": "RU-MOW", "service": "news", "verdict": "partial", "method": "dns"}), T),
+     f"expect[{len(BASES[T]['expect'])}].method", ["a region's roll-up has no method"]),
+    ("expect_unknown_region", edit(lambda sc: sc["expect"].append(
+        {"region": "RU-MWO", "service": "news", "verdict": "partial"}), T),
+     f"expect[{len(BASES[T]['expect'])}].region", ["no ISP is in 'RU-MWO'",
+                                                   "did you mean 'RU-MOW'"]),
+    ("expect_region_twice", edit(lambda sc: sc["expect"].append(dict(sc["expect"][3])), T),
+     f"expect[{len(BASES[T]['expect'])}]", ["region RU-MOW/news is already expected by expect[3]"]),
 ]
 
 with tempfile.TemporaryDirectory(prefix="zond-labcheck-") as tmp:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # score.sh SCENARIO BINDIR — run one lab scenario and pass only when every
-# expectation holds and no cell is a false positive (score.json).
+# expectation holds and no cell or region of the map is blocked or throttled
+# without an expectation saying so (score.json, docs/LAB.md "Scoring").
 set -u
 scen=$1
 bin=$2
@@ -19,12 +20,19 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 for r in s["results"]:
     e, o = r["expected"], r["observed"]
-    print(("ok   " if r["pass"] else "FAIL ") + f"{r['isp']}/{r['service']}: expected "
-          f"{e['verdict']}/{e['method'] or '*'}, observed {o['verdict']}/{o['method']} "
-          f"({o['measurements']} measurements, blocked share {o['blocked_share']})")
+    what = (f"({o['measurements']} measurements, blocked share {o['blocked_share']})"
+            if "isp" in r else f"(region of {o['asns']} ASNs)")
+    print(("ok   " if r["pass"] else "FAIL ") + f"{r.get('isp') or 'region ' + r['region']}/"
+          f"{r['service']}: expected {e['verdict']}/{e['method'] or '*'}, observed "
+          f"{o['verdict']}/{o['method']} {what}")
 for fp in s["false_positive_cells"]:
-    print(f"FAIL false positive: {fp['isp']}/{fp['service']} judged {fp['verdict']}/{fp['method']}")
+    where = fp.get("isp") or f"region {fp['region']}" + (f" AS{fp['asn']}" if "asn" in fp else "")
+    print(f"FAIL false positive: {where}/{fp['service']} judged {fp['verdict']}/{fp['method']}")
+for t in s.get("traps", []):
+    print(("ok   " if t["records"] else "FAIL ") + f"trap {t['trap']}: {t['records']} records show it")
+if s.get("pending"):
+    print(f"FAIL {s['pending']} measurements never judged (pending in the map)")
 print("confusion:", json.dumps(s["confusion"], sort_keys=True))
-print(f"{s['passed']} passed, {s['failed'] + s['false_positives']} failed")
+print(f"{s['passed']} passed, {s['failed'] + s['false_positives'] + s.get('traps_missed', 0) + (1 if s.get('pending') else 0)} failed")
 sys.exit(0 if s["pass"] else 1)
 PY

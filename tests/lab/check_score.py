@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""check_score.py REPO — the lab's score (ops/lab/run --score, no root).
+
+A scenario passes only with every expectation right and no false alarm
+anywhere in the map: a cell or a region that is blocked or throttled
+without an expectation saying so fails it (docs/LAB.md, "Scoring").  Each
+case below is a map document as `zondctl map --json` prints it, scored
+against one small scenario; the exit status (0 pass, 3 fail) and the named
+false alarms are checked.
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+repo = sys.argv[1]
+run = os.path.join(repo, "ops", "lab", "run")
+failures = 0
+
+SCENARIO = {
+    "name": "score_case", "rounds": 1,
+    "sites": [{"name": "news.example", "ip": "198.51.100.10", "service": "news",
+               "serve": ["dns", "https"]},
+              {"name": "call.example", "ip": "198.51.100.20", "service": "call",
+               "serve": ["https"]}],
+    "isps": [{"name": "isp-a", "asn": 64501, "region": "RU-MOW"},
+             {"name": "isp-b", "asn": 64502, "region": "RU-MOW"},
+             {"name": "isp-c", "asn": 64503, "region": "RU-SPE"}],
+    "expect": [{"isp": "isp-a", "service": "news", "verdict": "blocked", "method": "dns"},
+               {"isp": "isp-b", "service": "news", "verdict": "ok"},
+               {"region": "RU-MOW", "service": "news", "verdict": "partial"},
+               {"isp": "isp-c", "service": "call", "verdict": "geoblocked"}],
+}
+
+
+def cell(region, asn, svc, verdict, method=None):
+    return {"region": region, "asn": asn, "service": svc, "verdict": verdict, "method": method,
+            "measurements": 8, "agents": 2, "blocked_share": 1.0 if verdict == "blocked" else 0.0}
+
+
+GOOD = {"since": "2026-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z", "pending": 0,
+        "cells": [cell("RU-MOW", 64501, "news", "blocked", "dns"),
+                  cell("RU-MOW", 64502, "news", "ok"),
+                  cell("RU-SPE", 64503, "news", "ok"),
+                  cell("RU-MOW", 64501, "call", "ok"),
+                  cell("RU-MOW", 64502, "call", "ok"),
+                  cell("RU-SPE", 64503, "call", "geoblocked")],
+        "regions": [{"region": "RU-MOW", "service": "news", "verdict": "partial", "asns": 2},
+                    {"region": "RU-SPE", "service": "news", "verdict": "ok", "asns": 1},
+                    {"region": "RU-MOW", "service": "call", "verdict": "ok", "asns": 2},
+                    {"region": "RU-SPE", "service": "call", "verdict": "geoblocked", "asns": 1}]}
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL " + msg)
+
+
+def variant(f):
+    doc = copy.deepcopy(GOOD)
+    f(doc)
+    return doc
+
+
+def set_cell(region, asn, svc, verdict, method=None):
+    def f(doc):
+        doc["cells"] = [c for c in doc["cells"]
+                        if (c["region"], c["asn"], c["service"]) != (region, asn, svc)]
+        doc["cells"].append(cell(region, asn, svc, verdict, method))
+    return f
+
+
+def set_region(region, svc, verdict):
+    def f(doc):
+        for r in doc["regions"]:
+            if (r["region"], r["service"]) == (region, svc):
+                r["verdict"] = verdict
+    return f
+
+
+# (name, map, passes, expectations failed, false alarms named as (who, service))
+CASES = [
+    ("all_right", GOOD, True, 0, []),
+    ("unexpected_blocked_cell", variant(set_cell("RU-SPE", 64503, "news", "blocked", "tls")),
+     False, 0, [("isp-c", "news")]),
+    ("unexpected_throttled_cell", variant(set_cell("RU-MOW", 64502, "call", "throttled", "throttle")),
+     False, 0, [("isp-b", "call")]),
+    ("blocked_cell_of_no_isp", variant(set_cell("RU-KDA", 64999, "news", "blocked", "dns")),
+     False, 0, [("region RU-KDA AS64999", "news")]),
+    ("unexpected_blocked_region", variant(set_region("RU-MOW", "call", "blocked")),
+     False, 0, [("region RU-MOW", "call")]),
+    # isp-a's expectation says blocked in RU-MOW: not a false alarm, but the
+    # region's own expectation (partial) fails
+    ("blocked_region_its_isp_expects", variant(set_region("RU-MOW", "news", "blocked")),
+     False, 1, []),
+    ("geoblocked_called_blocked", variant(lambda d: (
+        set_cell("RU-SPE", 64503, "call", "blocked", "tls")(d),
+        set_region("RU-SPE", "call", "blocked")(d))),
+     False, 1, [("region RU-SPE", "call")]),
+    ("wrong_method", variant(set_cell("RU-MOW", 64501, "news", "blocked", "tls")), False, 1, []),
+    ("missing_cell", variant(lambda d: d["cells"].pop(0)), False, 1, []),
+    ("pending_left", variant(lambda d: d.update(pending=4)), False, 0, []),
+    ("ok_not_blocked_elsewhere", variant(set_cell("RU-SPE", 64503, "news", "down")), True, 0, []),
+]
+
+with tempfile.TemporaryDirectory(prefix="zond-labscore-") as tmp:
+    scen = os.path.join(tmp, "scenario.json")
+    with open(scen, "w") as f:
+        json.dump(SCENARIO, f)
+    for name, doc, passes, failed, alarms in CASES:
+        path = os.path.join(tmp, name + ".json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        r = subprocess.run([run, "--score", scen, path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode != (0 if passes else 3):
+            fail(f"{name}: exit {r.returncode}, expected {0 if passes else 3}: {r.stderr.strip()}")
+            continue
+        s = json.loads(r.stdout)
+        got = sorted((fp.get("isp") or f"region {fp['region']}" +
+                      (f" AS{fp['asn']}" if "asn" in fp else ""), fp["service"])
+                     for fp in s["false_positive_cells"])
+        if s["pass"] != passes or s["failed"] != failed or got != sorted(alarms):
+            fail(f"{name}: pass {s['pass']}, failed {s['failed']}, false alarms {got}; expected "
+                 f"{passes}, {failed}, {sorted(alarms)}")
+        else:
+            print(f"ok   {name}: pass={s['pass']} failed={s['failed']} false alarms={got}")
+
+    # a map that is not JSON: exit 1, named
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write("{")
+    r = subprocess.run([run, "--score", scen, bad], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 1 or bad not in r.stderr:
+        fail(f"not-JSON map: exit {r.returncode}, {r.stderr.strip()!r}")
+
+# the world checks (ops/lab/run's world_checks): a trap counts only when a
+# record shows it took effect, so a trap that never bit fails the run
+from importlib.machinery import SourceFileLoader
+import importlib.util
+spec = importlib.util.spec_from_loader("labrun", SourceFileLoader("labrun", run))
+lab = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(lab)
+TRAPS = copy.deepcopy(SCENARIO)
+TRAPS["sites"][0]["answers"] = {"isp-b": "203.0.113.10"}
+TRAPS["sites"][1]["refuse"] = {"from": ["isp-a"], "with": "tls_alert"}
+TRAPS["isps"][2]["agents"] = 2
+TRAPS["isps"][2]["agent_faults"] = [{"agent": 2, "fault": "no_route"}]
+TRAPS["control_censor"] = [{"type": "http_blockpage", "host": "news.example"}]
+with tempfile.TemporaryDirectory(prefix="zond-labtraps-") as tmp:
+    path = os.path.join(tmp, "traps.json")
+    with open(path, "w") as f:
+        json.dump(TRAPS, f)
+    sc = lab.load_scenario(path)
+
+
+def rec(agent, region, asn, test, target, role="probe", **outcome):
+    return {"agent": agent, "region": region, "asn": asn, "role": role, "test": test,
+            "target": target, "outcome": outcome}
+
+
+KEYS = {"isp-c-2": "c2", "control-1": "k1"}
+BIT = [rec("b1", "RU-MOW", 64502, "tls", "news.example:443", failure="none",
+           tls={"addr": "203.0.113.10:443"}),
+       rec("a1", "RU-MOW", 64501, "tls", "call.example:443", failure="tls_error"),
+       rec("c2", "RU-SPE", 64503, "dns", "news.example", failure="local"),
+       rec("k1", "ZZ-CTL", 64496, "http", "http://news.example/", role="control",
+           failure="blockpage")]
+TRAP_CASES = [
+    ("every_trap_bit", BIT, [1, 1, 1, 1]),
+    # isp-b connected to the site's own address, isp-b (not isp-a) saw the
+    # alert, the broken agent's failure was someone else's, the control's
+    # failure was a timeout elsewhere than where it is filtered: none bit
+    ("no_trap_bit", [rec("b1", "RU-MOW", 64502, "tls", "news.example:443", failure="none",
+                         tls={"addr": "198.51.100.10:443"}),
+                     rec("b1", "RU-MOW", 64502, "tls", "call.example:443", failure="tls_error"),
+                     rec("c1", "RU-SPE", 64503, "dns", "news.example", failure="local"),
+                     rec("k2", "ZZ-CTL", 64496, "http", "http://news.example/", role="control",
+                         failure="blockpage")], [0, 0, 0, 0]),
+]
+for name, recs, want in TRAP_CASES:
+    got = [t["records"] for t in lab.world_checks(sc, recs, KEYS)]
+    if got != want:
+        fail(f"traps {name}: records {got}, expected {want}")
+    else:
+        print(f"ok   traps {name}: {got}")
+
+print(f"{len(CASES) + len(TRAP_CASES)} score cases, {failures} failures")
+sys.exit(1 if failures else 0)
