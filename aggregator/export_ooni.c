@@ -1140,6 +1140,7 @@ keys_http(zbuf_t *b, const wire_meas_t *m, verdict_t v, method_t meth,
 		    bp || (h != NULL && h->has_status) ? "\"http-diff\"" :
 		    "\"http-failure\"";
 		break;
+	case VERDICT_REVIEW:	/* censor or site: not known, like anomaly */
 	default:
 		break;
 	}

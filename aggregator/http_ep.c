@@ -218,12 +218,13 @@ http_ep_timeseries(http_t *h, struct MHD_Connection *c)
 		    ", \"throttled\": %" PRIu64 ", \"down\": %" PRIu64
 		    ", \"anomaly\": %" PRIu64 ", \"pending\": %" PRIu64
 		    ", \"geoblocked\": %" PRIu64 ", \"filtered\": %" PRIu64
-		    "}", i ? "," : "", ztime_fmt_iso(t.base + (int64_t)i *
+		    ", \"review\": %" PRIu64 "}", i ? "," : "", ztime_fmt_iso(t.base + (int64_t)i *
 		    t.grain, ts1, sizeof(ts1), 0), k->total,
 		    k->n[VERDICT_OK], k->n[VERDICT_BLOCKED],
 		    k->n[VERDICT_THROTTLED], k->n[VERDICT_DOWN],
 		    k->n[VERDICT_ANOMALY], k->n[VERDICT_PENDING],
-		    k->n[VERDICT_GEOBLOCKED], k->n[VERDICT_FILTERED]);
+		    k->n[VERDICT_GEOBLOCKED], k->n[VERDICT_FILTERED],
+		    k->n[VERDICT_REVIEW]);
 	}
 	r = http_respond_doc(c, "timeseries", e, "]}\n", &b, NULL);
 	free(t.b);

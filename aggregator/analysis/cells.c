@@ -60,7 +60,7 @@ struct cell_acc {
 
 static const char *const cell_names[CELL__COUNT] = {
 	"ok", "blocked", "throttled", "down", "insufficient", "geoblocked",
-	"filtered", "partial",
+	"filtered", "partial", "review",
 };
 
 const char *
@@ -1093,10 +1093,11 @@ dominant(const uint64_t *m)
  * An agent's sample in a sub-row: the verdict most of its measurements
  * there have.  Ties go to the first of this list, so a tie never makes a
  * sample blocking evidence (blocked and throttled come last) nor a
- * geoblocked or filtered one when ok or down tie with it.
+ * review, geoblocked or filtered one when ok or down tie with it.
  */
 static const verdict_t sample_rank[] = {
-	VERDICT_OK, VERDICT_DOWN, VERDICT_ANOMALY, VERDICT_GEOBLOCKED,
+	VERDICT_OK, VERDICT_DOWN, VERDICT_ANOMALY, VERDICT_REVIEW,
+	VERDICT_GEOBLOCKED,
 	VERDICT_FILTERED, VERDICT_THROTTLED, VERDICT_BLOCKED,
 };
 
@@ -1126,7 +1127,7 @@ is_bt(verdict_t v)
 struct rowsum {
 	uint64_t judged;	/* measurements */
 	uint64_t samples;	/* agents, flagged ones not included */
-	uint64_t b, t, down, ok, anom, geo, filt;
+	uint64_t b, t, down, ok, anom, geo, filt, rev;
 	uint64_t flagged;
 };
 
@@ -1184,6 +1185,9 @@ row_sum(const struct acc_row *r, struct rowsum *s, uint64_t *m)
 		case VERDICT_FILTERED:
 			s->filt++;
 			break;
+		case VERDICT_REVIEW:
+			s->rev++;	/* never blocking evidence */
+			break;
 		default:
 			s->ok++;
 			break;
@@ -1230,6 +1234,9 @@ row_judge(const struct acc_row *r, const struct cell_opts *o,
 	} else if (s->geo * 2 > s->samples) {
 		w->verdict = CELL_GEOBLOCKED;
 		w->confidence = cell_wilson_lower(s->geo, s->samples, o->z);
+	} else if (s->rev * 2 > s->samples) {
+		w->verdict = CELL_REVIEW;
+		w->confidence = cell_wilson_lower(s->rev, s->samples, o->z);
 	} else if (s->down * 2 > s->samples) {
 		w->verdict = CELL_DOWN;
 		w->confidence = cell_wilson_lower(s->down, s->samples, o->z);
@@ -1318,7 +1325,8 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 	uint64_t m[METHOD__COUNT], eff;
 	size_t i;
 	bool any_b = false, any_t = false, any_f = false, any_g = false;
-	double best = 0, best_f = 0, best_g = 0;
+	bool any_r = false;
+	double best = 0, best_f = 0, best_g = 0, best_r = 0;
 	zerr_t e;
 
 	memset(c, 0, sizeof(*c));
@@ -1370,6 +1378,11 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 					best_g = w->confidence;
 			}
 			break;
+		case CELL_REVIEW:
+			any_r = true;
+			if (w->confidence > best_r)
+				best_r = w->confidence;
+			break;
 		default:
 			break;
 		}
@@ -1397,6 +1410,10 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 		/* a filter or the site's own refusal, never the state's */
 		c->verdict = any_f ? CELL_FILTERED : CELL_GEOBLOCKED;
 		c->confidence = any_f ? best_f : best_g;
+	} else if (any_r) {
+		/* flagged for review: a domestic control fails too */
+		c->verdict = CELL_REVIEW;
+		c->confidence = best_r;
 	} else if (tot.down * 2 > tot.samples) {
 		c->verdict = CELL_DOWN;
 		c->confidence = cell_wilson_lower(tot.down, tot.samples,
@@ -1432,7 +1449,8 @@ cellp_cmp(const void *x, const void *y)
  * all but the insufficient ones: blocked when every one of those is
  * blocked or throttled and one is blocked (throttled when all are
  * throttled); partial when some but not all are, with the blocked ASNs
- * named; else filtered when a cell is, else geoblocked when one is; down
+ * named; else filtered when a cell is, else geoblocked when one is, else
+ * review when one is; down
  * when its down cells are at least as many as its ok ones; ok; else
  * insufficient.  One allocation holds the rows and, after them, the
  * blocked ASNs they point to (at most one per cell).
@@ -1491,6 +1509,8 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 			w->verdict = CELL_FILTERED;
 		else if (cnt[CELL_GEOBLOCKED] > 0)
 			w->verdict = CELL_GEOBLOCKED;
+		else if (cnt[CELL_REVIEW] > 0)
+			w->verdict = CELL_REVIEW;
 		else if (cnt[CELL_DOWN] > 0 && cnt[CELL_DOWN] >= cnt[CELL_OK])
 			w->verdict = CELL_DOWN;
 		else if (cnt[CELL_OK] > 0)

@@ -51,6 +51,8 @@ typedef enum cell_verdict {
 	CELL_GEOBLOCKED,	/* the service refuses these users itself */
 	CELL_FILTERED,		/* a local filter product, not the state */
 	CELL_PARTIAL,		/* regions only: some ASNs blocked, not all */
+	CELL_REVIEW,		/* flagged for review: a domestic control
+				 * fails too (METHODOLOGY §2.7), not blocked */
 	CELL__COUNT
 } cell_verdict_t;
 
@@ -197,12 +199,14 @@ zerr_t cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
  *     block_lower; else filtered (geoblocked) when most samples are; the
  *     cell is blocked when any sub-row is (throttled when only throttled
  *     ones are), with the dominant method of the blocking samples;
- *   - else filtered when a sub-row is, else geoblocked when one is;
+ *   - else filtered when a sub-row is, else geoblocked when one is,
+ *     else review when one is (a sub-row is review when most samples
+ *     are; review samples are never blocking evidence);
  *   - else down when more than half of the samples are down;
  *   - else insufficient (inconclusive) when ok samples are not more than
  *     half of those not down (unexplained failures, or blocking seen by
  *     too few agents to say); else ok.
- * confidence: blocked/throttled/filtered/geoblocked — the best such
+ * confidence: blocked/throttled/filtered/geoblocked/review — the best such
  * sub-row's Wilson lower bound; down — that of the down share; ok — that
  * of the ok share; else 0.
  */

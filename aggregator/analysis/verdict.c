@@ -48,7 +48,7 @@ typedef Zond__V1__Outcome outcome_t;
 
 static const char *const verdict_names[VERDICT__COUNT] = {
 	"ok", "blocked", "throttled", "down", "anomaly", "pending",
-	"geoblocked", "filtered",
+	"geoblocked", "filtered", "review",
 };
 static const char *const method_names[METHOD__COUNT] = {
 	NULL, "dns", "tcp", "tls", "http", "udp", "quic", "throttle",
@@ -1802,7 +1802,8 @@ domestic_fails_too(const struct verdict_opts *o, const meas_t *m,
  * SNI worked, or its agent reached another target near that time) fails
  * the same test and target too: it works abroad and fails from every
  * Russian network tested, which a site refusing the country explains as
- * well as censorship does.  An anomaly for review, never blocked.
+ * well as censorship does.  Flagged for review (VERDICT_REVIEW), never
+ * blocked.
  */
 static void
 domestic_review(const struct verdict_opts *o, const struct verdict_in *in,
@@ -1833,7 +1834,7 @@ domestic_review(const struct verdict_opts *o, const struct verdict_in *in,
 	if (i == n)
 		return;
 	memcpy(was, r->reason, sizeof(was));
-	say(r, VERDICT_ANOMALY, r->method, "review: fails from a domestic "
+	say(r, VERDICT_REVIEW, r->method, "review: fails from a domestic "
 	    "control too, works abroad: %s", was);
 }
 

@@ -46,6 +46,9 @@ typedef enum verdict {
 	VERDICT_FILTERED,	/* a filter product or institution's filter
 				 * (fingerprint scope prod/inst), not the
 				 * state's censorship */
+	VERDICT_REVIEW,		/* a block the site could cause itself that
+				 * a healthy domestic control sees too:
+				 * flagged for review, never blocked */
 	VERDICT__COUNT
 } verdict_t;
 
@@ -143,7 +146,7 @@ struct verdict_in {
 	 * healthy by the caller when their agent reached another target
 	 * near that time (verdict_ctl_set_healthy); may be NULL.  Never
 	 * counted as controls: they only turn an unconfirmed block that a
-	 * site could cause itself into an anomaly for review
+	 * site could cause itself into VERDICT_REVIEW
 	 * (docs/METHODOLOGY.md §2.7). */
 	const struct verdict_ctl *const *domestic;
 	size_t ndomestic;

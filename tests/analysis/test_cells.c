@@ -883,6 +883,75 @@ t_geo_filtered(void **state)
 	cell_acc_free(&a);
 }
 
+/* Flagged for review (a domestic control fails too): a review cell, never
+ * blocked and never blocking evidence; a tie with ok is ok; a blocked
+ * sub-row still wins; review counts survive the stored encoding. */
+static void
+t_review(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 12389, "geo"), *b = NULL;
+	zbuf_t e1;
+	zdiag_t d;
+	cell_t c;
+
+	(void)state;
+	add2(a, "geo.example:443", TK(TCP), NULL, VERDICT_REVIEW,
+	    METHOD_TCP, 4);
+	add2(a, "geo.example", TK(DNS), NULL, VERDICT_OK, METHOD_NONE, 4);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_REVIEW, METHOD_NONE);
+	assert_string_equal(cell_verdict_name(c.verdict), "review");
+	assert_int_equal(c.targets[1].verdict, CELL_REVIEW);
+	assert_true(c.blocked_share == 0.0);
+	assert_true(fabs(c.confidence - cell_wilson_lower(2, 2, 1.96)) <
+	    1e-9);
+	cell_clear(&c);
+	/* stored and read back: still review */
+	zbuf_init(&e1, 1 << 20);
+	assert_int_equal(cell_acc_encode(a, &e1), ZE_OK);
+	assert_int_equal(cell_acc_decode(e1.data, e1.len, &b, &d), ZE_OK);
+	c = judged(b, NULL);
+	CELL_IS(c, CELL_REVIEW, METHOD_NONE);
+	cell_clear(&c);
+	zbuf_free(&e1);
+	cell_acc_free(&b);
+	/* an agent whose review and ok measurements tie gives ok */
+	add_n(a, 3, "geo.example:443", TK(TCP), NULL, VERDICT_REVIEW,
+	    METHOD_TCP, 2);
+	add_n(a, 3, "geo.example:443", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 2);
+	add_n(a, 4, "geo.example:443", TK(TCP), NULL, VERDICT_OK,
+	    METHOD_NONE, 4);
+	c = judged(a, NULL);	/* 2 review beside 2 ok: no majority */
+	assert_int_equal(c.targets[1].verdict, CELL_INSUFFICIENT);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	cell_clear(&c);
+	/* review samples dilute, never add to, the blocked ones: 2 blocked
+	 * beside 2 review are not enough */
+	cell_acc_free(&a);
+	a = acc("RU-MOW", 12389, "geo");
+	add2(a, "geo.example:443", TK(TCP), NULL, VERDICT_REVIEW,
+	    METHOD_TCP, 4);
+	add_n(a, 3, "geo.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 4);
+	c = judged(a, NULL);
+	assert_int_not_equal(c.verdict, CELL_BLOCKED);
+	assert_true(fabs(c.targets[0].blocked_share - 1.0 / 3) < 1e-9);
+	cell_clear(&c);
+	/* geoblocked beats review in the cell; a real block beats both */
+	add2(a, "geo.example:80", TK(HTTP), NULL, VERDICT_GEOBLOCKED,
+	    METHOD_NONE, 4);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_GEOBLOCKED, METHOD_NONE);
+	cell_clear(&c);
+	add2(a, "api.example:443", TK(TCP), NULL, VERDICT_BLOCKED,
+	    METHOD_TCP, 3);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TCP);
+	cell_clear(&c);
+	cell_acc_free(&a);
+}
+
 /* The caps: agents per cell and (sub-row, agent) entries; a refused add
  * changes nothing, and the full accumulator still encodes and decodes. */
 static void
@@ -986,12 +1055,13 @@ t_merge(void **state)
 }
 
 /* Regions over their ASN cells: blocked only when the ASNs with a verdict
- * agree, partial (with the blocked ASNs named) when some do; filtered and
- * geoblocked never blocked; agents and agent anomalies summed. */
+ * agree, partial (with the blocked ASNs named) when some do; filtered,
+ * geoblocked and review never blocked (review below geoblocked); agents
+ * and agent anomalies summed. */
 static void
 t_regions(void **state)
 {
-	enum { N = 17 };
+	enum { N = 23 };
 	cell_t cells[N];
 	struct region_row *rr = NULL;
 	size_t nr = 0;
@@ -1010,12 +1080,16 @@ t_regions(void **state)
 		{"RU-SVE", 15, CELL_GEOBLOCKED}, {"RU-SVE", 16, CELL_OK},
 		{"RU-TYU", 17, CELL_FILTERED}, {"RU-TYU", 18, CELL_GEOBLOCKED},
 		{"RU-TYU", 19, CELL_OK},
+		{"RU-ULY", 20, CELL_REVIEW}, {"RU-ULY", 21, CELL_OK},
+		{"RU-VLA", 22, CELL_REVIEW}, {"RU-VLA", 23, CELL_GEOBLOCKED},
+		{"RU-YAR", 24, CELL_REVIEW}, {"RU-YAR", 25, CELL_BLOCKED},
 	};
 	static const char *const want[][2] = {
 		{"RU-KDA", "blocked"}, {"RU-MOW", "partial"},
 		{"RU-NIZ", "throttled"}, {"RU-SA", "insufficient"},
 		{"RU-SVE", "geoblocked"}, {"RU-TA", "down"},
-		{"RU-TYU", "filtered"},
+		{"RU-TYU", "filtered"}, {"RU-ULY", "review"},
+		{"RU-VLA", "geoblocked"}, {"RU-YAR", "partial"},
 	};
 	size_t i;
 
@@ -1055,6 +1129,10 @@ t_regions(void **state)
 	assert_int_equal(rr[4].asns_blocked, 0);
 	assert_int_equal(rr[5].asns, 3);
 	assert_int_equal(rr[6].asns_blocked, 0);
+	/* review is not blocking: YAR's one blocked ASN of two is partial */
+	assert_int_equal(rr[7].asns_blocked, 0);
+	assert_int_equal(rr[9].asns_blocked, 1);
+	assert_int_equal(rr[9].blocked_asns[0], 25);
 	free(rr);
 	assert_int_equal(cells_regions(cells, 0, &rr, &nr), ZE_OK);
 	assert_null(rr);
@@ -1285,6 +1363,7 @@ main(void)
 		cmocka_unit_test(t_decode_damage),
 		cmocka_unit_test(t_broken_pi),
 		cmocka_unit_test(t_geo_filtered),
+		cmocka_unit_test(t_review),
 		cmocka_unit_test(t_caps),
 		cmocka_unit_test(t_merge),
 		cmocka_unit_test(t_regions),

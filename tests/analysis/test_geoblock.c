@@ -446,7 +446,9 @@ judge_dom(struct fx *f, meas_t *const *d, const bool *healthy, size_t nd)
 }
 
 #define REVIEW(r) do { \
-	EXPECT(r, VERDICT_ANOMALY, (r).method, false); \
+	EXPECT(r, VERDICT_REVIEW, (r).method, false); \
+	if ((r).method == METHOD_NONE) \
+		fail_msg("line %d: review without its method", __LINE__); \
 	if (strncmp((r).reason, "review:", 7) != 0) \
 		fail_msg("line %d: reason '%s'", __LINE__, (r).reason); \
 } while (0)

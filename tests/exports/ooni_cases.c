@@ -295,6 +295,8 @@ main(void)
 	    VERDICT_GEOBLOCKED, METHOD_HTTP, true);
 	http_case("http_filtered", ZOND__V1__FAILURE__FAIL_BLOCKPAGE, NULL,
 	    VERDICT_FILTERED, METHOD_HTTP, true);
+	http_case("http_review", ZOND__V1__FAILURE__FAIL_RESET, "reset",
+	    VERDICT_REVIEW, METHOD_TLS, true);
 	http_case("http_pending", ZOND__V1__FAILURE__FAIL_RESET, NULL,
 	    VERDICT_PENDING, METHOD_NONE, true);
 	redirect_case();

@@ -72,6 +72,9 @@ check("http_down", ba("http_down") == (False, False), "down -> blocking false, a
 check("http_geoblocked", ba("http_geoblocked") == (False, False), "geoblocked -> false, false")
 check("http_filtered", ba("http_filtered") == ("http-diff", False), "filtered blockpage -> \"http-diff\"")
 check("http_pending", ba("http_pending") == (None, None), "pending -> null, null")
+check("http_review", ba("http_review") == (None, None)
+      and recs["http_review"]["zond"]["verdict"] == "review",
+      "review (censor or site, not known) -> null, null; zond says review")
 check("http_ok", recs["http_ok"]["zond"]["verdict"] == "ok"
       and recs["http_geoblocked"]["zond"]["verdict"] == "geoblocked"
       and recs["http_filtered"]["zond"]["verdict"] == "filtered", "our verdict kept in zond")

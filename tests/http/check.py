@@ -145,7 +145,7 @@ except Exception as e:  # noqa: BLE001
 try:
     d = get_json("/api/v1/timeseries?since=%s&grain=hour" % lo)
     keys = {"start", "measurements", "ok", "blocked", "throttled", "down",
-            "anomaly", "pending", "geoblocked", "filtered"}
+            "anomaly", "pending", "geoblocked", "filtered", "review"}
     assert {"since", "until", "grain", "buckets"} <= set(d)
     assert d["grain"] == "hour" and all(keys <= set(b) for b in d["buckets"])
     total = sum(b["measurements"] for b in d["buckets"])
