@@ -21,7 +21,6 @@
 
 #include "httpcmp.h"
 #include "json.h"
-#include "sign.h"
 #include "utf8.h"
 #include "ztime.h"
 
@@ -1359,20 +1358,6 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	    verdict_name(v)));
 	mn = meth == METHOD_NONE ? NULL : method_name(meth);
 	TRY(json_cstr(b, mn));
-	{
-		zbuf_t sb;
-		zerr_t e;
-		zbuf_init(&sb, WIRE_MAX_MEASUREMENT + 64);
-		e = sign_signed_bytes(ZDOM_MEASUREMENT, sm->body, sm->body_len,
-		    &sb);
-		if (e == ZE_OK)
-			e = zbuf_puts(b, ",\"signed\":");
-		if (e == ZE_OK)
-			e = json_b64(b, sb.data, sb.len);
-		zbuf_free(&sb);
-		TRY(e);
-	}
-	TRY(zbuf_puts(b, ",\"sig\":"));
-	TRY(json_b64(b, sm->sig, STORE_SIG_LEN));
+	TRY(json_signed_sig(b, sm->body, sm->body_len, sm->sig));
 	return zbuf_puts(b, "}}");
 }

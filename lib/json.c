@@ -289,21 +289,26 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 	TRY(json_cstr(b, x && x->verdict ? x->verdict : "pending"));
 	TRY(zbuf_puts(b, ",\"method\":"));
 	TRY(json_cstr(b, x ? x->method : NULL));
-	if (x != NULL && x->body != NULL && x->sig != NULL) {
-		zbuf_t sb;
-		zerr_t e;
-		zbuf_init(&sb, WIRE_MAX_MEASUREMENT + 64);
-		e = sign_signed_bytes(ZDOM_MEASUREMENT, x->body, x->body_len,
-		    &sb);
-		if (e == ZE_OK) {
-			e = zbuf_puts(b, ",\"signed\":");
-			if (e == ZE_OK)
-				e = json_b64(b, sb.data, sb.len);
-		}
-		zbuf_free(&sb);
-		TRY(e);
-		TRY(zbuf_puts(b, ",\"sig\":"));
-		TRY(json_b64(b, x->sig, KEY_SIG_LEN));
-	}
+	if (x != NULL && x->body != NULL && x->sig != NULL)
+		TRY(json_signed_sig(b, x->body, x->body_len, x->sig));
 	return zbuf_putc(b, '}');
+}
+
+zerr_t
+json_signed_sig(zbuf_t *b, const uint8_t *body, size_t n,
+    const uint8_t sig[KEY_SIG_LEN])
+{
+	zbuf_t sb;
+	zerr_t e;
+
+	zbuf_init(&sb, WIRE_MAX_MEASUREMENT + 64);
+	e = sign_signed_bytes(ZDOM_MEASUREMENT, body, n, &sb);
+	if (e == ZE_OK)
+		e = zbuf_puts(b, ",\"signed\":");
+	if (e == ZE_OK)
+		e = json_b64(b, sb.data, sb.len);
+	zbuf_free(&sb);
+	TRY(e);
+	TRY(zbuf_puts(b, ",\"sig\":"));
+	return json_b64(b, sig, KEY_SIG_LEN);
 }

@@ -40,6 +40,12 @@ struct json_meas_extra {
 };
 
 /* One export record (no trailing newline). */
+/* ,"signed":BASE64,"sig":BASE64 of a signed measurement: the bytes its
+ * signature covers (sign_signed_bytes: domain and body) and the
+ * signature, as export records carry them (docs/DATA.md). */
+zerr_t json_signed_sig(zbuf_t *b, const uint8_t *body, size_t n,
+    const uint8_t sig[64]) ZWUR;
+
 zerr_t json_measurement(zbuf_t *b, const wire_meas_t *m,
     const struct json_meas_extra *x) ZWUR;
 
