@@ -58,6 +58,17 @@ const struct conf_opt agent_conf_tab[] = {
 	    false, NULL, "dns tests: one TLS handshake (SNI the name, no "
 	    "request) to the first routable address answered, port 443, to "
 	    "see whether it serves the name"},
+	{"tests", "call_seconds", CONF_DURATION, "15s", O(call_ms), 1000,
+	    300000, false, NULL, "call tests, flow variant: how long the "
+	    "RTP-like media runs (50 packets/s)"},
+	{"tests", "call_user", CONF_STRING, "zond", O(call_user), 0, 0, false,
+	    NULL, "call tests, flow variant: TURN user name (the helper's "
+	    "[turn] user)"},
+	{"tests", "call_password", CONF_STRING, "zond-call", O(call_password),
+	    0, 0, false, NULL, "call tests, flow variant: TURN password (the "
+	    "helper's [turn] password)"},
+	{"tests", "call_max_ttl", CONF_INT, "16", O(call_max_ttl), 1, 32,
+	    false, NULL, "call tests, path variant: highest TTL probed"},
 	{"schedule", "interval", CONF_DURATION, "15m", O(interval_ms), 1000,
 	    86400000, false, NULL, "default interval between runs of a test"},
 	{"schedule", "jitter", CONF_DURATION, "2m", O(jitter_ms), 0,

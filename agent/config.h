@@ -32,6 +32,10 @@ struct agent_conf {
 	int64_t dns_window_ms;
 	int64_t body_cap;
 	bool answer_check;
+	int64_t call_ms;
+	char *call_user;
+	char *call_password;
+	int64_t call_max_ttl;
 	/* [schedule] */
 	int64_t interval_ms;
 	int64_t jitter_ms;

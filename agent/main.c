@@ -39,6 +39,11 @@ env_from_conf(const struct agent_conf *c, const struct fpdb *fp,
 	env->dns_window_ms = c->dns_window_ms;
 	env->body_cap = c->body_cap;
 	env->answer_check = c->answer_check;
+	env->helper = *c->helper ? c->helper : NULL;
+	env->call_ms = c->call_ms;
+	env->call_user = c->call_user;
+	env->call_password = c->call_password;
+	env->call_max_ttl = (int)c->call_max_ttl;
 }
 
 /* --once: run every target once, print each signed measurement. */

@@ -26,6 +26,10 @@ static const struct probe_variant vpn_variants[] = {
 	{"wireguard", 51820}, {"openvpn", 1194}, {NULL, 0},
 };
 
+static const struct probe_variant call_variants[] = {
+	{"relay", 0}, {"path", 0}, {"flow", 0}, {NULL, 0},
+};
+
 static const probe_info_t table[] = {
 	{T(DNS), probe_dns, PROBE_TARGET_HOST, 53, false,
 	    dns_variants, false},
@@ -48,6 +52,8 @@ static const probe_info_t table[] = {
 	    NULL, false},
 	{T(VPN), probe_vpn, PROBE_TARGET_HOST, 0, true,
 	    vpn_variants, true},
+	{T(CALL), probe_call, PROBE_TARGET_HOST, 3478, true,
+	    call_variants, true},
 };
 
 const probe_info_t *

@@ -45,6 +45,12 @@ typedef struct probe_env {
 	int64_t body_cap;	/* most HTTP body bytes kept for hashing */
 	bool answer_check;	/* dns: TLS handshake to the first routable
 				 * address answered (docs/PROBES-TCP.md) */
+	const char *helper;	/* [tests] helper; NULL: none (call tests'
+				 * helper legs) */
+	int64_t call_ms;	/* call flow: media duration; 0: 15 s */
+	const char *call_user;	/* call flow: TURN credential; NULL: the */
+	const char *call_password;	/* helper's defaults */
+	int call_max_ttl;	/* call path: highest TTL; 0: 16 */
 } probe_env_t;
 
 typedef struct probe_req {
@@ -53,9 +59,13 @@ typedef struct probe_req {
 	const char *target;	/* host, host:port or URL (docs/TARGETS.md) */
 	const char *ip;		/* connect here instead of resolving; NULL */
 	int port;		/* 0: the test's default */
+	int port_hi;		/* call: port..port_hi is a range; 0: none */
+	uint32_t run;		/* how many times this target ran before:
+				 * call tests rotate through a port range */
 	const char *sni;	/* TLS server name; NULL: host of target */
 	const char *control_sni;	/* harmless SNI for the same IP; NULL */
-	const char *variant;	/* stun: plain|whatsapp|telegram;
+	const char *variant;	/* call: relay|path|flow;
+				 * stun: plain|whatsapp|telegram;
 				 * quic: vn|initial_large|initial_small;
 				 * vpn: wireguard|openvpn */
 	int64_t bytes;		/* throughput/freeze: transfer size */
@@ -131,6 +141,8 @@ zerr_t probe_vpn(const probe_env_t *, const probe_req_t *,
 zerr_t probe_throughput(const probe_env_t *, const probe_req_t *,
     Zond__V1__Outcome **, zdiag_t *);
 zerr_t probe_freeze(const probe_env_t *, const probe_req_t *,
+    Zond__V1__Outcome **, zdiag_t *);
+zerr_t probe_call(const probe_env_t *, const probe_req_t *,
     Zond__V1__Outcome **, zdiag_t *);
 
 #endif

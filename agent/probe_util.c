@@ -585,6 +585,8 @@ pu_outcome_shape(Zond__V1__Outcome *o, Zond__V1__TestKind t)
 	SHAPE(FREEZE, freeze, Zond__V1__FreezeOutcome,
 	    zond__v1__freeze_outcome__init, FREEZE)
 	SHAPE(VPN, vpn, Zond__V1__VpnOutcome, zond__v1__vpn_outcome__init, VPN)
+	SHAPE(CALL, call, Zond__V1__CallOutcome, zond__v1__call_outcome__init,
+	    CALL)
 	default:
 		return ZE_OK;
 	}

@@ -28,6 +28,7 @@ struct sched {
 	const targets_t *t;
 	const probe_env_t *env;
 	int64_t *next_due;	/* per target, monotonic us */
+	uint32_t *runs;		/* per target: runs started (req.run) */
 	bool *busy;		/* queued or running */
 	size_t *queue;		/* ring of target indices */
 	size_t *scratch;	/* due targets of one dispatch (main loop) */
@@ -149,6 +150,7 @@ static Zond__V1__Outcome *
 run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 {
 	probe_req_t req = tg->req;
+	size_t ti = (size_t)(tg - s->t->v);
 	const probe_info_t *pi = probe_info(req.test);
 	probe_fn fn = pi != NULL ? pi->run : NULL;
 	Zond__V1__Outcome *o = NULL;
@@ -160,6 +162,7 @@ run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 	zdiag_t d;
 
 	*resp = NULL;
+	req.run = s->runs[ti]++;	/* one worker per target at a time */
 	if (req.ip != NULL && strcmp(req.ip, TARGET_IP_HELPER) == 0) {
 		req.ip = s->o.helper;
 		if (req.ip == NULL) {
@@ -326,15 +329,19 @@ sched_new(const struct sched_opts *o, const targets_t *t,
 	s->busy = calloc(t->n + 1, sizeof(*s->busy));
 	s->queue = calloc(t->n + 1, sizeof(*s->queue));
 	s->scratch = calloc(t->n + 1, sizeof(*s->scratch));
+	s->runs = calloc(t->n + 1, sizeof(*s->runs));
 	if (s->next_due == NULL || s->busy == NULL || s->queue == NULL ||
-	    s->scratch == NULL)
+	    s->scratch == NULL || s->runs == NULL)
 		goto fail;
 	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		goto fail;
 	/* first runs spread over one jitter span, so a restart does not
 	 * fire every test at once */
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		s->next_due[i] = now + spread(o->jitter_ms);
+		/* agents start a port range at different ports */
+		s->runs[i] = randombytes_random();
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	for (int i = 0; i < n; i++) {
@@ -353,6 +360,7 @@ fail:
 	free(s->busy);
 	free(s->queue);
 	free(s->scratch);
+	free(s->runs);
 	if (s->efd >= 0)
 		close(s->efd);
 	free(s);
@@ -391,6 +399,7 @@ sched_free(sched_t **sp)
 	free(s->busy);
 	free(s->queue);
 	free(s->scratch);
+	free(s->runs);
 	free(s);
 	*sp = NULL;
 }

@@ -197,11 +197,25 @@ endpoint_row(targets_t *t, target_t *x, const char *f[C__N],
 			return zdiag_set(d, ZE_PARSE, "%s: ip '%s' is not a "
 			    "numeric address (or 'helper')", where, f[C_IP]);
 	}
-	if (*f[C_PORT] != '\0') {
+	if (*f[C_PORT] != '\0' && tk == ZOND__V1__TEST_KIND__TEST_CALL &&
+	    strchr(f[C_PORT], '-') != NULL) {
+		/* call tests: one range "A-B", a port of it per run */
+		uint16_t lo, hi;
+		size_t nr;
+		char why[160];
+		if (conf_parse_ports(f[C_PORT], &lo, &hi, 1, 65535, &nr, why,
+		    sizeof(why)) != 0)
+			return zdiag_set(d, ZE_PARSE, "%s: port: %s", where,
+			    why);
+		x->req.port = lo;
+		x->req.port_hi = hi;
+	} else if (*f[C_PORT] != '\0') {
 		if (conf_parse_int(f[C_PORT], &n) != ZE_OK || n < 1 ||
 		    n > 65535)
 			return zdiag_set(d, ZE_PARSE, "%s: port '%s' is not "
-			    "1-65535", where, f[C_PORT]);
+			    "1-65535%s", where, f[C_PORT],
+			    tk == ZOND__V1__TEST_KIND__TEST_CALL ?
+			    " or a range A-B" : "");
 		x->req.port = (int)n;
 	}
 	if (*f[C_VARIANT] != '\0' && probe_variant(pi, f[C_VARIANT]) == NULL)

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #define O(f) offsetof(struct helper_conf, f)
 
@@ -19,6 +20,27 @@ check_numeric_ip(const char *v, char *why, size_t whylen)
 		return 0;
 	snprintf(why, whylen, "use a numeric IPv4 or IPv6 address, e.g. "
 	    "0.0.0.0 or ::");
+	return -1;
+}
+
+static int
+check_ports(const char *v, char *why, size_t whylen)
+{
+	uint16_t lo[HELPER_MAX_RANGES], hi[HELPER_MAX_RANGES];
+	size_t n;
+
+	if (*v == '\0')
+		return 0;
+	return conf_parse_ports(v, lo, hi, HELPER_MAX_RANGES, HELPER_MAX_PORTS,
+	    &n, why, whylen);
+}
+
+static int
+check_cred(const char *v, char *why, size_t whylen)
+{
+	if (*v != '\0' && strlen(v) < 64)
+		return 0;
+	snprintf(why, whylen, "must be 1 to 63 characters");
 	return -1;
 }
 
@@ -46,6 +68,10 @@ const struct conf_opt helper_conf_tab[] = {
 	{"ports", "echo", CONF_INT, "7", O(echo_port), 0, 65535, false, NULL,
 	    "UDP: random-payload baseline echo (every UDP port echoes too); "
 	    "0 disables"},
+	{"ports", "udp_ports", CONF_STRING, "", O(udp_ports), 0, 0, false,
+	    check_ports, "more UDP ports, each answering every shape (call "
+	    "ports), as ports and ranges: \"3478-3497,596-599,1400\"; at "
+	    "most 64 ports in 16 items; \"\" none"},
 	{"ports", "bulk", CONF_INT, "8443", O(bulk_port), 0, 65535, false,
 	    NULL, "TCP: bulk data for throughput and freeze tests, plain or "
 	    "TLS on the same port; 0 disables"},
@@ -60,6 +86,15 @@ const struct conf_opt helper_conf_tab[] = {
 	{"limits", "udp_rate", CONF_INT, "5000", O(udp_rate), 1, 1000000,
 	    false, NULL, "most UDP replies per second over all ports; the "
 	    "rest are dropped and counted"},
+	{"turn", "user", CONF_STRING, "zond", O(turn_user), 0, 0, false,
+	    check_cred, "TURN long-term credential's user name (the agent's "
+	    "[tests] call_user)"},
+	{"turn", "realm", CONF_STRING, "zond", O(turn_realm), 0, 0, false,
+	    check_cred, "REALM sent in the 401 answer to an Allocate"},
+	{"turn", "password", CONF_STRING, "zond-call", O(turn_password), 0, 0,
+	    false, check_cred, "TURN long-term credential's password (the "
+	    "agent's [tests] call_password); not a secret: it only lets a "
+	    "call test through the helper's echo"},
 	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
 };
 
@@ -67,7 +102,8 @@ int
 helper_conf_check(const struct helper_conf *c, char *why, size_t len)
 {
 	if (c->stun_port == 0 && c->quic_port == 0 && c->wireguard_port == 0 &&
-	    c->openvpn_port == 0 && c->echo_port == 0 && c->bulk_port == 0) {
+	    c->openvpn_port == 0 && c->echo_port == 0 && c->bulk_port == 0 &&
+	    *c->udp_ports == '\0') {
 		snprintf(why, len, "every port is 0: nothing to serve");
 		return -1;
 	}

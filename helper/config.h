@@ -25,7 +25,15 @@ struct helper_conf {
 	int64_t max_conns;
 	int64_t idle_timeout;	/* ms */
 	int64_t udp_rate;	/* replies per second, all UDP ports */
+	char *udp_ports;	/* more UDP ports: "A-B,C" (call ports) */
+	char *turn_user;	/* TURN long-term credential */
+	char *turn_realm;
+	char *turn_password;
 };
+
+/* At most this many ports in udp_ports, in at most this many items. */
+#define HELPER_MAX_PORTS	64
+#define HELPER_MAX_RANGES	16
 
 extern const struct conf_opt helper_conf_tab[];
 

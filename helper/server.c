@@ -36,7 +36,7 @@
 #include "udp.h"
 #include "ztime.h"
 
-#define MAX_UDP		5
+#define MAX_UDP		(5 + HELPER_MAX_PORTS)
 #define UDP_BURST	64	/* datagrams read per socket per wakeup */
 #define TICK_MS		1000
 #define STATS_EVERY_US	(600 * 1000000LL)
@@ -58,6 +58,7 @@ struct helper {
 	char listen[64];
 	uint8_t in[HU_OUT_MAX + 1];
 	uint8_t out[HU_OUT_MAX];
+	struct hu_turn turn;
 };
 
 static zerr_t
@@ -113,12 +114,22 @@ open_sock(const char *addr, int type, uint16_t port, int *out, zdiag_t *d)
 zerr_t
 helper_new(const struct helper_conf *c, struct helper **out, zdiag_t *d)
 {
-	const int64_t ports[MAX_UDP] = {c->stun_port, c->quic_port,
+	int64_t ports[MAX_UDP] = {c->stun_port, c->quic_port,
 	    c->wireguard_port, c->openvpn_port, c->echo_port};
+	uint16_t lo[HELPER_MAX_RANGES], hi[HELPER_MAX_RANGES];
+	size_t nports = 5, nr = 0;
 	struct helper *h;
+	char why[160];
 	zerr_t e;
 	size_t i, j;
 	int lfd = -1;
+
+	if (*c->udp_ports != '\0' && conf_parse_ports(c->udp_ports, lo, hi,
+	    HELPER_MAX_RANGES, HELPER_MAX_PORTS, &nr, why, sizeof(why)) != 0)
+		return zdiag_set(d, ZE_INVAL, "udp_ports: %s", why);
+	for (i = 0; i < nr; i++)
+		for (uint32_t p = lo[i]; p <= hi[i]; p++)
+			ports[nports++] = p;
 
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -128,7 +139,8 @@ helper_new(const struct helper_conf *c, struct helper **out, zdiag_t *d)
 	h->tokens = c->udp_rate * 1000000;
 	h->tokens_us = ztime_mono_us();
 	snprintf(h->listen, sizeof(h->listen), "%s", c->listen);
-	for (i = 0; i < MAX_UDP; i++) {
+	hu_turn_init(&h->turn, c->turn_user, c->turn_realm, c->turn_password);
+	for (i = 0; i < nports; i++) {
 		if (ports[i] == 0)
 			continue;
 		for (j = 0; j < h->nudp; j++)
@@ -286,8 +298,8 @@ udp_drain(struct helper *h, size_t k)
 		}
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			memset(rnd, 0x5a, sizeof(rnd));
-		olen = hu_answer(h->in, (size_t)r, (struct sockaddr *)&ss, rnd,
-		    h->out, sizeof(h->out), &kind);
+		olen = hu_answer_turn(h->in, (size_t)r, (struct sockaddr *)&ss,
+		    rnd, &h->turn, h->out, sizeof(h->out), &kind);
 		h->count[kind]++;
 		log_debug("event=udp port=%u kind=%s in=%zd out=%zu",
 		    h->udp_port[k], hu_kind_name(kind), r, olen);

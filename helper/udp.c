@@ -10,6 +10,9 @@
  *             Version Negotiation (RFC 9000 17.2.1) listing version 1.
  *   WireGuard 148-byte handshake initiation -> 92-byte response shape.
  *   OpenVPN   P_CONTROL_HARD_RESET_CLIENT_V2 -> HARD_RESET_SERVER_V2.
+ *   TURN      Allocate / ChannelBind (RFC 8656) -> 401 with REALM and
+ *             NONCE, or success when the long-term credential is right;
+ *             ChannelData is echoed unchanged like the baseline.
  *   anything else whose first byte is below 0x80 -> echoed unchanged.
  * Every length is checked before the bytes it covers are read.
  */
@@ -18,9 +21,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "bytes.h"
+#include <stdio.h>
 
-#define STUN_HDR		20
+#include "bytes.h"
+#include "stun.h"
+
 #define STUN_BINDING_REQ	0x0001
 #define STUN_BINDING_OK		0x0101
 #define STUN_XOR_MAPPED		0x0020
@@ -66,9 +71,123 @@ is_stun(const uint8_t *in, size_t n)
 	    be32_get(in + 4) == HU_STUN_COOKIE;
 }
 
+void
+hu_turn_init(struct hu_turn *t, const char *user, const char *realm,
+    const char *password)
+{
+	snprintf(t->user, sizeof(t->user), "%s", user ? user : HU_TURN_USER);
+	snprintf(t->realm, sizeof(t->realm), "%s",
+	    realm ? realm : HU_TURN_REALM);
+	stun_lt_key(t->user, t->realm, password ? password : HU_TURN_PASSWORD,
+	    t->key);
+}
+
+/* The peer's address bytes (4 or 16) and port; 0 when not IP. */
+static size_t
+peer_addr(const struct sockaddr *peer, const uint8_t **addr, uint16_t *port)
+{
+	if (peer->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)peer;
+		*addr = (const uint8_t *)&s4->sin_addr;
+		*port = ntohs(s4->sin_port);
+		return 4;
+	}
+	if (peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+		*addr = s6->sin6_addr.s6_addr;
+		*port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			*addr += 12;
+			return 4;
+		}
+		return 16;
+	}
+	return 0;
+}
+
+/*
+ * A TURN Allocate or ChannelBind request (in[0..n), already checked as
+ * STUN with sound attribute lengths).  Without a valid credential: 401
+ * with REALM, a NONCE from rnd and SOFTWARE.  With one: Allocate ->
+ * success with XOR-RELAYED-ADDRESS (the peer's own address: the helper
+ * relays nothing, it echoes), XOR-MAPPED-ADDRESS and LIFETIME;
+ * ChannelBind of a valid channel number -> success; else 400.
+ */
+static size_t
+turn_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
+    const uint8_t *rnd, const struct hu_turn *turn, uint8_t *out, size_t cap,
+    enum hu_kind *kind)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct stun_msg m;
+	stun_w_t w;
+	char why[128], nonce[33];
+	const uint8_t *addr;
+	uint16_t port, method = be16_get(in) & 0x3eef;
+	size_t alen, i;
+	uint8_t lt[4];
+
+	*kind = HU_BAD;
+	if (stun_parse(in, n, &m, why, sizeof(why)) != 0 ||
+	    (alen = peer_addr(peer, &addr, &port)) == 0)
+		return 0;
+	if (m.integrity_off == 0 || !m.has_username ||
+	    strcmp(m.username, turn->user) != 0 ||
+	    !stun_integrity_ok(in, n, &m, turn->key)) {
+		for (i = 0; i < 16; i++) {
+			nonce[2 * i] = hex[rnd[i] >> 4];
+			nonce[2 * i + 1] = hex[rnd[i] & 15];
+		}
+		nonce[32] = '\0';
+		stun_w_init(&w, out, cap, (uint16_t)(method | STUN_ERROR),
+		    m.tid);
+		stun_w_error(&w, 401, "Unauthorized");
+		stun_w_attr(&w, STUN_A_REALM, turn->realm,
+		    strlen(turn->realm));
+		stun_w_attr(&w, STUN_A_NONCE, nonce, 32);
+		stun_w_attr(&w, STUN_A_SOFTWARE, HU_SOFTWARE,
+		    sizeof(HU_SOFTWARE) - 1);
+		*kind = HU_TURN_CHALLENGE;
+		return stun_w_end(&w);
+	}
+	if (method == STUN_ALLOCATE) {
+		if (!m.has_transport || m.transport != IPPROTO_UDP) {
+			stun_w_init(&w, out, cap, STUN_ALLOCATE | STUN_ERROR,
+			    m.tid);
+			stun_w_error(&w, m.has_transport ? 442 : 400,
+			    m.has_transport ? "Unsupported Transport Protocol"
+			    : "Bad Request");
+			stun_w_integrity(&w, turn->key);
+			return stun_w_end(&w);
+		}
+		be32_put(lt, HU_TURN_LIFETIME);
+		stun_w_init(&w, out, cap, STUN_ALLOCATE | STUN_SUCCESS, m.tid);
+		stun_w_xaddr(&w, STUN_A_XOR_RELAYED, addr, alen, port);
+		stun_w_attr(&w, STUN_A_LIFETIME, lt, 4);
+		stun_w_xaddr(&w, STUN_A_XOR_MAPPED, addr, alen, port);
+		stun_w_attr(&w, STUN_A_SOFTWARE, HU_SOFTWARE,
+		    sizeof(HU_SOFTWARE) - 1);
+		stun_w_integrity(&w, turn->key);
+		*kind = HU_TURN_ALLOCATE;
+		return stun_w_end(&w);
+	}
+	if (!m.has_channel || m.channel < STUN_CHANNEL_MIN ||
+	    m.channel > STUN_CHANNEL_MAX) {
+		stun_w_init(&w, out, cap, STUN_CHANNEL_BIND | STUN_ERROR, m.tid);
+		stun_w_error(&w, 400, "Bad Request");
+		stun_w_integrity(&w, turn->key);
+		return stun_w_end(&w);
+	}
+	stun_w_init(&w, out, cap, STUN_CHANNEL_BIND | STUN_SUCCESS, m.tid);
+	stun_w_integrity(&w, turn->key);
+	*kind = HU_TURN_CHANNEL_BIND;
+	return stun_w_end(&w);
+}
+
 static size_t
 stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
-    uint8_t *out, size_t cap, enum hu_kind *kind)
+    const uint8_t *rnd, const struct hu_turn *turn, uint8_t *out, size_t cap,
+    enum hu_kind *kind)
 {
 	size_t off, alen;
 	int whatsapp = 0, telegram = 0;
@@ -91,6 +210,17 @@ stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 			whatsapp = 1;
 		if (t == STUN_REALM && names_telegram(in + off + 4, alen))
 			telegram = 1;
+	}
+	if (be16_get(in) == STUN_ALLOCATE ||
+	    be16_get(in) == STUN_CHANNEL_BIND) {
+		size_t r = turn_answer(in, n, peer, rnd, turn, out, cap, kind);
+		if (r > n + HU_MAX_GROWTH) {
+			/* no amplification: a TURN client that wants an
+			 * answer pads its request (SOFTWARE) */
+			*kind = HU_IGNORED;
+			return 0;
+		}
+		return r;
 	}
 	if (be16_get(in) != STUN_BINDING_REQ) {
 		*kind = HU_IGNORED;	/* indications, responses: no answer */
@@ -257,11 +387,28 @@ hu_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
     const uint8_t rnd[HU_RAND_LEN], uint8_t *out, size_t cap,
     enum hu_kind *kind)
 {
+	return hu_answer_turn(in, n, peer, rnd, NULL, out, cap, kind);
+}
+
+size_t
+hu_answer_turn(const uint8_t *in, size_t n, const struct sockaddr *peer,
+    const uint8_t rnd[HU_RAND_LEN], const struct hu_turn *turn, uint8_t *out,
+    size_t cap, enum hu_kind *kind)
+{
+	struct hu_turn def;
+	uint16_t ch;
+	const uint8_t *data;
+	size_t dlen;
+
 	*kind = HU_BAD;
+	if (turn == NULL) {
+		hu_turn_init(&def, NULL, NULL, NULL);
+		turn = &def;
+	}
 	if (n == 0 || n > HU_OUT_MAX || cap < HU_OUT_MAX)
 		return 0;
 	if (is_stun(in, n))
-		return stun_answer(in, n, peer, out, cap, kind);
+		return stun_answer(in, n, peer, rnd, turn, out, cap, kind);
 	if (n == WG_INIT_LEN && in[0] == 1 && in[1] == 0 && in[2] == 0 &&
 	    in[3] == 0)
 		return wg_answer(in, out, cap, rnd, kind);
@@ -271,7 +418,8 @@ hu_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 	if (in[0] & 0x80)
 		return quic_answer(in, n, rnd, out, cap, kind);
 	memcpy(out, in, n);
-	*kind = HU_ECHO;
+	*kind = stun_chandata_parse(in, n, &ch, &data, &dlen) == 0 ?
+	    HU_CHANNEL_DATA : HU_ECHO;
 	return n;
 }
 
@@ -289,6 +437,10 @@ hu_kind_name(enum hu_kind k)
 		[HU_QUIC_INITIAL] = "quic_initial",
 		[HU_WIREGUARD] = "wireguard",
 		[HU_OPENVPN] = "openvpn",
+		[HU_TURN_CHALLENGE] = "turn_challenge",
+		[HU_TURN_ALLOCATE] = "turn_allocate",
+		[HU_TURN_CHANNEL_BIND] = "turn_channel_bind",
+		[HU_CHANNEL_DATA] = "channel_data",
 	};
 
 	if ((unsigned)k >= HU__COUNT)

@@ -23,6 +23,7 @@
 
 #define HU_OUT_MAX	1500	/* largest reply; also the largest echo */
 #define HU_RAND_LEN	96	/* random bytes a reply may consume */
+#define HU_MAX_GROWTH	24	/* a reply exceeds its request by at most */
 
 #define HU_STUN_COOKIE	0x2112A442u
 #define HU_QUIC_V1	0x00000001u
@@ -38,8 +39,37 @@ enum hu_kind {
 	HU_QUIC_INITIAL,	/* version-1 Initial: small echo-style reply */
 	HU_WIREGUARD,		/* handshake initiation -> response shape */
 	HU_OPENVPN,		/* hard reset client v2 -> server v2 shape */
+	HU_TURN_CHALLENGE,	/* TURN request without a valid credential:
+				 * 401 with REALM and NONCE */
+	HU_TURN_ALLOCATE,	/* authenticated Allocate -> success */
+	HU_TURN_CHANNEL_BIND,	/* authenticated ChannelBind -> success */
+	HU_CHANNEL_DATA,	/* TURN ChannelData: echoed unchanged */
 	HU__COUNT
 };
+
+/*
+ * The TURN long-term credential the helper accepts (docs/HELPER.md
+ * "TURN"): Allocate and ChannelBind requests whose USERNAME is user and
+ * whose MESSAGE-INTEGRITY was made with MD5(user:realm:password) are
+ * answered with success; any other is answered 401 with the realm and a
+ * fresh nonce.  Nonces are not remembered (the helper keeps no state per
+ * client): a valid MESSAGE-INTEGRITY is what is checked.
+ */
+#define HU_TURN_USER		"zond"
+#define HU_TURN_REALM		"zond"
+#define HU_TURN_PASSWORD	"zond-call"
+#define HU_TURN_LIFETIME	600	/* seconds, said in the Allocate answer */
+#define HU_SOFTWARE		"zond-helper"
+
+struct hu_turn {
+	char user[64];
+	char realm[64];
+	uint8_t key[16];
+};
+
+/* Set t from the credential (NULLs: the defaults above). */
+void hu_turn_init(struct hu_turn *t, const char *user, const char *realm,
+    const char *password);
 
 /*
  * Classify in[0..n) sent by peer and write the reply to out (cap bytes,
@@ -50,6 +80,11 @@ enum hu_kind {
 size_t hu_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
     const uint8_t rnd[HU_RAND_LEN], uint8_t *out, size_t cap,
     enum hu_kind *kind);
+
+/* The same with the TURN credential turn (NULL: the defaults). */
+size_t hu_answer_turn(const uint8_t *in, size_t n, const struct sockaddr *peer,
+    const uint8_t rnd[HU_RAND_LEN], const struct hu_turn *turn, uint8_t *out,
+    size_t cap, enum hu_kind *kind);
 
 /* Short name of a kind for logs and counters ("stun_whatsapp"). */
 const char *hu_kind_name(enum hu_kind k);

@@ -41,6 +41,62 @@ conf_parse_int(const char *s, int64_t *out)
 	return ZE_OK;
 }
 
+int
+conf_parse_ports(const char *s, uint16_t *lo, uint16_t *hi, size_t maxranges,
+    size_t maxports, size_t *n, char *why, size_t whylen)
+{
+	size_t total = 0;
+	const char *p = s;
+
+	*n = 0;
+	while (*p != '\0') {
+		char item[32], *dash;
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int64_t a, b;
+
+		if (len == 0 || len >= sizeof(item)) {
+			snprintf(why, whylen, "empty or overlong item at "
+			    "offset %zu of '%s'", (size_t)(p - s), s);
+			return -1;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if ((dash = strchr(item, '-')) != NULL)
+			*dash = '\0';
+		if (conf_parse_int(item, &a) != ZE_OK || a < 1 || a > 65535 ||
+		    (dash != NULL && (conf_parse_int(dash + 1, &b) != ZE_OK ||
+		    b < a || b > 65535))) {
+			if (dash != NULL)
+				*dash = '-';
+			snprintf(why, whylen, "'%s' is not a port 1-65535 or a "
+			    "range A-B with A <= B", item);
+			return -1;
+		}
+		if (dash == NULL)
+			b = a;
+		if (*n >= maxranges || (size_t)(b - a + 1) > maxports - total) {
+			snprintf(why, whylen, "more than %zu ports or %zu items "
+			    "in '%s'", maxports, maxranges, s);
+			return -1;
+		}
+		total += (size_t)(b - a + 1);
+		lo[*n] = (uint16_t)a;
+		hi[*n] = (uint16_t)b;
+		(*n)++;
+		p += len;
+		if (*p == ',' && *++p == '\0') {
+			snprintf(why, whylen, "trailing ',' in '%s'", s);
+			return -1;
+		}
+	}
+	if (*n == 0) {
+		snprintf(why, whylen, "no ports");
+		return -1;
+	}
+	return 0;
+}
+
 zerr_t
 conf_parse_bool(const char *s, bool *out)
 {

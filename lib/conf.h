@@ -86,6 +86,13 @@ zerr_t conf_parse_int(const char *s, int64_t *out) ZWUR;
 zerr_t conf_parse_bool(const char *s, bool *out) ZWUR;
 zerr_t conf_parse_duration(const char *s, int64_t *ms) ZWUR;
 zerr_t conf_parse_size(const char *s, int64_t *bytes) ZWUR;
+/*
+ * A list of UDP/TCP ports and ranges, "3478-3497,596-599,1400": up to
+ * maxranges items, at most maxports ports in all, each 1-65535 with A <= B
+ * in a range.  Fills lo[i], hi[i] and *n; -1 with why naming the bad item.
+ */
+int conf_parse_ports(const char *s, uint16_t *lo, uint16_t *hi,
+    size_t maxranges, size_t maxports, size_t *n, char *why, size_t whylen);
 
 /* Ready-made checks. */
 int conf_check_endpoint(const char *v, char *why, size_t whylen);	/* tcp://host:port */
