@@ -107,6 +107,8 @@ verdict_variant(const meas_t *m)
 		return o->quic->variant;
 	case OC(VPN):
 		return o->vpn->protocol;
+	case OC(CALL):
+		return o->call->variant;
 	case OC(DNS):
 		return o->dns->qtype;
 	default:
@@ -183,6 +185,8 @@ shape_ok(Zond__V1__TestKind t, const outcome_t *o)
 		return o->test_case == OC(FREEZE);
 	case T(VPN):
 		return o->test_case == OC(VPN);
+	case T(CALL):
+		return o->test_case == OC(CALL);
 	default:
 		return true;
 	}
@@ -1493,6 +1497,138 @@ judge_vpn(const struct cview *v, const outcome_t *oc,
 	    f != F(BAD_RESPONSE), what);
 }
 
+/* ------------------------------------------------------------ call */
+
+/* The leg of c to dest with payload at the call port (not the path's
+ * neutral port); NULL when absent. */
+static const Zond__V1__CallLeg *
+call_leg(const Zond__V1__CallOutcome *c, const char *dest,
+    const char *payload)
+{
+	for (size_t i = 0; i < c->n_legs; i++) {
+		const Zond__V1__CallLeg *l = c->legs[i];
+		if (l != NULL && streq(l->destination, dest) &&
+		    streq(l->payload, payload) && !(c->has_neutral_port &&
+		    l->has_port && l->port == c->neutral_port))
+			return l;
+	}
+	return NULL;
+}
+
+static bool
+leg_ok(const Zond__V1__CallLeg *l)
+{
+	return l != NULL && l->has_failure && l->failure == F(NONE);
+}
+
+/* How far a path leg got: the destination counts past every hop. */
+static uint32_t
+leg_reach(const Zond__V1__CallLeg *l)
+{
+	if (l == NULL)
+		return 0;
+	return l->has_reached && l->reached ? UINT32_MAX : l->last_hop;
+}
+
+/*
+ * A failed call test (docs/METHODOLOGY.md "call").  The two factors,
+ * destination (service / helper) x payload (shaped / neutral), name the
+ * method: the service fails both payloads while the helper answers the
+ * shaped one -> by address/port (METHOD_UDP); the shaped payload fails
+ * towards both destinations while the neutral one passes -> by shape
+ * (METHOD_PROTO); both at once -> both (METHOD_PROTO, said in the
+ * reason).  Without an answering helper the test says nothing about the
+ * method: an anomaly.  The controls abroad decide blocked or down.
+ */
+static void
+judge_call(const struct cview *v, const outcome_t *oc,
+    struct verdict_res *r)
+{
+	const Zond__V1__CallOutcome *c = oc->call;
+	const Zond__V1__CallLeg *ss = call_leg(c, "service", "shaped");
+	const Zond__V1__CallLeg *sn = call_leg(c, "service", "neutral");
+	const Zond__V1__CallLeg *hs = call_leg(c, "helper", "shaped");
+	const Zond__V1__CallLeg *hn = call_leg(c, "helper", "neutral");
+	Zond__V1__Failure f = fail_of(oc);
+	bool path = streq(c->variant, "path"), flow = streq(c->variant, "flow");
+	bool helper_up = leg_ok(hn) || leg_ok(hs);
+	bool shape_helper = helper_up && leg_ok(hn) && !leg_ok(hs);
+	bool svc_neutral_passes;
+	const char *how;
+	method_t m;
+	char what[256];
+
+	if (flow) {
+		const Zond__V1__CallFlow *fl = c->flow;
+		if (fl != NULL && fl->connected) {
+			snprintf(what, sizeof(what), "call flow to the helper "
+			    "connects, then is cut after %u s / %u packets",
+			    fl->cut_after_s, fl->cut_after_packets);
+			m = METHOD_PROTO;
+		} else if (!helper_up && hn != NULL) {
+			snprintf(what, sizeof(what), "call flow never "
+			    "connects (%s); the helper answers nothing on "
+			    "this port", fl && fl->stage ? fl->stage : "?");
+			m = METHOD_UDP;
+		} else {
+			snprintf(what, sizeof(what), "call flow never "
+			    "connects (%s step: %s); a neutral datagram to the "
+			    "same port is answered: by shape",
+			    fl && fl->stage ? fl->stage : "?",
+			    wire_failure_name(f));
+			m = METHOD_PROTO;
+		}
+		fail_vs(r, control_state(v, REACH_PLAIN), VERDICT_BLOCKED, m,
+		    f != F(BAD_RESPONSE), what);
+		return;
+	}
+	if (hs == NULL && hn == NULL) {
+		snprintf(what, sizeof(what), "call %s: %s (no helper legs: "
+		    "the method cannot be named)", c->variant ? c->variant :
+		    "?", wire_failure_name(f));
+		fail_vs(r, control_state(v, REACH_PLAIN), VERDICT_BLOCKED,
+		    METHOD_UDP, f != F(BAD_RESPONSE), what);
+		return;
+	}
+	if (!helper_up) {
+		say(r, VERDICT_ANOMALY, METHOD_UDP, "call %s: %s, and the "
+		    "helper answers nothing on the same port either: "
+		    "inconclusive", c->variant ? c->variant : "?",
+		    wire_failure_name(f));
+		return;
+	}
+	/* relay: a service's relay never echoes a neutral payload, so only
+	 * the path variant can see a neutral payload pass there */
+	svc_neutral_passes = path && sn != NULL && ss != NULL &&
+	    leg_reach(sn) > leg_reach(ss);
+	if (shape_helper && !svc_neutral_passes && path) {
+		how = "by address/port and by shape";
+		m = METHOD_PROTO;
+	} else if (shape_helper) {
+		how = "by shape (DPI): the shaped datagram fails towards the "
+		    "helper too, a neutral one passes";
+		m = METHOD_PROTO;
+	} else if (svc_neutral_passes) {
+		how = "by shape, towards the service's addresses only";
+		m = METHOD_PROTO;
+	} else {
+		how = path ? "by address/port: both payloads stop on the "
+		    "way, the helper answers the shaped one" :
+		    "by address/port: the relay does not answer, the helper "
+		    "answers the same messages on the same port";
+		m = METHOD_UDP;
+	}
+	if (path && ss != NULL)
+		snprintf(what, sizeof(what), "call path: silent after hop %u "
+		    "(%s); %s", ss->last_hop, ss->last_hop_addr ?
+		    ss->last_hop_addr : "none", how);
+	else
+		snprintf(what, sizeof(what), "call relay: %s; %s",
+		    wire_failure_name(f), how);
+	fail_vs(r, control_state(v, REACH_PLAIN), VERDICT_BLOCKED, m,
+	    f != F(BAD_RESPONSE), what);
+}
+
 /* ------------------------------------------------------------ throughput */
 
 /* real/control SNI rate ratio of one outcome; false when not measured */
@@ -1953,6 +2089,9 @@ judge_meas(const struct verdict_opts *opts, const struct verdict_in *in,
 		break;
 	case T(VPN):
 		judge_vpn(v, oc, r);
+		break;
+	case T(CALL):
+		judge_call(v, oc, r);
 		break;
 	case T(FREEZE):
 		judge_freeze(opts, v, oc, r);

@@ -71,7 +71,9 @@ t_endpoint_row(void **state)
 	    "whatsapp,tls,web.whatsapp.com,192.0.2.1,443,web.whatsapp.com,"
 	    "example.org,,,90s\n"
 	    "\"call\",stun,helper,helper,3478,,,whatsapp,,\n"
-	    "yt,throughput,helper,helper,8443,a.example,b.example,,1M,\n";
+	    "yt,throughput,helper,helper,8443,a.example,b.example,,1M,\n"
+	    "facetime,call,17.0.0.1,,3478-3497,,,path,,\n"
+	    "telegram,call,91.108.4.1,,1400,,,relay,,\n";
 	targets_t t;
 	zdiag_t d;
 
@@ -79,7 +81,7 @@ t_endpoint_row(void **state)
 	targets_init(&t);
 	assert_int_equal(targets_parse_endpoints(&t, "x.csv", text,
 	    strlen(text), &d), ZE_OK);
-	assert_int_equal(t.n, 3);
+	assert_int_equal(t.n, 5);
 	assert_int_equal(t.v[0].req.test, ZOND__V1__TEST_KIND__TEST_TLS);
 	assert_string_equal(t.v[0].req.ip, "192.0.2.1");
 	assert_int_equal(t.v[0].req.port, 443);
@@ -90,6 +92,12 @@ t_endpoint_row(void **state)
 	assert_string_equal(t.v[1].req.variant, "whatsapp");
 	assert_int_equal(t.v[2].req.bytes, 1048576);
 	assert_int_equal(t.v[2].line, 4);
+	assert_int_equal(t.v[3].req.test, ZOND__V1__TEST_KIND__TEST_CALL);
+	assert_int_equal(t.v[3].req.port, 3478);
+	assert_int_equal(t.v[3].req.port_hi, 3497);
+	assert_string_equal(t.v[3].req.variant, "path");
+	assert_int_equal(t.v[4].req.port, 1400);
+	assert_int_equal(t.v[4].req.port_hi, 0);
 	targets_free(&t);
 }
 
@@ -119,6 +127,14 @@ t_endpoint_errors(void **state)
 		"apply to test tcp"},
 	    {"s,stun,h,,80,,,zoom,,", "x.csv:3: variant 'zoom'"},
 	    {"s,vpn,h,,80,,,,,", "x.csv:3: vpn test needs a variant"},
+	    {"s,call,h,,3478,,,,,", "x.csv:3: call test needs a variant"},
+	    {"s,call,h,,3478,,,zoom,,", "x.csv:3: variant 'zoom'"},
+	    {"s,call,h,,3497-3478,,,relay,,", "x.csv:3: port: '3497-3478' "
+		"is not a port"},
+	    {"s,call,h,,3478-,,,relay,,", "x.csv:3: port: '3478-'"},
+	    {"s,call,h,,1-2,3,,,relay,,", "x.csv:3: 11 fields"},
+	    {"s,call,h,,a-b,,,relay,,", "x.csv:3: port: 'a-b'"},
+	    {"s,tcp,h,,80-90,,,,,", "x.csv:3: port '80-90' is not 1-65535"},
 	    {"s,freeze,h,,80,,,,2T,", "x.csv:3: bytes '2T'"},
 	    {"s,tcp,h,,80,,,,,0s", "x.csv:3: interval '0s'"},
 	    {"s,tcp,h,,80,,,,", "x.csv:3: 9 fields, the header has 10"},

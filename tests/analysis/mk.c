@@ -106,6 +106,11 @@ mk(Zond__V1__TestKind t, const char *target, int agent, Zond__V1__Failure f)
 		o->vpn = xcalloc(1, sizeof(*o->vpn));
 		zond__v1__vpn_outcome__init(o->vpn);
 		break;
+	case TK(CALL):
+		o->test_case = ZOND__V1__OUTCOME__TEST_CALL;
+		o->call = xcalloc(1, sizeof(*o->call));
+		zond__v1__call_outcome__init(o->call);
+		break;
 	default:
 		break;
 	}
@@ -319,4 +324,52 @@ mk_family(meas_t *m, Zond__V1__AddrFamily fam)
 	}
 	m->net->has_family = 1;
 	m->net->family = fam;
+}
+
+void
+mk_call(meas_t *m, const char *variant)
+{
+	m->outcome->call->variant = xstrdup(variant);
+}
+
+void
+mk_call_leg(meas_t *m, const char *dest, const char *payload, uint32_t port,
+    Zond__V1__Failure f, uint32_t last_hop, bool reached)
+{
+	Zond__V1__CallOutcome *c = m->outcome->call;
+	Zond__V1__CallLeg *l = xcalloc(1, sizeof(*l));
+	Zond__V1__CallLeg **v = xcalloc(c->n_legs + 1, sizeof(*v));
+
+	zond__v1__call_leg__init(l);
+	l->destination = xstrdup(dest);
+	l->payload = xstrdup(payload);
+	l->has_port = l->has_failure = l->has_last_hop = l->has_reached = 1;
+	l->port = port;
+	l->failure = f;
+	l->last_hop = last_hop;
+	l->reached = reached;
+	if (c->n_legs > 0)
+		memcpy(v, c->legs, c->n_legs * sizeof(*v));
+	free(c->legs);
+	c->legs = v;
+	c->legs[c->n_legs++] = l;
+}
+
+void
+mk_call_flow(meas_t *m, bool connected, const char *stage, uint32_t cut_s,
+    uint32_t cut_packets)
+{
+	Zond__V1__CallFlow *fl = xcalloc(1, sizeof(*fl));
+
+	zond__v1__call_flow__init(fl);
+	fl->has_connected = 1;
+	fl->connected = connected;
+	if (stage != NULL)
+		fl->stage = xstrdup(stage);
+	if (connected) {
+		fl->has_cut_after_s = fl->has_cut_after_packets = 1;
+		fl->cut_after_s = cut_s;
+		fl->cut_after_packets = cut_packets;
+	}
+	m->outcome->call->flow = fl;
 }

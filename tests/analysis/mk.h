@@ -38,6 +38,12 @@ void mk_vpn(meas_t *m, const char *protocol, int baseline);
 void mk_tp(meas_t *m, uint64_t bps, uint64_t control_bps,
     Zond__V1__Failure control_failure);
 void mk_freeze(meas_t *m, uint64_t requested, uint64_t received);
+/* call tests: the variant, one crossed leg, the flow's media result */
+void mk_call(meas_t *m, const char *variant);
+void mk_call_leg(meas_t *m, const char *dest, const char *payload,
+    uint32_t port, Zond__V1__Failure f, uint32_t last_hop, bool reached);
+void mk_call_flow(meas_t *m, bool connected, const char *stage,
+    uint32_t cut_s, uint32_t cut_packets);
 /* Record the address family of m's socket (NetContext.family). */
 void mk_family(meas_t *m, Zond__V1__AddrFamily fam);
 

@@ -201,7 +201,7 @@ t_local_failure_every_kind(void **state)
 {
 	static const Zond__V1__TestKind kinds[] = {TK(DNS), TK(DOH), TK(TCP),
 	    TK(TLS), TK(HTTP), TK(STUN), TK(QUIC), TK(THROUGHPUT),
-	    TK(FREEZE), TK(VPN)};
+	    TK(FREEZE), TK(VPN), TK(CALL)};
 	struct fx f = {0};
 	struct verdict_res r;
 	size_t i, k;
@@ -919,6 +919,114 @@ t_stun(void **state)
 	fx_free(&f);
 }
 
+/* The call test names the method from its crossed legs (issue 18). */
+static meas_t *
+call_path(int agent, Zond__V1__Failure f, uint32_t svc_hop,
+    uint32_t neutral_hop, bool helper_shaped)
+{
+	meas_t *m = mk(TK(CALL), "17.0.0.1", agent, f);
+
+	mk_call(m, "path");
+	m->outcome->call->has_neutral_port = 1;
+	m->outcome->call->neutral_port = 33434;
+	mk_call_leg(m, "service", "shaped", 3478, f, svc_hop, f == FL(NONE));
+	mk_call_leg(m, "service", "neutral", 3478,
+	    neutral_hop == UINT32_MAX ? FL(NONE) : FL(NO_REPLY),
+	    neutral_hop == UINT32_MAX ? 9 : neutral_hop,
+	    neutral_hop == UINT32_MAX);
+	mk_call_leg(m, "service", "shaped", 33434, FL(NONE), 9, true);
+	mk_call_leg(m, "helper", "shaped", 3478,
+	    helper_shaped ? FL(NONE) : FL(NO_REPLY), 9, helper_shaped);
+	mk_call_leg(m, "helper", "neutral", 3478, FL(NONE), 9, true);
+	return m;
+}
+
+static void
+t_call(void **state)
+{
+	struct fx f = {0};
+	struct verdict_res r;
+
+	(void)state;
+	/* path: both payloads stop at hop 2, the helper answers: by
+	 * address/port; a control abroad gets through */
+	f.m = call_path(1, FL(NO_REPLY), 2, 2, true);
+	ctl(&f, call_path(9, FL(NONE), 9, UINT32_MAX, true));
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_UDP);
+	assert_non_null(strstr(r.reason, "by address/port"));
+	assert_non_null(strstr(r.reason, "after hop 2"));
+	fx_free(&f);
+
+	/* the neutral payload passes, the shaped one fails towards the
+	 * helper too: by shape */
+	f.m = call_path(1, FL(NO_REPLY), 2, UINT32_MAX, false);
+	ctl(&f, call_path(9, FL(NONE), 9, UINT32_MAX, true));
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_PROTO);
+	assert_non_null(strstr(r.reason, "by shape (DPI)"));
+	fx_free(&f);
+
+	/* both payloads stop towards the service and the helper refuses
+	 * the shape: both */
+	f.m = call_path(1, FL(NO_REPLY), 2, 2, false);
+	ctl(&f, call_path(9, FL(NONE), 9, UINT32_MAX, true));
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_PROTO);
+	assert_non_null(strstr(r.reason, "by address/port and by shape"));
+	fx_free(&f);
+
+	/* the helper answers nothing on that port: inconclusive */
+	f.m = call_path(1, FL(NO_REPLY), 2, 2, false);
+	f.m->outcome->call->legs[4]->failure = FL(NO_REPLY);
+	ctl(&f, call_path(9, FL(NONE), 9, UINT32_MAX, true));
+	r = judge(&f);
+	EXPECT(r, VERDICT_ANOMALY, METHOD_UDP);
+	assert_non_null(strstr(r.reason, "inconclusive"));
+	fx_free(&f);
+
+	/* the control abroad fails the same way: the relay is down */
+	f.m = call_path(1, FL(NO_REPLY), 2, 2, true);
+	ctl(&f, call_path(9, FL(NO_REPLY), 5, 5, true));
+	r = judge(&f);
+	assert_int_equal(r.verdict, VERDICT_DOWN);
+	fx_free(&f);
+
+	/* flow: connects, then cut */
+	f.m = mk(TK(CALL), "helper", 1, FL(STALL));
+	mk_call(f.m, "flow");
+	mk_call_flow(f.m, true, NULL, 4, 200);
+	mk_call_leg(f.m, "helper", "neutral", 3478, FL(NONE), 0, false);
+	ctl(&f, mk(TK(CALL), "helper", 9, FL(NONE)));
+	mk_call(f.c[0], "flow");
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_PROTO);
+	assert_non_null(strstr(r.reason, "cut after 4 s / 200 packets"));
+	fx_free(&f);
+
+	/* flow: never connects, the helper's port answers a neutral
+	 * datagram: by shape */
+	f.m = mk(TK(CALL), "helper", 1, FL(TIMEOUT));
+	mk_call(f.m, "flow");
+	mk_call_flow(f.m, false, "allocate", 0, 0);
+	mk_call_leg(f.m, "helper", "neutral", 3478, FL(NONE), 0, false);
+	mk_call_leg(f.m, "helper", "shaped", 3478, FL(TIMEOUT), 0, false);
+	ctl(&f, mk(TK(CALL), "helper", 9, FL(NONE)));
+	mk_call(f.c[0], "flow");
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_PROTO);
+	assert_non_null(strstr(r.reason, "never connects (allocate"));
+	fx_free(&f);
+
+	/* a path control of another variant is no control */
+	f.m = call_path(1, FL(NO_REPLY), 2, 2, true);
+	ctl(&f, mk(TK(CALL), "17.0.0.1", 9, FL(NONE)));
+	mk_call(f.c[0], "relay");
+	r = judge(&f);
+	EXPECT(r, VERDICT_PENDING, METHOD_UDP);
+	fx_free(&f);
+}
+
 static void
 t_quic(void **state)
 {
@@ -1154,6 +1262,7 @@ main(void)
 		cmocka_unit_test(t_http_diff),
 		cmocka_unit_test(t_httpcmp),
 		cmocka_unit_test(t_stun),
+		cmocka_unit_test(t_call),
 		cmocka_unit_test(t_quic),
 		cmocka_unit_test(t_vpn),
 		cmocka_unit_test(t_throttle_ratio),
