@@ -322,6 +322,8 @@ test_name(const wire_meas_t *m)
 		return "zond_freeze";
 	case ZOND__V1__TEST_KIND__TEST_VPN:
 		return vpn_is_openvpn(m) ? "openvpn" : "zond_vpn";
+	case ZOND__V1__TEST_KIND__TEST_CALL:
+		return "zond_call";
 	default:
 		return "zond_unknown";
 	}

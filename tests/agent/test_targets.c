@@ -23,7 +23,7 @@ t_defaults(void **state)
 	char ep[1024], urls[1024];
 	targets_t t;
 	zdiag_t d;
-	size_t stun = 0, helper = 0, news = 0, controls = 0;
+	size_t stun = 0, helper = 0, news = 0, controls = 0, call = 0;
 	/* blocked in Russia, so a failure of theirs says nothing about the
 	 * real name (FACTS.md; OONI reports) */
 	static const char *const blocked[] = {"facebook.com",
@@ -41,6 +41,10 @@ t_defaults(void **state)
 	for (size_t i = 0; i < t.n; i++) {
 		if (t.v[i].req.test == ZOND__V1__TEST_KIND__TEST_STUN)
 			stun++;
+		if (t.v[i].req.test == ZOND__V1__TEST_KIND__TEST_CALL) {
+			call++;
+			assert_non_null(t.v[i].req.variant);
+		}
 		if (t.v[i].req.ip && strcmp(t.v[i].req.ip, "helper") == 0)
 			helper++;
 		if (strcmp(t.v[i].req.service, "news") == 0)
@@ -58,6 +62,9 @@ t_defaults(void **state)
 	}
 	assert_true(controls >= 8);
 	assert_int_equal(stun, 3);
+	/* calls of each service: path to its own network, flow to the
+	 * helper (docs/TARGETS.md "Call rows") */
+	assert_int_equal(call, 9);
 	assert_true(helper >= 8);
 	assert_int_equal(news, 6);
 	targets_free(&t);
