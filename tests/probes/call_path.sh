@@ -1,10 +1,14 @@
 #!/bin/sh
 # call_path.sh — the call test's path variant in network namespaces of
-# its own (prefix zq1): client -> r1 -> r2 -> server, forwarding on, and
-# at r2's forward chain an nftables drop of UDP to the service's call
-# port (10.81.3.2:3478).  The helper (10.81.3.3) is not blocked.  The
-# test must find the last answering hop for the call datagram = r2, the
-# hop where the drop sits, while the neutral port reaches the server.
+# its own (prefix zq1): client -> r1 -> r2 -> server, forwarding on.
+# 1. At r2's forward chain an nftables drop of UDP to the service's call
+#    port (10.81.3.2:3478); the helper (10.81.3.3) is not blocked.  The
+#    test must find the last answering hop for the call datagram = r2,
+#    the hop where the drop sits, while the neutral port reaches the
+#    server (blocked by address/port).
+# 2. The rule replaced by a drop of STUN-shaped UDP (the magic cookie) to
+#    port 3478 anywhere: the shaped datagram stops after r2 towards the
+#    service and the helper, the neutral payload reaches both (by shape).
 # Needs root (skipped, 77, without).  Usage: call_path.sh CALL_PROBE
 set -u
 PROBE=$1
@@ -55,11 +59,12 @@ table inet zq1censor {
 }
 NFT
 # the helper stands in on the server: a UDP echo of everything on 3478
+# (both cases)
 ip netns exec zq1s python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.81.3.3", 3478))
-s.settimeout(60)
+s.settimeout(30)
 try:
     while True:
         d, a = s.recvfrom(2048)
@@ -72,7 +77,6 @@ sleep 0.5
 set +e
 OUT=$(ip netns exec zq1c "$PROBE" path 10.81.3.2 3478 10.81.3.3 1000)
 RC=$?
-kill "$ECHO" 2>/dev/null; wait "$ECHO" 2>/dev/null
 echo "$OUT"
 fail=0
 check() { if echo "$OUT" | grep -q -- "$1"; then echo "ok   $2";
@@ -94,4 +98,22 @@ check 'leg=helper/neutral port=3478 failure=none .*reached=1' \
 # silent TTLs after hop 2 (TTL 3 and 4, with one retry each)
 check 'leg=service/shaped port=3478 .*sent=[5-8]$' \
     "blocked series stops early (<= 8 datagrams)"
+
+ip netns exec zq1r2 nft flush chain inet zq1censor calls
+ip netns exec zq1r2 nft add rule inet zq1censor calls \
+    udp dport 3478 @th,96,32 0x2112a442 drop
+OUT=$(ip netns exec zq1c "$PROBE" path 10.81.3.2 3478 10.81.3.3 1000)
+RC=$?
+kill "$ECHO" 2>/dev/null; wait "$ECHO" 2>/dev/null
+echo "$OUT"
+[ $RC = 0 ] || { echo "FAIL probe exit $RC"; exit 1; }
+check '^failure=no_reply$' "shape rule: no_reply"
+check 'leg=service/shaped port=3478 failure=no_reply last_hop=2 ' \
+    "shape rule: the call datagram stops after r2"
+check 'leg=service/neutral port=3478 failure=none .*reached=1' \
+    "shape rule: the neutral payload reaches the service"
+check 'leg=helper/shaped port=3478 failure=no_reply last_hop=2 ' \
+    "shape rule: the call datagram stops after r2 towards the helper too"
+check 'leg=helper/neutral port=3478 failure=none .*reached=1' \
+    "shape rule: the neutral payload reaches the helper"
 exit $fail
