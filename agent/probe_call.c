@@ -24,6 +24,7 @@
 #include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ struct cx {
 	int64_t next_us, rto_ms, first_us, rtt_us;
 	enum ph_state state;
 	int err, bad;
+	enum pu_side side;	/* who said err */
 	struct sockaddr_storage from;
 };
 
@@ -82,6 +84,15 @@ udp_socket(int family)
 	else
 		(void)setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
 	return fd;
+}
+
+/* poll's timeout from now until wake (µs), never negative. */
+static int
+wait_ms(int64_t now, int64_t wake)
+{
+	int64_t ms = (wake - now + 999) / 1000;
+
+	return ms < 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
 }
 
 static void
@@ -109,8 +120,11 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 		x[i].state = PH_WAIT;
 		x[i].rto_ms = PH_RTO_MS;
 		x[i].next_us = now;
-		if ((x[i].fd = udp_socket(sa->sa_family)) < 0)
+		x[i].side = PU_SIDE_UNKNOWN;
+		if ((x[i].fd = udp_socket(sa->sa_family)) < 0) {
 			cx_done(&x[i], PH_ERROR, errno);
+			x[i].side = PU_SIDE_LOCAL;
+		}
 	}
 	for (;;) {
 		int64_t wake = end;
@@ -128,7 +142,14 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 			if (now >= c->next_us && c->tx < 7) {
 				if (sendto(c->fd, c->pkt, c->len, 0, sa, sl) < 0 &&
 				    errno != EAGAIN && errno != EINTR) {
-					cx_done(c, PH_ERROR, errno);
+					/* refused at once: the host's own
+					 * (no route), unless an ICMP error
+					 * came back earlier */
+					int e = errno, sd = pu_errqueue_side(
+					    c->fd);
+					cx_done(c, PH_ERROR, e);
+					c->side = sd != PU_SIDE_UNKNOWN ?
+					    (enum pu_side)sd : PU_SIDE_LOCAL;
 					continue;
 				}
 				if (c->tx++ == 0)
@@ -145,8 +166,7 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 		}
 		if (np == 0)
 			return;
-		if (poll(pfd, np, (int)((wake - now + 999) / 1000)) < 0 &&
-		    errno != EINTR)
+		if (poll(pfd, np, wait_ms(now, wake)) < 0 && errno != EINTR)
 			return;
 		for (i = 0; i < np; i++) {
 			struct cx *c = &x[map[i]];
@@ -156,8 +176,12 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 				    (struct sockaddr *)&c->from, &fl);
 				int m;
 				if (r < 0) {
-					if (errno != EAGAIN && errno != EINTR)
-						cx_done(c, PH_ERROR, errno);
+					if (errno != EAGAIN && errno != EINTR) {
+						int e = errno, sd =
+						    pu_errqueue_side(c->fd);
+						cx_done(c, PH_ERROR, e);
+						c->side = (enum pu_side)sd;
+					}
 					break;
 				}
 				m = c->match(buf, (size_t)r, c->arg);
@@ -183,9 +207,10 @@ cx_failure(const struct cx *x, char *buf, size_t len)
 		snprintf(buf, len, "only answers that do not parse");
 		return F(BAD_RESPONSE);
 	case PH_ERROR:
-		snprintf(buf, len, "%s", strerror(x->err));
+		snprintf(buf, len, "%s%s", strerror(x->err),
+		    x->side == PU_SIDE_LOCAL ? " (agent's own side)" : "");
 		return x->err == ECONNREFUSED ? F(UNREACHABLE) :
-		    pu_errno_failure(x->err, PU_SIDE_UNKNOWN);
+		    pu_errno_failure(x->err, x->side);
 	default:
 		snprintf(buf, len, "no answer (%u transmissions)", x->tx);
 		return F(TIMEOUT);
@@ -222,7 +247,7 @@ sreq_match(const uint8_t *r, size_t n, void *arg)
 static void
 sreq_init(struct sreq *s, uint16_t type, const char *user,
     const char *realm, const char *nonce, const uint8_t *key,
-    int channel)
+    int channel, const struct sockaddr_storage *peer)
 {
 	uint8_t tid[STUN_TID_LEN], v[4] = {IPPROTO_UDP, 0, 0, 0};
 	stun_w_t w;
@@ -242,7 +267,16 @@ sreq_init(struct sreq *s, uint16_t type, const char *user,
 		be16_put(v, (uint16_t)channel);
 		v[2] = v[3] = 0;
 		stun_w_attr(&w, STUN_A_CHANNEL, v, 4);
+	}
+	if (peer != NULL && peer->ss_family == AF_INET) {
 		/* the peer the channel leads to: the helper itself */
+		const struct sockaddr_in *p4 = (const void *)peer;
+		stun_w_xaddr(&w, STUN_A_XOR_PEER,
+		    (const uint8_t *)&p4->sin_addr, 4, ntohs(p4->sin_port));
+	} else if (peer != NULL && peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *p6 = (const void *)peer;
+		stun_w_xaddr(&w, STUN_A_XOR_PEER, p6->sin6_addr.s6_addr, 16,
+		    ntohs(p6->sin6_port));
 	}
 	if (key != NULL) {
 		stun_w_attr(&w, STUN_A_USERNAME, user, strlen(user));
@@ -312,8 +346,8 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	char why[160], addr[64];
 
 	set_port(ss, port);
-	sreq_init(&bind, STUN_BINDING, NULL, NULL, NULL, NULL, 0);
-	sreq_init(&alloc, STUN_ALLOCATE, NULL, NULL, NULL, NULL, 0);
+	sreq_init(&bind, STUN_BINDING, NULL, NULL, NULL, NULL, 0, NULL);
+	sreq_init(&alloc, STUN_ALLOCATE, NULL, NULL, NULL, NULL, 0, NULL);
 	ph_baseline_init(&b, &unused);
 	memset(x, 0, sizeof(x));
 	x[0].pkt = bind.pkt; x[0].len = bind.len;
@@ -376,6 +410,15 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 		    x[0].state != PH_OK) {
 			ls->failure = F(BAD_RESPONSE);
 		}
+	} else if (x[0].state == PH_OK) {
+		/* a Binding error response, the Allocate unanswered: an
+		 * answer, but not one that proves the path */
+		ls->has_failure = 1;
+		ls->failure = F(BAD_RESPONSE);
+		if (bind.m.error_code != 0) {
+			ls->has_error_code = 1;
+			ls->error_code = bind.m.error_code;
+		}
 	} else {
 		const struct cx *worst = x[1].state == PH_ERROR ||
 		    x[1].state == PH_BAD ? &x[1] : &x[0];
@@ -406,8 +449,11 @@ struct series {
 	uint8_t pkt[RTP_HDR + CALL_PAYLOAD + 64];
 	size_t len;
 	int ttl, tries, silent, fd;
+	int send_err;		/* errno of a send refused at once */
 	int64_t deadline;
 	bool done;
+	bool refused;		/* an ICMP unreachable from a hop */
+	char refuser[64];	/* ... its sender */
 };
 
 /* The call-shaped datagram for port: RTP (the media ports FaceTime
@@ -440,6 +486,7 @@ series_send(struct series *s, int64_t hop_wait_ms)
 		    setsockopt(s->fd, v6 ? SOL_IPV6 : SOL_IP,
 		    v6 ? IPV6_UNICAST_HOPS : IP_TTL, &s->ttl,
 		    sizeof(s->ttl)) != 0) {
+			s->send_err = errno;
 			s->done = true;
 			return;
 		}
@@ -447,6 +494,12 @@ series_send(struct series *s, int64_t hop_wait_ms)
 	if (sendto(s->fd, s->pkt, s->len, 0, (struct sockaddr *)&s->dst,
 	    s->sl) >= 0)
 		s->leg->sent++;
+	else if (errno != EAGAIN && errno != EINTR) {
+		/* refused at once (no route): every TTL would be */
+		s->send_err = errno;
+		s->done = true;
+		return;
+	}
 	s->deadline = ztime_mono_us() + hop_wait_ms * 1000;
 }
 
@@ -465,8 +518,52 @@ series_next(struct series *s, int max_ttl, int64_t hop_wait_ms)
 	series_send(s, hop_wait_ms);
 }
 
-/* Read what came back on s: an ICMP error (with its offender) or an
- * answer from the destination. */
+/* Is the ICMP error's sender the series' destination itself? */
+static bool
+from_dst(const struct series *s, const struct sockaddr *off)
+{
+	if (off->sa_family != s->dst.ss_family)
+		return false;
+	if (off->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)off)->sin_addr,
+		    &((const struct sockaddr_in *)&s->dst)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)off)->sin6_addr,
+	    &((const struct sockaddr_in6 *)&s->dst)->sin6_addr, 16) == 0;
+}
+
+/* The hop's address text (no port) of an ICMP error's sender. */
+static char *
+hop_str(const struct sockaddr *off)
+{
+	char addr[64];
+
+	if (off->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)off)->
+		    sin6_addr, addr, sizeof(addr));
+	else if (off->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)off)->sin_addr,
+		    addr, sizeof(addr));
+	else
+		snprintf(addr, sizeof(addr), "?");
+	return pu_strdup(addr);
+}
+
+/* Note hop ttl's address as the last that answered. */
+static void
+series_hop(struct series *s, const struct sockaddr *off)
+{
+	s->leg->last_hop = (uint32_t)s->ttl;
+	free(s->leg->last_hop_addr);
+	s->leg->last_hop_addr = hop_str(off);	/* NULL: left out */
+	s->silent = 0;
+}
+
+/*
+ * Read what came back on s: ICMP time-exceeded (a hop answered), an ICMP
+ * unreachable from the destination or any answer from it (reached), or
+ * an unreachable from a hop before it (the series ends there, refused).
+ * false when nothing of these was read.
+ */
 static bool
 series_read(struct series *s)
 {
@@ -475,7 +572,7 @@ series_read(struct series *s)
 	struct iovec iov = {buf, sizeof(buf)};
 	struct msghdr mh;
 	struct cmsghdr *cm;
-	char addr[64];
+	socklen_t fl = sizeof(from);
 
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
@@ -486,55 +583,49 @@ series_read(struct series *s)
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 			struct sock_extended_err *ee;
 			const struct sockaddr *off;
-			bool exceeded, unreach;
-			if (!((cm->cmsg_level == SOL_IP &&
-			    cm->cmsg_type == IP_RECVERR) ||
-			    (cm->cmsg_level == SOL_IPV6 &&
-			    cm->cmsg_type == IPV6_RECVERR)))
+			bool v4 = cm->cmsg_level == SOL_IP &&
+			    cm->cmsg_type == IP_RECVERR;
+			bool v6 = cm->cmsg_level == SOL_IPV6 &&
+			    cm->cmsg_type == IPV6_RECVERR;
+			if (!v4 && !v6)
 				continue;
 			ee = (struct sock_extended_err *)CMSG_DATA(cm);
 			off = (const struct sockaddr *)SO_EE_OFFENDER(ee);
-			exceeded = (ee->ee_origin == SO_EE_ORIGIN_ICMP &&
+			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
 			    ee->ee_type == 11) ||
 			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 3);
-			unreach = (ee->ee_origin == SO_EE_ORIGIN_ICMP &&
+			    ee->ee_type == 3)) {
+				series_hop(s, off);
+				return true;
+			}
+			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
 			    ee->ee_type == 3) ||
 			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 1);
-			if (!exceeded && !unreach)
-				continue;
-			pu_addr_str(off, addr, sizeof(addr));
-			/* the hop's address, without the port pu_addr_str
-			 * writes for it */
-			if (strrchr(addr, ':') != NULL && addr[0] != '[')
-				*strrchr(addr, ':') = '\0';
-			if (exceeded) {
-				s->leg->last_hop = (uint32_t)s->ttl;
-				s->leg->has_last_hop = 1;
-				free(s->leg->last_hop_addr);
-				s->leg->last_hop_addr = pu_strdup(addr);
-				s->silent = 0;
-			} else {
-				/* the destination (or a hop) refused it:
-				 * the datagram got there */
-				s->leg->has_reached = 1;
-				s->leg->reached = true;
+			    ee->ee_type == 1)) {
+				if (from_dst(s, off)) {
+					s->leg->reached = true;
+				} else {
+					/* the hop count stays the last
+					 * time-exceeded's: the refusal is
+					 * the reaction after it */
+					char *a = hop_str(off);
+					snprintf(s->refuser,
+					    sizeof(s->refuser), "%s",
+					    a ? a : "?");
+					free(a);
+					s->refused = true;
+				}
 				s->done = true;
+				return true;
 			}
-			return true;
 		}
 		return false;
 	}
-	{
-		socklen_t fl = sizeof(from);
-		if (recvfrom(s->fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &fl) >= 0) {
-			s->leg->has_reached = 1;
-			s->leg->reached = true;
-			s->done = true;
-			return true;
-		}
+	if (recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+	    &fl) >= 0) {
+		s->leg->reached = true;
+		s->done = true;
+		return true;
 	}
 	return false;
 }
@@ -585,8 +676,7 @@ path_run(struct series *s, size_t n, int max_ttl, int64_t hop_wait_ms)
 		}
 		if (np == 0)
 			break;
-		if (poll(pfd, np, (int)((wake - now + 999) / 1000)) < 0 &&
-		    errno != EINTR)
+		if (poll(pfd, np, wait_ms(now, wake)) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < np; i++) {
 			struct series *x = &s[map[i]];
@@ -661,11 +751,25 @@ call_path(const probe_env_t *env, struct sockaddr_storage *svc, socklen_t sl,
 	for (i = 0; i < n; i++) {
 		s[i].leg->has_failure = 1;
 		s[i].leg->failure = s[i].leg->reached ? F(NONE) :
+		    s[i].refused ? F(UNREACHABLE) : s[i].send_err != 0 ?
+		    pu_errno_failure(s[i].send_err, PU_SIDE_LOCAL) :
 		    F(NO_REPLY);
 	}
 	best = reach(s[1].leg) > reach(s[2].leg) ? reach(s[1].leg) :
 	    reach(s[2].leg);
-	if (s[0].leg->reached) {
+	if (s[0].send_err != 0) {
+		*f = s[0].leg->failure;
+		snprintf(detail, dlen, "cannot send the call datagram: %s "
+		    "(agent's own side)", strerror(s[0].send_err));
+	} else if (s[0].refused) {
+		*f = F(UNREACHABLE);
+		snprintf(detail, dlen, "after hop %u (%s), %s answers the call "
+		    "datagram with ICMP unreachable at TTL %d%s",
+		    s[0].leg->last_hop, s[0].leg->last_hop_addr ?
+		    s[0].leg->last_hop_addr : "none", s[0].refuser, s[0].ttl,
+		    best > s[0].leg->last_hop ? "; a neutral datagram gets "
+		    "further" : "");
+	} else if (s[0].leg->reached) {
 		*f = F(NONE);
 		snprintf(detail, dlen, "the call datagram reached the "
 		    "destination");
@@ -724,8 +828,8 @@ flow_xchg(int fd, struct sreq *s, int64_t timeout_ms, char *why, size_t wl)
 			next = now + rto * 1000;
 			rto *= 2;
 		}
-		(void)poll(&p, 1, (int)(((next < end && tx < 7 ? next : end) -
-		    now + 999) / 1000));
+		(void)poll(&p, 1, wait_ms(now, next < end && tx < 7 ? next :
+		    end));
 		while ((r = recv(fd, buf, sizeof(buf), 0)) >= 0) {
 			int m = sreq_match(buf, (size_t)r, s);
 			if (m > 0)
@@ -748,6 +852,7 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 	int64_t ms = env->call_ms > 0 ? env->call_ms : CALL_DEF_MS;
 	uint32_t secs = (uint32_t)((ms + 999) / 1000), total, sent = 0;
 	uint32_t got = 0, last_seq = 0, *rx, i, first_silent = 0, last_sec;
+	uint8_t *seen;		/* one bit per packet: duplicates count once */
 	bool any = false;
 	uint32_t ssrc;
 	int64_t t0, end;
@@ -759,6 +864,10 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 	total = secs * CALL_RATE;
 	if ((rx = calloc(secs, sizeof(*rx))) == NULL)
 		return false;
+	if ((seen = calloc(total / 8 + 1, 1)) == NULL) {
+		free(rx);
+		return false;
+	}
 	ph_random(&ssrc, sizeof(ssrc));
 	ph_random(pay, sizeof(pay));
 	t0 = ztime_mono_us();
@@ -784,7 +893,7 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 			break;
 		next = sent < total ? t0 + (int64_t)sent *
 		    (1000000 / CALL_RATE) : end;
-		(void)poll(&p, 1, (int)((next - now + 999) / 1000));
+		(void)poll(&p, 1, wait_ms(now, next));
 		while ((r = recv(fd, buf, sizeof(buf), 0)) >= 0) {
 			uint16_t ch;
 			const uint8_t *data;
@@ -798,8 +907,9 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 			/* 16-bit sequence numbers: unwrap near what was
 			 * sent (at most 300 s x 50 = 15000 < 65536) */
 			seq = h.seq;
-			if (seq >= sent)
+			if (seq >= sent || (seen[seq / 8] & (1u << (seq % 8))))
 				continue;
+			seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
 			rx[seq / CALL_RATE]++;
 			got++;
 			any = true;
@@ -807,6 +917,7 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 				last_seq = seq + 1;
 		}
 	}
+	free(seen);
 	fl->has_sent = fl->has_received = 1;
 	fl->sent = sent;
 	fl->received = got;
@@ -898,7 +1009,7 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 		return true;
 	}
 	t0 = ztime_mono_us();
-	sreq_init(&s, STUN_BINDING, NULL, NULL, NULL, NULL, 0);
+	sreq_init(&s, STUN_BINDING, NULL, NULL, NULL, NULL, 0, NULL);
 	if ((*f = flow_xchg(fd, &s, env->timeout_ms, why, sizeof(why))) !=
 	    F(NONE))
 		goto fail;
@@ -906,7 +1017,7 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	    s.m.mapped_family == 4 ? "ipv4" : "ipv6")) == NULL)
 		goto nomem;
 	stage = "allocate";
-	sreq_init(&s, STUN_ALLOCATE, NULL, NULL, NULL, NULL, 0);
+	sreq_init(&s, STUN_ALLOCATE, NULL, NULL, NULL, NULL, 0, NULL);
 	if ((*f = flow_xchg(fd, &s, env->timeout_ms, why, sizeof(why))) !=
 	    F(NONE))
 		goto fail;
@@ -928,7 +1039,7 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	snprintf(nonce, sizeof(nonce), "%s", s.m.nonce);
 	stun_lt_key(user, realm, pass, key);
 	stage = "auth";
-	sreq_init(&s, STUN_ALLOCATE, user, realm, nonce, key, 0);
+	sreq_init(&s, STUN_ALLOCATE, user, realm, nonce, key, 0, NULL);
 	if ((*f = flow_xchg(fd, &s, env->timeout_ms, why, sizeof(why))) !=
 	    F(NONE))
 		goto fail;
@@ -941,7 +1052,7 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	}
 	stage = "channel_bind";
 	sreq_init(&s, STUN_CHANNEL_BIND, user, realm, nonce, key,
-	    CALL_CHANNEL);
+	    CALL_CHANNEL, ss);
 	if ((*f = flow_xchg(fd, &s, env->timeout_ms, why, sizeof(why))) !=
 	    F(NONE))
 		goto fail;

@@ -1619,8 +1619,9 @@ judge_call(const struct cview *v, const outcome_t *oc,
 		m = METHOD_UDP;
 	}
 	if (path && ss != NULL)
-		snprintf(what, sizeof(what), "call path: silent after hop %u "
-		    "(%s); %s", ss->last_hop, ss->last_hop_addr ?
+		snprintf(what, sizeof(what), "call path: %s after hop %u "
+		    "(%s); %s", f == F(UNREACHABLE) ? "refused (ICMP "
+		    "unreachable)" : "silent", ss->last_hop, ss->last_hop_addr ?
 		    ss->last_hop_addr : "none", how);
 	else
 		snprintf(what, sizeof(what), "call relay: %s; %s",

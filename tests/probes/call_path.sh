@@ -9,6 +9,9 @@
 # 2. The rule replaced by a drop of STUN-shaped UDP (the magic cookie) to
 #    port 3478 anywhere: the shaped datagram stops after r2 towards the
 #    service and the helper, the neutral payload reaches both (by shape).
+# 3. r2 rejects the call port with ICMP admin-prohibited: the refusal is
+#    r2's (a hop's), not the destination's, so the destination was not
+#    reached: failure unreachable at hop 2.
 # Needs root (skipped, 77, without).  Usage: call_path.sh CALL_PROBE
 set -u
 PROBE=$1
@@ -104,7 +107,6 @@ ip netns exec zq1r2 nft add rule inet zq1censor calls \
     udp dport 3478 @th,96,32 0x2112a442 drop
 OUT=$(ip netns exec zq1c "$PROBE" path 10.81.3.2 3478 10.81.3.3 1000)
 RC=$?
-kill "$ECHO" 2>/dev/null; wait "$ECHO" 2>/dev/null
 echo "$OUT"
 [ $RC = 0 ] || { echo "FAIL probe exit $RC"; exit 1; }
 check '^failure=no_reply$' "shape rule: no_reply"
@@ -116,4 +118,20 @@ check 'leg=helper/shaped port=3478 failure=no_reply last_hop=2 ' \
     "shape rule: the call datagram stops after r2 towards the helper too"
 check 'leg=helper/neutral port=3478 failure=none .*reached=1' \
     "shape rule: the neutral payload reaches the helper"
+
+ip netns exec zq1r2 nft flush chain inet zq1censor calls
+ip netns exec zq1r2 nft add rule inet zq1censor calls \
+    ip daddr 10.81.3.2 udp dport 3478 reject with icmp type admin-prohibited
+OUT=$(ip netns exec zq1c "$PROBE" path 10.81.3.2 3478 10.81.3.3 1000)
+RC=$?
+kill "$ECHO" 2>/dev/null; wait "$ECHO" 2>/dev/null
+echo "$OUT"
+[ $RC = 0 ] || { echo "FAIL probe exit $RC"; exit 1; }
+check '^failure=unreachable$' "a hop's reject: unreachable"
+check 'after hop 2 (10.81.2.2), 10.81.2.2 answers the call datagram with ICMP unreachable at TTL 3' \
+    "reject: detail names r2, after hop 2"
+check 'leg=service/shaped port=3478 failure=unreachable last_hop=2 last_hop_addr=10.81.2.2 reached=0' \
+    "reject: the call datagram is refused at r2, not reached"
+check 'leg=service/shaped port=33434 failure=none .*reached=1' \
+    "reject: the neutral port reaches the server"
 exit $fail

@@ -137,6 +137,12 @@ t_every_probe_local(void **state)
 	    {"dns (resolver without route)", probe_dns, T(DNS),
 		"example.test", NULL, "A"},
 	    {"doh", probe_doh, T(DOH), "example.test", NULL, "A"},
+	    {"call relay", probe_call, T(CALL), "192.0.2.55:3478", NULL,
+		"relay"},
+	    {"call path", probe_call, T(CALL), "192.0.2.55:3478", NULL,
+		"path"},
+	    {"call flow", probe_call, T(CALL), "192.0.2.55:3478", NULL,
+		"flow"},
 	};
 	probe_env_t env = {.timeout_ms = 1500, .resolver = "192.0.2.53",
 	    .doh_url = "https://192.0.2.53/dns-query", .body_cap = 4096};
