@@ -7,11 +7,7 @@
  *          relay and to the helper on the same port, each beside a
  *          random-payload datagram.  A Binding success or a 401 with REALM
  *          and NONCE proves the path.
- *   path   hop-limited probing (IP_TTL 1..N, IP_RECVERR, SO_EE_OFFENDER;
- *          no privilege): the call datagram, a neutral payload on the call
- *          port and the call datagram on a neutral port to the service,
- *          and the call datagram and a neutral one to the helper.  The
- *          highest hop answering each series is recorded.
+ *   path   hop-limited probing (probe_call_path.c).
  *   flow   to the helper: Binding, Allocate (401, then the long-term
  *          credential), ChannelBind, then RTP-like media in ChannelData at
  *          50 packets/s for [tests] call_seconds, counted per second.
@@ -34,21 +30,17 @@
 
 #include "bytes.h"
 #include "probe.h"
+#include "probe_call.h"
 #include "probe_helper.h"
 #include "probe_util.h"
 #include "stun.h"
 #include "ztime.h"
 
 #define CALL_RATE		50	/* packets per second, one per 20 ms */
-#define CALL_PAYLOAD		160	/* 20 ms of Opus at 64 kbit/s */
 #define CALL_DEF_MS		15000
-#define CALL_DEF_TTL		16
-#define CALL_NEUTRAL_PORT	33434	/* traceroute's: no call service's */
-#define CALL_HOP_WAIT_MS	1000	/* per TTL and try, or timeout_ms */
 #define CALL_CHANNEL		0x4001
 #define CALL_GRACE_MS		1000	/* late echoes after the last packet */
 #define CALL_MAX_SECONDS	300
-#define CALL_SERIES		5
 #define CALL_SOFTWARE	"zond-agent call test (censorship measurement)"
 
 #define F(x) ZOND__V1__FAILURE__FAIL_##x
@@ -71,8 +63,8 @@ struct cx {
 	struct sockaddr_storage from;
 };
 
-static int
-udp_socket(int family)
+int
+call_udp_socket(int family)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -87,8 +79,8 @@ udp_socket(int family)
 }
 
 /* poll's timeout from now until wake (µs), never negative. */
-static int
-wait_ms(int64_t now, int64_t wake)
+int
+call_wait_ms(int64_t now, int64_t wake)
 {
 	int64_t ms = (wake - now + 999) / 1000;
 
@@ -121,7 +113,7 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 		x[i].rto_ms = PH_RTO_MS;
 		x[i].next_us = now;
 		x[i].side = PU_SIDE_UNKNOWN;
-		if ((x[i].fd = udp_socket(sa->sa_family)) < 0) {
+		if ((x[i].fd = call_udp_socket(sa->sa_family)) < 0) {
 			cx_done(&x[i], PH_ERROR, errno);
 			x[i].side = PU_SIDE_LOCAL;
 		}
@@ -166,7 +158,7 @@ cx_run(const struct sockaddr *sa, socklen_t sl, struct cx *x, size_t n,
 		}
 		if (np == 0)
 			return;
-		if (poll(pfd, np, wait_ms(now, wake)) < 0 && errno != EINTR)
+		if (poll(pfd, np, call_wait_ms(now, wake)) < 0 && errno != EINTR)
 			return;
 		for (i = 0; i < np; i++) {
 			struct cx *c = &x[map[i]];
@@ -297,8 +289,8 @@ echo_match(const uint8_t *r, size_t n, void *arg)
 
 /* ------------------------------------------------------- outcome */
 
-static Zond__V1__CallLeg *
-leg_add(Zond__V1__CallOutcome *c, const char *dest, const char *payload,
+Zond__V1__CallLeg *
+call_leg_add(Zond__V1__CallOutcome *c, const char *dest, const char *payload,
     int port)
 {
 	Zond__V1__CallLeg **v, *l;
@@ -320,8 +312,8 @@ leg_add(Zond__V1__CallOutcome *c, const char *dest, const char *payload,
 	return l;
 }
 
-static void
-set_port(struct sockaddr_storage *ss, int port)
+void
+call_set_port(struct sockaddr_storage *ss, int port)
 {
 	/* sin_port and sin6_port sit at the same offset */
 	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
@@ -345,7 +337,7 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	const struct sreq *ws;
 	char why[160], addr[64];
 
-	set_port(ss, port);
+	call_set_port(ss, port);
 	sreq_init(&bind, STUN_BINDING, NULL, NULL, NULL, NULL, 0, NULL);
 	sreq_init(&alloc, STUN_ALLOCATE, NULL, NULL, NULL, NULL, 0, NULL);
 	ph_baseline_init(&b, &unused);
@@ -358,8 +350,8 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	x[2].match = echo_match; x[2].arg = &b;
 	cx_run((struct sockaddr *)ss, sl, x, 3, env->timeout_ms);
 
-	if ((ls = leg_add(c, dest, "shaped", port)) == NULL ||
-	    (ln = leg_add(c, dest, "neutral", port)) == NULL)
+	if ((ls = call_leg_add(c, dest, "shaped", port)) == NULL ||
+	    (ln = call_leg_add(c, dest, "neutral", port)) == NULL)
 		return false;
 	/* The Allocate's 401 (realm, nonce) says more than a Binding
 	 * success; either proves the path. */
@@ -440,361 +432,6 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	return true;
 }
 
-/* ------------------------------------------------------- path */
-
-struct series {
-	Zond__V1__CallLeg *leg;
-	struct sockaddr_storage dst;
-	socklen_t sl;
-	uint8_t pkt[RTP_HDR + CALL_PAYLOAD + 64];
-	size_t len;
-	int ttl, tries, silent, fd;
-	int send_err;		/* errno of a send refused at once */
-	int64_t deadline;
-	bool done;
-	bool refused;		/* an ICMP unreachable from a hop */
-	char refuser[64];	/* ... its sender */
-};
-
-/* The call-shaped datagram for port: RTP (the media ports FaceTime
- * names, 16384-16402) or a STUN Binding Request (the rest). */
-static size_t
-shaped_payload(int port, uint8_t *out, size_t cap)
-{
-	if (port >= 16384 && port <= 16402) {
-		struct rtp_hdr h = {.pt = RTP_PT_OPUS, .seq = 1, .ts = 960};
-		uint8_t pay[CALL_PAYLOAD];
-		ph_random(&h.ssrc, sizeof(h.ssrc));
-		ph_random(pay, sizeof(pay));
-		return rtp_build(out, cap, &h, pay, sizeof(pay));
-	} else {
-		uint8_t tid[STUN_TID_LEN];
-		stun_w_t w;
-		ph_random(tid, sizeof(tid));
-		stun_w_init(&w, out, cap, STUN_BINDING, tid);
-		return stun_w_end(&w);
-	}
-}
-
-static void
-series_send(struct series *s, int64_t hop_wait_ms)
-{
-	int v6 = s->dst.ss_family == AF_INET6;
-
-	if (s->fd < 0) {
-		if ((s->fd = udp_socket(s->dst.ss_family)) < 0 ||
-		    setsockopt(s->fd, v6 ? SOL_IPV6 : SOL_IP,
-		    v6 ? IPV6_UNICAST_HOPS : IP_TTL, &s->ttl,
-		    sizeof(s->ttl)) != 0) {
-			s->send_err = errno;
-			s->done = true;
-			return;
-		}
-	}
-	if (sendto(s->fd, s->pkt, s->len, 0, (struct sockaddr *)&s->dst,
-	    s->sl) >= 0)
-		s->leg->sent++;
-	else if (errno != EAGAIN && errno != EINTR) {
-		/* refused at once (no route): every TTL would be */
-		s->send_err = errno;
-		s->done = true;
-		return;
-	}
-	s->deadline = ztime_mono_us() + hop_wait_ms * 1000;
-}
-
-static void
-series_next(struct series *s, int max_ttl, int64_t hop_wait_ms)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	if (s->done || s->ttl >= max_ttl) {
-		s->done = true;
-		return;
-	}
-	s->ttl++;
-	s->tries = 0;
-	series_send(s, hop_wait_ms);
-}
-
-/* Is the ICMP error's sender the series' destination itself? */
-static bool
-from_dst(const struct series *s, const struct sockaddr *off)
-{
-	if (off->sa_family != s->dst.ss_family)
-		return false;
-	if (off->sa_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)off)->sin_addr,
-		    &((const struct sockaddr_in *)&s->dst)->sin_addr, 4) == 0;
-	return memcmp(&((const struct sockaddr_in6 *)off)->sin6_addr,
-	    &((const struct sockaddr_in6 *)&s->dst)->sin6_addr, 16) == 0;
-}
-
-/* The hop's address text (no port) of an ICMP error's sender. */
-static char *
-hop_str(const struct sockaddr *off)
-{
-	char addr[64];
-
-	if (off->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)off)->
-		    sin6_addr, addr, sizeof(addr));
-	else if (off->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)off)->sin_addr,
-		    addr, sizeof(addr));
-	else
-		snprintf(addr, sizeof(addr), "?");
-	return pu_strdup(addr);
-}
-
-/* Note hop ttl's address as the last that answered. */
-static void
-series_hop(struct series *s, const struct sockaddr *off)
-{
-	s->leg->last_hop = (uint32_t)s->ttl;
-	free(s->leg->last_hop_addr);
-	s->leg->last_hop_addr = hop_str(off);	/* NULL: left out */
-	s->silent = 0;
-}
-
-/*
- * Read what came back on s: ICMP time-exceeded (a hop answered), an ICMP
- * unreachable from the destination or any answer from it (reached), or
- * an unreachable from a hop before it (the series ends there, refused).
- * false when nothing of these was read.
- */
-static bool
-series_read(struct series *s)
-{
-	uint8_t buf[2048], cb[512];
-	struct sockaddr_storage from;
-	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	socklen_t fl = sizeof(from);
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cb;
-	mh.msg_controllen = sizeof(cb);
-	if (recvmsg(s->fd, &mh, MSG_ERRQUEUE) >= 0) {
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			struct sock_extended_err *ee;
-			const struct sockaddr *off;
-			bool v4 = cm->cmsg_level == SOL_IP &&
-			    cm->cmsg_type == IP_RECVERR;
-			bool v6 = cm->cmsg_level == SOL_IPV6 &&
-			    cm->cmsg_type == IPV6_RECVERR;
-			if (!v4 && !v6)
-				continue;
-			ee = (struct sock_extended_err *)CMSG_DATA(cm);
-			off = (const struct sockaddr *)SO_EE_OFFENDER(ee);
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
-			    ee->ee_type == 11) ||
-			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 3)) {
-				series_hop(s, off);
-				return true;
-			}
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
-			    ee->ee_type == 3) ||
-			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 1)) {
-				if (from_dst(s, off)) {
-					s->leg->reached = true;
-				} else {
-					/* the hop count stays the last
-					 * time-exceeded's: the refusal is
-					 * the reaction after it */
-					char *a = hop_str(off);
-					snprintf(s->refuser,
-					    sizeof(s->refuser), "%s",
-					    a ? a : "?");
-					free(a);
-					s->refused = true;
-				}
-				s->done = true;
-				return true;
-			}
-		}
-		return false;
-	}
-	if (recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-	    &fl) >= 0) {
-		s->leg->reached = true;
-		s->done = true;
-		return true;
-	}
-	return false;
-}
-
-/* Run the series at once, TTL 1..max_ttl each: one datagram per TTL and
- * one retry on silence; a series stops when its destination answers or
- * two TTLs in a row after its last answering hop are silent. */
-static void
-path_run(struct series *s, size_t n, int max_ttl, int64_t hop_wait_ms)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		s[i].fd = -1;
-		s[i].ttl = 1;
-		s[i].leg->has_sent = 1;
-		s[i].leg->has_last_hop = 1;
-		s[i].leg->has_reached = 1;
-		series_send(&s[i], hop_wait_ms);
-	}
-	for (;;) {
-		struct pollfd pfd[CALL_SERIES];
-		size_t map[CALL_SERIES], np = 0;
-		int64_t now = ztime_mono_us(), wake = INT64_MAX;
-
-		for (i = 0; i < n; i++) {
-			struct series *x = &s[i];
-			if (x->done)
-				continue;
-			if (now >= x->deadline) {
-				if (x->tries++ == 0) {
-					series_send(x, hop_wait_ms);
-				} else {
-					if (x->leg->last_hop > 0 &&
-					    ++x->silent >= 2)
-						x->done = true;
-					series_next(x, max_ttl, hop_wait_ms);
-				}
-				if (x->done)
-					continue;
-			}
-			if (x->deadline < wake)
-				wake = x->deadline;
-			pfd[np].fd = x->fd;
-			pfd[np].events = POLLIN;
-			pfd[np].revents = 0;
-			map[np++] = i;
-		}
-		if (np == 0)
-			break;
-		if (poll(pfd, np, wait_ms(now, wake)) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < np; i++) {
-			struct series *x = &s[map[i]];
-			if (pfd[i].revents == 0)
-				continue;
-			if (series_read(x))
-				series_next(x, max_ttl, hop_wait_ms);
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (s[i].fd >= 0)
-			close(s[i].fd);
-}
-
-/* How far a series got: the destination counts past every hop. */
-static uint32_t
-reach(const Zond__V1__CallLeg *l)
-{
-	return l->reached ? UINT32_MAX : l->last_hop;
-}
-
-static bool
-call_path(const probe_env_t *env, struct sockaddr_storage *svc, socklen_t sl,
-    struct sockaddr_storage *hlp, socklen_t hl, int port,
-    Zond__V1__CallOutcome *c, Zond__V1__Failure *f, char *detail,
-    size_t dlen)
-{
-	struct series s[CALL_SERIES];
-	struct ph_baseline b;
-	struct ph_udp unused;
-	int max_ttl = env->call_max_ttl > 0 ? env->call_max_ttl : CALL_DEF_TTL;
-	int64_t wait = env->timeout_ms < CALL_HOP_WAIT_MS ? env->timeout_ms :
-	    CALL_HOP_WAIT_MS;
-	uint32_t best;
-	size_t n = 3, i;
-
-	memset(s, 0, sizeof(s));
-	ph_baseline_init(&b, &unused);
-	if ((s[0].leg = leg_add(c, "service", "shaped", port)) == NULL ||
-	    (s[1].leg = leg_add(c, "service", "neutral", port)) == NULL ||
-	    (s[2].leg = leg_add(c, "service", "shaped",
-	    CALL_NEUTRAL_PORT)) == NULL)
-		return false;
-	c->has_neutral_port = 1;
-	c->neutral_port = CALL_NEUTRAL_PORT;
-	for (i = 0; i < 3; i++) {
-		s[i].dst = *svc;
-		s[i].sl = sl;
-		set_port(&s[i].dst, i == 2 ? CALL_NEUTRAL_PORT : port);
-	}
-	if (hlp != NULL) {
-		if ((s[3].leg = leg_add(c, "helper", "shaped", port)) == NULL ||
-		    (s[4].leg = leg_add(c, "helper", "neutral", port)) == NULL)
-			return false;
-		for (i = 3; i < 5; i++) {
-			s[i].dst = *hlp;
-			s[i].sl = hl;
-			set_port(&s[i].dst, port);
-		}
-		n = 5;
-	}
-	for (i = 0; i < n; i++) {
-		if (i == 1 || i == 4) {
-			memcpy(s[i].pkt, b.pkt, sizeof(b.pkt));
-			s[i].len = sizeof(b.pkt);
-		} else {
-			s[i].len = shaped_payload(port, s[i].pkt,
-			    sizeof(s[i].pkt));
-		}
-	}
-	path_run(s, n, max_ttl, wait);
-	for (i = 0; i < n; i++) {
-		s[i].leg->has_failure = 1;
-		s[i].leg->failure = s[i].leg->reached ? F(NONE) :
-		    s[i].refused ? F(UNREACHABLE) : s[i].send_err != 0 ?
-		    pu_errno_failure(s[i].send_err, PU_SIDE_LOCAL) :
-		    F(NO_REPLY);
-	}
-	best = reach(s[1].leg) > reach(s[2].leg) ? reach(s[1].leg) :
-	    reach(s[2].leg);
-	if (s[0].send_err != 0) {
-		*f = s[0].leg->failure;
-		snprintf(detail, dlen, "cannot send the call datagram: %s "
-		    "(agent's own side)", strerror(s[0].send_err));
-	} else if (s[0].refused) {
-		*f = F(UNREACHABLE);
-		snprintf(detail, dlen, "after hop %u (%s), %s answers the call "
-		    "datagram with ICMP unreachable at TTL %d%s",
-		    s[0].leg->last_hop, s[0].leg->last_hop_addr ?
-		    s[0].leg->last_hop_addr : "none", s[0].refuser, s[0].ttl,
-		    best > s[0].leg->last_hop ? "; a neutral datagram gets "
-		    "further" : "");
-	} else if (s[0].leg->reached) {
-		*f = F(NONE);
-		snprintf(detail, dlen, "the call datagram reached the "
-		    "destination");
-	} else if (best > s[0].leg->last_hop) {
-		*f = F(NO_REPLY);
-		if (best == UINT32_MAX)
-			snprintf(detail, dlen, "replies to the call datagram "
-			    "stop after hop %u (%s); a neutral datagram "
-			    "reaches the destination", s[0].leg->last_hop,
-			    s[0].leg->last_hop_addr ? s[0].leg->last_hop_addr :
-			    "none");
-		else
-			snprintf(detail, dlen, "replies to the call datagram "
-			    "stop after hop %u (%s); a neutral datagram is "
-			    "answered up to hop %u", s[0].leg->last_hop,
-			    s[0].leg->last_hop_addr ? s[0].leg->last_hop_addr :
-			    "none", best);
-	} else {
-		*f = F(NONE);
-		snprintf(detail, dlen, "the call datagram is answered as far "
-		    "as the neutral ones (hop %u)", s[0].leg->last_hop);
-	}
-	return true;
-}
-
 /* ------------------------------------------------------- flow */
 
 /* One request on the flow's socket fd (connected), retransmitted. */
@@ -828,7 +465,7 @@ flow_xchg(int fd, struct sreq *s, int64_t timeout_ms, char *why, size_t wl)
 			next = now + rto * 1000;
 			rto *= 2;
 		}
-		(void)poll(&p, 1, wait_ms(now, next < end && tx < 7 ? next :
+		(void)poll(&p, 1, call_wait_ms(now, next < end && tx < 7 ? next :
 		    end));
 		while ((r = recv(fd, buf, sizeof(buf), 0)) >= 0) {
 			int m = sreq_match(buf, (size_t)r, s);
@@ -893,7 +530,7 @@ flow_media(const probe_env_t *env, int fd, Zond__V1__CallFlow *fl,
 			break;
 		next = sent < total ? t0 + (int64_t)sent *
 		    (1000000 / CALL_RATE) : end;
-		(void)poll(&p, 1, wait_ms(now, next));
+		(void)poll(&p, 1, call_wait_ms(now, next));
 		while ((r = recv(fd, buf, sizeof(buf), 0)) >= 0) {
 			uint16_t ch;
 			const uint8_t *data;
@@ -980,13 +617,13 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	int fd;
 	bool ok = true;
 
-	set_port(ss, port);
+	call_set_port(ss, port);
 	if ((fl = malloc(sizeof(*fl))) == NULL)
 		return false;
 	zond__v1__call_flow__init(fl);
 	c->flow = fl;
-	if ((ls = leg_add(c, "helper", "shaped", port)) == NULL ||
-	    (ln = leg_add(c, "helper", "neutral", port)) == NULL)
+	if ((ls = call_leg_add(c, "helper", "shaped", port)) == NULL ||
+	    (ln = call_leg_add(c, "helper", "neutral", port)) == NULL)
 		return false;
 	/* the neutral leg: a random datagram the helper echoes */
 	ph_baseline_init(&b, &unused);
@@ -1000,7 +637,7 @@ call_flow(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	ln->failure = cx_failure(&x, why, sizeof(why));
 	ln->sent = x.tx;
 
-	if ((fd = udp_socket(ss->ss_family)) < 0 ||
+	if ((fd = call_udp_socket(ss->ss_family)) < 0 ||
 	    connect(fd, (struct sockaddr *)ss, sl) != 0) {
 		*f = F(LOCAL);
 		snprintf(detail, dlen, "socket: %s", strerror(errno));
@@ -1120,7 +757,7 @@ probe_call(const probe_env_t *env, const probe_req_t *req,
 		    (uint32_t)(req->port_hi - req->port + 1));
 	if ((e = ph_addr(req, port, &ss, &sl, d)) != ZE_OK)
 		return e;
-	set_port(&ss, port);
+	call_set_port(&ss, port);
 	if (env->helper != NULL && strcmp(v->name, "flow") != 0) {
 		memset(&hr, 0, sizeof(hr));
 		hr.target = env->helper;
