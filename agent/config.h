@@ -32,6 +32,10 @@ struct agent_conf {
 	int64_t dns_window_ms;
 	int64_t body_cap;
 	bool answer_check;
+	bool locate;
+	int64_t locate_max_ttl;
+	int64_t locate_interval_ms;
+	int64_t locate_per_hour;
 	/* [schedule] */
 	int64_t interval_ms;
 	int64_t jitter_ms;
