@@ -12,13 +12,17 @@
  * FORWARD chain; the test process sits in zq2c and localizes:
  * (a) an RST on the SNI, (b) a drop of the ClientHello, (c) a drop of the
  * QUIC-shaped datagram by its version bytes (u32), (d) no censor, (e) a
- * routing loop that expires every TTL (the packet budget).  In every case
+ * routing loop that expires every TTL (the packet budget); (f) the
+ * scheduler localizes a failed tls row once per interval and the signed
+ * measurement carries it.  In every case
  * the packets r1 saw from the agent are counted and must not exceed 64.
  * Without root it is skipped (77), never passed; the namespaces are
  * removed on exit, failed or not.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sodium.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,9 +36,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "key.h"
+#include "measure.h"
 #include "probe.h"
 #include "probe_locate.h"
 #include "probe_util.h"
+#include "scheduler.h"
+#include "targets.h"
+#include "wire.h"
+#include "zid.h"
 #include "ztime.h"
 
 #define EXIT_SKIP 77
@@ -571,6 +581,77 @@ t_budget(void **state)
 	zond__v1__localization__free_unpacked(L, NULL);
 }
 
+/* Through the agent's own path: the scheduler runs a tls row whose
+ * handshake the censor resets, localizes it (and, by the rate limit, only
+ * once), and the signed measurement carries the localization. */
+static void
+t_scheduler_signed(void **state)
+{
+	probe_env_t env = {.timeout_ms = 2000};
+	struct sched_opts so = {.interval_ms = 3600000, .concurrency = 1,
+	    .locate = true, .locate_max_ttl = 16,
+	    .locate_interval_ms = 3600000, .locate_per_hour = 6};
+	static const char text[] = "service,test,target,ip,port\n"
+	    "s,tls," SNI "," SRV ",4433\n";
+	targets_t t;
+	sched_t *s = NULL;
+	sched_result_t *r[2] = {NULL, NULL};
+	zkey_t *k = NULL;
+	zidgen_t ids;
+	struct measure_ctx mc = {.resolver = NULL};
+	zbuf_t body;
+	uint8_t sig[KEY_SIG_LEN];
+	wire_meas_t *m = NULL;
+	zdiag_t d;
+	int i;
+
+	(void)state;
+	censor("-p tcp -m string --string " SNI " --algo bm "
+	    "-j REJECT --reject-with tcp-reset");
+	targets_init(&t);
+	if (targets_parse_endpoints(&t, "t.csv", text, strlen(text), &d) !=
+	    ZE_OK)
+		fail_msg("%s", d.text);
+	assert_int_equal(sched_new(&so, &t, &env, &s), ZE_OK);
+	for (i = 0; i < 2; i++) {
+		int64_t end = ztime_mono_us() + 40 * 1000000LL;
+		sched_run_all(s);
+		while (r[i] == NULL && ztime_mono_us() < end) {
+			struct pollfd p = {.fd = sched_fd(s), .events = POLLIN};
+			poll(&p, 1, 200);
+			r[i] = sched_pop(s);
+		}
+		assert_non_null(r[i]);
+	}
+	sched_free(&s);
+	assert_int_equal(r[0]->outcome->failure, F(RESET));
+	assert_non_null(r[0]->locate);
+	assert_null(r[1]->locate);	/* one per target per interval */
+	assert_int_equal(key_generate(&k), ZE_OK);
+	zidgen_init(&ids);
+	mc.key = k;
+	mc.ids = &ids;
+	zbuf_init(&body, WIRE_MAX_MEASUREMENT);
+	assert_int_equal(measure_seal(&mc, &t.v[0], r[0], 1, &body, sig),
+	    ZE_OK);
+	assert_int_equal(wire_meas_decode(body.data, body.len, &m, &d), ZE_OK);
+	assert_int_equal(wire_meas_check(m, body.data, body.len, &d), ZE_OK);
+	assert_non_null(m->locate);
+	assert_string_equal(m->locate->trigger, "client_hello");
+	assert_int_equal(m->locate->result, LOCATED);
+	assert_int_equal(m->locate->censor_hop, 2);
+	assert_string_equal(m->locate->censor_addr, R2);
+	assert_int_equal(m->locate->reaction, R(RST));
+	/* the localization is part of the measurement's time */
+	assert_true(m->duration_us >= m->locate->duration_us);
+	wire_meas_free(m);
+	zbuf_free(&body);
+	key_free(&k);
+	sched_result_free(r[0]);
+	sched_result_free(r[1]);
+	targets_free(&t);
+}
+
 static int
 netns_main(void)
 {
@@ -580,6 +661,7 @@ netns_main(void)
 		cmocka_unit_test(t_no_censor),
 		cmocka_unit_test(t_quic_drop),
 		cmocka_unit_test(t_budget),
+		cmocka_unit_test(t_scheduler_signed),
 	};
 	char cmd[512];
 	FILE *f;
@@ -593,6 +675,9 @@ netns_main(void)
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGABRT, on_signal);	/* a failed assert in a library */
+	if (sodium_init() < 0)
+		return 1;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zq2-locate-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
