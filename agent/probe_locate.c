@@ -47,9 +47,12 @@
 #define TRIGGER_MAX	4096	/* a ClientHello, a request, a datagram */
 #define NEUTRAL_MAX	1200
 /* The most one attempt can cost, the neutral datagram included. */
-#define TCP_COST	8	/* SYN, ACK, trigger, 2 retransmissions in
-				 * the longest wait, RST, the RST answering
-				 * the server's challenge ACK, the neutral */
+#define TCP_COST	9	/* SYN, its retransmission (the connect
+				 * waits up to CONNECT_MS), ACK, trigger, 2
+				 * retransmissions in the longest wait, RST,
+				 * the RST answering the server's challenge
+				 * ACK, the neutral */
+#define CONNECT_MS	2000	/* the connect before a TCP trigger */
 #define SYN_COST	4	/* SYN, its retransmission, RST, neutral */
 #define UDP_COST	2	/* trigger, neutral */
 
@@ -645,7 +648,7 @@ one_ttl(struct run *u, int ttl, Zond__V1__LocateHop *h, struct shot *addr)
 		if (u->tcp) {
 			int64_t conn_us = 0;
 			r = tcp_attempt(u->dst, u->dl, ttl, u->payload, u->len,
-			    wait, LOCATE_WAIT_MAX_MS, &sh[0], &n, &conn_us);
+			    wait, CONNECT_MS, &sh[0], &n, &conn_us);
 			if (conn_us > u->rtt_max_us)
 				u->rtt_max_us = conn_us;
 			sent += n;
@@ -971,9 +974,15 @@ locate_run(const probe_env_t *env, const struct locate_cfg *cfg,
 			trigger = "syn";
 			break;
 		}
-		if (sni == NULL && url_parts(req->target, &https, host,
-		    sizeof(host), path, sizeof(path)))
-			sni = host;
+		if (sni == NULL && req->target != NULL) {
+			/* the target's host, without a port */
+			size_t hn = strcspn(req->target, ":");
+			if (hn < sizeof(host)) {
+				memcpy(host, req->target, hn);
+				host[hn] = '\0';
+				sni = host;
+			}
+		}
 		len = client_hello(sni, buf, TRIGGER_MAX);
 		trigger = len > 0 ? "client_hello" : NULL;
 		break;

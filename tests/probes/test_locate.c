@@ -14,7 +14,7 @@
  * QUIC-shaped datagram by its version bytes (u32), (d) no censor, (e) a
  * routing loop that expires every TTL (the packet budget); (f) the
  * scheduler localizes a failed tls row once per interval and the signed
- * measurement carries it.  In every case
+ * measurement carries it; (g) a reset and a drop over IPv6.  In every case
  * the packets r1 saw from the agent are counted and must not exceed 64.
  * Without root it is skipped (77), never passed; the namespaces are
  * removed on exit, failed or not.
@@ -312,6 +312,8 @@ t_limit(void **state)
 
 #define SRV "10.92.4.4"
 #define R2 "10.92.2.2"
+#define SRV6 "fd92:4::4"
+#define R2_6 "fd92:2::2"
 #define SNI "blocked.example"
 
 static const char *script, *helper;
@@ -372,12 +374,14 @@ enter_ns(const char *name)
 	return r;
 }
 
-/* Packets r1 saw from the agent since the last call. */
+/* Packets r1 saw from the agent since the last call, IPv4 and IPv6. */
 static unsigned long
 r1_count(void)
 {
-	FILE *p = popen("ip netns exec zq2r1 iptables -t mangle -L PREROUTING "
-	    "-v -n -x -Z | awk '$0 ~ /10.92.1.2/ {print $1}'", "r");
+	FILE *p = popen("{ ip netns exec zq2r1 iptables -t mangle -L PREROUTING "
+	    "-v -n -x -Z; ip netns exec zq2r1 ip6tables -t mangle -L PREROUTING "
+	    "-v -n -x -Z; } | awk '$0 ~ /10.92.1.2|fd92:1::2/ {n += $1} "
+	    "END {print n}'", "r");
 	unsigned long n = 0;
 
 	assert_non_null(p);
@@ -387,12 +391,16 @@ r1_count(void)
 	return n;
 }
 
+/* The rule (NULL: none) in r2's FORWARD chain, for IPv4 and IPv6. */
 static void
 censor(const char *rule)
 {
 	sh("ip netns exec zq2r2 iptables -F FORWARD");
-	if (rule != NULL)
+	sh("ip netns exec zq2r2 ip6tables -F FORWARD");
+	if (rule != NULL) {
 		sh("ip netns exec zq2r2 iptables -A FORWARD %s", rule);
+		sh("ip netns exec zq2r2 ip6tables -A FORWARD %s", rule);
+	}
 }
 
 static void
@@ -415,20 +423,19 @@ dump(const Zond__V1__Localization *L, unsigned long seen)
 		    L->hops[i]->retried ? " retried" : "");
 }
 
-/* Localize a failed tls test to SRV:4433 with SNI. */
+/* Localize a failed tls test to addr (SRV:4433) with SNI. */
 static Zond__V1__Localization *
-locate_tls(Zond__V1__Failure f, unsigned long *seen)
+locate_tls_at(const char *addr, Zond__V1__Failure f, unsigned long *seen)
 {
 	probe_env_t env = {.timeout_ms = 2000};
-	probe_req_t req = {.test = T(TLS), .target = SNI, .ip = SRV,
-	    .port = 4433};
+	probe_req_t req = {.test = T(TLS), .target = SNI, .port = 4433};
 	struct locate_cfg cfg = {.max_ttl = 16, .budget_ms = LOCATE_MAX_MS};
 	Zond__V1__Outcome *o = pu_outcome_for(T(TLS));
 	Zond__V1__Localization *L = NULL;
 
 	assert_non_null(o);
 	o->failure = f;
-	o->tls->addr = pu_strdup(SRV ":4433");
+	o->tls->addr = pu_strdup(addr);
 	o->tls->sni = pu_strdup(SNI);
 	o->tls->error_stage = pu_strdup("handshake");
 	(void)r1_count();
@@ -442,6 +449,40 @@ locate_tls(Zond__V1__Failure f, unsigned long *seen)
 	assert_int_equal(*seen, L->packets);
 	assert_true(L->duration_us <= LOCATE_MAX_MS * 1000U + 2000000U);
 	return L;
+}
+
+static Zond__V1__Localization *
+locate_tls(Zond__V1__Failure f, unsigned long *seen)
+{
+	return locate_tls_at(SRV ":4433", f, seen);
+}
+
+/* IPv6: IPV6_UNICAST_HOPS, ICMPv6 time exceeded (a reset, then a drop) */
+static void
+t_tls_v6(void **state)
+{
+	Zond__V1__Localization *L;
+	unsigned long seen;
+
+	(void)state;
+	censor("-p tcp -m string --string " SNI " --algo bm "
+	    "-j REJECT --reject-with tcp-reset");
+	L = locate_tls_at("[" SRV6 "]:4433", F(RESET), &seen);
+	assert_string_equal(L->dst, "[" SRV6 "]:4433");
+	assert_int_equal(L->result, LOCATED);
+	assert_int_equal(L->censor_hop, 2);
+	assert_non_null(L->censor_addr);
+	assert_string_equal(L->censor_addr, R2_6);
+	assert_int_equal(L->reaction, R(RST));
+	zond__v1__localization__free_unpacked(L, NULL);
+	censor("-p tcp -m string --string " SNI " --algo bm -j DROP");
+	L = locate_tls_at("[" SRV6 "]:4433", F(TIMEOUT), &seen);
+	assert_int_equal(L->result, LOCATED);
+	assert_int_equal(L->censor_hop, 2);
+	assert_non_null(L->censor_addr);
+	assert_string_equal(L->censor_addr, R2_6);
+	assert_int_equal(L->reaction, R(DROP));
+	zond__v1__localization__free_unpacked(L, NULL);
 }
 
 static void
@@ -662,6 +703,7 @@ netns_main(void)
 		cmocka_unit_test(t_quic_drop),
 		cmocka_unit_test(t_budget),
 		cmocka_unit_test(t_scheduler_signed),
+		cmocka_unit_test(t_tls_v6),
 	};
 	char cmd[512];
 	FILE *f;
@@ -690,7 +732,7 @@ netns_main(void)
 	snprintf(cmd, sizeof(cmd), "%s/helper.conf", tmpdir);
 	if ((f = fopen(cmd, "w")) == NULL)
 		return 1;
-	fprintf(f, "[helper]\nlisten = " SRV "\nuser = \"\"\n[ports]\n"
+	fprintf(f, "[helper]\nlisten = ::\nuser = \"\"\n[ports]\n"
 	    "stun = 0\nquic = 0\nwireguard = 0\nopenvpn = 0\necho = 0\n"
 	    "bulk = 4433\n");
 	if (fclose(f) != 0)
