@@ -937,6 +937,7 @@ outcome_addr(const Zond__V1__Outcome *o)
 	case ZOND__V1__OUTCOME__TEST_HTTP: return o->http->addr;
 	case ZOND__V1__OUTCOME__TEST_STUN: return o->stun->addr;
 	case ZOND__V1__OUTCOME__TEST_QUIC: return o->quic->addr;
+	/* TEST_CALL: its outcome's address here (issue 18's call test) */
 	default: return NULL;
 	}
 }
@@ -1010,6 +1011,8 @@ locate_run(const probe_env_t *env, const struct locate_cfg *cfg,
 	}
 	case ZOND__V1__TEST_KIND__TEST_QUIC:
 	case ZOND__V1__TEST_KIND__TEST_STUN:
+	/* TEST_CALL: the same, trigger "datagram", once its probe copies the
+	 * datagram it sent into req->sent (or calls locate_replay itself) */
 		if (sent == NULL || sent->len == 0 || sent->len > TRIGGER_MAX)
 			break;
 		memcpy(buf, sent->pkt, sent->len);

@@ -58,7 +58,8 @@ typedef struct sched sched_t;
 zerr_t sched_new(const struct sched_opts *o, const targets_t *t,
     const probe_env_t *env, sched_t **out) ZWUR;
 /* Stop the workers, waiting for running probes (bounded by their
- * timeouts); finished results stay for sched_pop. */
+ * timeouts, and a running localization by LOCATE_MAX_MS); finished
+ * results stay for sched_pop. */
 void sched_stop(sched_t *s);
 /* sched_stop, then free, dropping unread results. */
 void sched_free(sched_t **s);
