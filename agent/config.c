@@ -69,6 +69,19 @@ const struct conf_opt agent_conf_tab[] = {
 	    "helper's [turn] password)"},
 	{"tests", "call_max_ttl", CONF_INT, "16", O(call_max_ttl), 1, 32,
 	    false, NULL, "call tests, path variant: highest TTL probed"},
+	{"tests", "locate", CONF_BOOL, "true", O(locate), 0, 0, false, NULL,
+	    "after a tcp, tls, http, quic or stun test failed (reset, timeout, "
+	    "eof, no_reply, blockpage, tls_error, refused), replay its "
+	    "trigger with TTL 1, 2, ... to find the hop where the censor sits "
+	    "(at most 64 packets and 20 s each; docs/PROBES-TCP.md)"},
+	{"tests", "locate_max_ttl", CONF_INT, "16", O(locate_max_ttl), 1, 64,
+	    false, NULL, "highest TTL a localization tries"},
+	{"tests", "locate_interval", CONF_DURATION, "1h",
+	    O(locate_interval_ms), 0, 604800000, false, NULL,
+	    "at most one localization per test and target in this time"},
+	{"tests", "locate_per_hour", CONF_INT, "6", O(locate_per_hour), 0,
+	    3600, false, NULL, "localizations per hour for all tests together "
+	    "(a token bucket holding as many); 0: none"},
 	{"schedule", "interval", CONF_DURATION, "15m", O(interval_ms), 1000,
 	    86400000, false, NULL, "default interval between runs of a test"},
 	{"schedule", "jitter", CONF_DURATION, "2m", O(jitter_ms), 0,

@@ -36,6 +36,10 @@ struct agent_conf {
 	char *call_user;
 	char *call_password;
 	int64_t call_max_ttl;
+	bool locate;
+	int64_t locate_max_ttl;
+	int64_t locate_interval_ms;
+	int64_t locate_per_hour;
 	/* [schedule] */
 	int64_t interval_ms;
 	int64_t jitter_ms;

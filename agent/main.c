@@ -186,6 +186,10 @@ main(int argc, char **argv)
 	so.concurrency = (int)conf.concurrency;
 	so.retries = (int)conf.retries;
 	so.helper = *conf.helper ? conf.helper : NULL;
+	so.locate = conf.locate;
+	so.locate_max_ttl = (unsigned)conf.locate_max_ttl;
+	so.locate_interval_ms = conf.locate_interval_ms;
+	so.locate_per_hour = (int)conf.locate_per_hour;
 	if (a.once)
 		rc = run_once(&conf, k, &t, &env, &so);
 	else

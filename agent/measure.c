@@ -96,5 +96,6 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 		wire_msg_sanitize(&r->resolution->base);
 		m.resolution = r->resolution;
 	}
+	m.locate = r->locate;
 	return wire_meas_seal(c->key, &m, body, sig);
 }

@@ -53,6 +53,14 @@ typedef struct probe_env {
 	int call_max_ttl;	/* call path: highest TTL; 0: 16 */
 } probe_env_t;
 
+/* The datagram a UDP probe sent (stun, quic; ph_shot_run fills it), for
+ * the localization that replays it (probe_locate.h).  len 0: none. */
+#define PROBE_SENT_MAX 1500
+struct probe_sent {
+	uint8_t pkt[PROBE_SENT_MAX];
+	size_t len;
+};
+
 typedef struct probe_req {
 	Zond__V1__TestKind test;
 	const char *service;	/* for the record only */
@@ -69,6 +77,8 @@ typedef struct probe_req {
 				 * quic: vn|initial_large|initial_small;
 				 * vpn: wireguard|openvpn */
 	int64_t bytes;		/* throughput/freeze: transfer size */
+	struct probe_sent *sent;	/* NULL, or where a datagram probe
+					 * copies what it sent (caller owns) */
 } probe_req_t;
 
 typedef zerr_t (*probe_fn)(const probe_env_t *env, const probe_req_t *req,

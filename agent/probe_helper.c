@@ -338,6 +338,10 @@ ph_shot_run(const probe_env_t *env, const probe_req_t *req, int port,
 	x[0].match = s->match;
 	x[0].arg = s->arg;
 	ph_baseline_init(&b, &x[1]);
+	if (req->sent != NULL && s->len <= sizeof(req->sent->pkt)) {
+		memcpy(req->sent->pkt, s->pkt, s->len);
+		req->sent->len = s->len;
+	}
 	ph_udp_run((struct sockaddr *)&ss, sl, x, 2, env->timeout_ms);
 	pu_addr_str((struct sockaddr *)&ss, s->addr, sizeof(s->addr));
 	s->baseline_ok = x[1].state == PH_OK;

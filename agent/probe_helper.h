@@ -83,7 +83,8 @@ void ph_baseline_init(struct ph_baseline *b, struct ph_udp *x);
  * probes.  Fill the `in` fields; ph_shot_run resolves the address
  * (ph_addr with port), runs both exchanges and fills the rest.  With
  * no_reply, a probe timeout while the baseline answered becomes
- * FAIL_NO_REPLY and the detail says so.
+ * FAIL_NO_REPLY and the detail says so.  With req->sent, the probe
+ * packet is copied there (the localization replays it).
  */
 struct ph_shot {
 	/* in */

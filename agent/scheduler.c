@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "probe_locate.h"
 #include "wire.h"
 #include "probe_util.h"
 #include "resolve.h"
@@ -41,6 +42,7 @@ struct sched {
 	pthread_t workers[SCHED_MAX_WORKERS];
 	int nworkers;
 	int efd;
+	struct locate_limit lim;
 };
 
 /* Host part of a "host" or "host:port" target. */
@@ -144,13 +146,45 @@ resolve_named_target(const char *host, Zond__V1__Resolution **res,
 	return o;
 }
 
-/* Run one target with retries; returns the outcome to report and, for a
- * test of a name (resolve.h), its Resolution in *resp. */
-static Zond__V1__Outcome *
-run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
+/* The localization of a failed test (probe_locate.h) into *locp, when
+ * wanted and the rate limits allow it.  ZE_NOMEM only. */
+static zerr_t
+localize(sched_t *s, size_t idx, const probe_req_t *req,
+    const Zond__V1__Outcome *o, const struct probe_sent *sent,
+    Zond__V1__Localization **locp)
 {
+	struct locate_cfg lc;
+	Zond__V1__Localization *L;
+
+	if (!s->o.locate || !locate_wanted(req->test, o->failure) ||
+	    !locate_limit_take(&s->lim, idx, ztime_mono_us()))
+		return ZE_OK;
+	lc.max_ttl = s->o.locate_max_ttl;
+	lc.budget_ms = LOCATE_MAX_MS;
+	if (locate_run(s->env, &lc, req, o, sent, locp) != ZE_OK)
+		return ZE_NOMEM;
+	if ((L = *locp) != NULL)
+		log_info("locate target=%s test=%s trigger=%s result=%s "
+		    "reason=%s hop=%u addr=%s reaction=%s packets=%u ms=%u",
+		    req->target, wire_test_name(req->test), L->trigger,
+		    L->result == ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED ?
+		    "located" : "not_located", L->reason, L->censor_hop,
+		    L->censor_addr != NULL ? L->censor_addr : "-",
+		    locate_reaction_name(L->reaction), L->packets,
+		    L->duration_us / 1000);
+	return ZE_OK;
+}
+
+/* Run one target with retries; returns the outcome to report and, for a
+ * test of a name (resolve.h), its Resolution in *resp, and the failure's
+ * localization in *locp. */
+static Zond__V1__Outcome *
+run_target(sched_t *s, size_t idx, Zond__V1__Resolution **resp,
+    Zond__V1__Localization **locp)
+{
+	const target_t *tg = &s->t->v[idx];
+	struct probe_sent sent;
 	probe_req_t req = tg->req;
-	size_t ti = (size_t)(tg - s->t->v);
 	const probe_info_t *pi = probe_info(req.test);
 	probe_fn fn = pi != NULL ? pi->run : NULL;
 	Zond__V1__Outcome *o = NULL;
@@ -162,7 +196,10 @@ run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 	zdiag_t d;
 
 	*resp = NULL;
-	req.run = s->runs[ti]++;	/* one worker per target at a time */
+	req.run = s->runs[idx]++;	/* one worker per target at a time */
+	*locp = NULL;
+	sent.len = 0;
+	req.sent = &sent;
 	if (req.ip != NULL && strcmp(req.ip, TARGET_IP_HELPER) == 0) {
 		req.ip = s->o.helper;
 		if (req.ip == NULL) {
@@ -233,6 +270,8 @@ run_target(sched_t *s, const target_t *tg, Zond__V1__Resolution **resp)
 		log_debug("resolution target=%s system=%zu doh=%zu alt=%s "
 		    "alt_failure=%s", tg->req.target, res->n_system, res->n_doh,
 		    res->alt_addr, wire_failure_name(res->alt_failure));
+	if (localize(s, idx, &req, o, &sent, locp) != ZE_OK)
+		goto nomem;
 	*resp = res;
 	return o;
 nomem:
@@ -271,8 +310,8 @@ worker(void *arg)
 		if (r != NULL) {
 			r->target = idx;
 			r->start_us = t0;
-			r->outcome = run_target(s, &s->t->v[idx],
-			    &r->resolution);
+			r->outcome = run_target(s, idx, &r->resolution,
+			    &r->locate);
 			r->duration_us = ztime_mono_us() - m0;
 			if (r->outcome == NULL) {
 				free(r);
@@ -331,7 +370,9 @@ sched_new(const struct sched_opts *o, const targets_t *t,
 	s->scratch = calloc(t->n + 1, sizeof(*s->scratch));
 	s->runs = calloc(t->n + 1, sizeof(*s->runs));
 	if (s->next_due == NULL || s->busy == NULL || s->queue == NULL ||
-	    s->scratch == NULL || s->runs == NULL)
+	    s->scratch == NULL || s->runs == NULL ||
+	    locate_limit_init(&s->lim, t->n, o->locate_interval_ms,
+	    o->locate_per_hour) != ZE_OK)
 		goto fail;
 	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		goto fail;
@@ -363,6 +404,7 @@ fail:
 	free(s->runs);
 	if (s->efd >= 0)
 		close(s->efd);
+	locate_limit_fini(&s->lim);
 	free(s);
 	return ZE_NOMEM;
 }
@@ -400,6 +442,7 @@ sched_free(sched_t **sp)
 	free(s->queue);
 	free(s->scratch);
 	free(s->runs);
+	locate_limit_fini(&s->lim);
 	free(s);
 	*sp = NULL;
 }
@@ -513,5 +556,7 @@ sched_result_free(sched_result_t *r)
 		zond__v1__outcome__free_unpacked(r->outcome, NULL);
 	if (r->resolution != NULL)
 		zond__v1__resolution__free_unpacked(r->resolution, NULL);
+	if (r->locate != NULL)
+		zond__v1__localization__free_unpacked(r->locate, NULL);
 	free(r);
 }

@@ -11,6 +11,8 @@
  * table's `connects`, probe.h) resolve a host-name target with the system
  * resolver first; for tcp, tls and http tests of a name the answer is
  * kept (resolve.h) and, after the attempts, checked once against DoH.
+ * A failure censorship causes is then localized (probe_locate.h), within
+ * the rate limits of sched_opts, before the result is handed back.
  *
  * Threads: sched_* functions other than the workers are called from the
  * agent's main loop only.  Results come back through sched_pop(); sched_fd()
@@ -32,6 +34,10 @@ struct sched_opts {
 	int concurrency;
 	int retries;
 	const char *helper;	/* address for ip = "helper"; NULL: none */
+	bool locate;		/* localize failures (probe_locate.h) */
+	unsigned locate_max_ttl;
+	int64_t locate_interval_ms;	/* per target */
+	int locate_per_hour;		/* all targets */
 };
 
 typedef struct sched_result {
@@ -39,6 +45,8 @@ typedef struct sched_result {
 	Zond__V1__Outcome *outcome;	/* owned; freed by sched_result_free */
 	Zond__V1__Resolution *resolution;	/* owned; tcp, tls, http
 						 * of a name (resolve.h) */
+	Zond__V1__Localization *locate;	/* owned; a failure localized
+					 * (probe_locate.h) */
 	int64_t start_us;		/* wall clock, first attempt */
 	int64_t duration_us;		/* all attempts */
 	struct sched_result *next;
@@ -50,7 +58,8 @@ typedef struct sched sched_t;
 zerr_t sched_new(const struct sched_opts *o, const targets_t *t,
     const probe_env_t *env, sched_t **out) ZWUR;
 /* Stop the workers, waiting for running probes (bounded by their
- * timeouts); finished results stay for sched_pop. */
+ * timeouts, and a running localization by LOCATE_MAX_MS); finished
+ * results stay for sched_pop. */
 void sched_stop(sched_t *s);
 /* sched_stop, then free, dropping unread results. */
 void sched_free(sched_t **s);
