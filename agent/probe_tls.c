@@ -407,6 +407,13 @@ tls_try_shaped(const probe_env_t *env, enum tls_shape shape,
 			break;
 		}
 	}
+	if (t->fail == ZOND__V1__FAILURE__FAIL_TIMEOUT) {
+		/* abort with a RST: a FIN would queue behind the unanswered
+		 * hello, and a server (or a censor's state) would wait on
+		 * this connection longer than we do */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	close(fd);
 	if (t->fail == ZOND__V1__FAILURE__FAIL_NONE) {
 		us = ztime_mono_us() - t0;
