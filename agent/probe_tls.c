@@ -351,18 +351,22 @@ tls_try_shaped(const probe_env_t *env, enum tls_shape shape,
 		}
 		if (sent < hl) {
 			r = pu_wait(fd, POLLOUT, left);
+			err = errno;
 			if (r > 0) {
 				ssize_t w = send(fd, hello + sent, hl - sent,
 				    MSG_NOSIGNAL);
 				if (w > 0)
 					sent += (size_t)w;
 				else if (w < 0 && errno != EAGAIN &&
-				    errno != EINTR)
+				    errno != EINTR) {
+					err = errno;
 					r = -1;
+				}
 			}
 			t->sent = true;
 		} else {
 			r = pu_wait(fd, POLLIN, left);
+			err = errno;
 			if (r > 0) {
 				ssize_t g = recv(fd, in + got,
 				    sizeof(in) - got, 0);
@@ -371,9 +375,10 @@ tls_try_shaped(const probe_env_t *env, enum tls_shape shape,
 					break;
 				}
 				if (g < 0 && errno != EAGAIN &&
-				    errno != EINTR)
+				    errno != EINTR) {
+					err = errno;
 					r = -1;
-				else if (g > 0) {
+				} else if (g > 0) {
 					got += (size_t)g;
 					t->got = true;
 				}
@@ -400,7 +405,6 @@ tls_try_shaped(const probe_env_t *env, enum tls_shape shape,
 			break;
 		}
 		if (r < 0) {
-			err = errno;
 			t->fail = err == ECONNRESET || err == EPIPE ?
 			    ZOND__V1__FAILURE__FAIL_RESET :
 			    pu_errno_failure(err, PU_SIDE_UNKNOWN);

@@ -412,6 +412,20 @@ t_refused_and_defaults(void **state)
 	assert_int_equal(o->failure, ZOND__V1__FAILURE__FAIL_REFUSED);
 	assert_string_equal(o->tls->error_stage, "connect");
 	zond__v1__outcome__free_unpacked(o, NULL);
+	/* the same in the browser shape */
+	req.variant = "browser";
+	assert_int_equal(probe_tls(&env, &req, &o, &d), ZE_OK);
+	assert_int_equal(o->failure, ZOND__V1__FAILURE__FAIL_REFUSED);
+	assert_string_equal(o->tls->error_stage, "connect");
+	assert_string_equal(o->tls->shape, "browser");
+	zond__v1__outcome__free_unpacked(o, NULL);
+	/* the browser shape needs an address: a name is not resolved */
+	req.ip = NULL;
+	assert_int_equal(probe_tls(&env, &req, &o, &d), ZE_INVAL);
+	assert_non_null(strstr(d.text, "needs an address"));
+	assert_null(o);
+	req.variant = NULL;
+	req.ip = "127.0.0.1";
 
 	req.target = NULL;
 	assert_int_equal(probe_tls(&env, &req, &o, &d), ZE_INVAL);
