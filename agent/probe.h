@@ -74,7 +74,9 @@ typedef struct probe_req {
 	const char *control_sni;	/* harmless SNI for the same IP; NULL */
 	const char *variant;	/* call: relay|path|flow;
 				 * stun: plain|whatsapp|telegram;
-				 * quic: vn|initial_large|initial_small;
+				 * tls: openssl|browser (ClientHello shape);
+				 * quic: vn|initial_large|initial_small|
+				 * initial_sni;
 				 * vpn: wireguard|openvpn */
 	int64_t bytes;		/* throughput/freeze: transfer size */
 	struct probe_sent *sent;	/* NULL, or where a datagram probe
