@@ -190,8 +190,8 @@ locate_wanted(Zond__V1__TestKind t, Zond__V1__Failure f)
 	case ZOND__V1__TEST_KIND__TEST_HTTP:
 	case ZOND__V1__TEST_KIND__TEST_QUIC:
 	case ZOND__V1__TEST_KIND__TEST_STUN:
-	/* TEST_CALL (issue 18, another branch): add its case here; its
-	 * outcome's address and datagram go through locate_run like stun's */
+	/* TEST_CALL is not replayed: its path variant probes the hops
+	 * itself (locate_from_call) */
 		break;
 	default:
 		return false;
@@ -865,6 +865,64 @@ nomem:
 	return ZE_NOMEM;
 }
 
+zerr_t
+locate_from_call(const Zond__V1__Outcome *o, Zond__V1__Localization **out)
+{
+	const Zond__V1__CallOutcome *c;
+	const Zond__V1__CallLeg *g = NULL;
+	Zond__V1__Localization *L;
+	bool unreach;
+	size_t i;
+
+	*out = NULL;
+	if (o == NULL || o->test_case != ZOND__V1__OUTCOME__TEST_CALL ||
+	    (c = o->call) == NULL || c->variant == NULL ||
+	    strcmp(c->variant, "path") != 0)
+		return ZE_OK;
+	unreach = o->failure == ZOND__V1__FAILURE__FAIL_UNREACHABLE;
+	if (!unreach && o->failure != ZOND__V1__FAILURE__FAIL_NO_REPLY)
+		return ZE_OK;
+	for (i = 0; i < c->n_legs; i++)
+		if (c->legs[i]->destination != NULL &&
+		    strcmp(c->legs[i]->destination, "service") == 0 &&
+		    c->legs[i]->payload != NULL &&
+		    strcmp(c->legs[i]->payload, "shaped") == 0)
+			g = c->legs[i];
+	if (g == NULL)
+		return ZE_OK;
+	if ((L = malloc(sizeof(*L))) == NULL)
+		return ZE_NOMEM;
+	zond__v1__localization__init(L);
+	L->has_result = 1;
+	L->has_packets = 1;	/* the test's own datagrams: none more */
+	if (g->last_hop > 0 && !g->reached) {
+		L->result = ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED;
+		L->reason = pu_strdup("call_path");
+		L->has_censor_hop = L->has_reaction = 1;
+		L->censor_hop = g->last_hop;
+		L->reaction = unreach ?
+		    ZOND__V1__LOCATE_REACTION__LOCATE_REACTION_UNREACHABLE :
+		    ZOND__V1__LOCATE_REACTION__LOCATE_REACTION_DROP;
+		if (g->last_hop_addr != NULL &&
+		    (L->censor_addr = pu_strdup(g->last_hop_addr)) == NULL)
+			goto nomem;
+	} else {
+		L->result = ZOND__V1__LOCATE_RESULT__LOCATE_NOT_LOCATED;
+		L->reason = pu_strdup(g->reached ? "call_path_reached" :
+		    "call_path_no_hop");
+	}
+	L->trigger = pu_strdup("datagram");
+	if (c->addr != NULL && (L->dst = pu_strdup(c->addr)) == NULL)
+		goto nomem;
+	if (L->trigger == NULL || L->reason == NULL)
+		goto nomem;
+	*out = L;
+	return ZE_OK;
+nomem:
+	zond__v1__localization__free_unpacked(L, NULL);
+	return ZE_NOMEM;
+}
+
 /* ------------------------------------------------------------ triggers */
 
 /* The ClientHello our TLS library sends for sni, into buf.  0 on error. */
@@ -937,7 +995,7 @@ outcome_addr(const Zond__V1__Outcome *o)
 	case ZOND__V1__OUTCOME__TEST_HTTP: return o->http->addr;
 	case ZOND__V1__OUTCOME__TEST_STUN: return o->stun->addr;
 	case ZOND__V1__OUTCOME__TEST_QUIC: return o->quic->addr;
-	/* TEST_CALL: its outcome's address here (issue 18's call test) */
+	/* TEST_CALL: locate_from_call, never replayed */
 	default: return NULL;
 	}
 }
@@ -1011,8 +1069,7 @@ locate_run(const probe_env_t *env, const struct locate_cfg *cfg,
 	}
 	case ZOND__V1__TEST_KIND__TEST_QUIC:
 	case ZOND__V1__TEST_KIND__TEST_STUN:
-	/* TEST_CALL: the same, trigger "datagram", once its probe copies the
-	 * datagram it sent into req->sent (or calls locate_replay itself) */
+	/* TEST_CALL: never here (locate_from_call) */
 		if (sent == NULL || sent->len == 0 || sent->len > TRIGGER_MAX)
 			break;
 		memcpy(buf, sent->pkt, sent->len);

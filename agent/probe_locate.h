@@ -125,6 +125,16 @@ zerr_t locate_replay(const struct locate_cfg *cfg, const char *trigger,
     const struct sockaddr *dst, socklen_t dstlen, const uint8_t *payload,
     size_t len, Zond__V1__Localization **out) ZWUR;
 
+/*
+ * The call test's path variant probes the hops itself: its service-shaped
+ * leg's last answering hop, when the test failed (no_reply, unreachable),
+ * becomes *out (trigger "datagram", no extra packets) so the aggregator
+ * places that censor as it places the others.  *out is NULL for any other
+ * outcome.  ZE_NOMEM only.
+ */
+zerr_t locate_from_call(const Zond__V1__Outcome *o,
+    Zond__V1__Localization **out) ZWUR;
+
 /* Names for logs: "rst", "forged", "drop", "unreachable", "none"; and
  * "silence", "time_exceeded", "reset", "forged", "server", "unreachable". */
 const char *locate_reaction_name(locate_reaction_t r);

@@ -156,6 +156,14 @@ localize(sched_t *s, size_t idx, const probe_req_t *req,
 	struct locate_cfg lc;
 	Zond__V1__Localization *L;
 
+	if (s->o.locate && req->test == ZOND__V1__TEST_KIND__TEST_CALL) {
+		/* the path variant has probed the hops already */
+		if (locate_from_call(o, locp) != ZE_OK)
+			return ZE_NOMEM;
+		if (*locp == NULL)
+			return ZE_OK;
+		goto logit;
+	}
 	if (!s->o.locate || !locate_wanted(req->test, o->failure) ||
 	    !locate_limit_take(&s->lim, idx, ztime_mono_us()))
 		return ZE_OK;
@@ -163,6 +171,7 @@ localize(sched_t *s, size_t idx, const probe_req_t *req,
 	lc.budget_ms = LOCATE_MAX_MS;
 	if (locate_run(s->env, &lc, req, o, sent, locp) != ZE_OK)
 		return ZE_NOMEM;
+logit:
 	if ((L = *locp) != NULL)
 		log_info("locate target=%s test=%s trigger=%s result=%s "
 		    "reason=%s hop=%u addr=%s reaction=%s packets=%u ms=%u",

@@ -3,7 +3,7 @@
  *
  * "unit": the decision (a series of reactions per TTL -> the hop) with its
  * edge cases, the answer-or-forged rule, which failures are localized,
- * and the rate limiter.
+ * the rate limiter, and the call test's path result taken as it is.
  *
  * "netns SCRIPT HELPER": the real thing as root, in namespaces of its own
  * (SCRIPT is locate_net.sh: zq2c -> zq2r1 -> zq2r2 -> zq2r3 -> zq2s).  The
@@ -306,6 +306,67 @@ t_limit(void **state)
 	assert_int_equal(locate_limit_init(&l, 1, 0, 0), ZE_OK);
 	assert_false(locate_limit_take(&l, 0, t0));
 	locate_limit_fini(&l);
+}
+
+/* The call test's path result becomes the localization, no replay. */
+static void
+t_from_call(void **state)
+{
+	Zond__V1__Outcome o = ZOND__V1__OUTCOME__INIT;
+	Zond__V1__CallOutcome c = ZOND__V1__CALL_OUTCOME__INIT;
+	Zond__V1__CallLeg svc = ZOND__V1__CALL_LEG__INIT,
+	    neu = ZOND__V1__CALL_LEG__INIT;
+	Zond__V1__CallLeg *legs[] = {&neu, &svc};
+	Zond__V1__Localization *L;
+
+	(void)state;
+	o.has_failure = 1;
+	o.failure = F(NO_REPLY);
+	o.test_case = ZOND__V1__OUTCOME__TEST_CALL;
+	o.call = &c;
+	c.variant = "path";
+	c.addr = "17.1.2.3:3480";
+	c.legs = legs;
+	c.n_legs = 2;
+	neu.destination = "service";
+	neu.payload = "neutral";
+	neu.last_hop = 9;
+	neu.reached = 1;
+	svc.destination = "service";
+	svc.payload = "shaped";
+	svc.last_hop = 3;
+	svc.last_hop_addr = "10.0.3.1";
+	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
+	assert_non_null(L);
+	assert_int_equal(L->result, ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED);
+	assert_int_equal(L->censor_hop, 3);
+	assert_string_equal(L->censor_addr, "10.0.3.1");
+	assert_int_equal(L->reaction,
+	    ZOND__V1__LOCATE_REACTION__LOCATE_REACTION_DROP);
+	assert_string_equal(L->trigger, "datagram");
+	assert_string_equal(L->dst, "17.1.2.3:3480");
+	assert_string_equal(L->reason, "call_path");
+	assert_int_equal(L->packets, 0);
+	zond__v1__localization__free_unpacked(L, NULL);
+	/* reached the service: not located */
+	svc.reached = 1;
+	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
+	assert_int_equal(L->result, ZOND__V1__LOCATE_RESULT__LOCATE_NOT_LOCATED);
+	assert_string_equal(L->reason, "call_path_reached");
+	assert_false(L->has_censor_hop);
+	zond__v1__localization__free_unpacked(L, NULL);
+	/* success, another variant, another test: nothing */
+	svc.reached = 0;
+	o.failure = F(NONE);
+	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
+	assert_null(L);
+	o.failure = F(NO_REPLY);
+	c.variant = "flow";
+	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
+	assert_null(L);
+	o.test_case = ZOND__V1__OUTCOME__TEST_STUN;
+	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
+	assert_null(L);
 }
 
 /* ------------------------------------------------------------ netns */
@@ -784,6 +845,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(t_seen_fix),
 		cmocka_unit_test(t_wanted),
 		cmocka_unit_test(t_limit),
+		cmocka_unit_test(t_from_call),
 	};
 
 	if (argc > 3 && strcmp(argv[1], "netns") == 0) {
