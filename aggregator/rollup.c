@@ -72,6 +72,8 @@ struct plan {
 	uint8_t v, m;			/* the new verdict */
 	bool keep_open;			/* counted before its window closed */
 	bool counted;			/* has a cell */
+	bool locate;			/* where of the measurement (old and */
+	uint8_t where, hop;		/* new: the same inputs) */
 	uint32_t test;
 	char target[CELL_TARGET_MAX];
 	char variant[CELL_VARIANT_MAX];
@@ -460,9 +462,11 @@ plan_add(struct round *r)
 
 /* The cell fields of a judged probe measurement. */
 static void
-plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
+plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m,
+    const struct ipasn *asn)
 {
 	const char *var = verdict_variant(m);
+	struct cell_obs ob;
 
 	memcpy(p->agent, sm->agent, STORE_PK_LEN);
 	p->test = (uint32_t)m->test;
@@ -479,6 +483,10 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
 	p->k.asn = sm->asn;
 	snprintf(p->target, sizeof(p->target), "%s", m->target);
 	snprintf(p->variant, sizeof(p->variant), "%s", var ? var : "");
+	cell_obs_where(&ob, m, sm->asn, asn);
+	p->locate = ob.locate;
+	p->where = (uint8_t)ob.where;
+	p->hop = ob.hop;
 }
 
 /* Is there a control measurement of t's (test, target) within +- window
@@ -580,7 +588,7 @@ todo_one(const struct store_todo *t, void *arg)
 		p->v = (uint8_t)res.verdict;
 		p->m = (uint8_t)res.method;
 		p->keep_open = !due;
-		plan_cell(p, &sm, m);
+		plan_cell(p, &sm, m, r->o->v.asn);
 		if (!p->counted)
 			p->keep_open = false;
 	}
@@ -623,7 +631,7 @@ open_one(const uint8_t id[STORE_ID_LEN], uint8_t v, uint8_t meth,
 	verdict_expire(&res);
 	p->v = (uint8_t)res.verdict;
 	p->m = (uint8_t)res.method;
-	plan_cell(p, &sm, m);
+	plan_cell(p, &sm, m, r->o->v.asn);
 	wire_meas_free(m);
 	return 0;
 }
@@ -685,6 +693,9 @@ obs_of(const struct plan *p, bool old, struct cell_obs *ob)
 	ob->variant = p->variant;
 	ob->verdict = (verdict_t)(old ? p->old_v : p->v);
 	ob->method = (method_t)(old ? p->old_m : p->m);
+	ob->locate = p->locate;
+	ob->where = (cell_where_t)p->where;
+	ob->hop = p->hop;
 }
 
 /* The event at hour k->hour for a cell whose state there is (v, m),
@@ -1193,6 +1204,15 @@ mcell_cmp(const void *x, const void *y)
 	    b->service);
 }
 
+static int
+cell_cmp(const void *x, const void *y)
+{
+	const cell_t *a = x, *b = y;
+
+	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
+	    b->service);
+}
+
 void
 rollup_cells_free(cell_t *cells, size_t n)
 {
@@ -1208,32 +1228,44 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 {
 	struct mapread mr;
 	cell_t *out = NULL;
-	size_t nout = 0;
+	size_t nout = 0, k;
+	char base[CELL_SERVICE_MAX];
+	cell_facet_t want = CELL_FACET_ALL;
+	bool parts = false;
 	zerr_t e;
 
 	*cells = NULL;
 	*n = 0;
+	if (service != NULL && cell_facet_parse(service, base, sizeof(base),
+	    &want) != ZE_OK)
+		return zdiag_set(d, ZE_INVAL, "map: service '%.80s' is not S, "
+		    "S/calls or S/messaging", service);
 	memset(&mr, 0, sizeof(mr));
 	mr.since = since;
 	mr.until = until;
-	mr.service = service;
+	mr.service = service != NULL ? base : NULL;
 	e = store_tx_run(s, false, map_read, &mr, "map", d);
 	if (e == ZE_OK && mr.err != ZE_OK)
 		e = zdiag_set(d, mr.err, "map: out of memory");
 	if (e == ZE_OK && mr.n > 0) {
 		qsort(mr.c, mr.n, sizeof(*mr.c), mcell_cmp);
-		if ((out = calloc(mr.n, sizeof(*out))) == NULL)
+		/* a cell and its two parts at most */
+		if ((out = calloc(mr.n, 3 * sizeof(*out))) == NULL)
 			e = zdiag_set(d, ZE_NOMEM, "map: out of memory");
 	}
 	for (size_t i = 0; e == ZE_OK && i < mr.n; i++)
-		if (mr.c[i].acc != NULL &&
-		    cell_judge(mr.c[i].acc, c, &out[nout]) == ZE_OK)
-			nout++;
+		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
+		    want, &out[nout], &k) == ZE_OK) {
+			parts |= k > 1;
+			nout += k;
+		}
 	mapread_clear(&mr);
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;
 	}
+	if (parts)	/* "S/calls" sorts after "S-x" */
+		qsort(out, nout, sizeof(*out), cell_cmp);
 	*cells = out;
 	*n = nout;
 	if (pending != NULL)

@@ -511,7 +511,6 @@ static const char *const test_names[] = {
 	[ZOND__V1__TEST_KIND__TEST_FREEZE] = "freeze",
 	[ZOND__V1__TEST_KIND__TEST_VPN] = "vpn",
 	[ZOND__V1__TEST_KIND__TEST_DOH] = "doh",
-	[ZOND__V1__TEST_KIND__TEST_CALL] = "call",
 };
 
 const char *
