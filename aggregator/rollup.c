@@ -1205,6 +1205,43 @@ mcell_cmp(const void *x, const void *y)
 }
 
 static int
+svc_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The services of the map's cells with a calls sub-row in some cell,
+ * sorted and unique: their cells get part cells (O(n log n)). */
+static zerr_t
+calls_services(const struct mapread *mr, const char ***out, size_t *n,
+    zdiag_t *d)
+{
+	const char **v;
+	size_t i, k = 0, u = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(mr->n, sizeof(*v))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "map: out of memory");
+	for (i = 0; i < mr->n; i++)
+		if (mr->c[i].acc != NULL &&
+		    cell_acc_has_facet(mr->c[i].acc, CELL_FACET_CALLS))
+			v[k++] = mr->c[i].k.service;
+	if (k > 1)
+		qsort(v, k, sizeof(*v), svc_cmp);
+	for (i = 0; i < k; i++)
+		if (u == 0 || strcmp(v[u - 1], v[i]) != 0)
+			v[u++] = v[i];
+	if (u == 0) {
+		free(v);
+		return ZE_OK;
+	}
+	*out = v;
+	*n = u;
+	return ZE_OK;
+}
+
+static int
 cell_cmp(const void *x, const void *y)
 {
 	const cell_t *a = x, *b = y;
@@ -1232,6 +1269,8 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	char base[CELL_SERVICE_MAX];
 	cell_facet_t want = CELL_FACET_ALL;
 	bool parts = false;
+	const char **split = NULL;	/* services with calls sub-rows */
+	size_t nsplit = 0;
 	zerr_t e;
 
 	*cells = NULL;
@@ -1253,12 +1292,17 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 		if ((out = calloc(mr.n, 3 * sizeof(*out))) == NULL)
 			e = zdiag_set(d, ZE_NOMEM, "map: out of memory");
 	}
+	if (e == ZE_OK && want == CELL_FACET_ALL && mr.n > 0)
+		e = calls_services(&mr, &split, &nsplit, d);
 	for (size_t i = 0; e == ZE_OK && i < mr.n; i++)
 		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
-		    want, &out[nout], &k) == ZE_OK) {
+		    want, nsplit > 0 && bsearch(mr.c[i].k.service, split,
+		    nsplit, sizeof(*split), svc_cmp) != NULL, &out[nout],
+		    &k) == ZE_OK) {
 			parts |= k > 1;
 			nout += k;
 		}
+	free(split);
 	mapread_clear(&mr);
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);

@@ -1777,31 +1777,28 @@ cell_judge_facet(const cell_acc_t *a, const struct cell_opts *opts,
 }
 
 bool
-cell_acc_both_facets(const cell_acc_t *a)
+cell_acc_has_facet(const cell_acc_t *a, cell_facet_t f)
 {
-	bool calls = false, msg = false;
 	size_t i;
 
-	for (i = 0; i < a->nrows && !(calls && msg); i++) {
-		if (cell_facet_of((Zond__V1__TestKind)a->rows[i].test) ==
-		    CELL_FACET_CALLS)
-			calls = true;
-		else
-			msg = true;
-	}
-	return calls && msg;
+	for (i = 0; i < a->nrows; i++)
+		if (row_in(&a->rows[i], f))
+			return true;
+	return false;
 }
 
 zerr_t
 cell_judge_map(const cell_acc_t *a, const struct cell_opts *o,
-    cell_facet_t want, cell_t out[3], size_t *n)
+    cell_facet_t want, bool split, cell_t out[3], size_t *n)
 {
-	bool both = cell_acc_both_facets(a);
+	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
+	    CELL_FACET_MESSAGING};
+	size_t k, i;
 	zerr_t e;
 
 	*n = 0;
 	if (want != CELL_FACET_ALL) {
-		if (!both)
+		if (!cell_acc_has_facet(a, want))
 			return ZE_OK;
 		if ((e = cell_judge_facet(a, o, want, &out[0])) == ZE_OK)
 			*n = 1;
@@ -1809,30 +1806,26 @@ cell_judge_map(const cell_acc_t *a, const struct cell_opts *o,
 	}
 	if ((e = cell_judge(a, o, &out[0])) != ZE_OK)
 		return e;
-	*n = 1;
-	if (!both)
-		return ZE_OK;
-	if ((e = cell_judge_facet(a, o, CELL_FACET_CALLS, &out[1])) !=
-	    ZE_OK) {
+	k = 1;
+	for (i = 0; split && i < 2; i++) {
+		if (!cell_acc_has_facet(a, parts[i]))
+			continue;
+		if ((e = cell_judge_facet(a, o, parts[i], &out[k])) == ZE_OK) {
+			k++;
+			continue;
+		}
 		if (e == ZE_TOOBIG)
-			return ZE_OK;	/* a name too long for its parts */
-		cell_clear(&out[0]);
-		*n = 0;
+			continue;	/* a name too long for its parts */
+		while (k > 0)
+			cell_clear(&out[--k]);
 		return e;
 	}
-	if ((e = cell_judge_facet(a, o, CELL_FACET_MESSAGING, &out[2])) !=
-	    ZE_OK) {
-		cell_clear(&out[1]);
-		if (e == ZE_TOOBIG)
-			return ZE_OK;	/* a name too long for its parts */
-		cell_clear(&out[0]);
-		*n = 0;
-		return e;
+	if (k == 3) {
+		out[0].has_facets = true;
+		out[0].facet[0] = out[1].verdict;
+		out[0].facet[1] = out[2].verdict;
 	}
-	out[0].has_facets = true;
-	out[0].facet[0] = out[1].verdict;
-	out[0].facet[1] = out[2].verdict;
-	*n = 3;
+	*n = k;
 	return ZE_OK;
 }
 

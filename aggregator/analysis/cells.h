@@ -288,16 +288,18 @@ zerr_t cell_judge(const cell_acc_t *a, const struct cell_opts *o,
 zerr_t cell_judge_facet(const cell_acc_t *a, const struct cell_opts *o,
     cell_facet_t f, cell_t *out) ZWUR;
 
-/* Whether a has sub-rows of both facets. */
-bool cell_acc_both_facets(const cell_acc_t *a);
+/* Whether a has a sub-row of facet f. */
+bool cell_acc_has_facet(const cell_acc_t *a, cell_facet_t f);
 
-/* The map's cells of one accumulator: want ALL -> out[0] the cell (with
- * its facets' verdicts when it has both) and, when it has both facets,
- * the facet cells "S/calls" and "S/messaging" after it (*n 1 or 3); want
- * CALLS or MESSAGING -> that facet cell alone when it has both (*n 0 or
- * 1).  On error nothing is left to clear. */
+/* The map's cells of one accumulator.  want ALL: out[0] the cell and,
+ * when split (its service has calls sub-rows somewhere in the map), after
+ * it a part cell "S/calls" and "S/messaging" for each part it has
+ * sub-rows of; with both, out[0] carries their verdicts (has_facets).
+ * want CALLS or MESSAGING: that part cell alone when a has sub-rows of it.
+ * *n: cells written (0 to 3); a service name too long for the suffix
+ * gets no part cells.  On error nothing is left to clear. */
 zerr_t cell_judge_map(const cell_acc_t *a, const struct cell_opts *o,
-    cell_facet_t want, cell_t out[3], size_t *n) ZWUR;
+    cell_facet_t want, bool split, cell_t out[3], size_t *n) ZWUR;
 void cell_clear(cell_t *c);
 
 /* Roll cells up per (region, service), sorted by region then service

@@ -51,6 +51,22 @@ add_n(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
 		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
 }
 
+/* n blocking measurements with a localization of kind w at hop (0:
+ * none). */
+static void
+add_loc(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
+    verdict_t v, method_t m, cell_where_t w, uint8_t hop, int n)
+{
+	struct cell_obs o = {
+		.agent = key(agent), .target = target, .test = t,
+		.verdict = v, .method = m, .locate = true, .where = w,
+		.hop = hop,
+	};
+
+	while (n-- > 0)
+		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+}
+
 /* The same measurements from agents 1 and 2. */
 static void
 add2(cell_acc_t *a, const char *target, Zond__V1__TestKind t,
@@ -513,10 +529,14 @@ sample(void)
 {
 	cell_acc_t *a = acc("RU-SPE", 8359, "facetime");
 
-	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
-	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	/* localized: 3 at the ISP's hop 2, one upstream at hop 4, two not
+	 * located */
+	add_loc(a, 1, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 2, 3);
+	add_loc(a, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UPSTREAM, 4, 1);
+	add_loc(a, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UNKNOWN, 0, 2);
 	add_n(a, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	add_n(a, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	return a;
@@ -574,11 +594,14 @@ t_roundtrip(void **state)
 	    ZE_PARSE);
 	/* the old version (no counts per agent in a sub-row: the store
 	 * rebuilds such roll-ups) and an unknown one */
-	assert_int_equal(CELL_ACC_VERSION, 2);
+	assert_int_equal(CELL_ACC_VERSION, 3);
 	copy[0] = 1;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
-	assert_non_null(strstr(d.text, "version 1, expected 2"));
-	copy[0] = 3;
+	assert_non_null(strstr(d.text, "version 1, expected 3"));
+	copy[0] = 2;	/* no where counts: rebuilt too */
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
+	assert_non_null(strstr(d.text, "version 2, expected 3"));
+	copy[0] = 4;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
 	copy[0] = CELL_ACC_VERSION;
 	/* an agent count that no longer sums with the rows */
@@ -631,6 +654,39 @@ t_roundtrip(void **state)
 		}
 		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
 		cell_acc_free(&b);
+		/* the first row's where counts, after its two entries */
+		off += 2 + 2 * (2 + 1 + 5 + 1 + 5);
+		assert_int_equal(copy[off], 3);	/* unknown, isp, upstream */
+		assert_int_equal(copy[off + 1], CELL_WHERE_UNKNOWN);
+		assert_int_equal(copy[off + 5], 2);
+		assert_int_equal(copy[off + 16], 2);	/* hops 2 and 4 */
+		const struct {
+			size_t at;
+			uint8_t v;
+			zerr_t e;
+			const char *what;
+		} badw[] = {
+			{1, CELL_WHERE_KINDS, ZE_VERSION, "unknown where"},
+			{5, 0, ZE_PARSE, "a zero where count"},
+			{5, 3, ZE_PARSE, "where past the blocking count"},
+			{6, 0, ZE_PARSE, "where kinds out of order"},
+			{17, 0, ZE_PARSE, "hop 0"},
+			{17, CELL_HOP_MAX + 1, ZE_PARSE, "hop past the cap"},
+			{22, 2, ZE_PARSE, "hops out of order"},
+			{21, 6, ZE_PARSE, "hops past the where counts"},
+			{26, 0, ZE_PARSE, "a zero hop count"},
+		};
+		for (i = 0; i < ZARRAY_LEN(badw); i++) {
+			uint8_t was = copy[off + badw[i].at];
+
+			copy[off + badw[i].at] = badw[i].v;
+			if (cell_acc_decode(copy, e1.len, &b, &d) != badw[i].e)
+				fail_msg("%s: %s", badw[i].what, d.text);
+			assert_null(b);
+			copy[off + badw[i].at] = was;
+		}
+		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
+		cell_acc_free(&b);
 	}
 	free(copy);
 	zbuf_free(&e1);
@@ -639,8 +695,9 @@ t_roundtrip(void **state)
 }
 
 /* Which bytes of an encoding a change may leave valid: the ASN, agent
- * keys, names and test kinds (any value is a record) and the verdict and
- * method indexes (a count moved to another verdict).  Walks the layout of
+ * keys, names and test kinds (any value is a record), the verdict and
+ * method indexes (a count moved to another verdict) and the where and hop
+ * pairs (bounded from above only).  Walks the layout of
  * cells.c. */
 static void
 free_bytes(const uint8_t *p, size_t n, bool *fr)
@@ -681,6 +738,13 @@ free_bytes(const uint8_t *p, size_t n, bool *fr)
 				for (k = 0; k < np; k++, i += 5)
 					fr[i] = true;	/* index */
 			}
+		}
+		for (c = 0; c < 2; c++) {	/* where kinds, hops */
+			size_t np = p[i++];
+			/* kind or hop and count: only bounded by the
+			 * blocking counts, so a smaller one is a record */
+			for (k = 0; k < 5 * np; k++)
+				fr[i++] = true;
 		}
 	}
 	assert_int_equal(i, n);
@@ -1006,11 +1070,13 @@ t_merge(void **state)
 	/* the same measurements split over two time buckets */
 	b1 = acc("RU-SPE", 8359, "facetime");
 	b2 = acc("RU-SPE", 8359, "facetime");
-	add_n(b1, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	add_loc(b1, 1, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 2, 3);
 	add_n(b1, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
-	add_n(b2, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	add_loc(b2, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UPSTREAM, 4, 1);
+	add_loc(b2, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UNKNOWN, 0, 2);
 	add_n(b2, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	/* a third bucket where agent 1 measured again and agent 3 came;
 	 * merged first, so the entries of agents 1 and 2 go around 3's */
@@ -1140,55 +1206,69 @@ t_regions(void **state)
 }
 
 static const char MAP_WANT[] =
-    "{\"since\":\"2026-01-01T00:00:00Z\","
-    "\"until\":\"2026-01-02T00:00:00Z\",\"cells\":["
-    "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,"
-    "\"agents\":1,\"blocked_share\":0.0,\"confidence\":0.0,"
-    "\"agent_anomaly\":0"
-    ",\"agent_anomalies\":[]"
-    ",\"targets\":["
-    "{\"target\":\"init.ess.apple.com\",\"test\":\"dns\","
-    "\"verdict\":\"ok\","
-    "\"method\":null,\"measurements\":2,\"agents\":1,"
-    "\"agent_anomaly\":0}]},"
-    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\","
-    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":12,"
-    "\"agents\":2,\"blocked_share\":0.5,\"confidence\":0.342,"
-    "\"agent_anomaly\":0"
-    ",\"agent_anomalies\":[]"
-    ",\"targets\":["
-    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
-    "\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
-    "\"agent_anomaly\":0},"
-    "{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
-    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,"
-    "\"agent_anomaly\":0}]},"
-    "{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime\","
+    "{\"since\":\"2026-01-01T00:00:00Z\",\"until\":\"2026-01-02T00:00:00Z\","
+    "\"cells\":[{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,\"agents\":1,"
+    "\"blocked_share\":0.0,\"confidence\":0.0,\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2,\"agents\":1,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime/messaging\","
+    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,\"agents\":1,"
+    "\"blocked_share\":0.0,\"confidence\":0.0,\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2,\"agents\":1,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\",\"verdict\":\"blocked\","
+    "\"method\":\"tls\",\"measurements\":12,\"agents\":2,\"blocked_share\":0.5,"
+    "\"confidence\":0.342,\"where\":\"isp\",\"where_counts\":{\"isp\":3,\"upstream\":1,"
+    "\"unknown\":2},\"where_hops\":[{\"hop\":2,\"count\":3},{\"hop\":4,\"count\":1}],"
+    "\"facets\":{\"calls\":\"ok\",\"messaging\":\"blocked\"},\"agent_anomaly\":0,"
+    "\"agent_anomalies\":[],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
+    "\"agent_anomaly\":0},{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime/calls\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":6,\"agents\":2,\"blocked_share\":0.0,"
+    "\"confidence\":0.342,\"agent_anomaly\":0,\"agent_anomalies\":[],"
+    "\"targets\":[{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime/messaging\","
+    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
+    "\"blocked_share\":1.0,\"confidence\":0.342,\"where\":\"isp\",\"where_counts\":{"
+    "\"isp\":3,\"upstream\":1,\"unknown\":2},\"where_hops\":[{\"hop\":2,\"count\":3},"
+    "{\"hop\":4,\"count\":1}],\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
+    "\"method\":\"tls\",\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":24,\"agents\":4,\"blocked_share\":0.0,"
+    "\"confidence\":0.438,\"agent_anomaly\":1,\"agent_anomalies\":[{\"agent\":\"0606060606060606060606060606060606060606060606060606060606060606\","
+    "\"share\":0.933}],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":3,"
+    "\"agent_anomaly\":1}]},{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime/messaging\","
     "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":4,"
-    "\"blocked_share\":0.0,\"confidence\":0.438,\"agent_anomaly\":1"
-    ",\"agent_anomalies\":[{\"agent\":"
-    "\"06060606060606060606060606060606"
-    "06060606060606060606060606060606\",\"share\":0.933}]"
-    ",\"targets\":["
-    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"ok\","
-    "\"method\":null,\"measurements\":24,\"agents\":3,"
-    "\"agent_anomaly\":1}]}],"
-    "\"regions\":["
-    "{\"region\":\"RU-MOW\",\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,"
-    "\"asns_blocked\":0,\"blocked_asns\":[],\"agent_anomaly\":0},"
-    "{\"region\":\"RU-SPE\",\"service\":\"facetime\","
-    "\"verdict\":\"partial\","
-    "\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":[8359],"
-    "\"agent_anomaly\":1}]}";
+    "\"blocked_share\":0.0,\"confidence\":0.438,\"agent_anomaly\":1,\"agent_anomalies\":["
+    "{\"agent\":\"0606060606060606060606060606060606060606060606060606060606060606\","
+    "\"share\":0.933}],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":3,"
+    "\"agent_anomaly\":1}]}],\"regions\":[{\"region\":\"RU-MOW\",\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-MOW\",\"service\":\"facetime/messaging\","
+    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime\","
+    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "8359],\"agent_anomaly\":1,\"where\":\"isp\",\"facets\":{\"calls\":\"ok\","
+    "\"messaging\":\"partial\"}},{\"region\":\"RU-SPE\",\"service\":\"facetime/calls\","
+    "\"verdict\":\"ok\",\"agents\":2,\"asns\":1,\"asns_blocked\":0,\"blocked_asns\":["
+    "],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime/messaging\","
+    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "8359],\"agent_anomaly\":1,\"where\":\"isp\"}]}";
 
 static void
 t_map_json(void **state)
 {
 	cell_acc_t *a = sample(), *b = acc("RU-MOW", 12389, "facetime");
 	cell_acc_t *p = acc("RU-SPE", 8360, "facetime");
-	cell_t cells[3];
+	cell_t cells[7];
+	size_t nc;
 	zbuf_t out;
 
 	(void)state;
@@ -1202,11 +1282,21 @@ t_map_json(void **state)
 	    METHOD_TLS, 14);
 	add_n(p, 6, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
 	    1);
-	cells[0] = judged(p, NULL);	/* out of order on purpose */
-	cells[1] = judged(a, NULL);
-	cells[2] = judged(b, NULL);
+	/* out of order on purpose; split: facetime has calls sub-rows (a's
+	 * stun), so every cell gets the part cells of the parts it has */
+	assert_int_equal(cell_judge_map(p, NULL, CELL_FACET_ALL, true,
+	    &cells[0], &nc), ZE_OK);
+	assert_int_equal(nc, 2);	/* facetime, facetime/messaging */
+	assert_false(cells[0].has_facets);
+	assert_int_equal(cell_judge_map(b, NULL, CELL_FACET_ALL, true,
+	    &cells[2], &nc), ZE_OK);
+	assert_int_equal(nc, 2);
+	/* a's cell and its parts (stun: calls; tls: messaging) */
+	assert_int_equal(cell_judge_map(a, NULL, CELL_FACET_ALL, true,
+	    &cells[4], &nc), ZE_OK);
+	assert_int_equal(nc, 3);
 	zbuf_init(&out, 1 << 20);
-	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 3, NULL),
+	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 7, NULL),
 	    ZE_OK);
 	assert_string_equal((const char *)out.data, MAP_WANT);
 	/* the cap holds */
@@ -1221,9 +1311,8 @@ t_map_json(void **state)
 	    "{\"since\":\"2026-01-01T00:00:00Z\","
 	    "\"until\":\"2026-01-01T00:00:00Z\",\"cells\":[],\"regions\":[]}");
 	zbuf_free(&out);
-	cell_clear(&cells[0]);
-	cell_clear(&cells[1]);
-	cell_clear(&cells[2]);
+	for (nc = 0; nc < 7; nc++)
+		cell_clear(&cells[nc]);
 	cell_acc_free(&a);
 	cell_acc_free(&b);
 	cell_acc_free(&p);
