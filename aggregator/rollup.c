@@ -1294,14 +1294,17 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	}
 	if (e == ZE_OK && want == CELL_FACET_ALL && mr.n > 0)
 		e = calls_services(&mr, &split, &nsplit, d);
-	for (size_t i = 0; e == ZE_OK && i < mr.n; i++)
+	for (size_t i = 0; e == ZE_OK && i < mr.n; i++) {
+		const char *sv = mr.c[i].k.service;
+
 		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
-		    want, nsplit > 0 && bsearch(mr.c[i].k.service, split,
-		    nsplit, sizeof(*split), svc_cmp) != NULL, &out[nout],
-		    &k) == ZE_OK) {
+		    want, nsplit > 0 && bsearch(&sv, split, nsplit,
+		    sizeof(*split), svc_cmp) != NULL, &out[nout], &k) ==
+		    ZE_OK) {
 			parts |= k > 1;
 			nout += k;
 		}
+	}
 	free(split);
 	mapread_clear(&mr);
 	if (e != ZE_OK) {
