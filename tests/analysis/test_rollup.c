@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "export.h"
 #include "ipasn.h"
 #include "map.h"
 #include "mk.h"
@@ -873,6 +874,12 @@ old_cells_rebuilt(struct fx *f, const char *marker, uint8_t version)
 	rollup_cells_free(c, n);
 }
 
+static int
+collect(const void *p, size_t n, void *arg)
+{
+	return zbuf_append(arg, p, n) == ZE_OK ? 0 : 1;
+}
+
 /* Layout "2" (cell encoding 1, no counts per agent in a sub-row). */
 static void
 t_cell_v1_rebuilt(void **state)
@@ -965,6 +972,42 @@ t_where_parts(void **state)
 	assert_int_equal(rollup_map(f->s, T0, T0 + H_US, "wa/video", &f->o.c,
 	    &c, &n, &pend, &d), ZE_INVAL);
 	assert_non_null(strstr(d.text, "wa/video"));
+	/* the exports: each localized blocked measurement with its locate
+	 * and where, the stun ones (no localization) with neither */
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct export_filter ef = {.since = 0, .until = INT64_MAX,
+		    .service = "wa/messaging"};
+		struct analyze_opts ao;
+		zbuf_t out;
+		uint64_t cnt = 0;
+		size_t isp = 0, up = 0, lines = 0;
+
+		analyze_opts_default(&ao);
+		ao.v.asn = t;
+		ao.now_us = T0 + 10 * H_US;
+		zbuf_init(&out, 1 << 22);
+		assert_int_equal(export_run(f->s, fmt ? EXPORT_OONI :
+		    EXPORT_JSONL, &ef, &ao, collect, &out, &cnt, &d), ZE_OK);
+		assert_int_equal(cnt, 7);	/* 6 probes, 1 control: tcp */
+		for (const char *p = (const char *)out.data; p != NULL &&
+		    *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+			const char *nl = strchr(p, '\n');
+			char *line = strndup(p, nl ? (size_t)(nl - p) :
+			    strlen(p));
+
+			lines++;
+			isp += strstr(line, ",\"where\":\"isp\"") != NULL;
+			up += strstr(line, ",\"where\":\"upstream\"") != NULL;
+			assert_true((strstr(line, "\"locate\":{") != NULL) ==
+			    (strstr(line, "\"role\":\"control\"") == NULL &&
+			    strstr(line, "\"zond_role\":\"control\"") == NULL));
+			free(line);
+		}
+		assert_int_equal(lines, 7);
+		assert_int_equal(isp, 5);
+		assert_int_equal(up, 1);
+		zbuf_free(&out);
+	}
 	f->o.v.asn = NULL;
 	ipasn_free(&t);
 }
