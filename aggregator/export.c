@@ -112,7 +112,7 @@ export_one(const struct store_meas *sm, void *arg)
 	wire_meas_t *m = NULL;
 	verdict_t v = VERDICT_PENDING;
 	method_t meth = METHOD_NONE;
-	const char *where = NULL;
+	const char *where;
 	zerr_t e;
 
 	if (sm->start_us < f->since || sm->start_us >= f->until ||
@@ -129,12 +129,7 @@ export_one(const struct store_meas *sm, void *arg)
 		return 0;
 	}
 	(void)analysis_verdict(x->a, sm->id, &v, &meth);
-	if ((v == VERDICT_BLOCKED || v == VERDICT_THROTTLED) &&
-	    m->locate != NULL) {
-		uint8_t hop;
-		where = cell_where_name(cell_where_of(m, sm->asn, x->asn,
-		    &hop));
-	}
+	where = cell_meas_where(m, v, sm->asn, x->asn);
 	zbuf_reset(&x->line);
 	if (x->fmt == EXPORT_JSONL) {
 		struct json_meas_extra ex = {

@@ -539,6 +539,18 @@ cell_where_of(const Zond__V1__Measurement *m, uint32_t agent_asn,
 	return CELL_WHERE_UNKNOWN;
 }
 
+const char *
+cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
+    uint32_t agent_asn, const struct ipasn *t)
+{
+	uint8_t hop;
+
+	if ((v != VERDICT_BLOCKED && v != VERDICT_THROTTLED) || m == NULL ||
+	    m->locate == NULL)
+		return NULL;
+	return cell_where_name(cell_where_of(m, agent_asn, t, &hop));
+}
+
 void
 cell_obs_where(struct cell_obs *o, const Zond__V1__Measurement *m,
     uint32_t agent_asn, const struct ipasn *t)

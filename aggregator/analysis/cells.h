@@ -60,6 +60,8 @@ typedef enum cell_verdict {
 	CELL__COUNT
 } cell_verdict_t;
 
+struct ipasn;
+
 /* Where the censor sits for a blocked or throttled measurement
  * (docs/METHODOLOGY.md "Where the censor sits").  MIXED is a region's
  * only: its blocked ASNs disagree. */
@@ -103,7 +105,6 @@ struct cell_obs {
 zerr_t cell_obs_fill(struct cell_obs *o, const Zond__V1__Measurement *m,
     verdict_t v, method_t meth) ZWUR;
 
-struct ipasn;
 /* Set o->locate, o->where and o->hop from m's localization, the agent's
  * ASN (0: unknown) and the operator's IP-to-ASN table (NULL: none):
  * located with the censor hop's address in agent_asn -> isp, in another
@@ -115,6 +116,11 @@ void cell_obs_where(struct cell_obs *o, const Zond__V1__Measurement *m,
 cell_where_t cell_where_of(const Zond__V1__Measurement *m,
     uint32_t agent_asn, const struct ipasn *t, uint8_t *hop);
 const char *cell_where_name(cell_where_t w);
+/* A measurement's judged where as export records and the measurements API
+ * show it: the name for a blocked or throttled measurement with a
+ * localization, else NULL (no key). */
+const char *cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
+    uint32_t agent_asn, const struct ipasn *t);
 
 /* The facet of a test; the name of a facet ("calls", "messaging"; NULL
  * for ALL). */

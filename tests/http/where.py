@@ -141,6 +141,10 @@ def run(ep, spub_file, base, seeds):
                   if x["role"] == "control"),
           "export jsonl: each probe's locate and judged where",
           [(x["role"], x.get("where"), x.get("locate")) for x in recs][:2])
+    d = get(base, "/api/v1/measurements?limit=1000&since=2020-01-01T00:00:00Z")
+    by = {x["id"]: x for x in recs}
+    check(len(d["items"]) == 15 and all(x == by[x["id"]] for x in d["items"]),
+          "measurements API: the same records, where included")
     return 1 if fails else 0
 
 
