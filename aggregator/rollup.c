@@ -752,18 +752,44 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	return 0;
 }
 
+/* Bring the hour state of k (v, m) and its events up to date. */
+static int
+state_flush(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
+    method_t m)
+{
+	struct store_cellkey nk = *k;
+	uint32_t nh;
+	uint8_t nv, nm;
+	int rc;
+
+	rc = v == CELL_INSUFFICIENT ? store_tx_cellhour_del(r->tx, k) :
+	    store_tx_cellhour_put(r->tx, k, (uint8_t)v, (uint8_t)m);
+	if (rc < 0 || event_at(r, k, v, m) < 0)
+		return -1;
+	/* the next judged hour's event depends on this one */
+	if ((rc = store_tx_cellhour_near(r->tx, k, 1, &nh, &nv, &nm)) < 0)
+		return -1;
+	if (rc == 0) {
+		nk.hour = nh;
+		if (event_at(r, &nk, (cell_verdict_t)nv, (method_t)nm) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Write the accumulator of k back and bring its hour state and events up
- * to date. */
+ * to date: the cell's and, when it has call sub-rows, those of its parts
+ * "S/calls" and "S/messaging" (METHODOLOGY.md §3.6, §5). */
 static int
 cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 {
+	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
+	    CELL_FACET_MESSAGING};
+	struct store_cellkey pk;
 	cell_t cl;
 	zbuf_t b;
 	cell_verdict_t v = CELL_INSUFFICIENT;
 	method_t m = METHOD_NONE;
-	struct store_cellkey nk = *k;
-	uint32_t nh;
-	uint8_t nv, nm;
 	int rc;
 
 	zbuf_init(&b, 1 << 24);
@@ -781,16 +807,24 @@ cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 		m = cl.method;
 		cell_clear(&cl);
 	}
-	rc = v == CELL_INSUFFICIENT ? store_tx_cellhour_del(r->tx, k) :
-	    store_tx_cellhour_put(r->tx, k, (uint8_t)v, (uint8_t)m);
-	if (rc < 0 || event_at(r, k, v, m) < 0)
+	if (state_flush(r, k, v, m) < 0)
 		return -1;
-	/* the next judged hour's event depends on this one */
-	if ((rc = store_tx_cellhour_near(r->tx, k, 1, &nh, &nv, &nm)) < 0)
-		return -1;
-	if (rc == 0) {
-		nk.hour = nh;
-		if (event_at(r, &nk, (cell_verdict_t)nv, (method_t)nm) < 0)
+	if (!cell_acc_has_facet(acc, CELL_FACET_CALLS))
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		pk = *k;
+		if ((size_t)snprintf(pk.service, sizeof(pk.service), "%s/%s",
+		    k->service, cell_facet_name(parts[i])) >=
+		    sizeof(pk.service))
+			continue;	/* a name too long for its parts */
+		v = CELL_INSUFFICIENT;
+		m = METHOD_NONE;
+		if (cell_judge_facet(acc, &r->o->c, parts[i], &cl) == ZE_OK) {
+			v = cl.verdict;
+			m = cl.method;
+			cell_clear(&cl);
+		}
+		if (state_flush(r, &pk, v, m) < 0)
 			return -1;
 	}
 	return 0;

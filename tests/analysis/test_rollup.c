@@ -874,6 +874,25 @@ old_cells_rebuilt(struct fx *f, const char *marker, uint8_t version)
 	rollup_cells_free(c, n);
 }
 
+struct evs {
+	char svc[8][64];
+	cell_verdict_t to[8];
+	size_t n;
+};
+
+static int
+ev_collect(const event_t *e, void *arg)
+{
+	struct evs *v = arg;
+
+	if (v->n < 8) {
+		snprintf(v->svc[v->n], sizeof(v->svc[0]), "%s", e->service);
+		v->to[v->n] = e->to;
+	}
+	v->n++;
+	return 0;
+}
+
 static int
 collect(const void *p, size_t n, void *arg)
 {
@@ -972,6 +991,19 @@ t_where_parts(void **state)
 	assert_int_equal(rollup_map(f->s, T0, T0 + H_US, "wa/video", &f->o.c,
 	    &c, &n, &pend, &d), ZE_INVAL);
 	assert_non_null(strstr(d.text, "wa/video"));
+	/* events: the cell's and its parts' first states */
+	{
+		struct evs ev = {0};
+
+		assert_int_equal(rollup_events(f->s, T0, T0 + H_US, ev_collect,
+		    &ev, &d), ZE_OK);
+		assert_int_equal(ev.n, 3);
+		assert_string_equal(ev.svc[0], "wa");
+		assert_string_equal(ev.svc[1], "wa/calls");
+		assert_string_equal(ev.svc[2], "wa/messaging");
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(ev.to[i], CELL_BLOCKED);
+	}
 	/* the exports: each localized blocked measurement with its locate
 	 * and where, the stun ones (no localization) with neither */
 	for (int fmt = 0; fmt < 2; fmt++) {

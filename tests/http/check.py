@@ -144,13 +144,17 @@ try:
     st, h, b = req("/api/v1/export?format=jsonl&service=closed/calls")
     got = [json.loads(l) for l in b.decode().splitlines()]
     assert st == 200 and {r["id"] for r in got} == want, st
+    d = get_json("/api/v1/events?service=closed/calls&since=" + lo)
+    assert d["events"] and all(e["service"] == "closed/calls" and
+                               e["to"] == "down" for e in d["events"]), d
     for q in ("/api/v1/map?service=closed/video",
               "/api/v1/measurements?service=/calls"):
         st, h, b = req(q)
         assert st == 400 and b"/calls or /messaging" in b, (q, st, b)
     check(True, "calls and messaging: part cells and regions, facets, "
           "S/calls and S/messaging filters on map, measurements, "
-          "timeseries, export; bad parts refused; where only with a block")
+          "timeseries, events, export; bad parts refused; where only with "
+          "a block")
 except Exception as e:  # noqa: BLE001
     check(False, "calls and messaging", repr(e))
 
