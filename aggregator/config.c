@@ -99,9 +99,10 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "
 	    "decide"},
 	{"analysis", "ip_asn", CONF_STRING, "", O(ip_asn), 0, 0, false, NULL,
-	    "IP-to-ASN table for DNS consistency in the iptoasn.com TSV "
-	    "format (ip2asn-combined.tsv); empty: none, a /24 or /48 stands "
-	    "in for the ASN (docs/METHODOLOGY.md 2.3)"},
+	    "IP-to-ASN table for DNS consistency and where the censor sits "
+	    "in the iptoasn.com TSV format (ip2asn-combined.tsv); empty: "
+	    "none, a /24 or /48 stands in for the ASN (docs/METHODOLOGY.md "
+	    "2.3) and where is unknown (3.7)"},
 	{"analysis", "webhook", CONF_STRING, "", O(webhook), 0, 0, false,
 	    check_webhook, "URL to POST cell state changes to; empty: none"},
 	{"analysis", "webhook_max_age", CONF_DURATION, "6h",

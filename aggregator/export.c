@@ -55,6 +55,7 @@ struct exp {
 	int64_t slice_lo, slice_hi;	/* this slice */
 	const analysis_t *a;
 	const ooni_ctl_t *ctl;	/* EXPORT_OONI: the slice's controls */
+	const struct ipasn *asn;	/* IP-to-ASN table for where */
 	export_write_fn w;
 	void *arg;
 	zbuf_t line;
@@ -89,6 +90,19 @@ csv_field(zbuf_t *b, const char *s)
 	return zbuf_putc(b, '"');
 }
 
+/* The filter "S", "S/calls" or "S/messaging" (the part by its test). */
+static bool
+service_match(const char *flt, const wire_meas_t *m)
+{
+	char base[CELL_SERVICE_MAX];
+	cell_facet_t f;
+
+	if (m->service == NULL ||
+	    cell_facet_parse(flt, base, sizeof(base), &f) != ZE_OK)
+		return false;
+	return strcmp(base, m->service) == 0 &&
+	    (f == CELL_FACET_ALL || cell_facet_of(m->test) == f);
+}
 
 static int
 export_one(const struct store_meas *sm, void *arg)
@@ -98,6 +112,7 @@ export_one(const struct store_meas *sm, void *arg)
 	wire_meas_t *m = NULL;
 	verdict_t v = VERDICT_PENDING;
 	method_t meth = METHOD_NONE;
+	const char *where;
 	zerr_t e;
 
 	if (sm->start_us < f->since || sm->start_us >= f->until ||
@@ -109,24 +124,24 @@ export_one(const struct store_meas *sm, void *arg)
 		return 0;
 	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
 		return 0;
-	if (f->service && (m->service == NULL ||
-	    strcmp(f->service, m->service) != 0)) {
+	if (f->service && !service_match(f->service, m)) {
 		wire_meas_free(m);
 		return 0;
 	}
 	(void)analysis_verdict(x->a, sm->id, &v, &meth);
+	where = cell_meas_where(m, v, sm->asn, x->asn);
 	zbuf_reset(&x->line);
 	if (x->fmt == EXPORT_JSONL) {
 		struct json_meas_extra ex = {
 			.region = sm->region, .asn = sm->asn,
 			.role = role_name(sm->role), .verdict = verdict_name(v),
 			.method = meth == METHOD_NONE ? NULL : method_name(meth),
-			.body = sm->body, .body_len = sm->body_len,
+			.where = where, .body = sm->body, .body_len = sm->body_len,
 			.sig = sm->sig,
 		};
 		e = json_measurement(&x->line, m, &ex);
 	} else if (x->fmt == EXPORT_OONI) {
-		e = ooni_record(&x->line, sm, m, v, meth, x->ctl);
+		e = ooni_record(&x->line, sm, m, v, meth, x->ctl, where);
 	} else {
 		char hex[65], ts[40], tn[32];
 		sodium_bin2hex(hex, sizeof(hex), sm->id, STORE_ID_LEN);
@@ -178,6 +193,7 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 		o = &def;
 	}
 	memset(&x, 0, sizeof(x));
+	x.asn = o->v.asn;
 	x.fmt = fmt;
 	x.flt = flt;
 	x.w = w;

@@ -1255,7 +1255,7 @@ extensions(const char *name)
  */
 zerr_t
 ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
-    verdict_t v, method_t meth, const ooni_ctl_t *ctl)
+    verdict_t v, method_t meth, const ooni_ctl_t *ctl, const char *where)
 {
 	char ts[40], day[40], cc[8], tn[32], rid[2 * 8 + 1], rn[32];
 	char input[1024];
@@ -1364,6 +1364,14 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	    verdict_name(v)));
 	mn = meth == METHOD_NONE ? NULL : method_name(meth);
 	TRY(json_cstr(b, mn));
+	if (m->locate != NULL) {
+		TRY(zbuf_puts(b, ",\"locate\":"));
+		TRY(json_message(b, &m->locate->base));
+	}
+	if (where != NULL) {
+		TRY(zbuf_puts(b, ",\"where\":"));
+		TRY(json_cstr(b, where));
+	}
 	TRY(json_signed_sig(b, sm->body, sm->body_len, sm->sig));
 	return zbuf_puts(b, "}}");
 }

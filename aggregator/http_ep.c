@@ -378,6 +378,8 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 				.verdict = verdict_name(v),
 				.method = meth == METHOD_NONE ? NULL :
 				    method_name(meth),
+				.where = cell_meas_where(m, v, sm.asn,
+				    h->ao.v.asn),
 				.body = sm.body, .body_len = sm.body_len,
 				.sig = sm.sig,
 			};

@@ -61,7 +61,9 @@ struct filt {
 	int64_t since, until;
 	char region[STORE_REGION_LEN];
 	int64_t asn;
-	char service[CELL_SERVICE_MAX];
+	char service[CELL_SERVICE_MAX];	/* as given: "S", "S/calls", ... */
+	char base[CELL_SERVICE_MAX];	/* S */
+	cell_facet_t facet;		/* the part the suffix names */
 	int role;			/* -1: any */
 	bool has_region, has_service;
 };
@@ -99,7 +101,7 @@ bool http_query_int(struct query *q, const char *name, int64_t lo,
  * one. */
 bool http_query_filters(struct query *q, struct filt *f, int64_t back_us);
 /* Does a stored measurement pass f?  The body is decoded only for a
- * service filter. */
+ * service filter ("S/calls": service S and a calls test). */
 bool http_filt_match(const struct filt *f, const struct store_meas *sm);
 
 /* http_ep.c: the endpoints; each answers c. */

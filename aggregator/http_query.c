@@ -131,7 +131,7 @@ q_token(struct query *q, const char *name, bool region, char *out,
 		unsigned char ch = (unsigned char)v[i];
 		bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    ch == '-' || (!region && ((ch >= 'a' && ch <= 'z') ||
-		    ch == '.' || ch == '_'));
+		    ch == '.' || ch == '_' || ch == '/'));
 		if (!ok) {
 			n = outlen;	/* refused below */
 			break;		/* v ends at its old n */
@@ -140,7 +140,8 @@ q_token(struct query *q, const char *name, bool region, char *out,
 	if (n >= outlen) {
 		snprintf(q->err, sizeof(q->err), region ? "%s: '%.64s' is not "
 		    "an ISO 3166-2 region (e.g. RU-MOW)" : "%s: '%.64s' is not "
-		    "a service name ([A-Za-z0-9._-], at most 63)", name, v);
+		    "a service name ([A-Za-z0-9._-], at most 63, optionally "
+		    "ending in /calls or /messaging)", name, v);
 		return false;
 	}
 	memcpy(out, v, n + 1);
@@ -174,6 +175,14 @@ http_query_filters(struct query *q, struct filt *f, int64_t back_us)
 		if (!q_token(q, "service", false, f->service,
 		    sizeof(f->service)))
 			return false;
+		if (cell_facet_parse(f->service, f->base, sizeof(f->base),
+		    &f->facet) != ZE_OK) {
+			snprintf(q->err, sizeof(q->err), "service: '%.64s' is "
+			    "not a service name ([A-Za-z0-9._-], at most 63, "
+			    "optionally ending in /calls or /messaging)",
+			    f->service);
+			return false;
+		}
 		f->has_service = true;
 	}
 	if ((role = http_query_get(q, "role")) != NULL) {
@@ -220,7 +229,8 @@ http_filt_match(const struct filt *f, const struct store_meas *sm)
 		return true;
 	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
 		return false;
-	ok = m->service != NULL && strcmp(m->service, f->service) == 0;
+	ok = m->service != NULL && strcmp(m->service, f->base) == 0 &&
+	    (f->facet == CELL_FACET_ALL || cell_facet_of(m->test) == f->facet);
 	wire_meas_free(m);
 	return ok;
 }

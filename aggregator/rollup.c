@@ -72,6 +72,8 @@ struct plan {
 	uint8_t v, m;			/* the new verdict */
 	bool keep_open;			/* counted before its window closed */
 	bool counted;			/* has a cell */
+	bool locate;			/* where of the measurement (old and */
+	uint8_t where, hop;		/* new: the same inputs) */
 	uint32_t test;
 	char target[CELL_TARGET_MAX];
 	char variant[CELL_VARIANT_MAX];
@@ -460,9 +462,11 @@ plan_add(struct round *r)
 
 /* The cell fields of a judged probe measurement. */
 static void
-plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
+plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m,
+    const struct ipasn *asn)
 {
 	const char *var = verdict_variant(m);
+	struct cell_obs ob;
 
 	memcpy(p->agent, sm->agent, STORE_PK_LEN);
 	p->test = (uint32_t)m->test;
@@ -479,6 +483,10 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m)
 	p->k.asn = sm->asn;
 	snprintf(p->target, sizeof(p->target), "%s", m->target);
 	snprintf(p->variant, sizeof(p->variant), "%s", var ? var : "");
+	cell_obs_where(&ob, m, sm->asn, asn);
+	p->locate = ob.locate;
+	p->where = (uint8_t)ob.where;
+	p->hop = ob.hop;
 }
 
 /* Is there a control measurement of t's (test, target) within +- window
@@ -580,7 +588,7 @@ todo_one(const struct store_todo *t, void *arg)
 		p->v = (uint8_t)res.verdict;
 		p->m = (uint8_t)res.method;
 		p->keep_open = !due;
-		plan_cell(p, &sm, m);
+		plan_cell(p, &sm, m, r->o->v.asn);
 		if (!p->counted)
 			p->keep_open = false;
 	}
@@ -623,7 +631,7 @@ open_one(const uint8_t id[STORE_ID_LEN], uint8_t v, uint8_t meth,
 	verdict_expire(&res);
 	p->v = (uint8_t)res.verdict;
 	p->m = (uint8_t)res.method;
-	plan_cell(p, &sm, m);
+	plan_cell(p, &sm, m, r->o->v.asn);
 	wire_meas_free(m);
 	return 0;
 }
@@ -685,6 +693,9 @@ obs_of(const struct plan *p, bool old, struct cell_obs *ob)
 	ob->variant = p->variant;
 	ob->verdict = (verdict_t)(old ? p->old_v : p->v);
 	ob->method = (method_t)(old ? p->old_m : p->m);
+	ob->locate = p->locate;
+	ob->where = (cell_where_t)p->where;
+	ob->hop = p->hop;
 }
 
 /* The event at hour k->hour for a cell whose state there is (v, m),
@@ -741,18 +752,44 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	return 0;
 }
 
+/* Bring the hour state of k (v, m) and its events up to date. */
+static int
+state_flush(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
+    method_t m)
+{
+	struct store_cellkey nk = *k;
+	uint32_t nh;
+	uint8_t nv, nm;
+	int rc;
+
+	rc = v == CELL_INSUFFICIENT ? store_tx_cellhour_del(r->tx, k) :
+	    store_tx_cellhour_put(r->tx, k, (uint8_t)v, (uint8_t)m);
+	if (rc < 0 || event_at(r, k, v, m) < 0)
+		return -1;
+	/* the next judged hour's event depends on this one */
+	if ((rc = store_tx_cellhour_near(r->tx, k, 1, &nh, &nv, &nm)) < 0)
+		return -1;
+	if (rc == 0) {
+		nk.hour = nh;
+		if (event_at(r, &nk, (cell_verdict_t)nv, (method_t)nm) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Write the accumulator of k back and bring its hour state and events up
- * to date. */
+ * to date: the cell's and, when it has call sub-rows, those of its parts
+ * "S/calls" and "S/messaging" (METHODOLOGY.md §3.6, §5). */
 static int
 cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 {
+	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
+	    CELL_FACET_MESSAGING};
+	struct store_cellkey pk;
 	cell_t cl;
 	zbuf_t b;
 	cell_verdict_t v = CELL_INSUFFICIENT;
 	method_t m = METHOD_NONE;
-	struct store_cellkey nk = *k;
-	uint32_t nh;
-	uint8_t nv, nm;
 	int rc;
 
 	zbuf_init(&b, 1 << 24);
@@ -770,16 +807,24 @@ cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 		m = cl.method;
 		cell_clear(&cl);
 	}
-	rc = v == CELL_INSUFFICIENT ? store_tx_cellhour_del(r->tx, k) :
-	    store_tx_cellhour_put(r->tx, k, (uint8_t)v, (uint8_t)m);
-	if (rc < 0 || event_at(r, k, v, m) < 0)
+	if (state_flush(r, k, v, m) < 0)
 		return -1;
-	/* the next judged hour's event depends on this one */
-	if ((rc = store_tx_cellhour_near(r->tx, k, 1, &nh, &nv, &nm)) < 0)
-		return -1;
-	if (rc == 0) {
-		nk.hour = nh;
-		if (event_at(r, &nk, (cell_verdict_t)nv, (method_t)nm) < 0)
+	if (!cell_acc_has_facet(acc, CELL_FACET_CALLS))
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		pk = *k;
+		if ((size_t)snprintf(pk.service, sizeof(pk.service), "%s/%s",
+		    k->service, cell_facet_name(parts[i])) >=
+		    sizeof(pk.service))
+			continue;	/* a name too long for its parts */
+		v = CELL_INSUFFICIENT;
+		m = METHOD_NONE;
+		if (cell_judge_facet(acc, &r->o->c, parts[i], &cl) == ZE_OK) {
+			v = cl.verdict;
+			m = cl.method;
+			cell_clear(&cl);
+		}
+		if (state_flush(r, &pk, v, m) < 0)
 			return -1;
 	}
 	return 0;
@@ -1193,6 +1238,52 @@ mcell_cmp(const void *x, const void *y)
 	    b->service);
 }
 
+static int
+svc_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The services of the map's cells with a calls sub-row in some cell,
+ * sorted and unique: their cells get part cells (O(n log n)). */
+static zerr_t
+calls_services(const struct mapread *mr, const char ***out, size_t *n,
+    zdiag_t *d)
+{
+	const char **v;
+	size_t i, k = 0, u = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(mr->n, sizeof(*v))) == NULL)
+		return zdiag_set(d, ZE_NOMEM, "map: out of memory");
+	for (i = 0; i < mr->n; i++)
+		if (mr->c[i].acc != NULL &&
+		    cell_acc_has_facet(mr->c[i].acc, CELL_FACET_CALLS))
+			v[k++] = mr->c[i].k.service;
+	if (k > 1)
+		qsort(v, k, sizeof(*v), svc_cmp);
+	for (i = 0; i < k; i++)
+		if (u == 0 || strcmp(v[u - 1], v[i]) != 0)
+			v[u++] = v[i];
+	if (u == 0) {
+		free(v);
+		return ZE_OK;
+	}
+	*out = v;
+	*n = u;
+	return ZE_OK;
+}
+
+static int
+cell_cmp(const void *x, const void *y)
+{
+	const cell_t *a = x, *b = y;
+
+	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
+	    b->service);
+}
+
 void
 rollup_cells_free(cell_t *cells, size_t n)
 {
@@ -1208,32 +1299,54 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 {
 	struct mapread mr;
 	cell_t *out = NULL;
-	size_t nout = 0;
+	size_t nout = 0, k;
+	char base[CELL_SERVICE_MAX];
+	cell_facet_t want = CELL_FACET_ALL;
+	bool parts = false;
+	const char **split = NULL;	/* services with calls sub-rows */
+	size_t nsplit = 0;
 	zerr_t e;
 
 	*cells = NULL;
 	*n = 0;
+	if (service != NULL && cell_facet_parse(service, base, sizeof(base),
+	    &want) != ZE_OK)
+		return zdiag_set(d, ZE_INVAL, "map: service '%.80s' is not S, "
+		    "S/calls or S/messaging", service);
 	memset(&mr, 0, sizeof(mr));
 	mr.since = since;
 	mr.until = until;
-	mr.service = service;
+	mr.service = service != NULL ? base : NULL;
 	e = store_tx_run(s, false, map_read, &mr, "map", d);
 	if (e == ZE_OK && mr.err != ZE_OK)
 		e = zdiag_set(d, mr.err, "map: out of memory");
 	if (e == ZE_OK && mr.n > 0) {
 		qsort(mr.c, mr.n, sizeof(*mr.c), mcell_cmp);
-		if ((out = calloc(mr.n, sizeof(*out))) == NULL)
+		/* a cell and its two parts at most */
+		if ((out = calloc(mr.n, 3 * sizeof(*out))) == NULL)
 			e = zdiag_set(d, ZE_NOMEM, "map: out of memory");
 	}
-	for (size_t i = 0; e == ZE_OK && i < mr.n; i++)
-		if (mr.c[i].acc != NULL &&
-		    cell_judge(mr.c[i].acc, c, &out[nout]) == ZE_OK)
-			nout++;
+	if (e == ZE_OK && want == CELL_FACET_ALL && mr.n > 0)
+		e = calls_services(&mr, &split, &nsplit, d);
+	for (size_t i = 0; e == ZE_OK && i < mr.n; i++) {
+		const char *sv = mr.c[i].k.service;
+
+		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
+		    want, nsplit > 0 && bsearch(&sv, split, nsplit,
+		    sizeof(*split), svc_cmp) != NULL, &out[nout], &k) ==
+		    ZE_OK) {
+			parts |= k > 1;
+			nout += k;
+		}
+	}
+	free(split);
 	mapread_clear(&mr);
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;
 	}
+	if (parts)	/* "S/calls" sorts after "S-x" */
+		qsort(out, nout, sizeof(*out), cell_cmp);
 	*cells = out;
 	*n = nout;
 	if (pending != NULL)

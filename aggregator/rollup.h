@@ -105,9 +105,12 @@ zerr_t rollup_prepare(store_t *s, zdiag_t *d) ZWUR;
 
 /*
  * The cells of [since, until) read from the roll-ups: whole hours, since
- * rounded down and until up.  service NULL: all.  *cells sorted by region,
- * ASN, service (free with rollup_cells_free); *pending: measurements of
- * the range not judged yet.
+ * rounded down and until up.  service NULL: all; "S/calls" or
+ * "S/messaging": that part of S only (ZE_INVAL for another suffix).
+ * Beside each cell with sub-rows of both parts come its part cells "S/calls"
+ * and "S/messaging" (cell_judge_map).  *cells sorted by region, ASN,
+ * service (free with rollup_cells_free); *pending: measurements of the
+ * range not judged yet.
  */
 zerr_t rollup_map(store_t *s, int64_t since_us, int64_t until_us,
     const char *service, const struct cell_opts *c, cell_t **cells,

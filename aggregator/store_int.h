@@ -92,8 +92,9 @@ struct touched {
 
 /* meta "analysis" value: the layout of the derived databases this program
  * writes ("1": todo keyed by id, before arrival numbers; "2": roll-ups in
- * cell encoding 1, without counts per agent in a sub-row) */
-#define AN_LAYOUT "3"
+ * cell encoding 1, without counts per agent in a sub-row; "3": cell
+ * encoding 2, without where counts) */
+#define AN_LAYOUT "4"
 #define TODO_VAL (STORE_ID_LEN + 10)	/* id test(1) thash(8) role(1) */
 
 /* environment and transactions (store.c) */

@@ -750,7 +750,7 @@ store_an_ready(store_t *s, bool *ready, zdiag_t *d)
 	if ((rc = st_txn_begin(s, MDB_RDONLY, &txn)) != 0)
 		return st_fail(rc, d, "read transaction");
 	rc = mdb_get(txn, s->meta, &k, &v);
-	/* an older layout ("1", "2") is rebuilt like a missing one */
+	/* an older layout ("1", "2", "3") is rebuilt like a missing one */
 	*ready = rc == 0 && v.mv_size == 1 &&
 	    memcmp(v.mv_data, AN_LAYOUT, 1) == 0;
 	st_txn_abort(s, txn);

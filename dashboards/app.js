@@ -48,8 +48,25 @@ async function getJSON(path) {
 	return body;
 }
 
+/* "blocked (tls) @isp": where the censor sits when known (docs/API.md) */
 function cellText(c) {
-	return c.verdict + (c.method ? " (" + c.method + ")" : "");
+	return c.verdict + (c.method ? " (" + c.method + ")" : "") +
+	    (c.where && c.where !== "unknown" ? " @" + c.where : "");
+}
+
+/* ", calls blocked, messaging ok" for a cell or region row with parts */
+function facetText(c) {
+	return c.facets ? ", calls " + c.facets.calls + ", messaging " + c.facets.messaging : "";
+}
+
+/* ", censor at isp (isp 5, upstream 1, unknown 0; hops 3:5)" */
+function whereText(c) {
+	if (!c.where)
+		return "";
+	const w = c.where_counts;
+	return ", censor at " + c.where + (w ? " (isp " + w.isp + ", upstream " + w.upstream +
+	    ", unknown " + w.unknown + (c.where_hops.length ? "; hops " +
+	    c.where_hops.map(h => h.hop + ":" + h.count).join(" ") : "") + ")" : "");
 }
 
 function renderMap(m) {
@@ -70,10 +87,11 @@ function renderMap(m) {
 				cells.push(el("td", ""));
 				continue;
 			}
-			const td = el("td", rr.verdict, "cell v-" + rr.verdict);
+			const td = el("td", cellText(rr), "cell v-" + rr.verdict);
 			td.title = rr.asns + " network(s), " + rr.agents + " agent(s)" +
 			    (rr.blocked_asns.length ? ", blocked on AS" + rr.blocked_asns.join(", AS") : "") +
-			    (rr.agent_anomaly ? ", " + rr.agent_anomaly + " agent anomaly(ies)" : "");
+			    (rr.agent_anomaly ? ", " + rr.agent_anomaly + " agent anomaly(ies)" : "") +
+			    whereText(rr) + facetText(rr);
 			td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
 			cells.push(td);
 		}
@@ -91,7 +109,8 @@ function renderMap(m) {
 				td.title = "blocked share " + pct(c.blocked_share) + ", confidence " +
 				    c.confidence.toFixed(2) + ", " + c.measurements + " measurements from " +
 				    c.agents + " agent(s)" +
-				    (c.agent_anomaly ? ", " + c.agent_anomaly + " flagged as agent anomaly" : "");
+				    (c.agent_anomaly ? ", " + c.agent_anomaly + " flagged as agent anomaly" : "") +
+				    whereText(c) + facetText(c);
 				td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
 				cs.push(td);
 			}
@@ -118,7 +137,8 @@ function renderDetail() {
 	for (const c of cells) {
 		d.appendChild(el("p", "AS" + c.asn + ": " + cellText(c) + ", blocked share " +
 		    pct(c.blocked_share) + ", confidence " + c.confidence.toFixed(2) +
-		    ", " + c.measurements + " measurements, " + c.agents + " agent(s)"));
+		    ", " + c.measurements + " measurements, " + c.agents + " agent(s)" +
+		    whereText(c) + facetText(c)));
 		const t = el("table");
 		t.appendChild(row(["target", "test", "verdict", "method", "measurements"], "th"));
 		for (const x of c.targets)

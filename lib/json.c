@@ -280,6 +280,10 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 		TRY(zbuf_puts(b, ",\"resolution\":"));
 		TRY(json_message(b, &m->resolution->base));
 	}
+	if (m->locate != NULL) {
+		TRY(zbuf_puts(b, ",\"locate\":"));
+		TRY(json_message(b, &m->locate->base));
+	}
 	TRY(zbuf_puts(b, ",\"agent_version\":"));
 	TRY(json_cstr(b, m->agent_version));
 	if (m->has_list_version)
@@ -289,6 +293,10 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 	TRY(json_cstr(b, x && x->verdict ? x->verdict : "pending"));
 	TRY(zbuf_puts(b, ",\"method\":"));
 	TRY(json_cstr(b, x ? x->method : NULL));
+	if (x != NULL && x->where != NULL) {
+		TRY(zbuf_puts(b, ",\"where\":"));
+		TRY(json_cstr(b, x->where));
+	}
 	if (x != NULL && x->body != NULL && x->sig != NULL)
 		TRY(json_signed_sig(b, x->body, x->body_len, x->sig));
 	return zbuf_putc(b, '}');

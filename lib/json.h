@@ -34,6 +34,9 @@ struct json_meas_extra {
 	const char *role;	/* "probe" / "control"; NULL: unknown */
 	const char *verdict;	/* NULL: "pending" */
 	const char *method;	/* NULL: null */
+	const char *where;	/* where the censor sits (blocked or
+				 * throttled with a localization); NULL:
+				 * omitted */
 	const uint8_t *body;	/* signed Measurement bytes; NULL: omit */
 	size_t body_len;
 	const uint8_t *sig;	/* 64 bytes; NULL: omit */

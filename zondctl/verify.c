@@ -6,7 +6,7 @@
  * `signed`, `signed` starts with the measurement domain prefix, the signed
  * Measurement decodes, and the record's signed fields (id, agent, seq,
  * start, service, test, target; in JSONL records also duration_ms,
- * outcome, net, resolution, agent_version, list_version, compared as
+ * outcome, net, resolution, locate, agent_version, list_version, compared as
  * JSON values) say
  * what the signed bytes say.  Signed
  * text with a NUL byte or invalid UTF-8 makes a record invalid: the
@@ -98,7 +98,7 @@ other_fields(struct vline *l, const struct jmember *mem, size_t cnt,
     const wire_meas_t *m, zbuf_t *tmp)
 {
 	static const char *const keys[] = {"duration_ms", "outcome", "net",
-	    "resolution", "agent_version", "list_version"};
+	    "resolution", "locate", "agent_version", "list_version"};
 	static const struct jmember null = {.val = "null", .vallen = 4,
 	    .type = 'z'};
 	struct jmember sm[64];

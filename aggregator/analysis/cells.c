@@ -12,15 +12,20 @@
  * and decode re-checks all of it, so a damaged record is refused rather
  * than believed.  Row slots past nrows keep their entry buffers (empty) for
  * reuse, so decoding many records into one scratch allocates nothing.
+ * Where counts live per row (not per agent): a row's where kinds sum to
+ * at most its blocked + throttled count, its hop counts to at most its
+ * where kinds; nhop bounds the hops in use (0: none).
  */
 #include "cells.h"
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bytes.h"
+#include "ipasn.h"
 
 #define AGENT_LEN 32
 
@@ -37,6 +42,9 @@ struct acc_row {
 	uint8_t test;
 	uint32_t n[VERDICT__COUNT];	/* sums over ents */
 	uint32_t m[METHOD__COUNT];
+	uint32_t w[CELL_WHERE_KINDS];	/* localized blocking measurements */
+	uint32_t hop[CELL_HOP_MAX + 1];	/* located ones by censor hop */
+	uint8_t nhop;			/* hop[nhop..] are 0 */
 	struct acc_ent *ents;
 	size_t nents, aents;
 };
@@ -485,6 +493,110 @@ cell_obs_fill(struct cell_obs *o, const Zond__V1__Measurement *m,
 	return ZE_OK;
 }
 
+static const char *const where_names[] = {
+	"unknown", "isp", "upstream", "mixed",
+};
+
+const char *
+cell_where_name(cell_where_t w)
+{
+	if ((unsigned)w > CELL_WHERE_MIXED)
+		return "unknown";
+	return where_names[w];
+}
+
+cell_where_t
+cell_where_of(const Zond__V1__Measurement *m, uint32_t agent_asn,
+    const struct ipasn *t, uint8_t *hop)
+{
+	const Zond__V1__Localization *l = m != NULL ? m->locate : NULL;
+	uint32_t asn;
+	size_t i;
+
+	*hop = 0;
+	if (l == NULL || !l->has_result ||
+	    l->result != ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED ||
+	    !l->has_censor_hop || l->censor_hop == 0)
+		return CELL_WHERE_UNKNOWN;
+	if (l->censor_hop <= CELL_HOP_MAX)
+		*hop = (uint8_t)l->censor_hop;
+	if (agent_asn == 0 || t == NULL)
+		return CELL_WHERE_UNKNOWN;
+	if (l->censor_addr != NULL &&
+	    (asn = ipasn_lookup_str(t, l->censor_addr)) != 0)
+		return asn == agent_asn ? CELL_WHERE_ISP : CELL_WHERE_UPSTREAM;
+	/* a private or unmapped censor hop (an ISP's own routers are often
+	 * numbered from RFC 1918 or CGNAT space): inside the ISP when the
+	 * path still reached a router of the agent's ASN after it */
+	for (i = 0; i < l->n_hops; i++) {
+		const Zond__V1__LocateHop *h = l->hops[i];
+
+		if (h != NULL && h->has_ttl && h->ttl > l->censor_hop &&
+		    h->addr != NULL &&
+		    ipasn_lookup_str(t, h->addr) == agent_asn)
+			return CELL_WHERE_ISP;
+	}
+	return CELL_WHERE_UNKNOWN;
+}
+
+const char *
+cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
+    uint32_t agent_asn, const struct ipasn *t)
+{
+	uint8_t hop;
+
+	if ((v != VERDICT_BLOCKED && v != VERDICT_THROTTLED) || m == NULL ||
+	    m->locate == NULL)
+		return NULL;
+	return cell_where_name(cell_where_of(m, agent_asn, t, &hop));
+}
+
+void
+cell_obs_where(struct cell_obs *o, const Zond__V1__Measurement *m,
+    uint32_t agent_asn, const struct ipasn *t)
+{
+	o->locate = m != NULL && m->locate != NULL;
+	o->where = cell_where_of(m, agent_asn, t, &o->hop);
+}
+
+cell_facet_t
+cell_facet_of(Zond__V1__TestKind test)
+{
+	return test == ZOND__V1__TEST_KIND__TEST_STUN ||
+	    test == ZOND__V1__TEST_KIND__TEST_CALL ? CELL_FACET_CALLS :
+	    CELL_FACET_MESSAGING;
+}
+
+const char *
+cell_facet_name(cell_facet_t f)
+{
+	return f == CELL_FACET_CALLS ? "calls" :
+	    f == CELL_FACET_MESSAGING ? "messaging" : NULL;
+}
+
+zerr_t
+cell_facet_parse(const char *service, char *base, size_t cap,
+    cell_facet_t *f)
+{
+	const char *sl = strchr(service, '/');
+	size_t n = sl != NULL ? (size_t)(sl - service) : strlen(service);
+
+	*f = CELL_FACET_ALL;
+	if (sl != NULL) {
+		if (strcmp(sl + 1, "calls") == 0)
+			*f = CELL_FACET_CALLS;
+		else if (strcmp(sl + 1, "messaging") == 0)
+			*f = CELL_FACET_MESSAGING;
+		else
+			return ZE_INVAL;
+	}
+	if (n == 0 || n >= cap)
+		return ZE_INVAL;
+	memcpy(base, service, n);
+	base[n] = '\0';
+	return ZE_OK;
+}
+
 static zerr_t
 obs_check(const struct cell_obs *o)
 {
@@ -492,9 +604,72 @@ obs_check(const struct cell_obs *o)
 	    (unsigned)o->verdict >= VERDICT__COUNT ||
 	    o->verdict == VERDICT_PENDING ||
 	    (unsigned)o->method >= METHOD__COUNT ||
-	    (unsigned)o->test > UINT8_MAX)
+	    (unsigned)o->test > UINT8_MAX ||
+	    (o->locate && ((unsigned)o->where >= CELL_WHERE_KINDS ||
+	    o->hop > CELL_HOP_MAX)))
 		return ZE_INVAL;
 	return ZE_OK;
+}
+
+/* Count o's localization in r (a blocking measurement's); a count at
+ * its limit stays there. */
+static void
+where_add(struct acc_row *r, const struct cell_obs *o)
+{
+	if (r->w[o->where] == UINT32_MAX)
+		return;
+	r->w[o->where]++;
+	if (o->hop != 0 && r->hop[o->hop] < UINT32_MAX) {
+		r->hop[o->hop]++;
+		if (o->hop >= r->nhop)
+			r->nhop = (uint8_t)(o->hop + 1);
+	}
+}
+
+/* Keep r's where counts within its blocking count and its hop counts
+ * within its where counts, taking from unknown first (then upstream,
+ * isp) and from the highest hops: a removal whose kind is no longer
+ * there (the IP-to-ASN table changed between counting and settling)
+ * leaves no count behind. */
+static void
+where_clamp(struct acc_row *r)
+{
+	static const cell_where_t order[] = {CELL_WHERE_UNKNOWN,
+	    CELL_WHERE_UPSTREAM, CELL_WHERE_ISP};
+	uint64_t bt = (uint64_t)r->n[VERDICT_BLOCKED] +
+	    r->n[VERDICT_THROTTLED], ws = 0, hs = 0, x, d;
+	size_t i;
+
+	for (i = 0; i < CELL_WHERE_KINDS; i++)
+		ws += r->w[i];
+	for (i = 0; ws > bt && i < ZARRAY_LEN(order); i++) {
+		x = ws - bt;
+		d = x < r->w[order[i]] ? x : r->w[order[i]];
+		r->w[order[i]] -= (uint32_t)d;
+		ws -= d;
+	}
+	for (i = 0; i < r->nhop; i++)
+		hs += r->hop[i];
+	for (i = r->nhop; hs > ws && i-- > 0;) {
+		x = hs - ws;
+		d = x < r->hop[i] ? x : r->hop[i];
+		r->hop[i] -= (uint32_t)d;
+		hs -= d;
+	}
+}
+
+static void
+where_sub(struct acc_row *r, const struct cell_obs *o)
+{
+	cell_where_t k = o->where;
+	size_t i;
+
+	for (i = 0; r->w[k] == 0 && i < CELL_WHERE_KINDS; i++)
+		k = (cell_where_t)i;
+	if (r->w[k] > 0)
+		r->w[k]--;
+	if (o->hop != 0 && o->hop < r->nhop && r->hop[o->hop] > 0)
+		r->hop[o->hop]--;
 }
 
 zerr_t
@@ -528,6 +703,8 @@ cell_acc_add(cell_acc_t *a, const struct cell_obs *o)
 	if (counts_method(o->verdict)) {
 		x->m[o->method]++;
 		r->m[o->method]++;
+		if (o->locate)
+			where_add(r, o);
 	}
 	return ZE_OK;
 }
@@ -555,7 +732,10 @@ cell_acc_remove(cell_acc_t *a, const struct cell_obs *o)
 	if (counts_method(o->verdict)) {
 		x->m[o->method]--;
 		r->m[o->method]--;
+		if (o->locate)
+			where_sub(r, o);
 	}
+	where_clamp(r);
 	ent_tidy(a, r, x);
 	return ZE_OK;
 }
@@ -659,6 +839,12 @@ cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src)
 		for (j = 0; j < METHOD__COUNT; j++)
 			if (r->m[j] > UINT32_MAX - s->m[j])
 				e = ZE_RANGE;
+		for (j = 0; j < CELL_WHERE_KINDS; j++)
+			if (r->w[j] > UINT32_MAX - s->w[j])
+				e = ZE_RANGE;
+		for (j = 0; j < s->nhop; j++)
+			if (r->hop[j] > UINT32_MAX - s->hop[j])
+				e = ZE_RANGE;
 		if (e == ZE_OK)
 			e = ents_merge(dst, r, s);
 		if (e != ZE_OK) {
@@ -670,6 +856,12 @@ cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src)
 			r->n[j] += s->n[j];
 		for (j = 0; j < METHOD__COUNT; j++)
 			r->m[j] += s->m[j];
+		for (j = 0; j < CELL_WHERE_KINDS; j++)
+			r->w[j] += s->w[j];
+		for (j = 0; j < s->nhop; j++)
+			r->hop[j] += s->hop[j];
+		if (s->nhop > r->nhop)
+			r->nhop = s->nhop;
 	}
 	for (i = 0; i < src->nagents; i++)
 		if ((e = agent_bump(dst, src->agents[i].key,
@@ -704,19 +896,25 @@ cell_acc_count(const cell_acc_t *a)
 /* ------------------------------------------------------------ encoding */
 
 /*
- * Version 2 (integers big-endian):
+ * Version 3 (integers big-endian):
  *   u8 version | u8 len, region | i64 asn | u8 len, service
  *   u32 nagents, then per agent (ascending keys): key[32] u32 count
  *   u32 nrows, then per row (ascending target, test, variant):
  *       u16 len, target | u8 test | u8 len, variant | u16 nents,
  *       then per entry (ascending agent index): u16 agent index |
  *       u8 nv, nv x (u8 verdict_t, u32 count) | u8 nm, nm x (u8 method_t,
- *       u32 count)
- * Only non-zero counts are written, in ascending verdict (method) order;
- * a verdict or method this reader does not know is ZE_VERSION.  An
- * agent's count is the sum of its entries; a row's counts are the sums of
- * its entries' (not stored).  Version 1 (counts per row, no entries) is
- * refused: the store's analysis layout "3" rebuilds its roll-ups.
+ *       u32 count),
+ *       then the row's where counts: u8 nw, nw x (u8 cell_where_t, u32
+ *       count) | u8 nh, nh x (u8 hop 1..CELL_HOP_MAX, u32 count)
+ * Only non-zero counts are written, in ascending verdict (method, where,
+ * hop) order, so a row without localizations costs two bytes; a verdict,
+ * method or where kind this reader does not know is ZE_VERSION.  An
+ * agent's count is the sum of its entries; a row's verdict and method
+ * counts are the sums of its entries' (not stored); its where counts sum
+ * to at most its blocked + throttled ones, its hop counts to at most its
+ * where counts.  Versions 1 (counts per row, no entries) and 2 (no where
+ * counts) are refused: the store's analysis layout "4" rebuilds its
+ * roll-ups.
  */
 static zerr_t
 put_u8(zbuf_t *b, uint8_t v)
@@ -768,6 +966,26 @@ put_counts(zbuf_t *b, const uint32_t *c, size_t n)
 	return zbuf_append(b, t, len);
 }
 
+/* A row's non-zero hop counts as (hop, count) pairs after their
+ * number. */
+static zerr_t
+put_hops(zbuf_t *b, const struct acc_row *r)
+{
+	uint8_t t[1 + 5 * (CELL_HOP_MAX + 1)], k = 0;
+	size_t i, len = 1;
+
+	for (i = 1; i < r->nhop; i++) {
+		if (r->hop[i] == 0)
+			continue;
+		t[len] = (uint8_t)i;
+		be32_put(t + len + 1, r->hop[i]);
+		len += 5;
+		k++;
+	}
+	t[0] = k;
+	return zbuf_append(b, t, len);
+}
+
 #define TRY(x) do { if ((e = (x)) != ZE_OK) goto fail; } while (0)
 
 zerr_t
@@ -802,6 +1020,8 @@ cell_acc_encode(const cell_acc_t *a, zbuf_t *out)
 			TRY(put_counts(out, x->n, VERDICT__COUNT));
 			TRY(put_counts(out, x->m, METHOD__COUNT));
 		}
+		TRY(put_counts(out, r->w, CELL_WHERE_KINDS));
+		TRY(put_hops(out, r));
 	}
 	return ZE_OK;
 fail:
@@ -860,6 +1080,40 @@ get_counts(breader_t *r, uint32_t *c, size_t n, uint64_t *sum)
 		*sum += v;
 	}
 	return br_error(r) != ZE_OK ? ZE_TRUNC : ZE_OK;
+}
+
+/* A row's hop counts into w (zeroed by row_reset): ZE_TRUNC, ZE_PARSE for
+ * a hop out of 1..CELL_HOP_MAX, out of order, a zero count or counts
+ * summing past the row's where counts (wsum). */
+static zerr_t
+get_hops(breader_t *r, struct acc_row *w, uint64_t wsum)
+{
+	size_t k, i;
+	int last = 0;
+	uint8_t h;
+	uint32_t v;
+	uint64_t sum = 0;
+
+	k = br_u8(r);
+	for (i = 0; i < k; i++) {
+		h = br_u8(r);
+		v = br_be32(r);
+		if (br_error(r) != ZE_OK)
+			return ZE_TRUNC;
+		if (h > CELL_HOP_MAX || (int)h <= last || v == 0)
+			return ZE_PARSE;
+		last = h;
+		w->hop[h] = v;
+		sum += v;
+	}
+	if (br_error(r) != ZE_OK)
+		return ZE_TRUNC;
+	if (sum > wsum)
+		return ZE_PARSE;
+	w->nhop = (uint8_t)(last + 1);
+	if (last == 0)
+		w->nhop = 0;
+	return ZE_OK;
 }
 
 /* In acc_decode_into: a read past the end so far is ZE_TRUNC. */
@@ -985,6 +1239,14 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 			w->nents++;
 			a->nents++;
 		}
+		what = "where";
+		if ((e = get_counts(&r, w->w, CELL_WHERE_KINDS, &vs)) != ZE_OK)
+			goto bad;
+		if (vs > (uint64_t)w->n[VERDICT_BLOCKED] +
+		    w->n[VERDICT_THROTTLED])
+			BAD(ZE_PARSE);
+		if ((e = get_hops(&r, w, vs)) != ZE_OK)
+			goto bad;
 		what = "rows";
 	}
 	what = "record";
@@ -1264,8 +1526,15 @@ cell_clear(cell_t *c)
 
 /* c->anomalies: the agents flagged in some sub-row, with the share of
  * their blocked and throttled measurements in the cell. */
+static bool
+row_in(const struct acc_row *r, cell_facet_t f)
+{
+	return f == CELL_FACET_ALL ||
+	    cell_facet_of((Zond__V1__TestKind)r->test) == f;
+}
+
 static zerr_t
-cell_anomalies(const cell_acc_t *a, cell_t *c)
+cell_anomalies(const cell_acc_t *a, cell_facet_t f, cell_t *c)
 {
 	uint64_t *bt = NULL;
 	uint8_t *flag = NULL;
@@ -1280,6 +1549,8 @@ cell_anomalies(const cell_acc_t *a, cell_t *c)
 	for (i = 0; i < a->nrows; i++) {
 		const struct acc_row *r = &a->rows[i];
 
+		if (!row_in(r, f))
+			continue;
 		ok = nbt = 0;
 		for (j = 0; j < r->nents; j++) {
 			verdict_t v = ent_sample(&r->ents[j]);
@@ -1309,6 +1580,8 @@ cell_anomalies(const cell_acc_t *a, cell_t *c)
 		y = &c->anomalies[c->agent_anomaly++];
 		memcpy(y->agent, a->agents[i].key, AGENT_LEN);
 		y->share = (double)bt[i] / (double)a->agents[i].n;
+		/* a facet's share is over the whole cell's measurements of the
+		 * agent: what it failed there out of all it measured */
 	}
 	e = ZE_OK;
 out:
@@ -1317,13 +1590,42 @@ out:
 	return e;
 }
 
-zerr_t
-cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
+/* Distinct agents measuring the sub-rows of facet f (ALL: a->nagents);
+ * SIZE_MAX when out of memory. */
+static size_t
+facet_agents(const cell_acc_t *a, cell_facet_t f)
+{
+	uint8_t *seen;
+	size_t i, j, k, n = 0;
+	bool found;
+
+	if (f == CELL_FACET_ALL)
+		return a->nagents;
+	if ((seen = calloc(a->nagents + 1, 1)) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i < a->nrows; i++) {
+		if (!row_in(&a->rows[i], f))
+			continue;
+		for (j = 0; j < a->rows[i].nents; j++) {
+			k = agent_find(a, a->rows[i].ents[j].key, &found);
+			ZASSERT(found);
+			n += !seen[k];
+			seen[k] = 1;
+		}
+	}
+	free(seen);
+	return n;
+}
+
+/* cell_judge over the sub-rows of f. */
+static zerr_t
+judge_part(const cell_acc_t *a, const struct cell_opts *opts,
+    cell_facet_t f, cell_t *c)
 {
 	struct cell_opts def;
 	struct rowsum s, tot;
 	uint64_t m[METHOD__COUNT], eff;
-	size_t i;
+	size_t i, nt = 0, nagents;
 	bool any_b = false, any_t = false, any_f = false, any_g = false;
 	bool any_r = false;
 	double best = 0, best_f = 0, best_g = 0, best_r = 0;
@@ -1336,16 +1638,26 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 	}
 	memcpy(c->region, a->region, sizeof(c->region));
 	memcpy(c->service, a->service, sizeof(c->service));
+	if (f != CELL_FACET_ALL && (size_t)snprintf(c->service,
+	    sizeof(c->service), "%s/%s", a->service, cell_facet_name(f)) >=
+	    sizeof(c->service))
+		return ZE_TOOBIG;
 	c->asn = a->asn;
+	if ((nagents = facet_agents(a, f)) == SIZE_MAX)
+		return ZE_NOMEM;
 	if (a->nrows > 0 &&
 	    (c->targets = calloc(a->nrows, sizeof(*c->targets))) == NULL)
 		return ZE_NOMEM;
-	c->ntargets = a->nrows;
 	memset(&tot, 0, sizeof(tot));
 	memset(m, 0, sizeof(m));
 	for (i = 0; i < a->nrows; i++) {
-		struct cell_row *w = &c->targets[i];
-		row_judge(&a->rows[i], opts, w, &s);
+		const struct acc_row *r = &a->rows[i];
+		struct cell_row *w;
+
+		if (!row_in(r, f))
+			continue;
+		w = &c->targets[nt++];
+		row_judge(r, opts, w, &s);
 		tot.judged += s.judged;
 		tot.samples += s.samples;
 		tot.b += s.b;
@@ -1362,9 +1674,13 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 			else
 				any_t = true;
 			/* the methods of the blocking samples */
-			row_sum(&a->rows[i], &s, m);
+			row_sum(r, &s, m);
 			if (w->confidence > best)
 				best = w->confidence;
+			for (size_t k = 0; k < CELL_WHERE_KINDS; k++)
+				c->where_n[k] += r->w[k];
+			for (size_t k = 0; k < r->nhop; k++)
+				c->hops[k] += r->hop[k];
 			break;
 		case CELL_FILTERED:
 		case CELL_GEOBLOCKED:
@@ -1387,19 +1703,24 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 			break;
 		}
 	}
-	if (tot.flagged > 0 && (e = cell_anomalies(a, c)) != ZE_OK) {
+	c->ntargets = nt;
+	if (nt == 0) {
+		cell_clear(c);
+		return ZE_NOTFOUND;
+	}
+	if (tot.flagged > 0 && (e = cell_anomalies(a, f, c)) != ZE_OK) {
 		cell_clear(c);
 		return e;
 	}
 	eff = tot.samples - tot.down;
 	c->measurements = tot.judged > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)tot.judged;
-	c->agents = (uint32_t)a->nagents;
+	c->agents = (uint32_t)nagents;
 	c->blocked_share = eff > 0 ? (double)(tot.b + tot.t) / (double)eff :
 	    0;
 	c->method = METHOD_NONE;
 	if (tot.judged < opts->min_measurements ||
-	    a->nagents < opts->min_agents) {
+	    nagents < opts->min_agents) {
 		c->verdict = CELL_INSUFFICIENT;
 		c->confidence = 0;
 	} else if (any_b || any_t) {
@@ -1425,6 +1746,98 @@ cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
 		c->verdict = CELL_OK;
 		c->confidence = cell_wilson_lower(tot.ok, eff, opts->z);
 	}
+	if (c->verdict == CELL_BLOCKED || c->verdict == CELL_THROTTLED) {
+		uint32_t isp = c->where_n[CELL_WHERE_ISP];
+		uint32_t up = c->where_n[CELL_WHERE_UPSTREAM];
+
+		c->where = isp > up ? CELL_WHERE_ISP : up > isp ?
+		    CELL_WHERE_UPSTREAM : CELL_WHERE_UNKNOWN;
+	} else {
+		/* where only speaks for a block */
+		memset(c->where_n, 0, sizeof(c->where_n));
+		memset(c->hops, 0, sizeof(c->hops));
+	}
+	return ZE_OK;
+}
+
+zerr_t
+cell_judge(const cell_acc_t *a, const struct cell_opts *opts, cell_t *c)
+{
+	zerr_t e = judge_part(a, opts, CELL_FACET_ALL, c);
+
+	if (e == ZE_NOTFOUND) {
+		/* no sub-row: insufficient, as before */
+		memset(c, 0, sizeof(*c));
+		memcpy(c->region, a->region, sizeof(c->region));
+		memcpy(c->service, a->service, sizeof(c->service));
+		c->asn = a->asn;
+		c->verdict = CELL_INSUFFICIENT;
+		return ZE_OK;
+	}
+	return e;
+}
+
+zerr_t
+cell_judge_facet(const cell_acc_t *a, const struct cell_opts *opts,
+    cell_facet_t f, cell_t *c)
+{
+	if (f != CELL_FACET_CALLS && f != CELL_FACET_MESSAGING) {
+		memset(c, 0, sizeof(*c));
+		return ZE_INVAL;
+	}
+	return judge_part(a, opts, f, c);
+}
+
+bool
+cell_acc_has_facet(const cell_acc_t *a, cell_facet_t f)
+{
+	size_t i;
+
+	for (i = 0; i < a->nrows; i++)
+		if (row_in(&a->rows[i], f))
+			return true;
+	return false;
+}
+
+zerr_t
+cell_judge_map(const cell_acc_t *a, const struct cell_opts *o,
+    cell_facet_t want, bool split, cell_t out[3], size_t *n)
+{
+	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
+	    CELL_FACET_MESSAGING};
+	size_t k, i;
+	zerr_t e;
+
+	*n = 0;
+	if (want != CELL_FACET_ALL) {
+		if (!cell_acc_has_facet(a, want))
+			return ZE_OK;
+		if ((e = cell_judge_facet(a, o, want, &out[0])) == ZE_OK)
+			*n = 1;
+		return e == ZE_TOOBIG ? ZE_OK : e;
+	}
+	if ((e = cell_judge(a, o, &out[0])) != ZE_OK)
+		return e;
+	k = 1;
+	for (i = 0; split && i < 2; i++) {
+		if (!cell_acc_has_facet(a, parts[i]))
+			continue;
+		if ((e = cell_judge_facet(a, o, parts[i], &out[k])) == ZE_OK) {
+			k++;
+			continue;
+		}
+		if (e == ZE_TOOBIG)
+			continue;	/* a name too long for its parts */
+		while (k > 0)
+			cell_clear(&out[--k]);
+		return e;
+	}
+	if (k == 3) {
+		out[0].has_facets = true;
+		out[0].facet[0] = out[1].verdict;
+		out[0].facet[1] = out[2].verdict;
+	}
+	*n = k;
 	return ZE_OK;
 }
 
@@ -1452,7 +1865,9 @@ cellp_cmp(const void *x, const void *y)
  * named; else filtered when a cell is, else geoblocked when one is, else
  * review when one is; down
  * when its down cells are at least as many as its ok ones; ok; else
- * insufficient.  One allocation holds the rows and, after them, the
+ * insufficient.  where: isp (upstream) when the blocked or throttled
+ * cells whose where is known all say isp (upstream), mixed when both
+ * occur, unknown when none is known.  One allocation holds the rows and, after them, the
  * blocked ASNs they point to (at most one per cell).
  */
 zerr_t
@@ -1480,6 +1895,8 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 	qsort(v, n, sizeof(*v), cellp_cmp);
 	for (i = 0; i < n; i = j) {
 		struct region_row *w = &rr[k++];
+		unsigned wseen = 0;
+
 		memset(cnt, 0, sizeof(cnt));
 		w->blocked_asns = &asns[na];
 		for (j = i; j < n && strcmp(v[j]->region, v[i]->region) == 0 &&
@@ -1491,9 +1908,16 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 			cnt[cv]++;
 			w->agents += v[j]->agents;
 			w->agent_anomaly += v[j]->agent_anomaly;
-			if (cv == CELL_BLOCKED || cv == CELL_THROTTLED)
+			if (cv == CELL_BLOCKED || cv == CELL_THROTTLED) {
 				asns[na++] = v[j]->asn;	/* ascending */
+				if (v[j]->where == CELL_WHERE_ISP ||
+				    v[j]->where == CELL_WHERE_UPSTREAM)
+					wseen |= 1u << v[j]->where;
+			}
 		}
+		w->where = wseen == 1u << CELL_WHERE_ISP ? CELL_WHERE_ISP :
+		    wseen == 1u << CELL_WHERE_UPSTREAM ? CELL_WHERE_UPSTREAM :
+		    wseen != 0 ? CELL_WHERE_MIXED : CELL_WHERE_UNKNOWN;
 		memcpy(w->region, v[i]->region, sizeof(w->region));
 		memcpy(w->service, v[i]->service, sizeof(w->service));
 		w->asns = (uint32_t)(j - i);

@@ -21,6 +21,7 @@
 #ifndef ZOND_CELLS_H
 #define ZOND_CELLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +37,11 @@
 #define CELL_MAX_ROWS 1024	/* sub-rows per cell */
 #define CELL_MAX_AGENTS 4096	/* distinct agents per cell */
 #define CELL_MAX_ENTRIES 65536	/* (sub-row, agent) pairs per cell */
-#define CELL_ACC_VERSION 2	/* first byte of the encoding (1: no
-				 * counts per agent in a sub-row) */
+#define CELL_ACC_VERSION 3	/* first byte of the encoding (1: no
+				 * counts per agent in a sub-row; 2: no
+				 * where counts) */
+#define CELL_HOP_MAX 64		/* censor hops counted 1..64; the agent's
+				 * localization sends at most 64 packets */
 
 typedef struct cell_acc cell_acc_t;
 
@@ -56,6 +60,28 @@ typedef enum cell_verdict {
 	CELL__COUNT
 } cell_verdict_t;
 
+struct ipasn;
+
+/* Where the censor sits for a blocked or throttled measurement
+ * (docs/METHODOLOGY.md "Where the censor sits").  MIXED is a region's
+ * only: its blocked ASNs disagree. */
+typedef enum cell_where {
+	CELL_WHERE_UNKNOWN = 0,
+	CELL_WHERE_ISP,		/* the censor hop is in the agent's ASN */
+	CELL_WHERE_UPSTREAM,	/* in another ASN */
+	CELL_WHERE_MIXED,
+} cell_where_t;
+#define CELL_WHERE_KINDS 3	/* counted kinds: unknown, isp, upstream */
+
+/* A service's part (docs/METHODOLOGY.md "Calls and messaging"): a sub-row
+ * is `calls` when its test is a media-path test (stun, call), else
+ * `messaging`.  ALL: the whole service. */
+typedef enum cell_facet {
+	CELL_FACET_ALL = 0,
+	CELL_FACET_CALLS,
+	CELL_FACET_MESSAGING,
+} cell_facet_t;
+
 /* One judged measurement as the cell sees it.  The aggregator fills it
  * from the measurement (agent, target, test, verdict_variant(m)) and its
  * final verdict (never pending). */
@@ -66,12 +92,45 @@ struct cell_obs {
 	const char *variant;	/* NULL or "": none */
 	verdict_t verdict;
 	method_t method;
+	/* counted only when verdict is blocked or throttled */
+	bool locate;		/* the measurement carries a localization */
+	cell_where_t where;	/* then: its kind (never MIXED) */
+	uint8_t hop;		/* located: the censor hop 1..CELL_HOP_MAX;
+				 * 0: none */
 };
 
-/* Fill o from a measurement and its final verdict (pointers into m).
- * ZE_INVAL when m has no 32-byte agent key or no target. */
+/* Fill o from a measurement and its final verdict (pointers into m);
+ * where not set (cell_obs_where).  ZE_INVAL when m has no 32-byte agent
+ * key or no target. */
 zerr_t cell_obs_fill(struct cell_obs *o, const Zond__V1__Measurement *m,
     verdict_t v, method_t meth) ZWUR;
+
+/* Set o->locate, o->where and o->hop from m's localization, the agent's
+ * ASN (0: unknown) and the operator's IP-to-ASN table (NULL: none):
+ * located with the censor hop's address in agent_asn -> isp, in another
+ * ASN -> upstream; private or unmapped -> isp when a later hop of the
+ * same localization is in agent_asn (the path had not left the ISP), else
+ * unknown; not located -> unknown. */
+void cell_obs_where(struct cell_obs *o, const Zond__V1__Measurement *m,
+    uint32_t agent_asn, const struct ipasn *t);
+cell_where_t cell_where_of(const Zond__V1__Measurement *m,
+    uint32_t agent_asn, const struct ipasn *t, uint8_t *hop);
+const char *cell_where_name(cell_where_t w);
+/* A measurement's judged where as export records and the measurements API
+ * show it: the name for a blocked or throttled measurement with a
+ * localization, else NULL (no key). */
+const char *cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
+    uint32_t agent_asn, const struct ipasn *t);
+
+/* The facet of a test; the name of a facet ("calls", "messaging"; NULL
+ * for ALL). */
+cell_facet_t cell_facet_of(Zond__V1__TestKind test);
+const char *cell_facet_name(cell_facet_t f);
+/* Split a service filter "S", "S/calls" or "S/messaging" into base (cap
+ * bytes) and facet; ZE_INVAL for another suffix or a base that does not
+ * fit. */
+zerr_t cell_facet_parse(const char *service, char *base, size_t cap,
+    cell_facet_t *f) ZWUR;
 
 /* Thresholds; cell_opts_default() fills the documented defaults. */
 struct cell_opts {
@@ -124,6 +183,15 @@ typedef struct cell {
 	size_t ntargets;
 	struct cell_anomaly *anomalies;	/* agent_anomaly of them, sorted by
 					 * agent key */
+	/* blocked or throttled cells: where the censor sits, over the
+	 * localized measurements of the blocking sub-rows */
+	cell_where_t where;		/* majority of isp/upstream; ties and
+					 * none: unknown */
+	uint32_t where_n[CELL_WHERE_KINDS];
+	uint32_t hops[CELL_HOP_MAX + 1];	/* censor hop -> count */
+	/* a service cell with sub-rows of both facets: their verdicts */
+	bool has_facets;
+	cell_verdict_t facet[2];	/* calls, messaging */
 } cell_t;
 
 struct region_row {
@@ -138,6 +206,13 @@ struct region_row {
 					 * ascending; inside the array
 					 * cells_regions returns */
 	size_t nblocked_asns;		/* == asns_blocked */
+	/* asns_blocked > 0: isp/upstream when every blocked ASN cell whose
+	 * where is known says so, mixed when they differ, else unknown */
+	cell_where_t where;
+	/* the rows "S/calls", "S/messaging" of the same region, when the
+	 * map has them (map.c fills these) */
+	bool has_facets;
+	cell_verdict_t facet[2];
 };
 
 void cell_opts_default(struct cell_opts *o);
@@ -212,6 +287,25 @@ zerr_t cell_acc_merge_bytes(cell_acc_t **dst, cell_acc_t **scratch,
  */
 zerr_t cell_judge(const cell_acc_t *a, const struct cell_opts *o,
     cell_t *out) ZWUR;
+
+/* The same rules over the sub-rows of one facet only: a cell named
+ * "S/calls" or "S/messaging" (agents: those measuring its sub-rows).
+ * ZE_NOTFOUND when the accumulator has no sub-row of that facet. */
+zerr_t cell_judge_facet(const cell_acc_t *a, const struct cell_opts *o,
+    cell_facet_t f, cell_t *out) ZWUR;
+
+/* Whether a has a sub-row of facet f. */
+bool cell_acc_has_facet(const cell_acc_t *a, cell_facet_t f);
+
+/* The map's cells of one accumulator.  want ALL: out[0] the cell and,
+ * when split (its service has calls sub-rows somewhere in the map), after
+ * it a part cell "S/calls" and "S/messaging" for each part it has
+ * sub-rows of; with both, out[0] carries their verdicts (has_facets).
+ * want CALLS or MESSAGING: that part cell alone when a has sub-rows of it.
+ * *n: cells written (0 to 3); a service name too long for the suffix
+ * gets no part cells.  On error nothing is left to clear. */
+zerr_t cell_judge_map(const cell_acc_t *a, const struct cell_opts *o,
+    cell_facet_t want, bool split, cell_t out[3], size_t *n) ZWUR;
 void cell_clear(cell_t *c);
 
 /* Roll cells up per (region, service), sorted by region then service

@@ -46,6 +46,16 @@ put_key(zbuf_t *b, const char *k, const char *v, bool first)
 	return json_cstr(b, v);
 }
 
+/* ,"facets":{"calls":V,"messaging":V} */
+static zerr_t
+put_facets(zbuf_t *b, const cell_verdict_t f[2])
+{
+	TRY(zbuf_puts(b, ",\"facets\":{"));
+	TRY(put_key(b, "calls", cell_verdict_name(f[0]), true));
+	TRY(put_key(b, "messaging", cell_verdict_name(f[1]), false));
+	return zbuf_putc(b, '}');
+}
+
 /* One cell object (as inside "cells"). */
 static zerr_t
 cell_json(zbuf_t *b, const cell_t *c)
@@ -62,6 +72,26 @@ cell_json(zbuf_t *b, const cell_t *c)
 	TRY(put_share(b, c->blocked_share));
 	TRY(zbuf_puts(b, ",\"confidence\":"));
 	TRY(put_share(b, c->confidence));
+	if (c->verdict == CELL_BLOCKED || c->verdict == CELL_THROTTLED) {
+		bool first = true;
+
+		TRY(put_key(b, "where", cell_where_name(c->where), false));
+		TRY(zbuf_printf(b, ",\"where_counts\":{\"isp\":%" PRIu32
+		    ",\"upstream\":%" PRIu32 ",\"unknown\":%" PRIu32
+		    "},\"where_hops\":[", c->where_n[CELL_WHERE_ISP],
+		    c->where_n[CELL_WHERE_UPSTREAM],
+		    c->where_n[CELL_WHERE_UNKNOWN]));
+		for (i = 1; i <= CELL_HOP_MAX; i++) {
+			if (c->hops[i] == 0)
+				continue;
+			TRY(zbuf_printf(b, "%s{\"hop\":%zu,\"count\":%" PRIu32
+			    "}", first ? "" : ",", i, c->hops[i]));
+			first = false;
+		}
+		TRY(zbuf_putc(b, ']'));
+	}
+	if (c->has_facets)
+		TRY(put_facets(b, c->facet));
 	TRY(zbuf_printf(b, ",\"agent_anomaly\":%" PRIu32
 	    ",\"agent_anomalies\":[", c->agent_anomaly));
 	for (i = 0; i < c->agent_anomaly; i++) {
@@ -101,6 +131,48 @@ cellp_cmp(const void *x, const void *y)
 	    b->service);
 }
 
+static int
+rrkey_cmp(const void *k, const void *x)
+{
+	const struct region_row *a = k, *b = x;
+	int c;
+
+	if ((c = strcmp(a->region, b->region)) != 0)
+		return c;
+	return strcmp(a->service, b->service);
+}
+
+/* A region row "S" gets the verdicts of the rows "S/calls" and
+ * "S/messaging" of its region when both are there (rr is sorted by
+ * region, service: one binary search each). */
+static void
+regions_facets(struct region_row *rr, size_t nr)
+{
+	static const char *const part[2] = {"calls", "messaging"};
+	struct region_row key;
+	const struct region_row *f[2];
+	size_t i, k;
+
+	for (i = 0; i < nr; i++) {
+		if (strchr(rr[i].service, '/') != NULL)
+			continue;
+		memcpy(key.region, rr[i].region, sizeof(key.region));
+		for (k = 0; k < 2; k++) {
+			f[k] = NULL;
+			if ((size_t)snprintf(key.service, sizeof(key.service),
+			    "%s/%s", rr[i].service, part[k]) <
+			    sizeof(key.service))
+				f[k] = bsearch(&key, rr, nr, sizeof(*rr),
+				    rrkey_cmp);
+		}
+		if (f[0] == NULL || f[1] == NULL)
+			continue;
+		rr[i].has_facets = true;
+		rr[i].facet[0] = f[0]->verdict;
+		rr[i].facet[1] = f[1]->verdict;
+	}
+}
+
 static zerr_t
 map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
     size_t n, const struct region_row *rr, size_t nr)
@@ -131,8 +203,14 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 		for (j = 0; j < rr[i].nblocked_asns; j++)
 			TRY(zbuf_printf(b, j ? ",%" PRId64 : "%" PRId64,
 			    rr[i].blocked_asns[j]));
-		TRY(zbuf_printf(b, "],\"agent_anomaly\":%" PRIu32 "}",
+		TRY(zbuf_printf(b, "],\"agent_anomaly\":%" PRIu32,
 		    rr[i].agent_anomaly));
+		if (rr[i].asns_blocked > 0)
+			TRY(put_key(b, "where", cell_where_name(rr[i].where),
+			    false));
+		if (rr[i].has_facets)
+			TRY(put_facets(b, rr[i].facet));
+		TRY(zbuf_putc(b, '}'));
 	}
 	return zbuf_puts(b, "]");
 }
@@ -154,6 +232,7 @@ map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
 		qsort(v, n, sizeof(*v), cellp_cmp);
 	if ((e = cells_regions(cells, n, &rr, &nr)) != ZE_OK)
 		goto out;
+	regions_facets(rr, nr);
 	if ((e = zbuf_putc(b, '{')) != ZE_OK)
 		goto out;
 	if ((e = map_body(b, since_us, until_us, v, n, rr, nr)) != ZE_OK)

@@ -10,6 +10,9 @@
  * their cell's order.  Shares and confidences have three decimals.
  * pending non-NULL adds "pending": measurements of the range not judged
  * yet (the aggregator's roll-ups; waiting for control data).
+ * Blocked and throttled cells add where, where_counts and where_hops; a
+ * cell or region row with both parts adds facets (docs/API.md); part
+ * cells ("S/calls") are cells like others, made by cell_judge_map.
  */
 #ifndef ZOND_MAP_H
 #define ZOND_MAP_H

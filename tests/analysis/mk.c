@@ -373,3 +373,45 @@ mk_call_flow(meas_t *m, bool connected, const char *stage, uint32_t cut_s,
 	}
 	m->outcome->call->flow = fl;
 }
+
+void
+mk_locate(meas_t *m, bool located, unsigned censor_hop,
+    const char *censor_addr, const char *const *hops)
+{
+	Zond__V1__Localization *l = malloc(sizeof(*l));
+	size_t n = 0;
+
+	if (l == NULL)
+		abort();
+	zond__v1__localization__init(l);
+	l->trigger = xstrdup("client_hello");
+	l->has_result = 1;
+	l->result = located ? ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED :
+	    ZOND__V1__LOCATE_RESULT__LOCATE_NOT_LOCATED;
+	if (located) {
+		l->has_censor_hop = 1;
+		l->censor_hop = censor_hop;
+		l->has_reaction = 1;
+		l->reaction = ZOND__V1__LOCATE_REACTION__LOCATE_REACTION_RST;
+		if (censor_addr != NULL)
+			l->censor_addr = xstrdup(censor_addr);
+	}
+	while (hops != NULL && hops[n] != NULL)
+		n++;
+	if (n > 0 && (l->hops = calloc(n, sizeof(*l->hops))) == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		Zond__V1__LocateHop *h = malloc(sizeof(*h));
+
+		if (h == NULL)
+			abort();
+		zond__v1__locate_hop__init(h);
+		h->has_ttl = 1;
+		h->ttl = (uint32_t)(i + 1);
+		if (*hops[i] != '\0')
+			h->addr = xstrdup(hops[i]);
+		l->hops[i] = h;
+	}
+	l->n_hops = n;
+	m->locate = l;
+}

@@ -47,6 +47,12 @@ void mk_call_flow(meas_t *m, bool connected, const char *stage,
 /* Record the address family of m's socket (NetContext.family). */
 void mk_family(meas_t *m, Zond__V1__AddrFamily fam);
 
+/* Attach a localization: located at censor_hop (its address censor_addr,
+ * NULL: none) or not located; hops: NULL-terminated addresses of TTL 1,
+ * 2, ... ("" for a hop that did not answer) or NULL. */
+void mk_locate(meas_t *m, bool located, unsigned censor_hop,
+    const char *censor_addr, const char *const *hops);
+
 /* verdict_judge of m against the controls ctl[0..nc) (entries may be
  * NULL), prepared here with o and freed again, and the siblings
  * sib[0..ns).  Judged without a memo, then twice with one (built, then

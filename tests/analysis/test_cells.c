@@ -23,6 +23,7 @@
 
 #include "cells.h"
 #include "events.h"
+#include "ipasn.h"
 #include "map.h"
 #include "mk.h"
 #include "verdict.h"
@@ -45,6 +46,22 @@ add_n(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
 	struct cell_obs o = {
 		.agent = key(agent), .target = target, .test = t,
 		.variant = variant, .verdict = v, .method = m,
+	};
+
+	while (n-- > 0)
+		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+}
+
+/* n blocking measurements with a localization of kind w at hop (0:
+ * none). */
+static void
+add_loc(cell_acc_t *a, int agent, const char *target, Zond__V1__TestKind t,
+    verdict_t v, method_t m, cell_where_t w, uint8_t hop, int n)
+{
+	struct cell_obs o = {
+		.agent = key(agent), .target = target, .test = t,
+		.verdict = v, .method = m, .locate = true, .where = w,
+		.hop = hop,
 	};
 
 	while (n-- > 0)
@@ -513,10 +530,14 @@ sample(void)
 {
 	cell_acc_t *a = acc("RU-SPE", 8359, "facetime");
 
-	add_n(a, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
-	add_n(a, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	/* localized: 3 at the ISP's hop 2, one upstream at hop 4, two not
+	 * located */
+	add_loc(a, 1, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 2, 3);
+	add_loc(a, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UPSTREAM, 4, 1);
+	add_loc(a, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UNKNOWN, 0, 2);
 	add_n(a, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	add_n(a, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	return a;
@@ -574,11 +595,14 @@ t_roundtrip(void **state)
 	    ZE_PARSE);
 	/* the old version (no counts per agent in a sub-row: the store
 	 * rebuilds such roll-ups) and an unknown one */
-	assert_int_equal(CELL_ACC_VERSION, 2);
+	assert_int_equal(CELL_ACC_VERSION, 3);
 	copy[0] = 1;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
-	assert_non_null(strstr(d.text, "version 1, expected 2"));
-	copy[0] = 3;
+	assert_non_null(strstr(d.text, "version 1, expected 3"));
+	copy[0] = 2;	/* no where counts: rebuilt too */
+	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
+	assert_non_null(strstr(d.text, "version 2, expected 3"));
+	copy[0] = 4;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
 	copy[0] = CELL_ACC_VERSION;
 	/* an agent count that no longer sums with the rows */
@@ -631,6 +655,39 @@ t_roundtrip(void **state)
 		}
 		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
 		cell_acc_free(&b);
+		/* the first row's where counts, after its two entries */
+		off += 2 + 2 * (2 + 1 + 5 + 1 + 5);
+		assert_int_equal(copy[off], 3);	/* unknown, isp, upstream */
+		assert_int_equal(copy[off + 1], CELL_WHERE_UNKNOWN);
+		assert_int_equal(copy[off + 5], 2);
+		assert_int_equal(copy[off + 16], 2);	/* hops 2 and 4 */
+		const struct {
+			size_t at;
+			uint8_t v;
+			zerr_t e;
+			const char *what;
+		} badw[] = {
+			{1, CELL_WHERE_KINDS, ZE_VERSION, "unknown where"},
+			{5, 0, ZE_PARSE, "a zero where count"},
+			{5, 3, ZE_PARSE, "where past the blocking count"},
+			{6, 0, ZE_PARSE, "where kinds out of order"},
+			{17, 0, ZE_PARSE, "hop 0"},
+			{17, CELL_HOP_MAX + 1, ZE_PARSE, "hop past the cap"},
+			{22, 2, ZE_PARSE, "hops out of order"},
+			{21, 6, ZE_PARSE, "hops past the where counts"},
+			{26, 0, ZE_PARSE, "a zero hop count"},
+		};
+		for (i = 0; i < ZARRAY_LEN(badw); i++) {
+			uint8_t was = copy[off + badw[i].at];
+
+			copy[off + badw[i].at] = badw[i].v;
+			if (cell_acc_decode(copy, e1.len, &b, &d) != badw[i].e)
+				fail_msg("%s: %s", badw[i].what, d.text);
+			assert_null(b);
+			copy[off + badw[i].at] = was;
+		}
+		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
+		cell_acc_free(&b);
 	}
 	free(copy);
 	zbuf_free(&e1);
@@ -639,8 +696,9 @@ t_roundtrip(void **state)
 }
 
 /* Which bytes of an encoding a change may leave valid: the ASN, agent
- * keys, names and test kinds (any value is a record) and the verdict and
- * method indexes (a count moved to another verdict).  Walks the layout of
+ * keys, names and test kinds (any value is a record), the verdict and
+ * method indexes (a count moved to another verdict) and the where and hop
+ * pairs (bounded from above only).  Walks the layout of
  * cells.c. */
 static void
 free_bytes(const uint8_t *p, size_t n, bool *fr)
@@ -681,6 +739,13 @@ free_bytes(const uint8_t *p, size_t n, bool *fr)
 				for (k = 0; k < np; k++, i += 5)
 					fr[i] = true;	/* index */
 			}
+		}
+		for (c = 0; c < 2; c++) {	/* where kinds, hops */
+			size_t np = p[i++];
+			/* kind or hop and count: only bounded by the
+			 * blocking counts, so a smaller one is a record */
+			for (k = 0; k < 5 * np; k++)
+				fr[i++] = true;
 		}
 	}
 	assert_int_equal(i, n);
@@ -1006,11 +1071,13 @@ t_merge(void **state)
 	/* the same measurements split over two time buckets */
 	b1 = acc("RU-SPE", 8359, "facetime");
 	b2 = acc("RU-SPE", 8359, "facetime");
-	add_n(b1, 1, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	add_loc(b1, 1, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 2, 3);
 	add_n(b1, 1, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
-	add_n(b2, 2, "call.example", TK(TLS), NULL, VERDICT_BLOCKED,
-	    METHOD_TLS, 3);
+	add_loc(b2, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UPSTREAM, 4, 1);
+	add_loc(b2, 2, "call.example", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UNKNOWN, 0, 2);
 	add_n(b2, 2, "helper", TK(STUN), "plain", VERDICT_OK, METHOD_NONE, 3);
 	/* a third bucket where agent 1 measured again and agent 3 came;
 	 * merged first, so the entries of agents 1 and 2 go around 3's */
@@ -1140,55 +1207,69 @@ t_regions(void **state)
 }
 
 static const char MAP_WANT[] =
-    "{\"since\":\"2026-01-01T00:00:00Z\","
-    "\"until\":\"2026-01-02T00:00:00Z\",\"cells\":["
-    "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,"
-    "\"agents\":1,\"blocked_share\":0.0,\"confidence\":0.0,"
-    "\"agent_anomaly\":0"
-    ",\"agent_anomalies\":[]"
-    ",\"targets\":["
-    "{\"target\":\"init.ess.apple.com\",\"test\":\"dns\","
-    "\"verdict\":\"ok\","
-    "\"method\":null,\"measurements\":2,\"agents\":1,"
-    "\"agent_anomaly\":0}]},"
-    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\","
-    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":12,"
-    "\"agents\":2,\"blocked_share\":0.5,\"confidence\":0.342,"
-    "\"agent_anomaly\":0"
-    ",\"agent_anomalies\":[]"
-    ",\"targets\":["
-    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
-    "\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
-    "\"agent_anomaly\":0},"
-    "{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
-    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,"
-    "\"agent_anomaly\":0}]},"
-    "{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime\","
+    "{\"since\":\"2026-01-01T00:00:00Z\",\"until\":\"2026-01-02T00:00:00Z\","
+    "\"cells\":[{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,\"agents\":1,"
+    "\"blocked_share\":0.0,\"confidence\":0.0,\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2,\"agents\":1,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-MOW\",\"asn\":12389,\"service\":\"facetime/messaging\","
+    "\"verdict\":\"insufficient\",\"method\":null,\"measurements\":2,\"agents\":1,"
+    "\"blocked_share\":0.0,\"confidence\":0.0,\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"init.ess.apple.com\",\"test\":\"dns\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":2,\"agents\":1,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime\",\"verdict\":\"blocked\","
+    "\"method\":\"tls\",\"measurements\":12,\"agents\":2,\"blocked_share\":0.5,"
+    "\"confidence\":0.342,\"where\":\"isp\",\"where_counts\":{\"isp\":3,\"upstream\":1,"
+    "\"unknown\":2},\"where_hops\":[{\"hop\":2,\"count\":3},{\"hop\":4,\"count\":1}],"
+    "\"facets\":{\"calls\":\"ok\",\"messaging\":\"blocked\"},\"agent_anomaly\":0,"
+    "\"agent_anomalies\":[],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
+    "\"agent_anomaly\":0},{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime/calls\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":6,\"agents\":2,\"blocked_share\":0.0,"
+    "\"confidence\":0.342,\"agent_anomaly\":0,\"agent_anomalies\":[],"
+    "\"targets\":[{\"target\":\"helper\",\"test\":\"stun\",\"variant\":\"plain\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8359,\"service\":\"facetime/messaging\","
+    "\"verdict\":\"blocked\",\"method\":\"tls\",\"measurements\":6,\"agents\":2,"
+    "\"blocked_share\":1.0,\"confidence\":0.342,\"where\":\"isp\",\"where_counts\":{"
+    "\"isp\":3,\"upstream\":1,\"unknown\":2},\"where_hops\":[{\"hop\":2,\"count\":3},"
+    "{\"hop\":4,\"count\":1}],\"agent_anomaly\":0,\"agent_anomalies\":["
+    "],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"blocked\","
+    "\"method\":\"tls\",\"measurements\":6,\"agents\":2,\"agent_anomaly\":0}]},"
+    "{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime\",\"verdict\":\"ok\","
+    "\"method\":null,\"measurements\":24,\"agents\":4,\"blocked_share\":0.0,"
+    "\"confidence\":0.438,\"agent_anomaly\":1,\"agent_anomalies\":[{\"agent\":\"0606060606060606060606060606060606060606060606060606060606060606\","
+    "\"share\":0.933}],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":3,"
+    "\"agent_anomaly\":1}]},{\"region\":\"RU-SPE\",\"asn\":8360,\"service\":\"facetime/messaging\","
     "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":4,"
-    "\"blocked_share\":0.0,\"confidence\":0.438,\"agent_anomaly\":1"
-    ",\"agent_anomalies\":[{\"agent\":"
-    "\"06060606060606060606060606060606"
-    "06060606060606060606060606060606\",\"share\":0.933}]"
-    ",\"targets\":["
-    "{\"target\":\"call.example\",\"test\":\"tls\",\"verdict\":\"ok\","
-    "\"method\":null,\"measurements\":24,\"agents\":3,"
-    "\"agent_anomaly\":1}]}],"
-    "\"regions\":["
-    "{\"region\":\"RU-MOW\",\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,"
-    "\"asns_blocked\":0,\"blocked_asns\":[],\"agent_anomaly\":0},"
-    "{\"region\":\"RU-SPE\",\"service\":\"facetime\","
-    "\"verdict\":\"partial\","
-    "\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":[8359],"
-    "\"agent_anomaly\":1}]}";
+    "\"blocked_share\":0.0,\"confidence\":0.438,\"agent_anomaly\":1,\"agent_anomalies\":["
+    "{\"agent\":\"0606060606060606060606060606060606060606060606060606060606060606\","
+    "\"share\":0.933}],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
+    "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":3,"
+    "\"agent_anomaly\":1}]}],\"regions\":[{\"region\":\"RU-MOW\",\"service\":\"facetime\","
+    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-MOW\",\"service\":\"facetime/messaging\","
+    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime\","
+    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "8359],\"agent_anomaly\":1,\"where\":\"isp\",\"facets\":{\"calls\":\"ok\","
+    "\"messaging\":\"partial\"}},{\"region\":\"RU-SPE\",\"service\":\"facetime/calls\","
+    "\"verdict\":\"ok\",\"agents\":2,\"asns\":1,\"asns_blocked\":0,\"blocked_asns\":["
+    "],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime/messaging\","
+    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "8359],\"agent_anomaly\":1,\"where\":\"isp\"}]}";
 
 static void
 t_map_json(void **state)
 {
 	cell_acc_t *a = sample(), *b = acc("RU-MOW", 12389, "facetime");
 	cell_acc_t *p = acc("RU-SPE", 8360, "facetime");
-	cell_t cells[3];
+	cell_t cells[7];
+	size_t nc;
 	zbuf_t out;
 
 	(void)state;
@@ -1202,11 +1283,21 @@ t_map_json(void **state)
 	    METHOD_TLS, 14);
 	add_n(p, 6, "call.example", TK(TLS), NULL, VERDICT_OK, METHOD_NONE,
 	    1);
-	cells[0] = judged(p, NULL);	/* out of order on purpose */
-	cells[1] = judged(a, NULL);
-	cells[2] = judged(b, NULL);
+	/* out of order on purpose; split: facetime has calls sub-rows (a's
+	 * stun), so every cell gets the part cells of the parts it has */
+	assert_int_equal(cell_judge_map(p, NULL, CELL_FACET_ALL, true,
+	    &cells[0], &nc), ZE_OK);
+	assert_int_equal(nc, 2);	/* facetime, facetime/messaging */
+	assert_false(cells[0].has_facets);
+	assert_int_equal(cell_judge_map(b, NULL, CELL_FACET_ALL, true,
+	    &cells[2], &nc), ZE_OK);
+	assert_int_equal(nc, 2);
+	/* a's cell and its parts (stun: calls; tls: messaging) */
+	assert_int_equal(cell_judge_map(a, NULL, CELL_FACET_ALL, true,
+	    &cells[4], &nc), ZE_OK);
+	assert_int_equal(nc, 3);
 	zbuf_init(&out, 1 << 20);
-	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 3, NULL),
+	assert_int_equal(map_json(&out, T0, T0 + 86400000000LL, cells, 7, NULL),
 	    ZE_OK);
 	assert_string_equal((const char *)out.data, MAP_WANT);
 	/* the cap holds */
@@ -1221,9 +1312,8 @@ t_map_json(void **state)
 	    "{\"since\":\"2026-01-01T00:00:00Z\","
 	    "\"until\":\"2026-01-01T00:00:00Z\",\"cells\":[],\"regions\":[]}");
 	zbuf_free(&out);
-	cell_clear(&cells[0]);
-	cell_clear(&cells[1]);
-	cell_clear(&cells[2]);
+	for (nc = 0; nc < 7; nc++)
+		cell_clear(&cells[nc]);
 	cell_acc_free(&a);
 	cell_acc_free(&b);
 	cell_acc_free(&p);
@@ -1345,6 +1435,340 @@ t_pipeline_sni_rst(void **state)
 	mk_free(ctl_stun);
 }
 
+/* The where of one measurement from its localization, the agent's ASN
+ * and an IP-to-ASN table: the ISP's ASN 64501 (10.1.0.0/16), a transit
+ * ASN 64900 (100.66.0.0/16); 192.168.0.0/16 is in no row. */
+static void
+t_where_of(void **state)
+{
+	static const char tsv[] =
+	    "10.1.0.0\t10.1.255.255\t64501\tRU\tISP\n"
+	    "100.66.0.0\t100.66.255.255\t64900\tRU\tTransit\n";
+	static const char *const via_isp[] = {"192.168.0.1", "192.168.1.1",
+	    "10.1.250.1", "", NULL};
+	static const char *const via_transit[] = {"192.168.0.1",
+	    "192.168.1.1", "100.66.1.1", NULL};
+	static const char *const isp_before[] = {"10.1.0.1", "192.168.1.1",
+	    "192.168.2.1", NULL};
+	const struct {
+		bool located;
+		unsigned hop;
+		const char *addr;
+		const char *const *hops;
+		uint32_t asn;
+		bool table;
+		cell_where_t want;
+		uint8_t want_hop;
+		const char *what;
+	} cases[] = {
+		{true, 2, "10.1.250.1", NULL, 64501, true, CELL_WHERE_ISP, 2,
+		    "the censor hop in the agent's ASN"},
+		{true, 3, "100.66.1.1", NULL, 64501, true,
+		    CELL_WHERE_UPSTREAM, 3, "in another ASN"},
+		{true, 2, "192.168.1.1", via_isp, 64501, true, CELL_WHERE_ISP,
+		    2, "private, a later hop in the agent's ASN"},
+		{true, 2, "192.168.1.1", via_transit, 64501, true,
+		    CELL_WHERE_UNKNOWN, 2, "private, later hops elsewhere"},
+		{true, 2, "192.168.1.1", isp_before, 64501, true,
+		    CELL_WHERE_UNKNOWN, 2, "private, only an earlier hop in "
+		    "the agent's ASN"},
+		{true, 2, NULL, via_isp, 64501, true, CELL_WHERE_ISP, 2,
+		    "a silent censor hop, a later hop in the agent's ASN"},
+		{false, 0, NULL, via_isp, 64501, true, CELL_WHERE_UNKNOWN, 0,
+		    "not located"},
+		{true, 2, "10.1.250.1", NULL, 64501, false,
+		    CELL_WHERE_UNKNOWN, 2, "no table"},
+		{true, 2, "10.1.250.1", NULL, 0, true, CELL_WHERE_UNKNOWN, 2,
+		    "the agent's ASN unknown"},
+		{true, 3, "10.1.250.1", NULL, 64502, true,
+		    CELL_WHERE_UPSTREAM, 3, "another ASN than the agent's"},
+		{true, 200, "10.1.250.1", NULL, 64501, true, CELL_WHERE_ISP, 0,
+		    "a hop past the cap is no hop"},
+	};
+	struct ipasn *t = NULL;
+	struct cell_obs o;
+	zdiag_t d;
+	meas_t *m;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ipasn_parse("test", tsv, sizeof(tsv) - 1, &t, &d),
+	    ZE_OK);
+	for (i = 0; i < ZARRAY_LEN(cases); i++) {
+		m = mk(TK(TLS), "x.example:443", 1, FL(RESET));
+		mk_locate(m, cases[i].located, cases[i].hop, cases[i].addr,
+		    cases[i].hops);
+		memset(&o, 0, sizeof(o));
+		cell_obs_where(&o, m, cases[i].asn, cases[i].table ? t : NULL);
+		if (!o.locate || o.where != cases[i].want ||
+		    o.hop != cases[i].want_hop)
+			fail_msg("%s: %s hop %u, want %s hop %u", cases[i].what,
+			    cell_where_name(o.where), o.hop,
+			    cell_where_name(cases[i].want), cases[i].want_hop);
+		mk_free(m);
+	}
+	/* no localization: nothing to count */
+	m = mk(TK(TLS), "x.example:443", 1, FL(RESET));
+	cell_obs_where(&o, m, 64501, t);
+	assert_false(o.locate);
+	assert_int_equal(o.where, CELL_WHERE_UNKNOWN);
+	mk_free(m);
+	assert_string_equal(cell_where_name(CELL_WHERE_MIXED), "mixed");
+	assert_string_equal(cell_where_name((cell_where_t)9), "unknown");
+	ipasn_free(&t);
+}
+
+/* A cell's where: the majority of the known kinds over its blocking
+ * sub-rows, ties and none unknown; the counts and hops beside it; nothing
+ * for a cell that is not blocked; removals (also of a kind no longer
+ * there) keep the counts within the blocking ones. */
+static void
+t_where_cell(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 64501, "telegram"), *b = NULL;
+	struct cell_obs o;
+	zbuf_t e;
+	zdiag_t d;
+	cell_t c;
+
+	(void)state;
+	add_loc(a, 1, "t.me:443", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 3, 2);
+	add_loc(a, 2, "t.me:443", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UPSTREAM, 5, 2);
+	/* a sub-row with too few measurements: not blocking, not counted */
+	add_loc(a, 1, "web.telegram.org:443", TK(TLS), VERDICT_BLOCKED,
+	    METHOD_TLS, CELL_WHERE_UPSTREAM, 5, 1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	assert_int_equal(c.where, CELL_WHERE_UNKNOWN);	/* a tie */
+	assert_int_equal(c.where_n[CELL_WHERE_ISP], 2);
+	assert_int_equal(c.where_n[CELL_WHERE_UPSTREAM], 2);
+	assert_int_equal(c.hops[3], 2);
+	assert_int_equal(c.hops[5], 2);
+	cell_clear(&c);
+	/* one more at the ISP: isp; unknowns never outvote */
+	add_loc(a, 1, "t.me:443", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 3, 1);
+	add_loc(a, 2, "t.me:443", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_UNKNOWN, 0, 4);
+	c = judged(a, NULL);
+	assert_int_equal(c.where, CELL_WHERE_ISP);
+	assert_int_equal(c.where_n[CELL_WHERE_UNKNOWN], 4);
+	assert_int_equal(c.hops[3], 3);
+	cell_clear(&c);
+	/* settled again after the table changed: the upstream ones come out
+	 * as isp; the counts stay within the blocked ones */
+	memset(&o, 0, sizeof(o));
+	o.agent = key(2);
+	o.target = "t.me:443";
+	o.test = TK(TLS);
+	o.verdict = VERDICT_BLOCKED;
+	o.method = METHOD_TLS;
+	o.locate = true;
+	o.where = CELL_WHERE_ISP;
+	o.hop = 7;		/* never counted */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	c = judged(a, NULL);
+	assert_true(c.where_n[CELL_WHERE_ISP] + c.where_n[CELL_WHERE_UPSTREAM]
+	    + c.where_n[CELL_WHERE_UNKNOWN] <= 3);
+	cell_clear(&c);
+	zbuf_init(&e, 1 << 16);
+	assert_int_equal(cell_acc_encode(a, &e), ZE_OK);
+	assert_int_equal(cell_acc_decode(e.data, e.len, &b, &d), ZE_OK);
+	cell_acc_free(&b);
+	zbuf_free(&e);
+	/* no localization at all: a blocked cell says unknown, zero counts */
+	cell_acc_free(&a);
+	a = acc("RU-MOW", 64501, "telegram");
+	add2(a, "t.me:443", TK(TLS), NULL, VERDICT_BLOCKED, METHOD_TLS, 2);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_TLS);
+	assert_int_equal(c.where, CELL_WHERE_UNKNOWN);
+	assert_int_equal(c.where_n[CELL_WHERE_UNKNOWN], 0);
+	cell_clear(&c);
+	/* an ok cell carries no where even with a localized sample */
+	cell_acc_free(&a);
+	a = acc("RU-MOW", 64501, "telegram");
+	add_n(a, 1, "t.me:443", TK(TLS), NULL, VERDICT_OK, METHOD_NONE, 4);
+	add_n(a, 2, "t.me:443", TK(TLS), NULL, VERDICT_OK, METHOD_NONE, 4);
+	add_n(a, 3, "t.me:443", TK(TLS), NULL, VERDICT_OK, METHOD_NONE, 4);
+	add_loc(a, 4, "t.me:443", TK(TLS), VERDICT_BLOCKED, METHOD_TLS,
+	    CELL_WHERE_ISP, 2, 1);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.where_n[CELL_WHERE_ISP], 0);
+	assert_int_equal(c.hops[2], 0);
+	cell_clear(&c);
+	/* a bad where or hop is refused */
+	memset(&o, 0, sizeof(o));
+	o.agent = key(1);
+	o.target = "t.me:443";
+	o.test = TK(TLS);
+	o.verdict = VERDICT_BLOCKED;
+	o.method = METHOD_TLS;
+	o.locate = true;
+	o.where = CELL_WHERE_MIXED;
+	assert_int_equal(cell_acc_add(a, &o), ZE_INVAL);
+	o.where = CELL_WHERE_ISP;
+	o.hop = CELL_HOP_MAX + 1;
+	assert_int_equal(cell_acc_add(a, &o), ZE_INVAL);
+	cell_acc_free(&a);
+}
+
+/* A region's where: its blocked ASNs' known wheres agree, differ
+ * (mixed) or none is known (unknown). */
+static void
+t_where_regions(void **state)
+{
+	cell_t cells[7];
+	struct region_row *rr = NULL;
+	size_t nr, i;
+
+	(void)state;
+	memset(cells, 0, sizeof(cells));
+	for (i = 0; i < ZARRAY_LEN(cells); i++) {
+		snprintf(cells[i].service, sizeof(cells[i].service), "s");
+		cells[i].asn = (int64_t)(100 + i);
+		cells[i].verdict = CELL_BLOCKED;
+	}
+	/* RU-A: isp + unknown -> isp; RU-B: isp + upstream -> mixed;
+	 * RU-C: unknown only; RU-D: upstream, and an ok ASN whose where
+	 * (never set for an ok cell) does not count */
+	snprintf(cells[0].region, CELL_REGION_MAX, "RU-A");
+	cells[0].where = CELL_WHERE_ISP;
+	snprintf(cells[1].region, CELL_REGION_MAX, "RU-A");
+	cells[1].where = CELL_WHERE_UNKNOWN;
+	snprintf(cells[2].region, CELL_REGION_MAX, "RU-B");
+	cells[2].where = CELL_WHERE_ISP;
+	snprintf(cells[3].region, CELL_REGION_MAX, "RU-B");
+	cells[3].where = CELL_WHERE_UPSTREAM;
+	snprintf(cells[4].region, CELL_REGION_MAX, "RU-C");
+	snprintf(cells[5].region, CELL_REGION_MAX, "RU-D");
+	cells[5].where = CELL_WHERE_UPSTREAM;
+	snprintf(cells[6].region, CELL_REGION_MAX, "RU-D");
+	cells[6].verdict = CELL_OK;
+	cells[6].where = CELL_WHERE_ISP;
+	assert_int_equal(cells_regions(cells, ZARRAY_LEN(cells), &rr, &nr),
+	    ZE_OK);
+	assert_int_equal(nr, 4);
+	assert_int_equal(rr[0].where, CELL_WHERE_ISP);
+	assert_int_equal(rr[1].where, CELL_WHERE_MIXED);
+	assert_int_equal(rr[2].where, CELL_WHERE_UNKNOWN);
+	assert_int_equal(rr[3].where, CELL_WHERE_UPSTREAM);
+	assert_int_equal(rr[3].verdict, CELL_PARTIAL);
+	free(rr);
+}
+
+/* Calls and messaging: a service whose stun sub-rows are blocked and tls
+ * ones reach: calls blocked, messaging ok, the service blocked as today;
+ * the part cells, the filter's parts and the names. */
+static void
+t_facets(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 12389, "whatsapp");
+	cell_acc_t *m = acc("RU-MOW", 12389, "signal");
+	cell_t c, out[3];
+	char base[CELL_SERVICE_MAX];
+	cell_facet_t f;
+	size_t n, i;
+
+	(void)state;
+	add2(a, "relay.whatsapp.example:3478", TK(STUN), "plain",
+	    VERDICT_BLOCKED, METHOD_UDP, 3);
+	add2(a, "e1.whatsapp.net:443", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 3);
+	add_n(a, 3, "e1.whatsapp.net:443", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 2);
+	c = judged(a, NULL);
+	CELL_IS(c, CELL_BLOCKED, METHOD_UDP);
+	assert_false(c.has_facets);	/* cell_judge alone: no parts */
+	assert_int_equal(c.agents, 3);
+	cell_clear(&c);
+	assert_int_equal(cell_judge_facet(a, NULL, CELL_FACET_CALLS, &c),
+	    ZE_OK);
+	assert_string_equal(c.service, "whatsapp/calls");
+	CELL_IS(c, CELL_BLOCKED, METHOD_UDP);
+	assert_int_equal(c.ntargets, 1);
+	assert_int_equal(c.agents, 2);	/* agent 3 measured no call path */
+	assert_int_equal(c.measurements, 6);
+	cell_clear(&c);
+	assert_int_equal(cell_judge_facet(a, NULL, CELL_FACET_MESSAGING, &c),
+	    ZE_OK);
+	assert_string_equal(c.service, "whatsapp/messaging");
+	CELL_IS(c, CELL_OK, METHOD_NONE);
+	assert_int_equal(c.agents, 3);
+	cell_clear(&c);
+	assert_int_equal(cell_judge_facet(a, NULL, CELL_FACET_ALL, &c),
+	    ZE_INVAL);
+	/* the map's cells: the service with its parts' verdicts, then the
+	 * parts */
+	assert_int_equal(cell_judge_map(a, NULL, CELL_FACET_ALL, true, out,
+	    &n), ZE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0].service, "whatsapp");
+	assert_true(out[0].has_facets);
+	assert_int_equal(out[0].facet[0], CELL_BLOCKED);
+	assert_int_equal(out[0].facet[1], CELL_OK);
+	assert_string_equal(out[1].service, "whatsapp/calls");
+	assert_string_equal(out[2].service, "whatsapp/messaging");
+	for (i = 0; i < n; i++)
+		cell_clear(&out[i]);
+	/* not split (no calls sub-row of the service in the map): alone */
+	assert_int_equal(cell_judge_map(a, NULL, CELL_FACET_ALL, false, out,
+	    &n), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_false(out[0].has_facets);
+	cell_clear(&out[0]);
+	/* a filter's part */
+	assert_int_equal(cell_judge_map(a, NULL, CELL_FACET_CALLS, false, out,
+	    &n), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].service, "whatsapp/calls");
+	cell_clear(&out[0]);
+	/* a service without call tests has no calls part */
+	add2(m, "chat.signal.example:443", TK(TLS), NULL, VERDICT_OK,
+	    METHOD_NONE, 2);
+	assert_false(cell_acc_has_facet(m, CELL_FACET_CALLS));
+	assert_int_equal(cell_judge_facet(m, NULL, CELL_FACET_CALLS, &c),
+	    ZE_NOTFOUND);
+	assert_int_equal(cell_judge_map(m, NULL, CELL_FACET_CALLS, false, out,
+	    &n), ZE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cell_judge_map(m, NULL, CELL_FACET_ALL, true, out,
+	    &n), ZE_OK);
+	assert_int_equal(n, 2);		/* signal, signal/messaging */
+	assert_false(out[0].has_facets);
+	assert_string_equal(out[1].service, "signal/messaging");
+	cell_clear(&out[0]);
+	cell_clear(&out[1]);
+	/* tests by part: stun and call are the media path */
+	assert_int_equal(cell_facet_of(TK(STUN)), CELL_FACET_CALLS);
+	assert_int_equal(cell_facet_of(TK(CALL)), CELL_FACET_CALLS);
+	assert_int_equal(cell_facet_of(TK(TCP)), CELL_FACET_MESSAGING);
+	assert_int_equal(cell_facet_of(TK(QUIC)), CELL_FACET_MESSAGING);
+	/* filter names */
+	assert_int_equal(cell_facet_parse("whatsapp/calls", base,
+	    sizeof(base), &f), ZE_OK);
+	assert_string_equal(base, "whatsapp");
+	assert_int_equal(f, CELL_FACET_CALLS);
+	assert_int_equal(cell_facet_parse("whatsapp/messaging", base,
+	    sizeof(base), &f), ZE_OK);
+	assert_int_equal(f, CELL_FACET_MESSAGING);
+	assert_int_equal(cell_facet_parse("whatsapp", base, sizeof(base), &f),
+	    ZE_OK);
+	assert_int_equal(f, CELL_FACET_ALL);
+	assert_int_equal(cell_facet_parse("whatsapp/video", base,
+	    sizeof(base), &f), ZE_INVAL);
+	assert_int_equal(cell_facet_parse("/calls", base, sizeof(base), &f),
+	    ZE_INVAL);
+	assert_int_equal(cell_facet_parse("a/calls/calls", base, sizeof(base),
+	    &f), ZE_INVAL);
+	cell_acc_free(&a);
+	cell_acc_free(&m);
+}
+
 int
 main(void)
 {
@@ -1370,6 +1794,10 @@ main(void)
 		cmocka_unit_test(t_map_json),
 		cmocka_unit_test(t_events),
 		cmocka_unit_test(t_pipeline_sni_rst),
+		cmocka_unit_test(t_where_of),
+		cmocka_unit_test(t_where_cell),
+		cmocka_unit_test(t_where_regions),
+		cmocka_unit_test(t_facets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "export.h"
+#include "ipasn.h"
 #include "map.h"
 #include "mk.h"
 #include "rollup.h"
@@ -793,14 +795,13 @@ t_old_layout_rebuilt(void **state)
 	assert_int_equal(pend, 0);
 }
 
-/* A store written by the previous layout ("2": roll-ups in cell encoding
- * 1) is rebuilt when the analyzer opens it: its old records are never
- * misread (a map skips them), and after
- * rollup_prepare the map counts every measurement, judged by agents. */
+/* A store written by an older layout (marker; its roll-ups in cell
+ * encoding version) is rebuilt when the analyzer opens it: its old
+ * records are never misread (a map skips them), and after rollup_prepare
+ * the map counts every measurement, judged by agents. */
 static void
-t_cell_v1_rebuilt(void **state)
+old_cells_rebuilt(struct fx *f, const char *marker, uint8_t version)
 {
-	struct fx *f = *state;
 	struct rollup_stats st;
 	struct store_opts so = {0};
 	MDB_env *env;
@@ -831,7 +832,7 @@ t_cell_v1_rebuilt(void **state)
 	assert_int_equal(mdb_dbi_open(txn, "rollup", 0, &ru), 0);
 	k.mv_data = "analysis";
 	k.mv_size = 8;
-	v.mv_data = "2";
+	v.mv_data = (void *)(uintptr_t)marker;
 	v.mv_size = 1;
 	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
 	assert_int_equal(mdb_cursor_open(txn, ru, &cur), 0);
@@ -842,7 +843,7 @@ t_cell_v1_rebuilt(void **state)
 		assert_true(v.mv_size > 0 && v.mv_size <= sizeof(old));
 		memcpy(old, v.mv_data, v.mv_size);
 		assert_int_equal(old[0], CELL_ACC_VERSION);
-		old[0] = 1;
+		old[0] = version;
 		v.mv_data = old;
 		assert_int_equal(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
 		nold++;
@@ -871,6 +872,176 @@ t_cell_v1_rebuilt(void **state)
 	assert_int_equal(c[0].verdict, CELL_BLOCKED);
 	assert_int_equal(c[0].targets[0].agents, 2);
 	rollup_cells_free(c, n);
+}
+
+struct evs {
+	char svc[8][64];
+	cell_verdict_t to[8];
+	size_t n;
+};
+
+static int
+ev_collect(const event_t *e, void *arg)
+{
+	struct evs *v = arg;
+
+	if (v->n < 8) {
+		snprintf(v->svc[v->n], sizeof(v->svc[0]), "%s", e->service);
+		v->to[v->n] = e->to;
+	}
+	v->n++;
+	return 0;
+}
+
+static int
+collect(const void *p, size_t n, void *arg)
+{
+	return zbuf_append(arg, p, n) == ZE_OK ? 0 : 1;
+}
+
+/* Layout "2" (cell encoding 1, no counts per agent in a sub-row). */
+static void
+t_cell_v1_rebuilt(void **state)
+{
+	old_cells_rebuilt(*state, "2", 1);
+}
+
+/* Layout "3" (cell encoding 2, no where counts). */
+static void
+t_cell_v2_rebuilt(void **state)
+{
+	old_cells_rebuilt(*state, "3", 2);
+}
+
+/* Where the censor sits and the calls/messaging parts through the
+ * roll-ups: a TCP target and a STUN relay of one service, both timing out
+ * for RU-MOW's two agents while the control reaches them; the TCP
+ * localizations place the censor at a router of the agents' ASN (64501)
+ * for one agent, upstream for the other's first, and at the ISP again. */
+static void
+t_where_parts(void **state)
+{
+	static const char tsv[] =
+	    "10.1.0.0\t10.1.255.255\t64501\tRU\tISP\n"
+	    "100.66.0.0\t100.66.255.255\t64900\tRU\tTransit\n";
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct ipasn *t = NULL;
+	const cell_t *x;
+	cell_t *c;
+	size_t n;
+	uint64_t pend;
+	zdiag_t d;
+	meas_t *m;
+	char *js;
+
+	assert_int_equal(ipasn_parse("t.tsv", tsv, sizeof(tsv) - 1, &t, &d),
+	    ZE_OK);
+	f->o.v.asn = t;
+	for (int i = 0; i < 6; i++) {
+		int g = 1 + i % 2;
+		int64_t at = T0 + i * MIN_US;
+
+		m = mk(TK(TCP), "chat.example:443", g, FL(TIMEOUT));
+		mk_locate(m, true, 3, i == 1 ? "100.66.1.1" : "10.1.250.1",
+		    NULL);
+		put_meas(f, g, "wa", m, at);
+		m = mk(TK(STUN), "relay.example:3478", g, FL(TIMEOUT));
+		mk_stun(m, "plain", -1);
+		put_meas(f, g, "wa", m, at);
+	}
+	put(f, 0, "wa", "chat.example:443", T0 + 3 * MIN_US, FL(NONE));
+	m = mk(TK(STUN), "relay.example:3478", 0, FL(NONE));
+	mk_stun(m, "plain", -1);
+	put_meas(f, 0, "wa", m, T0 + 3 * MIN_US);
+	drain(f, T0 + 10 * H_US, &st);
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	assert_int_equal(n, 3);		/* wa, wa/calls, wa/messaging */
+	x = cell_of(c, n, "RU-MOW", "wa");
+	assert_non_null(x);
+	assert_int_equal(x->verdict, CELL_BLOCKED);
+	assert_int_equal(x->where, CELL_WHERE_ISP);
+	assert_int_equal(x->where_n[CELL_WHERE_ISP], 5);
+	assert_int_equal(x->where_n[CELL_WHERE_UPSTREAM], 1);
+	assert_int_equal(x->hops[3], 6);
+	assert_true(x->has_facets);
+	x = cell_of(c, n, "RU-MOW", "wa/calls");
+	assert_non_null(x);
+	assert_int_equal(x->verdict, CELL_BLOCKED);
+	assert_int_equal(x->where_n[CELL_WHERE_ISP], 0);	/* no locate */
+	x = cell_of(c, n, "RU-MOW", "wa/messaging");
+	assert_non_null(x);
+	assert_int_equal(x->verdict, CELL_BLOCKED);
+	assert_int_equal(x->where, CELL_WHERE_ISP);
+	js = doc(c, n);
+	assert_non_null(strstr(js, "\"service\":\"wa/calls\""));
+	assert_non_null(strstr(js, "\"where\":\"isp\",\"where_counts\":"
+	    "{\"isp\":5,\"upstream\":1,\"unknown\":0},\"where_hops\":"
+	    "[{\"hop\":3,\"count\":6}]"));
+	free(js);
+	rollup_cells_free(c, n);
+	/* a part as the service filter; a bad part refused */
+	assert_int_equal(rollup_map(f->s, T0, T0 + H_US, "wa/calls", &f->o.c,
+	    &c, &n, &pend, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].service, "wa/calls");
+	assert_int_equal(c[0].ntargets, 1);
+	rollup_cells_free(c, n);
+	assert_int_equal(rollup_map(f->s, T0, T0 + H_US, "wa/video", &f->o.c,
+	    &c, &n, &pend, &d), ZE_INVAL);
+	assert_non_null(strstr(d.text, "wa/video"));
+	/* events: the cell's and its parts' first states */
+	{
+		struct evs ev = {0};
+
+		assert_int_equal(rollup_events(f->s, T0, T0 + H_US, ev_collect,
+		    &ev, &d), ZE_OK);
+		assert_int_equal(ev.n, 3);
+		assert_string_equal(ev.svc[0], "wa");
+		assert_string_equal(ev.svc[1], "wa/calls");
+		assert_string_equal(ev.svc[2], "wa/messaging");
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(ev.to[i], CELL_BLOCKED);
+	}
+	/* the exports: each localized blocked measurement with its locate
+	 * and where, the stun ones (no localization) with neither */
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct export_filter ef = {.since = 0, .until = INT64_MAX,
+		    .service = "wa/messaging"};
+		struct analyze_opts ao;
+		zbuf_t out;
+		uint64_t cnt = 0;
+		size_t isp = 0, up = 0, lines = 0;
+
+		analyze_opts_default(&ao);
+		ao.v.asn = t;
+		ao.now_us = T0 + 10 * H_US;
+		zbuf_init(&out, 1 << 22);
+		assert_int_equal(export_run(f->s, fmt ? EXPORT_OONI :
+		    EXPORT_JSONL, &ef, &ao, collect, &out, &cnt, &d), ZE_OK);
+		assert_int_equal(cnt, 7);	/* 6 probes, 1 control: tcp */
+		for (const char *p = (const char *)out.data; p != NULL &&
+		    *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+			const char *nl = strchr(p, '\n');
+			char *line = strndup(p, nl ? (size_t)(nl - p) :
+			    strlen(p));
+
+			lines++;
+			isp += strstr(line, ",\"where\":\"isp\"") != NULL;
+			up += strstr(line, ",\"where\":\"upstream\"") != NULL;
+			assert_true((strstr(line, "\"locate\":{") != NULL) ==
+			    (strstr(line, "\"role\":\"control\"") == NULL &&
+			    strstr(line, "\"zond_role\":\"control\"") == NULL));
+			free(line);
+		}
+		assert_int_equal(lines, 7);
+		assert_int_equal(isp, 5);
+		assert_int_equal(up, 1);
+		zbuf_free(&out);
+	}
+	f->o.v.asn = NULL;
+	ipasn_free(&t);
 }
 
 struct open_q {
@@ -959,6 +1130,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_two_analyzers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_reset_beside_ingest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_cell_v2_rebuilt, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_where_parts, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_cell_v1_rebuilt, setup,
 		    teardown),

@@ -59,7 +59,7 @@ check(get_json("/api/v1/map?since=2020-01-01T00:00:00Z")["pending"] == 0,
 # the whole dataset, as zondctl exports it
 exp_jsonl = zondctl("export", "--data", DATA, "--format", "jsonl").decode()
 recs = [json.loads(l) for l in exp_jsonl.splitlines()]
-check(len(recs) == 54, "zondctl export has 54 records", len(recs))
+check(len(recs) == 72, "zondctl export has 72 records", len(recs))
 by_id = {r["id"]: r for r in recs}
 SINCE, UNTIL = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
 starts = sorted(r["start"] for r in recs)
@@ -89,7 +89,9 @@ try:
                              "--json", "--since", lo, "--until", hi))
     assert ref == m, (ref, m)
     probes = [r for r in recs if r["role"] == "probe"]
-    assert sum(c["measurements"] for c in m["cells"]) == len(probes) == 36
+    # the whole services (a part cell "S/calls" counts its sub-rows again)
+    assert sum(c["measurements"] for c in m["cells"]
+               if "/" not in c["service"]) == len(probes) == 48
     check(True, "map: keys of INTERFACES.md, verdicts, equals zondctl map --json")
 except Exception as e:  # noqa: BLE001
     check(False, "map", repr(e))
@@ -102,6 +104,59 @@ try:
     check(True, "map: service filter and the default range")
 except Exception as e:  # noqa: BLE001
     check(False, "map filters", repr(e))
+
+# ------------------------------------------- calls, messaging and where
+try:
+    m = get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
+    cells = {(c["region"], c["asn"], c["service"]): c for c in m["cells"]}
+    regs = {(r["region"], r["service"]): r for r in m["regions"]}
+    # closed has a stun row (calls) and a tcp row (messaging): its parts
+    # are cells and region rows of their own, and the whole names them
+    k = ("RU-SPE", 64502)
+    calls, msg = cells[k + ("closed/calls",)], cells[k + ("closed/messaging",)]
+    assert [t["test"] for t in calls["targets"]] == ["stun"], calls
+    assert [t["test"] for t in msg["targets"]] == ["tcp"], msg
+    assert calls["verdict"] == "down" and msg["verdict"] == "down", (calls, msg)
+    assert cells[k + ("closed",)]["facets"] == {"calls": "down",
+                                                "messaging": "down"}
+    assert regs[("RU-SPE", "closed")]["facets"] == {"calls": "down",
+                                                   "messaging": "down"}
+    assert regs[("RU-SPE", "closed/calls")]["verdict"] == "down"
+    # web has no call test: no parts, no facets
+    assert not any(s.startswith("web/") for _, _, s in cells), cells.keys()
+    assert "facets" not in cells[("RU-MOW", 64501, "web")]
+    # where only on blocked or throttled cells and regions with a blocked
+    # ASN (none here)
+    assert not any("where" in c for c in m["cells"]), m["cells"]
+    assert not any("where" in r for r in m["regions"]), m["regions"]
+    m = get_json("/api/v1/map?service=closed/calls&since=%s&until=%s" %
+                 (lo, hi))
+    assert m["cells"] and {c["service"] for c in m["cells"]} == \
+        {"closed/calls"}, m
+    assert {r["service"] for r in m["regions"]} == {"closed/calls"}, m
+    d = get_json("/api/v1/measurements?limit=1000&service=closed/calls"
+                 "&since=" + SINCE)
+    want = {i for i, r in by_id.items() if r["service"] == "closed" and
+            r["test"] == "stun"}
+    assert len(want) == 18 and {r["id"] for r in d["items"]} == want, d
+    d = get_json("/api/v1/timeseries?service=closed/messaging&since=" + lo)
+    assert sum(b["measurements"] for b in d["buckets"]) == 18, d
+    st, h, b = req("/api/v1/export?format=jsonl&service=closed/calls")
+    got = [json.loads(l) for l in b.decode().splitlines()]
+    assert st == 200 and {r["id"] for r in got} == want, st
+    d = get_json("/api/v1/events?service=closed/calls&since=" + lo)
+    assert d["events"] and all(e["service"] == "closed/calls" and
+                               e["to"] == "down" for e in d["events"]), d
+    for q in ("/api/v1/map?service=closed/video",
+              "/api/v1/measurements?service=/calls"):
+        st, h, b = req(q)
+        assert st == 400 and b"/calls or /messaging" in b, (q, st, b)
+    check(True, "calls and messaging: part cells and regions, facets, "
+          "S/calls and S/messaging filters on map, measurements, "
+          "timeseries, events, export; bad parts refused; where only with "
+          "a block")
+except Exception as e:  # noqa: BLE001
+    check(False, "calls and messaging", repr(e))
 
 # ------------------------------------------------------- measurements
 try:
@@ -125,7 +180,7 @@ try:
     assert ids == sorted(ids, reverse=True), "not newest first"
     assert all(r == by_id[r["id"]] for r in seen), \
         [(r, by_id[r["id"]]) for r in seen if r != by_id[r["id"]]][:1]
-    check(pages == 8, "measurements: 54 records in 8 pages of 7, each "
+    check(pages == 11, "measurements: 72 records in 11 pages of 7, each "
           "once, newest first, equal to the export records", pages)
     d = get_json("/api/v1/measurements?limit=1000&since=%s&region=RU-SPE"
                  "&service=closed" % SINCE)
@@ -133,10 +188,10 @@ try:
             r["service"] == "closed"}
     assert {r["id"] for r in d["items"]} == want and d["next_cursor"] is None
     d = get_json("/api/v1/measurements?asn=64999&role=control&since=" + SINCE)
-    assert len(d["items"]) == 18 and all(r["role"] == "control"
+    assert len(d["items"]) == 24 and all(r["role"] == "control"
                                          for r in d["items"])
     d = get_json("/api/v1/measurements")
-    assert len(d["items"]) == 54, "default range (last 24 h)"
+    assert len(d["items"]) == 72, "default range (last 24 h)"
     check(True, "measurements: region, service, asn, role filters")
 except Exception as e:  # noqa: BLE001
     check(False, "measurements", repr(e))
@@ -149,7 +204,7 @@ try:
     assert {"since", "until", "grain", "buckets"} <= set(d)
     assert d["grain"] == "hour" and all(keys <= set(b) for b in d["buckets"])
     total = sum(b["measurements"] for b in d["buckets"])
-    assert total == 54, total
+    assert total == 72, total
     assert all(b["measurements"] == sum(b[k] for k in keys - {"start",
                "measurements"}) for b in d["buckets"])
     nok = sum(b["ok"] for b in d["buckets"])
@@ -177,7 +232,7 @@ try:
     assert (ag["a1"]["region"], ag["a1"]["asn"], ag["a1"]["role"]) == \
         ("RU-MOW", 64501, "probe")
     assert ag["a2"]["role"] == "control" and ag["a3"]["region"] == "RU-SPE"
-    assert all(a["stored"] == 18 and a["state"] == "online" and
+    assert all(a["stored"] == 24 and a["state"] == "online" and
                a["last_seen"] for a in ag.values()), ag
     assert not any("ip" in k.lower() or "addr" in k.lower()
                    for a in ag.values() for k in a), "an address key"
@@ -216,7 +271,7 @@ try:
     assert lines[0].startswith("id,agent,seq,start,region,asn,role,")
     assert lines == ref.splitlines() and len(lines) == 13, len(lines)
     st, h, b = req("/api/v1/export?format=jsonl&asn=64502&since=" + SINCE)
-    assert len(b.decode().splitlines()) == 18
+    assert len(b.decode().splitlines()) == 24
     st, h, b = req("/api/v1/export?format=jsonl", "HEAD")
     assert st == 200 and b == b"" and "x-ndjson" in h["content-type"]
     check(True, "export csv has the header and equals zondctl; filters; HEAD")
@@ -237,9 +292,9 @@ try:
         assert line.match(l), l
         k, v = l.rsplit(" ", 1)
         val[k] = float(v)
-    assert val["zond_measurements_stored_total"] == 54, val
+    assert val["zond_measurements_stored_total"] == 72, val
     assert val["zond_http_requests_total"] > 0
-    assert val["zond_ingest_received_total"] >= 54
+    assert val["zond_ingest_received_total"] >= 72
     assert val['zond_agents{state="online"}'] == 3
     assert 'zond_ingest_rejected_total{reason="bad_signature"}' in val or \
         any(k.startswith("zond_ingest_rejected_total{") for k in val)

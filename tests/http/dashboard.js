@@ -53,6 +53,10 @@ function check(cond, what) {
 	const rows = ids.map.children;
 	const head = rows[0] ? rows[0].children.map(c => c.textContent) : [];
 	check(head.includes("web") && head.includes("closed"), "dashboard map: services as columns " + JSON.stringify(head));
+	check(head.includes("closed/calls") && head.includes("closed/messaging") && !head.includes("web/calls"),
+	    "dashboard map: a service's calls and messaging parts as columns " + JSON.stringify(head));
+	const partsCell = ids.map.all().find(n => n.className.startsWith("cell ") && n.title.includes("calls down, messaging down"));
+	check(partsCell !== undefined, "dashboard map: a cell with both parts names their verdicts on hover");
 	const first = rows.map(r => r.children[0] && r.children[0].textContent);
 	check(first.includes("RU-MOW") && first.includes("RU-SPE") && first.includes("AS64501") && !first.includes("DE-BE"),
 	    "dashboard map: probe regions and their ASNs as rows " + JSON.stringify(first));

@@ -73,6 +73,7 @@ service,test,target,ip,port,sni,control_sni,variant,bytes,interval
 web,tcp,127.0.0.1,,$WEB,,,,,
 web,http,http://127.0.0.1:$WEB/,,,,,,,
 closed,tcp,127.0.0.1,,1,,,,,
+closed,stun,127.0.0.1,,1,,,plain,,
 CONF
 for a in a1 a2 a3; do
 	role=probe region=RU-MOW asn=64501
@@ -100,12 +101,12 @@ for a in a1 a2 a3; do
 done
 rcs=""
 for p in "${apids[@]}"; do wait "$p"; rcs="$rcs$?"; done
-[ "$rcs" = 000 ] && ok "agents delivered 3 x 6 rounds x 3 tests" || { bad "agents exited $rcs"; tail -5 "$T/a1.log"; }
+[ "$rcs" = 000 ] && ok "agents delivered 3 x 6 rounds x 4 tests" || { bad "agents exited $rcs"; tail -5 "$T/a1.log"; }
 grep -q "http listening=127.0.0.1:$HTTP dashboard=$T/dash" "$T/agg.log" && ok "aggregator logs its HTTP address" || { bad "no http line"; tail -5 "$T/agg.log"; }
 nfp=$(($(grep -c . "$HERE/../../ops/fingerprints/fingerprints_http.csv") + $(grep -c . "$HERE/../../ops/fingerprints/fingerprints_dns.csv") - 2))
 grep -q "analysis .* fingerprints=$nfp\$" "$T/agg.log" && ok "the analyzer loaded [analysis] fingerprints ($nfp rows)" || { bad "no fingerprints=$nfp in the analysis line"; grep analysis "$T/agg.log"; }
 
-wait_agents_stored 18 3 || bad "the registry never showed 18 stored for each agent"
+wait_agents_stored 24 3 || bad "the registry never showed 24 stored for each agent"
 "$PY" "$HERE/check.py" "http://127.0.0.1:$HTTP" "$BIN" "$T/agg" "$T"
 r=$?
 [ $r = 0 ] && ok "check.py: every endpoint" || bad "check.py failed"
@@ -118,8 +119,8 @@ getq() { "$PY" -c 'import sys,urllib.request;sys.stdout.write(urllib.request.url
 getq "$MAPQ" >"$T/map-before.json"; getq "$EVQ0" >"$T/ev-before.json"
 "$BIN/zondctl" -c "$T/agg.conf" reanalyze >"$T/re.out" 2>"$T/re.err"
 r=$?
-[ $r = 0 ] && grep -qE '^measurements=54 judged=36 controls=18 waiting=0 events=[0-9]+ seconds=' "$T/re.out" \
-	&& ok "zondctl reanalyze: 54 measurements, 36 probes judged, 18 controls" || { bad "reanalyze (exit $r)"; cat "$T/re.out" "$T/re.err"; }
+[ $r = 0 ] && grep -qE '^measurements=72 judged=48 controls=24 waiting=0 events=[0-9]+ seconds=' "$T/re.out" \
+	&& ok "zondctl reanalyze: 72 measurements, 48 probes judged, 24 controls" || { bad "reanalyze (exit $r)"; cat "$T/re.out" "$T/re.err"; }
 # a bad fingerprint file stops reanalysis, naming file and line
 printf 'name,scope,location_found,pattern_type,pattern,confidence_no_fp,expected_countries\nx,state,dns,full,1.2.3.4,,\n' >"$T/bad-fp.csv"
 sed "s|^fingerprints = .*|fingerprints = $T/bad-fp.csv|" "$T/agg.conf" >"$T/badfp.conf"
