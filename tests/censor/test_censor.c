@@ -62,7 +62,12 @@ test_rules_good(void **state)
 	    "http_blockpage host=news.example\n"
 	    "quic_v1_drop\n"
 	    "proto_drop protocol=wireguard\n"
-	    "proto_drop protocol=openvpn";	/* no final newline */
+	    "proto_drop protocol=openvpn\n"
+	    "tcp_drop ip=198.51.100.48/29 ports=443,5222-5223\n"
+	    "udp_drop ip=203.0.113.0/24 ports=3478-3497\n"
+	    "udp_cutoff ip=203.0.113.40 ports=3478 after_s=5\n"
+	    "udp_cutoff ports=1400 after_packets=100\n"
+	    "tcp_drop ip=0.0.0.0/0 ports=1";	/* no final newline */
 	struct ruleset *rs, *again;
 	char line[512], all[8192];
 	size_t i, o = 0;
@@ -70,7 +75,7 @@ test_rules_good(void **state)
 
 	(void)state;
 	assert_int_equal(parse(text, &rs, &d), ZE_OK);
-	assert_int_equal(rs->n, 16);
+	assert_int_equal(rs->n, 21);
 	assert_int_equal(rs->r[0].type, RT_IP_DROP);
 	assert_int_equal(rs->r[0].line, 2);
 	assert_int_equal(rs->r[1].port, 443);
@@ -88,6 +93,17 @@ test_rules_good(void **state)
 	assert_int_equal(rs->r[14].proto, RP_WIREGUARD);
 	assert_int_equal(rs->r[15].proto, RP_OPENVPN);
 	assert_int_equal(rs->r[15].line, 18);
+	assert_int_equal(rs->r[3].prefix, 32);
+	assert_int_equal(rs->r[16].type, RT_TCP_DROP);
+	assert_int_equal(rs->r[16].prefix, 29);
+	assert_int_equal(rs->r[16].nports, 2);
+	assert_int_equal(rs->r[17].prefix, 24);
+	assert_int_equal(rs->r[18].type, RT_UDP_CUTOFF);
+	assert_int_equal(rs->r[18].after_s, 5);
+	assert_int_equal(rs->r[18].after_packets, 0);
+	assert_int_equal(rs->r[19].after_packets, 100);
+	assert_false(rs->r[19].has_ip);
+	assert_int_equal(rs->r[20].prefix, 0);
 
 	/* rules_format writes lines that parse back to the same rules. */
 	for (i = 0; i < rs->n; i++) {
@@ -139,6 +155,26 @@ test_rules_bad(void **state)
 		{"proto_drop protocol=ipsec\n", "protocol 'ipsec'"},
 		{"quic_v1_drop a b c d e f g h i j k l m\n", "more than 12"},
 		{"quic_v1_drop\0\n", "NUL byte"},
+		{"tcp_drop ip=1.2.3.4\n", "tcp_drop needs ports="},
+		{"tcp_drop ip=1.2.3.4/24 ports=1\n",
+		    "ip '1.2.3.4/24' is not an IPv4 address or CIDR prefix "
+		    "(host bits clear)"},
+		{"tcp_drop ip=1.2.3.0/33 ports=1\n", "ip '1.2.3.0/33'"},
+		{"tcp_drop ip=1.2.3.0/ ports=1\n", "ip '1.2.3.0/'"},
+		{"tcp_drop ip=1.2.3.0/-8 ports=1\n", "ip '1.2.3.0/-8'"},
+		{"ip_drop ip=1.2.3.0/24\n",
+		    "ip '1.2.3.0/24': ip_drop takes an address, not a prefix"},
+		{"tcp_rst ip=1.2.3.0/24 port=1\n", "tcp_rst takes an address"},
+		{"udp_cutoff ports=1\n",
+		    "udp_cutoff needs one of after_s= or after_packets="},
+		{"udp_cutoff ports=1 after_s=1 after_packets=2\n",
+		    "udp_cutoff needs one of"},
+		{"udp_cutoff ports=1 after_s=0\n", "after_s '0' is not in 1..3600"},
+		{"udp_cutoff ports=1 after_s=3601\n", "after_s '3601'"},
+		{"udp_cutoff ports=1 after_packets=1000001\n",
+		    "after_packets '1000001' is not in 1..1000000"},
+		{"udp_cutoff after_s=5\n", "udp_cutoff needs ports="},
+		{"tcp_drop ports=1 after_s=5\n", "tcp_drop takes no key 'after_s'"},
 	};
 	struct ruleset *rs;
 	size_t i;
@@ -693,6 +729,38 @@ test_kernel_text(void **state)
 	    "udp dport { 53, 100-200 } counter drop comment \"zond:r2\""));
 	assert_non_null(strstr((char *)b.data,
 	    "numgen random mod 100 < 30 counter drop comment \"zond:r3\""));
+	assert_null(strstr((char *)b.data, "set cut_r"));
+	zbuf_reset(&b);
+	free(rs);
+	/* the call rules: prefixes, TCP ports, cut-offs with their set */
+	assert_int_equal(parse("tcp_drop ip=198.51.100.48/29 ports=443,5222-5223\n"
+	    "udp_cutoff ip=203.0.113.40 ports=3478 after_s=5\n"
+	    "udp_cutoff ports=1400 after_packets=100\n", &rs, &e), ZE_OK);
+	assert_int_equal(kernel_nft_script(rs, &o, &b), ZE_OK);
+	assert_non_null(strstr((char *)b.data, "ip daddr 198.51.100.48/29 tcp "
+	    "dport { 443, 5222-5223 } counter drop comment \"zond:r0\""));
+	assert_non_null(strstr((char *)b.data, "\tset cut_r1 {\n"
+	    "\t\ttype ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	    "\t\tflags dynamic,timeout\n\t\ttimeout 5s\n"));
+	/* the set is declared before the chain that uses it */
+	assert_true(strstr((char *)b.data, "set cut_r1") <
+	    strstr((char *)b.data, "chain pre"));
+	assert_non_null(strstr((char *)b.data, "ip daddr 203.0.113.40 udp dport "
+	    "{ 3478 } ct original packets 1 add @cut_r1 { ip saddr . udp sport "
+	    ". ip daddr . udp dport } comment \"zond:r1\""));
+	assert_non_null(strstr((char *)b.data, "ip daddr 203.0.113.40 udp dport "
+	    "{ 3478 } ip saddr . udp sport . ip daddr . udp dport != @cut_r1 "
+	    "counter drop comment \"zond:r1\""));
+	assert_non_null(strstr((char *)b.data, "\t\tudp dport { 1400 } ct "
+	    "original packets > 100 counter drop comment \"zond:r2\""));
+	zbuf_reset(&b);
+	assert_int_equal(kernel_queue_rules(rs, &o, &b), ZE_OK);
+	assert_int_equal(b.len, 0);	/* all in the kernel: no queue */
+	free(rs);
+	assert_int_equal(parse("ip_drop ip=1.2.3.4\n"
+	    "throttle sni=v.example kbps=160\n"
+	    "udp_drop ports=53,100-200\n"
+	    "loss_pct pct=30\n", &rs, &e), ZE_OK);
 	zbuf_reset(&b);
 	assert_int_equal(kernel_queue_rules(rs, &o, &b), ZE_OK);
 	assert_non_null(strstr((char *)b.data,
