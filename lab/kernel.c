@@ -176,6 +176,8 @@ kernel_nft_script(const struct ruleset *rs, const struct kernel_opts *o,
 		case RT_SNI_DROP:
 		case RT_HTTP_BLOCKPAGE:
 		case RT_PROTO_DROP:
+		case RT_QUIC_SNI:
+		case RT_TLS_FINGERPRINT:
 			e = nft_rule(b, i, "ct mark 0x%08x counter drop",
 			    KMARK(KMARK_DROP, i));
 			break;
@@ -269,7 +271,7 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
     zbuf_t *b)
 {
 	bool tls = false, http = false, dns = false, quic = false, wg = false,
-	    ovpn = false, any = false;
+	    ovpn = false, quic_sni = false, any = false;
 	char q[64];
 	size_t i;
 	zerr_t e = ZE_OK;
@@ -279,7 +281,11 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 		case RT_SNI_RST:
 		case RT_SNI_DROP:
 		case RT_THROTTLE:
+		case RT_TLS_FINGERPRINT:
 			tls = true;
+			break;
+		case RT_QUIC_SNI:
+			quic_sni = true;
 			break;
 		case RT_HTTP_BLOCKPAGE:
 			http = true;
@@ -302,7 +308,7 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 			break;
 		}
 	}
-	any = tls || http || dns || quic || wg || ovpn;
+	any = tls || http || dns || quic || wg || ovpn || quic_sni;
 	if (!any)
 		return ZE_OK;
 	snprintf(q, sizeof(q), "-j NFQUEUE --queue-num %u --queue-bypass",
@@ -330,6 +336,9 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 	if (e == ZE_OK && quic)	/* 20 + 8 + 1001 */
 		e = zbuf_printf(b, "-p udp --dport 443 -m length --length "
 		    "1029:65535 %s\n", q);
+	if (e == ZE_OK && quic_sni)	/* 20 + 8 + 1200, clients pad to it */
+		e = zbuf_printf(b, "-p udp --dport 443 -m length --length "
+		    "1228:65535 %s\n", q);
 	if (e == ZE_OK && wg)	/* 20 + 8 + 148 */
 		e = zbuf_printf(b, "-p udp -m length --length 176 %s\n", q);
 	if (e == ZE_OK && ovpn)

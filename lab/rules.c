@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "tlshello.h"
 
 #define MAX_TOKENS 12
 
@@ -33,8 +34,9 @@ enum key {
 	K_PROTOCOL = 1 << 10,
 	K_AFTER_S = 1 << 11,
 	K_AFTER_PACKETS = 1 << 12,
+	K_SHAPE = 1 << 13,
 };
-#define K_LAST K_AFTER_PACKETS
+#define K_LAST K_SHAPE
 
 static const struct {
 	const char *name;
@@ -44,7 +46,7 @@ static const struct {
 	{"domain", K_DOMAIN}, {"host", K_HOST}, {"answer", K_ANSWER},
 	{"kbps", K_KBPS}, {"after_bytes", K_AFTER}, {"pct", K_PCT},
 	{"protocol", K_PROTOCOL}, {"after_s", K_AFTER_S},
-	{"after_packets", K_AFTER_PACKETS},
+	{"after_packets", K_AFTER_PACKETS}, {"shape", K_SHAPE},
 };
 
 static const struct {
@@ -59,6 +61,8 @@ static const struct {
 	[RT_TCP_DROP] = {"tcp_drop", K_PORTS, K_IP, false, true},
 	[RT_UDP_CUTOFF] = {"udp_cutoff", K_PORTS,
 	    K_IP | K_AFTER_S | K_AFTER_PACKETS, false, true},
+	[RT_QUIC_SNI] = {"quic_sni", K_SNI, 0, true},
+	[RT_TLS_FINGERPRINT] = {"tls_fingerprint", K_SNI | K_SHAPE, 0, true},
 	[RT_LOSS_PCT] = {"loss_pct", K_PCT, 0, false},
 	[RT_TCP_FREEZE] = {"tcp_freeze", K_IP | K_AFTER, 0, false},
 	[RT_SNI_RST] = {"sni_rst", K_SNI, 0, true},
@@ -282,6 +286,18 @@ parse_value(enum key k, const char *v, struct rule *r, const char *where,
 			    "%s: pct '%s' is not in 0..100", where, v);
 		r->pct = (unsigned)u;
 		return ZE_OK;
+	case K_SHAPE: {
+		enum tls_shape sh;
+		zdiag_t ignore;
+
+		if (strcmp(v, "other") == 0)
+			sh = TLS_SHAPE_OTHER;
+		else if (tls_shape_parse(v, &sh, &ignore) != ZE_OK)
+			return zdiag_set(d, ZE_PARSE, "%s: shape '%s' is not "
+			    "openssl, browser, quic or other", where, v);
+		r->shape = (int)sh;
+		return ZE_OK;
+	}
 	case K_PROTOCOL:
 		if (strcmp(v, "wireguard") == 0)
 			r->proto = RP_WIREGUARD;
@@ -500,8 +516,13 @@ rules_format(const struct rule *r, char *buf, size_t len)
 		break;
 	case RT_SNI_RST:
 	case RT_SNI_DROP:
+	case RT_QUIC_SNI:
 		snprintf(buf, len, "%s sni=%s", rules_type_name(r->type),
 		    r->name);
+		break;
+	case RT_TLS_FINGERPRINT:
+		snprintf(buf, len, "tls_fingerprint sni=%s shape=%s", r->name,
+		    tls_shape_name((enum tls_shape)r->shape));
 		break;
 	case RT_THROTTLE:
 		snprintf(buf, len, "throttle sni=%s kbps=%u", r->name, r->kbps);

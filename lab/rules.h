@@ -44,6 +44,8 @@ enum rule_type {
 	RT_PROTO_DROP,
 	RT_TCP_DROP,
 	RT_UDP_CUTOFF,
+	RT_QUIC_SNI,
+	RT_TLS_FINGERPRINT,
 	RT__COUNT
 };
 
@@ -66,6 +68,7 @@ struct rule {
 	size_t nports;			/* udp_drop tcp_drop udp_cutoff */
 	struct port_range ports[RULES_MAX_PORTS];
 	char name[RULES_NAME_MAX];	/* sni, domain or host */
+	int shape;			/* tls_fingerprint: enum tls_shape */
 	struct in_addr answer;		/* dns_hijack, dns_inject */
 	uint32_t kbps;			/* throttle */
 	uint64_t after_bytes;		/* tcp_freeze */

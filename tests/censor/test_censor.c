@@ -22,7 +22,9 @@
 #include "forge.h"
 #include "kernel.h"
 #include "pkt.h"
+#include "quic.h"
 #include "rules.h"
+#include "tlshello.h"
 
 static const char *srcdir = ".";
 static uint8_t ch[2048];	/* the real ClientHello */
@@ -67,7 +69,9 @@ test_rules_good(void **state)
 	    "udp_drop ip=203.0.113.0/24 ports=3478-3497\n"
 	    "udp_cutoff ip=203.0.113.40 ports=3478 after_s=5\n"
 	    "udp_cutoff ports=1400 after_packets=100\n"
-	    "tcp_drop ip=0.0.0.0/0 ports=1";	/* no final newline */
+	    "tcp_drop ip=0.0.0.0/0 ports=1\n"
+	    "quic_sni sni=YouTube.example\n"
+	    "tls_fingerprint sni=x.example shape=other";	/* no final newline */
 	struct ruleset *rs, *again;
 	char line[512], all[8192];
 	size_t i, o = 0;
@@ -75,7 +79,10 @@ test_rules_good(void **state)
 
 	(void)state;
 	assert_int_equal(parse(text, &rs, &d), ZE_OK);
-	assert_int_equal(rs->n, 21);
+	assert_int_equal(rs->n, 23);
+	assert_int_equal(rs->r[21].type, RT_QUIC_SNI);
+	assert_string_equal(rs->r[21].name, "youtube.example");
+	assert_int_equal(rs->r[22].shape, TLS_SHAPE_OTHER);
 	assert_int_equal(rs->r[0].type, RT_IP_DROP);
 	assert_int_equal(rs->r[0].line, 2);
 	assert_int_equal(rs->r[1].port, 443);
@@ -175,6 +182,10 @@ test_rules_bad(void **state)
 		    "after_packets '1000001' is not in 1..1000000"},
 		{"udp_cutoff after_s=5\n", "udp_cutoff needs ports="},
 		{"tcp_drop ports=1 after_s=5\n", "tcp_drop takes no key 'after_s'"},
+		{"quic_sni\n", "quic_sni needs sni="},
+		{"tls_fingerprint sni=a.example\n", "tls_fingerprint needs shape="},
+		{"tls_fingerprint sni=a.example shape=chrome\n",
+		    "shape 'chrome' is not openssl, browser, quic or other"},
 	};
 	struct ruleset *rs;
 	size_t i;
@@ -678,6 +689,111 @@ test_fuzz(void **state)
 	free(d);
 }
 
+/* A client's version-1 Initial carrying a QUIC-shaped ClientHello for
+ * sni, padded to 1200 bytes, as lib/quic.c builds it for the agent. */
+static size_t
+quic_initial(const char *sni, uint8_t *out, size_t cap)
+{
+	static const uint8_t tp[] = {0x04, 0x04, 0x80, 0x10, 0x00, 0x00};
+	tls_hello_opts_t o = {.shape = TLS_SHAPE_QUIC, .sni = sni,
+	    .alpn = "h3", .quic_tp = tp, .quic_tp_len = sizeof(tp)};
+	quic_hdr_t h = {.version = QUIC_V1, .dcid_len = 8, .scid_len = 4,
+	    .pn = 0};
+	uint8_t hello[TLS_HELLO_CAP];
+	size_t hn, n;
+	zdiag_t d;
+
+	memcpy(h.dcid, "\x83\x94\xc8\xf0\x3e\x51\x57\x08", 8);
+	memcpy(h.scid, "zond", 4);
+	assert_int_equal(tls_hello_build(&o, false, hello, sizeof(hello), &hn,
+	    &d), ZE_OK);
+	assert_int_equal(quic_client_initial(&h, hello, hn, 1200, out, cap,
+	    &n, &d), ZE_OK);
+	return n;
+}
+
+/* quic_sni and tls_fingerprint on real packets built by lib/quic.c and
+ * lib/tlshello.c: the rule's name and shape decide, nothing else. */
+static void
+test_decide_shapes(void **state)
+{
+	struct ruleset *rs;
+	struct censor_decision *d = calloc(1, sizeof(*d));
+	uint8_t pk[FORGE_MAX], q[1400], hello[TLS_HELLO_CAP];
+	tls_hello_opts_t o = {.shape = TLS_SHAPE_BROWSER,
+	    .sni = "www.video.example"};
+	size_t n, qn, hn;
+	zdiag_t e;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(parse("quic_sni sni=video.example\n"
+	    "tls_fingerprint sni=video.example shape=browser\n", &rs, &e),
+	    ZE_OK);
+	assert_int_equal(rs->r[1].shape, TLS_SHAPE_BROWSER);
+
+	/* quic_sni: the Initial naming the SNI (or a subdomain) is dropped
+	 * with its flow; another SNI, another port, a cut datagram pass. */
+	qn = quic_initial("www.video.example", q, sizeof(q));
+	assert_true(qn >= 1200);
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, 0);
+	assert_int_equal(d->mark, KMARK(KMARK_DROP, 0));
+	assert_string_equal(d->name, "www.video.example");
+	qn = quic_initial("control.example", q, sizeof(q));
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	assert_int_equal(d->mark, 0);
+	assert_int_equal(d->verdict, CV_ACCEPT);
+	qn = quic_initial("video.example", q, sizeof(q));
+	n = packet(pk, IPPROTO_UDP, 8443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn - 1);	/* tag cut */
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	q[qn - 1] ^= 1;					/* tag wrong */
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+
+	/* tls_fingerprint: the browser-shaped hello with the SNI is dropped
+	 * with its flow, the openssl-shaped one with the same SNI passes,
+	 * as does a browser-shaped one with another SNI. */
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, 1);
+	assert_int_equal(d->mark, KMARK(KMARK_DROP, 1));
+	assert_int_equal(d->ninject, 0);
+	o.shape = TLS_SHAPE_OPENSSL;
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	assert_int_equal(d->mark, 0);
+	o.shape = TLS_SHAPE_BROWSER;
+	o.sni = "other.example";
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	/* the real OpenSSL ClientHello of clienthello.hex is no browser */
+	free(rs);
+	assert_int_equal(parse("tls_fingerprint sni=example.org "
+	    "shape=browser\n", &rs, &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, ch, chlen);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	free(rs);
+	free(d);
+}
+
 static void
 test_kernel_text(void **state)
 {
@@ -791,6 +907,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_kernel_text),
+		cmocka_unit_test(test_decide_shapes),
 	};
 
 	if (argc > 1)
