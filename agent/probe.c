@@ -19,8 +19,12 @@ static const struct probe_variant dns_variants[] = {
 static const struct probe_variant stun_variants[] = {
 	{"plain", 0}, {"whatsapp", 0}, {"telegram", 0}, {NULL, 0},
 };
+static const struct probe_variant tls_variants[] = {
+	{"openssl", 0}, {"browser", 0}, {NULL, 0},
+};
 static const struct probe_variant quic_variants[] = {
-	{"vn", 0}, {"initial_large", 0}, {"initial_small", 0}, {NULL, 0},
+	{"vn", 0}, {"initial_large", 0}, {"initial_small", 0},
+	{"initial_sni", 0}, {NULL, 0},
 };
 static const struct probe_variant vpn_variants[] = {
 	{"wireguard", 51820}, {"openvpn", 1194}, {NULL, 0},
@@ -33,8 +37,8 @@ static const probe_info_t table[] = {
 	    dns_variants, false},
 	{T(TCP), probe_tcp, PROBE_TARGET_HOST, 0, true, NULL,
 	    false},
-	{T(TLS), probe_tls, PROBE_TARGET_HOST, 443, true, NULL,
-	    false},
+	{T(TLS), probe_tls, PROBE_TARGET_HOST, 443, true,
+	    tls_variants, false},
 	{T(HTTP), probe_http, PROBE_TARGET_URL, 0, false, NULL,
 	    false},
 	{T(STUN), probe_stun, PROBE_TARGET_HOST, 3478, true,

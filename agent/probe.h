@@ -56,7 +56,9 @@ typedef struct probe_req {
 	const char *sni;	/* TLS server name; NULL: host of target */
 	const char *control_sni;	/* harmless SNI for the same IP; NULL */
 	const char *variant;	/* stun: plain|whatsapp|telegram;
-				 * quic: vn|initial_large|initial_small;
+				 * tls: openssl|browser (ClientHello shape);
+				 * quic: vn|initial_large|initial_small|
+				 * initial_sni;
 				 * vpn: wireguard|openvpn */
 	int64_t bytes;		/* throughput/freeze: transfer size */
 } probe_req_t;

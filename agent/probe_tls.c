@@ -9,6 +9,12 @@
  * handshake with req->control_sni to the same address, so the aggregator
  * can tell SNI filtering (control works, real SNI reset) from a dead host.
  *
+ * The ClientHello's shape is req->variant (docs/PROBES-TCP.md "ClientHello
+ * shapes"): "openssl" (default) is the handshake above; "browser" sends
+ * lib/tlshello.c's Chromium-like hello on a plain TCP connection and
+ * succeeds when a ServerHello comes back (no certificate is checked: the
+ * handshake stops there).  The control SNI runs with the same shape.
+ *
  * error_stage says where a failure happened: "connect" (no TCP),
  * "client_hello" (TCP up, ClientHello sent, not one TLS byte back before
  * the reset, timeout or EOF: the TSPU signature), "alert" (the server
@@ -18,16 +24,22 @@
  * each attempt is bounded by env->timeout_ms.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
 
+#include "bytes.h"
 #include "probe.h"
 #include "probe_util.h"
+#include "tlshello.h"
+#include "ztime.h"
 
 struct tls_try {
 	Zond__V1__Failure fail;
@@ -229,6 +241,218 @@ out:
 	return e;
 }
 
+/* "TLSv1.3" for 0x0304, ... */
+static void
+version_name(uint16_t v, char *buf, size_t len)
+{
+	if (v >= 0x0301 && v <= 0x0304)
+		snprintf(buf, len, "TLSv1.%u", (unsigned)(v - 0x0301));
+	else
+		snprintf(buf, len, "0x%04x", (unsigned)v);
+}
+
+/*
+ * What the first bytes b[0..n) from the server are: 1 a ServerHello
+ * (t->version filled when the message is whole in its first record), 0
+ * need more bytes, -1 a TLS alert (its description in *desc), -2 not a
+ * TLS handshake answer.
+ */
+static int
+server_hello(const uint8_t *b, size_t n, struct tls_try *t, int *desc)
+{
+	size_t rl, ml, o, el, end;
+
+	if (n >= 1 && b[0] == 21) {		/* alert */
+		if (n < 7)
+			return 0;
+		*desc = b[6];
+		return -1;
+	}
+	if (n >= 1 && b[0] != 22)
+		return -2;
+	if (n < 9)
+		return 0;
+	if (b[1] != 3 || b[5] != 2)		/* ServerHello */
+		return -2;
+	rl = be16_get(b + 3);
+	ml = (size_t)b[6] << 16 | be16_get(b + 7);
+	if (ml + 4 > rl)			/* spans records: enough */
+		return 1;
+	if (n < 9 + ml)
+		return 0;
+	version_name(be16_get(b + 9), t->version, sizeof(t->version));
+	/* legacy_version, random, session id, suite, compression */
+	o = 9 + 2 + 32;
+	if (o + 1 > 9 + ml || (o += 1 + b[o]) + 3 + 2 > 9 + ml)
+		return 1;
+	o += 3;
+	end = o + 2 + be16_get(b + o);
+	if (end > 9 + ml)
+		return 1;
+	for (o += 2; o + 4 <= end; o += 4 + el) {
+		el = be16_get(b + o + 2);
+		if (be16_get(b + o) == TLS_EXT_VERSIONS && el == 2 &&
+		    o + 6 <= end)
+			version_name(be16_get(b + o + 4), t->version,
+			    sizeof(t->version));
+	}
+	return 1;
+}
+
+/* One ClientHello of `shape` (lib/tlshello.c) with sni to ip:port on a
+ * plain TCP connection; success is a ServerHello back. */
+static zerr_t
+tls_try_shaped(const probe_env_t *env, enum tls_shape shape,
+    const char *sni, const char *ip, int port, struct tls_try *t,
+    zdiag_t *d)
+{
+	uint8_t hello[TLS_HELLO_CAP], in[4096];
+	tls_hello_opts_t ho;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char abuf[80];
+	size_t hl, sent = 0, got = 0;
+	int64_t t0, us = 0, left;
+	int fd, err = 0, r, desc = 0;
+	Zond__V1__Failure fail;
+	zerr_t e;
+
+	memset(t, 0, sizeof(*t));
+	memset(&ho, 0, sizeof(ho));
+	ho.shape = shape;
+	ho.sni = sni;
+	if ((e = tls_hello_build(&ho, true, hello, sizeof(hello), &hl, d)) !=
+	    ZE_OK)
+		return e;
+	if (ip == NULL)
+		return zdiag_set(d, ZE_INVAL, "tls: the %s shape needs an "
+		    "address (ip column or a resolved name)",
+		    tls_shape_name(shape));
+	if ((e = pu_parse_addr(ip, port, &ss, &sl, d)) != ZE_OK)
+		return e;
+	pu_addr_str((struct sockaddr *)&ss, abuf, sizeof(abuf));
+	fd = pu_connect((struct sockaddr *)&ss, sl, SOCK_STREAM,
+	    env->timeout_ms, &fail, &err, &us);
+	if (fd < 0) {
+		t->fail = fail;
+		t->stage = "connect";
+		snprintf(t->detail, sizeof(t->detail), "SNI %s: connect %s: "
+		    "%s", sni, abuf, strerror(err));
+		return ZE_OK;
+	}
+	t0 = ztime_mono_us();
+	t->fail = ZOND__V1__FAILURE__FAIL_NONE;
+	for (;;) {
+		left = env->timeout_ms - (ztime_mono_us() - t0) / 1000;
+		if (left <= 0) {
+			t->fail = ZOND__V1__FAILURE__FAIL_TIMEOUT;
+			err = ETIMEDOUT;
+			break;
+		}
+		if (sent < hl) {
+			r = pu_wait(fd, POLLOUT, left);
+			if (r > 0) {
+				ssize_t w = send(fd, hello + sent, hl - sent,
+				    MSG_NOSIGNAL);
+				if (w > 0)
+					sent += (size_t)w;
+				else if (w < 0 && errno != EAGAIN &&
+				    errno != EINTR)
+					r = -1;
+			}
+			t->sent = true;
+		} else {
+			r = pu_wait(fd, POLLIN, left);
+			if (r > 0) {
+				ssize_t g = recv(fd, in + got,
+				    sizeof(in) - got, 0);
+				if (g == 0) {
+					t->fail = ZOND__V1__FAILURE__FAIL_EOF;
+					break;
+				}
+				if (g < 0 && errno != EAGAIN &&
+				    errno != EINTR)
+					r = -1;
+				else if (g > 0) {
+					got += (size_t)g;
+					t->got = true;
+				}
+				if (got > 0) {
+					int sh = server_hello(in, got, t,
+					    &desc);
+					if (sh == 1)
+						break;
+					if (sh == -1) {
+						t->alert = true;
+						t->fail = ZOND__V1__FAILURE__FAIL_TLS_ERROR;
+						break;
+					}
+					if (sh == -2 || got == sizeof(in)) {
+						t->fail = ZOND__V1__FAILURE__FAIL_TLS_ERROR;
+						break;
+					}
+				}
+			}
+		}
+		if (r == 0) {
+			t->fail = ZOND__V1__FAILURE__FAIL_TIMEOUT;
+			err = ETIMEDOUT;
+			break;
+		}
+		if (r < 0) {
+			err = errno;
+			t->fail = err == ECONNRESET || err == EPIPE ?
+			    ZOND__V1__FAILURE__FAIL_RESET :
+			    pu_errno_failure(err, PU_SIDE_UNKNOWN);
+			break;
+		}
+	}
+	if (t->fail == ZOND__V1__FAILURE__FAIL_TIMEOUT) {
+		/* abort with a RST: a FIN would queue behind the unanswered
+		 * hello, and a server (or a censor's state) would wait on
+		 * this connection longer than we do */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(fd);
+	if (t->fail == ZOND__V1__FAILURE__FAIL_NONE) {
+		us = ztime_mono_us() - t0;
+		t->has_hs = true;
+		t->hs_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+		return ZE_OK;
+	}
+	if (!t->got)
+		t->stage = "client_hello";
+	else if (t->alert)
+		t->stage = "alert";
+	else
+		t->stage = "handshake";
+	if (t->alert)
+		snprintf(t->detail, sizeof(t->detail), "SNI %s: %s hello to "
+		    "%s: TLS alert %d", sni, tls_shape_name(shape), abuf,
+		    desc);
+	else if (t->fail == ZOND__V1__FAILURE__FAIL_TLS_ERROR)
+		snprintf(t->detail, sizeof(t->detail), "SNI %s: %s hello to "
+		    "%s: answer is no ServerHello (first byte 0x%02x, %zu "
+		    "bytes)", sni, tls_shape_name(shape), abuf, in[0], got);
+	else
+		snprintf(t->detail, sizeof(t->detail), "SNI %s: %s hello to "
+		    "%s: %s after %zu bytes back", sni, tls_shape_name(shape),
+		    abuf, t->fail == ZOND__V1__FAILURE__FAIL_EOF ?
+		    "closed" : strerror(err), got);
+	return ZE_OK;
+}
+
+/* The shape's try: libcurl and OpenSSL for "openssl", else ours. */
+static zerr_t
+tls_try_as(const probe_env_t *env, enum tls_shape shape, const char *sni,
+    const char *ip, int port, struct tls_try *t, zdiag_t *d)
+{
+	if (shape == TLS_SHAPE_OPENSSL)
+		return tls_try(env, sni, ip, port, t, d);
+	return tls_try_shaped(env, shape, sni, ip, port, t, d);
+}
+
 zerr_t
 pu_tls_handshake(const probe_env_t *env, const char *sni, const char *ip,
     int port, int64_t timeout_ms, struct pu_tls_result *r, zdiag_t *d)
@@ -258,11 +482,17 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	struct tls_try a, c;
 	char host[256], abuf[300];
 	const char *sni;
+	enum tls_shape shape = TLS_SHAPE_OPENSSL;
 	int port = 0;
 	bool ctl, first;
 	zerr_t e;
 
 	*out = NULL;
+	if (req->variant != NULL && *req->variant != '\0' &&
+	    ((e = tls_shape_parse(req->variant, &shape, d)) != ZE_OK ||
+	    shape == TLS_SHAPE_QUIC))
+		return zdiag_set(d, ZE_INVAL, "tls: unknown variant '%s' "
+		    "(openssl, browser)", req->variant);
 	if ((e = split_target(req->target, host, sizeof(host), &port, d)) !=
 	    ZE_OK)
 		return e;
@@ -275,13 +505,13 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	 * always meets a censor's state (or a warm path) first */
 	ctl = req->control_sni != NULL && *req->control_sni != '\0';
 	first = ctl && randombytes_uniform(2) == 1;
-	if (first && (e = tls_try(env, req->control_sni, req->ip, port, &c,
-	    d)) != ZE_OK)
-		return e;
-	if ((e = tls_try(env, sni, req->ip, port, &a, d)) != ZE_OK)
-		return e;
-	if (ctl && !first && (e = tls_try(env, req->control_sni, req->ip,
+	if (first && (e = tls_try_as(env, shape, req->control_sni, req->ip,
 	    port, &c, d)) != ZE_OK)
+		return e;
+	if ((e = tls_try_as(env, shape, sni, req->ip, port, &a, d)) != ZE_OK)
+		return e;
+	if (ctl && !first && (e = tls_try_as(env, shape, req->control_sni,
+	    req->ip, port, &c, d)) != ZE_OK)
 		return e;
 	if ((o = pu_outcome_for(ZOND__V1__TEST_KIND__TEST_TLS)) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "tls: out of memory");
@@ -293,7 +523,8 @@ probe_tls(const probe_env_t *env, const probe_req_t *req,
 	else
 		snprintf(abuf, sizeof(abuf), "%s:%d", host, port);
 	if ((t->addr = pu_strdup(abuf)) == NULL ||
-	    (t->sni = pu_strdup(sni)) == NULL)
+	    (t->sni = pu_strdup(sni)) == NULL ||
+	    (t->shape = pu_strdup(tls_shape_name(shape))) == NULL)
 		goto nomem;
 	t->has_handshake_us = a.has_hs;
 	t->handshake_us = a.hs_us;

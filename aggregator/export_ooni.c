@@ -629,6 +629,10 @@ keys_tls(zbuf_t *b, const wire_meas_t *m)
 	if (t != NULL && t->has_control_first)
 		TRY(zbuf_printf(b, ",\"zond_control_first\":%s",
 		    t->control_first ? "true" : "false"));
+	if (t != NULL && t->shape != NULL) {
+		TRY(zbuf_puts(b, ",\"zond_shape\":"));
+		TRY(json_cstr(b, t->shape));
+	}
 	return zbuf_putc(b, '}');
 }
 

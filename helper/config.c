@@ -35,8 +35,8 @@ const struct conf_opt helper_conf_tab[] = {
 	    NULL, "UDP: STUN Binding responder (plain and app-shaped); "
 	    "0 disables"},
 	{"ports", "quic", CONF_INT, "443", O(quic_port), 0, 65535, false,
-	    NULL, "UDP: QUIC Version Negotiation and version-1 Initial "
-	    "replies; 0 disables"},
+	    NULL, "UDP: QUIC Version Negotiation, version-1 Initial "
+	    "replies, a Retry to a real Initial; 0 disables"},
 	{"ports", "wireguard", CONF_INT, "51820", O(wireguard_port), 0, 65535,
 	    false, NULL, "UDP: WireGuard-shaped handshake responder; "
 	    "0 disables"},

@@ -4,7 +4,10 @@
  * Shapes (docs/HELPER.md has the byte layouts):
  *   STUN      RFC 5389 Binding Request -> Binding Success Response with
  *             XOR-MAPPED-ADDRESS and the request's transaction id.
- *   QUIC      long header: version 1 Initial -> a small version-1 long
+ *   QUIC      long header: a real version-1 Initial (it decrypts with
+ *             the Initial keys of its DCID, RFC 9001 5.2) -> a Retry
+ *             to its SCID with a valid integrity tag (lib/quic.c);
+ *             any other version-1 Initial -> a small version-1 long
  *             header reply with the connection ids swapped; any other
  *             non-zero version in a datagram of at least 1200 bytes ->
  *             Version Negotiation (RFC 9000 17.2.1) listing version 1.
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "quic.h"
 
 #define STUN_HDR		20
 #define STUN_BINDING_REQ	0x0001
@@ -129,6 +133,29 @@ stun_answer(const uint8_t *in, size_t n, const struct sockaddr *peer,
 	return STUN_HDR + 4 + alen;
 }
 
+/*
+ * A Retry (RFC 9000 17.2.5) for in[0..n) if it is a real client Initial
+ * carrying CRYPTO data: from a random 8-byte SCID, with a random 16-byte
+ * token, tagged for the Initial's DCID.  The helper never completes a
+ * handshake: a client that sends the Initial again with the token gets
+ * another Retry, which it must discard (RFC 9000 17.2.5.2), so the
+ * exchange proves the path and nothing more.  0 when it is not one.
+ */
+static size_t
+quic_real_initial(const uint8_t *in, size_t n, const uint8_t *rnd,
+    uint8_t *out, size_t cap)
+{
+	uint8_t crypto[2048];
+	quic_hdr_t h;
+	size_t clen, len = 0;
+
+	if (quic_initial_open(in, n, &h, crypto, sizeof(crypto), &clen) != 0
+	    || quic_retry(&h, rnd + 32, 8, rnd + 40, 16, out, cap, &len,
+	    NULL) != ZE_OK)
+		return 0;
+	return len;
+}
+
 static size_t
 quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
     size_t cap, enum hu_kind *kind)
@@ -160,6 +187,10 @@ quic_answer(const uint8_t *in, size_t n, const uint8_t *rnd, uint8_t *out,
 		if ((in[0] & 0x30) != 0) {	/* 0-RTT, Handshake, Retry */
 			*kind = HU_IGNORED;
 			return 0;
+		}
+		if ((o = quic_real_initial(in, n, rnd, out, cap)) > 0) {
+			*kind = HU_QUIC_RETRY;
+			return o;
 		}
 		/* Long header, version 1, ids swapped, token length 0,
 		 * Length 17 (2-byte varint), a 1-byte packet number and
@@ -289,6 +320,7 @@ hu_kind_name(enum hu_kind k)
 		[HU_QUIC_INITIAL] = "quic_initial",
 		[HU_WIREGUARD] = "wireguard",
 		[HU_OPENVPN] = "openvpn",
+		[HU_QUIC_RETRY] = "quic_retry",
 	};
 
 	if ((unsigned)k >= HU__COUNT)

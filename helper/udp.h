@@ -38,6 +38,8 @@ enum hu_kind {
 	HU_QUIC_INITIAL,	/* version-1 Initial: small echo-style reply */
 	HU_WIREGUARD,		/* handshake initiation -> response shape */
 	HU_OPENVPN,		/* hard reset client v2 -> server v2 shape */
+	HU_QUIC_RETRY,		/* a real version-1 Initial (it decrypts with
+				 * the keys of its DCID): a Retry */
 	HU__COUNT
 };
 

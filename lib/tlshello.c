@@ -348,8 +348,9 @@ build_exts(const tls_hello_opts_t *o, struct wr *w, size_t msg_start,
 		ext_raw(w, TLS_EXT_POINTS, points3, sizeof(points3));
 		ext_list16(w, TLS_EXT_GROUPS, 0, openssl_groups,
 		    ZARRAY_LEN(openssl_groups));
+		/* libcurl offers h2 when built with nghttp2 (Debian's is) */
 		if ((e = ext_alpn(w, o->alpn != NULL ? o->alpn :
-		    "http/1.1", d)) != ZE_OK)
+		    "h2,http/1.1", d)) != ZE_OK)
 			return e;
 		ext_raw(w, TLS_EXT_ETM, NULL, 0);
 		ext_raw(w, TLS_EXT_EMS, NULL, 0);

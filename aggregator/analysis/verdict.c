@@ -105,6 +105,12 @@ verdict_variant(const meas_t *m)
 		return o->stun->variant;
 	case OC(QUIC):
 		return o->quic->variant;
+	case OC(TLS):
+		/* a ClientHello shape other than the default is a cell of
+		 * its own; the default keeps the cells it always had */
+		return o->tls->shape != NULL &&
+		    strcmp(o->tls->shape, "openssl") != 0 ? o->tls->shape :
+		    NULL;
 	case OC(VPN):
 		return o->vpn->protocol;
 	case OC(DNS):
@@ -1452,6 +1458,18 @@ judge_quic(const struct verdict_in *in, const struct cview *v,
 	char what[160];
 	size_t i;
 
+	/* initial_sni: the same Initial with a control SNI answered, as
+	 * tls is judged: filtering by the SNI inside the Initial */
+	if (q->control_sni != NULL && *q->control_sni != '\0' &&
+	    q->has_control_failure && q->control_failure == F(NONE)) {
+		snprintf(what, sizeof(what), "QUIC %s: real SNI %s: %s, "
+		    "control SNI %s answers", q->variant != NULL ?
+		    q->variant : "?", q->sni != NULL ? q->sni : "?",
+		    wire_failure_name(f), q->control_sni);
+		fail_vs(r, control_state(v, REACH_PLAIN),
+		    VERDICT_BLOCKED, METHOD_QUIC, f != F(BAD_RESPONSE), what);
+		return;
+	}
 	if (q->has_baseline_ok && q->baseline_ok)
 		why = "random-payload baseline answers";
 	for (i = 0; why == NULL && in->siblings != NULL &&

@@ -956,6 +956,27 @@ t_quic(void **state)
 	r = judge(&f);
 	EXPECT(r, VERDICT_BLOCKED, METHOD_UDP);
 	fx_free(&f);
+
+	/* initial_sni: the real SNI gets no answer, the same Initial with
+	 * the control SNI does: quic (SNI), though no baseline or sibling
+	 * says UDP passes */
+	f.m = mk(TK(QUIC), "helper", 1, FL(NO_REPLY));
+	mk_quic(f.m, "initial_sni", 0);
+	f.m->outcome->quic->sni = strdup("www.youtube.com");
+	f.m->outcome->quic->control_sni = strdup("www.google.com");
+	f.m->outcome->quic->has_control_failure = 1;
+	f.m->outcome->quic->control_failure = FL(NONE);
+	ctl(&f, mk(TK(QUIC), "helper", 9, FL(NONE)));
+	mk_quic(f.c[0], "initial_sni", 1);
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_QUIC);
+	assert_non_null(strstr(r.reason, "control SNI www.google.com "
+	    "answers"));
+	/* both SNIs fail and nothing else passes: not SNI, udp */
+	f.m->outcome->quic->control_failure = FL(TIMEOUT);
+	r = judge(&f);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_UDP);
+	fx_free(&f);
 }
 
 static void

@@ -181,6 +181,8 @@ tls_case(const char *name, const char *detail)
 	o.tls = &t;
 	t.addr = S("203.0.113.7:443");
 	t.sni = S("news.example");
+	if (strcmp(name, "tls_name") == 0)
+		t.shape = S("browser");
 	emit(name, &m, &o, VERDICT_BLOCKED, METHOD_TLS);
 }
 

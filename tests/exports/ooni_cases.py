@@ -115,6 +115,8 @@ for name, want, result in (("tls_expired", "ssl_invalid_certificate", "interfere
     t = tk(name)
     check(name, t["target"]["failure"] == want and t["result"] == result and t["control"] is None,
           f"certificate message -> {want}, result {result}")
+check("tls_shape", tk("tls_name").get("zond_shape") == "browser" and "zond_shape" not in tk("tls_expired"),
+      "the ClientHello shape is zond_shape when recorded")
 
 d = tk("doh")
 check("doh", recs["doh"]["input"] == "dnslookup://news.example" and recs["doh"]["test_name"] == "urlgetter"

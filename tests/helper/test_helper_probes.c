@@ -40,6 +40,7 @@
 #include <openssl/ssl.h>
 
 #include "probe.h"
+#include "quic.h"
 #include "tls.h"
 
 #define LO		"127.0.0.1"
@@ -436,6 +437,7 @@ struct relay {
 	int up_port, port;
 	pthread_t th;
 	unsigned dropped, passed;
+	const char *sni;	/* set: drop only v1 Initials naming it */
 	struct {
 		struct sockaddr_in cli;
 		int up;
@@ -451,6 +453,17 @@ censored(const uint8_t *p, size_t n)
 	if (n == 148 && p[0] == 1 && p[1] == 0 && p[2] == 0 && p[3] == 0)
 		return 1;
 	return n >= 1001 && p[1] == 0 && p[2] == 0 && p[3] == 0 && p[4] == 1;
+}
+
+/* The QUIC SNI rule (net4people/bbs 654): open the Initial with the
+ * keys of its DCID, as a censor can, and drop it when it names sni. */
+static int
+censored_sni(const uint8_t *p, size_t n, const char *sni)
+{
+	char got[256];
+
+	return quic_initial_sni(p, n, got, sizeof(got)) == 0 &&
+	    strcmp(got, sni) == 0;
 }
 
 static void *
@@ -480,7 +493,9 @@ relay_main(void *arg)
 			socklen_t cl = sizeof(cli);
 			ssize_t n = recvfrom(rl->front, buf, sizeof(buf), 0,
 			    (struct sockaddr *)&cli, &cl);
-			if (n >= 0 && censored(buf, (size_t)n)) {
+			if (n >= 0 && (rl->sni != NULL ?
+			    censored_sni(buf, (size_t)n, rl->sni) :
+			    censored(buf, (size_t)n))) {
 				rl->dropped++;
 			} else if (n >= 0) {
 				for (i = 0; i < rl->nmap; i++)
@@ -522,13 +537,14 @@ relay_main(void *arg)
 }
 
 static void
-relay_start(struct relay *rl, int up_port)
+relay_start_sni(struct relay *rl, int up_port, const char *sni)
 {
 	struct sockaddr_in s;
 	socklen_t sl = sizeof(s);
 
 	memset(rl, 0, sizeof(*rl));
 	rl->up_port = up_port;
+	rl->sni = sni;
 	assert_int_equal(pipe(rl->stop), 0);
 	rl->front = socket(AF_INET, SOCK_DGRAM, 0);
 	memset(&s, 0, sizeof(s));
@@ -539,6 +555,12 @@ relay_start(struct relay *rl, int up_port)
 	    0);
 	rl->port = ntohs(s.sin_port);
 	assert_int_equal(pthread_create(&rl->th, NULL, relay_main, rl), 0);
+}
+
+static void
+relay_start(struct relay *rl, int up_port)
+{
+	relay_start_sni(rl, up_port, NULL);
 }
 
 static void
@@ -594,6 +616,70 @@ t_censored_udp(void **state)
 	expect_fail(o, ZOND__V1__FAILURE__FAIL_NONE);
 	zond__v1__outcome__free_unpacked(o, NULL);
 	relay_stop(&rl);
+}
+
+/* initial_sni: real Initials with the real and the control SNI.  The
+ * helper answers both (a Retry); a relay that drops Initials naming the
+ * real SNI (a censor reading the Initial) leaves the control answered;
+ * the size rule drops both, while initial_small passes. */
+static void
+t_quic_sni(void **state)
+{
+	struct relay rl;
+	probe_req_t r;
+	Zond__V1__Outcome *o;
+	zdiag_t d;
+
+	(void)state;
+	r = req_at(ZOND__V1__TEST_KIND__TEST_QUIC, p_quic, "initial_sni");
+	r.sni = "www.youtube.com";
+	r.control_sni = "www.google.com";
+	o = run(probe_quic, &r, SLOW_MS);
+	expect_fail(o, ZOND__V1__FAILURE__FAIL_NONE);
+	assert_string_equal(o->quic->variant, "initial_sni");
+	assert_string_equal(o->quic->sni, "www.youtube.com");
+	assert_string_equal(o->quic->control_sni, "www.google.com");
+	assert_true(o->quic->has_control_failure);
+	assert_int_equal(o->quic->control_failure,
+	    ZOND__V1__FAILURE__FAIL_NONE);
+	assert_true(o->quic->has_control_rtt_us);
+	assert_true(o->quic->has_control_first);
+	assert_true(o->quic->has_rtt_us && o->quic->baseline_ok);
+	assert_int_equal(o->quic->sent_bytes, 1200);
+	zond__v1__outcome__free_unpacked(o, NULL);
+
+	relay_start_sni(&rl, p_quic, "www.youtube.com");
+	r.port = rl.port;
+	o = run(probe_quic, &r, QUICK_MS + 1000);
+	expect_fail(o, ZOND__V1__FAILURE__FAIL_NO_REPLY);
+	assert_true(o->quic->baseline_ok);
+	assert_int_equal(o->quic->control_failure,
+	    ZOND__V1__FAILURE__FAIL_NONE);
+	assert_non_null(strstr(o->detail, "control SNI answered"));
+	assert_true(rl.dropped >= 2);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	relay_stop(&rl);
+
+	relay_start(&rl, p_quic);
+	r.port = rl.port;
+	o = run(probe_quic, &r, QUICK_MS + 1000);
+	expect_fail(o, ZOND__V1__FAILURE__FAIL_NO_REPLY);
+	assert_int_equal(o->quic->control_failure,
+	    ZOND__V1__FAILURE__FAIL_NO_REPLY);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	r.variant = "initial_small";
+	o = run(probe_quic, &r, SLOW_MS);
+	expect_fail(o, ZOND__V1__FAILURE__FAIL_NONE);
+	zond__v1__outcome__free_unpacked(o, NULL);
+	relay_stop(&rl);
+
+	/* no SNI: a numeric target names none */
+	r = req_at(ZOND__V1__TEST_KIND__TEST_QUIC, p_quic, "initial_sni");
+	o = NULL;
+	assert_int_equal(probe_quic(&(probe_env_t){.timeout_ms = 100}, &r,
+	    &o, &d), ZE_INVAL);
+	assert_non_null(strstr(d.text, "initial_sni needs an SNI"));
+	assert_null(o);
 }
 
 /* ------------------------------------------------------------ TCP peers */
@@ -1231,6 +1317,7 @@ main(void)
 		cmocka_unit_test(t_vpn_helper),
 		cmocka_unit_test(t_silent_peer),
 		cmocka_unit_test(t_censored_udp),
+		cmocka_unit_test(t_quic_sni),
 		cmocka_unit_test(t_freeze_helper),
 		cmocka_unit_test(t_freeze_stall),
 		cmocka_unit_test(t_freeze_refused),

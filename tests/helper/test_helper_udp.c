@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "bulk.h"
+#include "quic.h"
+#include "tlshello.h"
 #include "udp.h"
 
 static uint8_t rnd[HU_RAND_LEN];
@@ -223,6 +225,53 @@ t_quic(void **state)
 	assert_int_equal(k, HU_BAD);
 }
 
+/* A real version-1 Initial (it decrypts): a Retry to its SCID whose
+ * integrity tag is the one RFC 9001 5.8 gives for its DCID. */
+static void
+t_quic_real_initial(void **state)
+{
+	struct sockaddr_in p = peer4("192.0.2.1", 4433);
+	uint8_t hello[TLS_HELLO_CAP], pkt[1300], again[128];
+	tls_hello_opts_t o;
+	quic_hdr_t h;
+	size_t hl, n, r, m;
+	enum hu_kind k;
+	zdiag_t d;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.shape = TLS_SHAPE_QUIC;
+	o.sni = "www.youtube.com";
+	assert_int_equal(tls_hello_build(&o, false, hello, sizeof(hello), &hl,
+	    &d), ZE_OK);
+	memset(&h, 0, sizeof(h));
+	h.version = QUIC_V1;
+	h.dcid_len = 17;
+	memset(h.dcid, 0x3d, 17);
+	h.scid_len = 8;
+	memset(h.scid, 0x5c, 8);
+	assert_int_equal(quic_client_initial(&h, hello, hl, 1200, pkt,
+	    sizeof(pkt), &n, &d), ZE_OK);
+	r = answer(pkt, n, &p, &k);
+	assert_int_equal(k, HU_QUIC_RETRY);
+	assert_int_equal(r, 1 + 4 + 1 + 8 + 1 + 8 + 16 + 16);
+	assert_int_equal(out[0], 0xff);
+	assert_memory_equal(out + 1, "\0\0\0\1", 4);
+	assert_int_equal(out[5], 8);			/* to our SCID */
+	assert_memory_equal(out + 6, h.scid, 8);
+	assert_int_equal(out[14], 8);
+	/* the same Retry rebuilt from its SCID and token: the tag over
+	 * the original DCID matches */
+	assert_int_equal(quic_retry(&h, out + 15, 8, out + 23, 16, again,
+	    sizeof(again), &m, &d), ZE_OK);
+	assert_int_equal(m, r);
+	assert_memory_equal(again, out, r);
+	/* one flipped byte: no longer a real Initial, the old reply */
+	pkt[200] ^= 1;
+	answer(pkt, n, &p, &k);
+	assert_int_equal(k, HU_QUIC_INITIAL);
+}
+
 static void
 t_vpn(void **state)
 {
@@ -345,6 +394,7 @@ main(void)
 		cmocka_unit_test(t_stun_v6),
 		cmocka_unit_test(t_stun_bad),
 		cmocka_unit_test(t_quic),
+		cmocka_unit_test(t_quic_real_initial),
 		cmocka_unit_test(t_vpn),
 		cmocka_unit_test(t_echo_and_sizes),
 		cmocka_unit_test(t_garbage),
