@@ -14,6 +14,13 @@
  *   dns_inject      forged answer sent first; the query passes, so the
  *                   real answer follows.
  *   quic_v1_drop    the datagram is dropped.
+ *   quic_sni        a version-1 Initial (UDP to 443, >= 1200 bytes) whose
+ *                   ClientHello, decrypted with the initial secrets
+ *                   (lib/quic.c), names the SNI: the datagram and the
+ *                   rest of the flow are dropped (mark DROP).
+ *   tls_fingerprint a ClientHello with the SNI and of the rule's shape
+ *                   (lib/tlshello.c): it and the rest of the flow are
+ *                   dropped (mark DROP); other shapes pass.
  *   proto_drop      the datagram is dropped; a TCP-framed OpenVPN reset
  *                   drops its flow.
  * Names match exactly or as a subdomain (rules_name_match).
@@ -23,6 +30,8 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "quic.h"
+#include "tlshello.h"
 
 static void
 inject_tcp(struct censor_decision *d, struct in_addr src, struct in_addr dst,
@@ -81,6 +90,8 @@ tls_rules(const struct ruleset *rs, const struct pkt *k,
     struct censor_decision *d)
 {
 	size_t i;
+	int shape = -1;		/* the hello's, once a rule needs it;
+				 * -2: it does not parse */
 
 	if (!pkt_tls_sni(k->payload, k->plen, d->name, sizeof(d->name)))
 		return false;
@@ -88,9 +99,21 @@ tls_rules(const struct ruleset *rs, const struct pkt *k,
 		const struct rule *r = &rs->r[i];
 
 		if ((r->type != RT_SNI_RST && r->type != RT_SNI_DROP &&
-		    r->type != RT_THROTTLE) ||
+		    r->type != RT_THROTTLE && r->type != RT_TLS_FINGERPRINT) ||
 		    !rules_name_match(r->name, d->name))
 			continue;
+		if (r->type == RT_TLS_FINGERPRINT) {
+			if (shape == -1) {
+				tls_hello_t h;
+				zdiag_t ignore;
+
+				shape = tls_hello_parse_record(k->payload,
+				    k->plen, &h, &ignore) == ZE_OK ?
+				    (int)tls_hello_shape(&h) : -2;
+			}
+			if (shape != r->shape)
+				continue;
+		}
 		d->rule = (int)i;
 		if (r->type == RT_THROTTLE) {
 			d->mark = KMARK(KMARK_THROTTLE, i);
@@ -176,6 +199,7 @@ shape_rules(const struct ruleset *rs, const struct pkt *k,
     struct censor_decision *d)
 {
 	bool tcp = k->proto == IPPROTO_TCP;
+	int sni = 1;		/* quic_initial_sni's result, once needed */
 	size_t i;
 
 	for (i = 0; i < rs->n; i++) {
@@ -185,6 +209,13 @@ shape_rules(const struct ruleset *rs, const struct pkt *k,
 		if (r->type == RT_QUIC_V1_DROP)
 			hit = !tcp && k->dport == 443 &&
 			    pkt_quic_v1_big(k->payload, k->plen);
+		else if (r->type == RT_QUIC_SNI && !tcp && k->dport == 443 &&
+		    k->plen >= QUIC_INITIAL_MIN) {
+			if (sni == 1)
+				sni = quic_initial_sni(k->payload, k->plen,
+				    d->name, sizeof(d->name));
+			hit = sni == 0 && rules_name_match(r->name, d->name);
+		}
 		else if (r->type == RT_PROTO_DROP && r->proto == RP_WIREGUARD)
 			hit = !tcp && pkt_wireguard_init(k->payload, k->plen);
 		else if (r->type == RT_PROTO_DROP && r->proto == RP_OPENVPN)
@@ -192,12 +223,14 @@ shape_rules(const struct ruleset *rs, const struct pkt *k,
 		if (!hit)
 			continue;
 		d->rule = (int)i;
-		if (tcp)
+		if (tcp || r->type == RT_QUIC_SNI)	/* the flow too */
 			d->mark = KMARK(KMARK_DROP, i);
 		else
 			d->verdict = CV_DROP;
 		return true;
 	}
+	if (sni != 0)
+		d->name[0] = '\0';
 	return false;
 }
 

@@ -95,23 +95,74 @@ nft_rule(zbuf_t *b, size_t i, const char *fmt, ...)
 	return zbuf_printf(b, "\t\t%s comment \"zond:r%zu\"\n", body, i);
 }
 
+/* "53, 100-200" */
+static bool
+port_list(const struct rule *r, char *ports, size_t len)
+{
+	size_t j, pl = 0;
+	int n;
+
+	ports[0] = '\0';
+	for (j = 0; j < r->nports; j++) {
+		if (r->ports[j].lo == r->ports[j].hi)
+			n = snprintf(ports + pl, len - pl, "%s%u",
+			    j ? ", " : "", r->ports[j].lo);
+		else
+			n = snprintf(ports + pl, len - pl, "%s%u-%u",
+			    j ? ", " : "", r->ports[j].lo, r->ports[j].hi);
+		if (n < 0 || (size_t)n >= len - pl)
+			return false;
+		pl += (size_t)n;
+	}
+	return true;
+}
+
+/* "ip daddr 203.0.113.0/24 " or "" for a rule without ip. */
+static void
+daddr_match(const struct rule *r, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (!r->has_ip)
+		return;
+	inet_ntop(AF_INET, &r->ip, ip, sizeof(ip));
+	if (r->prefix < 32)
+		snprintf(buf, len, "ip daddr %s/%u ", ip, r->prefix);
+	else
+		snprintf(buf, len, "ip daddr %s ", ip);
+}
+
 zerr_t
 kernel_nft_script(const struct ruleset *rs, const struct kernel_opts *o,
     zbuf_t *b)
 {
-	char ip[INET_ADDRSTRLEN], ports[RULES_MAX_PORTS * 12 + 4];
+	char ip[INET_ADDRSTRLEN], ports[RULES_MAX_PORTS * 12 + 4], dst[40];
 	const struct rule *r;
-	size_t i, j, pl;
+	size_t i;
 	uint64_t rate, burst;
 	zerr_t e = ZE_OK;
 
 	/* Create-then-delete makes the script replace any leftover. */
 	if ((e = zbuf_printf(b, "table inet zond_censor_%s {}\n"
 	    "delete table inet zond_censor_%s\n"
-	    "table inet zond_censor_%s {\n"
-	    "\tchain pre {\n"
-	    "\t\ttype filter hook forward priority -10; policy accept;\n",
-	    o->tag, o->tag, o->tag)) != ZE_OK)
+	    "table inet zond_censor_%s {\n", o->tag, o->tag, o->tag)) != ZE_OK)
+		return e;
+	/* udp_cutoff after_s: each flow's 4-tuple goes into the rule's set
+	 * on its first packet, with the set's timeout; the flow passes
+	 * while it is there and is dropped once it expired. */
+	for (i = 0; i < rs->n && e == ZE_OK; i++)
+		if (rs->r[i].type == RT_UDP_CUTOFF && rs->r[i].after_s > 0)
+			e = zbuf_printf(b, "\tset cut_r%zu {\n"
+			    "\t\ttype ipv4_addr . inet_service . ipv4_addr . "
+			    "inet_service\n"
+			    "\t\tflags dynamic,timeout\n"
+			    "\t\ttimeout %us\n"
+			    "\t\tsize 65535\n"
+			    "\t}\n", i, rs->r[i].after_s);
+	if (e != ZE_OK || (e = zbuf_printf(b, "\tchain pre {\n"
+	    "\t\ttype filter hook forward priority -10; policy accept;\n")) !=
+	    ZE_OK)
 		return e;
 	if (o->lan[0] != '\0' && o->wan[0] != '\0' &&
 	    (e = zbuf_printf(b, "\t\tiifname != { \"%s\", \"%s\" } accept\n",
@@ -125,6 +176,8 @@ kernel_nft_script(const struct ruleset *rs, const struct kernel_opts *o,
 		case RT_SNI_DROP:
 		case RT_HTTP_BLOCKPAGE:
 		case RT_PROTO_DROP:
+		case RT_QUIC_SNI:
+		case RT_TLS_FINGERPRINT:
 			e = nft_rule(b, i, "ct mark 0x%08x counter drop",
 			    KMARK(KMARK_DROP, i));
 			break;
@@ -155,29 +208,35 @@ kernel_nft_script(const struct ruleset *rs, const struct kernel_opts *o,
 			    "reject with tcp reset", ip, r->port);
 			break;
 		case RT_UDP_DROP:
-			pl = 0;
-			for (j = 0; j < r->nports; j++) {
-				int n;
-
-				if (r->ports[j].lo == r->ports[j].hi)
-					n = snprintf(ports + pl,
-					    sizeof(ports) - pl, "%s%u",
-					    j ? ", " : "", r->ports[j].lo);
-				else
-					n = snprintf(ports + pl,
-					    sizeof(ports) - pl, "%s%u-%u",
-					    j ? ", " : "", r->ports[j].lo,
-					    r->ports[j].hi);
-				if (n < 0 || (size_t)n >= sizeof(ports) - pl)
-					return ZE_TOOBIG;
-				pl += (size_t)n;
+		case RT_TCP_DROP:
+			if (!port_list(r, ports, sizeof(ports)))
+				return ZE_TOOBIG;
+			daddr_match(r, dst, sizeof(dst));
+			e = nft_rule(b, i, "%s%s dport { %s } counter drop",
+			    dst, r->type == RT_TCP_DROP ? "tcp" : "udp", ports);
+			break;
+		case RT_UDP_CUTOFF:
+			if (!port_list(r, ports, sizeof(ports)))
+				return ZE_TOOBIG;
+			daddr_match(r, dst, sizeof(dst));
+			if (r->after_packets > 0) {
+				/* the client's packets of the flow, this one
+				 * included (conntrack accounting, which nft's
+				 * ct packets turns on) */
+				e = nft_rule(b, i, "%sudp dport { %s } ct "
+				    "original packets > %u counter drop", dst,
+				    ports, r->after_packets);
+				break;
 			}
-			if (r->has_ip)
-				e = nft_rule(b, i, "ip daddr %s udp dport "
-				    "{ %s } counter drop", ip, ports);
-			else
-				e = nft_rule(b, i, "udp dport { %s } counter "
-				    "drop", ports);
+			/* the flow's first packet (the count includes it)
+			 * starts its clock */
+			if ((e = nft_rule(b, i, "%sudp dport { %s } ct "
+			    "original packets 1 add @cut_r%zu { ip saddr . "
+			    "udp sport . ip daddr . udp dport }", dst, ports,
+			    i)) == ZE_OK)
+				e = nft_rule(b, i, "%sudp dport { %s } ip saddr "
+				    ". udp sport . ip daddr . udp dport != "
+				    "@cut_r%zu counter drop", dst, ports, i);
 			break;
 		case RT_TCP_FREEZE:
 			if ((e = nft_rule(b, i, "ip saddr %s meta l4proto tcp "
@@ -212,7 +271,7 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
     zbuf_t *b)
 {
 	bool tls = false, http = false, dns = false, quic = false, wg = false,
-	    ovpn = false, any = false;
+	    ovpn = false, quic_sni = false, any = false;
 	char q[64];
 	size_t i;
 	zerr_t e = ZE_OK;
@@ -222,7 +281,11 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 		case RT_SNI_RST:
 		case RT_SNI_DROP:
 		case RT_THROTTLE:
+		case RT_TLS_FINGERPRINT:
 			tls = true;
+			break;
+		case RT_QUIC_SNI:
+			quic_sni = true;
 			break;
 		case RT_HTTP_BLOCKPAGE:
 			http = true;
@@ -245,7 +308,7 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 			break;
 		}
 	}
-	any = tls || http || dns || quic || wg || ovpn;
+	any = tls || http || dns || quic || wg || ovpn || quic_sni;
 	if (!any)
 		return ZE_OK;
 	snprintf(q, sizeof(q), "-j NFQUEUE --queue-num %u --queue-bypass",
@@ -273,6 +336,9 @@ kernel_queue_rules(const struct ruleset *rs, const struct kernel_opts *o,
 	if (e == ZE_OK && quic)	/* 20 + 8 + 1001 */
 		e = zbuf_printf(b, "-p udp --dport 443 -m length --length "
 		    "1029:65535 %s\n", q);
+	if (e == ZE_OK && quic_sni)	/* 20 + 8 + 1200, clients pad to it */
+		e = zbuf_printf(b, "-p udp --dport 443 -m length --length "
+		    "1228:65535 %s\n", q);
 	if (e == ZE_OK && wg)	/* 20 + 8 + 148 */
 		e = zbuf_printf(b, "-p udp -m length --length 176 %s\n", q);
 	if (e == ZE_OK && ovpn)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "tlshello.h"
 
 #define MAX_TOKENS 12
 
@@ -31,7 +32,11 @@ enum key {
 	K_AFTER = 1 << 8,
 	K_PCT = 1 << 9,
 	K_PROTOCOL = 1 << 10,
+	K_AFTER_S = 1 << 11,
+	K_AFTER_PACKETS = 1 << 12,
+	K_SHAPE = 1 << 13,
 };
+#define K_LAST K_SHAPE
 
 static const struct {
 	const char *name;
@@ -40,17 +45,24 @@ static const struct {
 	{"ip", K_IP}, {"port", K_PORT}, {"ports", K_PORTS}, {"sni", K_SNI},
 	{"domain", K_DOMAIN}, {"host", K_HOST}, {"answer", K_ANSWER},
 	{"kbps", K_KBPS}, {"after_bytes", K_AFTER}, {"pct", K_PCT},
-	{"protocol", K_PROTOCOL},
+	{"protocol", K_PROTOCOL}, {"after_s", K_AFTER_S},
+	{"after_packets", K_AFTER_PACKETS}, {"shape", K_SHAPE},
 };
 
 static const struct {
 	const char *name;
 	unsigned required, optional;
 	bool userspace;
+	bool prefix;		/* ip may be a CIDR prefix */
 } types[RT__COUNT] = {
 	[RT_IP_DROP] = {"ip_drop", K_IP, 0, false},
 	[RT_TCP_RST] = {"tcp_rst", K_IP | K_PORT, 0, false},
-	[RT_UDP_DROP] = {"udp_drop", K_PORTS, K_IP, false},
+	[RT_UDP_DROP] = {"udp_drop", K_PORTS, K_IP, false, true},
+	[RT_TCP_DROP] = {"tcp_drop", K_PORTS, K_IP, false, true},
+	[RT_UDP_CUTOFF] = {"udp_cutoff", K_PORTS,
+	    K_IP | K_AFTER_S | K_AFTER_PACKETS, false, true},
+	[RT_QUIC_SNI] = {"quic_sni", K_SNI, 0, true},
+	[RT_TLS_FINGERPRINT] = {"tls_fingerprint", K_SNI | K_SHAPE, 0, true},
 	[RT_LOSS_PCT] = {"loss_pct", K_PCT, 0, false},
 	[RT_TCP_FREEZE] = {"tcp_freeze", K_IP | K_AFTER, 0, false},
 	[RT_SNI_RST] = {"sni_rst", K_SNI, 0, true},
@@ -141,6 +153,33 @@ parse_name(const char *s, char *out, size_t outlen)
 	return true;
 }
 
+/* "198.51.100.7" (prefix 32) or "203.0.113.0/24" with the host bits
+ * clear, so a rule means what it says. */
+static bool
+parse_cidr(const char *s, struct rule *r)
+{
+	char tmp[INET_ADDRSTRLEN + 4];
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	uint64_t len = 32;
+	uint32_t a, mask;
+
+	if (n >= INET_ADDRSTRLEN)
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, &r->ip) != 1)
+		return false;
+	if (slash != NULL && !parse_u64(slash + 1, 0, 32, &len))
+		return false;
+	a = ntohl(r->ip.s_addr);
+	mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+	if ((a & ~mask) != 0)
+		return false;
+	r->prefix = (unsigned)len;
+	return true;
+}
+
 /* "53", "3478,16384-16387": up to RULES_MAX_PORTS ranges. */
 static bool
 parse_ports(const char *s, struct rule *r)
@@ -183,10 +222,27 @@ parse_value(enum key k, const char *v, struct rule *r, const char *where,
 
 	switch (k) {
 	case K_IP:
-		if (inet_pton(AF_INET, v, &r->ip) != 1)
-			return zdiag_set(d, ZE_PARSE,
-			    "%s: ip '%s' is not an IPv4 address", where, v);
+		if (!parse_cidr(v, r))
+			return zdiag_set(d, ZE_PARSE, "%s: ip '%s' is not an "
+			    "IPv4 address%s", where, v, types[r->type].prefix ?
+			    " or CIDR prefix (host bits clear)" : "");
+		if (r->prefix < 32 && !types[r->type].prefix)
+			return zdiag_set(d, ZE_PARSE, "%s: ip '%s': %s takes "
+			    "an address, not a prefix", where, v,
+			    types[r->type].name);
 		r->has_ip = true;
+		return ZE_OK;
+	case K_AFTER_S:
+		if (!parse_u64(v, 1, 3600, &u))
+			return zdiag_set(d, ZE_RANGE,
+			    "%s: after_s '%s' is not in 1..3600", where, v);
+		r->after_s = (uint32_t)u;
+		return ZE_OK;
+	case K_AFTER_PACKETS:
+		if (!parse_u64(v, 1, 1000000, &u))
+			return zdiag_set(d, ZE_RANGE, "%s: after_packets '%s' "
+			    "is not in 1..1000000", where, v);
+		r->after_packets = (uint32_t)u;
 		return ZE_OK;
 	case K_ANSWER:
 		if (inet_pton(AF_INET, v, &r->answer) != 1)
@@ -230,6 +286,18 @@ parse_value(enum key k, const char *v, struct rule *r, const char *where,
 			    "%s: pct '%s' is not in 0..100", where, v);
 		r->pct = (unsigned)u;
 		return ZE_OK;
+	case K_SHAPE: {
+		enum tls_shape sh;
+		zdiag_t ignore;
+
+		if (strcmp(v, "other") == 0)
+			sh = TLS_SHAPE_OTHER;
+		else if (tls_shape_parse(v, &sh, &ignore) != ZE_OK)
+			return zdiag_set(d, ZE_PARSE, "%s: shape '%s' is not "
+			    "openssl, browser, quic or other", where, v);
+		r->shape = (int)sh;
+		return ZE_OK;
+	}
 	case K_PROTOCOL:
 		if (strcmp(v, "wireguard") == 0)
 			r->proto = RP_WIREGUARD;
@@ -290,6 +358,7 @@ parse_line(char *line, struct rule *r, bool *empty, const char *where,
 		return ZE_OK;
 	}
 	memset(r, 0, sizeof(*r));
+	r->prefix = 32;
 	for (t = 0; t < RT__COUNT; t++)
 		if (strcmp(tok[0], types[t].name) == 0)
 			break;
@@ -323,10 +392,14 @@ parse_line(char *line, struct rule *r, bool *empty, const char *where,
 		    ZE_OK)
 			return e;
 	}
-	for (bit = 1; bit <= K_PROTOCOL; bit <<= 1)
+	for (bit = 1; bit <= K_LAST; bit <<= 1)
 		if ((types[t].required & bit) && !(seen & bit))
 			return zdiag_set(d, ZE_PARSE, "%s: %s needs %s=",
 			    where, types[t].name, key_name(bit));
+	if (r->type == RT_UDP_CUTOFF &&
+	    !(seen & K_AFTER_S) == !(seen & K_AFTER_PACKETS))
+		return zdiag_set(d, ZE_PARSE, "%s: udp_cutoff needs one of "
+		    "after_s= or after_packets=", where);
 	return ZE_OK;
 }
 
@@ -396,7 +469,7 @@ rules_load(const char *path, struct ruleset *rs, zdiag_t *d)
 void
 rules_format(const struct rule *r, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], ans[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN + 4], ans[INET_ADDRSTRLEN];
 	size_t o, i;
 	int n;
 
@@ -410,8 +483,14 @@ rules_format(const struct rule *r, char *buf, size_t len)
 		snprintf(buf, len, "tcp_rst ip=%s port=%u", ip, r->port);
 		break;
 	case RT_UDP_DROP:
-		n = snprintf(buf, len, "udp_drop%s%s ports=",
-		    r->has_ip ? " ip=" : "", r->has_ip ? ip : "");
+	case RT_TCP_DROP:
+	case RT_UDP_CUTOFF:
+		if (r->has_ip && r->prefix < 32)
+			snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip),
+			    "/%u", r->prefix);
+		n = snprintf(buf, len, "%s%s%s ports=",
+		    rules_type_name(r->type), r->has_ip ? " ip=" : "",
+		    r->has_ip ? ip : "");
 		o = n < 0 ? len : (size_t)n;
 		for (i = 0; i < r->nports && o < len; i++) {
 			if (r->ports[i].lo == r->ports[i].hi)
@@ -423,6 +502,10 @@ rules_format(const struct rule *r, char *buf, size_t len)
 				    r->ports[i].hi);
 			o += n < 0 ? len : (size_t)n;
 		}
+		if (r->type == RT_UDP_CUTOFF && o < len)
+			snprintf(buf + o, len - o, r->after_s ? " after_s=%u" :
+			    " after_packets=%u", r->after_s ? r->after_s :
+			    r->after_packets);
 		break;
 	case RT_LOSS_PCT:
 		snprintf(buf, len, "loss_pct pct=%u", r->pct);
@@ -433,8 +516,13 @@ rules_format(const struct rule *r, char *buf, size_t len)
 		break;
 	case RT_SNI_RST:
 	case RT_SNI_DROP:
+	case RT_QUIC_SNI:
 		snprintf(buf, len, "%s sni=%s", rules_type_name(r->type),
 		    r->name);
+		break;
+	case RT_TLS_FINGERPRINT:
+		snprintf(buf, len, "tls_fingerprint sni=%s shape=%s", r->name,
+		    tls_shape_name((enum tls_shape)r->shape));
 		break;
 	case RT_THROTTLE:
 		snprintf(buf, len, "throttle sni=%s kbps=%u", r->name, r->kbps);

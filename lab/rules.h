@@ -42,6 +42,10 @@ enum rule_type {
 	RT_HTTP_BLOCKPAGE,
 	RT_QUIC_V1_DROP,
 	RT_PROTO_DROP,
+	RT_TCP_DROP,
+	RT_UDP_CUTOFF,
+	RT_QUIC_SNI,
+	RT_TLS_FINGERPRINT,
 	RT__COUNT
 };
 
@@ -55,14 +59,21 @@ struct rule {
 	enum rule_type type;
 	int line;			/* line in the rules file */
 	bool has_ip;
-	struct in_addr ip;		/* ip_drop tcp_rst udp_drop tcp_freeze */
+	struct in_addr ip;		/* ip_drop tcp_rst udp_drop tcp_freeze
+					   tcp_drop udp_cutoff */
+	unsigned prefix;		/* ip's prefix length: 32, or less for
+					   the types that take a CIDR prefix
+					   (udp_drop tcp_drop udp_cutoff) */
 	uint16_t port;			/* tcp_rst */
-	size_t nports;			/* udp_drop */
+	size_t nports;			/* udp_drop tcp_drop udp_cutoff */
 	struct port_range ports[RULES_MAX_PORTS];
 	char name[RULES_NAME_MAX];	/* sni, domain or host */
+	int shape;			/* tls_fingerprint: enum tls_shape */
 	struct in_addr answer;		/* dns_hijack, dns_inject */
 	uint32_t kbps;			/* throttle */
 	uint64_t after_bytes;		/* tcp_freeze */
+	uint32_t after_s;		/* udp_cutoff: 0, or seconds */
+	uint32_t after_packets;		/* udp_cutoff: 0, or packets */
 	unsigned pct;			/* loss_pct */
 	enum rule_proto proto;		/* proto_drop */
 };

@@ -8,7 +8,7 @@
 # exist only inside these namespaces.  The EXIT trap kills every process in
 # the namespaces and deletes them (links and nft tables go with them), also
 # when an assertion fails.  Needs root; exits 77 (skip) without it.
-# GROUP: tls dns http udp kernel loss cli.  Each check prints PASS/FAIL;
+# GROUP: tls dns http udp calls kernel loss cli.  Each check prints PASS/FAIL;
 # the exit status is the number of failures (0 = all passed).
 set -u
 BIN=$1/zond-censor
@@ -309,6 +309,60 @@ group_udp() {
 	check "counts: udp_drop (kernel)" "$(count udp_drop)" '^4$'
 }
 
+# The call rules (issue 18): drops by prefix and port ranges, UDP and TCP,
+# and flows cut after N packets or N seconds, each flow on its own clock.
+group_calls() {
+	cat >"$TMP/rules" <<-EOF
+	udp_drop ip=198.51.100.10/31 ports=3478-3480,5000
+	tcp_drop ip=198.51.100.8/30 ports=443,5222-5223
+	udp_cutoff ip=$S3 ports=3478 after_packets=5
+	udp_cutoff ip=$S3 ports=1400 after_s=1
+	EOF
+	local p
+	for p in 3478 3481 5000 1400; do
+		bg $S $TOOL udp-echo $p
+	done
+	for p in 443 5223 5224; do
+		bg $S $TOOL tcp-bulk $p 1000
+	done
+	wait_port u 1400 && wait_port t 5224 || return
+	start_censor
+	check "udp_drop: prefix, port in range dropped" \
+	    "$(inc $TOOL udp-probe $S1 3480 random 100)" '^timeout$'
+	check "udp_drop: prefix, other address in it dropped" \
+	    "$(inc $TOOL udp-probe $S2 5000 random 100)" '^timeout$'
+	check "udp_drop: port outside the ranges passes" \
+	    "$(inc $TOOL udp-probe $S1 3481 random 100)" '^reply$'
+	check "udp_drop: address outside the prefix passes" \
+	    "$(inc $TOOL udp-probe $S3 5000 random 100)" '^reply$'
+	check "tcp_drop: listed port times out" \
+	    "$(inc $TOOL tcp-get $S1 443 1)" '^connect-timeout$'
+	check "tcp_drop: port in a range times out" \
+	    "$(inc $TOOL tcp-get $S2 5223 1)" '^connect-timeout$'
+	check "tcp_drop: other port passes" \
+	    "$(inc $TOOL tcp-get $S1 5224 1)" '^bytes=1000 done=1$'
+	check "tcp_drop: address outside the prefix passes" \
+	    "$(inc $TOOL tcp-get $S3 443 1)" '^bytes=1000 done=1$'
+	check "udp_cutoff after_packets: the first 5 pass, then cut" \
+	    "$(inc $TOOL udp-flow $S3 3478 12 0.05)" '^replies=5 last=5 '
+	check "udp_cutoff after_packets: a new flow passes again" \
+	    "$(inc $TOOL udp-flow $S3 3478 3 0.05)" '^replies=3 last=3 '
+	check "udp_cutoff after_s: passes about 1 s, then cut" \
+	    "$(inc $TOOL udp-flow $S3 1400 25 0.1)" \
+	    '^replies=(8|9|10|11) last=(8|9|10|11) at=(0\.[89]|1\.[01])$'
+	check "udp_cutoff after_s: another flow has its own clock" \
+	    "$(inc $TOOL udp-flow $S3 1400 5 0.1)" '^replies=5 last=5 '
+	check "udp_cutoff: other ports pass" \
+	    "$(inc $TOOL udp-flow $S3 5000 3 0.05)" '^replies=3 '
+	stop_censor
+	# udp-probe sends twice before it gives up; a refused TCP connect
+	# retries its SYN (at least twice in a second)
+	check "counts: udp_drop (kernel)" "$(count udp_drop)" '^4$'
+	check "counts: tcp_drop (kernel)" "$(count tcp_drop)" '^([4-9]|1[0-9])$'
+	check "counts: udp_cutoff after_packets (kernel)" \
+	    "$(count udp_cutoff)" '^7$'
+}
+
 group_kernel() {
 	# One segment per skb from the server, as on a real link: without
 	# this, veth's TSO hands the router 64 KB bursts and the freeze hits
@@ -411,7 +465,7 @@ group_cli() {
 
 topology
 case $GROUP in
-tls | dns | http | udp | kernel | loss | cli) group_$GROUP ;;
+tls | dns | http | udp | calls | kernel | loss | cli) group_$GROUP ;;
 *) echo "unknown group $GROUP"; exit 2 ;;
 esac
 echo "$GROUP: $FAILS failure(s)"

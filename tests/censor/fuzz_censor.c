@@ -32,6 +32,8 @@ static const char rules_text[] =
     "dns_hijack domain=hijack.example answer=10.99.0.1\n"
     "dns_nxdomain domain=nx.example\n"
     "dns_inject domain=example answer=10.99.0.2\n"
+    "quic_sni sni=example\n"
+    "tls_fingerprint sni=example shape=browser\n"
     "quic_v1_drop\n"
     "proto_drop protocol=wireguard\n"
     "proto_drop protocol=openvpn\n";

@@ -288,6 +288,41 @@ def udp_blast(ip, port, count):
     print("sent=%d" % count)
 
 
+def udp_flow(ip, port, count, interval):
+    """One UDP flow (one socket): count datagrams, one every interval
+    seconds; prints how many got their echo, the number of the last that
+    did and when (seconds after the first was sent)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))      # one source port: one flow
+    s.setblocking(False)
+    got, last, last_t = set(), 0, 0.0
+    t0 = time.monotonic()
+
+    def drain():
+        nonlocal last, last_t
+        while True:
+            try:
+                d = s.recv(65536)     # unconnected: the echo's source is the
+            except (BlockingIOError, ConnectionRefusedError):   # server's own
+                return
+            if d.startswith(b"f"):
+                n = int(d[1:].split(b" ")[0])
+                got.add(n)
+                if n > last:
+                    last, last_t = n, time.monotonic() - t0
+    for i in range(1, count + 1):
+        s.sendto(b"f%d " % i + b"x" * 100, (ip, port))
+        end = t0 + i * interval
+        while time.monotonic() < end:
+            drain()
+            time.sleep(0.005)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        drain()
+        time.sleep(0.01)
+    print("replies=%d last=%d at=%.1f" % (len(got), last, last_t))
+
+
 def tcp_bulk(port, nbytes):
     s = listen_tcp(port)
 
@@ -353,6 +388,8 @@ def main():
         udp_probe(a[1], int(a[2]), a[3], int(a[4]))
     elif cmd == "udp-blast":
         udp_blast(a[1], int(a[2]), int(a[3]))
+    elif cmd == "udp-flow":
+        udp_flow(a[1], int(a[2]), int(a[3]), float(a[4]))
     elif cmd == "tcp-bulk":
         tcp_bulk(int(a[1]), int(a[2]))
     elif cmd == "tcp-get":

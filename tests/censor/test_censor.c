@@ -22,7 +22,9 @@
 #include "forge.h"
 #include "kernel.h"
 #include "pkt.h"
+#include "quic.h"
 #include "rules.h"
+#include "tlshello.h"
 
 static const char *srcdir = ".";
 static uint8_t ch[2048];	/* the real ClientHello */
@@ -62,7 +64,14 @@ test_rules_good(void **state)
 	    "http_blockpage host=news.example\n"
 	    "quic_v1_drop\n"
 	    "proto_drop protocol=wireguard\n"
-	    "proto_drop protocol=openvpn";	/* no final newline */
+	    "proto_drop protocol=openvpn\n"
+	    "tcp_drop ip=198.51.100.48/29 ports=443,5222-5223\n"
+	    "udp_drop ip=203.0.113.0/24 ports=3478-3497\n"
+	    "udp_cutoff ip=203.0.113.40 ports=3478 after_s=5\n"
+	    "udp_cutoff ports=1400 after_packets=100\n"
+	    "tcp_drop ip=0.0.0.0/0 ports=1\n"
+	    "quic_sni sni=YouTube.example\n"
+	    "tls_fingerprint sni=x.example shape=other";	/* no final newline */
 	struct ruleset *rs, *again;
 	char line[512], all[8192];
 	size_t i, o = 0;
@@ -70,7 +79,10 @@ test_rules_good(void **state)
 
 	(void)state;
 	assert_int_equal(parse(text, &rs, &d), ZE_OK);
-	assert_int_equal(rs->n, 16);
+	assert_int_equal(rs->n, 23);
+	assert_int_equal(rs->r[21].type, RT_QUIC_SNI);
+	assert_string_equal(rs->r[21].name, "youtube.example");
+	assert_int_equal(rs->r[22].shape, TLS_SHAPE_OTHER);
 	assert_int_equal(rs->r[0].type, RT_IP_DROP);
 	assert_int_equal(rs->r[0].line, 2);
 	assert_int_equal(rs->r[1].port, 443);
@@ -88,6 +100,17 @@ test_rules_good(void **state)
 	assert_int_equal(rs->r[14].proto, RP_WIREGUARD);
 	assert_int_equal(rs->r[15].proto, RP_OPENVPN);
 	assert_int_equal(rs->r[15].line, 18);
+	assert_int_equal(rs->r[3].prefix, 32);
+	assert_int_equal(rs->r[16].type, RT_TCP_DROP);
+	assert_int_equal(rs->r[16].prefix, 29);
+	assert_int_equal(rs->r[16].nports, 2);
+	assert_int_equal(rs->r[17].prefix, 24);
+	assert_int_equal(rs->r[18].type, RT_UDP_CUTOFF);
+	assert_int_equal(rs->r[18].after_s, 5);
+	assert_int_equal(rs->r[18].after_packets, 0);
+	assert_int_equal(rs->r[19].after_packets, 100);
+	assert_false(rs->r[19].has_ip);
+	assert_int_equal(rs->r[20].prefix, 0);
 
 	/* rules_format writes lines that parse back to the same rules. */
 	for (i = 0; i < rs->n; i++) {
@@ -139,6 +162,30 @@ test_rules_bad(void **state)
 		{"proto_drop protocol=ipsec\n", "protocol 'ipsec'"},
 		{"quic_v1_drop a b c d e f g h i j k l m\n", "more than 12"},
 		{"quic_v1_drop\0\n", "NUL byte"},
+		{"tcp_drop ip=1.2.3.4\n", "tcp_drop needs ports="},
+		{"tcp_drop ip=1.2.3.4/24 ports=1\n",
+		    "ip '1.2.3.4/24' is not an IPv4 address or CIDR prefix "
+		    "(host bits clear)"},
+		{"tcp_drop ip=1.2.3.0/33 ports=1\n", "ip '1.2.3.0/33'"},
+		{"tcp_drop ip=1.2.3.0/ ports=1\n", "ip '1.2.3.0/'"},
+		{"tcp_drop ip=1.2.3.0/-8 ports=1\n", "ip '1.2.3.0/-8'"},
+		{"ip_drop ip=1.2.3.0/24\n",
+		    "ip '1.2.3.0/24': ip_drop takes an address, not a prefix"},
+		{"tcp_rst ip=1.2.3.0/24 port=1\n", "tcp_rst takes an address"},
+		{"udp_cutoff ports=1\n",
+		    "udp_cutoff needs one of after_s= or after_packets="},
+		{"udp_cutoff ports=1 after_s=1 after_packets=2\n",
+		    "udp_cutoff needs one of"},
+		{"udp_cutoff ports=1 after_s=0\n", "after_s '0' is not in 1..3600"},
+		{"udp_cutoff ports=1 after_s=3601\n", "after_s '3601'"},
+		{"udp_cutoff ports=1 after_packets=1000001\n",
+		    "after_packets '1000001' is not in 1..1000000"},
+		{"udp_cutoff after_s=5\n", "udp_cutoff needs ports="},
+		{"tcp_drop ports=1 after_s=5\n", "tcp_drop takes no key 'after_s'"},
+		{"quic_sni\n", "quic_sni needs sni="},
+		{"tls_fingerprint sni=a.example\n", "tls_fingerprint needs shape="},
+		{"tls_fingerprint sni=a.example shape=chrome\n",
+		    "shape 'chrome' is not openssl, browser, quic or other"},
 	};
 	struct ruleset *rs;
 	size_t i;
@@ -642,6 +689,111 @@ test_fuzz(void **state)
 	free(d);
 }
 
+/* A client's version-1 Initial carrying a QUIC-shaped ClientHello for
+ * sni, padded to 1200 bytes, as lib/quic.c builds it for the agent. */
+static size_t
+quic_initial(const char *sni, uint8_t *out, size_t cap)
+{
+	static const uint8_t tp[] = {0x04, 0x04, 0x80, 0x10, 0x00, 0x00};
+	tls_hello_opts_t o = {.shape = TLS_SHAPE_QUIC, .sni = sni,
+	    .alpn = "h3", .quic_tp = tp, .quic_tp_len = sizeof(tp)};
+	quic_hdr_t h = {.version = QUIC_V1, .dcid_len = 8, .scid_len = 4,
+	    .pn = 0};
+	uint8_t hello[TLS_HELLO_CAP];
+	size_t hn, n;
+	zdiag_t d;
+
+	memcpy(h.dcid, "\x83\x94\xc8\xf0\x3e\x51\x57\x08", 8);
+	memcpy(h.scid, "zond", 4);
+	assert_int_equal(tls_hello_build(&o, false, hello, sizeof(hello), &hn,
+	    &d), ZE_OK);
+	assert_int_equal(quic_client_initial(&h, hello, hn, 1200, out, cap,
+	    &n, &d), ZE_OK);
+	return n;
+}
+
+/* quic_sni and tls_fingerprint on real packets built by lib/quic.c and
+ * lib/tlshello.c: the rule's name and shape decide, nothing else. */
+static void
+test_decide_shapes(void **state)
+{
+	struct ruleset *rs;
+	struct censor_decision *d = calloc(1, sizeof(*d));
+	uint8_t pk[FORGE_MAX], q[1400], hello[TLS_HELLO_CAP];
+	tls_hello_opts_t o = {.shape = TLS_SHAPE_BROWSER,
+	    .sni = "www.video.example"};
+	size_t n, qn, hn;
+	zdiag_t e;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(parse("quic_sni sni=video.example\n"
+	    "tls_fingerprint sni=video.example shape=browser\n", &rs, &e),
+	    ZE_OK);
+	assert_int_equal(rs->r[1].shape, TLS_SHAPE_BROWSER);
+
+	/* quic_sni: the Initial naming the SNI (or a subdomain) is dropped
+	 * with its flow; another SNI, another port, a cut datagram pass. */
+	qn = quic_initial("www.video.example", q, sizeof(q));
+	assert_true(qn >= 1200);
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, 0);
+	assert_int_equal(d->mark, KMARK(KMARK_DROP, 0));
+	assert_string_equal(d->name, "www.video.example");
+	qn = quic_initial("control.example", q, sizeof(q));
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	assert_int_equal(d->mark, 0);
+	assert_int_equal(d->verdict, CV_ACCEPT);
+	qn = quic_initial("video.example", q, sizeof(q));
+	n = packet(pk, IPPROTO_UDP, 8443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn - 1);	/* tag cut */
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	q[qn - 1] ^= 1;					/* tag wrong */
+	n = packet(pk, IPPROTO_UDP, 443, 0, q, qn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+
+	/* tls_fingerprint: the browser-shaped hello with the SNI is dropped
+	 * with its flow, the openssl-shaped one with the same SNI passes,
+	 * as does a browser-shaped one with another SNI. */
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, 1);
+	assert_int_equal(d->mark, KMARK(KMARK_DROP, 1));
+	assert_int_equal(d->ninject, 0);
+	o.shape = TLS_SHAPE_OPENSSL;
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	assert_int_equal(d->mark, 0);
+	o.shape = TLS_SHAPE_BROWSER;
+	o.sni = "other.example";
+	assert_int_equal(tls_hello_build(&o, true, hello, sizeof(hello), &hn,
+	    &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, hello, hn);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	/* the real OpenSSL ClientHello of clienthello.hex is no browser */
+	free(rs);
+	assert_int_equal(parse("tls_fingerprint sni=example.org "
+	    "shape=browser\n", &rs, &e), ZE_OK);
+	n = packet(pk, IPPROTO_TCP, 443, TCPF_ACK | TCPF_PSH, ch, chlen);
+	censor_decide(rs, pk, n, d);
+	assert_int_equal(d->rule, -1);
+	free(rs);
+	free(d);
+}
+
 static void
 test_kernel_text(void **state)
 {
@@ -693,6 +845,38 @@ test_kernel_text(void **state)
 	    "udp dport { 53, 100-200 } counter drop comment \"zond:r2\""));
 	assert_non_null(strstr((char *)b.data,
 	    "numgen random mod 100 < 30 counter drop comment \"zond:r3\""));
+	assert_null(strstr((char *)b.data, "set cut_r"));
+	zbuf_reset(&b);
+	free(rs);
+	/* the call rules: prefixes, TCP ports, cut-offs with their set */
+	assert_int_equal(parse("tcp_drop ip=198.51.100.48/29 ports=443,5222-5223\n"
+	    "udp_cutoff ip=203.0.113.40 ports=3478 after_s=5\n"
+	    "udp_cutoff ports=1400 after_packets=100\n", &rs, &e), ZE_OK);
+	assert_int_equal(kernel_nft_script(rs, &o, &b), ZE_OK);
+	assert_non_null(strstr((char *)b.data, "ip daddr 198.51.100.48/29 tcp "
+	    "dport { 443, 5222-5223 } counter drop comment \"zond:r0\""));
+	assert_non_null(strstr((char *)b.data, "\tset cut_r1 {\n"
+	    "\t\ttype ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	    "\t\tflags dynamic,timeout\n\t\ttimeout 5s\n"));
+	/* the set is declared before the chain that uses it */
+	assert_true(strstr((char *)b.data, "set cut_r1") <
+	    strstr((char *)b.data, "chain pre"));
+	assert_non_null(strstr((char *)b.data, "ip daddr 203.0.113.40 udp dport "
+	    "{ 3478 } ct original packets 1 add @cut_r1 { ip saddr . udp sport "
+	    ". ip daddr . udp dport } comment \"zond:r1\""));
+	assert_non_null(strstr((char *)b.data, "ip daddr 203.0.113.40 udp dport "
+	    "{ 3478 } ip saddr . udp sport . ip daddr . udp dport != @cut_r1 "
+	    "counter drop comment \"zond:r1\""));
+	assert_non_null(strstr((char *)b.data, "\t\tudp dport { 1400 } ct "
+	    "original packets > 100 counter drop comment \"zond:r2\""));
+	zbuf_reset(&b);
+	assert_int_equal(kernel_queue_rules(rs, &o, &b), ZE_OK);
+	assert_int_equal(b.len, 0);	/* all in the kernel: no queue */
+	free(rs);
+	assert_int_equal(parse("ip_drop ip=1.2.3.4\n"
+	    "throttle sni=v.example kbps=160\n"
+	    "udp_drop ports=53,100-200\n"
+	    "loss_pct pct=30\n", &rs, &e), ZE_OK);
 	zbuf_reset(&b);
 	assert_int_equal(kernel_queue_rules(rs, &o, &b), ZE_OK);
 	assert_non_null(strstr((char *)b.data,
@@ -723,6 +907,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_kernel_text),
+		cmocka_unit_test(test_decide_shapes),
 	};
 
 	if (argc > 1)

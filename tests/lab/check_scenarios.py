@@ -21,7 +21,7 @@ import tempfile
 repo = sys.argv[1]
 run = os.path.join(repo, "ops", "lab", "run")
 BASES = {name: json.load(open(os.path.join(repo, "tests", "lab", name + ".json")))
-         for name in ("mixed", "mixed_traps")}
+         for name in ("mixed", "mixed_traps", "censor_where", "call_relay_drop")}
 base = BASES["mixed"]
 failures = 0
 
@@ -91,6 +91,8 @@ def rename(path, new, on="mixed_traps"):
 
 
 T = "mixed_traps"
+W = "censor_where"      # isps[0] and [1] have all three hops; rules placed "at" them
+C = "call_relay_drop"   # relay sites with ports, tcp_drop/udp_drop by prefix, calls/messaging
 
 
 # 2. broken scenarios: (name, scenario text, field path, words the message has)
@@ -233,6 +235,87 @@ BROKEN = [
                                                    "did you mean 'RU-MOW'"]),
     ("expect_region_twice", edit(lambda sc: sc["expect"].append(dict(sc["expect"][3])), T),
      f"expect[{len(BASES[T]['expect'])}]", ["region RU-MOW/news is already expected by expect[3]"]),
+    # issue 18: hops, "at", the new rule types, relay and silent sites,
+    # calls/messaging and where
+    ("hops_misspelt", setitem(["isps", 0, "hops", 1], "cor", W),
+     "isps[0].hops[1]", ["unknown value 'cor'", "did you mean 'core'", "access, core, upstream"]),
+    ("hops_out_of_order", setitem(["isps", 0, "hops"], ["core", "access"], W),
+     "isps[0].hops[1]", ["'access' comes before 'core'"]),
+    ("hops_twice", setitem(["isps", 0, "hops"], ["access", "access"], W),
+     "isps[0].hops[1]", ["'access' given twice"]),
+    ("hops_upstream_alone", setitem(["isps", 0, "hops"], ["upstream"], W),
+     "isps[0].hops[0]", ["'upstream' cannot be the only hop", "access or core before it"]),
+    ("site_ip_operator_helper", setitem(["sites", 1, "ip"], "198.51.100.251", C),
+     "sites[1].ip", ["reserved", "operator's helper"]),
+    ("hops_empty", setitem(["isps", 0, "hops"], [], W),
+     "isps[0].hops", ["0 entries; 1..3"]),
+    ("hops_wrong_type", setitem(["isps", 0, "hops"], "access", W),
+     "isps[0].hops", ["wrong type", "expected an array"]),
+    ("at_misspelt", setitem(["isps", 0, "censor", 0, "at"], "upsteam", W),
+     "isps[0].censor[0].at", ["unknown value 'upsteam'", "did you mean 'upstream'"]),
+    ("at_hop_not_there", setitem(["isps", 0, "hops"], ["access", "upstream"], W),
+     "isps[0].censor[0].at", ["'core' is not a hop of isp-a", "its hops are access, upstream"]),
+    ("at_without_hops", delitem(["isps", 1, "hops"], W),
+     "isps[1].censor[0].at", ["'upstream' is not a hop of isp-b", "no 'hops'"]),
+    ("at_in_control_censor", setitem(["control_censor"], [{"type": "sni_rst", "sni": "news.example",
+                                                           "at": "access"}], W),
+     "control_censor[0].at", ["no hops"]),
+    ("tcp_drop_bad_prefix", setitem(["isps", 1, "censor", 1, "ip"], "198.51.100.30/24", W),
+     "isps[1].censor[1].ip", ["not an IPv4 address or CIDR prefix"]),
+    ("tcp_drop_prefix_no_site", setitem(["isps", 1, "censor", 1, "ip"], "192.0.2.0/24", W),
+     "isps[1].censor[1].ip", ["192.0.2.0/24 holds no site's address"]),
+    ("tcp_drop_missing_ports", delitem(["isps", 1, "censor", 1, "ports"], W),
+     "isps[1].censor[1]", ["missing 'ports'"]),
+    ("tcp_drop_port_misspelt", rename(["isps", 1, "censor", 1, "ports"], "port", W),
+     "isps[1].censor[1].port", ["unknown key", "did you mean 'ports'", "tcp_drop"]),
+    ("udp_drop_bad_range", setitem(["isps", 0, "censor", 0, "ports"], ["3497-3478"], C),
+     "isps[0].censor[0].ports[0]", ["'3497-3478' is not a LO-HI range"]),
+    ("udp_drop_too_many_ports", setitem(["isps", 0, "censor", 0, "ports"], list(range(1, 18)), C),
+     "isps[0].censor[0].ports", ["17 entries; 1..16"]),
+    ("cutoff_neither", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "udp_cutoff", "ip": "203.0.113.40", "ports": [3478]}), C),
+     "isps[0].censor[1]", ["give one of 'after_s' or 'after_packets'"]),
+    ("cutoff_both", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "udp_cutoff", "ports": [3478], "after_s": 5, "after_packets": 9}), C),
+     "isps[0].censor[1]", ["give one of 'after_s' or 'after_packets'"]),
+    ("cutoff_range", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "udp_cutoff", "ports": [3478], "after_s": 0}), C),
+     "isps[0].censor[1].after_s", ["0 is out of range (1..3600)"]),
+    ("cutoff_misspelt", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "udp_cutoff", "ports": [3478], "after_packet": 10}), C),
+     "isps[0].censor[1].after_packet", ["unknown key", "did you mean 'after_packets'"]),
+    ("quic_sni_no_site", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "quic_sni", "sni": "wa.exmaple"}), C),
+     "isps[0].censor[1].sni", ["matches no site", "did you mean 'wa.example'"]),
+    ("quic_sni_missing", edit(lambda sc: sc["isps"][0]["censor"].append({"type": "quic_sni"}), C),
+     "isps[0].censor[1]", ["missing 'sni'"]),
+    ("fingerprint_misspelt_shape", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "tls_fingerprint", "sni": "wa.example", "shape": "browsr"}), C),
+     "isps[0].censor[1].shape", ["unknown value 'browsr'", "did you mean 'browser'"]),
+    ("fingerprint_missing_shape", edit(lambda sc: sc["isps"][0]["censor"].append(
+        {"type": "tls_fingerprint", "sni": "wa.example"}), C),
+     "isps[0].censor[1]", ["missing 'shape'"]),
+    ("relay_without_ports", delitem(["sites", 0, "ports"], C),
+     "sites[0]", ["missing 'ports'", "relay"]),
+    ("ports_without_relay", setitem(["sites", 1, "ports"], [3478], C),
+     "sites[1].ports", ["only a relay or silent site has ports"]),
+    ("relay_ports_too_many", setitem(["sites", 0, "ports"], ["1000-1100"], C),
+     "sites[0].ports", ["101 ports; at most 64"]),
+    ("relay_misspelt", setitem(["sites", 0, "serve"], ["rleay"], C),
+     "sites[0].serve[0]", ["unknown value 'rleay'", "did you mean 'relay'"]),
+    ("silent_serves_more", setitem(["sites", 0, "serve"], ["silent", "https"], C),
+     "sites[0].serve", ["a silent site answers nothing", "https"]),
+    ("expect_misspelt_part", setitem(["expect", 0, "service"], "whatsapp/call", C),
+     "expect[0].service", ["unknown part '/call'", "did you mean 'calls'"]),
+    ("expect_part_unknown_service", setitem(["expect", 0, "service"], "whatsap/calls", C),
+     "expect[0].service", ["no site serves 'whatsap'", "did you mean 'whatsapp'"]),
+    ("expect_misspelt_where", setitem(["expect", 0, "where"], "ups", C),
+     "expect[0].where", ["unknown value 'ups'", "isp, upstream"]),
+    ("expect_region_where", edit(lambda sc: sc["expect"].append(
+        {"region": "RU-MOW", "service": "whatsapp", "verdict": "partial", "where": "isp"}), C),
+     f"expect[{len(BASES[C]['expect'])}].where", ["a region's roll-up has no where"]),
+    ("expect_part_twice", edit(lambda sc: sc["expect"].append(dict(sc["expect"][0])), C),
+     f"expect[{len(BASES[C]['expect'])}]", ["isp-a/whatsapp/calls is already expected by expect[0]"]),
 ]
 
 with tempfile.TemporaryDirectory(prefix="zond-labcheck-") as tmp:

@@ -107,11 +107,96 @@ CASES = [
     ("ok_not_blocked_elsewhere", variant(set_cell("RU-SPE", 64503, "news", "down")), True, 0, []),
 ]
 
+# Calls and messaging apart, and where the censor sits (issue 18): the map
+# names services "S/calls" and "S/messaging" beside "S", and a cell says
+# "where" (isp, upstream or unknown).
+CALLS = {
+    "name": "score_calls", "rounds": 1,
+    "sites": [{"name": "wa.example", "ip": "198.51.100.10", "service": "whatsapp",
+               "serve": ["dns", "https"]},
+              {"name": "relay.wa.example", "ip": "198.51.100.11", "service": "whatsapp",
+               "serve": ["relay"], "ports": [3478]},
+              {"name": "ft.example", "ip": "198.51.100.20", "service": "facetime",
+               "serve": ["silent"], "ports": ["3478-3497"]}],
+    "isps": [{"name": "isp-a", "asn": 64501, "region": "RU-MOW",
+              "hops": ["access", "core", "upstream"]},
+             {"name": "isp-b", "asn": 64502, "region": "RU-SPE"}],
+    "expect": [{"isp": "isp-a", "service": "whatsapp/calls", "verdict": "blocked", "where": "isp"},
+               {"isp": "isp-a", "service": "whatsapp/messaging", "verdict": "ok"},
+               {"isp": "isp-a", "service": "facetime/calls", "verdict": "blocked",
+                "where": "upstream"},
+               {"isp": "isp-b", "service": "whatsapp/calls", "verdict": "ok"}],
+}
+
+
+def wcell(region, asn, svc, verdict, method=None, where=None):
+    c = cell(region, asn, svc, verdict, method)
+    if where is not None:
+        c["where"] = where
+    return c
+
+
+CALLS_GOOD = {"since": "2026-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z", "pending": 0,
+              "cells": [wcell("RU-MOW", 64501, "whatsapp/calls", "blocked", "udp", "isp"),
+                        wcell("RU-MOW", 64501, "whatsapp/messaging", "ok", where="unknown"),
+                        wcell("RU-MOW", 64501, "whatsapp", "blocked", "udp", "isp"),
+                        wcell("RU-MOW", 64501, "facetime/calls", "blocked", "udp", "upstream"),
+                        wcell("RU-MOW", 64501, "facetime", "blocked", "udp", "upstream"),
+                        wcell("RU-SPE", 64502, "whatsapp/calls", "ok"),
+                        wcell("RU-SPE", 64502, "whatsapp/messaging", "ok"),
+                        wcell("RU-SPE", 64502, "whatsapp", "ok"),
+                        wcell("RU-SPE", 64502, "facetime", "ok")],
+              "regions": [{"region": "RU-MOW", "service": "whatsapp", "verdict": "blocked", "asns": 1},
+                          {"region": "RU-MOW", "service": "facetime", "verdict": "blocked", "asns": 1},
+                          {"region": "RU-SPE", "service": "whatsapp", "verdict": "ok", "asns": 1}]}
+
+
+def cvariant(f):
+    doc = copy.deepcopy(CALLS_GOOD)
+    f(doc)
+    return doc
+
+
+def set_wcell(region, asn, svc, verdict, method=None, where=None):
+    def f(doc):
+        doc["cells"] = [c for c in doc["cells"]
+                        if (c["region"], c["asn"], c["service"]) != (region, asn, svc)]
+        doc["cells"].append(wcell(region, asn, svc, verdict, method, where))
+    return f
+
+
+CALL_CASES = [
+    ("calls_all_right", CALLS_GOOD, True, 0, []),
+    ("calls_where_wrong", cvariant(set_wcell("RU-MOW", 64501, "facetime/calls", "blocked", "udp",
+                                             "isp")), False, 1, []),
+    ("calls_where_unknown", cvariant(set_wcell("RU-MOW", 64501, "whatsapp/calls", "blocked", "udp",
+                                               "unknown")), False, 1, []),
+    # a map without "where" cannot show where: the expectation fails
+    ("calls_where_missing", cvariant(set_wcell("RU-MOW", 64501, "whatsapp/calls", "blocked",
+                                               "udp")), False, 1, []),
+    ("calls_messaging_blocked", cvariant(set_wcell("RU-MOW", 64501, "whatsapp/messaging",
+                                                   "blocked", "tls", "isp")), False, 1, []),
+    # isp-b's calls expectation is ok: its messaging blocked, or the whole
+    # service blocked, is a false alarm
+    ("calls_other_part_blocked", cvariant(set_wcell("RU-SPE", 64502, "whatsapp/messaging",
+                                                    "blocked", "tls", "isp")),
+     False, 0, [("isp-b", "whatsapp/messaging")]),
+    ("calls_whole_blocked_ok_expected", cvariant(set_wcell("RU-SPE", 64502, "whatsapp", "blocked",
+                                                           "udp", "isp")),
+     False, 0, [("isp-b", "whatsapp")]),
+    ("calls_region_blocked", cvariant(lambda d: d["regions"].append(
+        {"region": "RU-SPE", "service": "facetime", "verdict": "blocked", "asns": 1})),
+     False, 0, [("region RU-SPE", "facetime")]),
+    ("calls_missing_part", cvariant(lambda d: d.update(cells=[
+        c for c in d["cells"] if c["service"] != "facetime/calls"])), False, 1, []),
+]
+
 with tempfile.TemporaryDirectory(prefix="zond-labscore-") as tmp:
-    scen = os.path.join(tmp, "scenario.json")
-    with open(scen, "w") as f:
-        json.dump(SCENARIO, f)
-    for name, doc, passes, failed, alarms in CASES:
+    for key, doc in (("score", SCENARIO), ("calls", CALLS)):
+        with open(os.path.join(tmp, key + ".json"), "w") as f:
+            json.dump(doc, f)
+    for name, doc, passes, failed, alarms in CASES + CALL_CASES:
+        scen = os.path.join(tmp, ("calls" if name.startswith("calls_") else "score") + ".json")
         path = os.path.join(tmp, name + ".json")
         with open(path, "w") as f:
             json.dump(doc, f)
@@ -190,5 +275,5 @@ for name, recs, want in TRAP_CASES:
     else:
         print(f"ok   traps {name}: {got}")
 
-print(f"{len(CASES) + len(TRAP_CASES)} score cases, {failures} failures")
+print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES)} score cases, {failures} failures")
 sys.exit(1 if failures else 0)
