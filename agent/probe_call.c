@@ -326,7 +326,7 @@ call_set_port(struct sockaddr_storage *ss, int port)
 static bool
 relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
     int port, const char *dest, Zond__V1__CallOutcome *c,
-    Zond__V1__Failure *shaped)
+    Zond__V1__Failure *shaped, struct probe_sent *sent)
 {
 	struct sreq bind, alloc;
 	struct ph_baseline b;
@@ -349,6 +349,11 @@ relay_dest(const probe_env_t *env, struct sockaddr_storage *ss, socklen_t sl,
 	x[2].pkt = b.pkt; x[2].len = sizeof(b.pkt);
 	x[2].match = echo_match; x[2].arg = &b;
 	cx_run((struct sockaddr *)ss, sl, x, 3, env->timeout_ms);
+	if (sent != NULL && bind.len <= sizeof(sent->pkt)) {
+		/* the localization replays the Binding (probe_locate.c) */
+		memcpy(sent->pkt, bind.pkt, bind.len);
+		sent->len = bind.len;
+	}
 
 	if ((ls = call_leg_add(c, dest, "shaped", port)) == NULL ||
 	    (ln = call_leg_add(c, dest, "neutral", port)) == NULL)
@@ -777,9 +782,11 @@ probe_call(const probe_env_t *env, const probe_req_t *req,
 		ok = false;
 	if (!ok) {
 	} else if (strcmp(v->name, "relay") == 0) {
-		ok = relay_dest(env, &ss, sl, port, "service", c, &f);
+		ok = relay_dest(env, &ss, sl, port, "service", c, &f,
+		    req->sent);
 		if (ok && have_helper)
-			ok = relay_dest(env, &hs, hl, port, "helper", c, &hf);
+			ok = relay_dest(env, &hs, hl, port, "helper", c, &hf,
+			    NULL);
 		if (f == F(NONE))
 			snprintf(detail, sizeof(detail), "the relay answered");
 		else if (f == F(TIMEOUT) && have_helper && hf == F(NONE)) {

@@ -190,8 +190,9 @@ locate_wanted(Zond__V1__TestKind t, Zond__V1__Failure f)
 	case ZOND__V1__TEST_KIND__TEST_HTTP:
 	case ZOND__V1__TEST_KIND__TEST_QUIC:
 	case ZOND__V1__TEST_KIND__TEST_STUN:
-	/* TEST_CALL is not replayed: its path variant probes the hops
-	 * itself (locate_from_call) */
+	case ZOND__V1__TEST_KIND__TEST_CALL:
+	/* its path variant probes the hops itself (locate_from_call); its
+	 * relay variant is replayed as stun is; its flow has nothing */
 		break;
 	default:
 		return false;
@@ -883,7 +884,9 @@ locate_from_call(const Zond__V1__Outcome *o, Zond__V1__Localization **out)
 	if (!unreach && o->failure != ZOND__V1__FAILURE__FAIL_NO_REPLY)
 		return ZE_OK;
 	for (i = 0; i < c->n_legs; i++)
-		if (c->legs[i]->destination != NULL &&
+		if (!(c->has_neutral_port && c->legs[i]->has_port &&
+		    c->legs[i]->port == c->neutral_port) &&
+		    c->legs[i]->destination != NULL &&
 		    strcmp(c->legs[i]->destination, "service") == 0 &&
 		    c->legs[i]->payload != NULL &&
 		    strcmp(c->legs[i]->payload, "shaped") == 0)
@@ -995,7 +998,7 @@ outcome_addr(const Zond__V1__Outcome *o)
 	case ZOND__V1__OUTCOME__TEST_HTTP: return o->http->addr;
 	case ZOND__V1__OUTCOME__TEST_STUN: return o->stun->addr;
 	case ZOND__V1__OUTCOME__TEST_QUIC: return o->quic->addr;
-	/* TEST_CALL: locate_from_call, never replayed */
+	case ZOND__V1__OUTCOME__TEST_CALL: return o->call->addr;
 	default: return NULL;
 	}
 }
@@ -1069,7 +1072,7 @@ locate_run(const probe_env_t *env, const struct locate_cfg *cfg,
 	}
 	case ZOND__V1__TEST_KIND__TEST_QUIC:
 	case ZOND__V1__TEST_KIND__TEST_STUN:
-	/* TEST_CALL: never here (locate_from_call) */
+	case ZOND__V1__TEST_KIND__TEST_CALL:	/* relay: its Binding */
 		if (sent == NULL || sent->len == 0 || sent->len > TRIGGER_MAX)
 			break;
 		memcpy(buf, sent->pkt, sent->len);

@@ -160,9 +160,9 @@ localize(sched_t *s, size_t idx, const probe_req_t *req,
 		/* the path variant has probed the hops already */
 		if (locate_from_call(o, locp) != ZE_OK)
 			return ZE_NOMEM;
-		if (*locp == NULL)
-			return ZE_OK;
-		goto logit;
+		if (*locp != NULL)
+			goto logit;
+		/* relay: replayed below, as stun is */
 	}
 	if (!s->o.locate || !locate_wanted(req->test, o->failure) ||
 	    !locate_limit_take(&s->lim, idx, ztime_mono_us()))

@@ -16,6 +16,9 @@
  *   TURN      Allocate / ChannelBind (RFC 8656) -> 401 with REALM and
  *             NONCE, or success when the long-term credential is right;
  *             ChannelData is echoed unchanged like the baseline.
+ *   RTP       version 2 (first bits 10), dynamic payload type 96-127,
+ *             at least 12 bytes -> echoed unchanged (the call test's
+ *             path datagram on the media ports).
  *   anything else whose first byte is below 0x80 -> echoed unchanged.
  * Every length is checked before the bytes it covers are read.
  */
@@ -446,6 +449,15 @@ hu_answer_turn(const uint8_t *in, size_t n, const struct sockaddr *peer,
 	if (n >= OVPN_CLIENT_MIN && in[0] >> 3 == OVPN_HARD_RESET_CLIENT_V2 &&
 	    in[9] == 0)
 		return ovpn_answer(in, out, cap, rnd, kind);
+	if ((in[0] & 0xc0) == 0x80 && n >= 12 && (in[1] & 0x7f) >= 96) {
+		/* RTP version 2 with a dynamic payload type (the call test's
+		 * path datagram on media ports): echoed.  A QUIC long header
+		 * has the fixed bit 0x40 set (the agent's), or a version
+		 * byte below 0x60 */
+		memcpy(out, in, n);
+		*kind = HU_RTP;
+		return n;
+	}
 	if (in[0] & 0x80)
 		return quic_answer(in, n, rnd, out, cap, kind);
 	memcpy(out, in, n);
@@ -472,6 +484,7 @@ hu_kind_name(enum hu_kind k)
 		[HU_TURN_ALLOCATE] = "turn_allocate",
 		[HU_TURN_CHANNEL_BIND] = "turn_channel_bind",
 		[HU_CHANNEL_DATA] = "channel_data",
+		[HU_RTP] = "rtp",
 		[HU_QUIC_RETRY] = "quic_retry",
 	};
 

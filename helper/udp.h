@@ -44,6 +44,7 @@ enum hu_kind {
 	HU_TURN_ALLOCATE,	/* authenticated Allocate -> success */
 	HU_TURN_CHANNEL_BIND,	/* authenticated ChannelBind -> success */
 	HU_CHANNEL_DATA,	/* TURN ChannelData: echoed unchanged */
+	HU_RTP,			/* RTP v2, dynamic payload type: echoed */
 	HU_QUIC_RETRY,		/* a real version-1 Initial (it decrypts with
 				 * the keys of its DCID): a Retry */
 	HU__COUNT

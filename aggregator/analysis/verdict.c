@@ -1582,7 +1582,7 @@ judge_call(const struct cview *v, const outcome_t *oc,
 			snprintf(what, sizeof(what), "call flow to the helper "
 			    "connects, then is cut after %u s / %u packets",
 			    fl->cut_after_s, fl->cut_after_packets);
-			m = METHOD_PROTO;
+			m = METHOD_UDP;	/* the flow's cut, not its shape */
 		} else if (!helper_up && hn != NULL) {
 			snprintf(what, sizeof(what), "call flow never "
 			    "connects (%s); the helper answers nothing on "

@@ -1000,7 +1000,7 @@ t_call(void **state)
 	ctl(&f, mk(TK(CALL), "helper", 9, FL(NONE)));
 	mk_call(f.c[0], "flow");
 	r = judge(&f);
-	EXPECT(r, VERDICT_BLOCKED, METHOD_PROTO);
+	EXPECT(r, VERDICT_BLOCKED, METHOD_UDP);	/* the flow's cut */
 	assert_non_null(strstr(r.reason, "cut after 4 s / 200 packets"));
 	fx_free(&f);
 

@@ -322,6 +322,21 @@ t_echo_and_sizes(void **state)
 	assert_int_equal(k, HU_BAD);
 	assert_int_equal(answer(big, sizeof(big), &p, &k), 0);
 	assert_int_equal(k, HU_BAD);
+	/* RTP v2 with a dynamic payload type (the call test's media
+	 * ports): echoed; a static one or a short one is not RTP to us */
+	memset(pkt, 0x55, sizeof(pkt));
+	pkt[0] = 0x80, pkt[1] = 111;
+	assert_int_equal(answer(pkt, 40, &p, &k), 40);
+	assert_int_equal(k, HU_RTP);
+	assert_memory_equal(out, pkt, 40);
+	pkt[1] = 0x80 | 96;	/* marker bit set */
+	assert_int_equal(answer(pkt, 40, &p, &k), 40);
+	assert_int_equal(k, HU_RTP);
+	assert_int_equal(answer(pkt, 11, &p, &k), 0);	/* under a header */
+	assert_int_not_equal(k, HU_RTP);
+	pkt[1] = 0;		/* PT 0: read as a QUIC long header */
+	answer(pkt, 40, &p, &k);
+	assert_int_not_equal(k, HU_RTP);
 }
 
 /* Random bytes of every size with every interesting first byte: no

@@ -316,7 +316,8 @@ t_from_call(void **state)
 	Zond__V1__CallOutcome c = ZOND__V1__CALL_OUTCOME__INIT;
 	Zond__V1__CallLeg svc = ZOND__V1__CALL_LEG__INIT,
 	    neu = ZOND__V1__CALL_LEG__INIT;
-	Zond__V1__CallLeg *legs[] = {&neu, &svc};
+	Zond__V1__CallLeg np = ZOND__V1__CALL_LEG__INIT;
+	Zond__V1__CallLeg *legs[] = {&neu, &svc, &np};
 	Zond__V1__Localization *L;
 
 	(void)state;
@@ -327,13 +328,25 @@ t_from_call(void **state)
 	c.variant = "path";
 	c.addr = "17.1.2.3:3480";
 	c.legs = legs;
-	c.n_legs = 2;
+	c.n_legs = 3;
+	/* the neutral-port series goes to the service with the shaped
+	 * datagram too, on another port: never the censor's evidence */
+	c.has_neutral_port = 1;
+	c.neutral_port = 33434;
+	np.destination = "service";
+	np.payload = "shaped";
+	np.has_port = 1;
+	np.port = 33434;
+	np.last_hop = 4;
+	np.last_hop_addr = "10.0.4.1";
 	neu.destination = "service";
 	neu.payload = "neutral";
 	neu.last_hop = 9;
 	neu.reached = 1;
 	svc.destination = "service";
 	svc.payload = "shaped";
+	svc.has_port = 1;
+	svc.port = 3480;
 	svc.last_hop = 3;
 	svc.last_hop_addr = "10.0.3.1";
 	assert_int_equal(locate_from_call(&o, &L), ZE_OK);
