@@ -4,7 +4,10 @@
  * docs/PROBES-UDP.md "Localization").
  *
  * Each TTL costs one attempt of the trigger on a socket of its own and one
- * neutral UDP datagram of the same size to the same address and port:
+ * neutral UDP datagram of the same size to the same address (TCP
+ * triggers: the same port number; UDP triggers: the neutral port
+ * LOCATE_NEUTRAL_PORT, so a rule keyed on the port as well as one keyed
+ * on the payload lets it pass):
  *   - TCP triggers: connect with the default TTL, set IP_TTL (v6:
  *     IPV6_UNICAST_HOPS) to k and IP_RECVERR, send the trigger, wait.  The
  *     kernel turns an ICMP time exceeded on an established socket with
@@ -55,6 +58,7 @@
 #define CONNECT_MS	2000	/* the connect before a TCP trigger */
 #define SYN_COST	4	/* SYN, its retransmission, RST, neutral */
 #define UDP_COST	2	/* trigger, neutral */
+#define LOCATE_NEUTRAL_PORT	33434	/* UDP triggers' neutral datagram */
 
 /* ------------------------------------------------------------ decision */
 
@@ -604,6 +608,19 @@ wait_for(int64_t rtt_max_us, bool tcp)
 	return w;
 }
 
+/* The neutral datagram's port for UDP triggers: traceroute's first
+ * port, or the next one when the trigger itself goes there. */
+static void
+neutral_port(struct sockaddr_storage *ss)
+{
+	in_port_t *p = ss->ss_family == AF_INET6 ?
+	    &((struct sockaddr_in6 *)ss)->sin6_port :
+	    &((struct sockaddr_in *)ss)->sin_port;
+
+	*p = htons(ntohs(*p) == LOCATE_NEUTRAL_PORT ? LOCATE_NEUTRAL_PORT + 1 :
+	    LOCATE_NEUTRAL_PORT);
+}
+
 struct run {
 	const struct locate_cfg *cfg;
 	const struct sockaddr *dst;
@@ -613,6 +630,8 @@ struct run {
 	bool tcp;
 	uint8_t neutral[NEUTRAL_MAX];
 	size_t nlen;
+	struct sockaddr_storage ndst;	/* where the neutral goes */
+	socklen_t ndl;
 	unsigned packets;
 	int64_t rtt_max_us;
 	int64_t deadline_us;
@@ -642,8 +661,8 @@ one_ttl(struct run *u, int ttl, Zond__V1__LocateHop *h, struct shot *addr)
 			break;
 		t0 = ztime_mono_us();
 		if (need_neutral) {
-			fds[1] = udp_send(u->dst, u->dl, ttl, u->neutral,
-			    u->nlen);
+			fds[1] = udp_send((struct sockaddr *)&u->ndst, u->ndl,
+			    ttl, u->neutral, u->nlen);
 			sent += fds[1] >= 0;
 		}
 		if (u->tcp) {
@@ -663,8 +682,8 @@ one_ttl(struct run *u, int ttl, Zond__V1__LocateHop *h, struct shot *addr)
 			}
 			/* the neutral has had the trigger's wait already */
 			if (fds[1] >= 0)
-				udp_collect(&fds[1], &sh[1], 1, u->dst, t0,
-				    wait);
+				udp_collect(&fds[1], &sh[1], 1,
+				    (struct sockaddr *)&u->ndst, t0, wait);
 		} else {
 			fds[0] = udp_send(u->dst, u->dl, ttl, u->payload,
 			    u->len);
@@ -760,6 +779,12 @@ locate_replay(const struct locate_cfg *cfg, const char *trigger,
 	u.nlen = len == 0 ? 1 : len > NEUTRAL_MAX ? NEUTRAL_MAX : len;
 	ph_random(u.neutral, u.nlen);
 	u.neutral[0] = 0;
+	if (dstlen > sizeof(u.ndst))
+		return ZE_OK;
+	memcpy(&u.ndst, dst, dstlen);
+	u.ndl = dstlen;
+	if (!u.tcp)
+		neutral_port(&u.ndst);
 	if ((hops = calloc(max_ttl, sizeof(*hops))) == NULL)
 		goto nomem;
 	for (ttl = 1; ttl <= max_ttl; ttl++) {

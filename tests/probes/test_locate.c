@@ -11,7 +11,9 @@
  * UDP ports closed; censor rules go into r2's
  * FORWARD chain; the test process sits in zq2c and localizes:
  * (a) an RST on the SNI, (b) a drop of the ClientHello, (c) a drop of the
- * QUIC-shaped datagram by its version bytes (u32), (d) no censor, (e) a
+ * QUIC-shaped datagram by its version bytes (u32), (c2) a drop of a
+ * STUN datagram by address and port (the neutral goes to another port
+ * and passes), (d) no censor, (e) a
  * routing loop that expires every TTL (the packet budget); (f) the
  * scheduler localizes a failed tls row once per interval and the signed
  * measurement carries it; (g) a reset and a drop over IPv6.  In every case
@@ -662,6 +664,43 @@ t_quic_drop(void **state)
 	zond__v1__localization__free_unpacked(L, NULL);
 }
 
+/* A drop keyed on the address and port (a call relay's), whatever the
+ * payload: the neutral datagram goes to another port and gets past it. */
+static void
+t_udp_port_drop(void **state)
+{
+	probe_env_t env = {.timeout_ms = 1500};
+	struct probe_sent sent = {.len = 0};
+	probe_req_t req = {.test = T(STUN), .target = SRV, .port = 3478,
+	    .variant = "plain", .sent = &sent};
+	struct locate_cfg cfg = {.max_ttl = 16, .budget_ms = LOCATE_MAX_MS};
+	Zond__V1__Outcome *o = NULL;
+	Zond__V1__Localization *L = NULL;
+	zdiag_t d;
+	unsigned long seen;
+
+	(void)state;
+	censor("-p udp --dport 3478 -j DROP");
+	assert_int_equal(probe_stun(&env, &req, &o, &d), ZE_OK);
+	assert_true(sent.len >= 20);
+	o->failure = F(NO_REPLY);
+	(void)r1_count();
+	assert_int_equal(locate_run(&env, &cfg, &req, o, &sent, &L), ZE_OK);
+	seen = r1_count();
+	zond__v1__outcome__free_unpacked(o, NULL);
+	assert_non_null(L);
+	dump(L, seen);
+	assert_string_equal(L->trigger, "datagram");
+	assert_int_equal(L->result, LOCATED);
+	assert_int_equal(L->censor_hop, 2);
+	assert_non_null(L->censor_addr);
+	assert_string_equal(L->censor_addr, R2);
+	assert_int_equal(L->reaction, R(DROP));
+	assert_int_equal(L->hops[L->n_hops - 1]->neutral, S(SERVER));
+	assert_int_equal(seen, L->packets);
+	zond__v1__localization__free_unpacked(L, NULL);
+}
+
 static void
 t_budget(void **state)
 {
@@ -775,6 +814,7 @@ netns_main(void)
 		cmocka_unit_test(t_tls_drop),
 		cmocka_unit_test(t_no_censor),
 		cmocka_unit_test(t_quic_drop),
+		cmocka_unit_test(t_udp_port_drop),
 		cmocka_unit_test(t_budget),
 		cmocka_unit_test(t_scheduler_signed),
 		cmocka_unit_test(t_tls_v6),
