@@ -136,7 +136,9 @@ export_one(const struct store_meas *sm, void *arg)
 			.region = sm->region, .asn = sm->asn,
 			.role = role_name(sm->role), .verdict = verdict_name(v),
 			.method = meth == METHOD_NONE ? NULL : method_name(meth),
-			.where = where, .body = sm->body, .body_len = sm->body_len,
+			.where = where,
+			.censor_asn = cell_meas_censor_asn(m, v, x->asn),
+			.body = sm->body, .body_len = sm->body_len,
 			.sig = sm->sig,
 		};
 		e = json_measurement(&x->line, m, &ex);

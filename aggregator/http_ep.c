@@ -380,6 +380,8 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 				    method_name(meth),
 				.where = cell_meas_where(m, v, sm.asn,
 				    h->ao.v.asn),
+				.censor_asn = cell_meas_censor_asn(m, v,
+				    h->ao.v.asn),
 				.body = sm.body, .body_len = sm.body_len,
 				.sig = sm.sig,
 			};

@@ -297,6 +297,8 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 		TRY(zbuf_puts(b, ",\"where\":"));
 		TRY(json_cstr(b, x->where));
 	}
+	if (x != NULL && x->censor_asn != 0)
+		TRY(zbuf_printf(b, ",\"censor_asn\":%" PRIu32, x->censor_asn));
 	if (x != NULL && x->body != NULL && x->sig != NULL)
 		TRY(json_signed_sig(b, x->body, x->body_len, x->sig));
 	return zbuf_putc(b, '}');

@@ -37,6 +37,8 @@ struct json_meas_extra {
 	const char *where;	/* where the censor sits (blocked or
 				 * throttled with a localization); NULL:
 				 * omitted */
+	uint32_t censor_asn;	/* the censor hop's ASN from the operator's
+				 * IP-to-ASN table; 0: omitted */
 	const uint8_t *body;	/* signed Measurement bytes; NULL: omit */
 	size_t body_len;
 	const uint8_t *sig;	/* 64 bytes; NULL: omit */

@@ -551,6 +551,17 @@ cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
 	return cell_where_name(cell_where_of(m, agent_asn, t, &hop));
 }
 
+uint32_t
+cell_meas_censor_asn(const Zond__V1__Measurement *m, verdict_t v,
+    const struct ipasn *t)
+{
+	if ((v != VERDICT_BLOCKED && v != VERDICT_THROTTLED) || m == NULL ||
+	    m->locate == NULL || t == NULL || m->locate->censor_addr == NULL ||
+	    m->locate->result != ZOND__V1__LOCATE_RESULT__LOCATE_LOCATED)
+		return 0;
+	return ipasn_lookup_str(t, m->locate->censor_addr);
+}
+
 void
 cell_obs_where(struct cell_obs *o, const Zond__V1__Measurement *m,
     uint32_t agent_asn, const struct ipasn *t)

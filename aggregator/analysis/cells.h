@@ -121,6 +121,10 @@ const char *cell_where_name(cell_where_t w);
  * localization, else NULL (no key). */
 const char *cell_meas_where(const Zond__V1__Measurement *m, verdict_t v,
     uint32_t agent_asn, const struct ipasn *t);
+/* The ASN of a located censor hop's address in t (0: none, not located,
+ * no table, unmapped), for the same records. */
+uint32_t cell_meas_censor_asn(const Zond__V1__Measurement *m, verdict_t v,
+    const struct ipasn *t);
 
 /* The facet of a test; the name of a facet ("calls", "messaging"; NULL
  * for ALL). */

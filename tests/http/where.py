@@ -141,6 +141,11 @@ def run(ep, spub_file, base, seeds):
                   if x["role"] == "control"),
           "export jsonl: each probe's locate and judged where",
           [(x["role"], x.get("where"), x.get("locate")) for x in recs][:2])
+    asns = sorted((x.get("where"), x.get("censor_asn", 0)) for x in probes)
+    check(asns == [("isp", 64501)] * 6 + [("unknown", 0)] * 3 +
+          [("upstream", 64900)] * 3,
+          "export jsonl: the censor hop's ASN beside where (none for the "
+          "private hop)", asns)
     d = get(base, "/api/v1/measurements?limit=1000&since=2020-01-01T00:00:00Z")
     by = {x["id"]: x for x in recs}
     check(len(d["items"]) == 15 and all(x == by[x["id"]] for x in d["items"]),
