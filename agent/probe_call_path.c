@@ -153,57 +153,38 @@ series_hop(struct series *s, const struct sockaddr *off)
 static bool
 series_read(struct series *s)
 {
-	uint8_t buf[2048], cb[512];
+	uint8_t buf[2048];
 	struct sockaddr_storage from;
-	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr mh;
-	struct cmsghdr *cm;
+	struct pu_icmp e;
 	socklen_t fl = sizeof(from);
+	int r;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cb;
-	mh.msg_controllen = sizeof(cb);
-	if (recvmsg(s->fd, &mh, MSG_ERRQUEUE) >= 0) {
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			struct sock_extended_err *ee;
-			const struct sockaddr *off;
-			bool v4 = cm->cmsg_level == SOL_IP &&
-			    cm->cmsg_type == IP_RECVERR;
-			bool v6 = cm->cmsg_level == SOL_IPV6 &&
-			    cm->cmsg_type == IPV6_RECVERR;
-			if (!v4 && !v6)
-				continue;
-			ee = (struct sock_extended_err *)CMSG_DATA(cm);
-			off = (const struct sockaddr *)SO_EE_OFFENDER(ee);
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
-			    ee->ee_type == 11) ||
-			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 3)) {
-				series_hop(s, off);
-				return true;
+	if ((r = pu_errqueue_read(s->fd, &e)) >= 0) {
+		const struct sockaddr *off = (const struct sockaddr *)&e.off;
+		bool v4 = e.origin == SO_EE_ORIGIN_ICMP;
+		bool v6 = e.origin == SO_EE_ORIGIN_ICMP6;
+
+		if (r == 0 || (!v4 && !v6))
+			return false;
+		if ((v4 && e.type == 11) || (v6 && e.type == 3)) {
+			series_hop(s, off);	/* time exceeded */
+			return true;
+		}
+		if ((v4 && e.type == 3) || (v6 && e.type == 1)) {
+			if (from_dst(s, off)) {
+				s->leg->reached = true;
+			} else {
+				/* the hop count stays the last
+				 * time-exceeded's: the refusal is the
+				 * reaction after it */
+				char *a = hop_str(off);
+				snprintf(s->refuser, sizeof(s->refuser), "%s",
+				    a ? a : "?");
+				free(a);
+				s->refused = true;
 			}
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP &&
-			    ee->ee_type == 3) ||
-			    (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
-			    ee->ee_type == 1)) {
-				if (from_dst(s, off)) {
-					s->leg->reached = true;
-				} else {
-					/* the hop count stays the last
-					 * time-exceeded's: the refusal is
-					 * the reaction after it */
-					char *a = hop_str(off);
-					snprintf(s->refuser,
-					    sizeof(s->refuser), "%s",
-					    a ? a : "?");
-					free(a);
-					s->refused = true;
-				}
-				s->done = true;
-				return true;
-			}
+			s->done = true;
+			return true;
 		}
 		return false;
 	}

@@ -317,53 +317,27 @@ same_host(const struct sockaddr *dst, const char *addr)
 static bool
 read_icmp(int fd, const struct sockaddr *dst, struct shot *s)
 {
-	uint8_t cbuf[512], data[64];
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-	struct msghdr mh;
-	struct cmsghdr *c;
+	struct pu_icmp e;
+	bool te;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+	if (pu_errqueue_read(fd, &e) != 1)
 		return false;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		struct sock_extended_err ee;
-		struct sockaddr_storage off;
-		size_t ol;
-		bool te;
-
-		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-		    (c->cmsg_level == SOL_IPV6 &&
-		    c->cmsg_type == IPV6_RECVERR)) ||
-		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
-			continue;
-		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-		if (ee.ee_origin == SO_EE_ORIGIN_ICMP)
-			te = ee.ee_type == ICMP_TIME_EXCEEDED;
-		else if (ee.ee_origin == SO_EE_ORIGIN_ICMP6)
-			te = ee.ee_type == ICMP6_TIME_EXCEEDED;
-		else
-			continue;	/* the local kernel's own error */
-		memset(&off, 0, sizeof(off));
-		ol = c->cmsg_len - CMSG_LEN(sizeof(ee));
-		if (ol > sizeof(off))
-			ol = sizeof(off);
-		memcpy(&off, CMSG_DATA(c) + sizeof(ee), ol);
-		s->addr[0] = '\0';
-		if (off.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)
-			    &off)->sin_addr, s->addr, sizeof(s->addr));
-		else if (off.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)
-			    &off)->sin6_addr, s->addr, sizeof(s->addr));
-		s->seen = te ? S(TIME_EXCEEDED) : s->addr[0] != '\0' &&
-		    same_host(dst, s->addr) ? S(SERVER) : S(UNREACHABLE);
-		return true;
-	}
-	return false;
+	if (e.origin == SO_EE_ORIGIN_ICMP)
+		te = e.type == ICMP_TIME_EXCEEDED;
+	else if (e.origin == SO_EE_ORIGIN_ICMP6)
+		te = e.type == ICMP6_TIME_EXCEEDED;
+	else
+		return false;	/* the local kernel's own error */
+	s->addr[0] = '\0';
+	if (e.off.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&e.off)->
+		    sin_addr, s->addr, sizeof(s->addr));
+	else if (e.off.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&e.off)->
+		    sin6_addr, s->addr, sizeof(s->addr));
+	s->seen = te ? S(TIME_EXCEEDED) : s->addr[0] != '\0' &&
+	    same_host(dst, s->addr) ? S(SERVER) : S(UNREACHABLE);
+	return true;
 }
 
 /* A connected UDP socket with TTL ttl and IP_RECVERR that has sent

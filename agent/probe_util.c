@@ -275,8 +275,8 @@ pu_icmp_side(int origin, int type, int code, int where)
 	return PU_SIDE_REMOTE;
 }
 
-enum pu_side
-pu_errqueue_side(int fd)
+int
+pu_errqueue_read(int fd, struct pu_icmp *e)
 {
 	uint8_t cbuf[512], data[64];
 	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
@@ -289,27 +289,40 @@ pu_errqueue_side(int fd)
 	mh.msg_control = cbuf;
 	mh.msg_controllen = sizeof(cbuf);
 	if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-		return PU_SIDE_UNKNOWN;
+		return -1;
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		struct sock_extended_err ee;
-		struct sockaddr_storage off;
+		size_t ol;
+
 		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
 		    (c->cmsg_level == SOL_IPV6 &&
 		    c->cmsg_type == IPV6_RECVERR)) ||
 		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
 			continue;
 		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-		memset(&off, 0, sizeof(off));
-		if (c->cmsg_len >= CMSG_LEN(sizeof(ee)) + sizeof(sa_family_t)) {
-			size_t ol = c->cmsg_len - CMSG_LEN(sizeof(ee));
-			if (ol > sizeof(off))
-				ol = sizeof(off);
-			memcpy(&off, CMSG_DATA(c) + sizeof(ee), ol);
-		}
-		return pu_icmp_side(ee.ee_origin, ee.ee_type, ee.ee_code,
-		    pu_addr_where((struct sockaddr *)&off));
+		e->origin = ee.ee_origin;
+		e->type = ee.ee_type;
+		e->code = ee.ee_code;
+		memset(&e->off, 0, sizeof(e->off));
+		ol = c->cmsg_len - CMSG_LEN(sizeof(ee));
+		if (ol > sizeof(e->off))
+			ol = sizeof(e->off);
+		if (ol >= sizeof(sa_family_t))
+			memcpy(&e->off, CMSG_DATA(c) + sizeof(ee), ol);
+		return 1;
 	}
-	return PU_SIDE_UNKNOWN;
+	return 0;
+}
+
+enum pu_side
+pu_errqueue_side(int fd)
+{
+	struct pu_icmp e;
+
+	if (pu_errqueue_read(fd, &e) != 1)
+		return PU_SIDE_UNKNOWN;
+	return pu_icmp_side(e.origin, e.type, e.code,
+	    pu_addr_where((struct sockaddr *)&e.off));
 }
 
 enum pu_side

@@ -78,6 +78,18 @@ int pu_addr_where(const struct sockaddr *a);
  */
 enum pu_side pu_icmp_side(int origin, int type, int code, int where);
 
+/* One error from a socket's error queue (IP_RECVERR/IPV6_RECVERR). */
+struct pu_icmp {
+	int origin;			/* ee_origin: SO_EE_ORIGIN_* */
+	int type, code;			/* the ICMP ones */
+	struct sockaddr_storage off;	/* the offender; family 0: none */
+};
+
+/* Take one message off fd's error queue (never blocks): 1 with an
+ * IP/IPv6 error read into *e, 0 a message without one, -1 nothing
+ * queued. */
+int pu_errqueue_read(int fd, struct pu_icmp *e);
+
 /* The side of the first ICMP error queued on fd (a socket with
  * IP_RECVERR/IPV6_RECVERR), taken off the queue; UNKNOWN when none. */
 enum pu_side pu_errqueue_side(int fd);
