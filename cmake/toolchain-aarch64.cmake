@@ -12,4 +12,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(ENV{PKG_CONFIG_LIBDIR} /opt/zond-cross/arm64/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_SYSROOT_DIR} /)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+# No "-L /usr/aarch64-linux-gnu": the binaries link the multiarch libraries
+# (libc6 of the target architecture, /lib/aarch64-linux-gnu), and the cross
+# toolchain's loader in /usr/aarch64-linux-gnu is another glibc build; mixed,
+# the first pthread_create spins for ever under qemu-user.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static)

@@ -12,4 +12,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(ENV{PKG_CONFIG_LIBDIR} /opt/zond-cross/armhf/usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_SYSROOT_DIR} /)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm-static -L /usr/arm-linux-gnueabihf)
+# No "-L /usr/arm-linux-gnueabihf": the binaries link the multiarch libraries
+# (libc6 of the target architecture, /lib/arm-linux-gnueabihf), and the cross
+# toolchain's loader in /usr/arm-linux-gnueabihf is another glibc build; mixed,
+# the first pthread_create spins for ever under qemu-user.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm-static)
