@@ -7,15 +7,14 @@
  * replay-and-mutate driver (ctest, label fuzz) and, with clang, as a
  * libFuzzer target.
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_replay.h"
 #include "stun.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,86 +54,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef ZOND_LIBFUZZER
-
-#define MUTATIONS 20000
-
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
+/* set one length field to an extreme (the replay driver's mutation) */
 static void
-mutate_run(const uint8_t *seed, size_t len)
+extreme(uint8_t *buf, size_t n, uint64_t r)
 {
-	static uint8_t buf[2048];
-
-	for (int m = 0; m < MUTATIONS; m++) {
-		size_t n = len < sizeof(buf) ? len : sizeof(buf);
-		memcpy(buf, seed, n);
-		switch (next() % 4) {
-		case 0:		/* flip a few bytes */
-			for (int i = 0; i < 4 && n > 0; i++)
-				buf[next() % n] = (uint8_t)next();
-			break;
-		case 1:		/* cut */
-			n = n > 0 ? next() % n : n;
-			break;
-		case 2:		/* grow with junk */
-			while (n < sizeof(buf) && next() % 64 != 0)
-				buf[n++] = (uint8_t)next();
-			break;
-		default:	/* a length field (header or attribute) */
-			if (n > 24)
-				buf[2 + 20 * (next() % 2) + next() % 2] =
-				    next() % 2 ? 0xff : 0;
-			break;
-		}
-		LLVMFuzzerTestOneInput(buf, n);
-	}
+	/* the header's length or an attribute's */
+	if (n > 24)
+		buf[2 + 20 * (r % 2) + (r >> 1) % 2] = (r >> 2) % 2 ? 0xff : 0;
 }
 
-int
-main(int argc, char **argv)
-{
-	static uint8_t seed[2048];
-	unsigned files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *dir = opendir(argv[i]);
-		struct dirent *de;
-		if (dir == NULL) {
-			fprintf(stderr, "fuzz_call: cannot open %s\n", argv[i]);
-			return 1;
-		}
-		while ((de = readdir(dir)) != NULL) {
-			char path[1024];
-			FILE *f;
-			size_t n;
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i],
-			    de->d_name);
-			if ((f = fopen(path, "rb")) == NULL)
-				continue;
-			n = fread(seed, 1, sizeof(seed), f);
-			fclose(f);
-			LLVMFuzzerTestOneInput(seed, n);
-			mutate_run(seed, n);
-			files++;
-		}
-		closedir(dir);
-	}
-	if (files == 0) {
-		fprintf(stderr, "fuzz_call: no seeds\n");
-		return 1;
-	}
-	printf("fuzz_call: %u seeds, %d mutations each\n", files, MUTATIONS);
-	return 0;
-}
+const struct fuzz_replay fuzz_replay = {"fuzz_call", 0, extreme};
 #endif
