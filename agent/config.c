@@ -29,6 +29,11 @@ const struct conf_opt agent_conf_tab[] = {
 	{"uplink", "server_key", CONF_STRING, "", O(server_key), 0, 0, false,
 	    check_opt_hexkey,
 	    "aggregator's identity.pub (64 hex characters)"},
+	{"uplink", "operator_key", CONF_STRING, "", O(operator_key), 0, 0,
+	    false, check_opt_hexkey,
+	    "operator's public key (64 hex characters): test lists pushed by "
+	    "the aggregator are applied only when signed by it; empty: pushed "
+	    "lists are ignored"},
 	{"uplink", "heartbeat", CONF_DURATION, "30s", O(heartbeat_ms), 1000,
 	    3600000, false, NULL, "time between heartbeats"},
 	{"uplink", "window", CONF_INT, "512", O(window), 1, 65536, false,

@@ -19,6 +19,7 @@ struct agent_conf {
 	/* [uplink] */
 	char *endpoint;
 	char *server_key;
+	char *operator_key;
 	int64_t heartbeat_ms;
 	int64_t window;
 	/* [tests] */

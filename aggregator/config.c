@@ -36,6 +36,12 @@ check_webhook(const char *v, char *why, size_t whylen)
 	return -1;
 }
 
+static int
+check_opt_hexkey(const char *v, char *why, size_t n)
+{
+	return *v == '\0' ? 0 : conf_check_hexkey(v, why, n);
+}
+
 const struct conf_opt aggr_conf_tab[] = {
 	{"aggregator", "data_dir", CONF_STRING, "/var/lib/zond", O(data_dir),
 	    0, 0, false, NULL, "LMDB environment and registry"},
@@ -109,6 +115,11 @@ const struct conf_opt aggr_conf_tab[] = {
 	    O(webhook_max_age_ms), 60000, 31536000000LL, false, NULL,
 	    "events of older hours (late data, reanalysis) are stored but "
 	    "not POSTed"},
+	{"testlist", "operator_key", CONF_STRING, "", O(operator_key), 0, 0,
+	    false, check_opt_hexkey,
+	    "operator's public key (64 hex characters): the key test lists "
+	    "must be signed with to be pushed to agents, and the one enrollment "
+	    "tokens tell agents to trust; empty: no lists are pushed"},
 	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
 };
 

@@ -38,6 +38,7 @@ struct aggr_conf {
 	char *ip_asn;
 	char *webhook;
 	int64_t webhook_max_age_ms;
+	char *operator_key;
 };
 
 extern const struct conf_opt aggr_conf_tab[];
