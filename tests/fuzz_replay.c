@@ -21,10 +21,12 @@ next(void)
 static void
 mutate_run(const uint8_t *seed, size_t len)
 {
-	static uint8_t buf[4096];
+	static uint8_t buf[FUZZ_SEED_MAX];
 	const size_t keep = fuzz_replay.keep;
+	const unsigned runs = fuzz_replay.mutations ? fuzz_replay.mutations :
+	    FUZZ_MUTATIONS;
 
-	for (int m = 0; m < FUZZ_MUTATIONS; m++) {
+	for (unsigned m = 0; m < runs; m++) {
 		size_t n = len < sizeof(buf) ? len : sizeof(buf);
 		memcpy(buf, seed, n);
 		switch (next() % 4) {
@@ -52,7 +54,7 @@ mutate_run(const uint8_t *seed, size_t len)
 int
 main(int argc, char **argv)
 {
-	static uint8_t seed[4096];
+	static uint8_t seed[FUZZ_SEED_MAX];
 	unsigned files = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -76,6 +78,11 @@ main(int argc, char **argv)
 			n = fread(seed, 1, sizeof(seed), f);
 			fclose(f);
 			LLVMFuzzerTestOneInput(seed, n);
+			if (fuzz_replay.seed_check != NULL &&
+			    fuzz_replay.seed_check(de->d_name, seed, n) != 0) {
+				closedir(dir);
+				return 1;
+			}
 			mutate_run(seed, n);
 			files++;
 		}
@@ -85,7 +92,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: no seeds\n", fuzz_replay.name);
 		return 1;
 	}
-	printf("%s: %u seeds, %d mutations each\n", fuzz_replay.name, files,
-	    FUZZ_MUTATIONS);
+	printf("%s: %u seeds, %u mutations each\n", fuzz_replay.name, files,
+	    fuzz_replay.mutations ? fuzz_replay.mutations : FUZZ_MUTATIONS);
+	if (fuzz_replay.fini != NULL)
+		fuzz_replay.fini();
 	return 0;
 }

@@ -13,7 +13,6 @@
  * FORGE_MAX bytes; a matching rule exists; a parsed ruleset holds at most
  * RULES_MAX rules with lines in order, and a refused one says why.
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,8 @@
 
 #include "censor.h"
 #include "rules.h"
+#include "fuzz_replay.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char rules_text[] =
     "sni_rst sni=blocked.example\n"
@@ -98,100 +97,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef ZOND_LIBFUZZER
-
-#define MUTATIONS 20000
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-next(void)
+/* a length byte set to an extreme (never the selector) */
+static void
+extreme(uint8_t *buf, size_t n, uint64_t r)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	if (n > 1)
+		buf[1 + r % (n - 1)] = (r >> 32) % 2 ? 0xff : 0;
+}
+
+/* A packet seed that no rule matches would leave the deep paths
+ * unfuzzed. */
+static int
+seed_check(const char *name, const uint8_t *data, size_t n)
+{
+	if (n > 0 && data[0] == 0 && dec->rule < 0) {
+		fprintf(stderr, "fuzz_censor: seed %s matches no rule\n", name);
+		return 1;
+	}
+	return 0;
 }
 
 static void
-mutate_run(const uint8_t *seed, size_t len)
+fini(void)
 {
-	static uint8_t buf[2048];
-	size_t n;
-	int m, i;
-
-	for (m = 0; m < MUTATIONS; m++) {
-		n = len < sizeof(buf) ? len : sizeof(buf);
-		memcpy(buf, seed, n);
-		switch (next() % 4) {
-		case 0:		/* flip a few bytes (never the selector) */
-			for (i = 0; i < 4 && n > 1; i++)
-				buf[1 + next() % (n - 1)] = (uint8_t)next();
-			break;
-		case 1:		/* cut */
-			n = n > 1 ? 1 + next() % n : n;
-			break;
-		case 2:		/* grow with junk */
-			while (n < sizeof(buf) && next() % 64 != 0)
-				buf[n++] = (uint8_t)next();
-			break;
-		default:	/* a length byte set to an extreme */
-			if (n > 1)
-				buf[1 + next() % (n - 1)] =
-				    next() % 2 ? 0xff : 0;
-			break;
-		}
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-}
-
-int
-main(int argc, char **argv)
-{
-	static uint8_t seed[2048];
-	unsigned files = 0;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		DIR *dir = opendir(argv[i]);
-		struct dirent *de;
-
-		if (dir == NULL) {
-			fprintf(stderr, "fuzz_censor: cannot open %s\n",
-			    argv[i]);
-			return 1;
-		}
-		while ((de = readdir(dir)) != NULL) {
-			char path[1024];
-			FILE *f;
-			size_t n;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i],
-			    de->d_name);
-			if ((f = fopen(path, "rb")) == NULL)
-				continue;
-			n = fread(seed, 1, sizeof(seed), f);
-			fclose(f);
-			LLVMFuzzerTestOneInput(seed, n);
-			/* A packet seed that no rule matches would leave the
-			 * deep paths unfuzzed. */
-			if (n > 0 && seed[0] == 0 && dec->rule < 0) {
-				fprintf(stderr, "fuzz_censor: seed %s matches "
-				    "no rule\n", de->d_name);
-				closedir(dir);
-				return 1;
-			}
-			mutate_run(seed, n);
-			files++;
-		}
-		closedir(dir);
-	}
-	printf("fuzz_censor: %u seeds, %u mutations each\n", files,
-	    MUTATIONS);
 	free(rs);
 	free(dec);
-	return files > 0 ? 0 : 1;
 }
 
+const struct fuzz_replay fuzz_replay = {"fuzz_censor", 1, extreme, 0,
+    seed_check, fini};
 #endif

@@ -63,5 +63,6 @@ extreme(uint8_t *buf, size_t n, uint64_t r)
 		buf[2 + 20 * (r % 2) + (r >> 1) % 2] = (r >> 2) % 2 ? 0xff : 0;
 }
 
-const struct fuzz_replay fuzz_replay = {"fuzz_call", 0, extreme};
+const struct fuzz_replay fuzz_replay = {"fuzz_call", 0, extreme, 0,
+    NULL, NULL};
 #endif

@@ -12,7 +12,6 @@
  * echo is the request itself; a parsed byte count is within bulk_max.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,8 +20,8 @@
 
 #include "bulk.h"
 #include "udp.h"
+#include "fuzz_replay.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,84 +65,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef ZOND_LIBFUZZER
-
-#define MUTATIONS 20000
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
+/* a length byte set to an extreme (never the selector) */
 static void
-mutate_run(const uint8_t *seed, size_t len)
+extreme(uint8_t *buf, size_t n, uint64_t r)
 {
-	static uint8_t buf[2048];
-
-	for (int m = 0; m < MUTATIONS; m++) {
-		size_t n = len < sizeof(buf) ? len : sizeof(buf);
-		memcpy(buf, seed, n);
-		switch (next() % 4) {
-		case 0:		/* flip a few bytes (never the selector) */
-			for (int i = 0; i < 4 && n > 1; i++)
-				buf[1 + next() % (n - 1)] = (uint8_t)next();
-			break;
-		case 1:		/* cut */
-			n = n > 1 ? 1 + next() % n : n;
-			break;
-		case 2:		/* grow with junk */
-			while (n < sizeof(buf) && next() % 64 != 0)
-				buf[n++] = (uint8_t)next();
-			break;
-		default:	/* a length or id field set to an extreme */
-			if (n > 6)
-				buf[1 + next() % 6] = next() % 2 ? 0xff : 0;
-			break;
-		}
-		LLVMFuzzerTestOneInput(buf, n);
-	}
+	if (n > 1)
+		buf[1 + r % (n - 1)] = (r >> 32) % 2 ? 0xff : 0;
 }
 
-int
-main(int argc, char **argv)
-{
-	static uint8_t seed[2048];
-	unsigned files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *dir = opendir(argv[i]);
-		struct dirent *de;
-		if (dir == NULL) {
-			fprintf(stderr, "fuzz_helper: cannot open %s\n",
-			    argv[i]);
-			return 1;
-		}
-		while ((de = readdir(dir)) != NULL) {
-			char path[1024];
-			FILE *f;
-			size_t n;
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i],
-			    de->d_name);
-			if ((f = fopen(path, "rb")) == NULL)
-				continue;
-			n = fread(seed, 1, sizeof(seed), f);
-			fclose(f);
-			LLVMFuzzerTestOneInput(seed, n);
-			mutate_run(seed, n);
-			files++;
-		}
-		closedir(dir);
-	}
-	printf("fuzz_helper: %u seeds, %u mutations each\n", files,
-	    MUTATIONS);
-	return files > 0 ? 0 : 1;
-}
-
+const struct fuzz_replay fuzz_replay = {"fuzz_helper", 1, extreme, 0,
+    NULL, NULL};
 #endif
