@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "measure.h"
+#include "notice.h"
 #include "probe.h"
 #include "scheduler.h"
 #include "targets.h"
@@ -132,6 +133,11 @@ main(int argc, char **argv)
 	zdiag_t d;
 	int rc;
 
+	/* --notice needs nothing: volunteers read it before enrolling */
+	if (argc == 2 && strcmp(argv[1], "--notice") == 0) {
+		fputs(volunteer_notice(), stdout);
+		return 0;
+	}
 	cli_crypto_init(PROG);
 	/* before any probe thread exists: curl_global_init is not
 	 * thread-safe */
@@ -141,7 +147,9 @@ main(int argc, char **argv)
 	}
 	rc = cli_parse(argc, argv, PROG,
 	    "Runs Zond's reachability tests on a schedule, signs each result\n"
-	    "and sends it to the aggregator.", "/etc/zond/agent.conf",
+	    "and sends it to the aggregator.  `zond-agent --notice` prints\n"
+	    "what a volunteer takes on (docs/VOLUNTEERS.md).",
+	    "/etc/zond/agent.conf",
 	    agent_conf_tab, true, &a);
 	if (rc >= 0)
 		return rc;
