@@ -98,5 +98,11 @@ for u in $units; do
 		ok "$u exposure $e <= $goal"
 	else bad "$u exposure '$e' above $goal"; fi
 done
+if [ "$arch" = amd64 ]; then
+	"$src/ops/package" sparc "$T/x" >"$T/p" 2>&1
+	rc=$?
+	[ $rc = 2 ] && grep -q "unknown architecture 'sparc'" "$T/p" &&
+	    ok "ops/package sparc: exit 2, names the architecture" || { bad "ops/package sparc (exit $rc)"; cat "$T/p"; }
+fi
 echo "pass=$pass fail=$fail"
 [ "$fail" = 0 ]

@@ -70,6 +70,11 @@ rc=$?
     ok "zond-enroll with a bad token fails (exit $rc, agent's message) and enables nothing" ||
     { bad "zond-enroll bad token (exit $rc)"; cat "$T/e.out" "$T/e.err"; }
 
+chroot --userspec=nobody:nogroup "$R" /usr/sbin/zond-enroll some-token >"$T/e" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'run it as root' "$T/e" && ok "zond-enroll as a user: exit 1, says to run it as root" ||
+    { bad "zond-enroll as a user (exit $rc)"; cat "$T/e"; }
+
 # --- an enrolled agent (config and key as the enrollment writes them)
 # runs as root in the root, drops to zond and fills its outbox; its one
 # test is a closed port on loopback
