@@ -96,6 +96,9 @@ install(FILES ${ZOND_PKG}/systemd/zond-agent.service DESTINATION ${ZOND_UNITDIR}
 install(FILES ${CMAKE_SOURCE_DIR}/ops/targets/ru-endpoints.csv
               ${CMAKE_SOURCE_DIR}/ops/targets/ru-urls.csv
         DESTINATION ${CMAKE_INSTALL_DATADIR}/zond COMPONENT agent)
+# what --notice and zond-enroll point volunteers to
+install(FILES ${CMAKE_SOURCE_DIR}/docs/VOLUNTEERS.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/zond-agent COMPONENT agent)
 zond_package(agent zond-agent net
   "Zond censorship measurement agent"
   "zond-agent runs scheduled reachability tests (DNS, TCP, TLS, HTTP, QUIC,\ncall and VPN shapes) from a volunteer's network, signs every result with\nits own Ed25519 key and sends it over CurveZMQ to a Zond aggregator.\nzond-enroll TOKEN sets it up with one enrollment token.")

@@ -52,6 +52,7 @@ has zond-agent usr/bin/zond-agent -rwxr-xr-x
 has zond-agent usr/sbin/zond-enroll -rwxr-xr-x
 has zond-agent lib/systemd/system/zond-agent.service -rw-r--r--
 has zond-agent usr/share/zond/ru-endpoints.csv -rw-r--r--
+has zond-agent usr/share/doc/zond-agent/VOLUNTEERS.md -rw-r--r--
 grep -q ' ./etc/' "$T/zond-agent.files" && bad "zond-agent ships /etc files (zond-enroll writes agent.conf)" || ok "zond-agent ships no config: zond-enroll writes it"
 for l in libzmq5 libsodium23 liblmdb0 libldns3 libcurl4 libprotobuf-c1; do
 	dep zond-agent $l || bad "zond-agent does not depend on $l"
