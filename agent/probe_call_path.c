@@ -108,12 +108,18 @@ series_next(struct series *s, int max_ttl, int64_t hop_wait_ms)
 static bool
 from_dst(const struct series *s, const struct sockaddr *off)
 {
+	struct sockaddr_storage o;
+
 	if (off->sa_family != s->dst.ss_family)
 		return false;
+	/* copied: the offender sits in a control message, which need not
+	 * be aligned for sockaddr_in6 (armhf) */
+	memcpy(&o, off, off->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	if (off->sa_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)off)->sin_addr,
+		return memcmp(&((const struct sockaddr_in *)&o)->sin_addr,
 		    &((const struct sockaddr_in *)&s->dst)->sin_addr, 4) == 0;
-	return memcmp(&((const struct sockaddr_in6 *)off)->sin6_addr,
+	return memcmp(&((const struct sockaddr_in6 *)&o)->sin6_addr,
 	    &((const struct sockaddr_in6 *)&s->dst)->sin6_addr, 16) == 0;
 }
 
@@ -121,15 +127,18 @@ from_dst(const struct series *s, const struct sockaddr *off)
 static char *
 hop_str(const struct sockaddr *off)
 {
+	struct sockaddr_storage o;
 	char addr[64];
 
-	if (off->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)off)->
+	if (off->sa_family == AF_INET6) {
+		memcpy(&o, off, sizeof(struct sockaddr_in6));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&o)->
 		    sin6_addr, addr, sizeof(addr));
-	else if (off->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)off)->sin_addr,
+	} else if (off->sa_family == AF_INET) {
+		memcpy(&o, off, sizeof(struct sockaddr_in));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&o)->sin_addr,
 		    addr, sizeof(addr));
-	else
+	} else
 		snprintf(addr, sizeof(addr), "?");
 	return pu_strdup(addr);
 }

@@ -115,8 +115,14 @@ static int
 udp_open(const struct sockaddr *sa, socklen_t salen)
 {
 	static const uint16_t avoid[] = {7, 443, 1194, 3478, 51820};
-	uint16_t dport = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	uint16_t dport;
 	int tries, fd = -1, one = 1;
+
+	/* sin_port and sin6_port share their offset; copied, as sa need not
+	 * be aligned for sockaddr_in */
+	memcpy(&dport, (const char *)sa + offsetof(struct sockaddr_in,
+	    sin_port), sizeof(dport));
+	dport = ntohs(dport);
 
 	for (tries = 0; tries < 8; tries++) {
 		struct sockaddr_storage ls;
