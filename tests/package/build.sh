@@ -8,7 +8,7 @@ arch=$1 out=$2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$out/$arch" "$out/$arch-next"
 mkdir -p "$out"
-"$src/ops/package" "$arch" "$out/$arch" >"$out/$arch.log" 2>&1 ||
+ZOND_WERROR=ON "$src/ops/package" "$arch" "$out/$arch" >"$out/$arch.log" 2>&1 ||
 	{ tail -30 "$out/$arch.log"; exit 1; }
 if [ "$arch" = amd64 ]; then
 	v=$(dpkg-deb -f "$(ls "$out"/amd64/zond-agent_*.deb)" Version)
