@@ -110,10 +110,10 @@ cmd_sign(int argc, char **argv)
 		}
 		version = (uint64_t)v;
 	}
-	if (conf_parse_duration(exp, &ttl_ms) != ZE_OK || ttl_ms < 60000 ||
+	if (conf_parse_duration(exp, &ttl_ms) != ZE_OK || ttl_ms < 1000 ||
 	    ttl_ms > 3660LL * 86400000) {
 		fprintf(stderr, "%s: testlist sign: --expires '%s' is not a "
-		    "duration from 1m to 3660d (e.g. 30d)\n", PROG, exp);
+		    "duration from 1s to 3660d (e.g. 30d)\n", PROG, exp);
 		return 2;
 	}
 	if (out == NULL && isatty(STDOUT_FILENO)) {
