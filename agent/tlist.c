@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "sign.h"
+#include "utf8.h"
 
 /* The columns that travel as params, in targets_columns order. */
 enum { COL_SERVICE, COL_TEST, COL_TARGET, COL_IP, COL_PORT, COL_SNI,
@@ -208,6 +210,15 @@ spec_row(const Zond__V1__TestSpec *s, size_t i, const char *name,
 			return zdiag_set(d, ZE_PARSE, "%s: param '%s' twice",
 			    where, pe->key);
 		f[param_cols[p]] = pe->value != NULL ? pe->value : "";
+	}
+	/* what the CSV reader guarantees of a field: UTF-8 text, bounded */
+	for (int col = 0; col < TARGETS_NCOLS; col++) {
+		size_t n = f[col] != NULL ? strlen(f[col]) : 0;
+		if (n >= CSV_MAX_RECORD || !utf8_text_ok((const unsigned char *)
+		    f[col], n))
+			return zdiag_set(d, ZE_PARSE, "%s: %s is not UTF-8 text "
+			    "of at most %d bytes", where, targets_columns[col],
+			    CSV_MAX_RECORD - 1);
 	}
 	return targets_add_endpoint(t, f, name, (int)(i + 1), where, d);
 }

@@ -871,6 +871,17 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 			e = zbuf_printf(&b, "zond_ingest_rejected_total{reason="
 			    "\"%s\"} %" PRIu64 "\n", wire_reject_name(
 			    (Zond__V1__RejectReason)i), st.rejected[i]);
+		if (e == ZE_OK)
+			e = zbuf_printf(&b,
+			    "# HELP zond_testlist_version Version of the signed "
+			    "test list handed to agents (0: none).\n"
+			    "# TYPE zond_testlist_version gauge\n"
+			    "zond_testlist_version %" PRIu64 "\n"
+			    "# HELP zond_testlist_sent_total Test lists sent to "
+			    "agents.\n"
+			    "# TYPE zond_testlist_sent_total counter\n"
+			    "zond_testlist_sent_total %" PRIu64 "\n",
+			    st.testlist_version, st.testlist_sent);
 	}
 	r = e == ZE_OK ? http_respond(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len) :

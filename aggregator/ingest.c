@@ -990,8 +990,13 @@ ingest_drain(ingest_t *ig)
 void
 ingest_get_stats(const ingest_t *ig, struct ingest_stats *st)
 {
+	struct tlpush_stats ts;
+
 	*st = ig->st;
 	st->pending = ig->group_n;
+	tlpush_get_stats(ig->tl, &ts);
+	st->testlist_version = ts.version;
+	st->testlist_sent = ts.pushed;
 	if (writer_state(ig->w) == WRITER_QUEUED)
 		st->pending += ig->slot.g.n;
 }

@@ -56,7 +56,7 @@ usage(FILE *f)
 	    "  testlist sign --key OPERATOR.key [--version N] [--expires 30d]\n"
 	    "         [-o OUT] LIST.csv...   sign endpoint/URL lists for agents\n"
 	    "  testlist show FILE [--operator-key HEX]   verify and print one\n"
-	    "  testlist push [--data DIR] [--operator-key HEX] FILE\n"
+	    "  testlist push [--data DIR] FILE   (with -c: [testlist] operator_key)\n"
 	    "                           store it; the aggregator hands it to agents\n"
 	    "\n"
 	    "  -c FILE    read data_dir from this aggregator config\n"

@@ -32,8 +32,8 @@
 #define SIGN_USAGE "usage: %s testlist sign --key OPERATOR.key [--version N]" \
 	" [--expires 30d] [-o OUT] LIST.csv...\n"
 #define SHOW_USAGE "usage: %s testlist show FILE [--operator-key HEX]\n"
-#define PUSH_USAGE "usage: %s [-c AGGREGATOR.CONF] testlist push " \
-	"[--data DIR] [--operator-key HEX] FILE\n"
+#define PUSH_USAGE "usage: %s -c AGGREGATOR.CONF testlist push " \
+	"[--data DIR] FILE\n"
 
 /* One CSV file into t: a Citizen Lab URL list when its header starts
  * with "url", else an endpoint list. */
@@ -276,7 +276,6 @@ cmd_push(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"data", required_argument, NULL, 'd'},
-		{"operator-key", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -301,7 +300,6 @@ cmd_push(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
-		case 'k': khex = optarg; break;
 		case 'h': printf(PUSH_USAGE, PROG); return 0;
 		default: fprintf(stderr, PUSH_USAGE, PROG); return 2;
 		}
@@ -320,15 +318,15 @@ cmd_push(int argc, char **argv)
 		loaded = true;
 		if (data == NULL)
 			data = conf.data_dir;
-		if (khex == NULL && *conf.operator_key != '\0')
+		if (*conf.operator_key != '\0')
 			khex = conf.operator_key;
 	}
 	if (data == NULL || khex == NULL) {
 		fprintf(stderr, "%s: testlist push: %s\n", PROG, data == NULL ?
 		    "give --data DIR or -c AGGREGATOR.CONF" : "no operator "
 		    "key to check the list against: set [testlist] "
-		    "operator_key in the aggregator config (-c) or give "
-		    "--operator-key HEX");
+		    "operator_key in the aggregator config and give it with "
+		    "-c");
 		rc = 2;
 		goto out;
 	}

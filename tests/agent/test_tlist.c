@@ -304,6 +304,7 @@ t_bad_rows(void **state)
 		{"ip", "not-an-ip", "is not a numeric address"},
 		{"bytes", "2G", "bytes '2G' is not a size up to 1G"},
 		{"colour", "red", "unknown param 'colour'"},
+		{"sni", "a\xc3", "sni is not UTF-8 text"},
 	};
 	Zond__V1__TestSpec s0 = ZOND__V1__TEST_SPEC__INIT;
 	Zond__V1__TestSpec s1 = ZOND__V1__TEST_SPEC__INIT;

@@ -129,6 +129,8 @@ wait_measured newweb 100 && ok "... the URL row too" || bad "no http measurement
 sleep 2.5
 [ "$(api)" = "100 100" ] && ok "heartbeat: the API shows the agent on 100 and the stored list 100" || bad "api: $(api)"
 [ "$(grep -c 'test list sent' "$T/agg.log")" = 1 ] && ok "aggregator sent the list once" || bad "sent $(grep -c 'test list sent' "$T/agg.log") times"
+/usr/bin/python3 -c 'import sys,urllib.request;sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode())' "$HTTP" >"$T/metrics"
+grep -q "^zond_testlist_version 100$" "$T/metrics" && grep -q "^zond_testlist_sent_total 1$" "$T/metrics" && ok "metrics: zond_testlist_version 100, sent 1" || bad "metrics: $(grep testlist "$T/metrics")"
 
 # --- restart: the saved list is used, not pushed again
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
