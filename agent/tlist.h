@@ -42,9 +42,11 @@ enum tlist_reason {
 };
 const char *tlist_reason_name(enum tlist_reason r);
 
-/* A SignedTestList file and the Downlink that carries it must fit the
- * 1 MiB frame: the file may have at most this many bytes. */
-#define TLIST_MAX_FILE (WIRE_MAX_FRAME - 16)
+/* A SignedTestList file and the Downlink that carries it (6 bytes more)
+ * must fit the 1 MiB frame, with room for CURVE's 33 bytes of framing in
+ * case the agent's transport limit (ZMQ_MAXMSGSIZE) counts them: the
+ * file may have at most this many bytes. */
+#define TLIST_MAX_FILE (WIRE_MAX_FRAME - 64)
 
 struct tlist_info {
 	uint64_t version;

@@ -217,5 +217,31 @@ cmp -s "$T/a1/testlist.signed" "$T/l100" && ok "its saved list is still version 
 	wait_log "$T/a1.log" "test list applied version=400 tests=1" && ok "a good newer list is applied after the refusals" || bad "400 not applied"
 wait_measured old 400 && ok "measurements now carry 400" || bad "no measurement with 400"
 
+# --- the largest list sign makes still reaches the agent in one frame
+size=$(/usr/bin/python3 "$(dirname "$0")/tl_fill.py" "$BIN" "$T/op/identity.key" "$T/l500" "$WEB" 500)
+[ "${size:-0}" -gt 1040000 ] && [ "${size:-0}" -le 1048512 ] && ok "sign makes a list of $size bytes, up to the limit" || bad "fill: $size"
+"$CTL" -c "$T/agg.conf" testlist push "$T/l500" >/dev/null 2>&1 &&
+	wait_log "$T/a1.log" "test list applied version=500 tests=66" 30 && ok "the agent applies a list of $size bytes" || bad "big list not applied: $(grep -i 'test list\|uplink' "$T/a1.log" | tail -3)"
+
+# --- 2,000 rows: sign, push and apply, timed
+/usr/bin/python3 - "$T/l2k.csv" "$WEB" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("service,test,target,port,sni,control_sni,interval\n")
+    for i in range(2000):
+        f.write("bulk%d,tls,host-%d.example.org,%s,sni-%d.example.org,control.example.net,7d\n" % (i % 40, i, sys.argv[2], i))
+PY
+t0=$(date +%s%N)
+"$CTL" testlist sign --key "$T/op/identity.key" --version 700 -o "$T/l700" "$T/l2k.csv" 2>/dev/null
+t1=$(date +%s%N)
+"$CTL" -c "$T/agg.conf" testlist push "$T/l700" >/dev/null 2>&1
+t2=$(date +%s%N)
+if wait_log "$T/a1.log" "test list applied version=700 tests=2000" 30; then
+	t3=$(date +%s%N)
+	ok "2,000 rows: sign $(( (t1 - t0) / 1000000 )) ms, push $(( (t2 - t1) / 1000000 )) ms, applied $(( (t3 - t2) / 1000000 )) ms after the push ($(stat -c %s "$T/l700") bytes)"
+else
+	bad "2,000 rows not applied"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
