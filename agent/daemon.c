@@ -486,17 +486,22 @@ static void
 log_stats(agent_t *a, const struct outbox_stats *st, int64_t now)
 {
 	struct uplink_stats us;
+	uint64_t refused = 0;
 
 	if (now - a->last_stats <= 60 * 1000000LL)
 		return;
 	uplink_stats(a->up, &us);
+	for (int i = 0; i < TL__N; i++)
+		refused += a->tl_refused[i];
 	log_info("stats backlog=%llu dropped=%llu rejected=%llu "
-	    "sent=%llu acked=%llu connected=%d",
+	    "sent=%llu acked=%llu connected=%d list_version=%llu "
+	    "lists_refused=%llu",
 	    (unsigned long long)st->backlog,
 	    (unsigned long long)st->dropped,
 	    (unsigned long long)st->rejected,
 	    (unsigned long long)us.sent,
-	    (unsigned long long)us.acked, us.connected);
+	    (unsigned long long)us.acked, us.connected,
+	    (unsigned long long)a->list_version, (unsigned long long)refused);
 	a->last_stats = now;
 }
 

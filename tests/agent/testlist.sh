@@ -125,6 +125,7 @@ grep -q "^# version=100$" "$T/show.out" && grep -q "^new,tcp,127.0.0.1,,$WEB,,,,
 wait_log "$T/a1.log" "test list applied version=100 tests=2" && ok "agent applies version 100" || bad "not applied: $(grep -i 'test list' "$T/a1.log")"
 [ -s "$T/a1/testlist.signed" ] && cmp -s "$T/a1/testlist.signed" "$T/l100" && ok "agent saved the list as state_dir/testlist.signed" || bad "testlist.signed missing or different"
 wait_measured new 100 && ok "its next measurements test the new rows with list_version 100" || bad "no measurement of the new list"
+measured old 100 && bad "a row of the old list was measured under 100" || ok "rows of the old list are no longer measured"
 wait_measured newweb 100 && ok "... the URL row too" || bad "no http measurement of the new list"
 sleep 2.5
 [ "$(api)" = "100 100" ] && ok "heartbeat: the API shows the agent on 100 and the stored list 100" || bad "api: $(api)"
@@ -210,6 +211,13 @@ api_now=$(api)
 [ "${api_now% *}" = 100 ] && ok "after the refusals the agent still reports 100" || bad "agent reports $api_now"
 kill -0 "$AGENT" && ok "the agent kept running" || bad "agent died"
 cmp -s "$T/a1/testlist.signed" "$T/l100" && ok "its saved list is still version 100" || bad "saved list changed"
+
+# an expired stored list is not pushed at all
+"$BIN/tl_inject" "$T/agg" "$T/l202" 305 stale
+wait_log "$T/agg.log" "stored version=305 has expired; not pushed" && ok "the aggregator does not push an expired stored list" || bad "stale list: $(grep testlist "$T/agg.log" | tail -2)"
+sleep 2
+grep -q "test list" "$T/a1.log" && bad "the agent was sent the expired list" || ok "... and the agent hears nothing of it"
+[ "$(grep -c 'test list sent.*agent_list=100' "$T/agg.log")" = 5 ] || bad "stale list sent"
 
 # --- a good newer list after the refusals is applied
 "$CTL" testlist sign --key "$T/op/identity.key" --version 400 -o "$T/l400" "$T/ep.csv" 2>/dev/null

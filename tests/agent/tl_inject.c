@@ -1,9 +1,11 @@
 /*
- * tl_inject DATA_DIR FILE VERSION [as-is|unsigned|tamper] — a test tool
- * that plays an aggregator gone wrong: it stores FILE in the store as the
- * newest test list with header version VERSION and an expiry a day ahead,
- * without the checks `zondctl testlist push` makes, optionally stripping
- * the signature or flipping a byte of the signed body.  The real
+ * tl_inject DATA_DIR FILE VERSION [as-is|unsigned|tamper|stale] — a test
+ * tool that plays an aggregator gone wrong: it stores FILE in the store as
+ * the newest test list with header version VERSION and an expiry a day
+ * ahead, without the checks `zondctl testlist push` makes, optionally
+ * stripping the signature or flipping a byte of the signed body; stale
+ * gives the stored copy an expiry a second ago (the aggregator must not
+ * push it).  The real
  * aggregator then pushes it and the agent must refuse it on its own.
  */
 #include <stdio.h>
@@ -30,7 +32,7 @@ main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: tl_inject DATA_DIR FILE VERSION "
-		    "[as-is|unsigned|tamper]\n");
+		    "[as-is|unsigned|tamper|stale]\n");
 		return 2;
 	}
 	if (bytes_read_file(argv[2], WIRE_MAX_FRAME, &b, &d) != ZE_OK ||
@@ -50,7 +52,8 @@ main(int argc, char **argv)
 		goto done;
 	m.version = strtoull(argv[3], NULL, 10);
 	m.issued_us = ztime_now_us();
-	m.expires_us = m.issued_us + 86400000000LL;
+	m.expires_us = strcmp(mode, "stale") == 0 ? m.issued_us - 1000000 :
+	    m.issued_us + 86400000000LL;
 	m.ntests = 1;
 	o.map_size = 1 << 20;
 	if (store_open(argv[1], &o, &s, &d) != ZE_OK ||
