@@ -212,12 +212,21 @@ api_now=$(api)
 kill -0 "$AGENT" && ok "the agent kept running" || bad "agent died"
 cmp -s "$T/a1/testlist.signed" "$T/l100" && ok "its saved list is still version 100" || bad "saved list changed"
 
+# a new connection is sent the stored list again (and refuses it again)
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+: >"$T/a1.log"
+agent_start
+wait_log "$T/a1.log" "test list refused reason=expired" && ok "after reconnecting the agent is sent the stored list again, and refuses it again" || bad "no resend after reconnect"
+sleep 2
+[ "$(grep -c 'test list sent.*agent_list=100' "$T/agg.log")" = 6 ] && ok "... once on the new connection" || bad "sent $(grep -c 'test list sent.*agent_list=100' "$T/agg.log") times"
+: >"$T/a1.log"
+
 # an expired stored list is not pushed at all
 "$BIN/tl_inject" "$T/agg" "$T/l202" 305 stale
 wait_log "$T/agg.log" "stored version=305 has expired; not pushed" && ok "the aggregator does not push an expired stored list" || bad "stale list: $(grep testlist "$T/agg.log" | tail -2)"
 sleep 2
 grep -q "test list" "$T/a1.log" && bad "the agent was sent the expired list" || ok "... and the agent hears nothing of it"
-[ "$(grep -c 'test list sent.*agent_list=100' "$T/agg.log")" = 5 ] || bad "stale list sent"
+[ "$(grep -c 'test list sent.*agent_list=100' "$T/agg.log")" = 6 ] || bad "stale list sent"
 
 # --- a good newer list after the refusals is applied
 "$CTL" testlist sign --key "$T/op/identity.key" --version 400 -o "$T/l400" "$T/ep.csv" 2>/dev/null
