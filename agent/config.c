@@ -33,7 +33,7 @@ const struct conf_opt agent_conf_tab[] = {
 	    false, check_opt_hexkey,
 	    "operator's public key (64 hex characters): test lists pushed by "
 	    "the aggregator are applied only when signed by it; empty: pushed "
-	    "lists are ignored"},
+	    "lists are refused (docs/PROTOCOL.md §5)"},
 	{"uplink", "heartbeat", CONF_DURATION, "30s", O(heartbeat_ms), 1000,
 	    3600000, false, NULL, "time between heartbeats"},
 	{"uplink", "window", CONF_INT, "512", O(window), 1, 65536, false,

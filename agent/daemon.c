@@ -12,7 +12,11 @@
  *   - lets the uplink send, resend and heartbeat (uplink_tick).
  * On SIGHUP the test lists are read again; a list with a bad row is
  * refused with its file:line and the agent keeps measuring the last good
- * one.  On SIGINT/SIGTERM the scheduler stops (running probes finish within
+ * one.  A signed list the aggregator pushes (tlist.h) replaces the
+ * scheduler's list the same way once it passed every check and is saved
+ * as state_dir/testlist.signed; the agent starts from that file when it
+ * is valid, else from the CSVs (list version 0).  While a signed list is
+ * in use SIGHUP does not read the CSVs.  On SIGINT/SIGTERM the scheduler stops (running probes finish within
  * their timeouts), finished results still go to the outbox, then exit.
  * Privileges: when started as root with [agent] user set, the outbox is
  * opened and handed to that user, then the process switches to it before
@@ -31,12 +35,16 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "measure.h"
 #include "outbox.h"
+#include "tlist.h"
 #include "uplink.h"
 #include "version.h"
 #include "ztime.h"
+
+#define TESTLIST_FILE "testlist.signed"
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
@@ -66,9 +74,10 @@ install_signals(void)
 
 /* Switch to user after giving it the outbox files.  0 on success. */
 static int
-drop_privileges(const char *user, const char *obdir)
+drop_privileges(const char *user, const char *sdir, const char *obdir)
 {
 	static const char *const files[] = {"", "/data.mdb", "/lock.mdb"};
+	static const char *const sfiles[] = {"", "/" TESTLIST_FILE};
 	struct passwd *pw;
 	char path[4096];
 
@@ -78,6 +87,15 @@ drop_privileges(const char *user, const char *obdir)
 		log_warnx("[agent] user '%s' does not exist; create it or set "
 		    "user = \"\" to keep running as root", user);
 		return -1;
+	}
+	/* the state folder too: the agent saves pushed test lists there */
+	for (size_t i = 0; i < ZARRAY_LEN(sfiles); i++) {
+		snprintf(path, sizeof(path), "%s%s", sdir, sfiles[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 &&
+		    errno != ENOENT) {
+			log_warn("chown %s", path);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < ZARRAY_LEN(files); i++) {
 		snprintf(path, sizeof(path), "%s%s", obdir, files[i]);
@@ -129,47 +147,6 @@ store_result(outbox_t *ob, const struct measure_ctx *mc, const targets_t *t,
 	    (long long)(r->duration_us / 1000));
 }
 
-/*
- * Read the lists again.  On success the scheduler restarts on the new
- * list (running probes finish first and their results are stored); on
- * any error the old list stays.  *cur points at the list in use; *owned
- * is the list this function loaded last (freed when replaced).
- */
-static void
-reload_lists(const struct agent_conf *c, const struct sched_opts *so,
-    const probe_env_t *env, sched_t **s, const targets_t **cur,
-    targets_t *owned, outbox_t *ob, const struct measure_ctx *mc,
-    zbuf_t *body)
-{
-	targets_t nt;
-	sched_t *ns = NULL;
-	sched_result_t *r;
-	zdiag_t d;
-
-	targets_init(&nt);
-	if (targets_load(&nt, c->endpoints, c->urls, &d) != ZE_OK) {
-		log_warnx("reload: %s; keeping the last good list (%zu tests)",
-		    d.text, (*cur)->n);
-		targets_free(&nt);
-		return;
-	}
-	sched_stop(*s);
-	while ((r = sched_pop(*s)) != NULL) {
-		store_result(ob, mc, *cur, r, body);
-		sched_result_free(r);
-	}
-	sched_free(s);
-	targets_free(owned);
-	*owned = nt;
-	*cur = owned;
-	if (sched_new(so, *cur, env, &ns) != ZE_OK) {
-		log_warnx("reload: cannot restart the scheduler");
-		return;
-	}
-	*s = ns;
-	log_info("reload: test lists read again tests=%zu", (*cur)->n);
-}
-
 struct agent {
 	const struct agent_conf *c;
 	const probe_env_t *env;
@@ -185,7 +162,175 @@ struct agent {
 	targets_t owned;	/* the list the last reload read */
 	int64_t round_start, rounds_done, last_stats;
 	bool round_running;
+	uint8_t opk[KEY_PUB_LEN];	/* [uplink] operator_key */
+	bool has_opk;
+	uint64_t list_version;	/* signed list in use; 0: the CSVs */
+	uint64_t tl_refused[TL__N];	/* pushed lists refused, by reason */
 };
+
+/*
+ * Measure nt from now on: the scheduler stops (running probes finish and
+ * their results are stored, sealed with the old list's version), then
+ * starts again on nt, which the agent now owns (nt is emptied).
+ * a->s is NULL when the scheduler could not start again.
+ */
+static void
+swap_list(agent_t *a, targets_t *nt, uint64_t version)
+{
+	sched_t *ns = NULL;
+	sched_result_t *r;
+
+	sched_stop(a->s);
+	while ((r = sched_pop(a->s)) != NULL) {
+		store_result(a->ob, &a->mc, a->cur, r, &a->body);
+		sched_result_free(r);
+	}
+	sched_free(&a->s);
+	targets_free(&a->owned);
+	a->owned = *nt;
+	targets_init(nt);
+	a->cur = &a->owned;
+	a->list_version = version;
+	a->mc.list_version = version;
+	if (a->up != NULL)
+		uplink_set_list_version(a->up, version);
+	a->round_running = false;
+	if (sched_new(a->so, a->cur, a->env, &ns) != ZE_OK) {
+		log_warnx("cannot restart the scheduler");
+		return;
+	}
+	a->s = ns;
+}
+
+/*
+ * Read the CSV lists again (SIGHUP).  On any error the old list stays.
+ * A signed list in use stays too: the CSVs are the fallback, not news.
+ */
+static void
+reload_lists(agent_t *a)
+{
+	targets_t nt;
+	zdiag_t d;
+
+	if (a->list_version != 0) {
+		log_info("reload: signed test list version=%llu in use; the "
+		    "CSV lists are not read (remove %s/%s and restart to "
+		    "measure them)", (unsigned long long)a->list_version,
+		    a->c->state_dir, TESTLIST_FILE);
+		return;
+	}
+	targets_init(&nt);
+	if (targets_load(&nt, a->c->endpoints, a->c->urls, &d) != ZE_OK) {
+		log_warnx("reload: %s; keeping the last good list (%zu tests)",
+		    d.text, a->cur->n);
+		targets_free(&nt);
+		return;
+	}
+	swap_list(a, &nt, 0);
+	if (a->s != NULL)
+		log_info("reload: test lists read again tests=%zu", a->cur->n);
+}
+
+/*
+ * A test list the aggregator pushed: apply it when it passes every check
+ * (tlist_verify: signer, signature, newer, not expired, rows), after it
+ * is saved; else keep the list in use, log one line and count it.
+ */
+static void
+on_test_list(const Zond__V1__SignedTestList *tl, void *arg)
+{
+	agent_t *a = arg;
+	struct tlist_check c = {0};
+	struct tlist_info info;
+	enum tlist_reason r;
+	char path[4200];
+	targets_t nt;
+	zbuf_t raw;
+	zdiag_t d;
+
+	targets_init(&nt);
+	if (!a->has_opk) {
+		r = TL_NO_OPERATOR_KEY;
+		snprintf(d.text, sizeof(d.text), "[uplink] operator_key is not "
+		    "set: no list can be checked");
+	} else {
+		c.operator_pk = a->opk;
+		c.newer = true;
+		c.current = a->list_version;
+		c.now_us = ztime_now_us();
+		r = tlist_verify(tl, &c, "pushed list", &nt, &info, &d);
+	}
+	if (r != TL_OK) {
+		a->tl_refused[r]++;
+		log_warnx("test list refused reason=%s refused=%llu: %s; "
+		    "keeping version=%llu", tlist_reason_name(r),
+		    (unsigned long long)a->tl_refused[r], d.text,
+		    (unsigned long long)a->list_version);
+		targets_free(&nt);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", a->c->state_dir, TESTLIST_FILE);
+	zbuf_init(&raw, WIRE_MAX_FRAME);
+	if (wire_pack(&tl->base, &raw) != ZE_OK ||
+	    tlist_save(path, raw.data, raw.len, &d) != ZE_OK)
+		log_warnx("test list version=%llu not saved (%s): measured "
+		    "until the agent restarts", (unsigned long long)
+		    info.version, raw.len ? d.text : "cannot encode");
+	zbuf_free(&raw);
+	swap_list(a, &nt, info.version);
+	log_info("test list applied version=%llu tests=%zu",
+	    (unsigned long long)info.version, a->cur->n);
+}
+
+/*
+ * At start: state_dir/testlist.signed when it passes the checks but
+ * "newer" (an expired one is measured with a warning: the operator's
+ * last list beats the packaged CSVs; the aggregator pushes a fresh one).
+ * ZE_OK with *version and the rows in a->owned; else the CSVs are used.
+ */
+static zerr_t
+load_saved_list(agent_t *a, uint64_t *version)
+{
+	struct tlist_check c = {0};
+	struct tlist_info info;
+	enum tlist_reason r;
+	char path[4200];
+	targets_t nt;
+	zbuf_t b;
+	zdiag_t d;
+
+	*version = 0;
+	snprintf(path, sizeof(path), "%s/%s", a->c->state_dir, TESTLIST_FILE);
+	if (access(path, F_OK) != 0)
+		return ZE_NOTFOUND;
+	if (bytes_read_file(path, TLIST_MAX_FILE + 1, &b, &d) != ZE_OK) {
+		log_warnx("%s; measuring the CSV lists", d.text);
+		return ZE_IO;
+	}
+	targets_init(&nt);
+	c.operator_pk = a->has_opk ? a->opk : NULL;
+	r = a->has_opk ? tlist_verify_bytes(b.data, b.len, &c, path, &nt,
+	    &info, &d) : TL_NO_OPERATOR_KEY;
+	zbuf_free(&b);
+	if (r != TL_OK) {
+		log_warnx("saved test list refused reason=%s: %s; measuring "
+		    "the CSV lists", tlist_reason_name(r), r ==
+		    TL_NO_OPERATOR_KEY ? "[uplink] operator_key is not set" :
+		    d.text);
+		targets_free(&nt);
+		return ZE_INVAL;
+	}
+	if (info.expires_us <= ztime_now_us())
+		log_warnx("saved test list version=%llu has expired; measuring "
+		    "it until the aggregator sends a newer one",
+		    (unsigned long long)info.version);
+	targets_free(&a->owned);
+	a->owned = nt;
+	*version = info.version;
+	log_info("test list version=%llu tests=%zu from %s",
+	    (unsigned long long)info.version, nt.n, path);
+	return ZE_OK;
+}
 
 /* The outbox, privileges and signals: the part of agent_open that runs
  * as root when started as root. */
@@ -205,7 +350,7 @@ open_outbox(agent_t *a)
 		log_warnx("%s", d.text);
 		return ZE_IO;
 	}
-	if (drop_privileges(c->user, obdir) != 0)
+	if (drop_privileges(c->user, c->state_dir, obdir) != 0)
 		return ZE_PERM;
 	install_signals();
 	return ZE_OK;
@@ -240,8 +385,18 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 		log_warnx("[uplink] server_key: %s", d.text);
 		goto fail;
 	}
+	if (*c->operator_key != '\0') {
+		if (pubkey_from_hex(c->operator_key, a->opk, &d) != ZE_OK) {
+			log_warnx("[uplink] operator_key: %s", d.text);
+			goto fail;
+		}
+		a->has_opk = true;
+	}
 	if ((e = open_outbox(a)) != ZE_OK)
 		goto fail;
+	if (load_saved_list(a, &a->list_version) == ZE_OK)
+		a->cur = &a->owned;
+	a->mc.list_version = a->list_version;
 	e = ZE_IO;
 	if ((a->zctx = zmq_ctx_new()) == NULL) {
 		log_warnx("zmq_ctx_new failed");
@@ -251,12 +406,15 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	uo.heartbeat_ms = c->heartbeat_ms;
 	uo.window = c->window;
 	uo.agent_version = ZOND_VERSION;
+	uo.list_version = a->list_version;
+	uo.on_test_list = on_test_list;
+	uo.arg = a;
 	if ((e = uplink_new(a->zctx, c->endpoint, server_pk, k, a->ob, &uo,
 	    &a->up, &d)) != ZE_OK) {
 		log_warnx("uplink: %s", d.text);
 		goto fail;
 	}
-	if ((e = sched_new(so, t, env, &a->s)) != ZE_OK) {
+	if ((e = sched_new(so, a->cur, env, &a->s)) != ZE_OK) {
 		log_warnx("cannot start the scheduler's threads");
 		goto fail;
 	}
@@ -265,8 +423,9 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	a->mc.ids = &a->ids;
 	a->mc.resolver = env->resolver;
 	outbox_stats(a->ob, &st);
-	log_info("started version=%s tests=%zu endpoint=%s backlog=%llu "
-	    "rounds=%lld", ZOND_VERSION, t->n, c->endpoint,
+	log_info("started version=%s tests=%zu list_version=%llu endpoint=%s "
+	    "backlog=%llu rounds=%lld", ZOND_VERSION, a->cur->n,
+	    (unsigned long long)a->list_version, c->endpoint,
 	    (unsigned long long)st.backlog, (long long)c->rounds);
 	*out = a;
 	return ZE_OK;
@@ -327,17 +486,22 @@ static void
 log_stats(agent_t *a, const struct outbox_stats *st, int64_t now)
 {
 	struct uplink_stats us;
+	uint64_t refused = 0;
 
 	if (now - a->last_stats <= 60 * 1000000LL)
 		return;
 	uplink_stats(a->up, &us);
+	for (int i = 0; i < TL__N; i++)
+		refused += a->tl_refused[i];
 	log_info("stats backlog=%llu dropped=%llu rejected=%llu "
-	    "sent=%llu acked=%llu connected=%d",
+	    "sent=%llu acked=%llu connected=%d list_version=%llu "
+	    "lists_refused=%llu",
 	    (unsigned long long)st->backlog,
 	    (unsigned long long)st->dropped,
 	    (unsigned long long)st->rejected,
 	    (unsigned long long)us.sent,
-	    (unsigned long long)us.acked, us.connected);
+	    (unsigned long long)us.acked, us.connected,
+	    (unsigned long long)a->list_version, (unsigned long long)refused);
 	a->last_stats = now;
 }
 
@@ -353,17 +517,17 @@ agent_step(agent_t *a)
 		return AGENT_STOP;
 	if (reload_signal) {
 		reload_signal = 0;
-		reload_lists(a->c, a->so, a->env, &a->s, &a->cur, &a->owned,
-		    a->ob, &a->mc, &a->body);
+		reload_lists(a);
 		if (a->s == NULL)
 			return AGENT_STOP;
-		a->round_running = false;
 	}
 	if (wait_work(a, ztime_mono_us()) != ZE_OK)
 		return AGENT_STOP;
 	now = ztime_mono_us();
 	if (uplink_handle(a->up, now, &d) != ZE_OK)
 		log_warnx("uplink: %s", d.text);
+	if (a->s == NULL)	/* a pushed list could not restart it */
+		return AGENT_STOP;
 	while ((r = sched_pop(a->s)) != NULL) {
 		store_result(a->ob, &a->mc, a->cur, r, &a->body);
 		sched_result_free(r);

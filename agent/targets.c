@@ -152,8 +152,11 @@ valid_host(const char *s)
 
 enum col { C_SERVICE, C_TEST, C_TARGET, C_IP, C_PORT, C_SNI, C_CSNI,
     C_VARIANT, C_BYTES, C_INTERVAL, C__N };
-static const char *const colnames[C__N] = {"service", "test", "target",
-    "ip", "port", "sni", "control_sni", "variant", "bytes", "interval"};
+_Static_assert(C__N == TARGETS_NCOLS, "targets.h names every column");
+const char *const targets_columns[TARGETS_NCOLS] = {"service", "test",
+    "target", "ip", "port", "sni", "control_sni", "variant", "bytes",
+    "interval"};
+#define colnames targets_columns
 
 /* One endpoint row into x; where is "file:line". */
 static zerr_t
@@ -247,6 +250,23 @@ endpoint_row(targets_t *t, target_t *x, const char *f[C__N],
 	    (e = keep(t, f[C_VARIANT], &x->req.variant)) != ZE_OK)
 		return zdiag_set(d, e, "%s: out of memory", where);
 	return ZE_OK;
+}
+
+zerr_t
+targets_add_endpoint(targets_t *t, const char *const f[TARGETS_NCOLS],
+    const char *file, int line, const char *where, zdiag_t *d)
+{
+	const char *g[C__N];
+	target_t *x;
+	zerr_t e;
+
+	for (int c = 0; c < C__N; c++)
+		g[c] = f[c] != NULL ? f[c] : "";
+	if ((e = new_row(t, file, line, where, &x, d)) != ZE_OK)
+		return e;
+	if ((e = endpoint_row(t, x, g, where, d)) != ZE_OK)
+		t->n--;		/* its strings stay owned by t */
+	return e;
 }
 
 zerr_t

@@ -44,6 +44,20 @@ typedef struct targets {
 void targets_init(targets_t *t);
 void targets_free(targets_t *t);
 
+/* The endpoint-list columns, in the order TARGETS.md lists them. */
+#define TARGETS_NCOLS 10
+extern const char *const targets_columns[TARGETS_NCOLS];
+
+/*
+ * Append one endpoint row given as its column texts (in targets_columns
+ * order; NULL or "" is an empty cell), checked by the same rules as a CSV
+ * row of targets_parse_endpoints (signed lists use it, tlist.h).  where
+ * ("file:line", "list.signed: test 12") starts every message; file and
+ * line are what the row records.  On error nothing is appended.
+ */
+zerr_t targets_add_endpoint(targets_t *t, const char *const f[TARGETS_NCOLS],
+    const char *file, int line, const char *where, zdiag_t *d) ZWUR;
+
 zerr_t targets_parse_endpoints(targets_t *t, const char *fname,
     const char *buf, size_t len, zdiag_t *d) ZWUR;
 zerr_t targets_parse_urls(targets_t *t, const char *fname, const char *buf,

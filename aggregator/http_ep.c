@@ -467,6 +467,28 @@ agent_one(const struct store_agent *a, void *arg)
 	return o->e != ZE_OK;
 }
 
+/* ], "testlist": the stored signed list's figures, or null (none pushed
+ * yet); agents whose list_version is below its version get it
+ * (PROTOCOL.md §5). */
+static zerr_t
+testlist_json(http_t *h, zbuf_t *b, zdiag_t *d)
+{
+	struct store_testlist m;
+	char iss[40], exp[40];
+	zerr_t e;
+
+	if ((e = store_testlist_get(h->store, &m, NULL, d)) == ZE_NOTFOUND)
+		return zbuf_puts(b, "], \"testlist\": null");
+	if (e != ZE_OK)
+		return e;
+	ztime_fmt_iso(m.issued_us, iss, sizeof(iss), 0);
+	ztime_fmt_iso(m.expires_us, exp, sizeof(exp), 0);
+	return zbuf_printf(b, "], \"testlist\": {\"version\": %" PRIu64 ", "
+	    "\"issued\": \"%s\", \"expires\": \"%s\", \"expired\": %s, "
+	    "\"tests\": %" PRIu32 "}", m.version, iss, exp,
+	    m.expires_us <= ztime_now_us() ? "true" : "false", m.ntests);
+}
+
 enum MHD_Result
 http_ep_agents(http_t *h, struct MHD_Connection *c)
 {
@@ -489,7 +511,9 @@ http_ep_agents(http_t *h, struct MHD_Connection *c)
 		e = store_agent_iter(h->store, agent_one, &o, &d);
 	if (e == ZE_OK)
 		e = o.e;
-	return http_respond_doc(c, "agents", e, "]}\n", &b, &d);
+	if (e == ZE_OK)
+		e = testlist_json(h, &b, &d);
+	return http_respond_doc(c, "agents", e, "}\n", &b, &d);
 }
 
 /* -------------------------------------------------------------- events */
@@ -847,6 +871,17 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 			e = zbuf_printf(&b, "zond_ingest_rejected_total{reason="
 			    "\"%s\"} %" PRIu64 "\n", wire_reject_name(
 			    (Zond__V1__RejectReason)i), st.rejected[i]);
+		if (e == ZE_OK)
+			e = zbuf_printf(&b,
+			    "# HELP zond_testlist_version Version of the signed "
+			    "test list handed to agents (0: none).\n"
+			    "# TYPE zond_testlist_version gauge\n"
+			    "zond_testlist_version %" PRIu64 "\n"
+			    "# HELP zond_testlist_sent_total Test lists sent to "
+			    "agents.\n"
+			    "# TYPE zond_testlist_sent_total counter\n"
+			    "zond_testlist_sent_total %" PRIu64 "\n",
+			    st.testlist_version, st.testlist_sent);
 	}
 	r = e == ZE_OK ? http_respond(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len) :

@@ -41,6 +41,7 @@
 #include "key.h"
 #include "kv.h"
 #include "log.h"
+#include "tlpush.h"
 #include "wire.h"
 #include "ztime.h"
 
@@ -123,6 +124,8 @@ struct ingest {
 	struct ingest_stats st;
 	int64_t storage_fail_logged;
 	int64_t rest_until;	/* monotonic us: the commit thread rests */
+
+	tlpush_t *tl;			/* test lists to agents (tlpush.h) */
 
 	/* the commit thread */
 	writer_t *w;
@@ -654,9 +657,31 @@ version_keep(char out[STORE_VERSION_LEN], const char *ver)
 	out[n] = '\0';
 }
 
+/* Hand the newest stored test list to an agent that reports an older
+ * one (tlpush.h says when). */
 static void
-on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
-    const wire_uplink_t *up)
+offer_testlist(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t *agent, const char *hex, bool hello, uint64_t v)
+{
+	const zbuf_t *f = tlpush_offer(ig->tl, agent, hello, v,
+	    ztime_mono_us());
+
+	if (f == NULL)
+		return;
+	if (zmq_send(ig->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
+	    0 || zmq_send(ig->router, f->data, f->len, ZMQ_DONTWAIT) < 0) {
+		log_debug("ingest: test list not sent agent=%.16s: %s", hex,
+		    zmq_strerror(zmq_errno()));
+		return;
+	}
+	tlpush_sent(ig->tl, agent);
+	log_info("ingest: test list sent agent=%.16s agent_list=%" PRIu64
+	    " bytes=%zu", hex, v, f->len);
+}
+
+static void
+on_status(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t *agent, const char *hex, const wire_uplink_t *up)
 {
 	struct store_seen *s = seen_slot(ig, agent);
 
@@ -689,6 +714,8 @@ on_status(struct ingest *ig, const uint8_t *agent, const char *hex,
 		log_debug("ingest: heartbeat agent=%.16s backlog=%" PRIu64,
 		    hex, s->backlog);
 	}
+	offer_testlist(ig, rid, rid_len, agent, hex,
+	    up->msg_case == ZOND__V1__UPLINK__MSG_HELLO, s->list_version);
 }
 
 static void
@@ -737,7 +764,7 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		return;
 	}
 	if (up->msg_case != ZOND__V1__UPLINK__MSG_BATCH) {
-		on_status(ig, agent, user, up);
+		on_status(ig, rid, rid_len, agent, user, up);
 		wire_uplink_free(up);
 		return;
 	}
@@ -963,8 +990,13 @@ ingest_drain(ingest_t *ig)
 void
 ingest_get_stats(const ingest_t *ig, struct ingest_stats *st)
 {
+	struct tlpush_stats ts;
+
 	*st = ig->st;
 	st->pending = ig->group_n;
+	tlpush_get_stats(ig->tl, &ts);
+	st->testlist_version = ts.version;
+	st->testlist_sent = ts.pushed;
 	if (writer_state(ig->w) == WRITER_QUEUED)
 		st->pending += ig->slot.g.n;
 }
@@ -1005,7 +1037,8 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	    (ig->slot.seen = calloc(SEEN_MAX, sizeof(*ig->seen))) == NULL ||
 	    (ig->thr = calloc((size_t)ig->o.verify_threads,
 	    sizeof(*ig->thr))) == NULL || grow_scratch(ig,
-	    (size_t)ig->o.commit_max + WIRE_MAX_BATCH) != 0) {
+	    (size_t)ig->o.commit_max + WIRE_MAX_BATCH) != 0 ||
+	    tlpush_new(s, &ig->tl) != ZE_OK) {
 		ingest_free(&ig);
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	}
@@ -1041,6 +1074,7 @@ ingest_free(ingest_t **igp)
 	/* a queued group is committed first; its jobs freed below */
 	writer_wait(ig->w);
 	(void)writer_reap(ig->w);
+	tlpush_free(&ig->tl);
 	for (j = ig->slot.jobs; j != NULL; j = next) {
 		next = j->next;
 		job_free(j);

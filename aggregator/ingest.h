@@ -53,6 +53,8 @@ struct ingest_stats {
 	uint64_t commit_us_max;
 	uint64_t acks;			/* Ack messages sent */
 	uint64_t pending;		/* items waiting for a commit now */
+	uint64_t testlist_version;	/* the stored list's, as last read */
+	uint64_t testlist_sent;		/* Downlink{test_list} sent */
 	bool storage_ok;
 };
 

@@ -258,6 +258,27 @@ zerr_t store_agents_recount(store_t *s, bool *ran, uint64_t *fixed,
 
 const char *store_role_name(enum store_role r);
 
+/* ---------------------------------------------------------- test list */
+
+/* The newest signed test list (zondctl testlist push; docs/PROTOCOL.md
+ * §5): its figures, then the SignedTestList bytes, verified by the
+ * pusher before they are stored. */
+struct store_testlist {
+	uint64_t version;
+	int64_t issued_us;
+	int64_t expires_us;
+	uint32_t ntests;
+};
+/* Store p (n bytes) with its figures m, replacing the stored list, only
+ * if m->version is above the stored one's: else ZE_EXISTS, *stored the
+ * stored version, nothing written. */
+zerr_t store_testlist_put(store_t *s, const struct store_testlist *m,
+    const uint8_t *p, size_t n, uint64_t *stored, zdiag_t *d) ZWUR;
+/* The stored list's figures, and its bytes into buf (reset first) unless
+ * buf is NULL.  ZE_NOTFOUND when none was ever pushed. */
+zerr_t store_testlist_get(store_t *s, struct store_testlist *m, zbuf_t *buf,
+    zdiag_t *d) ZWUR;
+
 /* ---------------------------------------------------------- analysis */
 
 /* lib/zid on the store's byte arrays: the smallest id of time us (a range

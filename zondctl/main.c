@@ -26,6 +26,7 @@
 #include "rollup.h"
 #include "registry.h"
 #include "store.h"
+#include "testlist.h"
 #include "ztime.h"
 
 #define PROG "zondctl"
@@ -52,6 +53,11 @@ usage(FILE *f)
 	    "  map --data DIR [--service S] [--since T] [--until T] [--json]\n"
 	    "  reanalyze --data DIR     rebuild verdicts, roll-ups and events\n"
 	    "                           from the stored measurements\n"
+	    "  testlist sign --key OPERATOR.key [--version N] [--expires 30d]\n"
+	    "         [-o OUT] LIST.csv...   sign endpoint/URL lists for agents\n"
+	    "  testlist show FILE [--operator-key HEX]   verify and print one\n"
+	    "  testlist push [--data DIR] FILE   (with -c: [testlist] operator_key)\n"
+	    "                           store it; the aggregator hands it to agents\n"
 	    "\n"
 	    "  -c FILE    read data_dir from this aggregator config\n"
 	    "  -n         check that config and exit\n"
@@ -562,7 +568,14 @@ static const struct {
 	{"export", cmd_export},
 	{"verify", cmd_verify},
 	{"map", cmd_map},
+	{"testlist", cmd_testlist},
 };
+
+const char *
+ctl_config(void)
+{
+	return g_config;
+}
 
 int
 main(int argc, char **argv)
