@@ -113,5 +113,6 @@ extreme(uint8_t *buf, size_t n, uint64_t r)
 		buf[1 + r % (n - 1)] = (r >> 8) % 2 ? 0xff : 0;
 }
 
-const struct fuzz_replay fuzz_replay = {"fuzz_tlist", 1, extreme};
+const struct fuzz_replay fuzz_replay = {"fuzz_tlist", 1, extreme, 0,
+    NULL, NULL};
 #endif
