@@ -736,6 +736,13 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		    (Zond__V1__RejectReason)reason, d.text);
 		return;
 	}
+	if (up->msg_case == ZOND__V1__UPLINK__MSG_ENROLL) {
+		wire_uplink_free(up);
+		send_reject(ig, rid, rid_len, user,
+		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED,
+		    "enroll on an enrolled agent's connection");
+		return;
+	}
 	if (up->msg_case != ZOND__V1__UPLINK__MSG_BATCH) {
 		on_status(ig, agent, user, up);
 		wire_uplink_free(up);
