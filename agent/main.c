@@ -168,11 +168,26 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (key_load(conf.key, &k, &d) != ZE_OK) {
-		if (!a.once) {
+	if (!a.once) {
+		/* first start: create the identity, owned by [agent] user
+		 * when root switches to it (docs/PROTOCOL.md "Keys") */
+		long uid = -1, gid = -1;
+		int created = 0;
+
+		agent_user_ids(conf.user, &uid, &gid);
+		if (key_load_or_create(conf.key, uid, gid, &k, &created, &d)
+		    != ZE_OK) {
 			fprintf(stderr, "%s\n", d.text);
 			goto out;
 		}
+		if (created) {
+			char hex[KEY_HEX_LEN + 1];
+
+			key_public_hex(k, hex);
+			log_info("created a new identity key=%s agent=%s",
+			    conf.key, hex);
+		}
+	} else if (key_load(conf.key, &k, &d) != ZE_OK) {
 		/* a dry run may sign with a throwaway key */
 		log_warnx("%s; --once signs with a throwaway key", d.text);
 		if (key_generate(&k) != ZE_OK)

@@ -207,8 +207,21 @@ main(int argc, char **argv)
 		    n4, n6);
 	}
 
-	if (key_load(conf.key, &key, &d) != ZE_OK)
-		fatalx("%s", d.text);
+	{
+		/* first start: create the identity (docs/PROTOCOL.md "Keys") */
+		int created = 0;
+
+		if (key_load_or_create(conf.key, -1, -1, &key, &created, &d)
+		    != ZE_OK)
+			fatalx("%s", d.text);
+		if (created) {
+			char hex[KEY_HEX_LEN + 1];
+
+			key_public_hex(key, hex);
+			log_info("created a new identity key=%s "
+			    "aggregator=%s", conf.key, hex);
+		}
+	}
 	memset(&so, 0, sizeof(so));
 	so.map_size = conf.map_size;
 	so.map_max = conf.map_max;
