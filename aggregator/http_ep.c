@@ -446,8 +446,10 @@ agent_one(const struct store_agent *a, void *arg)
 		o->e = json_cstr(o->b, a->region);
 	if (o->e == ZE_OK)
 		o->e = zbuf_printf(o->b, ", \"asn\": %u, \"role\": \"%s\", "
+		    "\"network\": \"%s\", "
 		    "\"state\": \"%s\", \"enabled\": %s, \"enrolled\": \"%s\", "
 		    "\"last_seen\": ", a->asn, store_role_name(a->role),
+		    store_network_name(a->network),
 		    agent_state(a, o->now), a->enabled ? "true" : "false",
 		    ztime_fmt_iso(a->enrolled_us, t1, sizeof(t1), 0));
 	if (o->e == ZE_OK)
