@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "enroll.h"
 #include "fingerprint.h"
 #include "json.h"
 #include "log.h"
@@ -139,9 +140,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: libcurl failed to initialise\n", PROG);
 		return 1;
 	}
+	if (agent_enroll_wanted(argc, argv)) {
+		/* zond-agent --enroll TOKEN [--accept-risk] [-c CONFIG] */
+		rc = agent_enroll_main(argc, argv);
+		curl_global_cleanup();
+		return rc;
+	}
 	rc = cli_parse(argc, argv, PROG,
 	    "Runs Zond's reachability tests on a schedule, signs each result\n"
-	    "and sends it to the aggregator.", "/etc/zond/agent.conf",
+	    "and sends it to the aggregator.\n"
+	    "Enrolling with an operator's token (writes the config, creates the\n"
+	    "key): zond-agent --enroll TOKEN [--accept-risk] [-c FILE]",
+	    "/etc/zond/agent.conf",
 	    agent_conf_tab, true, &a);
 	if (rc >= 0)
 		return rc;

@@ -849,6 +849,14 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 			e = zbuf_printf(&b, "zond_ingest_rejected_total{reason="
 			    "\"%s\"} %" PRIu64 "\n", wire_reject_name(
 			    (Zond__V1__RejectReason)i), st.rejected[i]);
+		if (e == ZE_OK)
+			e = zbuf_puts(&b, "# HELP zond_enroll_total Enrollment "
+			    "requests answered, by status.\n"
+			    "# TYPE zond_enroll_total counter\n");
+		for (int i = 1; i < ENROLL_NSTATUS && e == ZE_OK; i++)
+			e = zbuf_printf(&b, "zond_enroll_total{status=\"%s\"} %"
+			    PRIu64 "\n", enroll_status_name(
+			    (Zond__V1__EnrollStatus)i), st.enroll[i]);
 	}
 	r = e == ZE_OK ? http_respond(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len) :
