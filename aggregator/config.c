@@ -159,8 +159,8 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "tokens tell agents to trust; empty: no lists are pushed"},
 	{"enroll", "enabled", CONF_BOOL, "yes", O(enroll), 0, 0, false, NULL,
 	    "admit agents that present an enrollment token (zondctl token "
-	    "create); no: every token is refused (ENROLL_DISABLED) "
-	    "(docs/PROTOCOL.md 7)"},
+	    "create); no: unknown keys are refused at the handshake, as "
+	    "before enrollment existed (docs/PROTOCOL.md 7)"},
 	{"enroll", "endpoints", CONF_STRING, "", O(enroll_endpoints), 0, 0,
 	    false, check_url_list,
 	    "ZeroMQ endpoints agents reach this aggregator at, separated by "

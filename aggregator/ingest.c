@@ -785,6 +785,7 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
     const char *peer)
 {
 	uint8_t agent[KEY_PUB_LEN], curve[32];
+	char now_hex[KEY_HEX_LEN + 1];
 	struct store_agent a;
 	wire_uplink_t *up = NULL;
 	struct job *j;
@@ -796,9 +797,16 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 
 	ig->st.frames++;
 	if (enroll_user(user, curve, &limited)) {
-		on_enroll_frame(ig, rid, rid_len, p, n, multi, curve, limited,
-		    peer);
-		return;
+		if (store_agent_by_curve(ig->store, curve, agent, &d) !=
+		    ZE_OK) {
+			on_enroll_frame(ig, rid, rid_len, p, n, multi, curve,
+			    limited, peer);
+			return;
+		}
+		/* enrolled since it connected (its token, zondctl
+		 * enroll): from now on the connection is the agent's */
+		sodium_bin2hex(now_hex, sizeof(now_hex), agent, KEY_PUB_LEN);
+		user = now_hex;
 	}
 	if (user == NULL || strlen(user) != KEY_HEX_LEN ||
 	    pubkey_from_hex(user, agent, NULL) != ZE_OK) {

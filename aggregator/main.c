@@ -263,7 +263,8 @@ main(int argc, char **argv)
 		fatalx("curl_global_init failed");
 	if ((ctx = zmq_ctx_new()) == NULL)
 		fatalx("zmq_ctx_new failed");
-	zo.enroll_rate = (uint32_t)conf.enroll_rate;
+	/* enrollment off: unknown keys are refused at the handshake */
+	zo.enroll_rate = conf.enroll ? (uint32_t)conf.enroll_rate : 0;
 	if (zap_start(ctx, store, &zo, &zap, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	router = open_router(ctx, &conf, key);
