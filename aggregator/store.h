@@ -277,7 +277,7 @@ struct store_token {
 	bool revoked;
 };
 
-/* A new token.  ZE_EXISTS if its id is taken. */
+/* A new token.  ZE_EXISTS if its id is taken (16 random bytes: never). */
 zerr_t store_token_put(store_t *s, const struct store_token *t,
     zdiag_t *d) ZWUR;
 zerr_t store_token_get(store_t *s, const uint8_t id[STORE_TOKEN_ID_LEN],
@@ -304,7 +304,7 @@ enum store_redeem {
 /*
  * Redeem token id for agent key pk with proof (token.h token_proof), at
  * now_us: in ONE write transaction check it (unknown, forged, revoked,
- * expired, used by another key, in that order) and, when it holds,
+ * used by another key, expired, in that order) and, when it holds,
  * enrol pk (enabled; the token's region, ASN, network, name, role probe)
  * and mark the token used by pk.  The same key again is ADMITTED with no
  * write.  *t receives the token (secret wiped) when it exists.  ZE_OK
