@@ -289,17 +289,43 @@ refusal_words(Zond__V1__EnrollStatus s)
 	}
 }
 
+/* A handshake the aggregator refused (its ZAP handler: enrollment off,
+ * or this key disabled), from the socket monitor mon.  True when one
+ * came; any other event is read and ignored. */
+static bool
+refused_event(void *mon)
+{
+	bool refused = false;
+	zmq_msg_t m;
+	uint16_t ev;
+
+	for (;;) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return refused;
+		}
+		/* [u16 event, u32 value][endpoint] */
+		if (zmq_msg_size(&m) == 6) {
+			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+			refused = refused || ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+		}
+		zmq_msg_close(&m);
+	}
+}
+
 /* Send the Enroll until an EnrollResult comes or ENROLL_WAIT_MS pass.
  * 0 admitted, 1 refused, 3 no answer. */
 static int
-exchange(void *sock, const zbuf_t *frame, const char *conf_path)
+exchange(void *sock, void *mon, const zbuf_t *frame, const char *conf_path)
 {
 	int64_t start = ztime_mono_us(), next = start;
 	int64_t deadline = start + ENROLL_WAIT_MS * 1000LL;
 	bool sent = false;
 
 	while (ztime_mono_us() < deadline) {
-		zmq_pollitem_t pi = {.socket = sock, .events = ZMQ_POLLIN};
+		zmq_pollitem_t pi[2] = {{.socket = sock, .events = ZMQ_POLLIN},
+		    {.socket = mon, .events = ZMQ_POLLIN}};
 		wire_downlink_t *dl = NULL;
 		zmq_msg_t m;
 		zdiag_t d;
@@ -315,7 +341,16 @@ exchange(void *sock, const zbuf_t *frame, const char *conf_path)
 			} else
 				next = ztime_mono_us() + 200000;
 		}
-		if (zmq_poll(&pi, 1, 200) <= 0 || !(pi.revents & ZMQ_POLLIN))
+		if (zmq_poll(pi, 2, 200) <= 0)
+			continue;
+		if ((pi[1].revents & ZMQ_POLLIN) && refused_event(mon)) {
+			fprintf(stderr, "%s: not enrolled: the aggregator "
+			    "refused the connection: it does not accept "
+			    "enrollments now, or the operator disabled this "
+			    "device's key. Ask the operator.\n", PROG);
+			return 1;
+		}
+		if (!(pi[0].revents & ZMQ_POLLIN))
 			continue;
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
@@ -372,9 +407,9 @@ contact(const token_t *t, const zkey_t *k, const char *conf_path)
 	Zond__V1__Uplink up = ZOND__V1__UPLINK__INIT;
 	Zond__V1__Enroll en = ZOND__V1__ENROLL__INIT;
 	uint8_t proof[TOKEN_PROOF_LEN];
-	void *zctx = NULL, *sock = NULL;
+	void *zctx = NULL, *sock = NULL, *mon = NULL;
 	size_t connected = 0;
-	int one = 1, rc = 1;
+	int one = 1, zero = 0, rc = 1;
 	zbuf_t frame;
 	zdiag_t d;
 
@@ -402,6 +437,16 @@ contact(const token_t *t, const zkey_t *k, const char *conf_path)
 		    "failed" : d.text);
 		goto out;
 	}
+	/* before connecting: a refused handshake is not missed */
+	if (zmq_socket_monitor(sock, "inproc://zond-enroll-mon",
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
+	    (mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+	    zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_connect(mon, "inproc://zond-enroll-mon") != 0) {
+		fprintf(stderr, "%s: socket monitor: %s\n", PROG,
+		    zmq_strerror(zmq_errno()));
+		goto out;
+	}
 	for (size_t i = 0; i < t->n_endpoints; i++) {
 		if (zmq_connect(sock, t->endpoints[i]) != 0)
 			fprintf(stderr, "%s: endpoint %s: %s\n", PROG,
@@ -414,9 +459,13 @@ contact(const token_t *t, const zkey_t *k, const char *conf_path)
 	printf("Contacting the aggregator (%s%s)...\n", t->endpoints[0],
 	    t->n_endpoints > 1 ? " and others" : "");
 	fflush(stdout);
-	rc = exchange(sock, &frame, conf_path);
+	rc = exchange(sock, mon, &frame, conf_path);
 out:
 	sodium_memzero(proof, sizeof(proof));
+	if (mon != NULL) {
+		(void)zmq_socket_monitor(sock, NULL, 0);
+		zmq_close(mon);
+	}
 	if (sock != NULL)
 		zmq_close(sock);
 	if (zctx != NULL)

@@ -24,8 +24,8 @@ ZMQ=$(port)
 HTTP=$(port)
 WEB=$(port)
 
-# start_aggr RATE: the daemon with [enroll] rate RATE; its identity is
-# created on first start
+# start_aggr RATE [ENABLED]: the daemon with [enroll] rate RATE (and
+# enabled ENABLED, default yes); its identity is created on first start
 start_aggr() {
 	cat >"$T/agg.conf" <<CONF
 [aggregator]
@@ -39,6 +39,7 @@ listen = 127.0.0.1:$HTTP
 [enroll]
 endpoints = tcp://127.0.0.1:$ZMQ
 rate = $1
+enabled = ${2:-yes}
 CONF
 	"$BIN/zond-aggregator" -c "$T/agg.conf" >>"$T/agg.log" 2>&1 &
 	AP=$!
@@ -311,6 +312,28 @@ grep -q "refused for now reason=unknown_agent" "$T/u1.log" && ! grep -q "measure
 	ok "aggregator: rejected_unknown_agent counted ($U0 -> $(astat rejected_unknown_agent)), logged" || bad "unknown key counter $U0 -> $(astat rejected_unknown_agent)"
 [ "$("$BIN/zondctl" agents --data "$T/data" | tail -1)" = "$M0" ] && ok "nothing stored from an unknown key ($M0)" || bad "stored: $("$BIN/zondctl" agents --data "$T/data" | tail -1)"
 kill -0 "$AP" 2>/dev/null && ok "aggregator still running" || bad "aggregator died"
+
+curl -s "http://127.0.0.1:$HTTP/metrics" >"$T/metrics"
+grep -qx 'zond_enroll_total{status="admitted"} 3' "$T/metrics" && grep -qx 'zond_enroll_total{status="forged"} 1' "$T/metrics" &&
+	ok "/metrics: zond_enroll_total by status" || { bad "metrics"; grep enroll "$T/metrics"; }
+
+# ---------------------------------------------------------------- enrollment off
+stop_aggr
+start_aggr 1000 no
+TOK7=$(token --region RU-MOW --asn 8359 --network fixed)
+agent_conf off
+enroll off "$TOK7" --accept-risk
+[ $RC = 1 ] && grep -q "refused the connection" "$T/off.out" &&
+	ok "enrollment off: an unknown key is refused at the handshake, exit 1 at once" || { bad "off: rc=$RC"; cat "$T/off.out"; }
+stat_is zap_unknown 1 && ok "aggregator: zap_unknown=1" || bad "zap_unknown"
+enroll a3 "$TOK2" --accept-risk
+[ $RC = 1 ] && grep -q "does not accept enrollments now" "$T/a3.out" &&
+	ok "enrollment off: an enrolled key's Enroll is answered 'disabled'" || { bad "disabled: rc=$RC"; cat "$T/a3.out"; }
+stat_is enroll_disabled 1 && ok "aggregator: enroll_disabled=1" || bad "enroll_disabled"
+"$BIN/zondctl" disable --data "$T/data" --pubkey "$A1" >/dev/null
+enroll a1 "$TOK" --accept-risk
+[ $RC = 1 ] && grep -q "refused the connection" "$T/a1.out" &&
+	ok "a disabled agent's --enroll: refused at the handshake" || { bad "disabled agent: rc=$RC"; cat "$T/a1.out"; }
 
 # ---------------------------------------------------------------- rate limit
 stop_aggr
