@@ -260,6 +260,28 @@ t_load_or_create(void **state)
 	assert_null(k2);
 	assert_non_null(strstr(d.text, "chmod 600"));
 	key_free(&k);
+
+	/* root creating it for the daemon's user: that user owns the key,
+	 * its .pub and the folder made for them (only testable as root) */
+	if (getuid() == 0) {
+		char key[450], pub[450], dir[300];
+
+		snprintf(dir, sizeof(dir), "%s/user", t->dir);
+		snprintf(key, sizeof(key), "%s/identity.key", dir);
+		snprintf(pub, sizeof(pub), "%s/identity.pub", dir);
+		assert_int_equal(key_load_or_create(key, 65534, 65534, &k,
+		    &created, &d), ZE_OK);
+		assert_int_equal(created, 1);
+		assert_int_equal(stat(key, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_gid, 65534);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(stat(pub, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		key_free(&k);
+	}
 }
 
 int
