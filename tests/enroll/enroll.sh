@@ -139,6 +139,16 @@ PY
 [ ${#SECRET_HEX} = 64 ] && ! grep -qi "$SECRET_HEX" "$T/list1" && ! grep -qri "$SECRET_HEX" "$T/tokens.err" &&
 	ok "token list never shows the secret" || bad "secret shown or not found (${#SECRET_HEX})"
 
+# ---------------------------------------------------------------- no answer
+# (in the background: it waits its 30 s while the rest runs) a token whose
+# endpoint nobody listens on, as for a device without Internet
+DEAD=$(port)
+TOKD=$("$BIN/zondctl" -c "$T/agg.conf" token create --region RU-MOW --asn 1 --network fixed --endpoint "tcp://127.0.0.1:$DEAD" 2>/dev/null)
+agent_conf dead
+( enroll dead "$TOKD" --accept-risk; echo "rc=$RC" >>"$T/dead.out" ) &
+DEADPID=$!
+DEADT0=$(date +%s)
+
 # ---------------------------------------------------------------- damaged
 agent_conf bad
 DAMAGED=$(/usr/bin/python3 -c 'import sys; t=sys.argv[1]; i=len(t)//2; print(t[:i] + ("A" if t[i] != "A" else "B") + t[i+1:])' "$TOK")
@@ -266,7 +276,7 @@ stat_is enroll_expired 1 && ok "aggregator: enroll_expired=1" || bad "expired co
 
 # ---------------------------------------------------------------- revoked
 TOK4=$(token --region RU-MOW --asn 8359 --network fixed)
-ID4=$("$BIN/zondctl" token list --data "$T/data" | grep "state=unused" | cut -d' ' -f1 | cut -d= -f2)
+ID4=$(tail -1 "$T/tokens.err" | sed -n 's/^token id=\([0-9a-f]*\) .*/\1/p')	# create's line on stderr
 "$BIN/zondctl" token revoke --data "$T/data" "$ID4" | grep -qx "revoked id=$ID4" && ok "token revoke" || bad "revoke $ID4"
 "$BIN/zondctl" token revoke --data "$T/data" 0123456789abcdef0123456789abcdef 2>"$T/rev.err"
 [ $? = 1 ] && grep -q "no such token" "$T/rev.err" && ok "revoking an unknown id: exit 1, 'no such token'" || bad "revoke unknown"
@@ -350,6 +360,12 @@ stat_is enroll_rate_limited 1 && stat_is zap_enroll_limited 1 && grep -q "reason
 	ok "aggregator: enroll_rate_limited=1, zap_enroll_limited=1, logged" || bad "rate-limit counters"
 kill -0 "$AP" 2>/dev/null && ok "aggregator still running" || bad "aggregator died"
 stop_aggr
+
+wait "$DEADPID"
+DEADT=$(( $(date +%s) - DEADT0 ))
+grep -q "rc=3" "$T/dead.out" && grep -q "no answer from the aggregator in 30 s (no connection could be made)" "$T/dead.out" &&
+	[ $DEADT -ge 29 ] && [ $DEADT -le 40 ] && ok "no aggregator reachable: exit 3 after 30 s, plain words" ||
+	{ bad "no answer: ${DEADT}s"; cat "$T/dead.out"; }
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
