@@ -1101,6 +1101,9 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	/* st.rejected has a slot for every reason the schema knows */
 	ZASSERT(zond__v1__reject_reason__descriptor.n_values ==
 	    INGEST_NREASONS);
+	/* st.enroll likewise for every EnrollStatus (enroll.h) */
+	ZASSERT(zond__v1__enroll_status__descriptor.n_values ==
+	    ENROLL_NSTATUS);
 	if (ig->o.max_frame < 1 || ig->o.max_frame > WIRE_MAX_FRAME)
 		ig->o.max_frame = WIRE_MAX_FRAME;
 	ig->store = s;

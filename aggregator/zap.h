@@ -1,8 +1,10 @@
 /*
  * zap.h — the ZAP handler (ZeroMQ RFC 27) at inproc://zeromq.zap.01.
  *
- * Admits a CURVE client only if its key belongs to an enrolled, enabled
- * agent; the reply's user id is the agent's Ed25519 public key in hex, so
+ * Admits a CURVE client as an agent only if its key belongs to an
+ * enrolled, enabled agent (a key that is not enrolled: for enrollment
+ * only, below); the reply's user id is the agent's Ed25519 public key in
+ * hex, so
  * every message on that connection carries it as the "User-Id" property.
  * The registry is read from the store on every request, so `zondctl
  * enroll`/`disable` take effect for the next connection without a
