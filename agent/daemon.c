@@ -72,6 +72,19 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+void
+agent_user_ids(const char *user, long *uid, long *gid)
+{
+	struct passwd *pw;
+
+	*uid = *gid = -1;
+	if (getuid() != 0 || user == NULL || *user == '\0' ||
+	    (pw = getpwnam(user)) == NULL)
+		return;	/* a missing user is reported by drop_privileges */
+	*uid = (long)pw->pw_uid;
+	*gid = (long)pw->pw_gid;
+}
+
 /* Switch to user after giving it the outbox files.  0 on success. */
 static int
 drop_privileges(const char *user, const char *sdir, const char *obdir)

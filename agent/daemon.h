@@ -38,6 +38,9 @@ void agent_close(agent_t **a);
 
 /* open, step until stopped or done, close: the process exit status (1
  * when set-up failed, else 0). */
+/* The uid and gid of [agent] user when this process is root and will
+ * switch to it; both -1 otherwise (files it creates stay as they are). */
+void agent_user_ids(const char *user, long *uid, long *gid);
 int agent_daemon(const struct agent_conf *c, const zkey_t *k,
     const targets_t *t, const probe_env_t *env,
     const struct sched_opts *so);

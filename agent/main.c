@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "enroll.h"
 #include "fingerprint.h"
 #include "json.h"
 #include "log.h"
@@ -145,10 +146,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: libcurl failed to initialise\n", PROG);
 		return 1;
 	}
+	if (agent_enroll_wanted(argc, argv)) {
+		/* zond-agent --enroll TOKEN [--accept-risk] [-c CONFIG] */
+		rc = agent_enroll_main(argc, argv);
+		curl_global_cleanup();
+		return rc;
+	}
 	rc = cli_parse(argc, argv, PROG,
 	    "Runs Zond's reachability tests on a schedule, signs each result\n"
 	    "and sends it to the aggregator.  `zond-agent --notice` prints\n"
-	    "what a volunteer takes on (docs/VOLUNTEERS.md).",
+	    "what a volunteer takes on (docs/VOLUNTEERS.md).\n"
+	    "Enrolling with an operator's token (writes the config, creates the\n"
+	    "key): zond-agent --enroll TOKEN [--accept-risk] [-c FILE]",
 	    "/etc/zond/agent.conf",
 	    agent_conf_tab, true, &a);
 	if (rc >= 0)
@@ -176,11 +185,26 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (key_load(conf.key, &k, &d) != ZE_OK) {
-		if (!a.once) {
+	if (!a.once) {
+		/* first start: create the identity, owned by [agent] user
+		 * when root switches to it (docs/PROTOCOL.md "Keys") */
+		long uid = -1, gid = -1;
+		int created = 0;
+
+		agent_user_ids(conf.user, &uid, &gid);
+		if (key_load_or_create(conf.key, uid, gid, &k, &created, &d)
+		    != ZE_OK) {
 			fprintf(stderr, "%s\n", d.text);
 			goto out;
 		}
+		if (created) {
+			char hex[KEY_HEX_LEN + 1];
+
+			key_public_hex(k, hex);
+			log_info("created a new identity key=%s agent=%s",
+			    conf.key, hex);
+		}
+	} else if (key_load(conf.key, &k, &d) != ZE_OK) {
 		/* a dry run may sign with a throwaway key */
 		log_warnx("%s; --once signs with a throwaway key", d.text);
 		if (key_generate(&k) != ZE_OK)

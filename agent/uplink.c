@@ -813,13 +813,55 @@ clamp_int(int64_t v)
 }
 
 zerr_t
+uplink_dealer(void *zctx, const uint8_t server_pk[KEY_PUB_LEN],
+    const zkey_t *k, void **out, zdiag_t *d)
+{
+	uint8_t spk[32], cpk[32], csk[32];
+	int64_t maxmsg = WIRE_MAX_FRAME;
+	void *sock = NULL;
+	zerr_t e;
+
+	*out = NULL;
+	if (pubkey_to_curve(server_pk, spk) != ZE_OK)
+		return zdiag_set(d, ZE_CRYPTO, "uplink: the aggregator key is "
+		    "not a valid Ed25519 public key");
+	if ((e = key_curve(k, cpk, csk)) != ZE_OK)
+		return zdiag_set(d, e, "uplink: cannot derive the CURVE key");
+	if ((sock = zmq_socket(zctx, ZMQ_DEALER)) == NULL) {
+		e = zdiag_set(d, ZE_IO, "uplink: socket: %s",
+		    zmq_strerror(errno));
+		goto out;
+	}
+	if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spk, 32) != 0 ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, cpk, 32) != 0 ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, csk, 32) != 0) {
+		e = zdiag_set(d, ZE_IO, "uplink: CURVE keys: %s",
+		    zmq_strerror(errno));
+		goto out;
+	}
+	if ((e = sockopt_int(sock, ZMQ_LINGER, 0, "linger", d)) != ZE_OK)
+		goto out;
+	if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg,
+	    sizeof(maxmsg)) != 0) {
+		e = zdiag_set(d, ZE_IO, "uplink: maxmsgsize: %s",
+		    zmq_strerror(errno));
+		goto out;
+	}
+	*out = sock;
+	sock = NULL;
+out:
+	sodium_memzero(csk, sizeof(csk));
+	if (sock != NULL)
+		zmq_close(sock);
+	return e;
+}
+
+zerr_t
 uplink_new(void *zctx, const char *endpoint,
     const uint8_t server_pk[KEY_PUB_LEN], const zkey_t *k, outbox_t *ob,
     const struct uplink_opts *o, uplink_t **out, zdiag_t *d)
 {
-	uint8_t spk[32], cpk[32], csk[32];
 	uplink_t *u;
-	int64_t maxmsg = WIRE_MAX_FRAME;
 	zerr_t e;
 
 	*out = NULL;
@@ -848,29 +890,9 @@ uplink_new(void *zctx, const char *endpoint,
 		e = ZE_NOMEM;
 		goto bad;
 	}
-	if (pubkey_to_curve(server_pk, spk) != ZE_OK) {
-		e = zdiag_set(d, ZE_CRYPTO, "uplink: the aggregator key is not"
-		    " a valid Ed25519 public key");
+	if ((e = uplink_dealer(zctx, server_pk, k, &u->sock, d)) != ZE_OK)
 		goto bad;
-	}
-	if ((e = key_curve(k, cpk, csk)) != ZE_OK) {
-		zdiag_set(d, e, "uplink: cannot derive the CURVE key");
-		goto bad;
-	}
-	if ((u->sock = zmq_socket(zctx, ZMQ_DEALER)) == NULL) {
-		e = zdiag_set(d, ZE_IO, "uplink: socket: %s",
-		    zmq_strerror(errno));
-		goto bad;
-	}
-	if (zmq_setsockopt(u->sock, ZMQ_CURVE_SERVERKEY, spk, 32) != 0 ||
-	    zmq_setsockopt(u->sock, ZMQ_CURVE_PUBLICKEY, cpk, 32) != 0 ||
-	    zmq_setsockopt(u->sock, ZMQ_CURVE_SECRETKEY, csk, 32) != 0) {
-		e = zdiag_set(d, ZE_IO, "uplink: CURVE keys: %s",
-		    zmq_strerror(errno));
-		goto bad;
-	}
-	if ((e = sockopt_int(u->sock, ZMQ_LINGER, 0, "linger", d)) != ZE_OK ||
-	    (e = sockopt_int(u->sock, ZMQ_IMMEDIATE, 1, "immediate", d)) !=
+	if ((e = sockopt_int(u->sock, ZMQ_IMMEDIATE, 1, "immediate", d)) !=
 	    ZE_OK ||
 	    (e = sockopt_int(u->sock, ZMQ_SNDHWM, 256, "sndhwm", d)) != ZE_OK ||
 	    (e = sockopt_int(u->sock, ZMQ_RCVHWM, 256, "rcvhwm", d)) != ZE_OK ||
@@ -884,12 +906,6 @@ uplink_new(void *zctx, const char *endpoint,
 	    (e = sockopt_int(u->sock, ZMQ_HEARTBEAT_TIMEOUT,
 	    ZMTP_HEARTBEAT_TIMEOUT_MS, "heartbeat_timeout", d)) != ZE_OK)
 		goto bad;
-	if (zmq_setsockopt(u->sock, ZMQ_MAXMSGSIZE, &maxmsg,
-	    sizeof(maxmsg)) != 0) {
-		e = zdiag_set(d, ZE_IO, "uplink: maxmsgsize: %s",
-		    zmq_strerror(errno));
-		goto bad;
-	}
 	snprintf(u->mon_ep, sizeof(u->mon_ep), "inproc://zond-uplink-mon-%p",
 	    (void *)u);
 	if (zmq_socket_monitor(u->sock, u->mon_ep,
@@ -909,11 +925,9 @@ uplink_new(void *zctx, const char *endpoint,
 		    endpoint, zmq_strerror(errno));
 		goto bad;
 	}
-	sodium_memzero(csk, sizeof(csk));
 	*out = u;
 	return ZE_OK;
 bad:
-	sodium_memzero(csk, sizeof(csk));
 	uplink_free(&u);
 	return e;
 }

@@ -43,6 +43,13 @@
 
 typedef struct uplink uplink_t;
 
+/* A DEALER socket, not connected, with k's CURVE client keys for the
+ * aggregator's Ed25519 key server_pk, ZMQ_LINGER 0 and ZMQ_MAXMSGSIZE
+ * WIRE_MAX_FRAME: what uplink_new and `zond-agent --enroll` connect.
+ * Caller closes it with zmq_close. */
+zerr_t uplink_dealer(void *zctx, const uint8_t server_pk[KEY_PUB_LEN],
+    const zkey_t *k, void **sock, zdiag_t *d) ZWUR;
+
 /* Called with every test list the aggregator pushes, undecoded and
  * unverified (the callee checks signer, signature, version, expiry). */
 typedef void (*uplink_testlist_fn)(const Zond__V1__SignedTestList *tl,

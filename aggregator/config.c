@@ -23,6 +23,43 @@ check_listen(const char *v, char *why, size_t whylen)
 	return conf_check_endpoint(v, why, whylen);
 }
 
+/* Comma-separated URLs without blanks or quotes, each at most 256
+ * bytes, at most 8 (what a token carries: lib/token.h). */
+static int
+check_url_list(const char *v, char *why, size_t whylen)
+{
+	size_t n = 0, len = 0;
+
+	if (*v == '\0')
+		return 0;
+	for (const char *p = v;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (len == 0) {
+				snprintf(why, whylen, "empty entry in the list");
+				return -1;
+			}
+			if (++n > 8) {
+				snprintf(why, whylen, "more than 8 entries");
+				return -1;
+			}
+			len = 0;
+			if (*p == '\0')
+				return 0;
+			continue;
+		}
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == '"' || *p == '\\') {
+			snprintf(why, whylen, "blank, quote or non-ASCII "
+			    "byte in a URL");
+			return -1;
+		}
+		if (++len > 256) {
+			snprintf(why, whylen, "a URL longer than 256 bytes");
+			return -1;
+		}
+	}
+}
+
 /* empty, or an http:// or https:// URL */
 static int
 check_webhook(const char *v, char *why, size_t whylen)
@@ -120,6 +157,22 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "operator's public key (64 hex characters): the key test lists "
 	    "must be signed with to be pushed to agents, and the one enrollment "
 	    "tokens tell agents to trust; empty: no lists are pushed"},
+	{"enroll", "enabled", CONF_BOOL, "yes", O(enroll), 0, 0, false, NULL,
+	    "admit agents that present an enrollment token (zondctl token "
+	    "create); no: unknown keys are refused at the handshake, as "
+	    "before enrollment existed (docs/PROTOCOL.md 7)"},
+	{"enroll", "endpoints", CONF_STRING, "", O(enroll_endpoints), 0, 0,
+	    false, check_url_list,
+	    "ZeroMQ endpoints agents reach this aggregator at, separated by "
+	    "commas (tcp://host:port), written into new tokens; empty: "
+	    "zondctl token create needs --endpoint"},
+	{"enroll", "relays", CONF_STRING, "", O(enroll_relays), 0, 0, false,
+	    check_url_list,
+	    "HTTPS relay URLs, separated by commas, written into new tokens "
+	    "(agents do not use them yet); empty: none"},
+	{"enroll", "rate", CONF_INT, "10", O(enroll_rate), 1, 100000, false,
+	    NULL, "enrollment connections admitted per source address per "
+	    "minute; more are answered ENROLL_RATE_LIMITED"},
 	{NULL, NULL, 0, NULL, 0, 0, 0, false, NULL, NULL},
 };
 

@@ -3,6 +3,7 @@
 #ifndef AGGREGATOR_CONFIG_H
 #define AGGREGATOR_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -39,6 +40,11 @@ struct aggr_conf {
 	char *webhook;
 	int64_t webhook_max_age_ms;
 	char *operator_key;
+	/* [enroll] */
+	bool enroll;
+	char *enroll_endpoints;
+	char *enroll_relays;
+	int64_t enroll_rate;
 };
 
 extern const struct conf_opt aggr_conf_tab[];

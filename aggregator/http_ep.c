@@ -446,8 +446,10 @@ agent_one(const struct store_agent *a, void *arg)
 		o->e = json_cstr(o->b, a->region);
 	if (o->e == ZE_OK)
 		o->e = zbuf_printf(o->b, ", \"asn\": %u, \"role\": \"%s\", "
+		    "\"network\": \"%s\", "
 		    "\"state\": \"%s\", \"enabled\": %s, \"enrolled\": \"%s\", "
 		    "\"last_seen\": ", a->asn, store_role_name(a->role),
+		    store_network_name(a->network),
 		    agent_state(a, o->now), a->enabled ? "true" : "false",
 		    ztime_fmt_iso(a->enrolled_us, t1, sizeof(t1), 0));
 	if (o->e == ZE_OK)
@@ -882,6 +884,14 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 			    "# TYPE zond_testlist_sent_total counter\n"
 			    "zond_testlist_sent_total %" PRIu64 "\n",
 			    st.testlist_version, st.testlist_sent);
+		if (e == ZE_OK)
+			e = zbuf_puts(&b, "# HELP zond_enroll_total Enrollment "
+			    "requests answered, by status.\n"
+			    "# TYPE zond_enroll_total counter\n");
+		for (int i = 1; i < ENROLL_NSTATUS && e == ZE_OK; i++)
+			e = zbuf_printf(&b, "zond_enroll_total{status=\"%s\"} %"
+			    PRIu64 "\n", enroll_status_name(
+			    (Zond__V1__EnrollStatus)i), st.enroll[i]);
 	}
 	r = e == ZE_OK ? http_respond(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len) :

@@ -32,6 +32,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,8 @@ struct ingest {
 	zbuf_t out;
 	struct ingest_stats st;
 	int64_t storage_fail_logged;
+	int64_t unknown_log;		/* monotonic: last refused-frame line */
+	int64_t enroll_limited_log;	/* monotonic: last rate-limited line */
 	int64_t rest_until;	/* monotonic us: the commit thread rests */
 
 	tlpush_t *tl;			/* test lists to agents (tlpush.h) */
@@ -718,20 +721,120 @@ on_status(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	    up->msg_case == ZOND__V1__UPLINK__MSG_HELLO, s->list_version);
 }
 
+/* ------------------------------------------------------------ enrollment */
+
+/* Answer an Uplink.enroll (enroll.h), count and log it. */
+static void
+enroll_reply(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t curve[32], bool limited, const char *peer,
+    const wire_uplink_t *up)
+{
+	Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
+	Zond__V1__EnrollResult er = ZOND__V1__ENROLL_RESULT__INIT;
+	const Zond__V1__Enroll *en = up->enroll;
+	struct enroll_answer a;
+	char who[KEY_HEX_LEN + 1];
+	int64_t now = ztime_mono_us();
+
+	enroll_decide(ig->store, ig->o.enroll, limited, curve, en,
+	    ztime_now_us(), &a);
+	ig->st.enroll[a.status]++;
+	if (en->has_agent_key && en->agent_key.len == KEY_PUB_LEN)
+		sodium_bin2hex(who, sizeof(who), en->agent_key.data,
+		    KEY_PUB_LEN);
+	else
+		snprintf(who, sizeof(who), "-");
+	if (a.status == ZOND__V1__ENROLL_STATUS__ENROLL_ADMITTED)
+		log_info("ingest: enroll admitted agent=%.16s from=%s "
+		    "region=%s asn=%" PRIu32 " network=%s", who, peer,
+		    a.region, a.asn, store_network_name(a.network));
+	else if (a.status != ZOND__V1__ENROLL_STATUS__ENROLL_RATE_LIMITED ||
+	    now - ig->enroll_limited_log > 60 * 1000000LL) {
+		if (a.status == ZOND__V1__ENROLL_STATUS__ENROLL_RATE_LIMITED)
+			ig->enroll_limited_log = now;
+		log_warnx("ingest: enroll refused agent=%.16s from=%s "
+		    "reason=%s: %s", who, peer, enroll_status_name(a.status),
+		    a.detail);
+	}
+	er.has_status = 1;
+	er.status = a.status;
+	er.detail = a.detail;
+	if (a.has_agent) {
+		er.region = a.region;
+		er.has_asn = 1;
+		er.asn = a.asn;
+		er.network = (char *)(uintptr_t)store_network_name(a.network);
+	}
+	dl.has_version = 1;
+	dl.version = WIRE_VERSION;
+	dl.msg_case = ZOND__V1__DOWNLINK__MSG_ENROLL_RESULT;
+	dl.enroll_result = &er;
+	send_downlink(ig, rid, rid_len, &dl);
+}
+
+/* A frame on a connection admitted for enrollment only: Uplink.enroll is
+ * answered, anything else refused (REJECT_UNKNOWN_AGENT, logged at most
+ * once a minute: unknown keys are many). */
+static void
+on_enroll_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t *p, size_t n, bool multi, const uint8_t curve[32],
+    bool limited, const char *peer)
+{
+	wire_uplink_t *up = NULL;
+	int64_t now = ztime_mono_us();
+	char hex[65];
+	zdiag_t d;
+
+	if (!multi && n <= (size_t)ig->o.max_frame &&
+	    wire_uplink_decode(p, n, &up, &d) == ZE_OK &&
+	    up->msg_case == ZOND__V1__UPLINK__MSG_ENROLL) {
+		enroll_reply(ig, rid, rid_len, curve, limited, peer, up);
+		wire_uplink_free(up);
+		return;
+	}
+	wire_uplink_free(up);
+	if (now - ig->unknown_log > 60 * 1000000LL) {
+		ig->unknown_log = now;
+		sodium_bin2hex(hex, sizeof(hex), curve, 32);
+		log_warnx("ingest: frame refused from=%s curve_key=%.16s "
+		    "reason=%s: not enrolled; this connection may only enroll "
+		    "(logged once a minute)", peer, hex, wire_reject_name(
+		    ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT));
+	}
+	send_reject(ig, rid, rid_len, NULL,
+	    ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT,
+	    "not enrolled: this connection may only enroll");
+}
+
 static void
 on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
-    const uint8_t *p, size_t n, bool multi, const char *user)
+    const uint8_t *p, size_t n, bool multi, const char *user,
+    const char *peer)
 {
-	uint8_t agent[KEY_PUB_LEN];
+	uint8_t agent[KEY_PUB_LEN], curve[32];
+	char now_hex[KEY_HEX_LEN + 1];
 	struct store_agent a;
 	wire_uplink_t *up = NULL;
 	struct job *j;
 	uint8_t reason;
 	size_t ni;
+	bool limited;
 	zdiag_t d;
 	zerr_t e;
 
 	ig->st.frames++;
+	if (enroll_user(user, curve, &limited)) {
+		if (store_agent_by_curve(ig->store, curve, agent, &d) !=
+		    ZE_OK) {
+			on_enroll_frame(ig, rid, rid_len, p, n, multi, curve,
+			    limited, peer);
+			return;
+		}
+		/* enrolled since it connected (its token, zondctl
+		 * enroll): from now on the connection is the agent's */
+		sodium_bin2hex(now_hex, sizeof(now_hex), agent, KEY_PUB_LEN);
+		user = now_hex;
+	}
 	if (user == NULL || strlen(user) != KEY_HEX_LEN ||
 	    pubkey_from_hex(user, agent, NULL) != ZE_OK) {
 		/* cannot happen with CURVE and our ZAP handler */
@@ -761,6 +864,14 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		    ZOND__V1__REJECT_REASON__REJECT_VERSION : reason_of(e);
 		send_reject(ig, rid, rid_len, user,
 		    (Zond__V1__RejectReason)reason, d.text);
+		return;
+	}
+	if (up->msg_case == ZOND__V1__UPLINK__MSG_ENROLL) {
+		/* an enrolled key enrolls again (its answer was lost, or
+		 * a new token re-places it) */
+		if (pubkey_to_curve(agent, curve) == ZE_OK)
+			enroll_reply(ig, rid, rid_len, curve, false, peer, up);
+		wire_uplink_free(up);
 		return;
 	}
 	if (up->msg_case != ZOND__V1__UPLINK__MSG_BATCH) {
@@ -813,7 +924,7 @@ void
 ingest_on_router(ingest_t *ig)
 {
 	zmq_msg_t rid, body, extra;
-	const char *user;
+	const char *user, *peer;
 	bool multi;
 
 	for (int i = 0; i < READ_BURST && ingest_want_input(ig); i++) {
@@ -852,8 +963,10 @@ ingest_on_router(ingest_t *ig)
 		if (multi)
 			zmq_msg_close(&extra);
 		user = zmq_msg_gets(&body, "User-Id");
+		peer = zmq_msg_gets(&body, "Peer-Address");
 		on_frame(ig, zmq_msg_data(&rid), zmq_msg_size(&rid),
-		    zmq_msg_data(&body), zmq_msg_size(&body), multi, user);
+		    zmq_msg_data(&body), zmq_msg_size(&body), multi, user,
+		    peer != NULL ? peer : "-");
 		zmq_msg_close(&body);
 		zmq_msg_close(&rid);
 	}
@@ -1020,6 +1133,9 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	/* st.rejected has a slot for every reason the schema knows */
 	ZASSERT(zond__v1__reject_reason__descriptor.n_values ==
 	    INGEST_NREASONS);
+	/* st.enroll likewise for every EnrollStatus (enroll.h) */
+	ZASSERT(zond__v1__enroll_status__descriptor.n_values ==
+	    ENROLL_NSTATUS);
 	if (ig->o.max_frame < 1 || ig->o.max_frame > WIRE_MAX_FRAME)
 		ig->o.max_frame = WIRE_MAX_FRAME;
 	ig->store = s;

@@ -10,7 +10,10 @@
  *     -> Downlink{ack{seqs, rejects}} per batch, only after the commit.
  *
  * Whole-frame errors get a standalone Downlink{reject}.  A frame's sender
- * is the "User-Id" property that the ZAP handler set for its connection.
+ * is the "User-Id" property that the ZAP handler set for its connection;
+ * on a connection admitted for enrollment only (zap.h) Uplink.enroll is
+ * answered with Downlink{enroll_result} (enroll.h) and anything else is
+ * refused with REJECT_UNKNOWN_AGENT.
  * All functions but the worker threads' run in the main thread; an
  * ingest_t is not shared otherwise.  The ingest is the writer's one group
  * submitter; the writer tells it a group is done through the wake pipe.
@@ -21,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "enroll.h"
 #include "err.h"
 #include "store.h"
 #include "writer.h"
@@ -37,6 +41,7 @@ struct ingest_opts {
 	int64_t late_window_ms;		/* start may be this old */
 	int verify_threads;		/* worker threads, >= 1 */
 	int64_t max_frame;		/* larger frames: REJECT_OVERSIZED */
+	bool enroll;			/* [enroll] enabled: tokens admit keys */
 };
 
 struct ingest_stats {
@@ -55,6 +60,7 @@ struct ingest_stats {
 	uint64_t pending;		/* items waiting for a commit now */
 	uint64_t testlist_version;	/* the stored list's, as last read */
 	uint64_t testlist_sent;		/* Downlink{test_list} sent */
+	uint64_t enroll[ENROLL_NSTATUS];	/* EnrollResult sent, by status */
 	bool storage_ok;
 };
 

@@ -70,7 +70,7 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 	struct ingest_stats st;
 	struct zap_stats zs;
 	struct store_counts c;
-	char rej[512];
+	char rej[1024];
 	size_t off = 0;
 	int r;
 
@@ -87,16 +87,26 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 			break;
 		off += (size_t)r;
 	}
+	for (int i = 1; i < ENROLL_NSTATUS; i++) {
+		r = snprintf(rej + off, sizeof(rej) - off, " enroll_%s=%"
+		    PRIu64, enroll_status_name((Zond__V1__EnrollStatus)i),
+		    st.enroll[i]);
+		if (r < 0 || (size_t)r >= sizeof(rej) - off)
+			break;
+		off += (size_t)r;
+	}
 	log_info("%s frames=%" PRIu64 " received=%" PRIu64 " stored=%"
 	    PRIu64 " dup=%" PRIu64 "%s frame_rejects=%" PRIu64
 	    " zap_admitted=%" PRIu64 " zap_unknown=%" PRIu64
-	    " zap_disabled=%" PRIu64 " zap_bad=%" PRIu64 " hellos=%" PRIu64
+	    " zap_disabled=%" PRIu64 " zap_bad=%" PRIu64 " zap_enroll=%"
+	    PRIu64 " zap_enroll_limited=%" PRIu64 " hellos=%" PRIu64
 	    " heartbeats=%" PRIu64 " commits=%" PRIu64 " commit_fail=%"
 	    PRIu64 " commit_ms_avg=%.2f commit_ms_max=%.2f pending=%" PRIu64
 	    " storage_ok=%d db_measurements=%" PRIu64 " map_used=%" PRIu64
 	    " map_size=%" PRIu64, what, st.frames, st.received, st.stored,
 	    st.dup, rej, st.frame_rejects, zs.admitted, zs.unknown,
-	    zs.disabled, zs.bad, st.hellos, st.heartbeats, st.commits,
+	    zs.disabled, zs.bad, zs.enroll, zs.enroll_limited, st.hellos,
+	    st.heartbeats, st.commits,
 	    st.commit_fail, st.commits ? (double)st.commit_us_sum /
 	    (double)st.commits / 1000.0 : 0.0,
 	    (double)st.commit_us_max / 1000.0, st.pending, st.storage_ok,
@@ -165,6 +175,7 @@ main(int argc, char **argv)
 	writer_t *w = NULL;
 	ingest_t *ig = NULL;
 	zap_t *zap = NULL;
+	struct zap_opts zo = {0};
 	zkey_t *key = NULL;
 	struct ipasn *asn = NULL;
 	void *ctx, *router;
@@ -207,8 +218,21 @@ main(int argc, char **argv)
 		    n4, n6);
 	}
 
-	if (key_load(conf.key, &key, &d) != ZE_OK)
-		fatalx("%s", d.text);
+	{
+		/* first start: create the identity (docs/PROTOCOL.md "Keys") */
+		int created = 0;
+
+		if (key_load_or_create(conf.key, -1, -1, &key, &created, &d)
+		    != ZE_OK)
+			fatalx("%s", d.text);
+		if (created) {
+			char hex[KEY_HEX_LEN + 1];
+
+			key_public_hex(key, hex);
+			log_info("created a new identity key=%s "
+			    "aggregator=%s", conf.key, hex);
+		}
+	}
 	memset(&so, 0, sizeof(so));
 	so.map_size = conf.map_size;
 	so.map_max = conf.map_max;
@@ -239,7 +263,9 @@ main(int argc, char **argv)
 		fatalx("curl_global_init failed");
 	if ((ctx = zmq_ctx_new()) == NULL)
 		fatalx("zmq_ctx_new failed");
-	if (zap_start(ctx, store, &zap, &d) != ZE_OK)
+	/* enrollment off: unknown keys are refused at the handshake */
+	zo.enroll_rate = conf.enroll ? (uint32_t)conf.enroll_rate : 0;
+	if (zap_start(ctx, store, &zo, &zap, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	router = open_router(ctx, &conf, key);
 	key_free(&key);
@@ -247,6 +273,7 @@ main(int argc, char **argv)
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	memset(&io, 0, sizeof(io));
 	io.commit_delay_ms = conf.commit_delay_ms;
+	io.enroll = conf.enroll;
 	io.commit_max = conf.commit_max;
 	io.clock_skew_ms = conf.clock_skew_ms;
 	io.late_window_ms = conf.late_window_ms;

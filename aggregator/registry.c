@@ -86,9 +86,30 @@ registry_check_name(const char *s, zdiag_t *d)
 }
 
 zerr_t
+registry_parse_network(const char *s, enum store_network *n, zdiag_t *d)
+{
+	int v = store_network_parse(s);
+
+	if (v < 0)
+		return zdiag_set(d, ZE_PARSE, "network '%.32s': use fixed, "
+		    "mobile or unknown", s);
+	*n = (enum store_network)v;
+	return ZE_OK;
+}
+
+zerr_t
 registry_enroll(store_t *s, const char *pubkey_hex, const char *region,
     const char *asn, const char *name, const char *role, bool *created,
     zdiag_t *d)
+{
+	return registry_enroll_net(s, pubkey_hex, region, asn, name, role,
+	    NULL, created, d);
+}
+
+zerr_t
+registry_enroll_net(store_t *s, const char *pubkey_hex, const char *region,
+    const char *asn, const char *name, const char *role,
+    const char *network, bool *created, zdiag_t *d)
 {
 	struct store_agent a;
 	uint8_t curve[32];
@@ -110,6 +131,9 @@ registry_enroll(store_t *s, const char *pubkey_hex, const char *region,
 	a.role = STORE_ROLE_PROBE;
 	if (role != NULL && (e = registry_parse_role(role, &a.role, d)) !=
 	    ZE_OK)
+		return e;
+	if (network != NULL && (e = registry_parse_network(network,
+	    &a.network, d)) != ZE_OK)
 		return e;
 	memcpy(a.region, region, strlen(region) + 1);
 	memcpy(a.name, name, strlen(name) + 1);

@@ -43,6 +43,9 @@ st_fail(int rc, zdiag_t *d, const char *what)
 	case MDB_NOTFOUND:
 		e = ZE_NOTFOUND;
 		break;
+	case MDB_KEYEXIST:
+		e = ZE_EXISTS;
+		break;
 	case ENOMEM:
 		e = ZE_NOMEM;
 		break;
@@ -241,6 +244,22 @@ env_open(store_t *s, zdiag_t *d)
 				    "database (tables missing)", s->dir);
 				goto fail;
 			}
+			if (rc == MDB_MAP_FULL && attempt == 0 &&
+			    st_map_grow(s, d) == ZE_OK)
+				continue;
+			e = st_fail(rc, d, "opening the databases");
+			goto fail;
+		}
+		/* tokens came later: a read-only opener of an older store
+		 * sees none */
+		s->no_tokens = false;
+		rc = mdb_dbi_open(txn, "tokens", dbf, &s->tokens);
+		if (rc == MDB_NOTFOUND && s->readonly) {
+			s->no_tokens = true;
+			rc = 0;
+		}
+		if (rc != 0) {
+			st_txn_abort(s, txn);
 			if (rc == MDB_MAP_FULL && attempt == 0 &&
 			    st_map_grow(s, d) == ZE_OK)
 				continue;

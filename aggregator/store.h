@@ -71,6 +71,26 @@ store_role_of(unsigned b)
 	    (enum store_role)b : STORE_ROLE_PROBE;
 }
 
+/* An agent's access network (its byte in the agent and token records:
+ * append only); records written before it existed read as unknown. */
+enum store_network {
+	STORE_NET_UNKNOWN = 0,
+	STORE_NET_FIXED = 1,
+	STORE_NET_MOBILE = 2,
+};
+
+static inline enum store_network
+store_network_of(unsigned b)
+{
+	return b == STORE_NET_FIXED || b == STORE_NET_MOBILE ?
+	    (enum store_network)b : STORE_NET_UNKNOWN;
+}
+
+/* "fixed", "mobile", "unknown" (the text of the API, CLI and wire). */
+const char *store_network_name(enum store_network n);
+/* The network named by text; -1 if none of the three. */
+int store_network_parse(const char *text);
+
 typedef struct store store_t;
 
 struct store_opts {
@@ -204,6 +224,7 @@ struct store_agent {
 	char region[STORE_REGION_LEN];
 	uint32_t asn;
 	enum store_role role;
+	enum store_network network;
 	bool enabled;
 	char name[STORE_NAME_LEN];
 	int64_t enrolled_us;
@@ -234,6 +255,64 @@ zerr_t store_agent_by_curve(store_t *s, const uint8_t curve[32],
 typedef int (*store_agent_fn)(const struct store_agent *a, void *arg);
 /* Every agent in key order. */
 zerr_t store_agent_iter(store_t *s, store_agent_fn fn, void *arg,
+    zdiag_t *d) ZWUR;
+
+/* ---------------------------------------------------------- tokens */
+
+#define STORE_TOKEN_ID_LEN 16
+#define STORE_TOKEN_SECRET_LEN 32
+
+/* An enrollment token (docs/PROTOCOL.md "Enrollment"). */
+struct store_token {
+	uint8_t id[STORE_TOKEN_ID_LEN];
+	uint8_t secret[STORE_TOKEN_SECRET_LEN];
+	char region[STORE_REGION_LEN];
+	uint32_t asn;
+	enum store_network network;
+	char name[STORE_NAME_LEN];
+	int64_t created_us;
+	int64_t expires_us;		/* 0: never */
+	int64_t used_at_us;		/* 0: unused */
+	uint8_t used_by[STORE_PK_LEN];	/* the key it admitted */
+	bool revoked;
+};
+
+/* A new token.  ZE_EXISTS if its id is taken (16 random bytes: never). */
+zerr_t store_token_put(store_t *s, const struct store_token *t,
+    zdiag_t *d) ZWUR;
+zerr_t store_token_get(store_t *s, const uint8_t id[STORE_TOKEN_ID_LEN],
+    struct store_token *t, zdiag_t *d) ZWUR;
+/* Revoke a token (used or not: a used one admits its key again no more
+ * after revocation; the agent stays enrolled).  ZE_NOTFOUND if none. */
+zerr_t store_token_revoke(store_t *s, const uint8_t id[STORE_TOKEN_ID_LEN],
+    zdiag_t *d) ZWUR;
+typedef int (*store_token_fn)(const struct store_token *t, void *arg);
+/* Every token in id order (the callback sees the secret: never print). */
+zerr_t store_token_iter(store_t *s, store_token_fn fn, void *arg,
+    zdiag_t *d) ZWUR;
+
+/* What store_token_redeem decided (EnrollStatus's order). */
+enum store_redeem {
+	STORE_REDEEM_ADMITTED = 1,	/* admitted now, or before (same key) */
+	STORE_REDEEM_UNKNOWN = 2,
+	STORE_REDEEM_FORGED = 3,
+	STORE_REDEEM_USED = 4,
+	STORE_REDEEM_EXPIRED = 5,
+	STORE_REDEEM_REVOKED = 6,
+};
+
+/*
+ * Redeem token id for agent key pk with proof (token.h token_proof), at
+ * now_us: in ONE write transaction check it (unknown, forged, revoked,
+ * used by another key, expired, in that order) and, when it holds,
+ * enrol pk (enabled; the token's region, ASN, network, name, role probe)
+ * and mark the token used by pk.  The same key again is ADMITTED with no
+ * write.  *t receives the token (secret wiped) when it exists.  ZE_OK
+ * with *res set, or a storage error (nothing written).
+ */
+zerr_t store_token_redeem(store_t *s, const uint8_t id[STORE_TOKEN_ID_LEN],
+    const uint8_t pk[STORE_PK_LEN], const uint8_t *proof, size_t proof_len,
+    int64_t now_us, enum store_redeem *res, struct store_token *t,
     zdiag_t *d) ZWUR;
 
 /*

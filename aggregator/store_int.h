@@ -26,11 +26,16 @@
 /* agent record */
 #define AREC_LEN 168
 #define AREC_FORMAT 1
+/* token record (store_token.c) */
+#define TREC_LEN 168
+#define TREC_FORMAT 1
 
 struct store {
 	MDB_env *env;
 	MDB_dbi meas, dedup, agents, by_curve, meta;
 	MDB_dbi todo, ctl, open, rollup, cellhour, events, hookq;
+	MDB_dbi tokens;
+	bool no_tokens;		/* read-only and the table is not there yet */
 	pthread_rwlock_t lock;
 	bool readonly;
 	bool panic;
@@ -129,6 +134,9 @@ zerr_t st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 int st_lag_meta_put(store_t *s, MDB_txn *txn, bool on);
 int st_lag_plan(store_t *s, MDB_txn *txn, bool *lagging);
 void st_lag_done(store_t *s, bool lagging);
+
+int st_agent_put(store_t *s, MDB_txn *txn, const struct store_agent *in,
+    bool *created);
 
 /* analysis queues (store_queue.c) */
 int st_an_ready_put(store_t *s, MDB_txn *txn);

@@ -39,6 +39,7 @@ st_arec_encode(const struct store_agent *a, uint8_t r[AREC_LEN])
 	r[0] = AREC_FORMAT;
 	r[1] = (uint8_t)a->role;
 	r[2] = a->enabled ? 1 : 0;
+	r[3] = (uint8_t)a->network;
 	be32_put(r + 4, a->asn);
 	be64_put(r + 8, (uint64_t)a->enrolled_us);
 	be64_put(r + 16, (uint64_t)a->last_seen_us);
@@ -66,6 +67,7 @@ st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 	memcpy(a->pk, pk, STORE_PK_LEN);
 	a->role = store_role_of(r[1]);
 	a->enabled = r[2] != 0;
+	a->network = store_network_of(r[3]);
 	a->asn = be32_get(r + 4);
 	a->enrolled_us = (int64_t)be64_get(r + 8);
 	a->last_seen_us = (int64_t)be64_get(r + 16);
@@ -293,28 +295,31 @@ struct enroll_arg {
 	bool created;
 };
 
-static int
-enroll_fn(store_t *s, MDB_txn *txn, void *arg)
+/* Write in's enrolment (see store_agent_enroll) in txn. */
+int
+st_agent_put(store_t *s, MDB_txn *txn, const struct store_agent *in,
+    bool *created)
 {
-	struct enroll_arg *ea = arg;
 	struct store_agent a;
 	MDB_val k, v;
 	uint8_t rec[AREC_LEN], curve[32];
 	int rc;
 
-	k.mv_data = (void *)(uintptr_t)ea->in->pk;
+	k.mv_data = (void *)(uintptr_t)in->pk;
 	k.mv_size = STORE_PK_LEN;
 	rc = mdb_get(txn, s->agents, &k, &v);
-	if (rc == 0 && st_arec_decode(ea->in->pk, &v, &a, NULL) == ZE_OK) {
-		ea->created = false;
-		memcpy(a.region, ea->in->region, sizeof(a.region));
-		a.asn = ea->in->asn;
-		a.role = ea->in->role;
-		a.enabled = ea->in->enabled;
-		memcpy(a.name, ea->in->name, sizeof(a.name));
+	if (rc == 0 && st_arec_decode(in->pk, &v, &a, NULL) == ZE_OK) {
+		*created = false;
+		memcpy(a.region, in->region, sizeof(a.region));
+		a.asn = in->asn;
+		a.role = in->role;
+		a.enabled = in->enabled;
+		if (in->network != STORE_NET_UNKNOWN)
+			a.network = in->network;
+		memcpy(a.name, in->name, sizeof(a.name));
 	} else if (rc == 0 || rc == MDB_NOTFOUND) {
-		ea->created = true;
-		a = *ea->in;
+		*created = true;
+		a = *in;
 	} else
 		return rc;
 	st_arec_encode(&a, rec);
@@ -322,15 +327,23 @@ enroll_fn(store_t *s, MDB_txn *txn, void *arg)
 	v.mv_size = AREC_LEN;
 	if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
 		return rc;
-	if (pubkey_to_curve(ea->in->pk, curve) != ZE_OK)
+	if (pubkey_to_curve(in->pk, curve) != ZE_OK)
 		return EINVAL;
 	k.mv_data = curve;
 	k.mv_size = sizeof(curve);
-	v.mv_data = (void *)(uintptr_t)ea->in->pk;
+	v.mv_data = (void *)(uintptr_t)in->pk;
 	v.mv_size = STORE_PK_LEN;
 	if ((rc = mdb_put(txn, s->by_curve, &k, &v, 0)) != 0)
 		return rc;
 	return gen_bump(s, txn);
+}
+
+static int
+enroll_fn(store_t *s, MDB_txn *txn, void *arg)
+{
+	struct enroll_arg *ea = arg;
+
+	return st_agent_put(s, txn, ea->in, &ea->created);
 }
 
 zerr_t
@@ -550,4 +563,23 @@ store_role_name(enum store_role r)
 {
 	return r == STORE_ROLE_CONTROL ? "control" :
 	    r == STORE_ROLE_DOMESTIC ? "control-domestic" : "probe";
+}
+
+const char *
+store_network_name(enum store_network n)
+{
+	return n == STORE_NET_FIXED ? "fixed" : n == STORE_NET_MOBILE ?
+	    "mobile" : "unknown";
+}
+
+int
+store_network_parse(const char *text)
+{
+	if (strcmp(text, "fixed") == 0)
+		return STORE_NET_FIXED;
+	if (strcmp(text, "mobile") == 0)
+		return STORE_NET_MOBILE;
+	if (strcmp(text, "unknown") == 0)
+		return STORE_NET_UNKNOWN;
+	return -1;
 }

@@ -15,6 +15,7 @@
 
 #include "key.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "ztime.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -27,6 +28,10 @@ struct zap {
 	pthread_t thr;
 	atomic_bool stop;
 	atomic_uint_least64_t admitted, unknown, disabled, bad;
+	atomic_uint_least64_t enroll, enroll_limited;
+	struct zap_opts o;
+	rlimit_t *rl;		/* enrollment attempts per source */
+	int64_t limited_log_us;	/* monotonic: last rate-limit log line */
 	uint8_t last_refused[32];
 	int64_t last_refused_us;
 };
@@ -137,6 +142,27 @@ handle(struct zap *z, const struct zreq *r)
 	e = store_agent_by_curve(z->store, r->f[6], pk, &d);
 	if (e == ZE_OK)
 		e = store_agent_get(z->store, pk, &a, &d);
+	if (e == ZE_NOTFOUND && z->rl != NULL) {
+		/* enrollment only (zap.h); the address frame names the
+		 * source, without its port */
+		char user[sizeof(ZAP_LIMITED_USER) + 64];
+		bool ok = rl_allow(z->rl, r->f[3], r->len[3],
+		    ztime_mono_us());
+
+		atomic_fetch_add(ok ? &z->enroll : &z->enroll_limited, 1);
+		snprintf(user, sizeof(user), "%s", ok ? ZAP_ENROLL_USER :
+		    ZAP_LIMITED_USER);
+		sodium_bin2hex(user + strlen(user), 65, r->f[6], 32);
+		if (!ok && ztime_mono_us() - z->limited_log_us >
+		    60 * 1000000LL) {
+			/* once a minute whatever the keys: a flood of
+			 * fresh keys must not flood the log */
+			z->limited_log_us = ztime_mono_us();
+			refused(z, r->f[6], r, "enroll_rate_limited");
+		}
+		reply(z, r, "200", "OK", user);
+		return;
+	}
 	if (e == ZE_NOTFOUND) {
 		atomic_fetch_add(&z->unknown, 1);
 		refused(z, r->f[6], r, "unknown_agent");
@@ -183,7 +209,8 @@ zap_main(void *arg)
 }
 
 zerr_t
-zap_start(void *zctx, store_t *s, zap_t **out, zdiag_t *d)
+zap_start(void *zctx, store_t *s, const struct zap_opts *o, zap_t **out,
+    zdiag_t *d)
 {
 	struct zap *z;
 	int tmo = 200, linger = 0;
@@ -192,6 +219,12 @@ zap_start(void *zctx, store_t *s, zap_t **out, zdiag_t *d)
 	if ((z = calloc(1, sizeof(*z))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	z->store = s;
+	z->o = *o;
+	if (o->enroll_rate > 0 &&
+	    (z->rl = rl_new(ZAP_RL_SLOTS, o->enroll_rate)) == NULL) {
+		free(z);
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	}
 	atomic_init(&z->stop, false);
 	if ((z->sock = zmq_socket(zctx, ZMQ_REP)) == NULL ||
 	    zmq_setsockopt(z->sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) != 0 ||
@@ -201,11 +234,13 @@ zap_start(void *zctx, store_t *s, zap_t **out, zdiag_t *d)
 		    zmq_strerror(zmq_errno()));
 		if (z->sock != NULL)
 			zmq_close(z->sock);
+		rl_free(&z->rl);
 		free(z);
 		return e;
 	}
 	if (pthread_create(&z->thr, NULL, zap_main, z) != 0) {
 		zmq_close(z->sock);
+		rl_free(&z->rl);
 		free(z);
 		return zdiag_set(d, ZE_IO, "zap: cannot start thread");
 	}
@@ -223,6 +258,7 @@ zap_stop(zap_t **zp)
 	atomic_store(&z->stop, true);
 	pthread_join(z->thr, NULL);
 	zmq_close(z->sock);
+	rl_free(&z->rl);
 	free(z);
 	*zp = NULL;
 }
@@ -234,4 +270,6 @@ zap_get_stats(zap_t *z, struct zap_stats *st)
 	st->unknown = atomic_load(&z->unknown);
 	st->disabled = atomic_load(&z->disabled);
 	st->bad = atomic_load(&z->bad);
+	st->enroll = atomic_load(&z->enroll);
+	st->enroll_limited = atomic_load(&z->enroll_limited);
 }

@@ -294,3 +294,133 @@ key_save(const zkey_t *k, const char *dir, zdiag_t *d)
 		unlink(path);
 	return e;
 }
+
+/* Write n bytes to path atomically: a new temporary file beside it (O_EXCL,
+ * mode), fsync, owner, link(2) to path (fails when path exists, so an
+ * identity another process created first is never replaced), unlink. */
+static zerr_t
+write_atomic(const char *path, const char *buf, size_t n, mode_t mode,
+    long uid, long gid, zdiag_t *d)
+{
+	char tmp[4096];
+	zerr_t e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return zdiag_set(d, ZE_INVAL, "%s: path too long", path);
+	(void)unlink(tmp);	/* a leftover of this pid's predecessor */
+	if ((e = write_new(tmp, buf, n, mode, d)) != ZE_OK)
+		return e;
+	if (uid != -1 && chown(tmp, (uid_t)uid, (gid_t)gid) != 0) {
+		e = zdiag_set(d, ZE_IO, "%s: cannot give it to uid %ld: %s",
+		    path, uid, strerror(errno));
+		unlink(tmp);
+		return e;
+	}
+	if (link(tmp, path) != 0) {
+		e = zdiag_set(d, errno == EEXIST ? ZE_EXISTS : ZE_IO,
+		    "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return e;
+	}
+	unlink(tmp);
+	return ZE_OK;
+}
+
+/* Sync the directory holding path, so that the new name survives a
+ * power cut (a Pi loses power). */
+static void
+sync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Create the directory holding path (one level, 0700, given to uid) when
+ * it does not exist. */
+static zerr_t
+make_parent(const char *path, long uid, long gid, zdiag_t *d)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return ZE_OK;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (mkdir(dir, 0700) != 0) {
+		if (errno == EEXIST)
+			return ZE_OK;
+		return zdiag_set(d, ZE_IO, "%s: cannot create directory: %s",
+		    dir, strerror(errno));
+	}
+	if (uid != -1 && chown(dir, (uid_t)uid, (gid_t)gid) != 0)
+		return zdiag_set(d, ZE_IO, "%s: cannot give it to uid %ld: %s",
+		    dir, uid, strerror(errno));
+	return ZE_OK;
+}
+
+zerr_t
+key_load_or_create(const char *path, long uid, long gid, zkey_t **out,
+    int *created, zdiag_t *d)
+{
+	char pubpath[4096], hex[2 * KEY_SEED_LEN + 2];
+	size_t pl = strlen(path);
+	zkey_t *k = NULL;
+	zerr_t e;
+
+	*out = NULL;
+	if (created != NULL)
+		*created = 0;
+	e = key_load(path, out, d);
+	if (e != ZE_NOTFOUND)
+		return e;
+	if (pl > 4 && strcmp(path + pl - 4, ".key") == 0)
+		pl -= 4;
+	if ((size_t)snprintf(pubpath, sizeof(pubpath), "%.*s.pub", (int)pl,
+	    path) >= sizeof(pubpath))
+		return zdiag_set(d, ZE_INVAL, "%s: path too long", path);
+	if ((e = make_parent(path, uid, gid, d)) != ZE_OK)
+		return e;
+	if ((e = key_generate(&k)) != ZE_OK)
+		return zdiag_set(d, e, "%s: cannot generate a key: %s", path,
+		    zerr_str(e));
+	sodium_bin2hex(hex, sizeof(hex), k->sk, KEY_SEED_LEN);
+	hex[2 * KEY_SEED_LEN] = '\n';
+	e = write_atomic(path, hex, 2 * KEY_SEED_LEN + 1, 0600, uid, gid, d);
+	sodium_memzero(hex, sizeof(hex));
+	if (e == ZE_EXISTS) {
+		/* another process created it first: use that one */
+		key_free(&k);
+		return key_load(path, out, d);
+	}
+	if (e != ZE_OK)
+		goto fail;
+	sodium_bin2hex(hex, sizeof(hex), k->pk, KEY_PUB_LEN);
+	hex[KEY_HEX_LEN] = '\n';
+	(void)unlink(pubpath);	/* a stale .pub of a removed key */
+	if ((e = write_atomic(pubpath, hex, KEY_HEX_LEN + 1, 0644, uid, gid,
+	    d)) != ZE_OK) {
+		unlink(path);
+		goto fail;
+	}
+	sync_dir_of(path);
+	if (created != NULL)
+		*created = 1;
+	*out = k;
+	return ZE_OK;
+fail:
+	key_free(&k);
+	return e;
+}

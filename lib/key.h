@@ -38,6 +38,19 @@ zerr_t key_load(const char *path, zkey_t **out, zdiag_t *d) ZWUR;
  * (0700) if needed.  Refuses to overwrite an existing identity.key.
  */
 zerr_t key_save(const zkey_t *k, const char *dir, zdiag_t *d) ZWUR;
+/*
+ * Load the secret key at path; when it does not exist, create a fresh
+ * identity there (0600; written to an O_EXCL temporary file, fsync'd and
+ * renamed, so a crash leaves either no key or a whole one) and its public
+ * half beside it (path with ".key" replaced by ".pub", else ".pub"
+ * appended; 0644).  uid/gid other than (uid_t)-1 own the new files (a
+ * root daemon that switches to its user).  *created tells which happened
+ * (may be NULL).  A key file with loose permissions is refused as by
+ * key_load.  Not thread-safe with another creator of the same path in
+ * this process; across processes the rename makes the first key win.
+ */
+zerr_t key_load_or_create(const char *path, long uid, long gid,
+    zkey_t **out, int *created, zdiag_t *d) ZWUR;
 void key_free(zkey_t **k);
 
 const uint8_t *key_public(const zkey_t *k);

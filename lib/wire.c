@@ -63,6 +63,7 @@ wire_uplink_decode(const uint8_t *p, size_t n, wire_uplink_t **out,
 	switch (m->msg_case) {
 	case ZOND__V1__UPLINK__MSG_HELLO:
 	case ZOND__V1__UPLINK__MSG_HEARTBEAT:
+	case ZOND__V1__UPLINK__MSG_ENROLL:
 		break;
 	case ZOND__V1__UPLINK__MSG_BATCH:
 		if (m->batch->n_items > WIRE_MAX_BATCH) {

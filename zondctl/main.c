@@ -44,6 +44,12 @@ usage(FILE *f)
 	    "  pubkey KEYFILE           print the public key of a secret key file\n"
 	    "  enroll --data DIR --pubkey HEX --region RU-XXX --asn N\n"
 	    "         [--name S] [--role probe|control|control-domestic]\n"
+	    "         [--network fixed|mobile|unknown]\n"
+	    "  token create --data DIR --region RU-XXX --asn N --network mobile|fixed\n"
+	    "         [--name S] [--expires 7d|never] [--endpoint URL ...]\n"
+	    "         [--relay URL ...]   print a one-time enrollment token\n"
+	    "  token list --data DIR    tokens (key=value lines; never the secret)\n"
+	    "  token revoke --data DIR ID\n"
 	    "  disable --data DIR --pubkey HEX   refuse an agent's connections\n"
 	    "  enable --data DIR --pubkey HEX    admit a disabled agent again\n"
 	    "  agents --data DIR        list enrolled agents (key=value lines)\n"
@@ -157,6 +163,18 @@ data_dir(const char *cmd, const char *opt, struct aggr_conf *conf,
 }
 
 int
+ctl_config(struct aggr_conf *conf)
+{
+	if (g_config == NULL)
+		return 0;
+	if (!cli_load_config(aggr_conf_tab, conf, g_config, false)) {
+		conf_free(aggr_conf_tab, conf);
+		return -1;
+	}
+	return 1;
+}
+
+int
 ctl_cell_opts(struct cell_opts *co)
 {
 	struct aggr_conf conf;
@@ -228,7 +246,7 @@ ctl_open_store(const char *cmd, const char *dir, bool readonly, store_t **s)
 
 #define ENROLL_USAGE "usage: %s enroll --data DIR --pubkey HEX " \
 	"--region RU-XXX --asn N [--name S] [--role probe|control|" \
-	"control-domestic]\n"
+	"control-domestic] [--network fixed|mobile|unknown]\n"
 
 /* enroll: admit an agent (or update its enrolment); works while the
  * aggregator runs: the ZAP handler reads the registry per connection. */
@@ -242,11 +260,12 @@ cmd_enroll(int argc, char **argv)
 		{"asn", required_argument, NULL, 'a'},
 		{"name", required_argument, NULL, 'N'},
 		{"role", required_argument, NULL, 'R'},
+		{"network", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *pk = NULL, *region = NULL, *asn = NULL;
-	const char *name = NULL, *role = NULL, *dir;
+	const char *name = NULL, *role = NULL, *net = NULL, *dir;
 	struct aggr_conf conf;
 	store_t *s = NULL;
 	bool loaded, created = false;
@@ -262,6 +281,7 @@ cmd_enroll(int argc, char **argv)
 		case 'a': asn = optarg; break;
 		case 'N': name = optarg; break;
 		case 'R': role = optarg; break;
+		case 'W': net = optarg; break;
 		case 'h':
 			printf(ENROLL_USAGE, PROG);
 			return 0;
@@ -277,8 +297,8 @@ cmd_enroll(int argc, char **argv)
 	if ((dir = data_dir("enroll", data, &conf, &loaded)) == NULL)
 		return 2;
 	if ((rc = ctl_open_store("enroll", dir, false, &s)) == 0) {
-		if (registry_enroll(s, pk, region, asn, name, role, &created,
-		    &d) != ZE_OK) {
+		if (registry_enroll_net(s, pk, region, asn, name, role, net,
+		    &created, &d) != ZE_OK) {
 			fprintf(stderr, "%s: enroll: %s\n", PROG, d.text);
 			rc = 1;
 		} else
@@ -376,10 +396,11 @@ print_agent(const struct store_agent *a, void *arg)
 		    sizeof(version));
 	kv_quote(a->region, false, region, sizeof(region));
 	kv_quote(a->name, true, name, sizeof(name));
-	printf("agent=%s region=%s asn=%" PRIu32 " role=%s state=%s "
-	    "enrolled=%s last_seen=%s version=%s backlog=%" PRIu64
+	printf("agent=%s region=%s asn=%" PRIu32 " role=%s network=%s "
+	    "state=%s enrolled=%s last_seen=%s version=%s backlog=%" PRIu64
 	    " dropped=%" PRIu64 " last_seq=%" PRIu64 " stored=%" PRIu64
 	    " name=%s\n", hex, region, a->asn, store_role_name(a->role),
+	    store_network_name(a->network),
 	    a->enabled ? "enabled" : "disabled", enr, seen, version,
 	    a->backlog, a->dropped, a->last_seq, a->stored, name);
 	return 0;
@@ -565,6 +586,7 @@ static const struct {
 	{"disable", cmd_enable},
 	{"enable", cmd_enable},
 	{"agents", cmd_agents},
+	{"token", cmd_token},
 	{"export", cmd_export},
 	{"verify", cmd_verify},
 	{"map", cmd_map},

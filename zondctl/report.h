@@ -25,6 +25,12 @@ struct ipasn;
 struct fpdb;
 int ctl_analyze_opts(struct analyze_opts *ao, struct ipasn **asn,
     struct fpdb **fp);
+/* The aggregator config given with the global -c, loaded into *conf
+ * (caller frees with conf_free when 1): 1 loaded, 0 no -c, -1 (and a
+ * message) when it does not load.  (zondctl/main.c) */
+struct aggr_conf;
+int ctl_config(struct aggr_conf *conf);
+int cmd_token(int argc, char **argv);	/* zondctl/token.c */
 int cmd_map(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

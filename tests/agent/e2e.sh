@@ -131,10 +131,12 @@ sed "s|$T/a1|$T/a3|g; s|rounds = 3|rounds = 1|" "$T/a1.conf" >"$T/a3.conf"
 timeout 60 "$BIN/zond-agent" -c "$T/a3.conf" >"$T/a3.log" 2>&1 &
 pid_a3=$!
 sleep 2
-grep -q "handshake refused" "$T/a3.log" && ok "an unenrolled agent is refused at the handshake" || bad "no refusal logged"
+# enrollment is on by default: the handshake admits it for enrollment
+# only, and its frames are refused (docs/PROTOCOL.md 7)
+grep -q "refused for now reason=unknown_agent" "$T/a3.log" && ok "an unenrolled agent's frames are refused (unknown_agent)" || bad "no refusal logged"
 "$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/a3.pub")" --region RU-SPE --asn 64502 >/dev/null
 wait "$pid_a3"
-[ $? = 0 ] && grep -q "all 1 rounds measured and delivered" "$T/a3.log" && ok "enrolled later, it dials again and delivers" || { bad "late enrolment"; tail -5 "$T/a3.log"; }
+[ $? = 0 ] && grep -q "all 1 rounds measured and delivered" "$T/a3.log" && ok "enrolled later, it delivers (on the same connection)" || { bad "late enrolment"; tail -5 "$T/a3.log"; }
 "$BIN/zondctl" agents --data "$T/agg" | grep -q "measurements=21" && ok "aggregator stored its 3 measurements too" || bad "count after late enrolment: $("$BIN/zondctl" agents --data "$T/agg" | tail -1)"
 
 # SIGHUP reads the lists again; a bad row is refused and the last good

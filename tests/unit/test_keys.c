@@ -218,6 +218,72 @@ t_curve(void **state)
 	key_free(&k);
 }
 
+/* First start: the key is created (0600, .pub 0644, parent 0700), the same
+ * key loads the second time, and a loosened key is still refused. */
+static void
+t_load_or_create(void **state)
+{
+	struct tmp *t = *state;
+	zkey_t *k = NULL, *k2 = NULL;
+	uint8_t pk[KEY_PUB_LEN];
+	struct stat st;
+	int created = -1;
+	zdiag_t d;
+	char tmpname[400];
+
+	assert_int_equal(key_load_or_create(t->key, -1, -1, &k, &created,
+	    &d), ZE_OK);
+	assert_int_equal(created, 1);
+	assert_int_equal(stat(t->key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(t->pub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	snprintf(tmpname, sizeof(tmpname), "%s/id", t->dir);
+	assert_int_equal(stat(tmpname, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(pubkey_load(t->pub, pk, &d), ZE_OK);
+	assert_memory_equal(pk, key_public(k), KEY_PUB_LEN);
+	/* no temporary file is left beside it */
+	snprintf(tmpname, sizeof(tmpname), "%s.tmp%ld", t->key,
+	    (long)getpid());
+	assert_int_not_equal(access(tmpname, F_OK), 0);
+
+	assert_int_equal(key_load_or_create(t->key, -1, -1, &k2, &created,
+	    &d), ZE_OK);
+	assert_int_equal(created, 0);
+	assert_memory_equal(key_public(k2), key_public(k), KEY_PUB_LEN);
+	key_free(&k2);
+
+	assert_int_equal(chmod(t->key, 0640), 0);
+	assert_int_equal(key_load_or_create(t->key, -1, -1, &k2, &created,
+	    &d), ZE_PERM);
+	assert_null(k2);
+	assert_non_null(strstr(d.text, "chmod 600"));
+	key_free(&k);
+
+	/* root creating it for the daemon's user: that user owns the key,
+	 * its .pub and the folder made for them (only testable as root) */
+	if (getuid() == 0) {
+		char key[450], pub[450], dir[300];
+
+		snprintf(dir, sizeof(dir), "%s/user", t->dir);
+		snprintf(key, sizeof(key), "%s/identity.key", dir);
+		snprintf(pub, sizeof(pub), "%s/identity.pub", dir);
+		assert_int_equal(key_load_or_create(key, 65534, 65534, &k,
+		    &created, &d), ZE_OK);
+		assert_int_equal(created, 1);
+		assert_int_equal(stat(key, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_gid, 65534);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(stat(pub, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		key_free(&k);
+	}
+}
+
 int
 main(void)
 {
@@ -226,6 +292,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_permissions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_load_or_create, setup,
+		    teardown),
 		cmocka_unit_test(t_curve),
 	};
 
