@@ -593,12 +593,6 @@ static const struct {
 	{"testlist", cmd_testlist},
 };
 
-const char *
-ctl_config(void)
-{
-	return g_config;
-}
-
 int
 main(int argc, char **argv)
 {

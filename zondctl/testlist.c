@@ -309,12 +309,12 @@ cmd_push(int argc, char **argv)
 		return 2;
 	}
 	file = argv[optind];
-	if (ctl_config() != NULL) {
-		if (!cli_load_config(aggr_conf_tab, &conf, ctl_config(),
-		    false)) {
-			conf_free(aggr_conf_tab, &conf);
-			return 2;
-		}
+	switch (ctl_config(&conf)) {
+	case -1:
+		return 2;
+	case 0:
+		break;
+	default:
 		loaded = true;
 		if (data == NULL)
 			data = conf.data_dir;

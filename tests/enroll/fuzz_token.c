@@ -120,5 +120,6 @@ extreme(uint8_t *buf, size_t n, uint64_t r)
 		buf[2 + r % (n - 2)] = (r >> 32) & 1 ? 0xff : 0;
 }
 
-const struct fuzz_replay fuzz_replay = {"fuzz_token", 1, extreme};
+const struct fuzz_replay fuzz_replay = {"fuzz_token", 1, extreme, 0,
+    NULL, NULL};
 #endif
