@@ -75,20 +75,48 @@ rc=$?
 [ $rc = 1 ] && grep -q 'run it as root' "$T/e" && ok "zond-enroll as a user: exit 1, says to run it as root" ||
     { bad "zond-enroll as a user (exit $rc)"; cat "$T/e"; }
 
-# --- an enrolled agent (config and key as the enrollment writes them)
-# runs as root in the root, drops to zond and fills its outbox; its one
-# test is a closed port on loopback
-in_root zondctl keygen -o /var/lib/zond-agent >/dev/null && in_root chown zond:zond \
-    /var/lib/zond-agent/identity.key /var/lib/zond-agent/identity.pub
+# --- the volunteer's path: the packaged aggregator (as zond) issues a
+# token, zond-enroll writes agent.conf and the key through the agent's
+# --enroll, the agent (root, drops to zond) delivers to the aggregator
+ip=$(port) hp=$(port)
+cat >"$R/tmp/agg.conf" <<CONF
+[aggregator]
+data_dir = /var/lib/zond
+key = /var/lib/zond/identity.key
+[ingest]
+listen = tcp://127.0.0.1:$ip
+commit_delay = 0
+[http]
+listen = 127.0.0.1:$hp
+[enroll]
+endpoints = tcp://127.0.0.1:$ip
+CONF
+chmod 644 "$R/tmp/agg.conf"
+as_zond() { chroot --userspec=zond:zond "$R" /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C "$@" </dev/null; }
+as_zond /usr/bin/zond-aggregator -c /tmp/agg.conf >"$T/agg.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q 'listening' "$T/agg.log" && break; sleep 0.1; done
+tok=$(as_zond zondctl -c /tmp/agg.conf token create --region RU-SPE --asn 64500 \
+    --network mobile --name pi-test 2>"$T/tok.err")
+case $tok in zt1.*) ok "the packaged zondctl issued a token" ;;
+*) bad "zondctl token create: '$tok'"; cat "$T/tok.err" "$T/agg.log" ;; esac
+in_root zond-enroll "$tok" --accept-risk >"$T/e.out" 2>"$T/e.err"
+rc=$?
+[ $rc = 0 ] && grep -q 'enrolled and enabled' "$T/e.out" && grep -qi 'you take on\|volunteer' "$T/e.out" &&
+    [ -L "$R/$wants/zond-agent.service" ] &&
+    ok "zond-enroll TOKEN --accept-risk: notice shown, admitted, service enabled" ||
+    { bad "zond-enroll (exit $rc)"; cat "$T/e.out" "$T/e.err" "$T/agg.log"; }
+[ "$(own /var/lib/zond-agent/identity.key)" = "zond 600" ] && grep -q "^server_key = \"\\?$(cat "$R/var/lib/zond/identity.pub")" "$R/etc/zond/agent.conf" &&
+    grep -q "^endpoint = \"\\?tcp://127.0.0.1:$ip" "$R/etc/zond/agent.conf" &&
+    ok "enrollment wrote agent.conf (endpoint, server key) and a key owned by zond, 0600" ||
+    { bad "enrollment's files: $(own /var/lib/zond-agent/identity.key)"; cat "$R/etc/zond/agent.conf"; }
+as_zond zondctl -c /tmp/agg.conf agents | grep -q "region=RU-SPE asn=64500 .*network=mobile state=enabled" &&
+    ok "the aggregator admitted the key with the token's region, ASN and network" ||
+    { bad "agents after enrollment"; as_zond zondctl -c /tmp/agg.conf agents; }
+# one test, a closed port on loopback, quickly
 echo "service,test,target,ip,port,sni,control_sni,variant,bytes,interval
 closed,tcp,127.0.0.1,,1,,,,," >"$R/var/lib/zond-agent/test.csv"
-cat >"$R/etc/zond/agent.conf" <<CONF
-[agent]
-state_dir = /var/lib/zond-agent
-key = /var/lib/zond-agent/identity.key
-[uplink]
-endpoint = tcp://127.0.0.1:$(port)
-server_key = $(cat "$R/var/lib/zond/identity.pub")
+cat >>"$R/etc/zond/agent.conf" <<CONF
 [tests]
 endpoints = /var/lib/zond-agent/test.csv
 [schedule]
@@ -101,11 +129,18 @@ in_root zond-agent -n -c /etc/zond/agent.conf >"$T/n" 2>&1 || { bad "agent -n"; 
 chroot "$R" /usr/bin/zond-agent -c /etc/zond/agent.conf >"$T/agent.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q 'measurement seq=' "$T/agent.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q 'stored=[1-9]' "$T/agg.log" && break;
+	curl -s "http://127.0.0.1:$hp/api/v1/agents" | grep -q '"stored": [1-9]' && break; sleep 0.1; done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
 grep -q 'running as user=zond' "$T/agent.log" && grep -q 'measurement seq=' "$T/agent.log" &&
     [ "$(own /var/lib/zond-agent/outbox/data.mdb)" = "zond 600" ] &&
-    ok "the packaged agent ran as zond and stored a measurement in its outbox" ||
+    ok "the packaged agent ran as zond and measured" ||
     { bad "agent run"; cat "$T/agent.log"; ls -lR "$R/var/lib/zond-agent"; }
+curl -s "http://127.0.0.1:$hp/api/v1/agents" | grep -q '"stored": [1-9]' &&
+    ok "its measurements are stored by the packaged aggregator" ||
+    { bad "nothing stored"; curl -s "http://127.0.0.1:$hp/api/v1/agents"; tail -20 "$T/agg.log"; }
+kill "${pids[-2]}"; wait "${pids[-2]}" 2>/dev/null
+rm -f "$R/tmp/agg.conf"
 
 # --- upgrade -----------------------------------------------------------
 echo "# kept across upgrades (lifecycle.sh)" >>"$R/etc/zond/aggregator.conf"
