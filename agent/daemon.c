@@ -179,6 +179,7 @@ struct agent {
 	sched_t *s;
 	void *zctx;
 	struct measure_ctx mc;
+	aclock_t clock;		/* the aggregator's time (clock.h) */
 	zidgen_t ids;
 	zbuf_t body;
 	const targets_t *cur;	/* the list in use: the caller's or owned */
@@ -207,6 +208,9 @@ open_outbox(agent_t *a)
 	}
 	if (drop_privileges(c->user, obdir) != 0)
 		return ZE_PERM;
+	/* its file sits beside the outbox: the directory the agent's user
+	 * owns once privileges are dropped */
+	aclock_init(&a->clock, obdir);
 	install_signals();
 	return ZE_OK;
 }
@@ -251,6 +255,7 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	uo.heartbeat_ms = c->heartbeat_ms;
 	uo.window = c->window;
 	uo.agent_version = ZOND_VERSION;
+	uo.clock = &a->clock;
 	if ((e = uplink_new(a->zctx, c->endpoint, server_pk, k, a->ob, &uo,
 	    &a->up, &d)) != ZE_OK) {
 		log_warnx("uplink: %s", d.text);
@@ -264,6 +269,7 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	a->mc.key = k;
 	a->mc.ids = &a->ids;
 	a->mc.resolver = env->resolver;
+	a->mc.clock = &a->clock;
 	outbox_stats(a->ob, &st);
 	log_info("started version=%s tests=%zu endpoint=%s backlog=%llu "
 	    "rounds=%lld", ZOND_VERSION, t->n, c->endpoint,

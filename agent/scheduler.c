@@ -319,6 +319,7 @@ worker(void *arg)
 		if (r != NULL) {
 			r->target = idx;
 			r->start_us = t0;
+			r->boot_us = ztime_boot_us();
 			r->outcome = run_target(s, idx, &r->resolution,
 			    &r->locate);
 			r->duration_us = ztime_mono_us() - m0;
