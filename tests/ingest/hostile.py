@@ -202,6 +202,11 @@ class Conn:
             return None
         return downlink(self.s.recv())
 
+    def recv_raw(self, timeout=15):
+        if self.s.poll(timeout * 1000) == 0:
+            return None
+        return parse(self.s.recv())
+
     def close(self):
         self.s.close(0)
 
@@ -292,6 +297,41 @@ def run(ep, spub_file, seedhex, zondctl, data):
     # 8: absurd starts are clock rejects, not undefined behaviour
     one(a.body(nseq(), -(1 << 63), id_ms=0), "start INT64_MIN", "clock")
     one(a.body(nseq(), (1 << 63) - 1, id_ms=0), "start INT64_MAX", "clock")
+
+    # 9: a Pi without a clock (PROTOCOL.md "Clock").  A Hello with a boot
+    # gets a time reply (server_us and no message); measurements taken
+    # before the agent knew the time (ClockCheck.unverified) are placed by
+    # that boot's anchor, and the clock window applies to the placed
+    # start; ones that cannot be placed keep their signed start.
+    boot, other_boot = os.urandom(16), os.urandom(16)
+    hb_boot_us = 400000 * 10**6         # the boot is 4.6 days old
+    c.send(fv(1, 1) + fb(2, fv(2, now - 3 * 86400 * 10**6) + fv(3, 0) +
+                         fb(7, boot) + fv(8, hb_boot_us)))
+    r = c.recv_raw()
+    srv = [v for n, _, v in (r or []) if n == 6]
+    check(r is not None and [n for n, _, _ in r] == [1, 6] and srv and
+          abs(srv[0] - time.time_ns() // 1000) < 10 * 10**6,
+          "a Hello with a boot gets a time reply: server_us, no message")
+
+    def clocked(start, unverified, bid, boot_us):
+        return a.body(nseq(), start, extra=fb(15, fv(1, unverified) +
+                                              fb(3, bid) + fv(4, boot_us)))
+    ten_min = 600 * 10**6
+    one(clocked(now + 2 * 3600 * 10**6 - ten_min, 1, boot,
+                hb_boot_us - ten_min),
+        "unverified, wall clock 2 h ahead, placed by its boot", "ack")
+    one(clocked(now - 20 * 86400 * 10**6 - ten_min, 1, boot,
+                hb_boot_us - ten_min),
+        "unverified, wall clock 20 days behind, placed by its boot", "ack")
+    one(clocked(now + 2 * 3600 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, 2 h ahead, of another boot (cannot be placed)",
+        "clock")
+    one(clocked(now - 20 * 86400 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, 20 days behind, of another boot", "clock")
+    one(clocked(now + 2 * 3600 * 10**6, 0, boot, hb_boot_us),
+        "verified (the agent's own correction), 2 h ahead", "clock")
+    one(clocked(now + 2 * 3600 * 10**6, 1, boot, (1 << 64) - 1),
+        "unverified, boot time 2^64-1 (absurd)", "clock")
 
     # 3: malformed items are named by their seq whenever it can be read
     good = a.body(nseq(), now)
