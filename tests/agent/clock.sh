@@ -9,7 +9,10 @@
 # "boot"), the later ones verified with start_us already right; every
 # placed time is the real time of the test, so the map's current hour
 # holds them all; the registry and the agents API show each clock's
-# offset; a restart in the same boot knows the time at once.
+# offset; an agent whose clock is set (NTP) between measuring and
+# delivering has its outbox placed at the real times all the same; the
+# metrics count the placements; a restart in the same boot knows the time
+# at once.
 set -u
 BIN=$1
 . "$(dirname "$0")/../agents.sh"
@@ -43,7 +46,7 @@ web,tcp,127.0.0.1,,$WEB,,,,,
 closed,tcp,127.0.0.1,,1,,,,,
 CONF
 # 6 rounds a second apart: the aggregator starts after the third
-for a in behind ahead; do
+for a in behind ahead stepped; do
 	role=probe; [ $a = ahead ] && role=control
 	new_agent $a RU-MOW 64501 $role
 	cat >>"$T/$a.conf" <<CONF
@@ -61,9 +64,15 @@ ZOND_TEST_CLOCK_OFFSET=-259200 timeout 90 "$BIN/zond-agent" -c "$T/behind.conf" 
 pid_behind=$!
 ZOND_TEST_CLOCK_OFFSET=7200 timeout 90 "$BIN/zond-agent" -c "$T/ahead.conf" >"$T/ahead.log" 2>&1 &
 pid_ahead=$!
+# "stepped" measures 3 days slow while the aggregator is down and is
+# stopped; NTP then sets its clock (offset 0) before it delivers, in the
+# same boot: its outbox must still be placed at the real times
+ZOND_TEST_CLOCK_OFFSET=-259200 timeout -s TERM 2.2 "$BIN/zond-agent" -c "$T/stepped.conf" >"$T/stepped.log" 2>&1 &
+pid_stepped=$!
 sleep 2.5
 "$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
 pids+=($!)
+wait "$pid_stepped"
 wait "$pid_behind"; r1=$?
 wait "$pid_ahead"; r2=$?
 t_end=$(($(now_s) + 1))
@@ -76,10 +85,10 @@ wait_agents_stored 12 2 && ok "each agent's 12 measurements stored" || { bad "st
 grep -q "reason=clock" "$T/agg.log" && bad "the aggregator refused measurements for their clock" || ok "no measurement refused for its clock"
 
 "$BIN/zondctl" export --data "$T/agg" --format jsonl -o "$T/export.jsonl"
-/usr/bin/python3 - "$T/export.jsonl" "$t_begin" "$t_end" "$(cat "$T/behind.pub")" "$T/nunv" <<'PY' && ok "export: early ones unverified and placed by boot, later ones verified; every time is the real one" || bad "export times"
+/usr/bin/python3 - "$T/export.jsonl" "$t_begin" "$t_end" "$(cat "$T/behind.pub")" "$T/nunv" "$(cat "$T/ahead.pub")" <<'PY' && ok "export: early ones unverified and placed by boot, later ones verified; every time is the real one" || bad "export times"
 import json, sys, datetime
-recs = [json.loads(l) for l in open(sys.argv[1])]
-t0, t1, behind = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+t0, t1, behind, ahead = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[6]
+recs = [r for r in map(json.loads, open(sys.argv[1])) if r["agent"] in (behind, ahead)]
 def ts(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 assert len(recs) == 24, len(recs)
 for r in recs:
@@ -145,10 +154,37 @@ assert abs(off["behind"] - 259200000) < 3000, off
 assert abs(off["ahead"] + 7200000) < 3000, off
 PY
 
+# the stepped agent delivers now, its wall clock right
+sed -i "s/rounds = 6/rounds = 1/" "$T/stepped.conf"
+t_step=$(now_s)
+timeout 60 "$BIN/zond-agent" -c "$T/stepped.conf" >"$T/stepped2.log" 2>&1
+n_old=$(grep -c "measurement seq=" "$T/stepped.log")
+[ "$n_old" -ge 2 ] && wait_agents_stored $((n_old + 2)) 1 && ok "the stepped agent delivered its $n_old old and 2 new measurements" || { bad "stepped delivery ($n_old)"; tail -3 "$T/stepped.log" "$T/stepped2.log"; }
+"$BIN/zondctl" export --data "$T/agg" --format jsonl -o "$T/export_s.jsonl"
+/usr/bin/python3 - "$T/export_s.jsonl" "$(cat "$T/stepped.pub")" "$t_begin" "$t_step" "$n_old" "$T/nunv_s" <<'PY' && ok "its outbox, measured 3 days slow and delivered after the clock was set, is placed at the real times" || bad "stepped placement"
+import json, sys, datetime
+def ts(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+rs = sorted((r for r in map(json.loads, open(sys.argv[1])) if r["agent"] == sys.argv[2]), key=lambda r: r["seq"])
+t0, t_step, n_old = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+old, new = rs[:n_old], rs[n_old:]
+assert len(new) == 2, len(rs)
+for r in old:
+    assert r["clock"]["unverified"] and r["time_by"] == "boot", r
+    assert t0 - 1 <= ts(r["time"]) <= t0 + 4, (r["time"], t0)
+    assert abs(ts(r["start"]) + 259200 - ts(r["time"])) < 2, (r["start"], r["time"])
+for r in new:
+    # measured at once on the restart: unverified again (no reply yet in
+    # this run), but its wall clock is right now
+    assert r["time_by"] == ("boot" if r["clock"]["unverified"] else "signed"), r
+    assert t_step - 1 <= ts(r["time"]) and abs(ts(r["time"]) - ts(r["start"])) < 2, r
+open(sys.argv[6], "w").write(str(sum(r["clock"]["unverified"] for r in rs)))
+PY
+
 curl -s "http://127.0.0.1:$HTTP/metrics" >"$T/metrics.txt"
-grep -q "^zond_ingest_clock_placed_total{by=\"boot\"} $(cat "$T/nunv")\$" "$T/metrics.txt" \
+nboot=$(($(cat "$T/nunv") + $(cat "$T/nunv_s" 2>/dev/null || echo 0)))
+grep -q "^zond_ingest_clock_placed_total{by=\"boot\"} $nboot\$" "$T/metrics.txt" \
 	&& grep -q '^zond_ingest_clock_placed_total{by="unplaced"} 0$' "$T/metrics.txt" \
-	&& ok "metrics count the $(cat "$T/nunv") measurements placed by their boot" || { bad "metrics"; grep clock_placed "$T/metrics.txt"; }
+	&& ok "metrics count the $nboot measurements placed by their boot" || { bad "metrics"; grep clock_placed "$T/metrics.txt"; }
 
 # a restart in the same boot: the time is known from the first test on
 sed -i "s/rounds = 6/rounds = 1/" "$T/behind.conf"
