@@ -118,6 +118,24 @@ for a, rs in by.items():
 open(sys.argv[5], "w").write(str(sum(r["clock"]["unverified"] for r in recs)))
 PY
 
+"$BIN/zondctl" verify "$T/export.jsonl" | grep -qx "24 valid, 0 invalid" && ok "the export verifies" || bad "verify"
+# the clock is signed: a record whose clock says verified is caught
+/usr/bin/python3 - "$T/export.jsonl" "$T/forged.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+for i, l in enumerate(lines):
+    r = json.loads(l)
+    if r["clock"]["unverified"]:
+        r["clock"]["unverified"] = False
+        lines[i] = json.dumps(r)
+        print(i + 1)
+        break
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+"$BIN/zondctl" verify "$T/forged.jsonl" >"$T/verify2.txt"
+grep -qx "23 valid, 1 invalid" "$T/verify2.txt" && grep -q "'clock' differs" "$T/verify2.txt" \
+	&& ok "verify catches a record whose clock was changed" || { bad "forged clock"; cat "$T/verify2.txt"; }
+
 # the map of the current hours holds all of the probe's measurements
 for _ in $(seq 100); do
 	"$BIN/zondctl" -c "$T/agg.conf" map --data "$T/agg" --json \
