@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,30 @@
 #include "ztime.h"
 
 #define RESAVE_US 1000000	/* kept anchor off by this much: write */
+
+/* The process's anchor for other threads (aclock_cert_time_us): one
+ * aclock per agent process. */
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct zclock_anchor shared;
+
+static void
+share(const aclock_t *c)
+{
+	pthread_mutex_lock(&shared_mu);
+	shared = c->a;
+	pthread_mutex_unlock(&shared_mu);
+}
+
+int64_t
+aclock_cert_time_us(void)
+{
+	struct zclock_anchor a;
+
+	pthread_mutex_lock(&shared_mu);
+	a = shared;
+	pthread_mutex_unlock(&shared_mu);
+	return a.set ? zclock_at(&a, ztime_boot_us()) : ztime_now_us();
+}
 
 static void
 hex16(const uint8_t *b, char out[33])
@@ -63,6 +88,7 @@ load(aclock_t *c)
 	c->a.true_us = tu;
 	c->saved_boot_us = bu;
 	c->saved_true_us = tu;
+	share(c);
 	log_info("clock: known from %s (this boot) offset_ms=%lld", c->path,
 	    (long long)((zclock_at(&c->a, ztime_boot_us()) -
 	    ztime_now_us()) / 1000));
@@ -131,6 +157,7 @@ aclock_learn(aclock_t *c, int64_t sent_boot_us, int64_t recv_boot_us,
 	zclock_learn(&c->a, c->boot_id, sent_boot_us, recv_boot_us,
 	    server_us);
 	c->learnt++;
+	share(c);
 	off = zclock_at(&c->a, recv_boot_us) - ztime_now_us();
 	if (!was.set) {
 		log_info("clock: learnt the time from the aggregator "

@@ -55,4 +55,12 @@ bool aclock_known(const aclock_t *c);
 void aclock_stamp(const aclock_t *c, int64_t wall_us, int64_t boot_us,
     int64_t *start_us, Zond__V1__ClockCheck *cc);
 
+/*
+ * The time to check certificates at, for any thread: the anchored time of
+ * now when the process knows it (the last aclock_learn or aclock_init
+ * with an anchor), else the wall clock.  A Pi booted at 1970 would find
+ * every certificate "not yet valid" by its wall clock.
+ */
+int64_t aclock_cert_time_us(void);
+
 #endif

@@ -71,7 +71,8 @@ ZOND_TEST_CLOCK_OFFSET=-259200 timeout -s TERM 2.2 "$BIN/zond-agent" -c "$T/step
 pid_stepped=$!
 sleep 2.5
 "$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
-pids+=($!)
+agg_pid=$!
+pids+=($agg_pid)
 wait "$pid_stepped"
 wait "$pid_behind"; r1=$?
 wait "$pid_ahead"; r2=$?
@@ -215,6 +216,58 @@ import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["agent"] == sys.argv[2]]
 last = sorted(recs, key=lambda r: r["seq"])[-2:]
 assert len(recs) == 14 and all(not r["clock"]["unverified"] and r["time_by"] == "signed" for r in last), last
+PY
+
+# certificates are checked at the agent's best time: a TLS server whose
+# certificate became valid a minute ago; an agent 3 days slow finds it
+# "not yet valid" until it knows the time, then valid
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-days 1 -subj /CN=zond.test -addext subjectAltName=DNS:zond.test \
+	-keyout "$T/tls.key" -out "$T/tls.pem" >/dev/null 2>&1 || bad "openssl req"
+TLS=$(port)
+/usr/bin/python3 - "$TLS" "$T/tls.pem" "$T/tls.key" <<'PY' &
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+def serve(c):
+    try:
+        with ctx.wrap_socket(c, server_side=True) as t:
+            t.recv(1)
+    except Exception:
+        pass
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+pids+=($!)
+printf 'service,test,target,ip,port,sni,control_sni,variant,bytes,interval\ntlsweb,tls,zond.test,127.0.0.1,%s,zond.test,,,,\n' "$TLS" >"$T/tls.csv"
+new_agent tlspi RU-MOW 64501 probe
+sed -i "s|endpoints = $T/ep.csv|endpoints = $T/tls.csv\nca_file = $T/tls.pem|" "$T/tlspi.conf"
+printf '[schedule]\ninterval = 1s\njitter = 0s\nretries = 0\ntimeout = 2s\nrounds = 6\n' >>"$T/tlspi.conf"
+kill "$agg_pid"; wait "$agg_pid" 2>/dev/null
+ZOND_TEST_CLOCK_OFFSET=-259200 timeout 60 "$BIN/zond-agent" -c "$T/tlspi.conf" >"$T/tlspi.log" 2>&1 &
+pid_tls=$!
+sleep 2.5
+"$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg2.log" 2>&1 &
+pids+=($!)
+wait "$pid_tls" || bad "tlspi exited $?"
+wait_agents_stored 6 1 || bad "tlspi: not stored"
+"$BIN/zondctl" export --data "$T/agg" --format jsonl -o "$T/export_t.jsonl"
+/usr/bin/python3 - "$T/export_t.jsonl" "$(cat "$T/tlspi.pub")" <<'PY' && ok "certificates are checked at the agent's time: not yet valid while it did not know it, valid after" || bad "certificate time"
+import json, sys
+rs = sorted((r for r in map(json.loads, open(sys.argv[1])) if r["agent"] == sys.argv[2]), key=lambda r: r["seq"])
+assert len(rs) == 6, len(rs)
+early = [r for r in rs if r["clock"]["unverified"]]
+late = [r for r in rs if not r["clock"]["unverified"]]
+assert early and late, [r["clock"] for r in rs]
+for r in early:
+    assert r["outcome"]["failure"] == "cert_invalid", r["outcome"]
+for r in late:
+    assert r["outcome"]["failure"] == "none" and r["outcome"]["tls"]["cert_valid"], r["outcome"]
 PY
 
 echo "$pass passed, $fail failed"
