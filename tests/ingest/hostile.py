@@ -13,6 +13,8 @@ document.
 
 Every wait is bounded; nothing depends on speed.
 """
+import calendar
+import json
 import os
 import subprocess
 import sys
@@ -77,6 +79,12 @@ def parse(buf):
             raise ValueError("wire type %d" % wt)
         out.append((num, wt, v))
     return out
+
+
+def iso_us(s):
+    """microseconds of an export time, "YYYY-MM-DDTHH:MM:SS.fffZ\""""
+    t = calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
+    return t * 10**6 + int(s[20:23]) * 1000
 
 
 def rd_varint(buf, i):
@@ -328,6 +336,8 @@ def run(ep, spub_file, seedhex, zondctl, data):
         "clock")
     one(clocked(now - 20 * 86400 * 10**6, 1, other_boot, hb_boot_us),
         "unverified, 20 days behind, of another boot", "clock")
+    one(clocked(now - 3600 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, of another boot, 1 h old (stored as signed)", "ack")
     one(clocked(now + 2 * 3600 * 10**6, 0, boot, hb_boot_us),
         "verified (the agent's own correction), 2 h ahead", "clock")
     one(clocked(now + 2 * 3600 * 10**6, 1, boot, (1 << 64) - 1),
@@ -417,6 +427,18 @@ def run(ep, spub_file, seedhex, zondctl, data):
     n = export_count()
     check(n == len(acked), "zondctl export holds all %d acknowledged "
           "measurements (exported %d)" % (len(acked), n))
+    # the placements of section 9, as the export shows them
+    p = subprocess.run([zondctl, "export", "--data", data, "--format",
+                        "jsonl"], capture_output=True, check=False)
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    by = sorted((r["time_by"], r["seq"]) for r in recs
+                if r["time_by"] != "signed")
+    placed = {r["seq"]: r for r in recs if r["time_by"] == "boot"}
+    check([b for b, _ in by] == ["boot", "boot", "unplaced"] and
+          all(abs(iso_us(r["time"]) - (now - ten_min)) < 20 * 10**6
+              for r in placed.values()),
+          "export: 2 placed by their boot ten minutes before the Hello, "
+          "1 unplaced (%r)" % by)
     for lo, hi in [(edge - 1000, edge), (edge, edge + 1000),
                    (now - 14 * 86400 * 10**6, now - 86400 * 10**6),
                    (now - 1000, now + 3600 * 10**6),
