@@ -103,6 +103,10 @@ save(aclock_t *c)
 
 	if (c->path[0] == '\0')
 		return;
+	/* noted before trying: a directory that cannot be written is tried
+	 * again only when the anchor moved, not on every reply */
+	c->saved_boot_us = c->a.boot_us;
+	c->saved_true_us = c->a.true_us;
 	hex16(c->boot_id, hex);
 	n = snprintf(buf, sizeof(buf), "zond-clock 1 %s %" PRId64 " %" PRId64
 	    "\n", hex, c->a.boot_us, c->a.true_us);
@@ -120,10 +124,7 @@ save(aclock_t *c)
 	if (rename(tmp, c->path) != 0) {
 		log_warn("clock: %s", c->path);
 		(void)unlink(tmp);
-		return;
 	}
-	c->saved_boot_us = c->a.boot_us;
-	c->saved_true_us = c->a.true_us;
 }
 
 void
@@ -165,7 +166,7 @@ aclock_learn(aclock_t *c, int64_t sent_boot_us, int64_t recv_boot_us,
 	}
 	if (!c->have_boot)
 		return;
-	if (!was.set || c->saved_true_us == 0) {
+	if (!was.set) {
 		save(c);
 		return;
 	}
