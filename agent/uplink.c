@@ -67,7 +67,7 @@ struct uplink {
 	bool hold;		/* temporary reject: wait for hold_until */
 	int64_t hold_until;
 	int64_t next_hb;
-	int64_t status_boot_us;	/* CLOCK_BOOTTIME of the last Hello/Heartbeat */
+	int64_t status_boot_us;	/* CLOCK_BOOTTIME: last Hello/Heartbeat */
 
 	size_t budget;		/* bytes a batch frame may have */
 	int64_t unnamed_logged;	/* last log of an unnamed reject */

@@ -466,8 +466,8 @@ agent_one(const struct store_agent *a, void *arg)
 		o->e = zbuf_printf(o->b, ", \"backlog\": %" PRIu64 ", "
 		    "\"dropped\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", "
 		    "\"list_version\": %" PRIu64 ", \"stored\": %" PRIu64 ", "
-		    "\"clock_offset_ms\": ", a->backlog, a->dropped, a->last_seq,
-		    a->list_version, a->stored);
+		    "\"clock_offset_ms\": ", a->backlog, a->dropped,
+		    a->last_seq, a->list_version, a->stored);
 	/* the aggregator's time minus the agent's wall clock */
 	if (o->e == ZE_OK)
 		o->e = a->has_clock ? zbuf_printf(o->b, "%" PRId64 "}",

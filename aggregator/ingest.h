@@ -53,8 +53,8 @@ struct ingest_stats {
 	uint64_t commit_us_max;
 	uint64_t acks;			/* Ack messages sent */
 	uint64_t pending;		/* items waiting for a commit now */
-	uint64_t clock_by_boot;		/* stored, placed by their boot's anchor */
-	uint64_t clock_unplaced;	/* stored unverified, no anchor: as signed */
+	uint64_t clock_by_boot;		/* stored, placed by their boot */
+	uint64_t clock_unplaced;	/* stored unverified, as signed */
 	bool storage_ok;
 };
 

@@ -101,7 +101,8 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 	    st.commit_fail, st.commits ? (double)st.commit_us_sum /
 	    (double)st.commits / 1000.0 : 0.0,
 	    (double)st.commit_us_max / 1000.0, st.pending, st.storage_ok,
-	    st.clock_by_boot, st.clock_unplaced, c.meas, c.map_used, c.map_size);
+	    st.clock_by_boot, st.clock_unplaced, c.meas, c.map_used,
+	    c.map_size);
 }
 
 static void

@@ -98,7 +98,8 @@ zclock_parse_boot_id(const char *s, uint8_t id[ZCLOCK_BOOT_ID_LEN],
 				goto bad;
 			continue;
 		}
-		if ((hi = hexval((unsigned char)s[i])) < 0 || s[i + 1] == '\0' ||
+		if ((hi = hexval((unsigned char)s[i])) < 0 ||
+		    s[i + 1] == '\0' ||
 		    (lo = hexval((unsigned char)s[i + 1])) < 0)
 			goto bad;
 		id[n++] = (uint8_t)(hi << 4 | lo);

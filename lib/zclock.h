@@ -48,8 +48,8 @@ int64_t zclock_at(const struct zclock_anchor *a, int64_t boot_us);
 enum zclock_placed {
 	ZCLOCK_SIGNED = 0,	/* its start_us as signed (a verified clock,
 				 * or an agent that sends no ClockCheck) */
-	ZCLOCK_BY_BOOT = 1,	/* unverified; placed by an anchor of its boot */
-	ZCLOCK_UNPLACED = 2,	/* unverified, no anchor of its boot: as signed */
+	ZCLOCK_BY_BOOT = 1,	/* unverified; placed by its boot's anchor */
+	ZCLOCK_UNPLACED = 2,	/* unverified, no anchor of its boot */
 };
 
 /*

@@ -17,7 +17,8 @@
  * seconds (may be negative), is added: the tests' wrong clock of a Pi. */
 int64_t ztime_now_us(void);
 int64_t ztime_mono_us(void);	/* CLOCK_MONOTONIC */
-int64_t ztime_boot_us(void);	/* CLOCK_BOOTTIME: counts suspend, never steps */
+/* CLOCK_BOOTTIME: counts suspend, never steps */
+int64_t ztime_boot_us(void);
 
 /*
  * Format us as "YYYY-MM-DDTHH:MM:SS[.fff]Z" with `frac` (0, 3 or 6)

@@ -51,7 +51,7 @@ t_unknown_then_learnt(void **state)
 	Zond__V1__ClockCheck cc = ZOND__V1__CLOCK_CHECK__INIT;
 	aclock_t c;
 	int64_t start, boot = ztime_boot_us(), wall = ztime_now_us();
-	int64_t truth = wall + 3 * 86400 * S;	/* the wall clock is slow */
+	int64_t truth = wall + 3 * 86400 * S;	/* the wall clock: slow */
 	struct stat st;
 
 	(void)state;
