@@ -169,6 +169,7 @@ struct agent {
 	sched_t *s;
 	void *zctx;
 	struct measure_ctx mc;
+	aclock_t clock;		/* the aggregator's time (clock.h) */
 	zidgen_t ids;
 	zbuf_t body;
 	const targets_t *cur;	/* the list in use: the caller's or owned */
@@ -365,6 +366,9 @@ open_outbox(agent_t *a)
 	}
 	if (drop_privileges(c->user, c->state_dir, obdir) != 0)
 		return ZE_PERM;
+	/* its file sits beside the outbox: the directory the agent's user
+	 * owns once privileges are dropped */
+	aclock_init(&a->clock, obdir);
 	install_signals();
 	return ZE_OK;
 }
@@ -422,6 +426,7 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	uo.list_version = a->list_version;
 	uo.on_test_list = on_test_list;
 	uo.arg = a;
+	uo.clock = &a->clock;
 	if ((e = uplink_new(a->zctx, c->endpoint, server_pk, k, a->ob, &uo,
 	    &a->up, &d)) != ZE_OK) {
 		log_warnx("uplink: %s", d.text);
@@ -435,6 +440,7 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	a->mc.key = k;
 	a->mc.ids = &a->ids;
 	a->mc.resolver = env->resolver;
+	a->mc.clock = &a->clock;
 	outbox_stats(a->ob, &st);
 	log_info("started version=%s tests=%zu list_version=%llu endpoint=%s "
 	    "backlog=%llu rounds=%lld", ZOND_VERSION, a->cur->n,

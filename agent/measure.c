@@ -46,11 +46,19 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 {
 	Zond__V1__Measurement m = ZOND__V1__MEASUREMENT__INIT;
 	Zond__V1__NetContext net = ZOND__V1__NET_CONTEXT__INIT;
+	Zond__V1__ClockCheck cc = ZOND__V1__CLOCK_CHECK__INIT;
+	int64_t start = r->start_us;
 	uint8_t agent[KEY_PUB_LEN];
 	zid_t id;
 	char target[300];
 
-	zid_next(c->ids, r->start_us, &id);
+	/* the id is made from the same start that is signed: PROTOCOL.md
+	 * "Ids" keeps the two within a minute */
+	if (c->clock != NULL) {
+		aclock_stamp(c->clock, r->start_us, r->boot_us, &start, &cc);
+		m.clock = &cc;
+	}
+	zid_next(c->ids, start, &id);
 	memcpy(agent, key_public(c->key), KEY_PUB_LEN);
 	m.has_id = 1;
 	m.id.data = id.b;
@@ -61,7 +69,7 @@ measure_seal(const struct measure_ctx *c, const target_t *t,
 	m.agent.data = agent;
 	m.agent.len = KEY_PUB_LEN;
 	m.has_start_us = 1;
-	m.start_us = r->start_us;
+	m.start_us = start;
 	m.has_duration_us = 1;
 	m.duration_us = r->duration_us > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)r->duration_us;

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "key.h"
 #include "scheduler.h"
 #include "targets.h"
@@ -20,6 +21,7 @@ struct measure_ctx {
 	zidgen_t *ids;
 	const char *resolver;	/* what the agent used for DNS */
 	uint64_t list_version;
+	const struct aclock *clock;	/* NULL: no ClockCheck, wall time */
 };
 
 /* Assemble, encode into body (appended) and sign.  seq > 0. */

@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include "clock.h"
 
 #include "conf.h"
 #include "ztime.h"
@@ -512,12 +516,26 @@ curl_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return socket(a->family, a->socktype, a->protocol);
 }
 
+/* Certificates are checked at the agent's best time (clock.h), not at a
+ * wall clock a Pi without a real-time clock may have wrong by years. */
+static CURLcode
+curl_ssl_time(CURL *curl, void *ssl_ctx, void *arg)
+{
+	(void)curl;
+	(void)arg;
+	X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param((SSL_CTX *)ssl_ctx),
+	    (time_t)(aclock_cert_time_us() / 1000000));
+	return CURLE_OK;
+}
+
 void
 pu_curl_track(void *curl, struct pu_curl_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	curl_easy_setopt((CURL *)curl, CURLOPT_OPENSOCKETFUNCTION, curl_open);
 	curl_easy_setopt((CURL *)curl, CURLOPT_OPENSOCKETDATA, a);
+	curl_easy_setopt((CURL *)curl, CURLOPT_SSL_CTX_FUNCTION,
+	    curl_ssl_time);
 }
 
 Zond__V1__Failure

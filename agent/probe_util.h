@@ -140,7 +140,9 @@ struct pu_curl_addr {
 };
 
 /* Make curl (a CURL *) note in *a the address of each socket it opens
- * (CURLOPT_OPENSOCKETFUNCTION); *a must outlive the transfer. */
+ * (CURLOPT_OPENSOCKETFUNCTION); *a must outlive the transfer.  Also makes
+ * it check certificates at aclock_cert_time_us (CURLOPT_SSL_CTX_FUNCTION):
+ * the aggregator's time once the agent knows it. */
 void pu_curl_track(void *curl, struct pu_curl_addr *a);
 
 /*

@@ -104,7 +104,9 @@ nap(sched_t *s, int64_t ms)
 	struct timespec ts;
 	bool stop;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* the cv waits on CLOCK_MONOTONIC: a Pi's wall clock set back by
+	 * hours (NTP at last) must not stretch a retry delay by as much */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -319,6 +321,7 @@ worker(void *arg)
 		if (r != NULL) {
 			r->target = idx;
 			r->start_us = t0;
+			r->boot_us = ztime_boot_us();
 			r->outcome = run_target(s, idx, &r->resolution,
 			    &r->locate);
 			r->duration_us = ztime_mono_us() - m0;
@@ -393,7 +396,14 @@ sched_new(const struct sched_opts *o, const targets_t *t,
 		s->runs[i] = randombytes_random();
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&s->workers[i], NULL, worker, s) != 0)
 			break;

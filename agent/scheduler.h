@@ -48,6 +48,7 @@ typedef struct sched_result {
 	Zond__V1__Localization *locate;	/* owned; a failure localized
 					 * (probe_locate.h) */
 	int64_t start_us;		/* wall clock, first attempt */
+	int64_t boot_us;		/* CLOCK_BOOTTIME then (clock.h) */
 	int64_t duration_us;		/* all attempts */
 	struct sched_result *next;
 } sched_result_t;

@@ -67,6 +67,7 @@ struct uplink {
 	bool hold;		/* temporary reject: wait for hold_until */
 	int64_t hold_until;
 	int64_t next_hb;
+	int64_t status_boot_us;	/* CLOCK_BOOTTIME: last Hello/Heartbeat */
 
 	size_t budget;		/* bytes a batch frame may have */
 	int64_t unnamed_logged;	/* last log of an unnamed reject */
@@ -177,6 +178,12 @@ send_hello(uplink_t *u)
 	h.dropped = os.dropped;
 	h.last_seq = os.last_seq;
 	h.list_version = u->o.list_version;
+	if (u->o.clock != NULL && u->o.clock->have_boot) {
+		h.has_boot_id = h.has_boot_us = 1;
+		h.boot_id.data = u->o.clock->boot_id;
+		h.boot_id.len = ZCLOCK_BOOT_ID_LEN;
+		h.boot_us = (uint64_t)(u->status_boot_us = ztime_boot_us());
+	}
 	up.has_version = 1;
 	up.version = WIRE_VERSION;
 	up.msg_case = ZOND__V1__UPLINK__MSG_HELLO;
@@ -199,6 +206,12 @@ send_heartbeat(uplink_t *u, int64_t now_us)
 	hb.dropped = os.dropped;
 	hb.uptime_s = (uint64_t)((now_us - u->start_us) / (1000 * MS));
 	hb.list_version = u->o.list_version;
+	if (u->o.clock != NULL && u->o.clock->have_boot) {
+		hb.has_boot_id = hb.has_boot_us = 1;
+		hb.boot_id.data = u->o.clock->boot_id;
+		hb.boot_id.len = ZCLOCK_BOOT_ID_LEN;
+		hb.boot_us = (uint64_t)(u->status_boot_us = ztime_boot_us());
+	}
 	up.has_version = 1;
 	up.version = WIRE_VERSION;
 	up.msg_case = ZOND__V1__UPLINK__MSG_HEARTBEAT;
@@ -523,7 +536,18 @@ handle_frame(uplink_t *u, const uint8_t *p, size_t n, int64_t now_us,
 		log_warnx("uplink: refused a downlink frame: %s", why.text);
 		return ZE_OK;
 	}
+	/* every Downlink carries the aggregator's clock; only the answer to
+	 * a Hello or Heartbeat (the time reply, no message) comes at once,
+	 * so only it has a round trip to correct by */
+	if (m->has_server_us && u->o.clock != NULL) {
+		bool precise = m->msg_case == ZOND__V1__DOWNLINK__MSG__NOT_SET;
+
+		aclock_learn(u->o.clock, precise ? u->status_boot_us : 0,
+		    ztime_boot_us(), m->server_us, precise);
+	}
 	switch (m->msg_case) {
+	case ZOND__V1__DOWNLINK__MSG__NOT_SET:
+		break;		/* a time reply */
 	case ZOND__V1__DOWNLINK__MSG_ACK:
 		e = handle_ack(u, m->ack, now_us, d);
 		break;

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "err.h"
 #include "key.h"
 #include "outbox.h"
@@ -67,6 +68,7 @@ struct uplink_opts {
 	uint64_t list_version;	/* test list in use (also settable) */
 	uplink_testlist_fn on_test_list;	/* NULL: lists are ignored */
 	void *arg;
+	struct aclock *clock;	/* learns Downlink.server_us; NULL: none */
 };
 
 struct uplink_stats {

@@ -89,7 +89,9 @@ collect_one(const struct store_meas *sm, void *arg)
 	it->region[STORE_REGION_LEN - 1] = '\0';
 	it->asn = sm->asn;
 	it->role = sm->role;
-	it->start_us = sm->start_us;
+	/* judged at its placed start (PROTOCOL.md "Clock"), as the
+	 * roll-ups do; selected by the signed one, as the ids are */
+	it->start_us = sm->time_us;
 	it->recv_us = sm->recv_us;
 	it->in_range = sm->start_us >= c->since && sm->start_us < c->until;
 	it->m = m;

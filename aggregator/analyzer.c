@@ -58,7 +58,9 @@ nap(analyzer_t *a, int64_t ms)
 	struct timespec ts;
 	bool q;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* monotonic (the cv's clock): a stepped wall clock does not
+	 * stretch the nap */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += (time_t)(ms / 1000);
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -268,7 +270,14 @@ analyzer_start(store_t *s, const struct aggr_conf *conf,
 	}
 	a->interval_ms = conf->analysis_interval_ms;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (a->o.hook && (a->webhook = strdup(conf->webhook)) == NULL) {
 		analyzer_stop(&a);
 		return zdiag_set(d, ZE_NOMEM, "out of memory");

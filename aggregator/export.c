@@ -18,6 +18,7 @@
 #include "json.h"
 #include "sign.h"
 #include "wire.h"
+#include "zclock.h"
 #include "zid.h"
 #include "ztime.h"
 
@@ -140,6 +141,9 @@ export_one(const struct store_meas *sm, void *arg)
 			.censor_asn = cell_meas_censor_asn(m, v, x->asn),
 			.body = sm->body, .body_len = sm->body_len,
 			.sig = sm->sig,
+			.time_us = sm->time_us,
+			.time_by = zclock_placed_name((enum zclock_placed)
+			    sm->time_by),
 		};
 		e = json_measurement(&x->line, m, &ex);
 	} else if (x->fmt == EXPORT_OONI) {

@@ -1261,12 +1261,13 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	char input[1024];
 	uint8_t h[8];
 	const char *name = test_name(m), *mn, *p;
-	int64_t day_us = sm->start_us - (sm->start_us % (86400LL * 1000000));
+	/* the placed start: when it really ran (PROTOCOL.md "Clock") */
+	int64_t day_us = sm->time_us - (sm->time_us % (86400LL * 1000000));
 	size_t i;
 	crypto_generichash_state hs;
 
 	/* "YYYY-MM-DD HH:MM:SS" */
-	ztime_fmt_iso(sm->start_us, ts, sizeof(ts), 0);
+	ztime_fmt_iso(sm->time_us, ts, sizeof(ts), 0);
 	ts[10] = ' ';
 	ts[19] = '\0';
 	ztime_fmt_iso(day_us, day, sizeof(day), 0);

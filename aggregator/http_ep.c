@@ -34,6 +34,7 @@
 #include "map.h"
 #include "rollup.h"
 #include "wire.h"
+#include "zclock.h"
 #include "ztime.h"
 
 #define HTTP_DOC_MAX	(64u << 20)	/* largest JSON document */
@@ -384,6 +385,9 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 				    h->ao.v.asn),
 				.body = sm.body, .body_len = sm.body_len,
 				.sig = sm.sig,
+				.time_us = sm.time_us,
+				.time_by = zclock_placed_name(
+				    (enum zclock_placed)sm.time_by),
 			};
 			if ((e = zbuf_puts(&b, i ? ",\n " : "\n ")) == ZE_OK)
 				e = json_measurement(&b, m, &ex);
@@ -463,9 +467,13 @@ agent_one(const struct store_agent *a, void *arg)
 	if (o->e == ZE_OK)
 		o->e = zbuf_printf(o->b, ", \"backlog\": %" PRIu64 ", "
 		    "\"dropped\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", "
-		    "\"list_version\": %" PRIu64 ", \"stored\": %" PRIu64 "}",
-		    a->backlog, a->dropped, a->last_seq, a->list_version,
-		    a->stored);
+		    "\"list_version\": %" PRIu64 ", \"stored\": %" PRIu64 ", "
+		    "\"clock_offset_ms\": ", a->backlog, a->dropped,
+		    a->last_seq, a->list_version, a->stored);
+	/* the aggregator's time minus the agent's wall clock */
+	if (o->e == ZE_OK)
+		o->e = a->has_clock ? zbuf_printf(o->b, "%" PRId64 "}",
+		    a->clock_offset_us / 1000) : zbuf_puts(o->b, "null}");
 	return o->e != ZE_OK;
 }
 
@@ -863,12 +871,20 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 		    "writes.\n"
 		    "# TYPE zond_ingest_storage_ok gauge\n"
 		    "zond_ingest_storage_ok %d\n"
+		    "# HELP zond_ingest_clock_placed_total Measurements stored "
+		    "with a start taken before the agent knew the time, by "
+		    "how they were placed.\n"
+		    "# TYPE zond_ingest_clock_placed_total counter\n"
+		    "zond_ingest_clock_placed_total{by=\"boot\"} %" PRIu64 "\n"
+		    "zond_ingest_clock_placed_total{by=\"unplaced\"} %" PRIu64
+		    "\n"
 		    "# HELP zond_ingest_rejected_total Measurements rejected, "
 		    "by reason.\n"
 		    "# TYPE zond_ingest_rejected_total counter\n",
 		    st.frames, st.received, st.stored, st.dup,
 		    st.frame_rejects, st.commits, st.commit_fail,
-		    st.storage_ok ? 1 : 0);
+		    st.storage_ok ? 1 : 0, st.clock_by_boot,
+		    st.clock_unplaced);
 		for (int i = 1; i < INGEST_NREASONS && e == ZE_OK; i++)
 			e = zbuf_printf(&b, "zond_ingest_rejected_total{reason="
 			    "\"%s\"} %" PRIu64 "\n", wire_reject_name(

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "tlpush.h"
 #include "wire.h"
+#include "zclock.h"
 #include "ztime.h"
 
 #define MAX_INFLIGHT 64		/* jobs queued or being verified */
@@ -63,6 +64,8 @@ struct item {
 	uint64_t seq;
 	uint8_t id[WIRE_ID_LEN];
 	int64_t start_us;
+	int64_t time_us;	/* placed start (zclock.h) */
+	uint8_t time_by;	/* enum zclock_placed */
 	uint32_t test;
 	uint64_t thash;		/* store_target_hash(target) */
 };
@@ -75,6 +78,8 @@ struct job {
 	char agent_hex[KEY_HEX_LEN + 1];
 	wire_uplink_t *up;
 	int64_t recv_us;
+	struct zclock_anchor anchor;	/* the agent's boot, from its last
+					 * Hello or Heartbeat (may be unset) */
 	uint8_t whole;		/* reject every item for this reason */
 	size_t n, nok;
 	struct item items[];
@@ -123,6 +128,12 @@ struct ingest {
 
 	zbuf_t out;
 	struct ingest_stats st;
+
+	/* each agent's last Hello/Heartbeat anchor (main thread only):
+	 * open addressing by key, grown at half full; one entry per
+	 * enrolled agent that spoke */
+	struct anchor_ent *anchors;
+	size_t nanchors, aanchors;
 	int64_t storage_fail_logged;
 	int64_t unknown_log;		/* monotonic: last refused-frame line */
 	int64_t enroll_limited_log;	/* monotonic: last rate-limited line */
@@ -135,12 +146,77 @@ struct ingest {
 	struct cslot slot;		/* the writer's while WRITER_QUEUED */
 };
 
+/* ------------------------------------------------------------ anchors */
+
+struct anchor_ent {
+	uint8_t agent[KEY_PUB_LEN];
+	struct zclock_anchor a;		/* a.set: slot used */
+};
+
+static size_t
+anchor_slot(const struct anchor_ent *t, size_t cap, const uint8_t *agent)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, agent, sizeof(h));	/* keys are uniform already */
+	for (i = (size_t)h & (cap - 1); t[i].a.set &&
+	    memcmp(t[i].agent, agent, KEY_PUB_LEN) != 0; i = (i + 1) &
+	    (cap - 1))
+		;
+	return i;
+}
+
+static const struct zclock_anchor *
+anchor_get(const struct ingest *ig, const uint8_t *agent)
+{
+	size_t i;
+
+	if (ig->aanchors == 0)
+		return NULL;
+	i = anchor_slot(ig->anchors, ig->aanchors, agent);
+	return ig->anchors[i].a.set ? &ig->anchors[i].a : NULL;
+}
+
+/* Record agent's anchor; false when out of memory (the old one stays). */
+static bool
+anchor_put(struct ingest *ig, const uint8_t *agent,
+    const struct zclock_anchor *a)
+{
+	size_t i;
+
+	if (2 * (ig->nanchors + 1) > ig->aanchors) {
+		size_t cap = ig->aanchors ? 2 * ig->aanchors : 64;
+		struct anchor_ent *t = calloc(cap, sizeof(*t));
+
+		if (t == NULL)
+			return false;
+		for (size_t k = 0; k < ig->aanchors; k++)
+			if (ig->anchors[k].a.set)
+				t[anchor_slot(t, cap, ig->anchors[k].agent)] =
+				    ig->anchors[k];
+		free(ig->anchors);
+		ig->anchors = t;
+		ig->aanchors = cap;
+	}
+	i = anchor_slot(ig->anchors, ig->aanchors, agent);
+	if (!ig->anchors[i].a.set)
+		ig->nanchors++;
+	memcpy(ig->anchors[i].agent, agent, KEY_PUB_LEN);
+	ig->anchors[i].a = *a;
+	return true;
+}
+
 /* ------------------------------------------------------------ sending */
 
 static void
 send_downlink(struct ingest *ig, const uint8_t *rid, size_t rid_len,
     Zond__V1__Downlink *dl)
 {
+	/* every answer carries the aggregator's clock (PROTOCOL.md
+	 * "Clock") */
+	dl->has_server_us = 1;
+	dl->server_us = ztime_now_us();
 	zbuf_reset(&ig->out);
 	if (wire_pack(&dl->base, &ig->out) != ZE_OK) {
 		log_warnx("ingest: downlink does not fit %zu bytes; dropped",
@@ -218,9 +294,14 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 					    reason));
 			} else {
 				seqs[ack.n_seqs++] = it->seq;
-				if (r == STORE_STORED)
+				if (r == STORE_STORED) {
 					ig->st.stored++;
-				else
+					if (it->time_by == ZCLOCK_BY_BOOT)
+						ig->st.clock_by_boot++;
+					else if (it->time_by ==
+					    ZCLOCK_UNPLACED)
+						ig->st.clock_unplaced++;
+				} else
 					ig->st.dup++;
 				continue;
 			}
@@ -373,12 +454,30 @@ verify_job(struct ingest *ig, struct job *j)
 			    "with the enrolled key");
 			goto done;
 		}
-		if (m->start_us > now + ahead || m->start_us < now - late) {
+		/* an agent's clock taken before it knew the time is
+		 * placed by its boot's anchor; the window applies to the
+		 * placed start (PROTOCOL.md "Clock") */
+		{
+			const Zond__V1__ClockCheck *cc = m->clock;
+
+			it->time_by = (uint8_t)zclock_place(&j->anchor,
+			    cc != NULL, cc != NULL && cc->has_unverified &&
+			    cc->unverified, cc != NULL && cc->has_boot_id ?
+			    cc->boot_id.data : NULL, cc != NULL &&
+			    cc->has_boot_id ? cc->boot_id.len : 0, cc != NULL &&
+			    cc->has_boot_us, cc != NULL ? cc->boot_us : 0,
+			    m->start_us, &it->time_us);
+		}
+		if (it->time_us > now + ahead || it->time_us < now - late) {
 			it->reason = ZOND__V1__REJECT_REASON__REJECT_CLOCK;
 			/* in seconds first: no overflow for any start_us */
 			zdiag_set(&d, ZE_RANGE, "start %" PRId64 " us is %"
-			    PRId64 " s from now", m->start_us,
-			    m->start_us / 1000000 - now / 1000000);
+			    PRId64 " s from now (placed %s%s)", it->time_us,
+			    it->time_us / 1000000 - now / 1000000,
+			    zclock_placed_name((enum zclock_placed)
+			    it->time_by), it->time_by == ZCLOCK_UNPLACED ?
+			    ": taken before the agent knew the time, and no "
+			    "anchor of its boot" : "");
 			goto done;
 		}
 		if (wire_meas_check(m, s->body.data, s->body.len, &d) !=
@@ -551,6 +650,8 @@ commit_start(struct ingest *ig)
 			ig->min[n].agent = j->agent;
 			ig->min[n].seq = it->seq;
 			ig->min[n].start_us = it->start_us;
+			ig->min[n].time_us = it->time_us;
+			ig->min[n].time_by = it->time_by;
 			ig->min[n].recv_us = j->recv_us;
 			ig->min[n].test = it->test;
 			ig->min[n].thash = it->thash;
@@ -682,6 +783,43 @@ offer_testlist(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	    " bytes=%zu", hex, v, f->len);
 }
 
+/* Hello and Heartbeat carrying a boot: the agent's anchor (that instant of
+ * its boot is now on this clock) and the time reply, a Downlink with only
+ * server_us, so an agent with nothing to send learns the time too. */
+static void
+on_boot(struct ingest *ig, const uint8_t *rid, size_t rid_len,
+    const uint8_t *agent, int64_t now, const ProtobufCBinaryData *boot_id,
+    bool has_boot_us, uint64_t boot_us)
+{
+	Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
+	struct zclock_anchor a;
+
+	if (boot_id->len != ZCLOCK_BOOT_ID_LEN || !has_boot_us ||
+	    boot_us > INT64_MAX)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.set = true;
+	memcpy(a.boot_id, boot_id->data, ZCLOCK_BOOT_ID_LEN);
+	a.boot_us = (int64_t)boot_us;
+	a.true_us = now;
+	if (!anchor_put(ig, agent, &a))
+		log_warnx("ingest: out of memory; clock anchor not kept");
+	dl.has_version = 1;
+	dl.version = WIRE_VERSION;
+	send_downlink(ig, rid, rid_len, &dl);
+}
+
+/* Our time minus the agent's clock_us, saturating: a hostile clock_us
+ * does not overflow (nor reach INT64_MIN, the store's "none"). */
+static void
+clock_offset_keep(struct store_seen *s, int64_t clock_us)
+{
+	s->has_clock = true;
+	s->clock_offset_us = clock_us < 0 && s->seen_us > INT64_MAX +
+	    clock_us ? INT64_MAX : clock_us > 0 && s->seen_us < INT64_MIN + 1 +
+	    clock_us ? INT64_MIN + 1 : s->seen_us - clock_us;
+}
+
 static void
 on_status(struct ingest *ig, const uint8_t *rid, size_t rid_len,
     const uint8_t *agent, const char *hex, const wire_uplink_t *up)
@@ -701,19 +839,33 @@ on_status(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		s->list_version = h->has_list_version ? h->list_version : 0;
 		if (h->agent_version != NULL)
 			version_keep(s->version, h->agent_version);
+		if (h->has_boot_id)
+			on_boot(ig, rid, rid_len, agent, s->seen_us,
+			    &h->boot_id, h->has_boot_us, h->boot_us);
+		if (h->has_clock_us)
+			clock_offset_keep(s, h->clock_us);
 		/* as much as is stored, as received, quoted (kv.h) */
 		snprintf(v, sizeof(v), "%s", h->agent_version != NULL ?
 		    h->agent_version : "-");
+		/* the agent's wall clock against ours, in seconds first:
+		 * no overflow for any clock_us */
 		log_info("ingest: hello agent=%.16s version=%s backlog=%"
-		    PRIu64 " dropped=%" PRIu64 " last_seq=%" PRIu64, hex,
+		    PRIu64 " dropped=%" PRIu64 " last_seq=%" PRIu64
+		    " clock_offset_s=%" PRId64, hex,
 		    kv_quote(v, false, q, sizeof(q)), s->backlog, s->dropped,
-		    s->last_seq);
+		    s->last_seq, h->has_clock_us ? s->seen_us / 1000000 -
+		    h->clock_us / 1000000 : 0);
 	} else {
 		const Zond__V1__Heartbeat *h = up->heartbeat;
 		ig->st.heartbeats++;
 		s->backlog = h->has_backlog ? h->backlog : 0;
 		s->dropped = h->has_dropped ? h->dropped : 0;
 		s->list_version = h->has_list_version ? h->list_version : 0;
+		if (h->has_boot_id)
+			on_boot(ig, rid, rid_len, agent, s->seen_us,
+			    &h->boot_id, h->has_boot_us, h->boot_us);
+		if (h->has_clock_us)
+			clock_offset_keep(s, h->clock_us);
 		log_debug("ingest: heartbeat agent=%.16s backlog=%" PRIu64,
 		    hex, s->backlog);
 	}
@@ -897,6 +1049,12 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	j->up = up;
 	j->n = ni;
 	j->recv_us = ztime_now_us();
+	{
+		const struct zclock_anchor *an = anchor_get(ig, agent);
+
+		if (an != NULL)
+			j->anchor = *an;
+	}
 	ig->st.received += ni;
 	/* disabled since it connected, or (never) unknown */
 	e = store_agent_get(ig->store, agent, &a, &d);
@@ -1214,6 +1372,7 @@ ingest_free(ingest_t **igp)
 	pthread_mutex_destroy(&ig->mu);
 	pthread_cond_destroy(&ig->cv);
 	zbuf_free(&ig->out);
+	free(ig->anchors);
 	free(ig->seen);
 	free(ig->slot.seen);
 	free(ig->slot.min);

@@ -61,6 +61,8 @@ struct ingest_stats {
 	uint64_t testlist_version;	/* the stored list's, as last read */
 	uint64_t testlist_sent;		/* Downlink{test_list} sent */
 	uint64_t enroll[ENROLL_NSTATUS];	/* EnrollResult sent, by status */
+	uint64_t clock_by_boot;		/* stored, placed by their boot */
+	uint64_t clock_unplaced;	/* stored unverified, as signed */
 	bool storage_ok;
 };
 

@@ -102,7 +102,8 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 	    PRIu64 " zap_enroll_limited=%" PRIu64 " hellos=%" PRIu64
 	    " heartbeats=%" PRIu64 " commits=%" PRIu64 " commit_fail=%"
 	    PRIu64 " commit_ms_avg=%.2f commit_ms_max=%.2f pending=%" PRIu64
-	    " storage_ok=%d db_measurements=%" PRIu64 " map_used=%" PRIu64
+	    " storage_ok=%d clock_by_boot=%" PRIu64 " clock_unplaced=%"
+	    PRIu64 " db_measurements=%" PRIu64 " map_used=%" PRIu64
 	    " map_size=%" PRIu64, what, st.frames, st.received, st.stored,
 	    st.dup, rej, st.frame_rejects, zs.admitted, zs.unknown,
 	    zs.disabled, zs.bad, zs.enroll, zs.enroll_limited, st.hellos,
@@ -110,7 +111,8 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 	    st.commit_fail, st.commits ? (double)st.commit_us_sum /
 	    (double)st.commits / 1000.0 : 0.0,
 	    (double)st.commit_us_max / 1000.0, st.pending, st.storage_ok,
-	    c.meas, c.map_used, c.map_size);
+	    st.clock_by_boot, st.clock_unplaced, c.meas, c.map_used,
+	    c.map_size);
 }
 
 static void

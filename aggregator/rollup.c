@@ -413,8 +413,10 @@ judge(struct round *r, const struct store_meas *sm, const wire_meas_t *m,
 	struct verdict_in in;
 
 	r->self = m;
-	r->self_start = sm->start_us;
-	store_ids_of_starts(sm->start_us - r->o->window_us, sm->start_us +
+	/* the placed start (a clock corrected by its boot's anchor,
+	 * PROTOCOL.md "Clock"); controls by their own starts */
+	r->self_start = sm->time_us;
+	store_ids_of_starts(sm->time_us - r->o->window_us, sm->time_us +
 	    r->o->window_us + 1, from, to);
 	if (store_tx_ctl_iter(r->tx, sm->test, store_target_hash(m->target),
 	    from, to, take_ctl, r) < 0 || r->err != ZE_OK)
@@ -477,7 +479,7 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m,
 	    (var != NULL && strlen(var) >= sizeof(p->variant)))
 		return;
 	p->counted = true;
-	p->k.hour = hour_of(sm->start_us);
+	p->k.hour = hour_of(sm->time_us);	/* placed: METHODOLOGY.md */
 	snprintf(p->k.service, sizeof(p->k.service), "%s", m->service);
 	memcpy(p->k.region, sm->region, STORE_REGION_LEN);
 	p->k.asn = sm->asn;
@@ -563,7 +565,7 @@ todo_one(const struct store_todo *t, void *arg)
 			wire_meas_free(m);
 			return -1;
 		}
-		due = r->now >= sm.start_us + r->o->window_us +
+		due = r->now >= sm.time_us + r->o->window_us +
 		    r->o->settle_us;
 		if (res.verdict == VERDICT_PENDING && !due) {
 			wire_meas_free(m);

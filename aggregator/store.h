@@ -121,6 +121,8 @@ struct store_meas_in {
 	uint64_t seq;
 	int64_t start_us;
 	int64_t recv_us;
+	int64_t time_us;		/* placed start (lib/zclock.h) */
+	uint8_t time_by;		/* enum zclock_placed */
 	uint32_t test;
 	uint64_t thash;			/* store_target_hash(target) */
 	const uint8_t *body;
@@ -145,6 +147,8 @@ struct store_seen {
 	uint64_t dropped;
 	uint64_t last_seq;
 	uint64_t list_version;
+	bool has_clock;			/* clock_offset_us is known */
+	int64_t clock_offset_us;	/* aggregator's time - agent's clock */
 };
 
 /*
@@ -182,8 +186,11 @@ struct store_meas {
 	uint8_t id[STORE_ID_LEN];
 	uint8_t agent[STORE_PK_LEN];
 	uint64_t seq;
-	int64_t start_us;
+	int64_t start_us;		/* as signed */
 	int64_t recv_us;
+	int64_t time_us;		/* placed start: cells and hours use
+					 * it (= start_us in format 1) */
+	uint8_t time_by;		/* enum zclock_placed */
 	uint32_t test;
 	uint32_t asn;
 	enum store_role role;
@@ -235,6 +242,9 @@ struct store_agent {
 	uint64_t last_seq;		/* highest seq the agent reported */
 	uint64_t list_version;
 	uint64_t stored;		/* measurements stored from it */
+	bool has_clock;			/* clock_offset_us known */
+	int64_t clock_offset_us;	/* aggregator's time - agent's wall
+					 * clock, at its last Hello/Heartbeat */
 };
 
 /*

@@ -21,11 +21,13 @@
 #define GROW_STEP (1LL << 30)
 
 /* measurement record header (docs/STORAGE.md) */
-#define MREC_HDR 144
-#define MREC_FORMAT 1
+#define MREC_HDR1 144	/* format 1 */
+#define MREC_HDR 152	/* format 2: + placed time */
+#define MREC_FORMAT 2
 /* agent record */
-#define AREC_LEN 168
-#define AREC_FORMAT 1
+#define AREC_LEN1 168	/* format 1 */
+#define AREC_LEN 176	/* format 2: + clock offset */
+#define AREC_FORMAT 2
 /* token record (store_token.c) */
 #define TREC_LEN 168
 #define TREC_FORMAT 1

@@ -26,6 +26,7 @@ mrec_encode(uint8_t *r, const struct store_meas_in *m,
 	memset(r, 0, MREC_HDR);
 	r[0] = MREC_FORMAT;
 	r[1] = a != NULL ? (uint8_t)a->role : 0;
+	r[2] = m->time_by;
 	be32_put(r + 4, m->test);
 	be64_put(r + 8, m->seq);
 	be64_put(r + 16, (uint64_t)m->start_us);
@@ -36,6 +37,10 @@ mrec_encode(uint8_t *r, const struct store_meas_in *m,
 	memcpy(r + 44, m->agent, STORE_PK_LEN);
 	memcpy(r + 76, m->sig, STORE_SIG_LEN);
 	be32_put(r + 140, (uint32_t)m->body_len);
+	/* time_by 0: placed as signed (callers that know nothing of the
+	 * clock leave both fields 0) */
+	be64_put(r + 144, (uint64_t)(m->time_by != 0 ? m->time_us :
+	    m->start_us));
 	memcpy(r + MREC_HDR, m->body, m->body_len);
 }
 
@@ -44,9 +49,11 @@ mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
     zdiag_t *d)
 {
 	const uint8_t *r = v->mv_data;
+	size_t hdr = v->mv_size > 0 && r[0] == 1 ? MREC_HDR1 : MREC_HDR;
 
-	if (k->mv_size != STORE_ID_LEN || v->mv_size < MREC_HDR ||
-	    r[0] != MREC_FORMAT || be32_get(r + 140) != v->mv_size - MREC_HDR)
+	if (k->mv_size != STORE_ID_LEN || v->mv_size < hdr ||
+	    (r[0] != 1 && r[0] != MREC_FORMAT) ||
+	    be32_get(r + 140) != v->mv_size - hdr)
 		return zdiag_set(d, ZE_STORAGE, "measurement record of %zu "
 		    "bytes: not understood (corrupt or newer format)",
 		    v->mv_size);
@@ -60,8 +67,11 @@ mrec_decode(const MDB_val *k, const MDB_val *v, struct store_meas *m,
 	st_text_get(m->region, r + 36, STORE_REGION_LEN);
 	memcpy(m->agent, r + 44, STORE_PK_LEN);
 	m->sig = r + 76;
-	m->body = r + MREC_HDR;
-	m->body_len = v->mv_size - MREC_HDR;
+	m->body = r + hdr;
+	m->body_len = v->mv_size - hdr;
+	/* format 1 knew only the signed start */
+	m->time_us = r[0] == 1 ? m->start_us : (int64_t)be64_get(r + 144);
+	m->time_by = r[0] == 1 ? 0 : r[2];
 	return ZE_OK;
 }
 
@@ -192,6 +202,10 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 			if (seen[i].last_seq > t->a.last_seq)
 				t->a.last_seq = seen[i].last_seq;
 			t->a.list_version = seen[i].list_version;
+			if (seen[i].has_clock) {
+				t->a.has_clock = true;
+				t->a.clock_offset_us = seen[i].clock_offset_us;
+			}
 		}
 	}
 	if ((rc = st_lag_plan(s, txn, &lagging)) != 0)

@@ -51,6 +51,10 @@ st_arec_encode(const struct store_agent *a, uint8_t r[AREC_LEN])
 	st_text_put(r + 64, a->region, STORE_REGION_LEN);
 	st_text_put(r + 72, a->name, STORE_NAME_LEN);
 	st_text_put(r + 136, a->version, STORE_VERSION_LEN);
+	/* INT64_MIN: no offset known */
+	be64_put(r + 168, !a->has_clock ? (uint64_t)INT64_MIN :
+	    a->clock_offset_us == INT64_MIN ? (uint64_t)(INT64_MIN + 1) :
+	    (uint64_t)a->clock_offset_us);
 }
 
 zerr_t
@@ -59,7 +63,9 @@ st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 {
 	const uint8_t *r = v->mv_data;
 
-	if (v->mv_size < AREC_LEN || r[0] != AREC_FORMAT)
+	if (v->mv_size < 1 || (r[0] == 1 && v->mv_size < AREC_LEN1) ||
+	    (r[0] == AREC_FORMAT && v->mv_size < AREC_LEN) ||
+	    (r[0] != 1 && r[0] != AREC_FORMAT))
 		return zdiag_set(d, ZE_STORAGE, "agent record of %zu bytes, "
 		    "format %u: not understood", v->mv_size,
 		    v->mv_size ? r[0] : 0);
@@ -79,6 +85,12 @@ st_arec_decode(const uint8_t pk[STORE_PK_LEN], const MDB_val *v,
 	st_text_get(a->region, r + 64, STORE_REGION_LEN);
 	st_text_get(a->name, r + 72, STORE_NAME_LEN);
 	st_text_get(a->version, r + 136, STORE_VERSION_LEN);
+	if (r[0] == AREC_FORMAT) {
+		a->clock_offset_us = (int64_t)be64_get(r + 168);
+		a->has_clock = a->clock_offset_us != INT64_MIN;
+		if (!a->has_clock)
+			a->clock_offset_us = 0;
+	}
 	return ZE_OK;
 }
 
@@ -368,6 +380,7 @@ static int
 enable_fn(store_t *s, MDB_txn *txn, void *arg)
 {
 	struct enable_arg *ea = arg;
+	struct store_agent a;
 	MDB_val k, v;
 	uint8_t rec[AREC_LEN];
 	int rc;
@@ -376,11 +389,13 @@ enable_fn(store_t *s, MDB_txn *txn, void *arg)
 	k.mv_size = STORE_PK_LEN;
 	if ((rc = mdb_get(txn, s->agents, &k, &v)) != 0)
 		return rc;
-	if (v.mv_size != AREC_LEN)
+	/* a format-1 record is written again as format 2 */
+	if (st_arec_decode(ea->pk, &v, &a, NULL) != ZE_OK)
 		return MDB_CORRUPTED;
-	memcpy(rec, v.mv_data, AREC_LEN);
-	rec[2] = ea->enabled ? 1 : 0;
+	a.enabled = ea->enabled;
+	st_arec_encode(&a, rec);
 	v.mv_data = rec;
+	v.mv_size = AREC_LEN;
 	if ((rc = mdb_put(txn, s->agents, &k, &v, 0)) != 0)
 		return rc;
 	return gen_bump(s, txn);

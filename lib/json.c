@@ -253,6 +253,9 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 	TRY(json_hex(b, m->agent.data, m->agent.len));
 	TRY(zbuf_printf(b, ",\"seq\":%" PRIu64 ",\"start\":\"%s\"", m->seq,
 	    ztime_fmt_iso(m->start_us, ts, sizeof(ts), 3)));
+	if (x != NULL && x->time_by != NULL)
+		TRY(zbuf_printf(b, ",\"time\":\"%s\",\"time_by\":\"%s\"",
+		    ztime_fmt_iso(x->time_us, ts, sizeof(ts), 3), x->time_by));
 	if (m->has_duration_us)
 		TRY(zbuf_printf(b, ",\"duration_ms\":%.3f",
 		    m->duration_us / 1000.0));
@@ -283,6 +286,10 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 	if (m->locate != NULL) {
 		TRY(zbuf_puts(b, ",\"locate\":"));
 		TRY(json_message(b, &m->locate->base));
+	}
+	if (m->clock != NULL) {
+		TRY(zbuf_puts(b, ",\"clock\":"));
+		TRY(json_message(b, &m->clock->base));
 	}
 	TRY(zbuf_puts(b, ",\"agent_version\":"));
 	TRY(json_cstr(b, m->agent_version));

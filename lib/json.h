@@ -39,6 +39,9 @@ struct json_meas_extra {
 				 * omitted */
 	uint32_t censor_asn;	/* the censor hop's ASN from the operator's
 				 * IP-to-ASN table; 0: omitted */
+	const char *time_by;	/* how the start was placed ("signed",
+				 * "boot", "unplaced"); NULL: omit time */
+	int64_t time_us;	/* the placed start (zclock.h) */
 	const uint8_t *body;	/* signed Measurement bytes; NULL: omit */
 	size_t body_len;
 	const uint8_t *sig;	/* 64 bytes; NULL: omit */

@@ -115,9 +115,11 @@ wire_downlink_decode(const uint8_t *p, size_t n, wire_downlink_t **out,
 		    WIRE_VERSION);
 		goto bad;
 	}
-	if (m->msg_case == ZOND__V1__DOWNLINK__MSG__NOT_SET) {
+	/* a time reply (PROTOCOL.md "Clock") is server_us alone */
+	if (m->msg_case == ZOND__V1__DOWNLINK__MSG__NOT_SET &&
+	    !m->has_server_us) {
 		e = zdiag_set(d, ZE_PARSE, "downlink frame carries no "
-		    "message");
+		    "message and no server time");
 		goto bad;
 	}
 	*out = m;

@@ -12,8 +12,13 @@
 
 #include "err.h"
 
-int64_t ztime_now_us(void);	/* CLOCK_REALTIME */
+/* CLOCK_REALTIME.  In a build with ZOND_TEST_HOOKS (ZOND_TESTS=ON, never
+ * a release build) the environment variable ZOND_TEST_CLOCK_OFFSET, whole
+ * seconds (may be negative), is added: the tests' wrong clock of a Pi. */
+int64_t ztime_now_us(void);
 int64_t ztime_mono_us(void);	/* CLOCK_MONOTONIC */
+/* CLOCK_BOOTTIME: counts suspend, never steps */
+int64_t ztime_boot_us(void);
 
 /*
  * Format us as "YYYY-MM-DDTHH:MM:SS[.fff]Z" with `frac` (0, 3 or 6)

@@ -380,6 +380,7 @@ print_agent(const struct store_agent *a, void *arg)
 	char region[KV_QUOTED_LEN(sizeof(a->region))];
 	char version[KV_QUOTED_LEN(sizeof(a->version))];
 	char name[KV_QUOTED_LEN(sizeof(a->name))];
+	char clk[24];
 
 	(void)arg;
 	sodium_bin2hex(hex, sizeof(hex), a->pk, KEY_PUB_LEN);
@@ -396,13 +397,19 @@ print_agent(const struct store_agent *a, void *arg)
 		    sizeof(version));
 	kv_quote(a->region, false, region, sizeof(region));
 	kv_quote(a->name, true, name, sizeof(name));
+	/* the aggregator's time minus the agent's wall clock; "-": none */
+	if (a->has_clock)
+		snprintf(clk, sizeof(clk), "%" PRId64,
+		    a->clock_offset_us / 1000);
+	else
+		memcpy(clk, "-", 2);
 	printf("agent=%s region=%s asn=%" PRIu32 " role=%s network=%s "
 	    "state=%s enrolled=%s last_seen=%s version=%s backlog=%" PRIu64
 	    " dropped=%" PRIu64 " last_seq=%" PRIu64 " stored=%" PRIu64
-	    " name=%s\n", hex, region, a->asn, store_role_name(a->role),
-	    store_network_name(a->network),
+	    " clock_offset_ms=%s name=%s\n", hex, region, a->asn,
+	    store_role_name(a->role), store_network_name(a->network),
 	    a->enabled ? "enabled" : "disabled", enr, seen, version,
-	    a->backlog, a->dropped, a->last_seq, a->stored, name);
+	    a->backlog, a->dropped, a->last_seq, a->stored, clk, name);
 	return 0;
 }
 

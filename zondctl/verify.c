@@ -6,13 +6,15 @@
  * `signed`, `signed` starts with the measurement domain prefix, the signed
  * Measurement decodes, and the record's signed fields (id, agent, seq,
  * start, service, test, target; in JSONL records also duration_ms,
- * outcome, net, resolution, locate, agent_version, list_version, compared as
+ * outcome, net, resolution, locate, clock, agent_version, list_version,
+ * compared as
  * JSON values) say
  * what the signed bytes say.  Signed
  * text with a NUL byte or invalid UTF-8 makes a record invalid: the
  * protocol forbids it, and no export could carry it exactly.  Fields the
  * aggregator adds (region, asn, role, verdict, method) are not signed by
- * agents and so are not covered (docs/DATA.md).
+ * agents and so are not covered (docs/DATA.md), nor is the placed time
+ * (time, time_by).
  *
  * Records in OONI's format (`export --format ooni`) carry the same keys in
  * their "zond" object (its `target` too); there `input` must be OONI's
@@ -98,7 +100,7 @@ other_fields(struct vline *l, const struct jmember *mem, size_t cnt,
     const wire_meas_t *m, zbuf_t *tmp)
 {
 	static const char *const keys[] = {"duration_ms", "outcome", "net",
-	    "resolution", "locate", "agent_version", "list_version"};
+	    "resolution", "locate", "clock", "agent_version", "list_version"};
 	static const struct jmember null = {.val = "null", .vallen = 4,
 	    .type = 'z'};
 	struct jmember sm[64];

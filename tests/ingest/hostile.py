@@ -13,6 +13,8 @@ document.
 
 Every wait is bounded; nothing depends on speed.
 """
+import calendar
+import json
 import os
 import subprocess
 import sys
@@ -77,6 +79,12 @@ def parse(buf):
             raise ValueError("wire type %d" % wt)
         out.append((num, wt, v))
     return out
+
+
+def iso_us(s):
+    """microseconds of an export time, "YYYY-MM-DDTHH:MM:SS.fffZ\""""
+    t = calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
+    return t * 10**6 + int(s[20:23]) * 1000
 
 
 def rd_varint(buf, i):
@@ -202,6 +210,11 @@ class Conn:
             return None
         return downlink(self.s.recv())
 
+    def recv_raw(self, timeout=15):
+        if self.s.poll(timeout * 1000) == 0:
+            return None
+        return parse(self.s.recv())
+
     def close(self):
         self.s.close(0)
 
@@ -293,6 +306,43 @@ def run(ep, spub_file, seedhex, zondctl, data):
     one(a.body(nseq(), -(1 << 63), id_ms=0), "start INT64_MIN", "clock")
     one(a.body(nseq(), (1 << 63) - 1, id_ms=0), "start INT64_MAX", "clock")
 
+    # 9: a Pi without a clock (PROTOCOL.md "Clock").  A Hello with a boot
+    # gets a time reply (server_us and no message); measurements taken
+    # before the agent knew the time (ClockCheck.unverified) are placed by
+    # that boot's anchor, and the clock window applies to the placed
+    # start; ones that cannot be placed keep their signed start.
+    boot, other_boot = os.urandom(16), os.urandom(16)
+    hb_boot_us = 400000 * 10**6         # the boot is 4.6 days old
+    c.send(fv(1, 1) + fb(2, fv(2, now - 3 * 86400 * 10**6) + fv(3, 0) +
+                         fb(7, boot) + fv(8, hb_boot_us)))
+    r = c.recv_raw()
+    srv = [v for n, _, v in (r or []) if n == 6]
+    check(r is not None and [n for n, _, _ in r] == [1, 6] and srv and
+          abs(srv[0] - time.time_ns() // 1000) < 10 * 10**6,
+          "a Hello with a boot gets a time reply: server_us, no message")
+
+    def clocked(start, unverified, bid, boot_us):
+        return a.body(nseq(), start, extra=fb(15, fv(1, unverified) +
+                                              fb(3, bid) + fv(4, boot_us)))
+    ten_min = 600 * 10**6
+    one(clocked(now + 2 * 3600 * 10**6 - ten_min, 1, boot,
+                hb_boot_us - ten_min),
+        "unverified, wall clock 2 h ahead, placed by its boot", "ack")
+    one(clocked(now - 20 * 86400 * 10**6 - ten_min, 1, boot,
+                hb_boot_us - ten_min),
+        "unverified, wall clock 20 days behind, placed by its boot", "ack")
+    one(clocked(now + 2 * 3600 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, 2 h ahead, of another boot (cannot be placed)",
+        "clock")
+    one(clocked(now - 20 * 86400 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, 20 days behind, of another boot", "clock")
+    one(clocked(now - 3600 * 10**6, 1, other_boot, hb_boot_us),
+        "unverified, of another boot, 1 h old (stored as signed)", "ack")
+    one(clocked(now + 2 * 3600 * 10**6, 0, boot, hb_boot_us),
+        "verified (the agent's own correction), 2 h ahead", "clock")
+    one(clocked(now + 2 * 3600 * 10**6, 1, boot, (1 << 64) - 1),
+        "unverified, boot time 2^64-1 (absurd)", "clock")
+
     # 3: malformed items are named by their seq whenever it can be read
     good = a.body(nseq(), now)
     sig = a.sk.sign(PREFIX + good).signature
@@ -377,6 +427,18 @@ def run(ep, spub_file, seedhex, zondctl, data):
     n = export_count()
     check(n == len(acked), "zondctl export holds all %d acknowledged "
           "measurements (exported %d)" % (len(acked), n))
+    # the placements of section 9, as the export shows them
+    p = subprocess.run([zondctl, "export", "--data", data, "--format",
+                        "jsonl"], capture_output=True, check=False)
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    by = sorted((r["time_by"], r["seq"]) for r in recs
+                if r["time_by"] != "signed")
+    placed = {r["seq"]: r for r in recs if r["time_by"] == "boot"}
+    check([b for b, _ in by] == ["boot", "boot", "unplaced"] and
+          all(abs(iso_us(r["time"]) - (now - ten_min)) < 20 * 10**6
+              for r in placed.values()),
+          "export: 2 placed by their boot ten minutes before the Hello, "
+          "1 unplaced (%r)" % by)
     for lo, hi in [(edge - 1000, edge), (edge, edge + 1000),
                    (now - 14 * 86400 * 10**6, now - 86400 * 10**6),
                    (now - 1000, now + 3600 * 10**6),

@@ -444,7 +444,10 @@ hostile)
 	expect_stat frame_rejects 1
 	expect_stat rejected_oversized 1
 	expect_stat rejected_duplicate_id 1
-	expect_stat rejected_clock 2
+	# 2 absurd starts, 4 unverified clocks that cannot be placed
+	expect_stat rejected_clock 6
+	expect_stat clock_by_boot 2
+	expect_stat clock_unplaced 1
 	;;
 *)
 	fail "unknown scenario $SCEN"

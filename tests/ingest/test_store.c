@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ static void
 make(zkey_t *k, unsigned idx, uint64_t seq, struct item *it,
     struct store_meas_in *in)
 {
+	memset(in, 0, sizeof(*in));
 	zbuf_init(&it->body, WIRE_MAX_MEASUREMENT);
 	assert_int_equal(ta_measurement(k, SEED, idx, seq,
 	    ztime_now_us() - 1000000, NULL, 0, &it->body, it->sig), ZE_OK);
@@ -528,6 +530,120 @@ t_prefill(void **state)
 	store_close(&s);
 }
 
+/* Rewrite the record of key k in database db of the closed store as its
+ * format-1 form (the layout before issue 19: docs/STORAGE.md), straight
+ * through LMDB: what a store written by an older aggregator holds. */
+static void
+to_format1(const char *db, const uint8_t *k, size_t klen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = {klen, (void *)(uintptr_t)k}, v, nv;
+	uint8_t rec[4096];
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	assert_true(v.mv_size <= sizeof(rec));
+	if (strcmp(db, "meas") == 0) {
+		/* 152-byte header, placed start at 144: drop it */
+		assert_int_equal(((const uint8_t *)v.mv_data)[0], 2);
+		memcpy(rec, v.mv_data, 144);
+		memcpy(rec + 144, (const uint8_t *)v.mv_data + 152,
+		    v.mv_size - 152);
+		rec[0] = 1;
+		rec[2] = 0;
+		nv.mv_size = v.mv_size - 8;
+	} else {
+		/* 176 bytes, the clock offset at 168: 168 bytes */
+		assert_int_equal(v.mv_size, 176);
+		memcpy(rec, v.mv_data, 168);
+		rec[0] = 1;
+		rec[3] = 0;
+		nv.mv_size = 168;
+	}
+	nv.mv_data = rec;
+	assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* The placed start and the clock offset (PROTOCOL.md "Clock") are stored
+ * and read back; records of format 1 still read (as placed at their
+ * signed start, no offset) and are rewritten in format 2. */
+static void
+t_clock_formats(void **state)
+{
+	struct store_meas_in in[2];
+	struct item it[2];
+	enum store_put res[2];
+	struct store_seen seen;
+	struct store_meas got;
+	struct store_agent a;
+	uint8_t id0[STORE_ID_LEN];
+	int64_t start0;
+	zbuf_t buf;
+	zkey_t *k;
+	store_t *s;
+	zdiag_t d;
+
+	(void)state;
+	s = open_store(1 << 20, 0);
+	k = enrolled(s, 1);
+	make(k, 1, 1, &it[0], &in[0]);
+	make(k, 1, 2, &it[1], &in[1]);
+	/* placed 3 days after its signed start (a Pi 3 days slow) */
+	in[0].time_us = in[0].start_us + 259200LL * 1000000;
+	in[0].time_by = 1;
+	memcpy(id0, in[0].id, STORE_ID_LEN);
+	start0 = in[0].start_us;
+	memset(&seen, 0, sizeof(seen));
+	memcpy(seen.agent, key_public(k), 32);
+	seen.seen_us = ztime_now_us();
+	seen.has_status = true;
+	seen.has_clock = true;
+	seen.clock_offset_us = 259200LL * 1000000 + 17;
+	assert_int_equal(store_commit(s, in, 2, res, &seen, 1, &d), ZE_OK);
+	zbuf_init(&buf, 1 << 16);
+	assert_int_equal(store_meas_get(s, id0, &got, &buf, &d), ZE_OK);
+	assert_true(got.start_us == start0);
+	assert_true(got.time_us == start0 + 259200LL * 1000000);
+	assert_int_equal(got.time_by, 1);
+	assert_int_equal(store_meas_get(s, in[1].id, &got, &buf, &d), ZE_OK);
+	/* a caller that knows nothing of clocks: placed at its start */
+	assert_true(got.time_us == got.start_us && got.time_by == 0);
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	assert_true(a.has_clock && a.clock_offset_us == 259200LL * 1000000 + 17);
+	store_close(&s);
+
+	to_format1("meas", id0, STORE_ID_LEN);
+	to_format1("agents", key_public(k), 32);
+	s = open_store(0, 0);
+	assert_int_equal(store_meas_get(s, id0, &got, &buf, &d), ZE_OK);
+	assert_true(got.start_us == start0 && got.time_us == start0);
+	assert_int_equal(got.time_by, 0);
+	assert_memory_equal(got.body, it[0].body.data, it[0].body.len);
+	assert_int_equal(got.body_len, it[0].body.len);
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	assert_false(a.has_clock);
+	assert_string_equal(a.region, "RU-MOW");
+	/* disabling rewrites the old record in the new format */
+	assert_int_equal(store_agent_set_enabled(s, key_public(k), false, &d),
+	    ZE_OK);
+	assert_int_equal(store_agent_get(s, key_public(k), &a, &d), ZE_OK);
+	assert_false(a.enabled);
+	assert_string_equal(a.region, "RU-MOW");
+	store_close(&s);
+	zbuf_free(&buf);
+	key_free(&k);
+	unmake(&it[0]);
+	unmake(&it[1]);
+}
+
 static void
 t_readonly_missing(void **state)
 {
@@ -552,6 +668,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_agents_lag, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_prefill, setup, teardown),
 		cmocka_unit_test(t_readonly_missing),
+		cmocka_unit_test_setup_teardown(t_clock_formats, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)
