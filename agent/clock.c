@@ -5,6 +5,7 @@
  * in a boot or the kept one is off by more than a second: an SD card is
  * not written on every reply.
  */
+#include "bytes.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -97,9 +98,9 @@ load(aclock_t *c)
 static void
 save(aclock_t *c)
 {
-	char tmp[4200], hex[33];
-	int fd, n;
-	char buf[160];
+	char hex[33], buf[160];
+	zdiag_t d;
+	int n;
 
 	if (c->path[0] == '\0')
 		return;
@@ -110,21 +111,8 @@ save(aclock_t *c)
 	hex16(c->boot_id, hex);
 	n = snprintf(buf, sizeof(buf), "zond-clock 1 %s %" PRId64 " %" PRId64
 	    "\n", hex, c->a.boot_us, c->a.true_us);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    < 0) {
-		log_warn("clock: %s", tmp);
-		return;
-	}
-	if (write(fd, buf, (size_t)n) != n || close(fd) != 0) {
-		log_warn("clock: %s", tmp);
-		(void)unlink(tmp);
-		return;
-	}
-	if (rename(tmp, c->path) != 0) {
-		log_warn("clock: %s", c->path);
-		(void)unlink(tmp);
-	}
+	if (bytes_write_file(c->path, buf, (size_t)n, 0600, &d) != ZE_OK)
+		log_warnx("clock: %s", d.text);
 }
 
 void

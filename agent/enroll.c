@@ -170,52 +170,16 @@ out:
 static zerr_t
 write_config(const char *path, const zbuf_t *text, zdiag_t *d)
 {
-	char tmp[4096], dir[4096];
+	char dir[4096];
 	const char *slash = strrchr(path, '/');
-	size_t off = 0;
-	int fd, dfd;
 
 	if (slash != NULL && slash != path) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 			return zdiag_set(d, ZE_IO, "%s: cannot create: %s",
 			    dir, strerror(errno));
-	} else
-		snprintf(dir, sizeof(dir), "%s", slash == path ? "/" : ".");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.enroll-%ld", path,
-	    (long)getpid()) >= sizeof(tmp))
-		return zdiag_set(d, ZE_INVAL, "%s: path too long", path);
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) <
-	    0)
-		return zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(errno));
-	while (off < text->len) {
-		ssize_t w = write(fd, text->data + off, text->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		off += (size_t)w;
 	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-		goto fail;
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return ZE_IO;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return ZE_OK;
-fail:
-	zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(errno));
-	close(fd);
-	unlink(tmp);
-	return ZE_IO;
+	return bytes_write_file(path, text->data, text->len, 0644, d);
 }
 
 /* ------------------------------------------------------------ steps */

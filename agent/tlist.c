@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "csv.h"
 #include "sign.h"
 #include "utf8.h"
@@ -391,55 +392,5 @@ tlist_csv_row(const target_t *x, zbuf_t *out)
 zerr_t
 tlist_save(const char *path, const uint8_t *p, size_t n, zdiag_t *d)
 {
-	char tmp[4200], dir[4096];
-	const char *slash;
-	size_t off = 0;
-	int fd, dfd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return zdiag_set(d, ZE_INVAL, "%s: path too long", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
-	    0)
-		return zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(errno));
-	while (off < n) {
-		ssize_t w = write(fd, p + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ?
-		    (int)(slash - path) : 1, path);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) != 0) {
-		int err = errno;
-		if (dfd >= 0)
-			close(dfd);
-		return zdiag_set(d, ZE_IO, "%s: fsync of the directory: %s",
-		    dir, strerror(err));
-	}
-	close(dfd);
-	return ZE_OK;
-fail:
-	{
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(err));
-	}
+	return bytes_write_file(path, p, n, 0600, d);
 }

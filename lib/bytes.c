@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -190,4 +192,62 @@ bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
 out:
 	close(fd);
 	return e;
+}
+
+zerr_t
+bytes_write_file(const char *path, const void *p, size_t n, mode_t mode,
+    zdiag_t *d)
+{
+	char tmp[4200], dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t off = 0;
+	int fd, dfd, err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return zdiag_set(d, ZE_INVAL, "%s: path too long", path);
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	(void)unlink(tmp);	/* a leftover of this pid's predecessor */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) <
+	    0)
+		return zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(errno));
+	while (off < n) {
+		ssize_t w = write(fd, (const char *)p + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	/* the mode as asked, whatever the umask */
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(dfd) != 0) {
+		err = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return zdiag_set(d, ZE_IO, "%s: fsync of the folder: %s", dir,
+		    strerror(err));
+	}
+	close(dfd);
+	return ZE_OK;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return zdiag_set(d, ZE_IO, "%s: %s", tmp, strerror(err));
 }

@@ -1,6 +1,6 @@
 /*
  * bytes.h — big-endian integers, a bounded reader over a byte span, and a
- * capped whole-file read.
+ * capped whole-file read and an atomic whole-file write.
  *
  * be16_get/be32_get/be64_get read and be16_put/... write network byte
  * order at p; the caller has checked that the bytes are there.
@@ -14,6 +14,7 @@
 #define ZOND_BYTES_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -110,5 +111,14 @@ zerr_t bytes_read_file(const char *path, size_t max, zbuf_t *b, zdiag_t *d)
  */
 zerr_t bytes_read_fd(int fd, const char *path, void *buf, size_t cap,
     size_t *n, zdiag_t *d) ZWUR;
+
+/*
+ * Replace path by n bytes at p, atomically: a new file beside it
+ * (path.tmp-PID, mode), written, fsync'd, renamed over path, then the
+ * folder fsync'd, so a crash leaves the old file or the new one, never a
+ * part.  Errors name the file (ZE_IO); the temporary file is removed.
+ */
+zerr_t bytes_write_file(const char *path, const void *p, size_t n,
+    mode_t mode, zdiag_t *d) ZWUR;
 
 #endif

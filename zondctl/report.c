@@ -379,9 +379,9 @@ manifest_read(const char *dir, struct manifest *m)
 static int
 manifest_write(const char *dir, struct manifest *m)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	zbuf_t b, old;
-	int fd;
+	zdiag_t d;
 	zerr_t e;
 
 	qsort(m->v, m->n, sizeof(*m->v), cmp_day);
@@ -405,21 +405,8 @@ manifest_write(const char *dir, struct manifest *m)
 	if (bytes_read_file(path, MANIFEST_MAX, &old, NULL) == ZE_OK &&
 	    old.len == b.len && memcmp(old.data, b.data, b.len) == 0)
 		goto done;
-	snprintf(tmp, sizeof(tmp), "%s/.manifest.json.XXXXXX", dir);
-	if ((fd = mkstemp(tmp)) < 0) {
-		perror(tmp);
-		goto fail;
-	}
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) != 0) {
-		perror(tmp);
-		close(fd);
-		unlink(tmp);
-		goto fail;
-	}
-	close(fd);
-	if (chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
-		perror(path);
-		unlink(tmp);
+	if (bytes_write_file(path, b.data, b.len, 0644, &d) != ZE_OK) {
+		fprintf(stderr, "zondctl: export: %s\n", d.text);
 		goto fail;
 	}
 done:
