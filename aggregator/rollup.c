@@ -11,6 +11,7 @@
  * state outside the transaction, so store_tx_run may repeat it after
  * growing the map.
  */
+#include "zclock.h"
 #include "rollup.h"
 
 #include <inttypes.h>
@@ -472,7 +473,12 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m,
 
 	memcpy(p->agent, sm->agent, STORE_PK_LEN);
 	p->test = (uint32_t)m->test;
-	if (sm->role != STORE_ROLE_PROBE || m->service == NULL ||
+	/* a measurement whose time cannot be known (taken before its agent
+	 * knew the time, delivered after a reboot) votes in no hour: it is
+	 * stored, judged and exported, not put into a wrong one
+	 * (METHODOLOGY.md "A clock the agent could not verify") */
+	if (sm->role != STORE_ROLE_PROBE || sm->time_by == ZCLOCK_UNPLACED ||
+	    m->service == NULL ||
 	    *m->service == '\0' || m->target == NULL ||
 	    strlen(m->service) >= sizeof(p->k.service) ||
 	    strlen(m->target) >= sizeof(p->target) ||

@@ -31,6 +31,7 @@
 #include "mk.h"
 #include "rollup.h"
 #include "store.h"
+#include "zclock.h"
 #include "zid.h"
 
 #define MIN_US (60LL * 1000000)
@@ -46,6 +47,7 @@ struct fx {
 	uint64_t seq[NAGENTS];
 	uint32_t n;		/* ids handed out */
 	uint8_t last[16];	/* the id put_meas stored last */
+	uint8_t time_by;	/* what put_meas stores as its placement */
 	struct rollup_opts o;
 };
 
@@ -139,6 +141,8 @@ put_meas(struct fx *f, int i, const char *svc, meas_t *m, int64_t start)
 	in.agent = f->pk[i];
 	in.seq = ++f->seq[i];
 	in.start_us = start;
+	in.time_us = start;
+	in.time_by = f->time_by;
 	in.recv_us = start + 1000000;
 	in.test = m->test;
 	in.thash = store_target_hash(m->target);
@@ -283,6 +287,39 @@ t_waits_for_control(void **state)
 	rollup_cells_free(c, n);
 	drain(f, T0 + 4 * H_US, &st);
 	assert_int_equal(st.settled + st.judged, 0);
+}
+
+/* A measurement that cannot be placed in time (taken before its agent
+ * knew the time, delivered after a reboot) is judged but votes in no
+ * cell: agent 1's three timeouts leave RU-MOW to agent 2's. */
+static void
+t_unplaced_out(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	uint64_t pend;
+	size_t n;
+	cell_t *c;
+	const cell_t *mow;
+
+	for (int k = 1; k <= 3; k++) {
+		f->time_by = ZCLOCK_UNPLACED;
+		put(f, 1, "svc", "a.example:443", T0 + k * 10 * MIN_US,
+		    FL(TIMEOUT));
+		f->time_by = ZCLOCK_SIGNED;
+		put(f, 2, "svc", "a.example:443", T0 + k * 10 * MIN_US + 5000,
+		    FL(TIMEOUT));
+	}
+	put(f, 0, "svc", "a.example:443", T0 + 15 * MIN_US, FL(NONE));
+	drain(f, T0 + 36 * MIN_US, &st);
+	assert_int_equal(st.judged, 3);	/* the ones that vote */
+	c = rmap(f, T0, T0 + H_US, &n, &pend);
+	assert_int_equal(pend, 0);
+	mow = cell_of(c, n, "RU-MOW", "svc");
+	assert_non_null(mow);
+	assert_int_equal(mow->measurements, 3);
+	assert_int_equal(mow->agents, 1);
+	rollup_cells_free(c, n);
 }
 
 /* The roll-up map equals the on-demand analysis of the same data. */
@@ -1114,6 +1151,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_unplaced_out, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_waits_for_control, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_domestic_review, setup,
