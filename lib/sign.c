@@ -8,6 +8,8 @@
 
 static const uint8_t dom_measurement[] = "zond/measurement/v1";
 static const uint8_t dom_testlist[] = "zond/testlist/v1";
+static const uint8_t dom_relay[] = "zond/relay/v1";
+static const uint8_t dom_relay_reply[] = "zond/relay-reply/v1";
 
 size_t
 sign_prefix(enum zdomain dom, const uint8_t **prefix)
@@ -19,6 +21,12 @@ sign_prefix(enum zdomain dom, const uint8_t **prefix)
 	case ZDOM_TESTLIST:
 		*prefix = dom_testlist;
 		return sizeof(dom_testlist);
+	case ZDOM_RELAY:
+		*prefix = dom_relay;
+		return sizeof(dom_relay);
+	case ZDOM_RELAY_REPLY:
+		*prefix = dom_relay_reply;
+		return sizeof(dom_relay_reply);
 	}
 	*prefix = NULL;
 	return 0;

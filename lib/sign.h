@@ -5,6 +5,9 @@
  * followed by the exact protobuf encoding of the object:
  *     measurement:  "zond/measurement/v1\0" || Measurement bytes
  *     test list:    "zond/testlist/v1\0"    || TestList bytes
+ *     relay request: "zond/relay/v1\0"      || RelayBody bytes (agent)
+ *     relay reply:  "zond/relay-reply/v1\0" || RelayReplyBody bytes
+ *                                              (aggregator)
  * so a signature made for one kind of object never verifies as another.
  * Verifiers check the bytes they received; they never re-encode.
  * All functions are thread-safe.
@@ -22,6 +25,8 @@
 enum zdomain {
 	ZDOM_MEASUREMENT,
 	ZDOM_TESTLIST,
+	ZDOM_RELAY,
+	ZDOM_RELAY_REPLY,
 };
 
 /* Prefix bytes of a domain, NUL included; returns their count. */
