@@ -32,9 +32,9 @@ struct enroll_conf_vals {
 	const char *endpoint;
 	const char *server_key;		/* hex */
 	const char *operator_key;	/* hex, or NULL: left as it is */
-	const char *relays;		/* "URL, URL", or NULL: left as it is */
 	const char *key;		/* [agent] key, for a new file */
 	const char *state_dir;		/* [agent] state_dir, for a new file */
+	const char *relays;		/* "URL, URL", or NULL: left as it is */
 };
 
 /*
