@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -360,8 +361,10 @@ relay_new(const struct relay_opts *o, const zkey_t *k,
     const uint8_t boot_id[RELAY_BOOT_ID_LEN], relay_t **out, zdiag_t *d)
 {
 	struct relay *r;
+	sigset_t all, old;
 	zerr_t e;
 	size_t n;
+	int rc;
 
 	*out = NULL;
 	if ((e = relay_urls_check(o->urls, &n, d)) != ZE_OK)
@@ -392,7 +395,12 @@ relay_new(const struct relay_opts *o, const zkey_t *k,
 		e = zdiag_set(d, ZE_IO, "relay: pipe: %s", strerror(errno));
 		goto bad;
 	}
-	if (pthread_create(&r->th, NULL, worker, r) != 0) {
+	/* signals are the main loop's: the worker blocks them all */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->th, NULL, worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		e = zdiag_set(d, ZE_IO, "relay: cannot start its thread");
 		goto bad;
 	}
@@ -571,7 +579,7 @@ relay_poll(relay_t *r, int64_t now_us, zbuf_t *downlink)
 		    status == 429 ? " (rate limited)" : status == 503 ?
 		    " (aggregator cannot store now)" : "", text);
 		failed(r, now_us, ra, msg);
-		return RELAY_FAILED;
+		return status == 413 ? RELAY_TOOLARGE : RELAY_FAILED;
 	}
 	if (relay_reply_open(r->server_pk, r->resp.data, r->resp.len, r->hash,
 	    downlink, &why, &d) != ZE_OK) {

@@ -111,10 +111,12 @@ enum relay_outcome {
 	RELAY_NONE,		/* nothing finished */
 	RELAY_DOWNLINK,		/* a verified Downlink is in the buffer */
 	RELAY_FAILED,		/* transport, HTTP status or bad reply */
+	RELAY_TOOLARGE,		/* HTTP 413: the request was too large */
 };
 
 /* Collect a finished exchange, without blocking.  Failures are logged
- * and counted here, and move to the next URL after the backoff. */
+ * and counted here, and move to the next URL after the backoff (413
+ * too: the caller sends smaller batches). */
 enum relay_outcome relay_poll(relay_t *r, int64_t now_us, zbuf_t *downlink);
 
 /* Milliseconds until relay_ready turns true on its own (backoff end),

@@ -816,6 +816,19 @@ uplink_handle(uplink_t *u, int64_t now_us, zdiag_t *d)
 			    d);
 			if (e != ZE_OK && first == ZE_OK)
 				first = e;
+		} else if (oc == RELAY_TOOLARGE && u->via_relay) {
+			/* as a frame refused REJECT_OVERSIZED: smaller
+			 * batches, the same items again */
+			u->st.relay_failed++;
+			u->st.oversized++;
+			u->budget = u->budget / 2 >= MIN_BUDGET ? u->budget / 2 :
+			    MIN_BUDGET;
+			log_warnx("uplink: the relay refused a request as too "
+			    "large; batches of at most %zu bytes from now on",
+			    u->budget);
+			if (u->relay_hello_out)
+				u->relay_hello = true;
+			rewind_stream(u);
 		} else if (oc == RELAY_FAILED && u->via_relay) {
 			/* not acknowledged: the same items go again, from
 			 * the oldest, once the relays are ready */
@@ -823,7 +836,7 @@ uplink_handle(uplink_t *u, int64_t now_us, zdiag_t *d)
 			if (u->relay_hello_out)
 				u->relay_hello = true;
 			rewind_stream(u);
-		} else if (oc == RELAY_FAILED) {
+		} else if (oc != RELAY_NONE) {
 			u->st.relay_failed++;
 		}
 	}

@@ -13,8 +13,8 @@
 #   2. the relay forges acks (another key), sends unsigned replies, and
 #      replies signed for another request: each refused, nothing deleted
 #      (a restart shows the backlog; all of it is stored later);
-#   3. the relay answers 429 then 503: the agent backs off and loses
-#      nothing;
+#   3. the relay answers 429, 503 and 413: the agent backs off (and
+#      makes its batches smaller after 413) and loses nothing;
 #   4. kill -9 of the agent while it streams through the relay;
 #   5. the real aggregator starts on the CurveZMQ endpoint: the agent
 #      returns to CurveZMQ and stops using the relay;
@@ -165,13 +165,16 @@ if [ -z "$REAL" ]; then
 		ok "forged, unsigned and mismatched acks deleted nothing: backlog=$b >= $since measured meanwhile" ||
 		bad "backlog ${b:-none} after forged acks, $since measured meanwhile"
 
-	# --- 3. 429 and 503 in turn: backoff, nothing lost
+	# --- 3. 429, 503 and 413 in turn: backoff, nothing lost
 	waituntil 60 eval '[ $(count "status=503" "$T/relay.log") -ge 1 ] &&
-		[ $(count "status=429" "$T/relay.log") -ge 1 ]'
-	for m in 429 503; do
+		[ $(count "status=429" "$T/relay.log") -ge 1 ] &&
+		[ $(count "status=413" "$T/relay.log") -ge 1 ]'
+	for m in 429 503 413; do
 		has "status=$m" "$T/relay.log" && has "relay: HTTP $m" "$T/a1.log" &&
 			ok "HTTP $m answered: logged, the agent retries" || bad "HTTP $m not seen or not logged"
 	done
+	has "refused a request as too large; batches of at most 524288 bytes" "$T/a1.log" &&
+		ok "after 413 the batches are halved" || bad "no smaller batches after 413"
 	echo ok >"$T/mode"
 	n=$(acked)
 	waituntil 60 at_least $((n + 5)) && ok "after 429/503 the relay acknowledges again" ||

@@ -20,7 +20,7 @@ MODE_FILE, read at every request, makes it misbehave like a hostile or
 overloaded relay: ok | forge (reply signed by another key) | unsigned |
 mismatch (the aggregator's signature, but for another request) | 429 |
 503 | 403 | hostile (forge, unsigned, mismatch in turn, one per request)
-| busy (429, 503 in turn).  In every mode but ok nothing is acknowledged
+| busy (429, 503, 413 in turn).  In every mode but ok nothing is acknowledged
 as stored.
 
 usage: relay_standin.py CERT KEY SERVER_SEED_FILE AGENT_PUB_HEX MODE_FILE
@@ -115,7 +115,7 @@ def main():
     stored = set()
     turn = [0]
     cycles = {"hostile": ["forge", "unsigned", "mismatch"],
-              "busy": ["429", "503"]}
+              "busy": ["429", "503", "413"]}
 
     def say(line):
         sys.stdout.write(line + "\n")
@@ -154,7 +154,7 @@ def main():
             if self.path != "/ingest/v1":
                 self.fail(404, "no such path " + self.path)
                 return
-            if mode in ("429", "503", "403"):
+            if mode in ("429", "503", "403", "413"):
                 self.fail(int(mode), "mode " + mode,
                           {"Retry-After": "1"} if mode == "429" else None)
                 return
