@@ -219,7 +219,8 @@ send_hello(uplink_t *u, bool relay)
 	if (!send_frame(u, &up.base, relay))
 		return false;
 	*(relay ? &u->relay_boot_us : &u->status_boot_us) = (int64_t)h.boot_us;
-	u->relay_hello_out = relay;
+	if (relay)	/* a CurveZMQ probe leaves the relay's state alone */
+		u->relay_hello_out = true;
 	return true;
 }
 
@@ -252,7 +253,8 @@ send_heartbeat(uplink_t *u, int64_t now_us)
 		return false;
 	*(u->via_relay ? &u->relay_boot_us : &u->status_boot_us) =
 	    (int64_t)hb.boot_us;
-	u->relay_hello_out = false;
+	if (u->via_relay)
+		u->relay_hello_out = false;
 	return true;
 }
 
@@ -334,7 +336,8 @@ send_batch(uplink_t *u, int64_t now_us, size_t *sent, zdiag_t *d)
 	up.batch = &batch;
 	if (!send_frame(u, &up.base, u->via_relay))
 		goto out;
-	u->relay_hello_out = false;
+	if (u->via_relay)
+		u->relay_hello_out = false;
 	if (u->n_inflight == 0)
 		u->progress_us = now_us;
 	/* Seqs above the cursor, ascending: the list stays sorted. */

@@ -24,11 +24,15 @@
 # acknowledged by the relay or stored by the aggregator; none twice in
 # either.  Waits are bounded; no assertion depends on speed.
 #
-# Against the real relay ingest (aggregator/ on branch i20-relayagg): set
-# ZOND_RELAY_URL to the aggregator's https://HOST:PORT/ingest/v1 and
-# ZOND_RELAY_CA to its certificate; phases 2-3 (which need a misbehaving
-# relay) are then skipped and stored measurements are counted in the
-# aggregator's store.
+# Against the real relay ingest of zond-aggregator: set ZOND_RELAY_AGG_CONF
+# to a file of aggregator config lines that switch its HTTPS ingest on,
+# with @PORT@, @CRT@, @KEY@ for the port, certificate and key this test
+# makes (e.g. "[relay]\nlisten = 127.0.0.1:@PORT@\ncert = @CRT@\nkey =
+# @KEY@" in whatever names the aggregator's config has).  The aggregator
+# then runs from the start with that ingest and its ZeroMQ on another port
+# than the agent's endpoint (CurveZMQ dead), the relay URL is
+# https://127.0.0.1:PORT/ingest/v1, phases 2-4 (a misbehaving relay) are
+# skipped, and everything must end up stored once in its store.
 set -u
 BIN=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -85,7 +89,19 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 	-keyout "$T/tls.key" -out "$T/tls.crt" -days 2 -subj "/CN=127.0.0.1" \
 	-addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 || die "openssl"
 echo ok >"$T/mode"
-REAL=${ZOND_RELAY_URL:-}
+REAL=${ZOND_RELAY_AGG_CONF:-}
+agg_conf() {	# agg_conf ZMQPORT: the aggregator's config (+ the relay ingest)
+	cat >"$T/agg.conf" <<-CONF
+	[aggregator]
+	data_dir = $T/agg
+	key = $T/agg/identity.key
+	[ingest]
+	listen = tcp://127.0.0.1:$1
+	CONF
+	[ -z "$REAL" ] || sed -e "s|@PORT@|$RPORT|g; s|@CRT@|$T/tls.crt|g; s|@KEY@|$T/tls.key|g" \
+		"$REAL" >>"$T/agg.conf"
+}
+stored() { "$BIN/zondctl" agents --data "$T/agg" | grep -o 'measurements=[0-9]*' | cut -d= -f2; }
 if [ -z "$REAL" ]; then
 	/usr/bin/python3 "$HERE/relay_standin.py" "$T/tls.crt" "$T/tls.key" \
 		"$T/agg/identity.key" "$(cat "$T/a1.pub")" "$T/mode" >"$T/relay.log" 2>&1 &
@@ -94,8 +110,12 @@ if [ -z "$REAL" ]; then
 	URL="https://127.0.0.1:$(sed -n 's/^port=//p' "$T/relay.log")/ingest/v1"
 	CA=$T/tls.crt
 else
-	URL=$REAL
-	CA=${ZOND_RELAY_CA:-}
+	RPORT=$(port)
+	agg_conf "$(port)"
+	"$BIN/zond-aggregator" -c "$T/agg.conf" >>"$T/agg.log" 2>&1 &
+	AP=$!
+	URL="https://127.0.0.1:$RPORT/ingest/v1"
+	CA=$T/tls.crt
 	touch "$T/relay.log"
 fi
 DEAD="https://127.0.0.1:$(port)/ingest/v1"
@@ -131,6 +151,11 @@ start_agent
 waituntil 30 has 'sending through the HTTPS relays' "$T/a1.log" &&
 	ok "CurveZMQ dead: the agent turns to the relays after relay_after" ||
 	die "the agent never used the relays"
+if [ -n "$REAL" ]; then
+	waituntil 60 eval '[ "$(stored)" -ge 10 ] 2>/dev/null' &&
+		ok "the aggregator stored $(stored) measurements that came through its HTTPS ingest" ||
+		bad "the aggregator's HTTPS ingest stored fewer than 10"
+fi
 has "relay: no answer.*url=$DEAD" "$T/a1.log" &&
 	ok "the first relay (nothing listening) failed and is logged" ||
 	bad "no log of the first relay's failure"
@@ -190,13 +215,8 @@ if [ -z "$REAL" ]; then
 fi
 
 # --- 5. the aggregator on the CurveZMQ endpoint: back to it
-cat >"$T/agg.conf" <<CONF
-[aggregator]
-data_dir = $T/agg
-key = $T/agg/identity.key
-[ingest]
-listen = tcp://127.0.0.1:$ZMQ
-CONF
+if [ -n "$AP" ]; then kill -TERM "$AP"; wait "$AP" 2>/dev/null; fi
+agg_conf "$ZMQ"
 "$BIN/zond-aggregator" -c "$T/agg.conf" >>"$T/agg.log" 2>&1 &
 AP=$!
 waituntil 100 has 'CurveZMQ works again' "$T/a1.log" &&
