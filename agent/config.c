@@ -61,7 +61,8 @@ const struct conf_opt agent_conf_tab[] = {
 	    "the relays are used"},
 	{"uplink", "relay_ca_file", CONF_STRING, "", O(relay_ca_file), 0, 0,
 	    false, NULL, "CA bundle the relays' certificates are checked "
-	    "against (instead of the system's); empty: the system's"},
+	    "against (instead of the system's; must be readable at start); "
+	    "empty: the system's"},
 	{"uplink", "relay_timeout", CONF_DURATION, "30s",
 	    O(relay_timeout_ms), 1000, 600000, false, NULL,
 	    "longest one relay exchange may take, connection included"},

@@ -372,6 +372,11 @@ relay_new(const struct relay_opts *o, const zkey_t *k,
 	if (o->timeout_ms < 1 || o->backoff_ms < 1 ||
 	    o->backoff_max_ms < o->backoff_ms)
 		return zdiag_set(d, ZE_RANGE, "relay: option out of range");
+	/* at start, not at the first cut: a typo would show only then */
+	if (o->ca_file != NULL && *o->ca_file != '\0' &&
+	    access(o->ca_file, R_OK) != 0)
+		return zdiag_set(d, ZE_IO, "[uplink] relay_ca_file %s: %s",
+		    o->ca_file, strerror(errno));
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ZE_NOMEM;
 	r->pipe[0] = r->pipe[1] = -1;

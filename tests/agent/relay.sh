@@ -146,6 +146,13 @@ retries = 0
 timeout = 2s
 CONF
 
+# --- 0. a relay_ca_file that cannot be read: refused at start, named
+sed "s|^relay_ca_file = .*|relay_ca_file = $T/missing.pem|" "$T/a1.conf" >"$T/bad.conf"
+"$BIN/zond-agent" -c "$T/bad.conf" >"$T/bad.log" 2>&1
+[ $? != 0 ] && grep -q "relay_ca_file $T/missing.pem: No such file" "$T/bad.log" &&
+	ok "an unreadable relay_ca_file stops the agent at start, named" ||
+	bad "relay_ca_file missing: $(tail -2 "$T/bad.log")"
+
 # --- 1. CurveZMQ dead from the start: the relays
 start_agent
 waituntil 30 has 'sending through the HTTPS relays' "$T/a1.log" &&
