@@ -4,12 +4,25 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "relay.h"
+
 #define O(f) offsetof(struct agent_conf, f)
 
 static int
 check_opt_hexkey(const char *v, char *why, size_t n)
 {
 	return *v == '\0' ? 0 : conf_check_hexkey(v, why, n);
+}
+
+static int
+check_relays(const char *v, char *why, size_t n)
+{
+	zdiag_t d;
+
+	if (*v == '\0' || relay_urls_check(v, NULL, &d) == ZE_OK)
+		return 0;
+	snprintf(why, n, "%s", d.text);
+	return 1;
 }
 
 const struct conf_opt agent_conf_tab[] = {
@@ -38,6 +51,21 @@ const struct conf_opt agent_conf_tab[] = {
 	    3600000, false, NULL, "time between heartbeats"},
 	{"uplink", "window", CONF_INT, "512", O(window), 1, 65536, false,
 	    NULL, "measurements sent but not yet acknowledged, at most"},
+	{"uplink", "relays", CONF_STRING, "", O(relays), 0, 0, false,
+	    check_relays, "HTTPS relay URLs (https://HOST/ingest/v1), "
+	    "separated by commas, tried in order when CurveZMQ fails "
+	    "(docs/PROTOCOL.md §8); empty: none"},
+	{"uplink", "relay_after", CONF_DURATION, "60s", O(relay_after_ms), 0,
+	    86400000, false, NULL, "how long CurveZMQ must have failed (no "
+	    "handshake, or measurements in flight without an answer) before "
+	    "the relays are used"},
+	{"uplink", "relay_ca_file", CONF_STRING, "", O(relay_ca_file), 0, 0,
+	    false, NULL, "CA bundle the relays' certificates are checked "
+	    "against (instead of the system's; must be readable at start); "
+	    "empty: the system's"},
+	{"uplink", "relay_timeout", CONF_DURATION, "30s",
+	    O(relay_timeout_ms), 1000, 600000, false, NULL,
+	    "longest one relay exchange may take, connection included"},
 	{"tests", "urls", CONF_STRING, "", O(urls), 0, 0, false, NULL,
 	    "URL list in Citizen Lab test-list CSV format"},
 	{"tests", "endpoints", CONF_STRING, "", O(endpoints), 0, 0, false,

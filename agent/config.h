@@ -22,6 +22,10 @@ struct agent_conf {
 	char *operator_key;
 	int64_t heartbeat_ms;
 	int64_t window;
+	char *relays;
+	int64_t relay_after_ms;
+	char *relay_ca_file;
+	int64_t relay_timeout_ms;
 	/* [tests] */
 	char *urls;
 	char *endpoints;

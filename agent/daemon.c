@@ -427,6 +427,10 @@ agent_open(const struct agent_conf *c, const zkey_t *k, const targets_t *t,
 	uo.on_test_list = on_test_list;
 	uo.arg = a;
 	uo.clock = &a->clock;
+	uo.relays = c->relays;
+	uo.relay_after_ms = c->relay_after_ms;
+	uo.relay_ca_file = c->relay_ca_file;
+	uo.relay_timeout_ms = c->relay_timeout_ms;
 	if ((e = uplink_new(a->zctx, c->endpoint, server_pk, k, a->ob, &uo,
 	    &a->up, &d)) != ZE_OK) {
 		log_warnx("uplink: %s", d.text);
@@ -513,13 +517,16 @@ log_stats(agent_t *a, const struct outbox_stats *st, int64_t now)
 	for (int i = 0; i < TL__N; i++)
 		refused += a->tl_refused[i];
 	log_info("stats backlog=%llu dropped=%llu rejected=%llu "
-	    "sent=%llu acked=%llu connected=%d list_version=%llu "
+	    "sent=%llu acked=%llu connected=%d via_relay=%d "
+	    "relay_requests=%llu relay_bad_replies=%llu list_version=%llu "
 	    "lists_refused=%llu",
 	    (unsigned long long)st->backlog,
 	    (unsigned long long)st->dropped,
 	    (unsigned long long)st->rejected,
 	    (unsigned long long)us.sent,
-	    (unsigned long long)us.acked, us.connected,
+	    (unsigned long long)us.acked, us.connected, us.via_relay,
+	    (unsigned long long)us.relay_requests,
+	    (unsigned long long)us.relay_bad_replies,
 	    (unsigned long long)a->list_version, (unsigned long long)refused);
 	a->last_stats = now;
 }

@@ -29,6 +29,7 @@
 #include "key.h"
 #include "log.h"
 #include "notice.h"
+#include "relay.h"
 #include "token.h"
 #include "uplink.h"
 #include "version.h"
@@ -104,9 +105,12 @@ zerr_t
 enroll_conf_merge(const char *old, size_t n, const struct enroll_conf_vals *v,
     zbuf_t *out, zdiag_t *d)
 {
-	const char *keys[3] = {"endpoint", "server_key", "operator_key"};
-	const char *vals[3] = {v->endpoint, v->server_key, v->operator_key};
-	bool done[3] = {false, false, v->operator_key == NULL};
+	const char *keys[4] = {"endpoint", "server_key", "operator_key",
+	    "relays"};
+	const char *vals[4] = {v->endpoint, v->server_key, v->operator_key,
+	    v->relays};
+	bool done[4] = {false, false, v->operator_key == NULL,
+	    v->relays == NULL};
 	bool in_uplink = false, seen = false, up;
 	size_t i = 0;
 	zerr_t e = ZE_OK;
@@ -120,7 +124,7 @@ enroll_conf_merge(const char *old, size_t n, const struct enroll_conf_vals *v,
 		    (e = put_kv(out, "state_dir", v->state_dir)) != ZE_OK ||
 		    (e = zbuf_puts(out, "\n[uplink]\n")) != ZE_OK)
 			goto out;
-		for (int k = 0; k < 3 && e == ZE_OK; k++)
+		for (int k = 0; k < 4 && e == ZE_OK; k++)
 			if (vals[k] != NULL)
 				e = put_kv(out, keys[k], vals[k]);
 		goto out;
@@ -133,7 +137,7 @@ enroll_conf_merge(const char *old, size_t n, const struct enroll_conf_vals *v,
 		i += len + (nl != NULL);
 		if (is_section(l, len, &up)) {
 			/* the end of [uplink]: what it lacked goes here */
-			for (int k = 0; k < 3 && in_uplink && e == ZE_OK; k++)
+			for (int k = 0; k < 4 && in_uplink && e == ZE_OK; k++)
 				if (!done[k]) {
 					e = put_kv(out, keys[k], vals[k]);
 					done[k] = true;
@@ -141,7 +145,7 @@ enroll_conf_merge(const char *old, size_t n, const struct enroll_conf_vals *v,
 			in_uplink = up;
 			seen = seen || up;
 		} else if (in_uplink) {
-			for (int k = 0; k < 3; k++)
+			for (int k = 0; k < 4; k++)
 				if (vals[k] != NULL && is_key(l, len, keys[k])) {
 					skip = true;
 					if (!done[k])
@@ -156,7 +160,7 @@ enroll_conf_merge(const char *old, size_t n, const struct enroll_conf_vals *v,
 	}
 	if (e == ZE_OK && !seen)
 		e = zbuf_puts(out, "\n[uplink]\n");
-	for (int k = 0; k < 3 && e == ZE_OK; k++)
+	for (int k = 0; k < 4 && e == ZE_OK; k++)
 		if (!done[k])
 			e = put_kv(out, keys[k], vals[k]);
 out:
@@ -491,13 +495,15 @@ agent_enroll_main(int argc, char **argv)
 	bool accept = false, exists = false, conf_ok = false;
 	token_t *t = NULL;
 	zkey_t *k = NULL;
-	zbuf_t old, out;
+	zbuf_t old, out, relays;
+	bool rc_ok = true;
 	long uid, gid;
 	int ch, rc = 2, created = 0, verbose = 0;
 	zdiag_t d;
 
 	zbuf_init(&old, CONF_MAX_FILE);
 	zbuf_init(&out, CONF_OUT_MAX);
+	zbuf_init(&relays, 16384);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:vh", lo, NULL)) != -1) {
 		switch (ch) {
@@ -528,8 +534,8 @@ agent_enroll_main(int argc, char **argv)
 	    sodium_bin2hex(srvhex, sizeof(srvhex), t->server_key.data,
 	    KEY_PUB_LEN), t->n_endpoints > 1 ? " and others" : "");
 	if (t->n_relays > 0)
-		printf("The token names %zu HTTPS relay(s); this agent does "
-		    "not use relays yet.\n", t->n_relays);
+		printf("HTTPS relays: %zu, used when CurveZMQ fails "
+		    "([uplink] relays).\n", t->n_relays);
 	fflush(stdout);
 	if (consent(accept) != 0)
 		goto out;
@@ -553,6 +559,20 @@ agent_enroll_main(int argc, char **argv)
 	}
 	memset(&v, 0, sizeof(v));
 	v.endpoint = t->endpoints[0];
+	if (t->n_relays > 0) {
+		/* token.c checked each: printable ASCII, no quote or comma
+		 * that the config line could not hold (relay_urls_check) */
+		for (size_t i = 0; i < t->n_relays && rc_ok; i++)
+			rc_ok = (i == 0 || zbuf_puts(&relays, ", ") == ZE_OK) &&
+			    zbuf_puts(&relays, t->relays[i]) == ZE_OK;
+		if (!rc_ok || relay_urls_check((const char *)relays.data,
+		    NULL, &d) != ZE_OK) {
+			fprintf(stderr, "%s: not enrolled: the token's relays: "
+			    "%s\n", PROG, rc_ok ? d.text : "too long");
+			goto out;
+		}
+		v.relays = (const char *)relays.data;
+	}
 	v.server_key = srvhex;
 	if (t->has_operator_key && t->operator_key.len == KEY_PUB_LEN)
 		v.operator_key = sodium_bin2hex(ophex, sizeof(ophex),
@@ -574,5 +594,6 @@ out:
 	token_free(&t);
 	zbuf_free(&old);
 	zbuf_free(&out);
+	zbuf_free(&relays);
 	return rc;
 }

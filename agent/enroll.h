@@ -34,11 +34,12 @@ struct enroll_conf_vals {
 	const char *operator_key;	/* hex, or NULL: left as it is */
 	const char *key;		/* [agent] key, for a new file */
 	const char *state_dir;		/* [agent] state_dir, for a new file */
+	const char *relays;		/* "URL, URL", or NULL: left as it is */
 };
 
 /*
  * The config text to write: old (NULL: no file yet) with [uplink]
- * endpoint, server_key and operator_key set to v's (lines replaced in
+ * endpoint, server_key, operator_key and relays set to v's (lines replaced in
  * place, missing ones added at the end of [uplink], the section added if
  * absent); every other line kept as it is.  Pure.
  */

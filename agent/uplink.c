@@ -25,6 +25,7 @@
 
 #include "kv.h"
 #include "log.h"
+#include "relay.h"
 #include "version.h"
 #include "zbuf.h"
 #include "ztime.h"
@@ -74,6 +75,16 @@ struct uplink {
 	zbuf_t frame;		/* encoded outgoing message */
 	zbuf_t arena;		/* copies of the items of the next batch */
 	struct uplink_stats st;
+
+	/* HTTPS relays (NULL: none) */
+	relay_t *relay;
+	bool via_relay;		/* frames go to the relay, not the DEALER */
+	bool relay_hello;	/* Hello to send through the relay first */
+	bool relay_hello_out;	/* the exchange under way carries a Hello */
+	int64_t zmq_good_us;	/* CurveZMQ last seen working */
+	int64_t probe_at;	/* via relay: next Hello over CurveZMQ */
+	int64_t relay_boot_us;	/* CLOCK_BOOTTIME: last relay Hello/HB */
+	zbuf_t dl;		/* a verified Downlink from the relay */
 };
 
 void
@@ -87,6 +98,8 @@ uplink_opts_default(struct uplink_opts *o)
 	o->retry_ms = 1000;
 	o->reconnect_ms = 1000;
 	o->reconnect_max_ms = 60000;
+	o->relay_after_ms = 60000;
+	o->relay_timeout_ms = 30000;
 }
 
 /* Untrusted text (a Reject's detail), at most DETAIL_MAX bytes of it,
@@ -141,16 +154,31 @@ inflight_remove(uplink_t *u, uint64_t seq)
 
 /* ---------------------------------------------------------------- send */
 
-/* Send the packed frame; false when ZeroMQ would block or failed. */
+/* Send the packed frame, through the relay when relay (one exchange at
+ * a time: false while one is under way) else the DEALER; false when it
+ * would block or failed. */
 static bool
-send_frame(uplink_t *u, const ProtobufCMessage *m)
+send_frame(uplink_t *u, const ProtobufCMessage *m, bool relay)
 {
+	zdiag_t d;
 	zerr_t e;
 
 	zbuf_reset(&u->frame);
 	if ((e = wire_pack(m, &u->frame)) != ZE_OK) {
 		log_warnx("uplink: cannot encode a message: %s", zerr_str(e));
 		return false;
+	}
+	if (relay) {
+		int64_t now = ztime_mono_us();
+
+		if (!relay_ready(u->relay, now))
+			return false;
+		if (relay_send(u->relay, u->frame.data, u->frame.len, now,
+		    &d) != ZE_OK) {
+			log_warnx("uplink: %s", d.text);
+			return false;
+		}
+		return true;
 	}
 	if (zmq_send(u->sock, u->frame.data, u->frame.len, ZMQ_DONTWAIT) < 0) {
 		if (errno != EAGAIN)
@@ -163,7 +191,7 @@ send_frame(uplink_t *u, const ProtobufCMessage *m)
 }
 
 static bool
-send_hello(uplink_t *u)
+send_hello(uplink_t *u, bool relay)
 {
 	Zond__V1__Uplink up = ZOND__V1__UPLINK__INIT;
 	Zond__V1__Hello h = ZOND__V1__HELLO__INIT;
@@ -182,13 +210,18 @@ send_hello(uplink_t *u)
 		h.has_boot_id = h.has_boot_us = 1;
 		h.boot_id.data = u->o.clock->boot_id;
 		h.boot_id.len = ZCLOCK_BOOT_ID_LEN;
-		h.boot_us = (uint64_t)(u->status_boot_us = ztime_boot_us());
+		h.boot_us = (uint64_t)ztime_boot_us();
 	}
 	up.has_version = 1;
 	up.version = WIRE_VERSION;
 	up.msg_case = ZOND__V1__UPLINK__MSG_HELLO;
 	up.hello = &h;
-	return send_frame(u, &up.base);
+	if (!send_frame(u, &up.base, relay))
+		return false;
+	*(relay ? &u->relay_boot_us : &u->status_boot_us) = (int64_t)h.boot_us;
+	if (relay)	/* a CurveZMQ probe leaves the relay's state alone */
+		u->relay_hello_out = true;
+	return true;
 }
 
 static bool
@@ -210,13 +243,19 @@ send_heartbeat(uplink_t *u, int64_t now_us)
 		hb.has_boot_id = hb.has_boot_us = 1;
 		hb.boot_id.data = u->o.clock->boot_id;
 		hb.boot_id.len = ZCLOCK_BOOT_ID_LEN;
-		hb.boot_us = (uint64_t)(u->status_boot_us = ztime_boot_us());
+		hb.boot_us = (uint64_t)ztime_boot_us();
 	}
 	up.has_version = 1;
 	up.version = WIRE_VERSION;
 	up.msg_case = ZOND__V1__UPLINK__MSG_HEARTBEAT;
 	up.heartbeat = &hb;
-	return send_frame(u, &up.base);
+	if (!send_frame(u, &up.base, u->via_relay))
+		return false;
+	*(u->via_relay ? &u->relay_boot_us : &u->status_boot_us) =
+	    (int64_t)hb.boot_us;
+	if (u->via_relay)
+		u->relay_hello_out = false;
+	return true;
 }
 
 /* Items of the batch being built: copies in the arena, by offset. */
@@ -295,8 +334,10 @@ send_batch(uplink_t *u, int64_t now_us, size_t *sent, zdiag_t *d)
 	up.version = WIRE_VERSION;
 	up.msg_case = ZOND__V1__UPLINK__MSG_BATCH;
 	up.batch = &batch;
-	if (!send_frame(u, &up.base))
+	if (!send_frame(u, &up.base, u->via_relay))
 		goto out;
+	if (u->via_relay)
+		u->relay_hello_out = false;
 	if (u->n_inflight == 0)
 		u->progress_us = now_us;
 	/* Seqs above the cursor, ascending: the list stays sorted. */
@@ -523,9 +564,46 @@ handle_reject(uplink_t *u, const Zond__V1__Reject *r, int64_t now_us,
 	return ZE_OK;
 }
 
+/* ---------------------------------------------------------------- relays */
+
+/* CurveZMQ has failed for relay_after: the same stream through the
+ * relays, from the oldest unacknowledged, Hello first. */
+static void
+to_relay(uplink_t *u, int64_t now_us)
+{
+	u->via_relay = true;
+	u->relay_hello = true;
+	u->hold = false;
+	u->rto_us = u->o.ack_timeout_ms * MS;
+	u->probe_at = now_us + u->o.relay_after_ms * MS;
+	u->st.relay_switches++;
+	rewind_stream(u);
+	log_warnx("uplink: CurveZMQ has not worked for %lld s (connected=%d);"
+	    " sending through the HTTPS relays", (long long)((now_us -
+	    u->zmq_good_us) / (1000 * MS)), (int)u->connected);
+}
+
+/* CurveZMQ answered: back to it, everything unacknowledged again. */
+static void
+back_to_zmq(uplink_t *u, int64_t now_us)
+{
+	u->via_relay = false;
+	u->relay_hello = false;
+	u->hold = false;
+	u->zmq_good_us = now_us;
+	u->rto_us = u->o.ack_timeout_ms * MS;
+	u->next_hb = now_us + u->o.heartbeat_ms * MS;
+	u->st.zmq_returns++;
+	rewind_stream(u);
+	log_info("uplink: CurveZMQ works again endpoint=%s; leaving the "
+	    "HTTPS relays", u->endpoint);
+}
+
+/* ---------------------------------------------------------------- frames */
+
 static zerr_t
 handle_frame(uplink_t *u, const uint8_t *p, size_t n, int64_t now_us,
-    zdiag_t *d)
+    bool from_relay, zdiag_t *d)
 {
 	wire_downlink_t *m;
 	zdiag_t why;
@@ -533,8 +611,15 @@ handle_frame(uplink_t *u, const uint8_t *p, size_t n, int64_t now_us,
 
 	if (wire_downlink_decode(p, n, &m, &why) != ZE_OK) {
 		u->st.bad_frames++;
-		log_warnx("uplink: refused a downlink frame: %s", why.text);
+		log_warnx("uplink: refused a downlink frame%s: %s", from_relay ?
+		    " (relay)" : "", why.text);
 		return ZE_OK;
+	}
+	if (!from_relay) {
+		/* the aggregator answered over CurveZMQ: it works */
+		u->zmq_good_us = now_us;
+		if (u->via_relay)
+			back_to_zmq(u, now_us);
 	}
 	/* every Downlink carries the aggregator's clock; only the answer to
 	 * a Hello or Heartbeat (the time reply, no message) comes at once,
@@ -542,7 +627,8 @@ handle_frame(uplink_t *u, const uint8_t *p, size_t n, int64_t now_us,
 	if (m->has_server_us && u->o.clock != NULL) {
 		bool precise = m->msg_case == ZOND__V1__DOWNLINK__MSG__NOT_SET;
 
-		aclock_learn(u->o.clock, precise ? u->status_boot_us : 0,
+		aclock_learn(u->o.clock, precise ? (from_relay ?
+		    u->relay_boot_us : u->status_boot_us) : 0,
 		    ztime_boot_us(), m->server_us, precise);
 	}
 	switch (m->msg_case) {
@@ -613,6 +699,18 @@ handle_event(uplink_t *u, unsigned ev, uint32_t val, int64_t now_us)
 		u->connected = true;
 		u->need_hello = true;
 		u->last_fail = 0;
+		if (u->via_relay) {
+			/* the relays keep the stream until CurveZMQ answers
+			 * its Hello; an aggregator that cannot (no boot id
+			 * in the Hello, no time reply) is trusted now */
+			log_info("uplink: CurveZMQ handshake endpoint=%s; "
+			    "still on the relays until it answers",
+			    u->endpoint);
+			u->probe_at = now_us;
+			if (u->o.clock == NULL || !u->o.clock->have_boot)
+				back_to_zmq(u, now_us);
+			break;
+		}
 		u->hold = false;
 		u->rto_us = u->o.ack_timeout_ms * MS;
 		u->st.connects++;
@@ -625,7 +723,8 @@ handle_event(uplink_t *u, unsigned ev, uint32_t val, int64_t now_us)
 			    u->n_inflight);
 		u->connected = false;
 		u->need_hello = false;
-		rewind_stream(u);
+		if (!u->via_relay)
+			rewind_stream(u);
 		break;
 	case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 	case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
@@ -705,16 +804,84 @@ uplink_handle(uplink_t *u, int64_t now_us, zdiag_t *d)
 			    "message");
 		} else {
 			e = handle_frame(u, zmq_msg_data(&m), zmq_msg_size(&m),
-			    now_us, d);
+			    now_us, false, d);
 			if (e != ZE_OK && first == ZE_OK)
 				first = e;
 		}
 		zmq_msg_close(&m);
 	}
+	if (u->relay != NULL) {
+		enum relay_outcome oc = relay_poll(u->relay, now_us, &u->dl);
+
+		if (oc == RELAY_DOWNLINK) {
+			u->st.relay_ok++;
+			e = handle_frame(u, u->dl.data, u->dl.len, now_us, true,
+			    d);
+			if (e != ZE_OK && first == ZE_OK)
+				first = e;
+		} else if (oc == RELAY_TOOLARGE && u->via_relay) {
+			/* as a frame refused REJECT_OVERSIZED: smaller
+			 * batches, the same items again */
+			u->st.relay_failed++;
+			u->st.oversized++;
+			u->budget = u->budget / 2 >= MIN_BUDGET ? u->budget / 2 :
+			    MIN_BUDGET;
+			log_warnx("uplink: the relay refused a request as too "
+			    "large; batches of at most %zu bytes from now on",
+			    u->budget);
+			if (u->relay_hello_out)
+				u->relay_hello = true;
+			rewind_stream(u);
+		} else if (oc == RELAY_FAILED && u->via_relay) {
+			/* not acknowledged: the same items go again, from
+			 * the oldest, once the relays are ready */
+			u->st.relay_failed++;
+			if (u->relay_hello_out)
+				u->relay_hello = true;
+			rewind_stream(u);
+		} else if (oc != RELAY_NONE) {
+			u->st.relay_failed++;
+		}
+	}
 	return first;
 }
 
 /* ---------------------------------------------------------------- tick */
+
+/* Through the relays: one exchange at a time, the Hello first, then a
+ * heartbeat when due, else the next batch the window allows.  CurveZMQ,
+ * once connected, gets a Hello now and then: its answer ends this. */
+static zerr_t
+tick_relay(uplink_t *u, int64_t now_us, zdiag_t *d)
+{
+	size_t sent;
+
+	if (u->connected && (u->need_hello || now_us >= u->probe_at)) {
+		if (send_hello(u, false)) {
+			u->need_hello = false;
+			u->probe_at = now_us + u->o.relay_after_ms * MS;
+		}
+	}
+	if (!relay_ready(u->relay, now_us))
+		return ZE_OK;
+	if (u->relay_hello) {
+		if (send_hello(u, true)) {
+			u->relay_hello = false;
+			u->next_hb = now_us + u->o.heartbeat_ms * MS;
+		}
+		return ZE_OK;
+	}
+	if (now_us >= u->next_hb) {
+		if (send_heartbeat(u, now_us)) {
+			u->st.heartbeats++;
+			u->next_hb = now_us + u->o.heartbeat_ms * MS;
+		}
+		return ZE_OK;
+	}
+	if (u->hold || u->n_inflight >= u->window)
+		return ZE_OK;
+	return send_batch(u, now_us, &sent, d);
+}
 
 zerr_t
 uplink_tick(uplink_t *u, int64_t now_us, zdiag_t *d)
@@ -744,10 +911,19 @@ uplink_tick(uplink_t *u, int64_t now_us, zdiag_t *d)
 			log_warnx("uplink: connect %s: %s", u->endpoint,
 			    zmq_strerror(errno));
 	}
+	if (u->relay != NULL && !u->via_relay) {
+		if (u->connected && u->n_inflight == 0 && !u->need_hello &&
+		    !u->blocked)
+			u->zmq_good_us = now_us;	/* idle and connected */
+		else if (now_us - u->zmq_good_us >= u->o.relay_after_ms * MS)
+			to_relay(u, now_us);
+	}
+	if (u->via_relay)
+		return tick_relay(u, now_us, d);
 	if (!u->connected)
 		return ZE_OK;
 	if (u->need_hello) {
-		if (!send_hello(u))
+		if (!send_hello(u, false))
 			return ZE_OK;
 		u->need_hello = false;
 		u->next_hb = now_us + u->o.heartbeat_ms * MS;
@@ -779,7 +955,19 @@ uplink_timeout_ms(const uplink_t *u, int64_t now_us)
 		due = min64(due, u->redial_at);
 	if (u->n_inflight > 0)
 		due = min64(due, u->progress_us + u->rto_us);
-	if (u->connected) {
+	if (u->relay != NULL && !u->via_relay)
+		due = min64(due, u->zmq_good_us + u->o.relay_after_ms * MS);
+	if (u->via_relay) {
+		long rt = relay_timeout_ms(u->relay, now_us);
+
+		if (rt >= 0)
+			due = min64(due, now_us + rt * MS);
+		else if (relay_ready(u->relay, now_us))
+			due = min64(due, u->relay_hello ? now_us : u->next_hb);
+		if (u->connected)
+			due = min64(due, u->need_hello ? now_us + BLOCKED_RETRY_MS *
+			    MS : u->probe_at);
+	} else if (u->connected) {
 		due = min64(due, u->next_hb);
 		if (u->need_hello || u->blocked)
 			due = min64(due, now_us + BLOCKED_RETRY_MS * MS);
@@ -806,6 +994,14 @@ uplink_stats(const uplink_t *u, struct uplink_stats *st)
 	st->connected = u->connected;
 	st->inflight = u->n_inflight;
 	st->frame_budget = u->budget;
+	st->via_relay = u->via_relay;
+	if (u->relay != NULL) {
+		struct relay_stats rs;
+
+		relay_stats(u->relay, &rs);
+		st->relay_requests = rs.requests;
+		st->relay_bad_replies = rs.bad_replies;
+	}
 }
 
 size_t
@@ -818,7 +1014,12 @@ uplink_pollitems(uplink_t *u, zmq_pollitem_t *items, size_t n)
 	items[0].events = ZMQ_POLLIN;
 	items[1].socket = u->mon;
 	items[1].events = ZMQ_POLLIN;
-	return UPLINK_POLLITEMS;
+	if (u->relay == NULL)
+		return 2;
+	items[2].socket = NULL;
+	items[2].fd = relay_fd(u->relay);
+	items[2].events = ZMQ_POLLIN;
+	return 3;
 }
 
 static zerr_t
@@ -880,6 +1081,31 @@ out:
 	return e;
 }
 
+static zerr_t
+open_relay(uplink_t *u, const zkey_t *k, const uint8_t server_pk[KEY_PUB_LEN],
+    zdiag_t *d)
+{
+	struct relay_opts ro;
+	uint8_t boot_id[RELAY_BOOT_ID_LEN];
+
+	if (u->o.relay_after_ms < 0 || u->o.relay_timeout_ms < 1)
+		return zdiag_set(d, ZE_RANGE, "uplink: relay option out of "
+		    "range");
+	/* the aggregator refuses a boot_us it saw in this boot_id: without
+	 * a boot id, one made up for this process */
+	if (u->o.clock != NULL && u->o.clock->have_boot)
+		memcpy(boot_id, u->o.clock->boot_id, sizeof(boot_id));
+	else
+		randombytes_buf(boot_id, sizeof(boot_id));
+	memset(&ro, 0, sizeof(ro));
+	ro.urls = u->o.relays;
+	ro.ca_file = u->o.relay_ca_file;
+	ro.timeout_ms = u->o.relay_timeout_ms;
+	ro.backoff_ms = u->o.retry_ms;
+	ro.backoff_max_ms = u->o.backoff_max_ms;
+	return relay_new(&ro, k, server_pk, boot_id, &u->relay, d);
+}
+
 zerr_t
 uplink_new(void *zctx, const char *endpoint,
     const uint8_t server_pk[KEY_PUB_LEN], const zkey_t *k, outbox_t *ob,
@@ -910,6 +1136,11 @@ uplink_new(void *zctx, const char *endpoint,
 	u->budget = WIRE_MAX_FRAME;
 	zbuf_init(&u->frame, WIRE_MAX_FRAME);
 	zbuf_init(&u->arena, WIRE_MAX_FRAME);
+	zbuf_init(&u->dl, RELAY_MAX_REPLY);
+	u->zmq_good_us = u->start_us;
+	if (o->relays != NULL && *o->relays != '\0' &&
+	    (e = open_relay(u, k, server_pk, d)) != ZE_OK)
+		goto bad;
 	if ((u->inflight = calloc(u->window, sizeof(uint64_t))) == NULL) {
 		e = ZE_NOMEM;
 		goto bad;
@@ -969,8 +1200,10 @@ uplink_free(uplink_t **up)
 		zmq_close(u->mon);
 	if (u->sock != NULL)
 		zmq_close(u->sock);
+	relay_free(&u->relay);
 	zbuf_free(&u->frame);
 	zbuf_free(&u->arena);
+	zbuf_free(&u->dl);
 	free(u->inflight);
 	free(u);
 	*up = NULL;

@@ -24,6 +24,17 @@
  * from the oldest).  Resending is always safe: the aggregator stores a
  * (agent, seq) once and acknowledges replays.
  *
+ * HTTPS relays (relay.h, PROTOCOL.md 8): when [uplink] relays are set and
+ * CurveZMQ has not worked for relay_after (no handshake, or data in
+ * flight without an answer), the same frames (Hello first, then batches
+ * and heartbeats) go through the relays, one exchange at a time, with the
+ * same window, acks, rejects and resends; only a Downlink whose reply the
+ * aggregator signed for that very request is applied.  CurveZMQ keeps
+ * dialling meanwhile; on a handshake the agent sends it a Hello (again
+ * every relay_after while connected) and its first answer there brings
+ * the agent back: everything unacknowledged goes again over CurveZMQ.
+ * An exchange still under way is let finish; its acks still apply.
+ *
  * Threads: not thread-safe.  Call everything from the thread that owns
  * the outbox (the main loop).  The uplink reads the outbox (outbox_iter)
  * and writes acks and drops to it on that same thread.
@@ -69,6 +80,11 @@ struct uplink_opts {
 	uplink_testlist_fn on_test_list;	/* NULL: lists are ignored */
 	void *arg;
 	struct aclock *clock;	/* learns Downlink.server_us; NULL: none */
+	/* HTTPS relays (relay.h), for when CurveZMQ fails */
+	const char *relays;	/* [uplink] relays, comma-separated; NULL/"": none */
+	int64_t relay_after_ms;	/* [uplink] relay_after; 60000 */
+	const char *relay_ca_file;	/* [uplink] relay_ca_file; NULL: system */
+	int64_t relay_timeout_ms;	/* [uplink] relay_timeout; 30000 */
 };
 
 struct uplink_stats {
@@ -86,6 +102,13 @@ struct uplink_stats {
 	uint64_t oversized;	/* our frames refused as too large */
 	uint64_t frame_budget;	/* bytes a batch frame may have now */
 	uint64_t heartbeats;
+	bool via_relay;		/* sending through the HTTPS relays now */
+	uint64_t relay_switches;	/* CurveZMQ failed: to the relays */
+	uint64_t zmq_returns;	/* CurveZMQ worked again: back to it */
+	uint64_t relay_requests;	/* HTTPS exchanges started */
+	uint64_t relay_ok;	/* verified replies applied */
+	uint64_t relay_failed;	/* no answer, HTTP error or bad reply */
+	uint64_t relay_bad_replies;	/* replies that did not verify */
 };
 
 /* Fill o with the defaults above. */
@@ -107,10 +130,10 @@ void uplink_free(uplink_t **u);
 
 /*
  * Fill items (capacity n, at least UPLINK_POLLITEMS) with the sockets to
- * poll for ZMQ_POLLIN; returns how many.  The sockets stay the same for
- * the uplink's life.
+ * poll for ZMQ_POLLIN (and the relay worker's fd when relays are set);
+ * returns how many.  They stay the same for the uplink's life.
  */
-#define UPLINK_POLLITEMS 2
+#define UPLINK_POLLITEMS 3
 size_t uplink_pollitems(uplink_t *u, zmq_pollitem_t *items, size_t n);
 
 /*

@@ -97,14 +97,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* the checksum holds: never "damaged" */
 		token_free(&t);
 	} else if (data[0] == 2) {
+#define RELAYS_LINE "relays = \"https://192.0.2.2/ingest/v1\"\n"
 		struct enroll_conf_vals v = {"tcp://192.0.2.1:7800", SK, NULL,
-		    "/k", "/s"};
+		    "/k", "/s", "https://192.0.2.2/ingest/v1"};
 		zbuf_t out;
 
 		zbuf_init(&out, 4 * (size + 1024));
 		if (enroll_conf_merge((const char *)data + 1, size - 1, &v,
 		    &out, &d) != ZE_OK || memmem(out.data, out.len,
-		    "server_key = \"" SK "\"\n", 80) == NULL)
+		    "server_key = \"" SK "\"\n", 80) == NULL ||
+		    memmem(out.data, out.len, RELAYS_LINE,
+		    sizeof(RELAYS_LINE) - 1) == NULL)
 			abort();
 		zbuf_free(&out);
 	}

@@ -66,6 +66,42 @@ t_new_file(void **state)
 	loads(t, "tcp://192.0.2.1:7800", OK);
 }
 
+/* The token's relays: written into [uplink] relays, replacing an old
+ * line, and the result loads (the option's check accepts it); no relays
+ * in the token leaves the line as it was. */
+static void
+t_relays(void **state)
+{
+	struct enroll_conf_vals v = vals;
+	const char *old = "[uplink]\nrelays = \"https://old.example/x\"\n"
+	    "window = 64\n";
+	struct agent_conf c;
+	char *t;
+	zdiag_t d;
+
+	(void)state;
+	v.relays = "https://r1.example/ingest/v1, https://r2.example/i";
+	t = merge(old, &v);
+	assert_null(strstr(t, "old.example"));
+	assert_non_null(strstr(t, "relays = \"https://r1.example/ingest/v1, "
+	    "https://r2.example/i\"\n"));
+	assert_int_equal(conf_init(agent_conf_tab, &c, &d), ZE_OK);
+	assert_int_equal(conf_parse(agent_conf_tab, &c, "t.conf", t,
+	    strlen(t), &d), ZE_OK);
+	assert_string_equal(c.relays, v.relays);
+	assert_int_equal(c.window, 64);
+	conf_free(agent_conf_tab, &c);
+	v.relays = NULL;
+	t = merge(old, &v);
+	assert_non_null(strstr(t, "relays = \"https://old.example/x\""));
+	/* a bad list is refused by the option's check, naming it */
+	assert_int_equal(conf_init(agent_conf_tab, &c, &d), ZE_OK);
+	assert_int_not_equal(conf_parse(agent_conf_tab, &c, "t.conf",
+	    "[uplink]\nrelays = \"ftp://x/y\"\n", 30, &d), ZE_OK);
+	assert_non_null(strstr(d.text, "relay URL 1"));
+	conf_free(agent_conf_tab, &c);
+}
+
 /* In place: the template's empty server_key replaced on its line, the
  * old endpoint too, comments and other options kept, a missing
  * operator_key added at the end of [uplink] (before [schedule]). */
@@ -129,6 +165,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_new_file),
 		cmocka_unit_test(t_in_place),
+		cmocka_unit_test(t_relays),
 		cmocka_unit_test(t_missing_and_repeated),
 	};
 

@@ -537,7 +537,7 @@ run(struct agent *a, struct peer *p, until_fn until)
 	for (;;) {
 		now = ztime_mono_us();
 		n = uplink_pollitems(a->u, it, ZARRAY_LEN(it));
-		assert_int_equal(n, UPLINK_POLLITEMS);
+		assert_int_equal(n, 2);	/* no relays: the DEALER, its monitor */
 		to = uplink_timeout_ms(a->u, now);
 		if (to < 0 || to > 50)
 			to = 50;
