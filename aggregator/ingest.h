@@ -83,6 +83,12 @@ int ingest_wake_fd(const ingest_t *ig);
 bool ingest_want_input(const ingest_t *ig);
 /* Read and dispatch the messages waiting on the ROUTER (bounded). */
 void ingest_on_router(ingest_t *ig);
+/* The relay's inproc ROUTER, bound to RELAY_INPROC (relay.h); NULL: no
+ * relay.  Its messages are read by ingest_on_relay and each is answered
+ * with exactly one Downlink on it. */
+void ingest_set_relay(ingest_t *ig, void *relay);
+/* Read and dispatch the relay's messages (bounded), as ingest_on_router. */
+void ingest_on_relay(ingest_t *ig);
 /* Collect verified jobs; commit if the group is full. */
 void ingest_on_results(ingest_t *ig);
 /* Commit the group if its delay has run out. */
