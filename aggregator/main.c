@@ -367,6 +367,12 @@ main(int argc, char **argv)
 			ingest_on_relay(ig);
 		ingest_tick(ig);
 		http_publish(http, ig);
+		if (relay != NULL) {
+			struct relay_stats rs;
+
+			relay_get_stats(relay, &rs);
+			http_publish_relay(http, &rs);
+		}
 		if (ztime_mono_us() >= next_stats) {
 			log_stats("stats", ig, zap, store);
 			log_relay(relay);

@@ -65,6 +65,7 @@ enroll() { # SEED NAME
 }
 
 # start_aggr LISTEN TLS(1|0) RATE: start, wait for the relay's port
+HPORT=$((20000 + RANDOM % 12000))
 start_aggr() {
 	local n tls=""
 	[ "$2" = 1 ] && tls="tls_cert = $T/cert.pem
@@ -76,6 +77,8 @@ tls_key = $T/key.pem"
 	[ingest]
 	listen = tcp://127.0.0.1:*
 	stats_interval = 1s
+	[http]
+	listen = 127.0.0.1:$HPORT
 	[relay]
 	listen = $1
 	$tls
@@ -140,6 +143,15 @@ cases)
 	grep -q "hello agent=${K1:0:16} version=relayclient/1" "$T/agg.log" ||
 		fail "the relayed Hello was not taken as the agent's"
 	ok "the relayed Hello logged as the agent's"
+	if grep -q "http listening=127.0.0.1:$HPORT" "$T/agg.log"; then
+		m=$(curl -s "http://127.0.0.1:$HPORT/metrics")
+		echo "$m" | grep -q '^zond_relay_answers_total{status="409"} 2$' &&
+			echo "$m" | grep -q '^zond_relay_answers_total{status="429"} [1-9]' ||
+			fail "/metrics: $(echo "$m" | grep zond_relay)"
+		ok "/metrics counts the relay's answers by status"
+	else
+		echo "skip /metrics: port $HPORT busy"
+	fi
 	stop_aggr
 	read -r dist total <<<"$(exported "$("$PY" "$CLIENT" pubkey "$S1")")"
 	[ "$dist" = "$acked" ] && [ "$total" = "$acked" ] ||
