@@ -76,6 +76,7 @@ struct relay {
 	rlimit_t *rate;
 	rlimit_t *logrl;
 
+	atomic_bool stopping;	/* relay_stop: waits for the ingest end */
 	_Atomic uint64_t c_requests, c_ok, c_bad, c_forbidden, c_not_found,
 	    c_replay, c_too_large, c_limited, c_unavailable;
 };
@@ -296,7 +297,8 @@ static zerr_t
 ingest_call(struct relay *r, const uint8_t *agent, const uint8_t *up,
     size_t n, zmq_msg_t *dl, zdiag_t *d)
 {
-	int linger = 0, tmo = (int)r->o.reply_ms;
+	int linger = 0, tmo = (int)r->o.reply_ms, rc = 0;
+	int64_t until = ztime_mono_us() + r->o.reply_ms * 1000, left;
 	zmq_pollitem_t pi;
 	void *s;
 	zerr_t e = ZE_OK;
@@ -320,8 +322,12 @@ ingest_call(struct relay *r, const uint8_t *agent, const uint8_t *up,
 	pi.fd = -1;
 	pi.events = ZMQ_POLLIN;
 	pi.revents = 0;
-	if (zmq_poll(&pi, 1, tmo) != 1 || zmq_msg_recv(dl, s,
-	    ZMQ_DONTWAIT) < 0) {
+	/* in slices: at shutdown the main loop no longer answers */
+	while (!atomic_load(&r->stopping) && (left = until -
+	    ztime_mono_us()) > 0 && (rc = zmq_poll(&pi, 1, left > 100000 ?
+	    100 : (long)(left + 999) / 1000)) == 0)
+		;
+	if (rc != 1 || zmq_msg_recv(dl, s, ZMQ_DONTWAIT) < 0) {
 		e = zdiag_set(d, ZE_TIMEOUT, "the ingest did not answer "
 		    "within %" PRId64 " ms", r->o.reply_ms);
 		goto out;
@@ -694,6 +700,7 @@ relay_stop(relay_t **rp)
 
 	if (rp == NULL || (r = *rp) == NULL)
 		return;
+	atomic_store(&r->stopping, true);
 	if (r->mhd != NULL)
 		MHD_stop_daemon(r->mhd);
 	rl_free(&r->rate);

@@ -12,7 +12,9 @@
 #           the stats line counted the refusals, the daemon is alive
 #   kill9   kill -9 of the aggregator at random moments while a client
 #           delivers through the relay; after restarts every acked
-#           measurement is stored exactly once, none twice
+#           measurement is stored exactly once, none twice; then SIGTERM
+#           with requests in flight: a prompt exit 0, delivery completes
+#           after a restart
 #   nginx   the aggregator's relay in plain HTTP behind nginx terminating
 #           TLS (docs/OPERATIONS.md): delivered through the proxy
 # Waiting loops are bounded; no assertion depends on speed.
@@ -201,11 +203,31 @@ kill9)
 	cat "$T/deliver.out"
 	[ $rc -eq 0 ] || fail "delivery did not complete"
 	ok "$kills kill -9 during relay delivery"
+	# SIGTERM while requests are in flight: a prompt clean exit (the
+	# waiting requests get 503), then the client finishes after a restart
+	S2=$(seed)
+	enroll "$S2" second
+	"$PY" "$CLIENT" deliver "https://127.0.0.1:$PORT/ingest/v1" "$APUB" \
+		"$T/cert.pem" "$S2" 3000 "$T/acked2" >"$T/deliver2.out" 2>&1 &
+	CP=$!
+	sleep 0.5
+	t0=$(date +%s%N)
+	stop_aggr
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $ms -lt 5000 ] || fail "SIGTERM during relay delivery took $ms ms"
+	ok "SIGTERM during relay delivery: exit 0 in $ms ms"
+	start_aggr "127.0.0.1:$PORT" 1 100000
+	wait "$CP" || fail "second delivery: $(cat "$T/deliver2.out")"
+	CP=
 	stop_aggr
 	read -r dist total <<<"$(exported "$("$PY" "$CLIENT" pubkey "$S1")")"
 	[ "$dist" = $N ] && [ "$total" = $N ] ||
 		fail "export holds $total rows ($dist distinct) of $N"
 	ok "all $N stored exactly once"
+	read -r dist total <<<"$(exported "$("$PY" "$CLIENT" pubkey "$S2")")"
+	[ "$dist" = 3000 ] && [ "$total" = 3000 ] ||
+		fail "second agent: export holds $total rows ($dist distinct) of 3000"
+	ok "the second agent's 3000 stored exactly once"
 	;;
 nginx)
 	command -v nginx >/dev/null || { echo "skip: no nginx"; exit 77; }
