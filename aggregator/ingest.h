@@ -13,7 +13,9 @@
  * is the "User-Id" property that the ZAP handler set for its connection;
  * on a connection admitted for enrollment only (zap.h) Uplink.enroll is
  * answered with Downlink{enroll_result} (enroll.h) and anything else is
- * refused with REJECT_UNKNOWN_AGENT.
+ * refused with REJECT_UNKNOWN_AGENT.  The HTTPS relay (relay.h) is a
+ * second ROUTER whose messages name their agent (checked by the relay):
+ * the same pipeline, and exactly one Downlink per relayed Uplink.
  * All functions but the worker threads' run in the main thread; an
  * ingest_t is not shared otherwise.  The ingest is the writer's one group
  * submitter; the writer tells it a group is done through the wake pipe.

@@ -55,6 +55,8 @@ command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 DATA=$T/data
 "$BIN/zondctl" keygen -o "$T/aggr" >/dev/null || fail "keygen"
 APUB=$(cat "$T/aggr/identity.pub")
+"$BIN/zondctl" keygen -o "$T/op" >/dev/null || fail "keygen"
+OP=$(cat "$T/op/identity.pub")
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-days 2 -subj /CN=relay.test -keyout "$T/key.pem" -out "$T/cert.pem" \
 	2>/dev/null || fail "openssl could not make a test certificate"
@@ -88,6 +90,8 @@ tls_key = $T/key.pem"
 	timeout = 2s
 	[enroll]
 	enabled = no
+	[testlist]
+	operator_key = $OP
 	EOF
 	n=$(grep -c 'relay listening=' "$T/agg.log" 2>/dev/null)
 	n=${n:-0}
@@ -133,7 +137,14 @@ cases)
 	"$BIN/zondctl" disable --data "$DATA" \
 		--pubkey "$("$PY" "$CLIENT" pubkey "$S3")" >/dev/null || fail "disable"
 	start_aggr 127.0.0.1:0 1 20
-	"$PY" "$CLIENT" cases "https://127.0.0.1:$RPORT/ingest/v1" "$APUB" \
+	# a stored test list: the relayed Hello's reply carries it
+	printf 'service,test,target,ip,port,sni,control_sni,variant,bytes,interval\nweb,tcp,192.0.2.7,,443,,,,,60s\n' >"$T/list.csv"
+	"$BIN/zondctl" testlist sign --key "$T/op/identity.key" --version 100 \
+		-o "$T/l100" "$T/list.csv" 2>/dev/null &&
+		"$BIN/zondctl" -c "$T/agg.conf" testlist push "$T/l100" >/dev/null 2>&1 ||
+		fail "testlist sign/push"
+	sleep 1.2	# the aggregator reads the stored list at most once a second
+	OPERATOR_PUB=$OP "$PY" "$CLIENT" cases "https://127.0.0.1:$RPORT/ingest/v1" "$APUB" \
 		"$T/cert.pem" "$S1" "$S2" "$S3" "$S4" >"$T/cases.out" 2>&1
 	rc=$?
 	cat "$T/cases.out"

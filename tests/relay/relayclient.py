@@ -242,7 +242,8 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
             out.append(ag.measurement(seq[0], forge=(k == forge_at)))
         return out
 
-    # Hello: the time reply, signed and bound to the request
+    # Hello: the stored test list (when OPERATOR_PUB names its signer)
+    # with the time, signed and bound to the request
     req, body = ag.request(ag.hello())
     st, h, resp = rl.post(req)
     check(st == 200 and h.get("Content-Type") == "application/octet-stream",
@@ -251,6 +252,18 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
     check(6 in dl and abs(dl[6][0] - time.time_ns() // 1000) < 60 * 10**6,
           "hello: reply verified with the aggregator key, bound to the "
           "request, carries server_us")
+    op = os.environ.get("OPERATOR_PUB")
+    if op:
+        tl = fields(dl[4][0]) if 4 in dl else {}
+        good = False
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(op)).verify(
+                tl[2][0], b"zond/testlist/v1\x00" + tl[1][0])
+            good = fields(tl[1][0])[1][0] == 100
+        except (KeyError, InvalidSignature):
+            pass
+        check(good, "hello: the reply carries test list version 100, "
+              "signed by the operator")
     req, body = ag.request(ag.heartbeat())
     st, _, resp = rl.post(req)
     check(st == 200 and 6 in rl.reply(body, resp), "heartbeat: 200, time")
