@@ -158,7 +158,7 @@ cases)
 	ok "the relayed Hello logged as the agent's"
 	if grep -q "http listening=127.0.0.1:$HPORT" "$T/agg.log"; then
 		m=$(curl -s "http://127.0.0.1:$HPORT/metrics")
-		echo "$m" | grep -q '^zond_relay_answers_total{status="409"} 2$' &&
+		echo "$m" | grep -q '^zond_relay_answers_total{status="409"} 3$' &&
 			echo "$m" | grep -q '^zond_relay_answers_total{status="429"} [1-9]' ||
 			fail "/metrics: $(echo "$m" | grep zond_relay)"
 		ok "/metrics counts the relay's answers by status"

@@ -287,6 +287,19 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
     st, _, _ = rl.post(req2)
     check(st == 409, "an older boot_us: 409 (%d)" % st)
 
+    # a new boot is taken; a request of the boot before is a replay
+    old_boot = ag.boot_id
+    ag.boot_id = os.urandom(16)
+    req, body = ag.request(ag.heartbeat())
+    st, _, resp = rl.post(req)
+    check(st == 200, "a new boot: 200 (%d)" % st)
+    ag.boot_id = old_boot
+    req2, _ = ag.request(ag.heartbeat())
+    st, _, resp = rl.post(req2)
+    check(st == 409 and b"earlier boot" in resp,
+          "a request of the boot before: 409 (%d %r)" % (st, resp[:60]))
+    ag.boot_id = os.urandom(16)
+
     # the same batch in a new request: acked, not stored twice
     req, body = ag.request(up)
     st, _, resp = rl.post(req)
