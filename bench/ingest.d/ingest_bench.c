@@ -22,7 +22,7 @@
  *       --agents N --count C --seed S
  *       the HTTPS relay path (docs/PROTOCOL.md 8): signs C measurements
  *       from N agents beforehand (seqs from RELAY_SEQ0, beside those of
- *       run), then POSTs them in batches as RelayRequests over CONNS
+ *       run), then POSTs them in batches as RelayRequests over --conns (16)
  *       keep-alive TLS connections (libcurl multi; each connection serves
  *       its own agents, one request in flight per agent), verifies each
  *       RelayReply (signature, request hash) and counts the acked seqs;
@@ -54,7 +54,7 @@
 #include "ztime.h"
 
 #define BATCH 128
-#define CONNS 16		/* relay: TLS connections at once */
+#define MAX_CONNS 256	/* relay: most TLS connections at once */
 #define RELAY_SEQ0 1000000ULL	/* relay: first seq (starts stay in the past) */
 #define WINDOW 2	/* batches in flight per agent */
 
@@ -85,6 +85,7 @@ static int64_t base_us;
 static struct agent *ag;
 static int64_t lat_rate = 5000, lat_secs = 6;
 static long agg_pid;		/* --aggregator-pid: its CPU is read too */
+static unsigned nconns = 16;	/* --conns: relay connections */
 static uint64_t seq0 = 1;	/* first seq of the prepared frames */
 
 /* CPU seconds (user + system) this process has used. */
@@ -653,7 +654,7 @@ cmd_run(const char *server, const char *server_pub)
 
 struct rconn {
 	CURL *h;
-	unsigned first;		/* its agents: first, first + CONNS, ... */
+	unsigned first;		/* its agents: first, first + nconns, ... */
 	unsigned cur;		/* the agent of the request in flight */
 	struct frame *f;	/* the frame it carries */
 	uint8_t *req;
@@ -684,7 +685,7 @@ relay_next(struct rconn *c)
 	unsigned i;
 	struct agent *a = NULL;
 
-	for (i = c->first; i < nagents; i += CONNS)
+	for (i = c->first; i < nagents; i += nconns)
 		if (ag[i].next < ag[i].nf) {
 			a = &ag[i];
 			break;
@@ -760,7 +761,7 @@ static int
 cmd_relay(const char *url, const char *cafile, const char *server_pub)
 {
 	uint8_t spk[KEY_PUB_LEN];
-	struct rconn c[CONNS];
+	struct rconn c[MAX_CONNS];
 	struct prep_arg pa[2];
 	pthread_t th[2];
 	CURLM *m;
@@ -799,7 +800,7 @@ cmd_relay(const char *url, const char *cafile, const char *server_pub)
 	if ((m = curl_multi_init()) == NULL)
 		die("curl_multi_init");
 	t0 = ztime_mono_us();
-	for (unsigned k = 0; k < CONNS; k++) {
+	for (unsigned k = 0; k < nconns; k++) {
 		memset(&c[k], 0, sizeof(c[k]));
 		c[k].first = k;
 		zbuf_init(&c[k].resp, WIRE_MAX_FRAME);
@@ -857,7 +858,7 @@ cmd_relay(const char *url, const char *cafile, const char *server_pub)
 	    "relay_retries=%" PRIu64 "\nrelay_rate=%.0f\n", acked,
 	    (double)(t1 - t0) / 1e6, fails,
 	    (double)acked * 1e6 / (double)(t1 - t0));
-	for (unsigned k = 0; k < CONNS; k++) {
+	for (unsigned k = 0; k < nconns; k++) {
 		curl_easy_cleanup(c[k].h);
 		zbuf_free(&c[k].resp);
 		free(c[k].req);
@@ -910,6 +911,7 @@ main(int argc, char **argv)
 		{"aggregator-pid", required_argument, NULL, 'P'},
 		{"url", required_argument, NULL, 'u'},
 		{"cafile", required_argument, NULL, 'C'},
+		{"conns", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *server = NULL, *spub = NULL, *url = NULL;
@@ -932,10 +934,13 @@ main(int argc, char **argv)
 		case 'P': agg_pid = strtol(optarg, NULL, 10); break;
 		case 'u': url = optarg; break;
 		case 'C': cafile = optarg; break;
+		case 'k': nconns = (unsigned)strtoul(optarg, NULL, 10); break;
 		default:
 			die("bad option");
 		}
 	}
+	if (nconns < 1 || nconns > MAX_CONNS)
+		die("--conns: 1 to 256");
 	if (nagents == 0 || count < nagents || lat_rate <= 0 || lat_secs <= 0)
 		die("need agents >= 1, count >= agents");
 	if (strcmp(argv[1], "enroll") == 0 && data != NULL)
