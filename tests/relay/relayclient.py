@@ -339,7 +339,8 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
           "disabled agent: 403 (%d %r)" % (st, resp[:60]))
 
     # garbage: 400 with a one-line reason
-    for what, data in [("random bytes", os.urandom(300)),
+    # (wire type 7 at the first byte: never a protobuf message)
+    for what, data in [("text", b"GET / HTTP/1.0\r\n" * 20),
                        ("an empty body", b""),
                        ("body not a RelayBody", f_len(1, b"\xff\xff") +
                         f_len(2, bytes(64))),
@@ -364,13 +365,15 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
     check(st == 405 and h.get("Allow") == "POST",
           "GET /ingest/v1: 405, Allow: POST (%d)" % st)
 
-    # oversize: refused from the header, before the body is sent
+    # oversize: refused from the header, before any of the body is sent
+    # (none is: unread bytes would make the server's close a reset that
+    # can discard the answer before it is read)
     c = socket.create_connection((rl.host, rl.port), timeout=10)
     if rl.tls:
         c = rl.ctx.wrap_socket(c, server_hostname=rl.host)
     c.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n"
                "Content-Type: application/octet-stream\r\n\r\n" %
-               rl.path).encode() + bytes(1000))
+               rl.path).encode())
     head = b""
     try:
         while b"\r\n\r\n" not in head:
@@ -382,7 +385,7 @@ def cases(url, apub, cafile, seed, unknown, disabled, limited):
         pass
     c.close()
     check(head.startswith(b"HTTP/1.1 413"),
-          "50 MB announced, 1 kB sent: 413 at once (%r)" % head[:40])
+          "50 MB announced, none sent: 413 at once (%r)" % head[:40])
 
     # a slow client: half a request head, then silence; cut by the
     # server's timeout ([relay] timeout = 2s here), the daemon serves on
