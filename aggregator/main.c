@@ -384,6 +384,7 @@ main(int argc, char **argv)
 	log_info("shutting down: committing what is pending");
 	http_stop(&http);
 	analyzer_stop(&an);
+	log_relay(relay);	/* its final counters (NULL: off) */
 	/* requests in flight get 503 (or their answer, if drained first) */
 	relay_stop(&relay);
 	key_free(&key);
