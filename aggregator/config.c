@@ -74,6 +74,17 @@ check_webhook(const char *v, char *why, size_t whylen)
 }
 
 static int
+check_opt_hostport(const char *v, char *why, size_t n)
+{
+	size_t len = strlen(v);
+
+	/* host:0: a port the system picks (the log names it: tests) */
+	if (len > 2 && strcmp(v + len - 2, ":0") == 0 && v[len - 3] != ':')
+		return 0;
+	return *v == '\0' ? 0 : conf_check_hostport(v, why, n);
+}
+
+static int
 check_opt_hexkey(const char *v, char *why, size_t n)
 {
 	return *v == '\0' ? 0 : conf_check_hexkey(v, why, n);
@@ -157,6 +168,27 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "operator's public key (64 hex characters): the key test lists "
 	    "must be signed with to be pushed to agents, and the one enrollment "
 	    "tokens tell agents to trust; empty: no lists are pushed"},
+	{"relay", "listen", CONF_STRING, "", O(relay_listen), 0, 0, false,
+	    check_opt_hostport, "HTTPS relay ingest address (POST /ingest/v1, "
+	    "docs/PROTOCOL.md 8), host:port; port 0: any; empty: off"},
+	{"relay", "tls_cert", CONF_STRING, "", O(relay_tls_cert), 0, 0, false,
+	    NULL, "PEM certificate (chain) of the relay ingest; empty with "
+	    "tls_key: plain HTTP, for a reverse proxy in front that "
+	    "terminates TLS (docs/OPERATIONS.md)"},
+	{"relay", "tls_key", CONF_STRING, "", O(relay_tls_key), 0, 0, false,
+	    NULL, "PEM private key of tls_cert"},
+	{"relay", "max_body", CONF_SIZE, "1040K", O(relay_max_body), 4096,
+	    4194304, false, NULL, "largest request body; larger: 413 before "
+	    "the body is read (an Uplink of [ingest] max_frame and its "
+	    "envelope fit the default)"},
+	{"relay", "rate", CONF_INT, "600", O(relay_rate), 1, 1000000, false,
+	    NULL, "requests per agent per minute; more: 429 with Retry-After"},
+	{"relay", "timeout", CONF_DURATION, "30s", O(relay_timeout_ms), 1000,
+	    3600000, false, NULL, "a connection idle this long (a slow "
+	    "client) is closed"},
+	{"relay", "reply_timeout", CONF_DURATION, "20s", O(relay_reply_ms),
+	    100, 600000, false, NULL, "longest wait for the ingest to verify, "
+	    "commit and answer a request; then 503 (the agent retries)"},
 	{"enroll", "enabled", CONF_BOOL, "yes", O(enroll), 0, 0, false, NULL,
 	    "admit agents that present an enrollment token (zondctl token "
 	    "create); no: unknown keys are refused at the handshake, as "

@@ -40,6 +40,14 @@ struct aggr_conf {
 	char *webhook;
 	int64_t webhook_max_age_ms;
 	char *operator_key;
+	/* [relay] */
+	char *relay_listen;
+	char *relay_tls_cert;
+	char *relay_tls_key;
+	int64_t relay_max_body;
+	int64_t relay_rate;
+	int64_t relay_timeout_ms;
+	int64_t relay_reply_ms;
 	/* [enroll] */
 	bool enroll;
 	char *enroll_endpoints;

@@ -528,6 +528,17 @@ http_publish(http_t *h, const ingest_t *ig)
 }
 
 void
+http_publish_relay(http_t *h, const struct relay_stats *rs)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->rst = *rs;
+	h->have_rst = true;
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
 http_stop(http_t **hp)
 {
 	http_t *h;

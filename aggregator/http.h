@@ -40,6 +40,11 @@ zerr_t http_start(store_t *s, const struct aggr_conf *conf,
  * ig (the main loop); h may be NULL. */
 void http_publish(http_t *h, const ingest_t *ig);
 
+/* Copy the relay ingest's counters for /metrics (zond_relay_*); without
+ * a call they are left out.  h may be NULL. */
+struct relay_stats;
+void http_publish_relay(http_t *h, const struct relay_stats *rs);
+
 /* Stop the server (waits for its threads) and free; accepts NULL. */
 void http_stop(http_t **h);
 

@@ -802,7 +802,8 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 	struct store_counts sc;
 	struct agent_counts ac;
 	struct ingest_stats st;
-	bool have;
+	struct relay_stats rs;
+	bool have, have_rs;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
@@ -818,6 +819,8 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 	pthread_mutex_lock(&h->mu);
 	st = h->ist;
 	have = h->have_ist;
+	rs = h->rst;
+	have_rs = h->have_rst;
 	pthread_mutex_unlock(&h->mu);
 	zbuf_init(&b, 1 << 20);
 	e = zbuf_printf(&b,
@@ -909,6 +912,25 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 			    PRIu64 "\n", enroll_status_name(
 			    (Zond__V1__EnrollStatus)i), st.enroll[i]);
 	}
+	if (e == ZE_OK && have_rs)
+		e = zbuf_printf(&b,
+		    "# HELP zond_relay_requests_total HTTPS relay requests "
+		    "received.\n"
+		    "# TYPE zond_relay_requests_total counter\n"
+		    "zond_relay_requests_total %" PRIu64 "\n"
+		    "# HELP zond_relay_answers_total HTTPS relay answers by "
+		    "status (413 also counts chunked bodies cut).\n"
+		    "# TYPE zond_relay_answers_total counter\n"
+		    "zond_relay_answers_total{status=\"200\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"400\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"403\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"404\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"409\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"413\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"429\"} %" PRIu64 "\n"
+		    "zond_relay_answers_total{status=\"503\"} %" PRIu64 "\n",
+		    rs.requests, rs.ok, rs.bad, rs.forbidden, rs.not_found,
+		    rs.replay, rs.too_large, rs.limited, rs.unavailable);
 	r = e == ZE_OK ? http_respond(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len) :
 	    http_respond_internal(c, "metrics", e, NULL);

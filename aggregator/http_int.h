@@ -22,6 +22,7 @@
 
 #include "analyze.h"
 #include "http.h"
+#include "relay.h"
 #include "zbuf.h"
 
 #define HTTP_LOG_KINDS	16
@@ -38,6 +39,8 @@ struct http {
 	pthread_mutex_t mu;		/* guards ist */
 	struct ingest_stats ist;
 	bool have_ist;
+	struct relay_stats rst;		/* guarded by mu; have_rst: relay on */
+	bool have_rst;
 	pthread_mutex_t logmu;		/* guards logk */
 	struct logkind {		/* one kind of libmicrohttpd message */
 		const char *fmt;	/* its format; NULL: slot free */

@@ -72,6 +72,7 @@ struct item {
 
 struct job {
 	struct job *next;
+	void *sock;		/* the ROUTER it came on: its answer goes there */
 	uint8_t rid[256];
 	size_t rid_len;
 	uint8_t agent[KEY_PUB_LEN];
@@ -100,6 +101,8 @@ struct ingest {
 	struct ingest_opts o;
 	store_t *store;
 	void *router;
+	void *relay;		/* the relay's inproc ROUTER (relay.h); NULL: off */
+	void *cur;		/* the socket of the message being handled */
 
 	/* worker pool */
 	pthread_t *thr;
@@ -223,8 +226,8 @@ send_downlink(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		    ig->out.max);
 		return;
 	}
-	if (zmq_send(ig->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT)
-	    < 0 || zmq_send(ig->router, ig->out.data, ig->out.len,
+	if (zmq_send(ig->cur, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+	    < 0 || zmq_send(ig->cur, ig->out.data, ig->out.len,
 	    ZMQ_DONTWAIT) < 0)
 		log_debug("ingest: downlink not sent: %s",
 		    zmq_strerror(zmq_errno()));
@@ -329,7 +332,13 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 	dl.version = WIRE_VERSION;
 	dl.msg_case = ZOND__V1__DOWNLINK__MSG_ACK;
 	dl.ack = &ack;
-	send_downlink(ig, j->rid, j->rid_len, &dl);
+	{
+		void *was = ig->cur;
+
+		ig->cur = j->sock;
+		send_downlink(ig, j->rid, j->rid_len, &dl);
+		ig->cur = was;
+	}
 	ig->st.acks++;
 }
 
@@ -770,10 +779,35 @@ offer_testlist(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	const zbuf_t *f = tlpush_offer(ig->tl, agent, hello, v,
 	    ztime_mono_us());
 
+	if (f == NULL && ig->cur == ig->relay) {
+		/* a relayed Uplink gets exactly one Downlink: the time */
+		Zond__V1__Downlink dl = ZOND__V1__DOWNLINK__INIT;
+
+		dl.has_version = 1;
+		dl.version = WIRE_VERSION;
+		send_downlink(ig, rid, rid_len, &dl);
+		return;
+	}
 	if (f == NULL)
 		return;
-	if (zmq_send(ig->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
-	    0 || zmq_send(ig->router, f->data, f->len, ZMQ_DONTWAIT) < 0) {
+	if (ig->cur == ig->relay) {
+		/* the one answer carries the time too: protobuf merges a
+		 * field appended to an encoding (Downlink.server_us = 6) */
+		uint8_t t[11];
+		uint64_t now = (uint64_t)ztime_now_us();
+		size_t k = 0;
+
+		t[k++] = 6 << 3;
+		for (; now >= 0x80; now >>= 7)
+			t[k++] = (uint8_t)(now | 0x80);
+		t[k++] = (uint8_t)now;
+		zbuf_reset(&ig->out);
+		if (zbuf_append(&ig->out, f->data, f->len) == ZE_OK &&
+		    zbuf_append(&ig->out, t, k) == ZE_OK)
+			f = &ig->out;	/* else (at the size cap) without */
+	}
+	if (zmq_send(ig->cur, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
+	    0 || zmq_send(ig->cur, f->data, f->len, ZMQ_DONTWAIT) < 0) {
 		log_debug("ingest: test list not sent agent=%.16s: %s", hex,
 		    zmq_strerror(zmq_errno()));
 		return;
@@ -804,6 +838,8 @@ on_boot(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	a.true_us = now;
 	if (!anchor_put(ig, agent, &a))
 		log_warnx("ingest: out of memory; clock anchor not kept");
+	if (ig->cur == ig->relay)
+		return;		/* its one answer comes from offer_testlist */
 	dl.has_version = 1;
 	dl.version = WIRE_VERSION;
 	send_downlink(ig, rid, rid_len, &dl);
@@ -1018,6 +1054,14 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		    (Zond__V1__RejectReason)reason, d.text);
 		return;
 	}
+	if (up->msg_case == ZOND__V1__UPLINK__MSG_ENROLL &&
+	    ig->cur == ig->relay) {
+		send_reject(ig, rid, rid_len, user,
+		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED,
+		    "enrollment is not served over the relay");
+		wire_uplink_free(up);
+		return;
+	}
 	if (up->msg_case == ZOND__V1__UPLINK__MSG_ENROLL) {
 		/* an enrolled key enrolls again (its answer was lost, or
 		 * a new token re-places it) */
@@ -1032,6 +1076,13 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 		return;
 	}
 	ni = up->batch->n_items;
+	if (ni == 0 && ig->cur == ig->relay) {
+		/* a relayed Uplink gets exactly one Downlink */
+		send_reject(ig, rid, rid_len, user,
+		    ZOND__V1__REJECT_REASON__REJECT_MALFORMED, "empty batch");
+		wire_uplink_free(up);
+		return;
+	}
 	if (ni == 0) {
 		wire_uplink_free(up);
 		return;
@@ -1044,6 +1095,7 @@ on_frame(struct ingest *ig, const uint8_t *rid, size_t rid_len,
 	}
 	memcpy(j->rid, rid, rid_len);
 	j->rid_len = rid_len;
+	j->sock = ig->cur;
 	memcpy(j->agent, agent, KEY_PUB_LEN);
 	memcpy(j->agent_hex, user, KEY_HEX_LEN + 1);
 	j->up = up;
@@ -1127,6 +1179,65 @@ ingest_on_router(ingest_t *ig)
 		    peer != NULL ? peer : "-");
 		zmq_msg_close(&body);
 		zmq_msg_close(&rid);
+	}
+}
+
+void
+ingest_set_relay(ingest_t *ig, void *relay)
+{
+	ig->relay = relay;
+}
+
+/*
+ * The relay's messages: [routing id][agent key][Uplink], from relay.c
+ * after it checked the envelope (the agent enrolled and enabled, its
+ * signature, the replay rule).  Handled as that agent's frame; the one
+ * Downlink goes back on this socket.
+ */
+void
+ingest_on_relay(ingest_t *ig)
+{
+	zmq_msg_t m[3];
+	char hex[KEY_HEX_LEN + 1];
+	int n, more;
+
+	for (int i = 0; i < READ_BURST && ingest_want_input(ig); i++) {
+		for (n = 0, more = 1; more && n < 3; n++) {
+			zmq_msg_init(&m[n]);
+			if (zmq_msg_recv(&m[n], ig->relay, n == 0 ?
+			    ZMQ_DONTWAIT : 0) < 0) {
+				zmq_msg_close(&m[n]);
+				for (int k = 0; k < n; k++)
+					zmq_msg_close(&m[k]);
+				return;
+			}
+			more = zmq_msg_more(&m[n]);
+		}
+		if (more) {
+			/* never sent by relay.c: drop the rest */
+			zmq_msg_t x;
+
+			do {
+				zmq_msg_init(&x);
+				if (zmq_msg_recv(&x, ig->relay, 0) < 0)
+					more = 0;
+				else
+					more = zmq_msg_more(&x);
+				zmq_msg_close(&x);
+			} while (more);
+		} else if (n == 3 && zmq_msg_size(&m[0]) <=
+		    sizeof(((struct job *)0)->rid) && zmq_msg_size(&m[1]) ==
+		    KEY_PUB_LEN) {
+			sodium_bin2hex(hex, sizeof(hex), zmq_msg_data(&m[1]),
+			    KEY_PUB_LEN);
+			ig->cur = ig->relay;
+			on_frame(ig, zmq_msg_data(&m[0]), zmq_msg_size(&m[0]),
+			    zmq_msg_data(&m[2]), zmq_msg_size(&m[2]), false,
+			    hex, "relay");
+			ig->cur = ig->router;
+		}
+		for (int k = 0; k < n; k++)
+			zmq_msg_close(&m[k]);
 	}
 }
 
@@ -1299,6 +1410,7 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	ig->store = s;
 	ig->w = w;
 	ig->router = router;
+	ig->cur = router;
 	ig->todo_tail = &ig->todo;
 	ig->done_tail = &ig->done;
 	ig->group_tail = &ig->group;

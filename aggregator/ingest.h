@@ -13,7 +13,9 @@
  * is the "User-Id" property that the ZAP handler set for its connection;
  * on a connection admitted for enrollment only (zap.h) Uplink.enroll is
  * answered with Downlink{enroll_result} (enroll.h) and anything else is
- * refused with REJECT_UNKNOWN_AGENT.
+ * refused with REJECT_UNKNOWN_AGENT.  The HTTPS relay (relay.h) is a
+ * second ROUTER whose messages name their agent (checked by the relay):
+ * the same pipeline, and exactly one Downlink per relayed Uplink.
  * All functions but the worker threads' run in the main thread; an
  * ingest_t is not shared otherwise.  The ingest is the writer's one group
  * submitter; the writer tells it a group is done through the wake pipe.
@@ -83,6 +85,12 @@ int ingest_wake_fd(const ingest_t *ig);
 bool ingest_want_input(const ingest_t *ig);
 /* Read and dispatch the messages waiting on the ROUTER (bounded). */
 void ingest_on_router(ingest_t *ig);
+/* The relay's inproc ROUTER, bound to RELAY_INPROC (relay.h); NULL: no
+ * relay.  Its messages are read by ingest_on_relay and each is answered
+ * with exactly one Downlink on it. */
+void ingest_set_relay(ingest_t *ig, void *relay);
+/* Read and dispatch the relay's messages (bounded), as ingest_on_router. */
+void ingest_on_relay(ingest_t *ig);
 /* Collect verified jobs; commit if the group is full. */
 void ingest_on_results(ingest_t *ig);
 /* Commit the group if its delay has run out. */

@@ -36,6 +36,7 @@
 #include "ipasn.h"
 #include "key.h"
 #include "log.h"
+#include "relay.h"
 #include "store.h"
 #include "wire.h"
 #include "zap.h"
@@ -116,6 +117,21 @@ log_stats(const char *what, ingest_t *ig, zap_t *zap, store_t *store)
 }
 
 static void
+log_relay(relay_t *r)
+{
+	struct relay_stats st;
+
+	if (r == NULL)
+		return;
+	relay_get_stats(r, &st);
+	log_info("relay requests=%" PRIu64 " ok=%" PRIu64 " bad=%" PRIu64
+	    " forbidden=%" PRIu64 " not_found=%" PRIu64 " replay=%" PRIu64
+	    " too_large=%" PRIu64 " limited=%" PRIu64 " unavailable=%" PRIu64,
+	    st.requests, st.ok, st.bad, st.forbidden, st.not_found, st.replay,
+	    st.too_large, st.limited, st.unavailable);
+}
+
+static void
 log_analysis(analyzer_t *an)
 {
 	struct analyzer_stats st;
@@ -170,7 +186,9 @@ main(int argc, char **argv)
 	struct ingest_opts io;
 	struct sigaction sa;
 	sigset_t stop;
-	zmq_pollitem_t pi[2];
+	zmq_pollitem_t pi[3];
+	relay_t *relay = NULL;
+	void *rsock = NULL;
 	store_t *store = NULL;
 	http_t *http = NULL;
 	analyzer_t *an = NULL;
@@ -270,7 +288,6 @@ main(int argc, char **argv)
 	if (zap_start(ctx, store, &zo, &zap, &d) != ZE_OK)
 		fatalx("%s", d.text);
 	router = open_router(ctx, &conf, key);
-	key_free(&key);
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	memset(&io, 0, sizeof(io));
@@ -288,6 +305,30 @@ main(int argc, char **argv)
 		fatalx("%s", d.text);
 	if (ingest_new(&io, store, w, router, &ig, &d) != ZE_OK)
 		fatalx("%s", d.text);
+	if (*conf.relay_listen != '\0') {
+		/* the HTTPS relay ingest (relay.h): its requests come to the
+		 * main loop on an inproc ROUTER; it keeps the key to sign
+		 * its replies */
+		struct relay_opts ro;
+		int linger = 0;
+
+		if ((rsock = zmq_socket(ctx, ZMQ_ROUTER)) == NULL ||
+		    zmq_setsockopt(rsock, ZMQ_LINGER, &linger,
+		    sizeof(linger)) != 0 || zmq_bind(rsock, RELAY_INPROC) != 0)
+			fatalx("relay socket: %s", zmq_strerror(zmq_errno()));
+		ingest_set_relay(ig, rsock);
+		memset(&ro, 0, sizeof(ro));
+		ro.listen = conf.relay_listen;
+		ro.tls_cert = conf.relay_tls_cert;
+		ro.tls_key = conf.relay_tls_key;
+		ro.max_body = conf.relay_max_body;
+		ro.rate = conf.relay_rate;
+		ro.timeout_s = (conf.relay_timeout_ms + 999) / 1000;
+		ro.reply_ms = conf.relay_reply_ms;
+		if (relay_start(ctx, store, key, &ro, &relay, &d) != ZE_OK)
+			fatalx("%s", d.text);
+	} else
+		key_free(&key);
 	/* the HTTP API is optional: a busy port must not stop ingest */
 	if (http_start(store, &conf, asn, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
@@ -312,17 +353,29 @@ main(int argc, char **argv)
 		pi[0].events = ZMQ_POLLIN;
 		pi[1].socket = router;
 		pi[1].events = ingest_want_input(ig) ? ZMQ_POLLIN : 0;
-		rc = zmq_poll(pi, 2, tmo);
+		pi[2].socket = rsock;
+		pi[2].events = rsock != NULL && ingest_want_input(ig) ?
+		    ZMQ_POLLIN : 0;
+		rc = zmq_poll(pi, rsock != NULL ? 3 : 2, tmo);
 		if (rc < 0 && zmq_errno() != EINTR)
 			fatalx("zmq_poll: %s", zmq_strerror(zmq_errno()));
 		if (rc > 0 && (pi[0].revents & ZMQ_POLLIN))
 			ingest_on_results(ig);
 		if (rc > 0 && (pi[1].revents & ZMQ_POLLIN))
 			ingest_on_router(ig);
+		if (rc > 0 && (pi[2].revents & ZMQ_POLLIN))
+			ingest_on_relay(ig);
 		ingest_tick(ig);
 		http_publish(http, ig);
+		if (relay != NULL) {
+			struct relay_stats rs;
+
+			relay_get_stats(relay, &rs);
+			http_publish_relay(http, &rs);
+		}
 		if (ztime_mono_us() >= next_stats) {
 			log_stats("stats", ig, zap, store);
+			log_relay(relay);
 			log_analysis(an);
 			next_stats = ztime_mono_us() +
 			    conf.stats_interval_ms * 1000;
@@ -331,9 +384,15 @@ main(int argc, char **argv)
 	log_info("shutting down: committing what is pending");
 	http_stop(&http);
 	analyzer_stop(&an);
+	log_relay(relay);	/* its final counters (NULL: off) */
+	/* requests in flight get 503 (or their answer, if drained first) */
+	relay_stop(&relay);
+	key_free(&key);
 	ingest_drain(ig);
 	log_stats("stats final", ig, zap, store);
 	zmq_close(router);
+	if (rsock != NULL)
+		zmq_close(rsock);
 	ingest_free(&ig);
 	writer_free(&w);
 	zap_stop(&zap);

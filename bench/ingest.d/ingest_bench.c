@@ -18,6 +18,15 @@
  *          P: rate_thread_cpu_s[NAME]= (user, sys);
  *       4. offers R measurements/s (one per frame, agents in turn) for T
  *          seconds and reports ACK latency percentiles: ack_p99_ms=.
+ *   ingest_bench relay --url URL --cafile PEM --server-pub FILE
+ *       --agents N --count C --seed S
+ *       the HTTPS relay path (docs/PROTOCOL.md 8): signs C measurements
+ *       from N agents beforehand (seqs from RELAY_SEQ0, beside those of
+ *       run), then POSTs them in batches as RelayRequests over --conns (16)
+ *       keep-alive TLS connections (libcurl multi; each connection serves
+ *       its own agents, one request in flight per agent), verifies each
+ *       RelayReply (signature, request hash) and counts the acked seqs;
+ *       prints relay_rate= (first request to last verified ACK).
  * Prints key=value lines; the last is ratio=.  Traffic to the given
  * endpoint only (bench/ingest uses 127.0.0.1).
  */
@@ -33,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <zmq.h>
 
 #include "key.h"
@@ -44,6 +54,8 @@
 #include "ztime.h"
 
 #define BATCH 128
+#define MAX_CONNS 256	/* relay: most TLS connections at once */
+#define RELAY_SEQ0 1000000ULL	/* relay: first seq (starts stay in the past) */
 #define WINDOW 2	/* batches in flight per agent */
 
 struct frame {
@@ -63,6 +75,7 @@ struct agent {
 	struct frame *lf;	/* latency phase: one measurement each */
 	size_t nlf;
 	int64_t *lsent;		/* mono us per latency frame */
+	uint64_t boot_us;	/* relay: the last request's (a counter) */
 };
 
 static const char *seed = "bench";
@@ -72,6 +85,8 @@ static int64_t base_us;
 static struct agent *ag;
 static int64_t lat_rate = 5000, lat_secs = 6;
 static long agg_pid;		/* --aggregator-pid: its CPU is read too */
+static unsigned nconns = 16;	/* --conns: relay connections */
+static uint64_t seq0 = 1;	/* first seq of the prepared frames */
 
 /* CPU seconds (user + system) this process has used. */
 static double
@@ -271,14 +286,14 @@ prep(void *arg)
 
 	for (unsigned i = p->from; i < p->to; i++) {
 		struct agent *a = &ag[i];
-		uint64_t seq = 1;
+		uint64_t seq = seq0;
 
 		a->nf = (a->per + BATCH - 1) / BATCH;
 		if ((a->f = calloc(a->nf, sizeof(*a->f))) == NULL)
 			die("out of memory");
 		for (size_t j = 0; j < a->nf; j++) {
-			uint64_t n = a->per - (seq - 1) < BATCH ?
-			    a->per - (seq - 1) : BATCH;
+			uint64_t n = a->per - (seq - seq0) < BATCH ?
+			    a->per - (seq - seq0) : BATCH;
 			pack_frame(a, seq, n, &a->f[j]);
 			seq += n;
 		}
@@ -635,6 +650,225 @@ cmd_run(const char *server, const char *server_pub)
 	return 0;
 }
 
+/* ------------------------------------------------------------ relay */
+
+struct rconn {
+	CURL *h;
+	unsigned first;		/* its agents: first, first + nconns, ... */
+	unsigned cur;		/* the agent of the request in flight */
+	struct frame *f;	/* the frame it carries */
+	uint8_t *req;
+	size_t reqlen;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	zbuf_t resp;
+};
+
+static size_t
+relay_write(char *p, size_t sz, size_t n, void *arg)
+{
+	struct rconn *c = arg;
+
+	if (zbuf_append(&c->resp, p, sz * n) != ZE_OK)
+		return 0;
+	return sz * n;
+}
+
+/* The next frame of one of c's agents as a signed RelayRequest; false
+ * when they have none left. */
+static bool
+relay_next(struct rconn *c)
+{
+	Zond__V1__RelayBody rb = ZOND__V1__RELAY_BODY__INIT;
+	Zond__V1__RelayRequest rq = ZOND__V1__RELAY_REQUEST__INIT;
+	uint8_t boot[16], sig[KEY_SIG_LEN], *body;
+	size_t bn;
+	unsigned i;
+	struct agent *a = NULL;
+
+	for (i = c->first; i < nagents; i += nconns)
+		if (ag[i].next < ag[i].nf) {
+			a = &ag[i];
+			break;
+		}
+	if (a == NULL)
+		return false;
+	c->cur = i;
+	c->f = &a->f[a->next];
+	memset(boot, 0, sizeof(boot));
+	memcpy(boot, &i, sizeof(i));
+	rb.has_agent = rb.has_boot_id = rb.has_boot_us = rb.has_uplink = 1;
+	rb.agent.data = (uint8_t *)(uintptr_t)key_public(a->k);
+	rb.agent.len = KEY_PUB_LEN;
+	rb.boot_id.data = boot;
+	rb.boot_id.len = sizeof(boot);
+	rb.boot_us = ++a->boot_us;
+	rb.uplink.data = c->f->data;
+	rb.uplink.len = c->f->len;
+	bn = zond__v1__relay_body__get_packed_size(&rb);
+	if ((body = malloc(bn)) == NULL)
+		die("out of memory");
+	zond__v1__relay_body__pack(&rb, body);
+	if (sign_body(a->k, ZDOM_RELAY, body, bn, sig) != ZE_OK)
+		die("sign");
+	crypto_hash_sha256(c->hash, body, bn);
+	rq.has_body = rq.has_sig = 1;
+	rq.body.data = body;
+	rq.body.len = bn;
+	rq.sig.data = sig;
+	rq.sig.len = sizeof(sig);
+	free(c->req);
+	c->reqlen = zond__v1__relay_request__get_packed_size(&rq);
+	if ((c->req = malloc(c->reqlen)) == NULL)
+		die("out of memory");
+	zond__v1__relay_request__pack(&rq, c->req);
+	free(body);
+	zbuf_reset(&c->resp);
+	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->req);
+	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)c->reqlen);
+	return true;
+}
+
+/* Seqs the verified reply acknowledges; 0 for anything else. */
+static uint64_t
+relay_acked(struct rconn *c, const uint8_t spk[KEY_PUB_LEN])
+{
+	Zond__V1__RelayReply *r;
+	Zond__V1__RelayReplyBody *b = NULL;
+	Zond__V1__Downlink *dl = NULL;
+	uint64_t n = 0;
+
+	if ((r = zond__v1__relay_reply__unpack(NULL, c->resp.len,
+	    c->resp.data)) == NULL)
+		return 0;
+	if (r->sig.len == KEY_SIG_LEN && sign_verify(ZDOM_RELAY_REPLY, spk,
+	    r->body.data, r->body.len, r->sig.data) == ZE_OK &&
+	    (b = zond__v1__relay_reply_body__unpack(NULL, r->body.len,
+	    r->body.data)) != NULL && b->request_hash.len == sizeof(c->hash) &&
+	    memcmp(b->request_hash.data, c->hash, sizeof(c->hash)) == 0 &&
+	    (dl = zond__v1__downlink__unpack(NULL, b->downlink.len,
+	    b->downlink.data)) != NULL &&
+	    dl->msg_case == ZOND__V1__DOWNLINK__MSG_ACK)
+		n = dl->ack->n_seqs;
+	if (dl != NULL)
+		zond__v1__downlink__free_unpacked(dl, NULL);
+	if (b != NULL)
+		zond__v1__relay_reply_body__free_unpacked(b, NULL);
+	zond__v1__relay_reply__free_unpacked(r, NULL);
+	return n;
+}
+
+static int
+cmd_relay(const char *url, const char *cafile, const char *server_pub)
+{
+	uint8_t spk[KEY_PUB_LEN];
+	struct rconn c[MAX_CONNS];
+	struct prep_arg pa[2];
+	pthread_t th[2];
+	CURLM *m;
+	CURLMsg *msg;
+	struct curl_slist *hdr = NULL;
+	uint64_t acked = 0, fails = 0;
+	int64_t t0, t1;
+	int running, left;
+	zdiag_t d;
+
+	if (pubkey_load(server_pub, spk, &d) != ZE_OK)
+		die(d.text);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die("curl");
+	/* start = base + seq ms: these seqs start 10 minutes ago too */
+	base_us = ztime_now_us() - 600 * 1000000LL - (int64_t)RELAY_SEQ0 *
+	    1000;
+	seq0 = RELAY_SEQ0;
+	if ((ag = calloc(nagents, sizeof(*ag))) == NULL)
+		die("out of memory");
+	for (unsigned i = 0; i < nagents; i++) {
+		ag[i].idx = i;
+		ag[i].per = count / nagents + (i < count % nagents);
+		if (ta_key(seed, i, &ag[i].k) != ZE_OK)
+			die("key");
+	}
+	for (int i = 0; i < 2; i++) {
+		pa[i].from = nagents * (unsigned)i / 2;
+		pa[i].to = nagents * (unsigned)(i + 1) / 2;
+		pa[i].lat_per = 0;
+		pthread_create(&th[i], NULL, prep, &pa[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
+	if ((m = curl_multi_init()) == NULL)
+		die("curl_multi_init");
+	t0 = ztime_mono_us();
+	for (unsigned k = 0; k < nconns; k++) {
+		memset(&c[k], 0, sizeof(c[k]));
+		c[k].first = k;
+		zbuf_init(&c[k].resp, WIRE_MAX_FRAME);
+		if ((c[k].h = curl_easy_init()) == NULL)
+			die("curl_easy_init");
+		curl_easy_setopt(c[k].h, CURLOPT_URL, url);
+		curl_easy_setopt(c[k].h, CURLOPT_CAINFO, cafile);
+		curl_easy_setopt(c[k].h, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c[k].h, CURLOPT_WRITEFUNCTION, relay_write);
+		curl_easy_setopt(c[k].h, CURLOPT_WRITEDATA, &c[k]);
+		curl_easy_setopt(c[k].h, CURLOPT_PRIVATE, &c[k]);
+		curl_easy_setopt(c[k].h, CURLOPT_TIMEOUT, 60L);
+		if (relay_next(&c[k]))
+			curl_multi_add_handle(m, c[k].h);
+	}
+	do {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct rconn *cc;
+			long st = 0;
+			uint64_t n = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&cc);
+			curl_easy_getinfo(cc->h, CURLINFO_RESPONSE_CODE, &st);
+			curl_multi_remove_handle(m, cc->h);
+			if (msg->data.result == CURLE_OK && st == 200)
+				n = relay_acked(cc, spk);
+			if (n == cc->f->n) {
+				acked += n;
+				ag[cc->cur].next++;
+			} else {
+				if (fails < 3)
+					fprintf(stderr, "ingest_bench: relay: "
+					    "status %ld (%s), %" PRIu64 " of %"
+					    PRIu64 " acked; resent\n", st,
+					    curl_easy_strerror(msg->data.result),
+					    n, cc->f->n);
+				if (++fails > 1000)
+					die("relay: over 1000 requests not "
+					    "acked");
+			}
+			if (relay_next(cc))
+				curl_multi_add_handle(m, cc->h);
+		}
+		if (running > 0 || acked < count)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+		if (ztime_mono_us() - t0 > 1800 * 1000000LL)
+			die("relay phase took over 30 minutes");
+	} while (acked < count);
+	t1 = ztime_mono_us();
+	printf("relay_measurements=%" PRIu64 "\nrelay_secs=%.2f\n"
+	    "relay_retries=%" PRIu64 "\nrelay_rate=%.0f\n", acked,
+	    (double)(t1 - t0) / 1e6, fails,
+	    (double)acked * 1e6 / (double)(t1 - t0));
+	for (unsigned k = 0; k < nconns; k++) {
+		curl_easy_cleanup(c[k].h);
+		zbuf_free(&c[k].resp);
+		free(c[k].req);
+	}
+	curl_multi_cleanup(m);
+	curl_slist_free_all(hdr);
+	curl_global_cleanup();
+	return 0;
+}
+
 static int
 cmd_enroll(const char *data)
 {
@@ -675,9 +909,13 @@ main(int argc, char **argv)
 		{"latency-rate", required_argument, NULL, 'r'},
 		{"latency-secs", required_argument, NULL, 't'},
 		{"aggregator-pid", required_argument, NULL, 'P'},
+		{"url", required_argument, NULL, 'u'},
+		{"cafile", required_argument, NULL, 'C'},
+		{"conns", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *server = NULL, *spub = NULL;
+	const char *data = NULL, *server = NULL, *spub = NULL, *url = NULL;
+	const char *cafile = NULL;
 	int ch;
 
 	if (sodium_init() < 0 || argc < 2)
@@ -694,16 +932,24 @@ main(int argc, char **argv)
 		case 'r': lat_rate = strtoll(optarg, NULL, 10); break;
 		case 't': lat_secs = strtoll(optarg, NULL, 10); break;
 		case 'P': agg_pid = strtol(optarg, NULL, 10); break;
+		case 'u': url = optarg; break;
+		case 'C': cafile = optarg; break;
+		case 'k': nconns = (unsigned)strtoul(optarg, NULL, 10); break;
 		default:
 			die("bad option");
 		}
 	}
+	if (nconns < 1 || nconns > MAX_CONNS)
+		die("--conns: 1 to 256");
 	if (nagents == 0 || count < nagents || lat_rate <= 0 || lat_secs <= 0)
 		die("need agents >= 1, count >= agents");
 	if (strcmp(argv[1], "enroll") == 0 && data != NULL)
 		return cmd_enroll(data);
 	if (strcmp(argv[1], "run") == 0 && server != NULL && spub != NULL)
 		return cmd_run(server, spub);
+	if (strcmp(argv[1], "relay") == 0 && url != NULL && cafile != NULL &&
+	    spub != NULL)
+		return cmd_relay(url, cafile, spub);
 	die("usage: ingest_bench enroll --data DIR | run --server EP "
 	    "--server-pub FILE");
 }
