@@ -201,7 +201,7 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"enroll", "relays", CONF_STRING, "", O(enroll_relays), 0, 0, false,
 	    check_url_list,
 	    "HTTPS relay URLs, separated by commas, written into new tokens "
-	    "(agents do not use them yet); empty: none"},
+	    "(the agent's [uplink] relays); empty: none"},
 	{"enroll", "rate", CONF_INT, "10", O(enroll_rate), 1, 100000, false,
 	    NULL, "enrollment connections admitted per source address per "
 	    "minute; more are answered ENROLL_RATE_LIMITED"},

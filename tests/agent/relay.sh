@@ -27,8 +27,7 @@
 # Against the real relay ingest of zond-aggregator: set ZOND_RELAY_AGG_CONF
 # to a file of aggregator config lines that switch its HTTPS ingest on,
 # with @PORT@, @CRT@, @KEY@ for the port, certificate and key this test
-# makes (e.g. "[relay]\nlisten = 127.0.0.1:@PORT@\ncert = @CRT@\nkey =
-# @KEY@" in whatever names the aggregator's config has).  The aggregator
+# makes (tests/agent/relay_real.conf; ctest agent_relay_aggregator).  The aggregator
 # then runs from the start with that ingest and its ZeroMQ on another port
 # than the agent's endpoint (CurveZMQ dead), the relay URL is
 # https://127.0.0.1:PORT/ingest/v1, phases 2-4 (a misbehaving relay) are
