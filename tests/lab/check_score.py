@@ -275,5 +275,93 @@ for name, recs, want in TRAP_CASES:
     else:
         print(f"ok   traps {name}: {got}")
 
-print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES)} score cases, {failures} failures")
+# Time windows and regimes (issue 20): an expectation with from/to is
+# scored against the map of that window, "*" stands for every service but
+# the reference targets, and whitelist/shutdown are verdicts.
+REGIME = {
+    "name": "score_regime", "rounds": 40, "interval": 5,
+    "sites": SCENARIO["sites"] + [{"name": "ref.example", "ip": "198.51.100.30",
+                                   "service": "reference-domestic", "serve": ["https"]}],
+    "isps": [{"name": "isp-a", "asn": 64501, "region": "RU-MOW", "network": "mobile",
+              "censor": [{"type": "whitelist", "allow": ["198.51.100.30"], "from": 60,
+                          "to": 120}]},
+             {"name": "isp-b", "asn": 64502, "region": "RU-SPE"}],
+    "expect": [{"isp": "isp-a", "service": "*", "verdict": "whitelist", "from": 65, "to": 115},
+               {"isp": "isp-a", "service": "news", "verdict": "ok", "to": 55},
+               {"isp": "isp-a", "service": "news", "verdict": "blocked", "from": 125},
+               {"isp": "isp-b", "service": "*", "verdict": "ok"}],
+}
+
+
+def rmap(*cells):
+    return {"pending": 0, "cells": [cell(*c) for c in cells], "regions": []}
+
+
+W_MID, W_EARLY, W_LATE = (65, 115), (None, 55), (125, None)
+R_WHOLE = rmap(("RU-MOW", 64501, "news", "blocked", "sni"), ("RU-MOW", 64501, "call", "ok"),
+               ("RU-SPE", 64502, "news", "ok"), ("RU-SPE", 64502, "call", "ok"))
+R_WINDOWS = {W_MID: rmap(("RU-MOW", 64501, "news", "whitelist"),
+                         ("RU-MOW", 64501, "call", "whitelist"),
+                         ("RU-MOW", 64501, "reference-domestic", "ok")),
+             W_EARLY: rmap(("RU-MOW", 64501, "news", "ok")),
+             W_LATE: rmap(("RU-MOW", 64501, "news", "blocked", "sni"))}
+
+
+def rvariant(win, *cells):
+    w = copy.deepcopy(R_WINDOWS)
+    if win is None:
+        return rmap(*cells), w
+    w[win] = rmap(*cells)
+    return copy.deepcopy(R_WHOLE), w
+
+
+# (name, whole-run map, window maps, passes, expectations failed, false alarms)
+REGIME_CASES = [
+    ("regime_all_right", R_WHOLE, R_WINDOWS, True, 0, []),
+    ("regime_blocked_in_whitelist", *rvariant(W_MID, ("RU-MOW", 64501, "news", "whitelist"),
+                                              ("RU-MOW", 64501, "call", "blocked", "tls")),
+     False, 1, []),
+    ("regime_star_missing_service", *rvariant(W_MID, ("RU-MOW", 64501, "news", "whitelist")),
+     False, 1, []),
+    ("regime_early_blocked", *rvariant(W_EARLY, ("RU-MOW", 64501, "news", "blocked", "sni")),
+     False, 1, []),
+    ("regime_other_isp_blocked_in_window", *rvariant(W_LATE,
+                                                     ("RU-MOW", 64501, "news", "blocked", "sni"),
+                                                     ("RU-SPE", 64502, "call", "blocked", "tls")),
+     False, 0, [("isp-b", "call")]),
+    ("regime_shutdown_not_whitelist", *rvariant(W_MID, ("RU-MOW", 64501, "news", "shutdown"),
+                                                ("RU-MOW", 64501, "call", "shutdown")),
+     False, 2, []),
+]
+with tempfile.TemporaryDirectory(prefix="zond-labregime-") as tmp:
+    path = os.path.join(tmp, "regime.json")
+    with open(path, "w") as f:
+        json.dump(REGIME, f)
+    rsc = lab.load_scenario(path)
+    n = len(lab.expand(rsc))
+    if n != 6:      # "*" of isp-a: news, call (not reference-domestic); isp-b's: three
+        fail(f"regime: {n} expectations after '*', expected 6")
+    for name, whole, wins, passes, failed, alarms in REGIME_CASES:
+        s = lab.score_map(rsc, whole, wins)
+        got = sorted((fp.get("isp") or f"region {fp['region']}", fp["service"])
+                     for fp in s["false_positive_cells"])
+        if s["pass"] != passes or s["failed"] != failed or got != sorted(alarms):
+            fail(f"{name}: pass {s['pass']}, failed {s['failed']}, false alarms {got}; expected "
+                 f"{passes}, {failed}, {sorted(alarms)}")
+        else:
+            print(f"ok   {name}: pass={s['pass']} failed={s['failed']} false alarms={got}")
+    # --score has one map: every expectation, windowed or not, is scored
+    # against it, so the whitelist window's expectations fail on R_WHOLE
+    mp = os.path.join(tmp, "whole.json")
+    with open(mp, "w") as f:
+        json.dump(R_WHOLE, f)
+    r = subprocess.run([run, "--score", path, mp], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 3 or json.loads(r.stdout)["failed"] != 3:
+        fail(f"regime --score one map: exit {r.returncode}, {r.stdout[:300]!r}")
+    else:
+        print("ok   regime --score with one map: the windows' expectations scored against it")
+
+print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + 1} score cases, "
+      f"{failures} failures")
 sys.exit(1 if failures else 0)
