@@ -375,7 +375,7 @@ BROKEN = [
     ("network_wrong_type", setitem(["isps", 0, "network"], True, L),
      "isps[0].network", ["wrong type"]),
     ("interval_range", setitem(["interval"], 0, L),
-     "interval", ["0 is out of range (1..600)"]),
+     "interval", ["0 is out of range (1..3600)"]),
     ("interval_float", setitem(["interval"], 5.0, L),
      "interval", ["wrong type", "expected an integer"]),
     ("expect_misspelt_whitelist", setitem(["expect", 1, "verdict"], "whitelsit", L),

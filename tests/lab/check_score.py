@@ -362,6 +362,56 @@ with tempfile.TemporaryDirectory(prefix="zond-labregime-") as tmp:
     else:
         print("ok   regime --score with one map: the windows' expectations scored against it")
 
-print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + 1} score cases, "
+# a window's map from the judged measurements (window_map): per agent its
+# most common verdict per sub-row, ties never blocking, time-bounded
+def mrec(agent, t, target, test, verdict, method=None, svc="call", asn=64501, role="probe"):
+    return {"agent": agent, "time": f"2026-12-07T15:00:{t:02d}.500Z", "region": "RU-MOW",
+            "asn": asn, "role": role, "service": svc, "target": target, "test": test,
+            "verdict": verdict, "method": method}
+
+
+T0 = 1796655600.0   # 2026-12-07T15:00:00Z
+WREC = [mrec("a1", 1, "call.example:443", "tls", "ok"),
+        mrec("a1", 11, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a1", 21, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a2", 12, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a2", 22, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a1", 12, "https://call.example/", "http", "blocked", "http"),
+        mrec("a2", 12, "https://call.example/", "http", "blocked", "http"),
+        mrec("a1", 13, "call.example", "dns", "ok"),
+        mrec("a2", 13, "call.example", "dns", "ok"),
+        mrec("k1", 13, "call.example:443", "tls", "ok", role="control"),
+        mrec("a1", 14, "news.example:443", "tls", "ok", svc="news"),
+        mrec("a2", 14, "news.example:443", "tls", "blocked", "tls", svc="news"),
+        mrec("a1", 15, "news.example:443", "tls", "ok", svc="news", asn=64502)]
+WINDOW_CASES = [
+    # blocked with the lowest layer's method; the control's record is no sample
+    # (news: 2 measurements, fewer than 3: insufficient)
+    ("window_blocked", 10, 30, {"call": ("blocked", "tls"), "news": ("insufficient", None)}),
+    # before 13 s a1 has 1 ok, 1 blocked tls: a tie, an ok sample; a2's one
+    # blocked makes the sub-row's samples ok, blocked: a tie, ok; the http
+    # sub-row has only blocked samples: blocked, method http
+    ("window_tie_ok", 0, 13, {"call": ("blocked", "http")}),
+    ("window_before", 0, 5, {"call": ("insufficient", None)}),
+    ("window_one_agent_insufficient", 15, 16, {}),
+]
+for name, lo, hi, want in WINDOW_CASES:
+    m = lab.window_map(WREC, T0 + lo, T0 + hi)
+    got = {c["service"]: (c["verdict"], c["method"]) for c in m["cells"]
+           if c["asn"] == 64501}
+    if got != want:
+        fail(f"{name}: {got}, expected {want}")
+    else:
+        print(f"ok   {name}: {got}")
+# a tie of the tls sub-row alone: a1 ok + blocked, a2 ok -> ok
+m = lab.window_map([mrec("a1", 1, "x:443", "tls", "ok"), mrec("a1", 2, "x:443", "tls", "blocked"),
+                    mrec("a2", 3, "x:443", "tls", "ok")], None, None)
+if [c["verdict"] for c in m["cells"]] != ["ok"]:
+    fail(f"window_tie_is_ok: {m['cells']}")
+else:
+    print("ok   window_tie_is_ok")
+
+print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + len(WINDOW_CASES) + 2} "
+      "score cases, "
       f"{failures} failures")
 sys.exit(1 if failures else 0)
