@@ -403,6 +403,34 @@ for name, lo, hi, want in WINDOW_CASES:
         fail(f"{name}: {got}, expected {want}")
     else:
         print(f"ok   {name}: {got}")
+# the regimes (METHODOLOGY.md §3.8) from the reference cells: whitelist
+# when reference-domestic is ok and reference-foreign blocked; shutdown
+# when both fail; an ok service stays ok; the references are left out
+def refs(dom, far):
+    return [mrec(a, 2 + i, t, "tls", v, "tls" if v == "blocked" else None, svc=s)
+            for i, a in enumerate(("a1", "a2", "a1")) for s, t, v in
+            (("reference-domestic", "ya.example:443", dom), ("reference-foreign", "ref:443", far))]
+
+
+SVC = [mrec(a, 5 + i, "call.example:443", "tls", "blocked", "tls") for i, a in
+       enumerate(("a1", "a2", "a1"))] + \
+      [mrec(a, 6 + i, "news.example:443", "tls", "ok", svc="news") for i, a in
+       enumerate(("a1", "a2", "a1"))]
+REGIME_WINDOWS = [
+    ("regime_whitelist", refs("ok", "blocked"), {"call": ("whitelist", None), "news": ("ok", None)}),
+    ("regime_shutdown", refs("blocked", "blocked"), {"call": ("shutdown", None),
+                                                     "news": ("ok", None)}),
+    ("regime_none", refs("ok", "ok"), {"call": ("blocked", "tls"), "news": ("ok", None)}),
+]
+for name, rs, want in REGIME_WINDOWS:
+    m = lab.window_map(rs + SVC, None, None)
+    got = {c["service"]: (c["verdict"], c["method"]) for c in m["cells"]}
+    if got != want:
+        fail(f"{name}: {got}, expected {want}")
+    else:
+        print(f"ok   {name}: {got}")
+WINDOW_CASES += REGIME_WINDOWS
+
 # a tie of the tls sub-row alone: a1 ok + blocked, a2 ok -> ok
 m = lab.window_map([mrec("a1", 1, "x:443", "tls", "ok"), mrec("a1", 2, "x:443", "tls", "blocked"),
                     mrec("a2", 3, "x:443", "tls", "ok")], None, None)
