@@ -275,5 +275,171 @@ for name, recs, want in TRAP_CASES:
     else:
         print(f"ok   traps {name}: {got}")
 
-print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES)} score cases, {failures} failures")
+# Time windows and regimes (issue 20): an expectation with from/to is
+# scored against the map of that window, "*" stands for every service but
+# the reference targets, and whitelist/shutdown are verdicts.
+REGIME = {
+    "name": "score_regime", "rounds": 40, "interval": 5,
+    "sites": SCENARIO["sites"] + [{"name": "ref.example", "ip": "198.51.100.30",
+                                   "service": "reference-domestic", "serve": ["https"]}],
+    "isps": [{"name": "isp-a", "asn": 64501, "region": "RU-MOW", "network": "mobile",
+              "censor": [{"type": "whitelist", "allow": ["198.51.100.30"], "from": 60,
+                          "to": 120}]},
+             {"name": "isp-b", "asn": 64502, "region": "RU-SPE"}],
+    "expect": [{"isp": "isp-a", "service": "*", "verdict": "whitelist", "from": 65, "to": 115},
+               {"isp": "isp-a", "service": "news", "verdict": "ok", "to": 55},
+               {"isp": "isp-a", "service": "news", "verdict": "blocked", "from": 125},
+               {"isp": "isp-b", "service": "*", "verdict": "ok"}],
+}
+
+
+def rmap(*cells):
+    return {"pending": 0, "cells": [cell(*c) for c in cells], "regions": []}
+
+
+W_MID, W_EARLY, W_LATE = (65, 115), (None, 55), (125, None)
+R_WHOLE = rmap(("RU-MOW", 64501, "news", "blocked", "sni"), ("RU-MOW", 64501, "call", "ok"),
+               ("RU-SPE", 64502, "news", "ok"), ("RU-SPE", 64502, "call", "ok"))
+R_WINDOWS = {W_MID: rmap(("RU-MOW", 64501, "news", "whitelist"),
+                         ("RU-MOW", 64501, "call", "whitelist"),
+                         ("RU-MOW", 64501, "reference-domestic", "ok")),
+             W_EARLY: rmap(("RU-MOW", 64501, "news", "ok")),
+             W_LATE: rmap(("RU-MOW", 64501, "news", "blocked", "sni"))}
+
+
+def rvariant(win, *cells):
+    w = copy.deepcopy(R_WINDOWS)
+    if win is None:
+        return rmap(*cells), w
+    w[win] = rmap(*cells)
+    return copy.deepcopy(R_WHOLE), w
+
+
+# (name, whole-run map, window maps, passes, expectations failed, false alarms)
+REGIME_CASES = [
+    ("regime_all_right", R_WHOLE, R_WINDOWS, True, 0, []),
+    ("regime_blocked_in_whitelist", *rvariant(W_MID, ("RU-MOW", 64501, "news", "whitelist"),
+                                              ("RU-MOW", 64501, "call", "blocked", "tls")),
+     False, 1, []),
+    ("regime_star_missing_service", *rvariant(W_MID, ("RU-MOW", 64501, "news", "whitelist")),
+     False, 1, []),
+    ("regime_early_blocked", *rvariant(W_EARLY, ("RU-MOW", 64501, "news", "blocked", "sni")),
+     False, 1, []),
+    ("regime_other_isp_blocked_in_window", *rvariant(W_LATE,
+                                                     ("RU-MOW", 64501, "news", "blocked", "sni"),
+                                                     ("RU-SPE", 64502, "call", "blocked", "tls")),
+     False, 0, [("isp-b", "call")]),
+    ("regime_shutdown_not_whitelist", *rvariant(W_MID, ("RU-MOW", 64501, "news", "shutdown"),
+                                                ("RU-MOW", 64501, "call", "shutdown")),
+     False, 2, []),
+]
+with tempfile.TemporaryDirectory(prefix="zond-labregime-") as tmp:
+    path = os.path.join(tmp, "regime.json")
+    with open(path, "w") as f:
+        json.dump(REGIME, f)
+    rsc = lab.load_scenario(path)
+    n = len(lab.expand(rsc))
+    if n != 6:      # "*" of isp-a: news, call (not reference-domestic); isp-b's: three
+        fail(f"regime: {n} expectations after '*', expected 6")
+    for name, whole, wins, passes, failed, alarms in REGIME_CASES:
+        s = lab.score_map(rsc, whole, wins)
+        got = sorted((fp.get("isp") or f"region {fp['region']}", fp["service"])
+                     for fp in s["false_positive_cells"])
+        if s["pass"] != passes or s["failed"] != failed or got != sorted(alarms):
+            fail(f"{name}: pass {s['pass']}, failed {s['failed']}, false alarms {got}; expected "
+                 f"{passes}, {failed}, {sorted(alarms)}")
+        else:
+            print(f"ok   {name}: pass={s['pass']} failed={s['failed']} false alarms={got}")
+    # --score has one map: every expectation, windowed or not, is scored
+    # against it, so the whitelist window's expectations fail on R_WHOLE
+    mp = os.path.join(tmp, "whole.json")
+    with open(mp, "w") as f:
+        json.dump(R_WHOLE, f)
+    r = subprocess.run([run, "--score", path, mp], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 3 or json.loads(r.stdout)["failed"] != 3:
+        fail(f"regime --score one map: exit {r.returncode}, {r.stdout[:300]!r}")
+    else:
+        print("ok   regime --score with one map: the windows' expectations scored against it")
+
+# a window's map from the judged measurements (window_map): per agent its
+# most common verdict per sub-row, ties never blocking, time-bounded
+def mrec(agent, t, target, test, verdict, method=None, svc="call", asn=64501, role="probe"):
+    return {"agent": agent, "time": f"2026-12-07T15:00:{t:02d}.500Z", "region": "RU-MOW",
+            "asn": asn, "role": role, "service": svc, "target": target, "test": test,
+            "verdict": verdict, "method": method}
+
+
+T0 = 1796655600.0   # 2026-12-07T15:00:00Z
+WREC = [mrec("a1", 1, "call.example:443", "tls", "ok"),
+        mrec("a1", 11, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a1", 21, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a2", 12, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a2", 22, "call.example:443", "tls", "blocked", "tls"),
+        mrec("a1", 12, "https://call.example/", "http", "blocked", "http"),
+        mrec("a2", 12, "https://call.example/", "http", "blocked", "http"),
+        mrec("a1", 13, "call.example", "dns", "ok"),
+        mrec("a2", 13, "call.example", "dns", "ok"),
+        mrec("k1", 13, "call.example:443", "tls", "ok", role="control"),
+        mrec("a1", 14, "news.example:443", "tls", "ok", svc="news"),
+        mrec("a2", 14, "news.example:443", "tls", "blocked", "tls", svc="news"),
+        mrec("a1", 15, "news.example:443", "tls", "ok", svc="news", asn=64502)]
+WINDOW_CASES = [
+    # blocked with the lowest layer's method; the control's record is no sample
+    # (news: 2 measurements, fewer than 3: insufficient)
+    ("window_blocked", 10, 30, {"call": ("blocked", "tls"), "news": ("insufficient", None)}),
+    # before 13 s a1 has 1 ok, 1 blocked tls: a tie, an ok sample; a2's one
+    # blocked makes the sub-row's samples ok, blocked: a tie, ok; the http
+    # sub-row has only blocked samples: blocked, method http
+    ("window_tie_ok", 0, 13, {"call": ("blocked", "http")}),
+    ("window_before", 0, 5, {"call": ("insufficient", None)}),
+    ("window_one_agent_insufficient", 15, 16, {}),
+]
+for name, lo, hi, want in WINDOW_CASES:
+    m = lab.window_map(WREC, T0 + lo, T0 + hi)
+    got = {c["service"]: (c["verdict"], c["method"]) for c in m["cells"]
+           if c["asn"] == 64501}
+    if got != want:
+        fail(f"{name}: {got}, expected {want}")
+    else:
+        print(f"ok   {name}: {got}")
+# the regimes (METHODOLOGY.md §3.8) from the reference cells: whitelist
+# when reference-domestic is ok and reference-foreign blocked; shutdown
+# when both fail; an ok service stays ok; the references are left out
+def refs(dom, far):
+    return [mrec(a, 2 + i, t, "tls", v, "tls" if v == "blocked" else None, svc=s)
+            for i, a in enumerate(("a1", "a2", "a1")) for s, t, v in
+            (("reference-domestic", "ya.example:443", dom), ("reference-foreign", "ref:443", far))]
+
+
+SVC = [mrec(a, 5 + i, "call.example:443", "tls", "blocked", "tls") for i, a in
+       enumerate(("a1", "a2", "a1"))] + \
+      [mrec(a, 6 + i, "news.example:443", "tls", "ok", svc="news") for i, a in
+       enumerate(("a1", "a2", "a1"))]
+REGIME_WINDOWS = [
+    ("regime_whitelist", refs("ok", "blocked"), {"call": ("whitelist", None), "news": ("ok", None)}),
+    ("regime_shutdown", refs("blocked", "blocked"), {"call": ("shutdown", None),
+                                                     "news": ("ok", None)}),
+    ("regime_none", refs("ok", "ok"), {"call": ("blocked", "tls"), "news": ("ok", None)}),
+]
+for name, rs, want in REGIME_WINDOWS:
+    m = lab.window_map(rs + SVC, None, None)
+    got = {c["service"]: (c["verdict"], c["method"]) for c in m["cells"]}
+    if got != want:
+        fail(f"{name}: {got}, expected {want}")
+    else:
+        print(f"ok   {name}: {got}")
+WINDOW_CASES += REGIME_WINDOWS
+
+# a tie of the tls sub-row alone: a1 ok + blocked, a2 ok -> ok
+m = lab.window_map([mrec("a1", 1, "x:443", "tls", "ok"), mrec("a1", 2, "x:443", "tls", "blocked"),
+                    mrec("a2", 3, "x:443", "tls", "ok")], None, None)
+if [c["verdict"] for c in m["cells"]] != ["ok"]:
+    fail(f"window_tie_is_ok: {m['cells']}")
+else:
+    print("ok   window_tie_is_ok")
+
+print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + len(WINDOW_CASES) + 2} "
+      "score cases, "
+      f"{failures} failures")
 sys.exit(1 if failures else 0)

@@ -22,12 +22,14 @@ for r in s["results"]:
     e, o = r["expected"], r["observed"]
     what = (f"({o['measurements']} measurements, blocked share {o['blocked_share']})"
             if "isp" in r else f"(region of {o['asns']} ASNs)")
+    win = "".join(f" {k} {r[k]} s" for k in ("from", "to") if k in r)
     print(("ok   " if r["pass"] else "FAIL ") + f"{r.get('isp') or 'region ' + r['region']}/"
-          f"{r['service']}: expected {e['verdict']}/{e['method'] or '*'}, observed "
+          f"{r['service']}{win}: expected {e['verdict']}/{e['method'] or '*'}, observed "
           f"{o['verdict']}/{o['method']} {what}")
 for fp in s["false_positive_cells"]:
     where = fp.get("isp") or f"region {fp['region']}" + (f" AS{fp['asn']}" if "asn" in fp else "")
-    print(f"FAIL false positive: {where}/{fp['service']} judged {fp['verdict']}/{fp['method']}")
+    win = f" in window {fp['window']}" if "window" in fp else ""
+    print(f"FAIL false positive: {where}/{fp['service']} judged {fp['verdict']}/{fp['method']}{win}")
 for t in s.get("traps", []):
     print(("ok   " if t["records"] else "FAIL ") + f"trap {t['trap']}: {t['records']} records show it")
 if s.get("pending"):
