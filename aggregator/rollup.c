@@ -21,6 +21,7 @@
 
 #include "bytes.h"
 #include "log.h"
+#include "regime.h"
 #include "wire.h"
 #include "zid.h"
 #include "ztime.h"
@@ -720,6 +721,8 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	event_t ev;
 	int had;
 
+	if (regime_is_reference(k->service))
+		return 0;	/* evidence, not a service: no events */
 	if ((had = store_tx_event_get(r->tx, k, &old)) < 0)
 		return -1;
 	if (v != CELL_INSUFFICIENT &&
@@ -785,34 +788,79 @@ state_flush(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	return 0;
 }
 
-/* Write the accumulator of k back and bring its hour state and events up
- * to date: the cell's and, when it has call sub-rows, those of its parts
- * "S/calls" and "S/messaging" (METHODOLOGY.md §3.6, §5). */
+/* The judged cell of one stored roll-up of this transaction (ZE_NOTFOUND
+ * when there is none or it does not decode). */
+static zerr_t
+judge_stored(struct round *r, const struct store_cellkey *k, cell_t *out)
+{
+	const uint8_t *b;
+	size_t n;
+	cell_acc_t *acc = NULL;
+	zerr_t e;
+	int rc;
+
+	if ((rc = store_tx_rollup_get(r->tx, k, &b, &n)) < 0)
+		return ZE_IO;
+	if (rc == 1 || cell_acc_decode(b, n, &acc, NULL) != ZE_OK)
+		return ZE_NOTFOUND;
+	e = cell_judge(acc, &r->o->c, out);
+	cell_acc_free(&acc);
+	return e;
+}
+
+/* The regime of k's hour, region and ASN from its reference roll-ups
+ * (regime.h); -1 on a storage error. */
 static int
-cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
+hour_regime(struct round *r, const struct store_cellkey *k, regime_t *out)
+{
+	static const char *const refs[2] = {REGIME_DOMESTIC, REGIME_FOREIGN};
+	struct store_cellkey rk = *k;
+	cell_t c[2];
+	bool have[2];
+	zerr_t e;
+
+	*out = REGIME_NONE;
+	if (r->o->c.regime_min_agents == 0)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(rk.service, sizeof(rk.service), "%s", refs[i]);
+		e = judge_stored(r, &rk, &c[i]);
+		if (e == ZE_IO) {
+			if (i == 1 && have[0])
+				cell_clear(&c[0]);
+			return -1;
+		}
+		have[i] = e == ZE_OK;
+	}
+	*out = regime_of(have[0] ? &c[0] : NULL, have[1] ? &c[1] : NULL,
+	    r->o->c.regime_min_agents);
+	for (size_t i = 0; i < 2; i++)
+		if (have[i])
+			cell_clear(&c[i]);
+	return 0;
+}
+
+/* Bring the hour states and events of k (accumulator acc) up to date:
+ * the cell's and, when it has call sub-rows, those of its parts "S/calls"
+ * and "S/messaging" (METHODOLOGY.md §3.6, §5), inside the regime of its
+ * hour (§"Regimes"). */
+static int
+cell_states(struct round *r, const struct store_cellkey *k,
+    const cell_acc_t *acc)
 {
 	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
 	    CELL_FACET_MESSAGING};
 	struct store_cellkey pk;
 	cell_t cl;
-	zbuf_t b;
 	cell_verdict_t v = CELL_INSUFFICIENT;
 	method_t m = METHOD_NONE;
-	int rc;
+	regime_t rg = REGIME_NONE;
 
-	zbuf_init(&b, 1 << 24);
-	if (cell_acc_encode(acc, &b) != ZE_OK) {
-		zbuf_free(&b);
-		r->err = ZE_NOMEM;
-		return -1;
-	}
-	rc = store_tx_rollup_put(r->tx, k, b.data, b.len);
-	zbuf_free(&b);
-	if (rc < 0)
+	if (!regime_is_reference(k->service) && hour_regime(r, k, &rg) < 0)
 		return -1;
 	if (cell_judge(acc, &r->o->c, &cl) == ZE_OK) {
-		v = cl.verdict;
-		m = cl.method;
+		v = regime_apply(rg, cl.verdict);
+		m = v == cl.verdict ? cl.method : METHOD_NONE;
 		cell_clear(&cl);
 	}
 	if (state_flush(r, k, v, m) < 0)
@@ -828,13 +876,108 @@ cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 		v = CELL_INSUFFICIENT;
 		m = METHOD_NONE;
 		if (cell_judge_facet(acc, &r->o->c, parts[i], &cl) == ZE_OK) {
-			v = cl.verdict;
-			m = cl.method;
+			v = regime_apply(rg, cl.verdict);
+			m = v == cl.verdict ? cl.method : METHOD_NONE;
 			cell_clear(&cl);
 		}
 		if (state_flush(r, &pk, v, m) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* The service cells of one hour, region and ASN (hour_cells). */
+struct hcells {
+	const struct store_cellkey *of;
+	struct store_cellkey *k;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int
+hcell_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
+    void *arg)
+{
+	struct hcells *h = arg;
+
+	(void)p;
+	(void)n;
+	if (k->asn != h->of->asn || strcmp(k->region, h->of->region) != 0 ||
+	    regime_is_reference(k->service))
+		return 0;
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? 2 * h->cap : 16;
+		struct store_cellkey *nk = realloc(h->k, nc * sizeof(*nk));
+
+		if (nk == NULL) {
+			h->nomem = true;
+			return 1;
+		}
+		h->k = nk;
+		h->cap = nc;
+	}
+	h->k[h->n++] = *k;
+	return 0;
+}
+
+/* A reference cell of k's hour changed: judge the service cells of the
+ * same hour, region and ASN again inside the new regime.  Reads the
+ * hour's roll-ups once (O(cells of the hour)), only when a reference
+ * roll-up was written. */
+static int
+regime_refresh(struct round *r, const struct store_cellkey *k)
+{
+	struct hcells h = {.of = k};
+	cell_acc_t *acc;
+	const uint8_t *b;
+	size_t n;
+	int rc = 0;
+
+	if (store_tx_rollup_iter(r->tx, k->hour, k->hour + 1, NULL,
+	    hcell_one, &h) < 0) {
+		free(h.k);
+		return -1;
+	}
+	if (h.nomem) {
+		free(h.k);
+		r->err = ZE_NOMEM;
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < h.n; i++) {
+		if ((rc = store_tx_rollup_get(r->tx, &h.k[i], &b, &n)) < 0)
+			break;
+		acc = NULL;
+		if (rc == 0 && cell_acc_decode(b, n, &acc, NULL) == ZE_OK)
+			rc = cell_states(r, &h.k[i], acc);
+		else
+			rc = 0;
+		cell_acc_free(&acc);
+	}
+	free(h.k);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Write the accumulator of k back and bring its hour states and events
+ * up to date (cell_states); a reference's change re-judges the services
+ * of its hour, region and ASN (regime_refresh). */
+static int
+cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
+{
+	zbuf_t b;
+	int rc;
+
+	zbuf_init(&b, 1 << 24);
+	if (cell_acc_encode(acc, &b) != ZE_OK) {
+		zbuf_free(&b);
+		r->err = ZE_NOMEM;
+		return -1;
+	}
+	rc = store_tx_rollup_put(r->tx, k, b.data, b.len);
+	zbuf_free(&b);
+	if (rc < 0 || cell_states(r, k, acc) < 0)
+		return -1;
+	if (regime_is_reference(k->service) && r->o->c.regime_min_agents > 0)
+		return regime_refresh(r, k);
 	return 0;
 }
 
@@ -1231,6 +1374,12 @@ map_read(store_tx_t *tx, void *arg)
 	mapread_clear(mr);
 	if (store_tx_rollup_iter(tx, h0, h1, mr->service, map_one, mr) < 0)
 		return -1;
+	/* one service's map still needs the references for its regimes */
+	if (mr->service != NULL && !regime_is_reference(mr->service) &&
+	    (store_tx_rollup_iter(tx, h0, h1, REGIME_DOMESTIC, map_one,
+	    mr) < 0 || store_tx_rollup_iter(tx, h0, h1, REGIME_FOREIGN,
+	    map_one, mr) < 0))
+		return -1;
 	store_id_at((int64_t)h0 * STORE_HOUR_US, from);
 	store_id_at((int64_t)h1 * STORE_HOUR_US, to);
 	return store_tx_todo_count(tx, from, to, &mr->pending) < 0 ? -1 : 0;
@@ -1338,9 +1487,11 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 		e = calls_services(&mr, &split, &nsplit, d);
 	for (size_t i = 0; e == ZE_OK && i < mr.n; i++) {
 		const char *sv = mr.c[i].k.service;
+		bool ref = regime_is_reference(sv);
 
 		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
-		    want, nsplit > 0 && bsearch(&sv, split, nsplit,
+		    ref ? CELL_FACET_ALL : want, !ref && nsplit > 0 &&
+		    bsearch(&sv, split, nsplit,
 		    sizeof(*split), svc_cmp) != NULL, &out[nout], &k) ==
 		    ZE_OK) {
 			parts |= k > 1;
@@ -1349,6 +1500,12 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	}
 	free(split);
 	mapread_clear(&mr);
+	/* regimes over the whole window; the references are shown only when
+	 * asked for by name */
+	if (e == ZE_OK && (e = regime_cells(out, &nout, c != NULL ?
+	    c->regime_min_agents : 2, service != NULL &&
+	    regime_is_reference(service))) != ZE_OK)
+		e = zdiag_set(d, e, "map: out of memory");
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;

@@ -68,7 +68,7 @@ struct cell_acc {
 
 static const char *const cell_names[CELL__COUNT] = {
 	"ok", "blocked", "throttled", "down", "insufficient", "geoblocked",
-	"filtered", "partial", "review",
+	"filtered", "partial", "review", "whitelist", "shutdown",
 };
 
 const char *
@@ -102,6 +102,7 @@ cell_opts_default(struct cell_opts *o)
 	o->block_share = 0.5;
 	o->block_lower = 0.3;
 	o->z = 1.96;
+	o->regime_min_agents = 2;
 }
 
 double
@@ -1889,7 +1890,7 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 	struct region_row *rr = NULL;
 	int64_t *asns;
 	size_t i, j, k = 0, na = 0;
-	uint32_t cnt[CELL__COUNT], judged;
+	uint32_t cnt[CELL__COUNT], judged, rg;
 
 	*out = NULL;
 	*nout = 0;
@@ -1935,10 +1936,14 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 		w->asns_blocked = cnt[CELL_BLOCKED] + cnt[CELL_THROTTLED];
 		w->nblocked_asns = w->asns_blocked;
 		judged = w->asns - cnt[CELL_INSUFFICIENT];
-		if (w->asns_blocked > 0 && w->asns_blocked == judged)
+		rg = cnt[CELL_WHITELIST] + cnt[CELL_SHUTDOWN];
+		if (rg > 0 && rg == judged)	/* METHODOLOGY "Regimes" */
+			w->verdict = cnt[CELL_SHUTDOWN] == judged ?
+			    CELL_SHUTDOWN : CELL_WHITELIST;
+		else if (w->asns_blocked > 0 && w->asns_blocked == judged)
 			w->verdict = cnt[CELL_BLOCKED] > 0 ? CELL_BLOCKED :
 			    CELL_THROTTLED;
-		else if (w->asns_blocked > 0)
+		else if (w->asns_blocked > 0 || rg > 0)
 			w->verdict = CELL_PARTIAL;
 		else if (cnt[CELL_FILTERED] > 0)
 			w->verdict = CELL_FILTERED;

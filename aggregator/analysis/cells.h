@@ -57,6 +57,10 @@ typedef enum cell_verdict {
 	CELL_PARTIAL,		/* regions only: some ASNs blocked, not all */
 	CELL_REVIEW,		/* flagged for review: a domestic control
 				 * fails too (METHODOLOGY §2.7), not blocked */
+	CELL_WHITELIST,		/* the network is on a whitelist: domestic
+				 * references reachable, foreign ones not
+				 * (regime.h, METHODOLOGY "Regimes") */
+	CELL_SHUTDOWN,		/* the network is off: nothing reachable */
 	CELL__COUNT
 } cell_verdict_t;
 
@@ -147,6 +151,9 @@ struct cell_opts {
 	double block_lower;		/* and its Wilson lower bound at least
 					 * (0.3) */
 	double z;			/* Wilson z (1.96: 95 %) */
+	uint32_t regime_min_agents;	/* agents each reference cell needs
+					 * for a whitelist or shutdown
+					 * (regime.h; 2; 0: regimes off) */
 };
 
 struct cell_row {
