@@ -108,6 +108,12 @@ struct round {
 					 * cc */
 	struct ghcache gh;
 	uint8_t open_to[STORE_ID_LEN];
+	/* regime_refresh: the services of one hour's roll-ups, read once
+	 * per hour and write attempt */
+	uint32_t hs_hour;
+	bool hs_valid, hs_nomem;
+	char (*hs)[CELL_SERVICE_MAX];
+	size_t nhs, ahs;
 };
 
 void
@@ -886,75 +892,77 @@ cell_states(struct round *r, const struct store_cellkey *k,
 	return 0;
 }
 
-/* The service cells of one hour, region and ASN (hour_cells). */
-struct hcells {
-	const struct store_cellkey *of;
-	struct store_cellkey *k;
-	size_t n, cap;
-	bool nomem;
-};
-
+/* Collect the distinct services of an hour (key order groups them). */
 static int
-hcell_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
-    void *arg)
+hs_one(const struct store_cellkey *k, const uint8_t *p, size_t n, void *arg)
 {
-	struct hcells *h = arg;
+	struct round *r = arg;
 
 	(void)p;
 	(void)n;
-	if (k->asn != h->of->asn || strcmp(k->region, h->of->region) != 0 ||
-	    regime_is_reference(k->service))
+	if (regime_is_reference(k->service) || (r->nhs > 0 &&
+	    strcmp(r->hs[r->nhs - 1], k->service) == 0))
 		return 0;
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? 2 * h->cap : 16;
-		struct store_cellkey *nk = realloc(h->k, nc * sizeof(*nk));
+	if (r->nhs == r->ahs) {
+		size_t nc = r->ahs ? 2 * r->ahs : 16;
+		char (*nv)[CELL_SERVICE_MAX] = realloc(r->hs,
+		    nc * sizeof(*nv));
 
-		if (nk == NULL) {
-			h->nomem = true;
+		if (nv == NULL) {
+			r->hs_nomem = true;
 			return 1;
 		}
-		h->k = nk;
-		h->cap = nc;
+		r->hs = nv;
+		r->ahs = nc;
 	}
-	h->k[h->n++] = *k;
+	snprintf(r->hs[r->nhs++], CELL_SERVICE_MAX, "%s", k->service);
 	return 0;
 }
 
 /* A reference cell of k's hour changed: judge the service cells of the
- * same hour, region and ASN again inside the new regime.  Reads the
- * hour's roll-ups once (O(cells of the hour)), only when a reference
- * roll-up was written. */
+ * same hour, region and ASN again inside the new regime.  The hour's
+ * services are read once per round (one walk of its roll-ups), then one
+ * get per service: a round touching R networks' references costs
+ * O(cells of the hour + R x services), not R walks.  A service whose
+ * cell appears later in the round reads the references itself
+ * (cell_states). */
 static int
 regime_refresh(struct round *r, const struct store_cellkey *k)
 {
-	struct hcells h = {.of = k};
+	struct store_cellkey sk = *k;
 	cell_acc_t *acc;
 	const uint8_t *b;
 	size_t n;
-	int rc = 0;
+	int rc;
 
-	if (store_tx_rollup_iter(r->tx, k->hour, k->hour + 1, NULL,
-	    hcell_one, &h) < 0) {
-		free(h.k);
-		return -1;
+	if (!r->hs_valid || r->hs_hour != k->hour) {
+		r->nhs = 0;
+		r->hs_nomem = false;
+		if (store_tx_rollup_iter(r->tx, k->hour, k->hour + 1, NULL,
+		    hs_one, r) < 0)
+			return -1;
+		if (r->hs_nomem) {
+			r->err = ZE_NOMEM;
+			return -1;
+		}
+		r->hs_hour = k->hour;
+		r->hs_valid = true;
 	}
-	if (h.nomem) {
-		free(h.k);
-		r->err = ZE_NOMEM;
-		return -1;
-	}
-	for (size_t i = 0; rc == 0 && i < h.n; i++) {
-		if ((rc = store_tx_rollup_get(r->tx, &h.k[i], &b, &n)) < 0)
-			break;
+	for (size_t i = 0; i < r->nhs; i++) {
+		memcpy(sk.service, r->hs[i], sizeof(sk.service));
+		if ((rc = store_tx_rollup_get(r->tx, &sk, &b, &n)) < 0)
+			return -1;
+		if (rc == 1)
+			continue;	/* no cell of this network */
 		acc = NULL;
-		if (rc == 0 && cell_acc_decode(b, n, &acc, NULL) == ZE_OK)
-			rc = cell_states(r, &h.k[i], acc);
-		else
-			rc = 0;
+		if (cell_acc_decode(b, n, &acc, NULL) != ZE_OK)
+			continue;
+		rc = cell_states(r, &sk, acc);
 		cell_acc_free(&acc);
+		if (rc < 0)
+			return -1;
 	}
-	free(h.k);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 /* Write the accumulator of k back and bring its hour states and events
@@ -991,6 +999,7 @@ write_fn(store_tx_t *tx, void *arg)
 
 	r->tx = tx;
 	r->st = r->st_read;	/* store_tx_run may call again */
+	r->hs_valid = false;
 	for (size_t i = 0; i < r->np; i++) {
 		const struct plan *p = &r->p[i];
 		struct cell_obs ob;
@@ -1091,6 +1100,7 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
 			e = zdiag_set(d, r.err, "analysis: out of memory");
 	}
 	free(r.p);
+	free(r.hs);
 	if (e != ZE_OK)
 		return e;
 	*more = r.more;
@@ -1449,11 +1459,66 @@ rollup_cells_free(cell_t *cells, size_t n)
 	free(cells);
 }
 
+/* The agents of one network type: sorted keys. */
+struct netset {
+	int network;
+	uint8_t (*k)[32];
+	size_t n, cap;
+	bool nomem;
+};
+
+static int
+net_one(const struct store_agent *a, void *arg)
+{
+	struct netset *ns = arg;
+
+	if ((int)a->network != ns->network)
+		return 0;
+	if (ns->n == ns->cap) {
+		size_t nc = ns->cap ? 2 * ns->cap : 64;
+		uint8_t (*nk)[32] = realloc(ns->k, nc * sizeof(*nk));
+
+		if (nk == NULL) {
+			ns->nomem = true;
+			return 1;
+		}
+		ns->k = nk;
+		ns->cap = nc;
+	}
+	memcpy(ns->k[ns->n++], a->pk, 32);
+	return 0;
+}
+
+static int
+key_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, 32);
+}
+
+static bool
+net_keep(const uint8_t *key, void *arg)
+{
+	const struct netset *ns = arg;
+
+	return ns->n > 0 && bsearch(key, ns->k, ns->n, sizeof(*ns->k),
+	    key_cmp) != NULL;
+}
+
 zerr_t
 rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
     const struct cell_opts *c, cell_t **cells, size_t *n, uint64_t *pending,
     zdiag_t *d)
 {
+	return rollup_map_net(s, since, until, service, -1, c, cells, n,
+	    pending, d);
+}
+
+zerr_t
+rollup_map_net(store_t *s, int64_t since, int64_t until,
+    const char *service, int network, const struct cell_opts *c,
+    cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d)
+{
+	struct netset ns = {.network = network};
 	struct mapread mr;
 	cell_t *out = NULL;
 	size_t nout = 0, k;
@@ -1470,11 +1535,30 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	    &want) != ZE_OK)
 		return zdiag_set(d, ZE_INVAL, "map: service '%.80s' is not S, "
 		    "S/calls or S/messaging", service);
+	if (network >= 0) {
+		if ((e = store_agent_iter(s, net_one, &ns, d)) != ZE_OK) {
+			free(ns.k);
+			return e;
+		}
+		if (ns.nomem) {
+			free(ns.k);
+			return zdiag_set(d, ZE_NOMEM, "map: out of memory");
+		}
+		if (ns.n > 1)
+			qsort(ns.k, ns.n, sizeof(*ns.k), key_cmp);
+	}
 	memset(&mr, 0, sizeof(mr));
 	mr.since = since;
 	mr.until = until;
 	mr.service = service != NULL ? base : NULL;
 	e = store_tx_run(s, false, map_read, &mr, "map", d);
+	for (size_t i = 0; e == ZE_OK && network >= 0 && i < mr.n; i++)
+		if (mr.c[i].acc != NULL) {
+			cell_acc_keep_agents(mr.c[i].acc, net_keep, &ns);
+			if (cell_acc_count(mr.c[i].acc) == 0)
+				cell_acc_free(&mr.c[i].acc);
+		}
+	free(ns.k);
 	if (e == ZE_OK && mr.err != ZE_OK)
 		e = zdiag_set(d, mr.err, "map: out of memory");
 	if (e == ZE_OK && mr.n > 0) {

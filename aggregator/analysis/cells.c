@@ -752,6 +752,42 @@ cell_acc_remove(cell_acc_t *a, const struct cell_obs *o)
 	return ZE_OK;
 }
 
+void
+cell_acc_keep_agents(cell_acc_t *a,
+    bool (*keep)(const uint8_t *key, void *arg), void *arg)
+{
+	size_t i, j, k, w;
+
+	/* from the last row: row_drop moves only the rows after it */
+	for (i = a->nrows; i-- > 0;) {
+		struct acc_row *r = &a->rows[i];
+
+		for (j = w = 0; j < r->nents; j++) {
+			const struct acc_ent *x = &r->ents[j];
+
+			if (keep(x->key, arg)) {
+				if (w != j)
+					r->ents[w] = *x;
+				w++;
+				continue;
+			}
+			for (k = 0; k < VERDICT__COUNT; k++)
+				r->n[k] -= x->n[k];
+			for (k = 0; k < METHOD__COUNT; k++)
+				r->m[k] -= x->m[k];
+			a->nents--;
+		}
+		r->nents = w;
+		where_clamp(r);
+		if (w == 0)
+			row_drop(a, r);
+	}
+	for (j = w = 0; j < a->nagents; j++)
+		if (keep(a->agents[j].key, arg))
+			a->agents[w++] = a->agents[j];
+	a->nagents = w;
+}
+
 static bool
 ent_add_ok(const struct acc_ent *d, const struct acc_ent *s)
 {

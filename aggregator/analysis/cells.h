@@ -249,6 +249,14 @@ zerr_t cell_acc_remove(cell_acc_t *a, const struct cell_obs *o) ZWUR;
  * may hold part of src; callers merge into a scratch accumulator. */
 zerr_t cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src) ZWUR;
 
+/* Keep only the agents keep() says yes to (key: 32 bytes): their
+ * entries leave every sub-row and the agent list, sums follow, a sub-row
+ * left empty goes; a sub-row's where and hop counts (not kept per agent)
+ * are clamped to its remaining blocked and throttled measurements.  For
+ * a map over part of the agents (a network type, docs/API.md). */
+void cell_acc_keep_agents(cell_acc_t *a,
+    bool (*keep)(const uint8_t *key, void *arg), void *arg);
+
 /* Judged measurements counted (all sub-rows). */
 uint64_t cell_acc_count(const cell_acc_t *a);
 

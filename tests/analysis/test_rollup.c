@@ -1321,6 +1321,100 @@ t_quic_burst_linear(void **state)
 		    (unsigned long long)st.sib_walked, n);
 }
 
+/* Set agent i's network type (the operator's enroll --network). */
+static void
+set_network(struct fx *f, int i, enum store_network net)
+{
+	struct store_agent a;
+	bool created;
+	zdiag_t d;
+
+	assert_int_equal(store_agent_get(f->s, f->pk[i], &a, &d), ZE_OK);
+	a.network = net;
+	assert_int_equal(store_agent_enroll(f->s, &a, &created, &d), ZE_OK);
+	assert_false(created);
+}
+
+/* RU-MOW/64501 has mobile agents 1, 2 under a whitelist and fixed agent
+ * 5 on an open line: the map split by network says whitelist for mobile
+ * and ok for fixed; the export keeps one type and names it. */
+static void
+t_network_split(void **state)
+{
+	struct fx *f = *state;
+	struct analyze_opts ao;
+	struct export_filter ef = {.since = 0, .until = INT64_MAX,
+	    .has_network = true, .network = STORE_NET_FIXED};
+	cell_t *c;
+	size_t n, lines = 0;
+	uint64_t cnt = 0;
+	zbuf_t out;
+	zdiag_t d;
+
+	set_network(f, 1, STORE_NET_MOBILE);
+	set_network(f, 2, STORE_NET_MOBILE);
+	set_network(f, 5, STORE_NET_FIXED);
+	regime_hour(f, "svc", 1, true, false, false);
+	for (int k = 0; k < 3; k++) {
+		int64_t at = T0 + H_US + (12 + 5 * k) * MIN_US;
+
+		put(f, 5, REGIME_DOMESTIC, "ya.example:443", at, FL(NONE));
+		put(f, 5, REGIME_FOREIGN, "cdn.example:443", at, FL(NONE));
+		put(f, 5, "svc", "s.example:443", at, FL(NONE));
+	}
+	drain(f, T0 + 10 * H_US, &(struct rollup_stats){0});
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US, NULL,
+	    STORE_NET_MOBILE, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_WHITELIST);
+	assert_int_equal(c[0].agents, 2);
+	rollup_cells_free(c, n);
+	/* one fixed agent: enough only with minimums of 1 */
+	f->o.c.min_agents = 1;
+	f->o.c.regime_min_agents = 1;
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US,
+	    "svc", STORE_NET_FIXED, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_OK);
+	assert_int_equal(c[0].agents, 1);
+	assert_int_equal(c[0].measurements, 3);
+	rollup_cells_free(c, n);
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].agents, 3);	/* both types */
+	rollup_cells_free(c, n);
+	/* no agent of that type: no cell */
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US, NULL,
+	    STORE_NET_UNKNOWN, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 0);
+	rollup_cells_free(c, n);
+	analyze_opts_default(&ao);
+	ao.now_us = T0 + 10 * H_US;
+	zbuf_init(&out, 1 << 22);
+	assert_int_equal(export_run(f->s, EXPORT_JSONL, &ef, &ao, collect,
+	    &out, &cnt, &d), ZE_OK);
+	assert_int_equal(cnt, 9);	/* agent 5's records only */
+	assert_int_equal(zbuf_putc(&out, '\0'), ZE_OK);
+	for (const char *p = (const char *)out.data; (p = strstr(p,
+	    ",\"network\":\"fixed\"")) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, 9);
+	assert_null(strstr((const char *)out.data, "\"network\":\"mobile\""));
+	zbuf_free(&out);
+	/* without the filter every record names its agent's type */
+	ef.has_network = false;
+	zbuf_init(&out, 1 << 22);
+	assert_int_equal(export_run(f->s, EXPORT_JSONL, &ef, &ao, collect,
+	    &out, &cnt, &d), ZE_OK);
+	assert_int_equal(cnt, 9 + 18 + 3);
+	assert_int_equal(zbuf_putc(&out, '\0'), ZE_OK);
+	assert_non_null(strstr((const char *)out.data,
+	    "\"network\":\"mobile\""));
+	assert_non_null(strstr((const char *)out.data,
+	    "\"role\":\"control\",\"network\":\"unknown\""));
+	zbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -1359,6 +1453,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_regime_blocked_then_late,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(t_regime_min_agents, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_network_split, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_quic_burst_linear, setup,
 		    teardown),
