@@ -144,3 +144,87 @@ regime_cells(cell_t *cells, size_t *n, uint32_t min_agents, bool keep_refs)
 	*n = w;
 	return ZE_OK;
 }
+
+void
+regime_silence_default(struct regime_silence_opts *o)
+{
+	o->min_agents = 2;
+	o->min_beats = 5;
+	o->after_us = 3 * 60 * 1000000LL;
+	o->spread_us = 5 * 60 * 1000000LL;
+}
+
+static int
+i64_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The last heartbeat of an agent that had been regular and is silent
+ * now; -1 when it is not such an agent (or out of memory: no evidence). */
+static int64_t
+silent_since(const struct regime_beats *b, int64_t now,
+    const struct regime_silence_opts *o)
+{
+	int64_t *g, med, max = 0, quiet;
+	size_t i, ng;
+
+	if (b->t == NULL || b->n < 2 || b->n < o->min_beats)
+		return -1;
+	ng = b->n - 1;
+	if ((g = malloc(ng * sizeof(*g))) == NULL)
+		return -1;
+	for (i = 0; i < ng; i++) {
+		g[i] = b->t[i + 1] - b->t[i];
+		if (g[i] > max)
+			max = g[i];
+	}
+	qsort(g, ng, sizeof(*g), i64_cmp);
+	med = g[ng / 2];
+	free(g);
+	if (med <= 0 || max > 2 * med)
+		return -1;	/* irregular: a flaky link says nothing */
+	quiet = 3 * med > o->after_us ? 3 * med : o->after_us;
+	return now - b->t[b->n - 1] > quiet ? b->t[b->n - 1] : -1;
+}
+
+bool
+regime_silent(const struct regime_beats *a, size_t n, int64_t now,
+    const struct regime_silence_opts *o, int64_t *since, uint32_t *agents)
+{
+	int64_t *last;
+	size_t i, k = 0, lo = 0, best = 0, best_lo = 0;
+
+	if (since != NULL)
+		*since = 0;
+	if (agents != NULL)
+		*agents = 0;
+	if (n == 0 || o->min_agents < 2 ||
+	    (last = malloc(n * sizeof(*last))) == NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		int64_t t = silent_since(&a[i], now, o);
+
+		if (t >= 0)
+			last[k++] = t;
+	}
+	qsort(last, k, sizeof(*last), i64_cmp);
+	for (i = 0; i < k; i++) {	/* widest group within spread */
+		while (last[i] - last[lo] > o->spread_us)
+			lo++;
+		if (i - lo + 1 > best) {
+			best = i - lo + 1;
+			best_lo = lo;
+		}
+	}
+	if (best >= o->min_agents) {
+		if (since != NULL)
+			*since = last[best_lo];
+		if (agents != NULL)
+			*agents = (uint32_t)best;
+	}
+	free(last);
+	return best >= o->min_agents;
+}

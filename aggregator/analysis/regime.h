@@ -61,4 +61,34 @@ cell_verdict_t regime_apply(regime_t r, cell_verdict_t v);
 zerr_t regime_cells(cell_t *cells, size_t *n, uint32_t min_agents,
     bool keep_refs) ZWUR;
 
+/*
+ * Silence as evidence of a shutdown (docs/METHODOLOGY.md §3.8 "Silence"):
+ * the heartbeat times the aggregator saw from each agent of one region
+ * and ASN, and the thresholds.  An agent counts when its heartbeats had
+ * been regular (at least min_beats, no gap longer than twice their
+ * median) and it has now been silent for longer than max(after_us, three
+ * median gaps); a shutdown needs at least min_agents such agents whose
+ * last heartbeats lie within spread_us of each other.  One agent's
+ * silence is that agent being offline, never a shutdown.
+ */
+struct regime_silence_opts {
+	uint32_t min_agents;	/* 2 */
+	uint32_t min_beats;	/* 5 */
+	int64_t after_us;	/* 3 min */
+	int64_t spread_us;	/* 5 min */
+};
+
+struct regime_beats {
+	const int64_t *t;	/* heartbeat times, ascending */
+	size_t n;
+};
+
+void regime_silence_default(struct regime_silence_opts *o);
+
+/* Whether the agents a[0..n) fell silent together at now; *since (may be
+ * NULL) gets the earliest last heartbeat of the silent group, *agents
+ * (may be NULL) its size.  O(sum of n log n). */
+bool regime_silent(const struct regime_beats *a, size_t n, int64_t now_us,
+    const struct regime_silence_opts *o, int64_t *since, uint32_t *agents);
+
 #endif

@@ -155,6 +155,64 @@ t_region_whitelist(void **state)
 	free(rr);
 }
 
+#define S_US 1000000LL
+
+/* Heartbeats every 60 s from t0 to t1 (inclusive) into v; their count. */
+static size_t
+beats(int64_t *v, int64_t t0, int64_t t1)
+{
+	size_t n = 0;
+
+	for (int64_t t = t0; t <= t1; t += 60 * S_US)
+		v[n++] = t;
+	return n;
+}
+
+/* Two agents of a cell stop within a minute of each other: shutdown
+ * since the first one's last heartbeat; one agent alone is offline;
+ * irregular heartbeats are no evidence; stops far apart are two agents
+ * going offline. */
+static void
+t_silence(void **state)
+{
+	struct regime_silence_opts o;
+	int64_t a[64], b[64], c[64], since;
+	struct regime_beats g[3];
+	uint32_t nag;
+	int64_t now = 3600 * S_US;
+
+	(void)state;
+	regime_silence_default(&o);
+	g[0] = (struct regime_beats){a, beats(a, 0, 1800 * S_US)};
+	g[1] = (struct regime_beats){b, beats(b, 30 * S_US, 1830 * S_US)};
+	g[2] = (struct regime_beats){c, beats(c, 0, 3540 * S_US)};
+	assert_true(regime_silent(g, 3, now, &o, &since, &nag));
+	assert_int_equal(since, 1800 * S_US);
+	assert_int_equal(nag, 2);
+	/* the same two, not silent long enough yet */
+	assert_false(regime_silent(g, 2, 1900 * S_US, &o, NULL, NULL));
+	/* one agent silent, the other alive: offline, not a shutdown */
+	assert_false(regime_silent(&g[1], 2, now, &o, NULL, NULL));
+	/* min_agents 3: two are not enough */
+	o.min_agents = 3;
+	assert_false(regime_silent(g, 3, now, &o, NULL, NULL));
+	o.min_agents = 2;
+	/* irregular: a gap of ten minutes in one agent's heartbeats */
+	a[10] += 9 * 60 * S_US;
+	for (size_t i = 11; i < g[0].n; i++)
+		a[i] += 9 * 60 * S_US;
+	assert_false(regime_silent(g, 2, now, &o, NULL, NULL));
+	/* regular again, but stopped 20 minutes apart */
+	g[0] = (struct regime_beats){a, beats(a, 0, 600 * S_US)};
+	assert_false(regime_silent(g, 2, now, &o, NULL, NULL));
+	/* too few heartbeats to know a rhythm */
+	g[0] = (struct regime_beats){a, beats(a, 1620 * S_US, 1800 * S_US)};
+	assert_int_equal(g[0].n, 4);
+	assert_false(regime_silent(g, 2, now, &o, NULL, NULL));
+	g[0] = (struct regime_beats){a, beats(a, 1560 * S_US, 1800 * S_US)};
+	assert_true(regime_silent(g, 2, now, &o, NULL, NULL));
+}
+
 int
 main(void)
 {
@@ -163,6 +221,7 @@ main(void)
 		cmocka_unit_test(t_regime_apply),
 		cmocka_unit_test(t_regime_cells),
 		cmocka_unit_test(t_region_whitelist),
+		cmocka_unit_test(t_silence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
