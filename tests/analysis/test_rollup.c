@@ -719,6 +719,18 @@ t_regime_shutdown(void **state)
 	events(f, &l);
 	assert_string_equal(l.s, "0 RU-MOW aa insufficient>ok -;"
 	    "1 RU-MOW aa ok>shutdown -;2 RU-MOW aa shutdown>ok -;");
+	/* reanalysis gives the same events */
+	{
+		uint64_t n;
+		zdiag_t d;
+		struct evlist l2;
+
+		assert_int_equal(rollup_reset(f->s, &n, &d), ZE_OK);
+		assert_int_equal(n, 3 * (3 + 18));
+		drain(f, T0 + 10 * H_US, &st);
+		events(f, &l2);
+		assert_string_equal(l.s, l2.s);
+	}
 }
 
 /* The references reachable: a failing service is blocked, as before;
