@@ -18,6 +18,7 @@
 
 #include "group.h"
 #include "log.h"
+#include "regime.h"
 #include "rollup.h"
 #include "wire.h"
 #include "ztime.h"
@@ -338,6 +339,12 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 			a->cells[a->ncells].verdict = CELL_INSUFFICIENT;
 		a->ncells++;
 		cell_acc_free(&acc);
+	}
+	/* whitelist and shutdown regimes (regime.h); references kept */
+	if (regime_cells(a->cells, &a->ncells, o->c.regime_min_agents,
+	    true) != ZE_OK) {
+		e = zdiag_set(d, ZE_NOMEM, "out of memory");
+		goto fail;
 	}
 	if (a->n > 1)
 		qsort(a->items, a->n, sizeof(*a->items), cmp_id);

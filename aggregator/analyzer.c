@@ -46,6 +46,7 @@ analyzer_opts(const struct aggr_conf *conf, const struct ipasn *asn,
 	o->settle_us = conf->settle_ms * 1000;
 	o->c.min_measurements = (uint32_t)conf->min_measurements;
 	o->c.min_agents = (uint32_t)conf->min_agents;
+	o->c.regime_min_agents = (uint32_t)conf->regime_min_agents;
 	o->hook = conf->webhook != NULL && *conf->webhook != '\0';
 	o->hook_max_age_us = conf->webhook_max_age_ms * 1000;
 	o->batch = ROUND_BATCH;

@@ -148,6 +148,11 @@ const struct conf_opt aggr_conf_tab[] = {
 	{"analysis", "min_agents", CONF_INT, "2", O(min_agents), 1, 10000,
 	    false, NULL, "distinct probe agents a cell needs for a verdict "
 	    "(one volunteer alone never makes a verdict)"},
+	{"analysis", "regime_min_agents", CONF_INT, "2",
+	    O(regime_min_agents), 0, 10000, false, NULL,
+	    "agents each reference cell of a network needs before its "
+	    "region and ASN can be judged under a whitelist or shutdown "
+	    "(docs/METHODOLOGY.md \"Regimes\"); 0: regimes off"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
 	    false, NULL, "fingerprint CSVs, separated by commas "
 	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "

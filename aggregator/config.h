@@ -35,6 +35,7 @@ struct aggr_conf {
 	int64_t analysis_interval_ms;
 	int64_t min_measurements;
 	int64_t min_agents;
+	int64_t regime_min_agents;
 	char *fingerprints;
 	char *ip_asn;
 	char *webhook;

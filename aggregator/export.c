@@ -62,7 +62,56 @@ struct exp {
 	zbuf_t line;
 	uint64_t count;
 	int err;
+	struct netkey *net;	/* every agent's network type, by key */
+	size_t nnet, cnet;
+	bool nomem;
 };
+
+struct netkey {
+	uint8_t pk[STORE_PK_LEN];
+	enum store_network network;
+};
+
+static int
+netkey_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct netkey *)x)->pk,
+	    ((const struct netkey *)y)->pk, STORE_PK_LEN);
+}
+
+static int
+net_add(const struct store_agent *a, void *arg)
+{
+	struct exp *x = arg;
+
+	if (x->nnet == x->cnet) {
+		size_t nc = x->cnet ? 2 * x->cnet : 64;
+		struct netkey *nk = realloc(x->net, nc * sizeof(*nk));
+
+		if (nk == NULL) {
+			x->nomem = true;
+			return 1;
+		}
+		x->net = nk;
+		x->cnet = nc;
+	}
+	memcpy(x->net[x->nnet].pk, a->pk, STORE_PK_LEN);
+	x->net[x->nnet++].network = a->network;
+	return 0;
+}
+
+/* The network type an agent is enrolled with (unknown when not). */
+static enum store_network
+net_of(const struct exp *x, const uint8_t *pk)
+{
+	struct netkey k;
+	const struct netkey *f;
+
+	memcpy(k.pk, pk, STORE_PK_LEN);
+	f = x->nnet > 0 ? bsearch(&k, x->net, x->nnet, sizeof(*x->net),
+	    netkey_cmp) : NULL;
+	return f != NULL ? f->network : STORE_NET_UNKNOWN;
+}
 
 static const char *
 role_name(enum store_role r)
@@ -114,6 +163,7 @@ export_one(const struct store_meas *sm, void *arg)
 	verdict_t v = VERDICT_PENDING;
 	method_t meth = METHOD_NONE;
 	const char *where;
+	enum store_network net;
 	zerr_t e;
 
 	if (sm->start_us < f->since || sm->start_us >= f->until ||
@@ -122,6 +172,9 @@ export_one(const struct store_meas *sm, void *arg)
 	if (f->region && strcmp(f->region, sm->region) != 0)
 		return 0;
 	if (f->asn > 0 && (int64_t)sm->asn != f->asn)
+		return 0;
+	net = net_of(x, sm->agent);
+	if (f->has_network && net != f->network)
 		return 0;
 	if (wire_meas_decode(sm->body, sm->body_len, &m, NULL) != ZE_OK)
 		return 0;
@@ -135,7 +188,9 @@ export_one(const struct store_meas *sm, void *arg)
 	if (x->fmt == EXPORT_JSONL) {
 		struct json_meas_extra ex = {
 			.region = sm->region, .asn = sm->asn,
-			.role = role_name(sm->role), .verdict = verdict_name(v),
+			.role = role_name(sm->role),
+			.network = store_network_name(net),
+			.verdict = verdict_name(v),
 			.method = meth == METHOD_NONE ? NULL : method_name(meth),
 			.where = where,
 			.censor_asn = cell_meas_censor_asn(m, v, x->asn),
@@ -210,6 +265,14 @@ export_run(store_t *s, enum export_fmt fmt, const struct export_filter *flt,
 		e = zdiag_set(d, ZE_IO, "write failed");
 		goto out;
 	}
+	if ((e = store_agent_iter(s, net_add, &x, d)) != ZE_OK)
+		goto out;
+	if (x.nomem) {
+		e = zdiag_set(d, ZE_NOMEM, "out of memory");
+		goto out;
+	}
+	if (x.nnet > 1)
+		qsort(x.net, x.nnet, sizeof(*x.net), netkey_cmp);
 	if ((e = store_first_start(s, &t, d)) != ZE_OK)
 		goto out;
 	if (t < flt->since)
@@ -249,5 +312,6 @@ out:
 	if (count != NULL)
 		*count = x.count;
 	zbuf_free(&x.line);
+	free(x.net);
 	return e;
 }

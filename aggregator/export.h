@@ -11,6 +11,7 @@
 #ifndef AGGREGATOR_EXPORT_H
 #define AGGREGATOR_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ struct export_filter {
 	const char *region;	/* NULL: any */
 	int64_t asn;		/* 0: any */
 	const char *service;	/* NULL: any */
+	bool has_network;	/* only agents of this network type (as
+				 * enrolled now, store.h) */
+	enum store_network network;
 };
 
 /* Receives output bytes; return non-zero to stop (a write error). */

@@ -487,6 +487,7 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	h->ao.v.asn = asn;
 	h->ao.c.min_measurements = (uint32_t)conf->min_measurements;
 	h->ao.c.min_agents = (uint32_t)conf->min_agents;
+	h->ao.c.regime_min_agents = (uint32_t)conf->regime_min_agents;
 	find_dashboard(h, conf->dashboard_dir);
 	if (v6)
 		flags |= MHD_USE_IPv6;

@@ -49,7 +49,8 @@
 
 /* ----------------------------------------------------------------- map */
 
-static const char *const map_params[] = {"service", "since", "until", NULL};
+static const char *const map_params[] = {"service", "since", "until",
+    "network", NULL};
 
 enum MHD_Result
 http_ep_map(http_t *h, struct MHD_Connection *c)
@@ -66,8 +67,9 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	http_query_read(c, map_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
-	if ((e = rollup_map(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, &h->ao.c, &cells, &n, &pending, &d)) != ZE_OK)
+	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
+	    f.service : NULL, f.network, &h->ao.c, &cells, &n, &pending,
+	    &d)) != ZE_OK)
 		return http_respond_internal(c, "map", e, &d);
 	zbuf_init(&b, HTTP_DOC_MAX);
 	e = map_json(&b, f.since, f.until, cells, n, &pending);
@@ -373,9 +375,16 @@ http_ep_measurements(http_t *h, struct MHD_Connection *c)
 		    ZE_OK)
 			break;
 		{
+			/* the agent's network type now, as the export */
+			struct store_agent ag = {.network = STORE_NET_UNKNOWN};
+			zdiag_t ad;
 			struct json_meas_extra ex = {
 				.region = sm.region, .asn = sm.asn,
 				.role = store_role_name(sm.role),
+				.network = store_network_name(
+				    store_agent_get(h->store, sm.agent, &ag,
+				    &ad) == ZE_OK ? ag.network :
+				    STORE_NET_UNKNOWN),
 				.verdict = verdict_name(v),
 				.method = meth == METHOD_NONE ? NULL :
 				    method_name(meth),
@@ -588,7 +597,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 /* -------------------------------------------------------------- export */
 
 static const char *const exp_params[] = {"format", "service", "region",
-    "asn", "since", "until", NULL};
+    "asn", "since", "until", "network", NULL};
 
 struct stream {
 	http_t *h;
@@ -733,6 +742,9 @@ http_ep_export(http_t *h, struct MHD_Connection *c, bool head)
 	s->ef.region = s->f.has_region ? s->f.region : NULL;
 	s->ef.asn = s->f.asn;
 	s->ef.service = s->f.has_service ? s->f.service : NULL;
+	s->ef.has_network = s->f.network >= 0;
+	s->ef.network = (enum store_network)(s->f.network >= 0 ?
+	    s->f.network : 0);
 	s->h = h;
 	if (head) {
 		/*

@@ -68,6 +68,8 @@ struct filt {
 	char base[CELL_SERVICE_MAX];	/* S */
 	cell_facet_t facet;		/* the part the suffix names */
 	int role;			/* -1: any */
+	int network;			/* enum store_network; -1: any (map
+					 * and export only) */
 	bool has_region, has_service;
 };
 

@@ -149,18 +149,25 @@ q_token(struct query *q, const char *name, bool region, char *out,
 }
 
 /* since/until (defaults: now - back_us .. now; back_us < 0: everything),
- * region, asn, service, role; false with q->err set on the first bad
+ * region, asn, service, role, network; false with q->err set on the first bad
  * one. */
 bool
 http_query_filters(struct query *q, struct filt *f, int64_t back_us)
 {
 	int64_t now = ztime_now_us();
-	const char *role;
+	const char *role, *net;
 
 	memset(f, 0, sizeof(*f));
 	f->until = back_us < 0 ? INT64_MAX : now + 1;
 	f->since = back_us < 0 ? 0 : now - back_us;
 	f->role = -1;
+	f->network = -1;
+	if ((net = http_query_get(q, "network")) != NULL &&
+	    (f->network = store_network_parse(net)) < 0) {
+		snprintf(q->err, sizeof(q->err), "network: '%.64s' is not "
+		    "fixed, mobile or unknown", net);
+		return false;
+	}
 	if (!q_time(q, "since", &f->since) || !q_time(q, "until", &f->until))
 		return false;
 	if (!http_query_int(q, "asn", 1, 4294967295LL, "an AS number "

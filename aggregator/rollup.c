@@ -21,6 +21,7 @@
 
 #include "bytes.h"
 #include "log.h"
+#include "regime.h"
 #include "wire.h"
 #include "zid.h"
 #include "ztime.h"
@@ -107,6 +108,12 @@ struct round {
 					 * cc */
 	struct ghcache gh;
 	uint8_t open_to[STORE_ID_LEN];
+	/* regime_refresh: the services of one hour's roll-ups, read once
+	 * per hour and write attempt */
+	uint32_t hs_hour;
+	bool hs_valid, hs_nomem;
+	char (*hs)[CELL_SERVICE_MAX];
+	size_t nhs, ahs;
 };
 
 void
@@ -720,6 +727,8 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	event_t ev;
 	int had;
 
+	if (regime_is_reference(k->service))
+		return 0;	/* evidence, not a service: no events */
 	if ((had = store_tx_event_get(r->tx, k, &old)) < 0)
 		return -1;
 	if (v != CELL_INSUFFICIENT &&
@@ -785,34 +794,79 @@ state_flush(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	return 0;
 }
 
-/* Write the accumulator of k back and bring its hour state and events up
- * to date: the cell's and, when it has call sub-rows, those of its parts
- * "S/calls" and "S/messaging" (METHODOLOGY.md §3.6, §5). */
+/* The judged cell of one stored roll-up of this transaction (ZE_NOTFOUND
+ * when there is none or it does not decode). */
+static zerr_t
+judge_stored(struct round *r, const struct store_cellkey *k, cell_t *out)
+{
+	const uint8_t *b;
+	size_t n;
+	cell_acc_t *acc = NULL;
+	zerr_t e;
+	int rc;
+
+	if ((rc = store_tx_rollup_get(r->tx, k, &b, &n)) < 0)
+		return ZE_IO;
+	if (rc == 1 || cell_acc_decode(b, n, &acc, NULL) != ZE_OK)
+		return ZE_NOTFOUND;
+	e = cell_judge(acc, &r->o->c, out);
+	cell_acc_free(&acc);
+	return e;
+}
+
+/* The regime of k's hour, region and ASN from its reference roll-ups
+ * (regime.h); -1 on a storage error. */
 static int
-cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
+hour_regime(struct round *r, const struct store_cellkey *k, regime_t *out)
+{
+	static const char *const refs[2] = {REGIME_DOMESTIC, REGIME_FOREIGN};
+	struct store_cellkey rk = *k;
+	cell_t c[2];
+	bool have[2];
+	zerr_t e;
+
+	*out = REGIME_NONE;
+	if (r->o->c.regime_min_agents == 0)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(rk.service, sizeof(rk.service), "%s", refs[i]);
+		e = judge_stored(r, &rk, &c[i]);
+		if (e == ZE_IO) {
+			if (i == 1 && have[0])
+				cell_clear(&c[0]);
+			return -1;
+		}
+		have[i] = e == ZE_OK;
+	}
+	*out = regime_of(have[0] ? &c[0] : NULL, have[1] ? &c[1] : NULL,
+	    r->o->c.regime_min_agents);
+	for (size_t i = 0; i < 2; i++)
+		if (have[i])
+			cell_clear(&c[i]);
+	return 0;
+}
+
+/* Bring the hour states and events of k (accumulator acc) up to date:
+ * the cell's and, when it has call sub-rows, those of its parts "S/calls"
+ * and "S/messaging" (METHODOLOGY.md §3.6, §5), inside the regime of its
+ * hour (§"Regimes"). */
+static int
+cell_states(struct round *r, const struct store_cellkey *k,
+    const cell_acc_t *acc)
 {
 	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
 	    CELL_FACET_MESSAGING};
 	struct store_cellkey pk;
 	cell_t cl;
-	zbuf_t b;
 	cell_verdict_t v = CELL_INSUFFICIENT;
 	method_t m = METHOD_NONE;
-	int rc;
+	regime_t rg = REGIME_NONE;
 
-	zbuf_init(&b, 1 << 24);
-	if (cell_acc_encode(acc, &b) != ZE_OK) {
-		zbuf_free(&b);
-		r->err = ZE_NOMEM;
-		return -1;
-	}
-	rc = store_tx_rollup_put(r->tx, k, b.data, b.len);
-	zbuf_free(&b);
-	if (rc < 0)
+	if (!regime_is_reference(k->service) && hour_regime(r, k, &rg) < 0)
 		return -1;
 	if (cell_judge(acc, &r->o->c, &cl) == ZE_OK) {
-		v = cl.verdict;
-		m = cl.method;
+		v = regime_apply(rg, cl.verdict);
+		m = v == cl.verdict ? cl.method : METHOD_NONE;
 		cell_clear(&cl);
 	}
 	if (state_flush(r, k, v, m) < 0)
@@ -828,13 +882,110 @@ cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
 		v = CELL_INSUFFICIENT;
 		m = METHOD_NONE;
 		if (cell_judge_facet(acc, &r->o->c, parts[i], &cl) == ZE_OK) {
-			v = cl.verdict;
-			m = cl.method;
+			v = regime_apply(rg, cl.verdict);
+			m = v == cl.verdict ? cl.method : METHOD_NONE;
 			cell_clear(&cl);
 		}
 		if (state_flush(r, &pk, v, m) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Collect the distinct services of an hour (key order groups them). */
+static int
+hs_one(const struct store_cellkey *k, const uint8_t *p, size_t n, void *arg)
+{
+	struct round *r = arg;
+
+	(void)p;
+	(void)n;
+	if (regime_is_reference(k->service) || (r->nhs > 0 &&
+	    strcmp(r->hs[r->nhs - 1], k->service) == 0))
+		return 0;
+	if (r->nhs == r->ahs) {
+		size_t nc = r->ahs ? 2 * r->ahs : 16;
+		char (*nv)[CELL_SERVICE_MAX] = realloc(r->hs,
+		    nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			r->hs_nomem = true;
+			return 1;
+		}
+		r->hs = nv;
+		r->ahs = nc;
+	}
+	snprintf(r->hs[r->nhs++], CELL_SERVICE_MAX, "%s", k->service);
+	return 0;
+}
+
+/* A reference cell of k's hour changed: judge the service cells of the
+ * same hour, region and ASN again inside the new regime.  The hour's
+ * services are read once per round (one walk of its roll-ups), then one
+ * get per service: a round touching R networks' references costs
+ * O(cells of the hour + R x services), not R walks.  A service whose
+ * cell appears later in the round reads the references itself
+ * (cell_states). */
+static int
+regime_refresh(struct round *r, const struct store_cellkey *k)
+{
+	struct store_cellkey sk = *k;
+	cell_acc_t *acc;
+	const uint8_t *b;
+	size_t n;
+	int rc;
+
+	if (!r->hs_valid || r->hs_hour != k->hour) {
+		r->nhs = 0;
+		r->hs_nomem = false;
+		if (store_tx_rollup_iter(r->tx, k->hour, k->hour + 1, NULL,
+		    hs_one, r) < 0)
+			return -1;
+		if (r->hs_nomem) {
+			r->err = ZE_NOMEM;
+			return -1;
+		}
+		r->hs_hour = k->hour;
+		r->hs_valid = true;
+	}
+	for (size_t i = 0; i < r->nhs; i++) {
+		memcpy(sk.service, r->hs[i], sizeof(sk.service));
+		if ((rc = store_tx_rollup_get(r->tx, &sk, &b, &n)) < 0)
+			return -1;
+		if (rc == 1)
+			continue;	/* no cell of this network */
+		acc = NULL;
+		if (cell_acc_decode(b, n, &acc, NULL) != ZE_OK)
+			continue;
+		rc = cell_states(r, &sk, acc);
+		cell_acc_free(&acc);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Write the accumulator of k back and bring its hour states and events
+ * up to date (cell_states); a reference's change re-judges the services
+ * of its hour, region and ASN (regime_refresh). */
+static int
+cell_flush(struct round *r, const struct store_cellkey *k, cell_acc_t *acc)
+{
+	zbuf_t b;
+	int rc;
+
+	zbuf_init(&b, 1 << 24);
+	if (cell_acc_encode(acc, &b) != ZE_OK) {
+		zbuf_free(&b);
+		r->err = ZE_NOMEM;
+		return -1;
+	}
+	rc = store_tx_rollup_put(r->tx, k, b.data, b.len);
+	zbuf_free(&b);
+	if (rc < 0 || cell_states(r, k, acc) < 0)
+		return -1;
+	if (regime_is_reference(k->service) && r->o->c.regime_min_agents > 0)
+		return regime_refresh(r, k);
 	return 0;
 }
 
@@ -848,6 +999,7 @@ write_fn(store_tx_t *tx, void *arg)
 
 	r->tx = tx;
 	r->st = r->st_read;	/* store_tx_run may call again */
+	r->hs_valid = false;
 	for (size_t i = 0; i < r->np; i++) {
 		const struct plan *p = &r->p[i];
 		struct cell_obs ob;
@@ -948,6 +1100,7 @@ rollup_round(store_t *s, const struct rollup_opts *o, int64_t now_us,
 			e = zdiag_set(d, r.err, "analysis: out of memory");
 	}
 	free(r.p);
+	free(r.hs);
 	if (e != ZE_OK)
 		return e;
 	*more = r.more;
@@ -1231,6 +1384,12 @@ map_read(store_tx_t *tx, void *arg)
 	mapread_clear(mr);
 	if (store_tx_rollup_iter(tx, h0, h1, mr->service, map_one, mr) < 0)
 		return -1;
+	/* one service's map still needs the references for its regimes */
+	if (mr->service != NULL && !regime_is_reference(mr->service) &&
+	    (store_tx_rollup_iter(tx, h0, h1, REGIME_DOMESTIC, map_one,
+	    mr) < 0 || store_tx_rollup_iter(tx, h0, h1, REGIME_FOREIGN,
+	    map_one, mr) < 0))
+		return -1;
 	store_id_at((int64_t)h0 * STORE_HOUR_US, from);
 	store_id_at((int64_t)h1 * STORE_HOUR_US, to);
 	return store_tx_todo_count(tx, from, to, &mr->pending) < 0 ? -1 : 0;
@@ -1300,11 +1459,66 @@ rollup_cells_free(cell_t *cells, size_t n)
 	free(cells);
 }
 
+/* The agents of one network type: sorted keys. */
+struct netset {
+	int network;
+	uint8_t (*k)[32];
+	size_t n, cap;
+	bool nomem;
+};
+
+static int
+net_one(const struct store_agent *a, void *arg)
+{
+	struct netset *ns = arg;
+
+	if ((int)a->network != ns->network)
+		return 0;
+	if (ns->n == ns->cap) {
+		size_t nc = ns->cap ? 2 * ns->cap : 64;
+		uint8_t (*nk)[32] = realloc(ns->k, nc * sizeof(*nk));
+
+		if (nk == NULL) {
+			ns->nomem = true;
+			return 1;
+		}
+		ns->k = nk;
+		ns->cap = nc;
+	}
+	memcpy(ns->k[ns->n++], a->pk, 32);
+	return 0;
+}
+
+static int
+key_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, 32);
+}
+
+static bool
+net_keep(const uint8_t *key, void *arg)
+{
+	const struct netset *ns = arg;
+
+	return ns->n > 0 && bsearch(key, ns->k, ns->n, sizeof(*ns->k),
+	    key_cmp) != NULL;
+}
+
 zerr_t
 rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
     const struct cell_opts *c, cell_t **cells, size_t *n, uint64_t *pending,
     zdiag_t *d)
 {
+	return rollup_map_net(s, since, until, service, -1, c, cells, n,
+	    pending, d);
+}
+
+zerr_t
+rollup_map_net(store_t *s, int64_t since, int64_t until,
+    const char *service, int network, const struct cell_opts *c,
+    cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d)
+{
+	struct netset ns = {.network = network};
 	struct mapread mr;
 	cell_t *out = NULL;
 	size_t nout = 0, k;
@@ -1321,11 +1535,30 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	    &want) != ZE_OK)
 		return zdiag_set(d, ZE_INVAL, "map: service '%.80s' is not S, "
 		    "S/calls or S/messaging", service);
+	if (network >= 0) {
+		if ((e = store_agent_iter(s, net_one, &ns, d)) != ZE_OK) {
+			free(ns.k);
+			return e;
+		}
+		if (ns.nomem) {
+			free(ns.k);
+			return zdiag_set(d, ZE_NOMEM, "map: out of memory");
+		}
+		if (ns.n > 1)
+			qsort(ns.k, ns.n, sizeof(*ns.k), key_cmp);
+	}
 	memset(&mr, 0, sizeof(mr));
 	mr.since = since;
 	mr.until = until;
 	mr.service = service != NULL ? base : NULL;
 	e = store_tx_run(s, false, map_read, &mr, "map", d);
+	for (size_t i = 0; e == ZE_OK && network >= 0 && i < mr.n; i++)
+		if (mr.c[i].acc != NULL) {
+			cell_acc_keep_agents(mr.c[i].acc, net_keep, &ns);
+			if (cell_acc_count(mr.c[i].acc) == 0)
+				cell_acc_free(&mr.c[i].acc);
+		}
+	free(ns.k);
 	if (e == ZE_OK && mr.err != ZE_OK)
 		e = zdiag_set(d, mr.err, "map: out of memory");
 	if (e == ZE_OK && mr.n > 0) {
@@ -1338,9 +1571,11 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 		e = calls_services(&mr, &split, &nsplit, d);
 	for (size_t i = 0; e == ZE_OK && i < mr.n; i++) {
 		const char *sv = mr.c[i].k.service;
+		bool ref = regime_is_reference(sv);
 
 		if (mr.c[i].acc != NULL && cell_judge_map(mr.c[i].acc, c,
-		    want, nsplit > 0 && bsearch(&sv, split, nsplit,
+		    ref ? CELL_FACET_ALL : want, !ref && nsplit > 0 &&
+		    bsearch(&sv, split, nsplit,
 		    sizeof(*split), svc_cmp) != NULL, &out[nout], &k) ==
 		    ZE_OK) {
 			parts |= k > 1;
@@ -1349,6 +1584,12 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	}
 	free(split);
 	mapread_clear(&mr);
+	/* regimes over the whole window; the references are shown only when
+	 * asked for by name */
+	if (e == ZE_OK && (e = regime_cells(out, &nout, c != NULL ?
+	    c->regime_min_agents : 2, service != NULL &&
+	    regime_is_reference(service))) != ZE_OK)
+		e = zdiag_set(d, e, "map: out of memory");
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;

@@ -115,6 +115,14 @@ zerr_t rollup_prepare(store_t *s, zdiag_t *d) ZWUR;
 zerr_t rollup_map(store_t *s, int64_t since_us, int64_t until_us,
     const char *service, const struct cell_opts *c, cell_t **cells,
     size_t *n, uint64_t *pending, zdiag_t *d) ZWUR;
+/* rollup_map over the agents of one network type (network: an enum
+ * store_network; -1: all, as rollup_map): each cell keeps only those
+ * agents' measurements (cell_acc_keep_agents) before it is judged, so
+ * its verdict, regime included, is that network's alone; a cell left
+ * without any is not in the map (docs/API.md "network"). */
+zerr_t rollup_map_net(store_t *s, int64_t since_us, int64_t until_us,
+    const char *service, int network, const struct cell_opts *c,
+    cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d) ZWUR;
 void rollup_cells_free(cell_t *cells, size_t n);
 
 /* Stored events of the hours of [since, until) in time order. */

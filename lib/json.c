@@ -267,6 +267,10 @@ json_measurement(zbuf_t *b, const wire_meas_t *m,
 		TRY(zbuf_puts(b, ",\"asn\":null"));
 	TRY(zbuf_puts(b, ",\"role\":"));
 	TRY(json_cstr(b, x ? x->role : NULL));
+	if (x != NULL && x->network != NULL) {
+		TRY(zbuf_puts(b, ",\"network\":"));
+		TRY(json_cstr(b, x->network));
+	}
 	TRY(zbuf_puts(b, ",\"service\":"));
 	TRY(json_cstr(b, m->service));
 	TRY(zbuf_printf(b, ",\"test\":\"%s\",\"target\":",

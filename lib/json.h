@@ -32,6 +32,8 @@ struct json_meas_extra {
 	const char *region;	/* NULL: unknown (agent-side output) */
 	int64_t asn;		/* 0: unknown */
 	const char *role;	/* "probe" / "control"; NULL: unknown */
+	const char *network;	/* the agent's network type ("fixed",
+				 * "mobile", "unknown"); NULL: omitted */
 	const char *verdict;	/* NULL: "pending" */
 	const char *method;	/* NULL: null */
 	const char *where;	/* where the censor sits (blocked or

@@ -98,10 +98,12 @@ cmd_map(int argc, char **argv)
 		{"since", required_argument, NULL, 'S'},
 		{"until", required_argument, NULL, 'U'},
 		{"json", no_argument, NULL, 'j'},
+		{"network", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *service = NULL;
+	int network = -1;
 	struct cell_opts co;
 	int64_t now = ztime_now_us(), since = now - 86400LL * 1000000,
 	    until = now + 1;
@@ -129,9 +131,17 @@ cmd_map(int argc, char **argv)
 				return 2;
 			break;
 		case 'j': json = true; break;
+		case 'W':
+			if ((network = store_network_parse(optarg)) < 0) {
+				fprintf(stderr, "zondctl: --network: '%s' is "
+				    "not fixed, mobile or unknown\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			printf("usage: zondctl map --data DIR [--service S] "
-			    "[--since T] [--until T] [--json]\n");
+			    "[--since T] [--until T] [--json]\n"
+			    "           [--network fixed|mobile|unknown]\n");
 			return 0;
 		default:
 			return 2;
@@ -139,8 +149,8 @@ cmd_map(int argc, char **argv)
 	}
 	if (optind != argc || open_ro(argv[0], dir, &s) != 0)
 		return 2;
-	if (rollup_map(s, since, until, service, &co, &cells, &n, &pending,
-	    &d) != ZE_OK) {
+	if (rollup_map_net(s, since, until, service, network, &co, &cells,
+	    &n, &pending, &d) != ZE_OK) {
 		fprintf(stderr, "zondctl: map: %s\n", d.text);
 		goto out;
 	}
@@ -589,6 +599,7 @@ cmd_export(int argc, char **argv)
 		{"service", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
 		{"daily", required_argument, NULL, 'D'},
+		{"network", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -636,11 +647,24 @@ cmd_export(int argc, char **argv)
 		case 's': flt.service = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'D': daily = optarg; break;
+		case 'W': {
+			int net = store_network_parse(optarg);
+
+			if (net < 0) {
+				fprintf(stderr, "zondctl: --network: '%s' is "
+				    "not fixed, mobile or unknown\n", optarg);
+				return 2;
+			}
+			flt.has_network = true;
+			flt.network = (enum store_network)net;
+			break;
+		}
 		case 'h':
 			printf("usage: zondctl export --data DIR [--format "
 			    "jsonl|csv|ooni] [--since T] [--until T]\n"
 			    "           [--region R] [--asn N] [--service S] "
-			    "[-o FILE | --daily DIR]\n");
+			    "[--network fixed|mobile|unknown]\n"
+			    "           [-o FILE | --daily DIR]\n");
 			return 0;
 		default:
 			return 2;

@@ -68,7 +68,7 @@ struct cell_acc {
 
 static const char *const cell_names[CELL__COUNT] = {
 	"ok", "blocked", "throttled", "down", "insufficient", "geoblocked",
-	"filtered", "partial", "review",
+	"filtered", "partial", "review", "whitelist", "shutdown",
 };
 
 const char *
@@ -102,6 +102,7 @@ cell_opts_default(struct cell_opts *o)
 	o->block_share = 0.5;
 	o->block_lower = 0.3;
 	o->z = 1.96;
+	o->regime_min_agents = 2;
 }
 
 double
@@ -749,6 +750,42 @@ cell_acc_remove(cell_acc_t *a, const struct cell_obs *o)
 	where_clamp(r);
 	ent_tidy(a, r, x);
 	return ZE_OK;
+}
+
+void
+cell_acc_keep_agents(cell_acc_t *a,
+    bool (*keep)(const uint8_t *key, void *arg), void *arg)
+{
+	size_t i, j, k, w;
+
+	/* from the last row: row_drop moves only the rows after it */
+	for (i = a->nrows; i-- > 0;) {
+		struct acc_row *r = &a->rows[i];
+
+		for (j = w = 0; j < r->nents; j++) {
+			const struct acc_ent *x = &r->ents[j];
+
+			if (keep(x->key, arg)) {
+				if (w != j)
+					r->ents[w] = *x;
+				w++;
+				continue;
+			}
+			for (k = 0; k < VERDICT__COUNT; k++)
+				r->n[k] -= x->n[k];
+			for (k = 0; k < METHOD__COUNT; k++)
+				r->m[k] -= x->m[k];
+			a->nents--;
+		}
+		r->nents = w;
+		where_clamp(r);
+		if (w == 0)
+			row_drop(a, r);
+	}
+	for (j = w = 0; j < a->nagents; j++)
+		if (keep(a->agents[j].key, arg))
+			a->agents[w++] = a->agents[j];
+	a->nagents = w;
 }
 
 static bool
@@ -1889,7 +1926,7 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 	struct region_row *rr = NULL;
 	int64_t *asns;
 	size_t i, j, k = 0, na = 0;
-	uint32_t cnt[CELL__COUNT], judged;
+	uint32_t cnt[CELL__COUNT], judged, rg;
 
 	*out = NULL;
 	*nout = 0;
@@ -1935,10 +1972,14 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 		w->asns_blocked = cnt[CELL_BLOCKED] + cnt[CELL_THROTTLED];
 		w->nblocked_asns = w->asns_blocked;
 		judged = w->asns - cnt[CELL_INSUFFICIENT];
-		if (w->asns_blocked > 0 && w->asns_blocked == judged)
+		rg = cnt[CELL_WHITELIST] + cnt[CELL_SHUTDOWN];
+		if (rg > 0 && rg == judged)	/* METHODOLOGY "Regimes" */
+			w->verdict = cnt[CELL_SHUTDOWN] == judged ?
+			    CELL_SHUTDOWN : CELL_WHITELIST;
+		else if (w->asns_blocked > 0 && w->asns_blocked == judged)
 			w->verdict = cnt[CELL_BLOCKED] > 0 ? CELL_BLOCKED :
 			    CELL_THROTTLED;
-		else if (w->asns_blocked > 0)
+		else if (w->asns_blocked > 0 || rg > 0)
 			w->verdict = CELL_PARTIAL;
 		else if (cnt[CELL_FILTERED] > 0)
 			w->verdict = CELL_FILTERED;

@@ -57,6 +57,10 @@ typedef enum cell_verdict {
 	CELL_PARTIAL,		/* regions only: some ASNs blocked, not all */
 	CELL_REVIEW,		/* flagged for review: a domestic control
 				 * fails too (METHODOLOGY §2.7), not blocked */
+	CELL_WHITELIST,		/* the network is on a whitelist: domestic
+				 * references reachable, foreign ones not
+				 * (regime.h, METHODOLOGY "Regimes") */
+	CELL_SHUTDOWN,		/* the network is off: nothing reachable */
 	CELL__COUNT
 } cell_verdict_t;
 
@@ -147,6 +151,9 @@ struct cell_opts {
 	double block_lower;		/* and its Wilson lower bound at least
 					 * (0.3) */
 	double z;			/* Wilson z (1.96: 95 %) */
+	uint32_t regime_min_agents;	/* agents each reference cell needs
+					 * for a whitelist or shutdown
+					 * (regime.h; 2; 0: regimes off) */
 };
 
 struct cell_row {
@@ -241,6 +248,14 @@ zerr_t cell_acc_remove(cell_acc_t *a, const struct cell_obs *o) ZWUR;
 /* dst += src (same region, ASN and service, else ZE_INVAL).  On error dst
  * may hold part of src; callers merge into a scratch accumulator. */
 zerr_t cell_acc_merge(cell_acc_t *dst, const cell_acc_t *src) ZWUR;
+
+/* Keep only the agents keep() says yes to (key: 32 bytes): their
+ * entries leave every sub-row and the agent list, sums follow, a sub-row
+ * left empty goes; a sub-row's where and hop counts (not kept per agent)
+ * are clamped to its remaining blocked and throttled measurements.  For
+ * a map over part of the agents (a network type, docs/API.md). */
+void cell_acc_keep_agents(cell_acc_t *a,
+    bool (*keep)(const uint8_t *key, void *arg), void *arg);
 
 /* Judged measurements counted (all sub-rows). */
 uint64_t cell_acc_count(const cell_acc_t *a);

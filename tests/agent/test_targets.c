@@ -24,6 +24,7 @@ t_defaults(void **state)
 	targets_t t;
 	zdiag_t d;
 	size_t stun = 0, helper = 0, news = 0, controls = 0, call = 0;
+	size_t refdom = 0, refforeign = 0;
 	/* blocked in Russia, so a failure of theirs says nothing about the
 	 * real name (FACTS.md; OONI reports) */
 	static const char *const blocked[] = {"facebook.com",
@@ -49,6 +50,26 @@ t_defaults(void **state)
 			helper++;
 		if (strcmp(t.v[i].req.service, "news") == 0)
 			news++;
+		/* the regime references (METHODOLOGY.md "Regimes"): tcp or
+		 * tls rows, foreign ones never a name blocked in Russia */
+		if (strcmp(t.v[i].req.service, "reference-domestic") == 0 ||
+		    strcmp(t.v[i].req.service, "reference-foreign") == 0) {
+			bool dom = t.v[i].req.service[10] == 'd';
+
+			assert_true(t.v[i].req.test ==
+			    ZOND__V1__TEST_KIND__TEST_TCP ||
+			    t.v[i].req.test == ZOND__V1__TEST_KIND__TEST_TLS);
+			if (dom)
+				refdom++;
+			else
+				refforeign++;
+			for (size_t k = 0; !dom &&
+			    k < sizeof(blocked) / sizeof(blocked[0]); k++)
+				if (strcmp(t.v[i].req.target, blocked[k]) == 0)
+					fail_msg("line %d: foreign reference %s "
+					    "is blocked in Russia", t.v[i].line,
+					    blocked[k]);
+		}
 		assert_non_null(t.v[i].req.target);
 		assert_true(t.v[i].line > 1);
 		if (t.v[i].req.control_sni == NULL)
@@ -67,6 +88,8 @@ t_defaults(void **state)
 	assert_int_equal(call, 9);
 	assert_true(helper >= 8);
 	assert_int_equal(news, 6);
+	assert_true(refdom >= 3);
+	assert_true(refforeign >= 3);
 	targets_free(&t);
 }
 

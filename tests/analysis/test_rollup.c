@@ -29,6 +29,7 @@
 #include "ipasn.h"
 #include "map.h"
 #include "mk.h"
+#include "regime.h"
 #include "rollup.h"
 #include "store.h"
 #include "zclock.h"
@@ -617,6 +618,191 @@ t_events(void **state)
 	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
 }
 
+/* One hour of a network under test: the control (agent 0) reaches
+ * everything; agents 1 and 2 (RU-MOW/64501) measure the domestic and
+ * foreign references and service svc three times each, reaching what
+ * the flags say (docs/METHODOLOGY.md "Regimes"). */
+static void
+regime_hour(struct fx *f, const char *svc, int h, bool dom, bool foreign,
+    bool service)
+{
+	int64_t t = T0 + h * H_US;
+
+	put(f, 0, REGIME_DOMESTIC, "ya.example:443", t + 30 * MIN_US,
+	    FL(NONE));
+	put(f, 0, REGIME_FOREIGN, "cdn.example:443", t + 30 * MIN_US,
+	    FL(NONE));
+	put(f, 0, svc, "s.example:443", t + 30 * MIN_US, FL(NONE));
+	for (int k = 0; k < 6; k++) {
+		int64_t at = t + (10 + 5 * k) * MIN_US;
+
+		put(f, 1 + k % 2, REGIME_DOMESTIC, "ya.example:443", at,
+		    dom ? FL(NONE) : FL(TIMEOUT));
+		put(f, 1 + k % 2, REGIME_FOREIGN, "cdn.example:443", at,
+		    foreign ? FL(NONE) : FL(TIMEOUT));
+		put(f, 1 + k % 2, svc, "s.example:443", at,
+		    service ? FL(NONE) : FL(TIMEOUT));
+	}
+}
+
+static cell_t *
+rmap_svc(struct fx *f, int64_t since, const char *svc, size_t *n)
+{
+	cell_t *c = NULL;
+	zdiag_t d;
+
+	assert_int_equal(rollup_map(f->s, since, since + H_US, svc, &f->o.c,
+	    &c, n, NULL, &d), ZE_OK);
+	return c;
+}
+
+/* Hour 1 under a whitelist: the service says whitelist (never blocked),
+ * with entry and exit events; the references are no cells of the map
+ * unless asked for, and make no events. */
+static void
+t_regime_whitelist(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+	cell_t *c;
+	size_t n;
+	char *m;
+
+	regime_hour(f, "svc", 0, true, true, true);
+	regime_hour(f, "svc", 1, true, false, false);
+	regime_hour(f, "svc", 2, true, true, true);
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>whitelist -;2 RU-MOW svc whitelist>ok -;");
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].service, "svc");
+	assert_int_equal(c[0].verdict, CELL_WHITELIST);
+	assert_int_equal(c[0].method, METHOD_NONE);
+	m = doc(c, n);
+	assert_non_null(strstr(m, "\"regions\":[{\"region\":\"RU-MOW\","
+	    "\"service\":\"svc\",\"verdict\":\"whitelist\""));
+	free(m);
+	rollup_cells_free(c, n);
+	/* one service's map reads the references too */
+	c = rmap_svc(f, T0 + H_US, "svc", &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_WHITELIST);
+	rollup_cells_free(c, n);
+	/* the evidence, by name */
+	c = rmap_svc(f, T0 + H_US, REGIME_FOREIGN, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_BLOCKED);
+	rollup_cells_free(c, n);
+	c = rmap(f, T0, T0 + H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_OK);
+	rollup_cells_free(c, n);
+}
+
+/* Hour 1 with nothing reachable, domestic references included: shutdown.
+ * Service "aa" sorts before the references, so its cell is judged before
+ * them in the same round and again when they change. */
+static void
+t_regime_shutdown(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+
+	regime_hour(f, "aa", 0, true, true, true);
+	regime_hour(f, "aa", 1, false, false, false);
+	regime_hour(f, "aa", 2, true, true, true);
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW aa insufficient>ok -;"
+	    "1 RU-MOW aa ok>shutdown -;2 RU-MOW aa shutdown>ok -;");
+	/* reanalysis gives the same events */
+	{
+		uint64_t n;
+		zdiag_t d;
+		struct evlist l2;
+
+		assert_int_equal(rollup_reset(f->s, &n, &d), ZE_OK);
+		assert_int_equal(n, 3 * (3 + 18));
+		drain(f, T0 + 10 * H_US, &st);
+		events(f, &l2);
+		assert_string_equal(l.s, l2.s);
+	}
+}
+
+/* The references reachable: a failing service is blocked, as before;
+ * with references that arrive later (delivered after a shutdown) the
+ * service's hour turns whitelist and its event follows. */
+static void
+t_regime_blocked_then_late(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+	int64_t t = T0 + 3 * H_US;
+
+	regime_hour(f, "svc", 0, true, true, true);
+	regime_hour(f, "svc", 1, true, true, false);
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>blocked tcp;");
+	/* hour 3: the service fails first, the references come late */
+	put(f, 0, "svc", "s.example:443", t + 30 * MIN_US, FL(NONE));
+	for (int k = 0; k < 6; k++)
+		put(f, 1 + k % 2, "svc", "s.example:443", t + (10 + 5 * k) *
+		    MIN_US, FL(TIMEOUT));
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>blocked tcp;");	/* still blocked */
+	put(f, 0, REGIME_DOMESTIC, "ya.example:443", t + 30 * MIN_US,
+	    FL(NONE));
+	put(f, 0, REGIME_FOREIGN, "cdn.example:443", t + 30 * MIN_US,
+	    FL(NONE));
+	for (int k = 0; k < 6; k++) {
+		put(f, 1 + k % 2, REGIME_DOMESTIC, "ya.example:443", t +
+		    (10 + 5 * k) * MIN_US, FL(NONE));
+		put(f, 1 + k % 2, REGIME_FOREIGN, "cdn.example:443", t +
+		    (10 + 5 * k) * MIN_US, FL(TIMEOUT));
+	}
+	drain(f, T0 + 10 * H_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>blocked tcp;3 RU-MOW svc blocked>whitelist -;");
+}
+
+/* Fewer agents behind the references than regime_min_agents: no regime,
+ * the service is judged blocked as any other; 0 turns regimes off. */
+static void
+t_regime_min_agents(void **state)
+{
+	struct fx *f = *state;
+	cell_t *c;
+	size_t n;
+
+	regime_hour(f, "svc", 1, true, false, false);
+	f->o.c.regime_min_agents = 3;
+	drain(f, T0 + 10 * H_US, &(struct rollup_stats){0});
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_BLOCKED);
+	rollup_cells_free(c, n);
+	f->o.c.regime_min_agents = 2;
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_WHITELIST);
+	rollup_cells_free(c, n);
+	f->o.c.regime_min_agents = 0;
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);	/* off; the references still hidden */
+	assert_int_equal(c[0].verdict, CELL_BLOCKED);
+	rollup_cells_free(c, n);
+}
+
 /* Events are queued for the webhook only when their hour is recent. */
 static void
 t_hook_queue(void **state)
@@ -1147,6 +1333,100 @@ t_quic_burst_linear(void **state)
 		    (unsigned long long)st.sib_walked, n);
 }
 
+/* Set agent i's network type (the operator's enroll --network). */
+static void
+set_network(struct fx *f, int i, enum store_network net)
+{
+	struct store_agent a;
+	bool created;
+	zdiag_t d;
+
+	assert_int_equal(store_agent_get(f->s, f->pk[i], &a, &d), ZE_OK);
+	a.network = net;
+	assert_int_equal(store_agent_enroll(f->s, &a, &created, &d), ZE_OK);
+	assert_false(created);
+}
+
+/* RU-MOW/64501 has mobile agents 1, 2 under a whitelist and fixed agent
+ * 5 on an open line: the map split by network says whitelist for mobile
+ * and ok for fixed; the export keeps one type and names it. */
+static void
+t_network_split(void **state)
+{
+	struct fx *f = *state;
+	struct analyze_opts ao;
+	struct export_filter ef = {.since = 0, .until = INT64_MAX,
+	    .has_network = true, .network = STORE_NET_FIXED};
+	cell_t *c;
+	size_t n, lines = 0;
+	uint64_t cnt = 0;
+	zbuf_t out;
+	zdiag_t d;
+
+	set_network(f, 1, STORE_NET_MOBILE);
+	set_network(f, 2, STORE_NET_MOBILE);
+	set_network(f, 5, STORE_NET_FIXED);
+	regime_hour(f, "svc", 1, true, false, false);
+	for (int k = 0; k < 3; k++) {
+		int64_t at = T0 + H_US + (12 + 5 * k) * MIN_US;
+
+		put(f, 5, REGIME_DOMESTIC, "ya.example:443", at, FL(NONE));
+		put(f, 5, REGIME_FOREIGN, "cdn.example:443", at, FL(NONE));
+		put(f, 5, "svc", "s.example:443", at, FL(NONE));
+	}
+	drain(f, T0 + 10 * H_US, &(struct rollup_stats){0});
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US, NULL,
+	    STORE_NET_MOBILE, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_WHITELIST);
+	assert_int_equal(c[0].agents, 2);
+	rollup_cells_free(c, n);
+	/* one fixed agent: enough only with minimums of 1 */
+	f->o.c.min_agents = 1;
+	f->o.c.regime_min_agents = 1;
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US,
+	    "svc", STORE_NET_FIXED, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].verdict, CELL_OK);
+	assert_int_equal(c[0].agents, 1);
+	assert_int_equal(c[0].measurements, 3);
+	rollup_cells_free(c, n);
+	c = rmap(f, T0 + H_US, T0 + 2 * H_US, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].agents, 3);	/* both types */
+	rollup_cells_free(c, n);
+	/* no agent of that type: no cell */
+	assert_int_equal(rollup_map_net(f->s, T0 + H_US, T0 + 2 * H_US, NULL,
+	    STORE_NET_UNKNOWN, &f->o.c, &c, &n, NULL, &d), ZE_OK);
+	assert_int_equal(n, 0);
+	rollup_cells_free(c, n);
+	analyze_opts_default(&ao);
+	ao.now_us = T0 + 10 * H_US;
+	zbuf_init(&out, 1 << 22);
+	assert_int_equal(export_run(f->s, EXPORT_JSONL, &ef, &ao, collect,
+	    &out, &cnt, &d), ZE_OK);
+	assert_int_equal(cnt, 9);	/* agent 5's records only */
+	assert_int_equal(zbuf_putc(&out, '\0'), ZE_OK);
+	for (const char *p = (const char *)out.data; (p = strstr(p,
+	    ",\"network\":\"fixed\"")) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, 9);
+	assert_null(strstr((const char *)out.data, "\"network\":\"mobile\""));
+	zbuf_free(&out);
+	/* without the filter every record names its agent's type */
+	ef.has_network = false;
+	zbuf_init(&out, 1 << 22);
+	assert_int_equal(export_run(f->s, EXPORT_JSONL, &ef, &ao, collect,
+	    &out, &cnt, &d), ZE_OK);
+	assert_int_equal(cnt, 9 + 18 + 3);
+	assert_int_equal(zbuf_putc(&out, '\0'), ZE_OK);
+	assert_non_null(strstr((const char *)out.data,
+	    "\"network\":\"mobile\""));
+	assert_non_null(strstr((const char *)out.data,
+	    "\"role\":\"control\",\"network\":\"unknown\""));
+	zbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -1177,6 +1457,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_cell_v1_rebuilt, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_old_layout_rebuilt, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_regime_whitelist, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_regime_shutdown, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_regime_blocked_then_late,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(t_regime_min_agents, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_network_split, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_quic_burst_linear, setup,
 		    teardown),
