@@ -356,10 +356,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 /* ------------------------------------------------------------ lifecycle */
 
-/* host:port, [v6]:port, v6:port (the last colon splits). */
-static zerr_t
-parse_listen(const char *v, struct sockaddr_storage *ss, bool *v6,
-    zdiag_t *d)
+zerr_t
+http_parse_listen(const char *what, const char *v, long min_port,
+    struct sockaddr_storage *ss, bool *v6, zdiag_t *d)
 {
 	char host[128];
 	const char *colon = strrchr(v, ':');
@@ -372,8 +371,8 @@ parse_listen(const char *v, struct sockaddr_storage *ss, bool *v6,
 	memset(ss, 0, sizeof(*ss));
 	if (colon == NULL || (hl = (size_t)(colon - v)) == 0 ||
 	    hl >= sizeof(host))
-		return zdiag_set(d, ZE_PARSE, "[http] listen '%s': expected "
-		    "host:port", v);
+		return zdiag_set(d, ZE_PARSE, "%s '%s': expected host:port",
+		    what, v);
 	memcpy(host, v, hl);
 	host[hl] = '\0';
 	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
@@ -382,10 +381,10 @@ parse_listen(const char *v, struct sockaddr_storage *ss, bool *v6,
 	}
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || errno || port < 1 ||
+	if (*end != '\0' || colon[1] == '\0' || errno || port < min_port ||
 	    port > 65535)
-		return zdiag_set(d, ZE_PARSE, "[http] listen '%s': port must "
-		    "be 1-65535", v);
+		return zdiag_set(d, ZE_PARSE, "%s '%s': port must be %ld-65535",
+		    what, v, min_port);
 	if (strcmp(host, "localhost") == 0)
 		snprintf(host, sizeof(host), "127.0.0.1");
 	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
@@ -400,8 +399,8 @@ parse_listen(const char *v, struct sockaddr_storage *ss, bool *v6,
 		*v6 = true;
 		return ZE_OK;
 	}
-	return zdiag_set(d, ZE_PARSE, "[http] listen '%s': '%s' is not an "
-	    "IPv4 or IPv6 address", v, host);
+	return zdiag_set(d, ZE_PARSE, "%s '%s': '%s' is not an IPv4 or IPv6 "
+	    "address", what, v, host);
 }
 
 static int
@@ -468,7 +467,8 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	zerr_t e;
 
 	*out = NULL;
-	if ((e = parse_listen(conf->http_listen, &ss, &v6, d)) != ZE_OK)
+	if ((e = http_parse_listen("[http] listen", conf->http_listen, 1,
+	    &ss, &v6, d)) != ZE_OK)
 		return e;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");

@@ -17,6 +17,8 @@
 #ifndef AGGREGATOR_HTTP_H
 #define AGGREGATOR_HTTP_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "err.h"
 #include "ingest.h"
@@ -47,5 +49,12 @@ void http_publish_relay(http_t *h, const struct relay_stats *rs);
 
 /* Stop the server (waits for its threads) and free; accepts NULL. */
 void http_stop(http_t **h);
+
+/* A listen address: host:port, [v6]:port, v6:port (the last colon
+ * splits; "localhost" is 127.0.0.1), port at least min_port (0: any).
+ * Errors name `what` (e.g. "[http] listen") and the value. */
+struct sockaddr_storage;
+zerr_t http_parse_listen(const char *what, const char *v, long min_port,
+    struct sockaddr_storage *ss, bool *v6, zdiag_t *d);
 
 #endif

@@ -34,6 +34,7 @@
 #include <zmq.h>
 
 #include "bytes.h"
+#include "http.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "sign.h"
@@ -568,50 +569,6 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("relay: %s", buf);
 }
 
-/* host:port, [v6]:port (the last colon splits); port 0: any. */
-static zerr_t
-parse_addr(const char *v, struct sockaddr_storage *ss, bool *v6, zdiag_t *d)
-{
-	char host[128], *end;
-	const char *colon = strrchr(v, ':');
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
-	size_t hl;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (colon == NULL || (hl = (size_t)(colon - v)) == 0 ||
-	    hl >= sizeof(host))
-		return zdiag_set(d, ZE_PARSE, "[relay] listen '%s': expected "
-		    "host:port", v);
-	memcpy(host, v, hl);
-	host[hl] = '\0';
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || errno || port < 0 ||
-	    port > 65535)
-		return zdiag_set(d, ZE_PARSE, "[relay] listen '%s': port must "
-		    "be 0-65535", v);
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*v6 = false;
-		return ZE_OK;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*v6 = true;
-		return ZE_OK;
-	}
-	return zdiag_set(d, ZE_PARSE, "[relay] listen '%s': not an IP "
-	    "address", v);
-}
-
 zerr_t
 relay_start(void *ctx, store_t *s, const zkey_t *key,
     const struct relay_opts *o, relay_t **out, zdiag_t *d)
@@ -625,7 +582,8 @@ relay_start(void *ctx, store_t *s, const zkey_t *key,
 	zerr_t e;
 
 	*out = NULL;
-	if ((e = parse_addr(o->listen, &ss, &v6, d)) != ZE_OK)
+	if ((e = http_parse_listen("[relay] listen", o->listen, 0, &ss,
+	    &v6, d)) != ZE_OK)
 		return e;
 	tls = *o->tls_cert != '\0' || *o->tls_key != '\0';
 	if (tls && (*o->tls_cert == '\0' || *o->tls_key == '\0'))
