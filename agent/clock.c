@@ -5,17 +5,16 @@
  * in a boot or the kept one is off by more than a second: an SD card is
  * not written on every reply.
  */
-#include "bytes.h"
 #include "clock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "ztime.h"
 
@@ -46,18 +45,6 @@ aclock_cert_time_us(void)
 }
 
 static void
-hex16(const uint8_t *b, char out[33])
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[32] = '\0';
-}
-
-static void
 load(aclock_t *c)
 {
 	char line[160], hex[33], want[33];
@@ -77,7 +64,7 @@ load(aclock_t *c)
 		return;
 	}
 	fclose(f);
-	hex16(c->boot_id, want);
+	sodium_bin2hex(want, sizeof(want), c->boot_id, 16);
 	if (strcmp(hex, want) != 0) {
 		log_info("clock: %s is of another boot; the time is not known "
 		    "yet", c->path);
@@ -108,7 +95,7 @@ save(aclock_t *c)
 	 * again only when the anchor moved, not on every reply */
 	c->saved_boot_us = c->a.boot_us;
 	c->saved_true_us = c->a.true_us;
-	hex16(c->boot_id, hex);
+	sodium_bin2hex(hex, sizeof(hex), c->boot_id, 16);
 	n = snprintf(buf, sizeof(buf), "zond-clock 1 %s %" PRId64 " %" PRId64
 	    "\n", hex, c->a.boot_us, c->a.true_us);
 	if (bytes_write_file(c->path, buf, (size_t)n, 0600, &d) != ZE_OK)

@@ -85,6 +85,25 @@ agent_user_ids(const char *user, long *uid, long *gid)
 	*gid = (long)pw->pw_gid;
 }
 
+/* Give dir's files (names appended to dir; "" is dir itself) to pw; a
+ * missing one is skipped.  0 on success. */
+static int
+give(const struct passwd *pw, const char *dir, const char *const *names,
+    size_t n)
+{
+	char path[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, names[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 &&
+		    errno != ENOENT) {
+			log_warn("chown %s", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Switch to user after giving it the outbox files.  0 on success. */
 static int
 drop_privileges(const char *user, const char *sdir, const char *obdir)
@@ -92,7 +111,6 @@ drop_privileges(const char *user, const char *sdir, const char *obdir)
 	static const char *const files[] = {"", "/data.mdb", "/lock.mdb"};
 	static const char *const sfiles[] = {"", "/" TESTLIST_FILE};
 	struct passwd *pw;
-	char path[4096];
 
 	if (getuid() != 0 || user == NULL || *user == '\0')
 		return 0;
@@ -102,22 +120,9 @@ drop_privileges(const char *user, const char *sdir, const char *obdir)
 		return -1;
 	}
 	/* the state folder too: the agent saves pushed test lists there */
-	for (size_t i = 0; i < ZARRAY_LEN(sfiles); i++) {
-		snprintf(path, sizeof(path), "%s%s", sdir, sfiles[i]);
-		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 &&
-		    errno != ENOENT) {
-			log_warn("chown %s", path);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < ZARRAY_LEN(files); i++) {
-		snprintf(path, sizeof(path), "%s%s", obdir, files[i]);
-		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 &&
-		    errno != ENOENT) {
-			log_warn("chown %s", path);
-			return -1;
-		}
-	}
+	if (give(pw, sdir, sfiles, ZARRAY_LEN(sfiles)) != 0 ||
+	    give(pw, obdir, files, ZARRAY_LEN(files)) != 0)
+		return -1;
 	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		log_warn("cannot switch to user %s", user);

@@ -2,6 +2,7 @@
 #include "zclock.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,47 +72,26 @@ zclock_placed_name(enum zclock_placed p)
 	return "?";
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 zerr_t
 zclock_parse_boot_id(const char *s, uint8_t id[ZCLOCK_BOOT_ID_LEN],
     zdiag_t *d)
 {
-	size_t n = 0, i;
+	size_t n = strnlen(s, 38), bin = 0;
+	const char *end = NULL;
 
-	/* 8-4-4-4-12 hex digits; the dashes at 8, 13, 18, 23 */
-	for (i = 0; s[i] != '\0' && s[i] != '\n' && i < 36; i++) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				goto bad;
-			continue;
-		}
-		if ((hi = hexval((unsigned char)s[i])) < 0 ||
-		    s[i + 1] == '\0' ||
-		    (lo = hexval((unsigned char)s[i + 1])) < 0)
-			goto bad;
-		id[n++] = (uint8_t)(hi << 4 | lo);
-		i++;
-	}
-	if (i != 36 || n != ZCLOCK_BOOT_ID_LEN ||
-	    (s[i] != '\0' && !(s[i] == '\n' && s[i + 1] == '\0')))
-		goto bad;
+	/* 8-4-4-4-12 hex digits, the dashes at 8, 13, 18, 23 and nowhere
+	 * else (libsodium skips the dashes, the checks place them), then
+	 * the end or one newline */
+	if (n == 37 && s[36] == '\n')
+		n = 36;
+	if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
+	    s[23] != '-' || strchr(s, '-') != s + 8 ||
+	    strrchr(s, '-') != s + 23 ||
+	    sodium_hex2bin(id, ZCLOCK_BOOT_ID_LEN, s, 36, "-", &bin, &end) !=
+	    0 || bin != ZCLOCK_BOOT_ID_LEN || end != s + 36)
+		return zdiag_set(d, ZE_PARSE, "boot id '%.40s' is not a UUID "
+		    "(8-4-4-4-12 hex digits)", s);
 	return ZE_OK;
-bad:
-	return zdiag_set(d, ZE_PARSE, "boot id '%.40s' is not a UUID "
-	    "(8-4-4-4-12 hex digits)", s);
 }
 
 zerr_t
