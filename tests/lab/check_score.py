@@ -431,6 +431,18 @@ for name, rs, want in REGIME_WINDOWS:
         print(f"ok   {name}: {got}")
 WINDOW_CASES += REGIME_WINDOWS
 
+# a measurement counts for a window only when it ran wholly inside it: two
+# ok ones that began at 15 and 16 s but ended (after retries) past 20 s
+# would tie each agent's tls sample to ok and leave the cell blocked/http
+LONG = [{**mrec(a, t, "call.example:443", "tls", "ok"), "duration_ms": 6000}
+        for a, t in (("a1", 15), ("a2", 16))]
+m = lab.window_map(WREC + LONG, T0 + 10, T0 + 20)
+got = {c["service"]: (c["verdict"], c["method"]) for c in m["cells"] if c["asn"] == 64501}
+if got.get("call") != ("blocked", "tls"):
+    fail(f"window_wholly_inside: {got}, expected call blocked/tls")
+else:
+    print("ok   window_wholly_inside: measurements that outlasted the window left out")
+
 # a tie of the tls sub-row alone: a1 ok + blocked, a2 ok -> ok
 m = lab.window_map([mrec("a1", 1, "x:443", "tls", "ok"), mrec("a1", 2, "x:443", "tls", "blocked"),
                     mrec("a2", 3, "x:443", "tls", "ok")], None, None)
@@ -439,7 +451,7 @@ if [c["verdict"] for c in m["cells"]] != ["ok"]:
 else:
     print("ok   window_tie_is_ok")
 
-print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + len(WINDOW_CASES) + 2} "
+print(f"{len(CASES) + len(CALL_CASES) + len(TRAP_CASES) + len(REGIME_CASES) + len(WINDOW_CASES) + 3} "
       "score cases, "
       f"{failures} failures")
 sys.exit(1 if failures else 0)

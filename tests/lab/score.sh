@@ -26,6 +26,10 @@ for r in s["results"]:
     print(("ok   " if r["pass"] else "FAIL ") + f"{r.get('isp') or 'region ' + r['region']}/"
           f"{r['service']}{win}: expected {e['verdict']}/{e['method'] or '*'}, observed "
           f"{o['verdict']}/{o['method']} {what}")
+    if not r["pass"] and o.get("references"):
+        # what a regime (whitelist, shutdown) was judged from, in that window
+        for svc, v in sorted(o["references"].items()):
+            print(f"       {svc}: {v}")
 for fp in s["false_positive_cells"]:
     where = fp.get("isp") or f"region {fp['region']}" + (f" AS{fp['asn']}" if "asn" in fp else "")
     win = f" in window {fp['window']}" if "window" in fp else ""
