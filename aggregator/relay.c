@@ -645,8 +645,6 @@ relay_start(void *ctx, store_t *s, const zkey_t *key,
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	}
 	if (tls) {
-		zbuf_free(&r->cert);
-		zbuf_free(&r->tkey);
 		if ((e = tls_load(o->tls_cert, o->tls_key, &r->cert, &r->tkey,
 		    d)) != ZE_OK) {
 			relay_stop(&r);
