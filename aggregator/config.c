@@ -181,7 +181,9 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "tls_key: plain HTTP, for a reverse proxy in front that "
 	    "terminates TLS (docs/OPERATIONS.md)"},
 	{"relay", "tls_key", CONF_STRING, "", O(relay_tls_key), 0, 0, false,
-	    NULL, "PEM private key of tls_cert"},
+	    NULL, "PEM private key of tls_cert; a secret: refused at start "
+	    "and by -n when group or others may read it (chmod 600 or 400, "
+	    "owned by the daemon's user; docs/SECURITY.md)"},
 	{"relay", "max_body", CONF_SIZE, "1040K", O(relay_max_body), 4096,
 	    4194304, false, NULL, "largest request body; larger: 413 before "
 	    "the body is read (an Uplink of [ingest] max_frame and its "

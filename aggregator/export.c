@@ -28,7 +28,8 @@
 #define SLICE_US (6 * 3600LL * 1000000)
 
 static const char csv_header[] = "id,agent,seq,start,region,asn,role,"
-    "service,test,target,failure,verdict,method,attempts,duration_ms\n";
+    "service,test,target,failure,verdict,method,attempts,duration_ms,"
+    "network\n";
 
 const char *
 export_csv_header(void)
@@ -202,7 +203,8 @@ export_one(const struct store_meas *sm, void *arg)
 		};
 		e = json_measurement(&x->line, m, &ex);
 	} else if (x->fmt == EXPORT_OONI) {
-		e = ooni_record(&x->line, sm, m, v, meth, x->ctl, where);
+		e = ooni_record(&x->line, sm, m, v, meth, x->ctl, where,
+		    net);
 	} else {
 		char hex[65], ts[40], tn[32];
 		sodium_bin2hex(hex, sizeof(hex), sm->id, STORE_ID_LEN);
@@ -222,11 +224,11 @@ export_one(const struct store_meas *sm, void *arg)
 		if (e == ZE_OK)
 			e = csv_field(&x->line, m->target);
 		if (e == ZE_OK)
-			e = zbuf_printf(&x->line, ",%s,%s,%s,%u,%.3f",
+			e = zbuf_printf(&x->line, ",%s,%s,%s,%u,%.3f,%s",
 			    wire_failure_name(m->outcome->failure),
 			    verdict_name(v), meth == METHOD_NONE ? "" :
 			    method_name(meth), m->outcome->attempts,
-			    m->duration_us / 1000.0);
+			    m->duration_us / 1000.0, store_network_name(net));
 	}
 	wire_meas_free(m);
 	if (e != ZE_OK || zbuf_putc(&x->line, '\n') != ZE_OK ||

@@ -1255,7 +1255,8 @@ extensions(const char *name)
  */
 zerr_t
 ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
-    verdict_t v, method_t meth, const ooni_ctl_t *ctl, const char *where)
+    verdict_t v, method_t meth, const ooni_ctl_t *ctl, const char *where,
+    enum store_network net)
 {
 	char ts[40], day[40], cc[8], tn[32], rid[2 * 8 + 1], rn[32];
 	char input[1024];
@@ -1293,7 +1294,8 @@ ooni_record(zbuf_t *b, const struct store_meas *sm, const wire_meas_t *m,
 	    "unknown"));
 	TRY(zbuf_puts(b, ",\"platform\":\"linux\",\"zond_region\":"));
 	TRY(json_cstr(b, sm->region[0] != '\0' ? sm->region : ""));
-	TRY(zbuf_printf(b, ",\"zond_role\":\"%s\",\"zond_service\":",
+	TRY(zbuf_printf(b, ",\"zond_network\":\"%s\",\"zond_role\":\"%s\","
+	    "\"zond_service\":", store_network_name(net),
 	    sm->role == STORE_ROLE_CONTROL ? "control" : "probe"));
 	TRY(json_cstr(b, m->service != NULL ? m->service : ""));
 	TRY(zbuf_printf(b, "},\"data_format_version\":\"0.2.0\","

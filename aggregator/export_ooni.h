@@ -34,10 +34,11 @@ void ooni_ctl_free(ooni_ctl_t **c);
 
 /* Append one OONI record (no newline) to b.  ctl may be NULL (no control
  * data: web_connectivity's documented empty control).  where: the
- * measurement's judged where (export_where), NULL: none. */
+ * measurement's judged where (export_where), NULL: none.  net: the
+ * agent's network type as enrolled, the annotation zond_network. */
 zerr_t ooni_record(zbuf_t *b, const struct store_meas *sm,
     const wire_meas_t *m, verdict_t v, method_t meth,
-    const ooni_ctl_t *ctl, const char *where) ZWUR;
+    const ooni_ctl_t *ctl, const char *where, enum store_network net) ZWUR;
 
 /* OONI's `input` for m (the `stun://host:port` form for STUN): written
  * into buf (NUL-terminated, truncated to n).  zondctl verify compares it

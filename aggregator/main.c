@@ -224,6 +224,14 @@ main(int argc, char **argv)
 		conf_free(aggr_conf_tab, &conf);
 		return 1;
 	}
+	/* the relay's TLS files too (a key others may read is refused) */
+	if (*conf.relay_listen != '\0' && relay_check_tls(conf.relay_tls_cert,
+	    conf.relay_tls_key, &d) != ZE_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, d.text);
+		ipasn_free(&asn);
+		conf_free(aggr_conf_tab, &conf);
+		return 1;
+	}
 	if (a.check) {
 		ipasn_free(&asn);
 		conf_free(aggr_conf_tab, &conf);

@@ -569,6 +569,50 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("relay: %s", buf);
 }
 
+/* The TLS pair of [relay] into cert and key (both initialised here; the
+ * caller wipes key and frees both, also on error).  Both empty: nothing
+ * to load. */
+static zerr_t
+tls_load(const char *tls_cert, const char *tls_key, zbuf_t *cert,
+    zbuf_t *key, zdiag_t *d)
+{
+	zerr_t e;
+
+	zbuf_init(cert, PEM_MAX);
+	zbuf_init(key, PEM_MAX);
+	if (*tls_cert == '\0' && *tls_key == '\0')
+		return ZE_OK;
+	if (*tls_cert == '\0' || *tls_key == '\0')
+		return zdiag_set(d, ZE_INVAL, "[relay] tls_cert and tls_key "
+		    "go together (both empty: plain HTTP)");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return zdiag_set(d, ZE_NOTIMPL, "[relay] tls_cert: this "
+		    "libmicrohttpd has no TLS; leave tls_cert and tls_key "
+		    "empty and terminate TLS in a reverse proxy");
+	if ((e = bytes_read_file(tls_cert, PEM_MAX, cert, d)) != ZE_OK) {
+		zdiag_prefix(d, "[relay] tls_cert");
+		return e;
+	}
+	/* a private key others may read is refused, as the identity key */
+	if ((e = key_read_secret(tls_key, "TLS private key", PEM_MAX, key,
+	    d)) != ZE_OK)
+		zdiag_prefix(d, "[relay] tls_key");
+	return e;
+}
+
+zerr_t
+relay_check_tls(const char *tls_cert, const char *tls_key, zdiag_t *d)
+{
+	zbuf_t cert, key;
+	zerr_t e = tls_load(tls_cert, tls_key, &cert, &key, d);
+
+	if (key.data != NULL)
+		sodium_memzero(key.data, key.len);
+	zbuf_free(&key);
+	zbuf_free(&cert);
+	return e;
+}
+
 zerr_t
 relay_start(void *ctx, store_t *s, const zkey_t *key,
     const struct relay_opts *o, relay_t **out, zdiag_t *d)
@@ -586,13 +630,6 @@ relay_start(void *ctx, store_t *s, const zkey_t *key,
 	    &v6, d)) != ZE_OK)
 		return e;
 	tls = *o->tls_cert != '\0' || *o->tls_key != '\0';
-	if (tls && (*o->tls_cert == '\0' || *o->tls_key == '\0'))
-		return zdiag_set(d, ZE_INVAL, "[relay] tls_cert and tls_key "
-		    "go together (both empty: plain HTTP)");
-	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-		return zdiag_set(d, ZE_NOTIMPL, "[relay] tls_cert: this "
-		    "libmicrohttpd has no TLS; leave tls_cert and tls_key "
-		    "empty and terminate TLS in a reverse proxy");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	r->o = *o;
@@ -608,10 +645,8 @@ relay_start(void *ctx, store_t *s, const zkey_t *key,
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	}
 	if (tls) {
-		if ((e = bytes_read_file(o->tls_cert, PEM_MAX, &r->cert, d)) !=
-		    ZE_OK || (e = bytes_read_file(o->tls_key, PEM_MAX,
-		    &r->tkey, d)) != ZE_OK) {
-			zdiag_prefix(d, "[relay] ");
+		if ((e = tls_load(o->tls_cert, o->tls_key, &r->cert, &r->tkey,
+		    d)) != ZE_OK) {
 			relay_stop(&r);
 			return e;
 		}

@@ -59,6 +59,13 @@ typedef struct relay relay_t;
  * Errors name the option at fault (a missing certificate, a busy port). */
 zerr_t relay_start(void *ctx, store_t *s, const zkey_t *key,
     const struct relay_opts *o, relay_t **out, zdiag_t *d) ZWUR;
+/* What relay_start reads before it listens, checked alone (for `-n` and
+ * before anything starts): tls_cert and tls_key go together, this
+ * libmicrohttpd has TLS, both files read, and tls_key is a secret no
+ * group or others may read (key_check_secret).  Errors name the option
+ * and the file. */
+zerr_t relay_check_tls(const char *tls_cert, const char *tls_key,
+    zdiag_t *d) ZWUR;
 /* Stop (waits for the connection threads) and free; accepts NULL. */
 void relay_stop(relay_t **r);
 /* Thread-safe snapshot of the counters; r may be NULL (all zero). */

@@ -164,32 +164,61 @@ open_key(const char *path, const char *what, int *fd, zdiag_t *d)
 }
 
 zerr_t
+key_check_secret(int fd, const char *path, const char *what, zdiag_t *d)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return zdiag_set(d, ZE_PARSE, "%s: not a regular file", path);
+	if ((st.st_mode & 077) != 0)
+		return zdiag_set(d, ZE_PERM, "%s: %s is readable by group or "
+		    "others (mode %04o); refusing to use it. Run: chmod 600 %s",
+		    path, what, (unsigned)(st.st_mode & 07777), path);
+	return ZE_OK;
+}
+
+zerr_t
+key_read_secret(const char *path, const char *what, size_t max, zbuf_t *b,
+    zdiag_t *d)
+{
+	uint8_t *w;
+	size_t n = 0;
+	int fd;
+	zerr_t e;
+
+	zbuf_init(b, max);
+	if ((e = open_key(path, what, &fd, d)) != ZE_OK)
+		return e;
+	if ((e = key_check_secret(fd, path, what, d)) != ZE_OK)
+		goto out;
+	if (zbuf_reserve(b, max, &w) != ZE_OK) {
+		e = zdiag_set(d, ZE_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	if ((e = bytes_read_fd(fd, path, w, max, &n, d)) != ZE_OK)
+		goto out;
+	b->len = n;
+	b->data[n] = '\0';
+out:
+	close(fd);
+	return e;
+}
+
+zerr_t
 key_load(const char *path, zkey_t **out, zdiag_t *d)
 {
 	char buf[130];
 	uint8_t seed[KEY_SEED_LEN];
-	struct stat st;
 	size_t n = 0;
 	int fd;
 	zerr_t e;
 
 	if ((e = open_key(path, "secret key", &fd, d)) != ZE_OK)
 		return e;
-	if (fstat(fd, &st) != 0) {
-		e = zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
+	if ((e = key_check_secret(fd, path, "secret key", d)) != ZE_OK)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		e = zdiag_set(d, ZE_PARSE, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		e = zdiag_set(d, ZE_PERM, "%s: secret key is readable by "
-		    "group or others (mode %04o); refusing to use it. "
-		    "Run: chmod 600 %s", path,
-		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
 	if ((e = read_small(path, fd, buf, sizeof(buf), &n, d)) != ZE_OK)
 		goto out;
 	if ((e = hex32_decode(path, buf, n, seed, "Zond secret key",

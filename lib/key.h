@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "zbuf.h"
 
 #define KEY_PUB_LEN 32
 #define KEY_SEED_LEN 32
@@ -31,8 +32,25 @@ typedef struct zkey zkey_t;
 zerr_t key_generate(zkey_t **out) ZWUR;
 /* Identity from a fixed seed (test vectors). */
 zerr_t key_from_seed(const uint8_t seed[KEY_SEED_LEN], zkey_t **out) ZWUR;
-/* Load a secret key file, enforcing its permissions. */
+/* Load a secret key file, enforcing its permissions (key_check_secret). */
 zerr_t key_load(const char *path, zkey_t **out, zdiag_t *d) ZWUR;
+/*
+ * The permission rule for every secret file the programs read (identity
+ * keys, the aggregator's [relay] tls_key): fd, open on path, must be a
+ * regular file (else ZE_PARSE) that neither group nor others may access
+ * (mode & 077 zero, else ZE_PERM).  Messages name path, what ("secret
+ * key", "TLS private key"), the mode and the chmod that fixes it.
+ */
+zerr_t key_check_secret(int fd, const char *path, const char *what,
+    zdiag_t *d) ZWUR;
+/*
+ * A secret file that is not a Zond key (a PEM private key): opened,
+ * checked by key_check_secret, read into b (initialised here with cap
+ * max, NUL-terminated; ZE_TOOBIG when larger).  ZE_NOTFOUND when it does
+ * not exist.  The caller wipes b's bytes and frees it, also on error.
+ */
+zerr_t key_read_secret(const char *path, const char *what, size_t max,
+    zbuf_t *b, zdiag_t *d) ZWUR;
 /*
  * Write DIR/identity.key (0600) and DIR/identity.pub (0644), creating DIR
  * (0700) if needed.  Refuses to overwrite an existing identity.key.

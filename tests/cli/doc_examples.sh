@@ -20,6 +20,11 @@ mkdir -p "$T/agent" "$T/agg" || exit 1
 "$BIN/zondctl" keygen -o "$T/agent" >/dev/null &&
 	"$BIN/zondctl" keygen -o "$T/agg" >/dev/null || { echo "keygen failed"; exit 1; }
 aggpub=$(cat "$T/agg/identity.pub")
+# the relay's TLS pair: -n reads both and refuses a key others may read
+# (the PEM itself is parsed at start only)
+printf -- '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n' >"$T/relay-cert.pem"
+printf -- '-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n' >"$T/relay-key.pem"
+chmod 600 "$T/relay-key.pem"
 
 # Placeholders and the system paths of the examples, each with its stand-in.
 # A placeholder not in this list fails its example, so add new ones here.
@@ -27,6 +32,8 @@ subst() {
 	sed -e "s|<the aggregator's identity.pub>|$aggpub|g" \
 	    -e "s|<the operator's zond-helper address>|192.0.2.7|g" \
 	    -e "s|/usr/share/zond/|$TOP/ops/targets/|g" \
+	    -e "s|/etc/zond/relay-cert.pem|$T/relay-cert.pem|g" \
+	    -e "s|/etc/zond/relay-key.pem|$T/relay-key.pem|g" \
 	    -e "s|/etc/zond/endpoints.csv|$TOP/ops/targets/ru-endpoints.csv|g" \
 	    -e "s|/etc/zond/urls.csv|$TOP/ops/targets/ru-urls.csv|g" \
 	    -e "s|/var/lib/zond-agent|$T/agent|g" \

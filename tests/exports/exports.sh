@@ -5,8 +5,9 @@
 # DNS responder, zond-helper for STUN, QUIC, OpenVPN and TLS, a closed port) for two
 # rounds; then: JSONL export -> verify; a changed byte and a swapped agent
 # key are caught and named; CSV loads in pandas with the right dtypes; the
-# OONI export has the documented keys per test and verifies; every filter returns
-# exactly the matching records; daily bundles and their manifest; the
+# OONI export has the documented keys per test and verifies; every format
+# carries each agent's network type (p1 mobile, p2 fixed, c1 unknown);
+# every filter returns exactly the matching records; daily bundles and their manifest; the
 # progress line only on a terminal.
 set -u
 BIN=$1
@@ -81,6 +82,15 @@ CONF
 enroll p1 RU-MOW 64501 probe
 enroll p2 RU-SPE 64502 probe
 enroll c1 DE-BE 64600 control
+# the operator marks p1 mobile and p2 fixed (c1 stays unknown): every
+# format carries the type, --network keeps one
+renet() {	# name region asn network
+	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/$1.pub")" \
+		--region "$2" --asn "$3" --name "$1" --network "$4" >/dev/null || bad "enroll $1 --network $4"
+}
+renet p1 RU-MOW 64501 mobile
+renet p2 RU-SPE 64502 fixed
+NETS="$(cat "$T/p1.pub")=mobile,$(cat "$T/p2.pub")=fixed,$(cat "$T/c1.pub")=unknown"
 "$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
 pids+=($!)
 apids=()
@@ -98,6 +108,13 @@ N=$((3 * NT * ROUNDS))
 X=("$BIN/zondctl" export --data "$T/agg")
 "${X[@]}" --format jsonl -o "$T/all.jsonl" 2>"$T/all.err"
 [ "$(wc -l <"$T/all.jsonl")" = $N ] && ok "jsonl export has $N records" || bad "jsonl export has $(wc -l <"$T/all.jsonl") records"
+$PY - "$T/all.jsonl" "$NETS" <<'PY' && ok "jsonl: network mobile, fixed and unknown by the agents' enrolment" || bad "jsonl network"
+import json, sys
+nets = dict(kv.split("=") for kv in sys.argv[2].split(","))
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["network"] == nets[r["agent"]] for r in recs), [(r["agent"][:8], r["network"]) for r in recs][:5]
+assert {r["network"] for r in recs} == {"mobile", "fixed", "unknown"}
+PY
 "$BIN/zondctl" verify "$T/all.jsonl" >"$T/v.txt"
 [ $? = 0 ] && grep -qx "$N valid, 0 invalid" "$T/v.txt" && ok "export -> verify round trip: $N valid" || { bad "verify"; cat "$T/v.txt"; }
 $PY - "$T/all.jsonl" "$T" <<'PY'
@@ -176,6 +193,18 @@ assert list(df["id"]) == [r["id"] for r in recs]
 assert list(df["asn"]) == [r["asn"] for r in recs]
 assert set(df["region"]) == {"RU-MOW", "RU-SPE", "DE-BE"}
 PY
+$PY - "$T/all.csv" "$T/all.jsonl" "$NETS" <<'PY' && ok "CSV: network is the last column (the others where they were), mobile, fixed and unknown per agent" || bad "CSV network column"
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+nets = dict(kv.split("=") for kv in sys.argv[3].split(","))
+recs = [json.loads(l) for l in open(sys.argv[2])]
+assert rows[0] == ["id", "agent", "seq", "start", "region", "asn", "role", "service", "test",
+                   "target", "failure", "verdict", "method", "attempts", "duration_ms", "network"], rows[0]
+assert all(len(r) == 16 for r in rows), {len(r) for r in rows}
+assert [r[15] for r in rows[1:]] == [nets[r["agent"]] for r in recs] == [r["network"] for r in recs]
+assert [r[1] for r in rows[1:]] == [r["agent"] for r in recs]
+assert {r[15] for r in rows[1:]} == {"mobile", "fixed", "unknown"}
+PY
 
 # ---- OONI
 "${X[@]}" --format ooni -o "$T/all.ooni" 2>/dev/null
@@ -187,7 +216,7 @@ assert len(recs) == len(plain)
 names = {"http": "web_connectivity", "dns": "urlgetter", "tcp": "tcp_connect",
          "tls": "sni_blocking", "stun": "stunreachability", "quic": "quicping",
          "vpn": "openvpn"}
-seen = set()
+seen, nets = set(), set()
 for o in recs:
     z = o["zond"]; p = plain[z["id"]]
     assert (z["agent"], z["seq"], z["signed"], z["sig"], z["verdict"], z["method"], z["target"]) == \
@@ -200,6 +229,8 @@ for o in recs:
     assert o["software_name"] == "zond-agent" and o["software_version"] == p["agent_version"]
     a = o["annotations"]
     assert a["engine_name"] == "zond" and a["platform"] == "linux" and a["zond_role"] == p["role"], a
+    assert a["zond_network"] == p["network"] and "network_type" not in a, (a, p["network"])
+    nets.add(a["zond_network"])
     assert o["test_helpers"] == {} and o["resolver_ip"] == "127.0.0.1"
     assert o["test_name"] == names[p["test"]], (o["test_name"], p["test"])
     k = o["test_keys"]; f = p["outcome"]["failure"]
@@ -263,6 +294,7 @@ for o in recs:
         assert k["tunnel"] == "openvpn" and h["ip"] == "127.0.0.1" and h["transport"] == "udp"
         assert k["success"] == (f == "none") and (k["failure"] is None) == (f == "none"), (f, k)
 assert seen == set(names), seen
+assert nets == {"mobile", "fixed", "unknown"}, nets
 PY
 # every key of OONI's own samples (written from ooni/spec), with its type,
 # in every record of that test; every failure string one of df-007's
@@ -327,6 +359,24 @@ fcheck "--since --until" "'$CUT1' <= r['start'] < '$CUT2'" --since "$CUT1" --unt
 fcheck "--region" "r['region'] == 'RU-SPE'" --region RU-SPE
 fcheck "--asn" "r['asn'] == 64501" --asn 64501
 fcheck "--service" "r['service'] == 'news'" --service news
+fcheck "--network mobile" "r['agent'] == '$(cat "$T/p1.pub")'" --network mobile
+fcheck "--network fixed" "r['agent'] == '$(cat "$T/p2.pub")'" --network fixed
+fcheck "--network unknown" "r['role'] == 'control'" --network unknown
+for fmt in csv ooni; do
+	"${X[@]}" --format $fmt --network mobile -o "$T/fm.$fmt" 2>/dev/null
+	$PY - "$T/fm.$fmt" $fmt <<'PY' && ok "--network mobile --format $fmt: only the mobile agent's $((NT * ROUNDS)) records" || bad "--network mobile --format $fmt"
+import csv, json, sys
+if sys.argv[2] == "csv":
+    got = [r[15] for r in list(csv.reader(open(sys.argv[1], newline="")))[1:]]
+else:
+    got = [json.loads(l)["annotations"]["zond_network"] for l in open(sys.argv[1])]
+assert got and set(got) == {"mobile"}, got
+PY
+	[ "$(grep -vc '^id,' "$T/fm.$fmt")" = $((NT * ROUNDS)) ] || bad "--network mobile --format $fmt: $(wc -l <"$T/fm.$fmt") lines"
+done
+"${X[@]}" --network wifi >/dev/null 2>"$T/nw.err"; rc=$?
+[ $rc = 2 ] && grep -q "network: 'wifi' is not fixed, mobile or unknown" "$T/nw.err" \
+	&& ok "--network wifi: refused with exit 2, naming the value" || { bad "--network wifi (exit $rc)"; cat "$T/nw.err"; }
 fcheck "all filters" "r['service'] == 'web' and r['asn'] == 64501 and r['region'] == 'RU-MOW' and r['start'] >= '$CUT1'" \
 	--service web --asn 64501 --region RU-MOW --since "$CUT1"
 

@@ -50,7 +50,8 @@ emit(const char *name, Zond__V1__Measurement *m, Zond__V1__Outcome *o,
 	sm.body = body;
 	sm.body_len = n;
 	zbuf_init(&b, OONI_RECORD_MAX);
-	if (ooni_record(&b, &sm, m, v, meth, NULL, NULL) != ZE_OK ||
+	if (ooni_record(&b, &sm, m, v, meth, NULL, NULL,
+	    STORE_NET_MOBILE) != ZE_OK ||
 	    zbuf_putc(&b, '\0') != ZE_OK) {
 		fprintf(stderr, "%s: ooni_record failed\n", name);
 		exit(1);

@@ -45,6 +45,9 @@ def ba(name):
     return (k["blocking"], k["accessible"])
 
 
+check("http_ok", recs["http_ok"]["annotations"]["zond_network"] == "mobile"
+      and "network_type" not in recs["http_ok"]["annotations"],
+      "the agent's network type as annotation zond_network, OONI's network_type left out")
 check("http_ok", ba("http_ok") == (False, True), "ok -> blocking false, accessible true")
 check("http_ok", tk("http_ok")["dns_consistency"] == "consistent", "ok -> dns consistent")
 check("http_ok", tk("http_ok")["control_failure"] == "unknown_failure: zond_no_control"

@@ -6,7 +6,7 @@
 # not the foreign reference nor the service (their lists aim those
 # names at a loopback address where nothing listens).  The map says `whitelist`
 # for the service, never `blocked`; the events read the entry; the map
-# and the export split by network type.
+# and the export (JSONL, CSV, OONI) split by network type.
 set -u
 BIN=$1
 . "$(dirname "$0")/../agents.sh"
@@ -142,6 +142,21 @@ mx = export("&network=mobile")
 ok(len(allx) == 36 and len(mx) == 24 and all(r["network"] == "mobile" and r["role"] == "probe" for r in mx)
    and sum(r["network"] == "unknown" for r in allx) == 12,
    "export: network on every record, network=mobile keeps the probes' 24 (%d, %d)" % (len(allx), len(mx)))
+def raw(q):
+    return urllib.request.urlopen(base + "/api/v1/export?" + q).read().decode().splitlines()
+cx = raw("format=csv")
+ok(cx[0].split(",")[-1] == "network" and len(cx) == 37 and
+   sorted(l.rsplit(",", 1)[1] for l in cx[1:]) == ["mobile"] * 24 + ["unknown"] * 12,
+   "export?format=csv: network the last column, mobile for the probes, unknown for the control")
+ox = [json.loads(l)["annotations"]["zond_network"] for l in raw("format=ooni&network=mobile")]
+ok(ox == ["mobile"] * 24, "export?format=ooni&network=mobile: 24 records, annotation zond_network mobile")
+try:
+    urllib.request.urlopen(base + "/api/v1/export?format=csv&network=wifi")
+    ok(False, "export?network=wifi refused")
+except urllib.error.HTTPError as e:
+    body = e.read().decode()
+    ok(e.code == 400 and "network: 'wifi' is not fixed, mobile or unknown" in body,
+       "export?network=wifi: 400 naming the value (%d %s)" % (e.code, body.strip()))
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] && ok "regime.py: map, regions, events and export" || bad "regime.py failed"

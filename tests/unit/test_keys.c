@@ -142,6 +142,65 @@ t_permissions(void **state)
 	key_free(&k);
 }
 
+/* A secret that is not a Zond key ([relay] tls_key): the same rule and
+ * message as the identity key, then its bytes whole. */
+static void
+t_read_secret(void **state)
+{
+	struct tmp *t = *state;
+	char path[320];
+	zbuf_t b;
+	zdiag_t d;
+	FILE *f;
+	static const mode_t bad[] = {0644, 0640, 0604, 0620, 0602};
+	static const char pem[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+	    "-----END PRIVATE KEY-----\n";
+
+	snprintf(path, sizeof(path), "%s/tls.key", t->dir);
+	assert_int_equal(key_read_secret(path, "TLS private key", 4096, &b,
+	    &d), ZE_NOTFOUND);
+	assert_non_null(strstr(d.text, path));
+	zbuf_free(&b);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(pem, f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char mode[16];
+
+		assert_int_equal(chmod(path, bad[i]), 0);
+		assert_int_equal(key_read_secret(path, "TLS private key", 4096,
+		    &b, &d), ZE_PERM);
+		assert_int_equal(b.len, 0);
+		zbuf_free(&b);
+		snprintf(mode, sizeof(mode), "(mode %04o)", (unsigned)bad[i]);
+		assert_non_null(strstr(d.text, path));
+		assert_non_null(strstr(d.text, "TLS private key is readable by "
+		    "group or others"));
+		assert_non_null(strstr(d.text, mode));
+		assert_non_null(strstr(d.text, "chmod 600"));
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(key_read_secret(path, "TLS private key", 4096, &b,
+	    &d), ZE_OK);
+	assert_int_equal(b.len, strlen(pem));
+	assert_string_equal((const char *)b.data, pem);
+	zbuf_free(&b);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(key_read_secret(path, "TLS private key", 4096, &b,
+	    &d), ZE_OK);
+	zbuf_free(&b);
+	/* larger than the cap: refused, naming the file */
+	assert_int_equal(key_read_secret(path, "TLS private key", 10, &b,
+	    &d), ZE_TOOBIG);
+	assert_non_null(strstr(d.text, path));
+	zbuf_free(&b);
+	/* a folder is not a key */
+	assert_int_equal(key_read_secret(t->dir, "TLS private key", 4096, &b,
+	    &d), ZE_PARSE);
+	assert_non_null(strstr(d.text, "not a regular file"));
+	zbuf_free(&b);
+}
+
 static void
 t_bad_files(void **state)
 {
@@ -292,6 +351,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_permissions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_read_secret, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_load_or_create, setup,
 		    teardown),
 		cmocka_unit_test(t_curve),
