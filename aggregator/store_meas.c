@@ -190,6 +190,10 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		if (seen[i].seen_us > t->seen_us)
 			t->seen_us = seen[i].seen_us;
 		if (seen[i].has_status) {
+			/* the heartbeat history, of enrolled agents only */
+			if (t->found && (rc = st_beat_put(s, txn,
+			    seen[i].agent, seen[i].seen_us)) != 0)
+				goto fail;
 			t->status = true;
 			/* heartbeats carry no version: keep the hello's */
 			if (seen[i].version[0] != '\0') {
