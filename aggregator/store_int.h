@@ -62,6 +62,7 @@ struct store {
 	bool lag_meta;		/* meta "agents_lag" is 1 (set by us) */
 	atomic_bool lagging;	/* nlag > 0, for other threads */
 	bool lag_lost;		/* a deferred count was lost (no memory) */
+	char commit_why[160];	/* store_tx.why of the last commit's extra */
 };
 
 /* An agent whose record lags behind what is committed: the measurements

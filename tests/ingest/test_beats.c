@@ -524,13 +524,24 @@ t_older_store(void **state)
 	store_close(&s);
 }
 
-/* Records of a wrong size: a storage error naming the database, and the
- * store goes on working. */
+static int
+extra_get(store_tx_t *tx, void *arg)
+{
+	int64_t t[STORE_BEATS_MAX];
+	size_t n;
+
+	return store_tx_beats_get(tx, arg, t, STORE_BEATS_MAX, &n) < 0;
+}
+
+/* Records of a wrong size: a storage error naming the database (also
+ * from inside a commit, where the analyzer reads), and the store goes on
+ * working. */
 static void
 t_not_understood(void **state)
 {
 	uint8_t a[32], key[40], skey[20] = "RU-MOW\0\0\0\0\xfb\xf5";
 	struct seen_sil c = {0};
+	struct store_extra extra = {extra_get, NULL};
 	int64_t t[32];
 	size_t n;
 	store_t *s;
@@ -554,8 +565,15 @@ t_not_understood(void **state)
 	    collect, &c, &d), ZE_STORAGE);
 	assert_non_null(strstr(d.text, "silence: a key of 20 bytes with a "
 	    "value of 5"));
+	extra.arg = a;
+	assert_int_equal(store_commit_with(s, NULL, 0, NULL, NULL, 0, &extra,
+	    &d), ZE_STORAGE);
+	assert_non_null(strstr(d.text, "committing measurements: beats: a "
+	    "key of 40 bytes with a value of 1"));
 	/* heartbeats still commit (the writer does not trip on it) */
 	beat(s, a, T0 + MIN_US);
+	assert_int_equal(store_commit_with(s, NULL, 0, NULL, NULL, 0, NULL,
+	    &d), ZE_OK);
 	store_close(&s);
 }
 
