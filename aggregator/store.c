@@ -205,7 +205,7 @@ env_open(store_t *s, zdiag_t *d)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return st_fail(rc, d, "mdb_env_create");
-	mdb_env_set_maxdbs(s->env, 16);
+	mdb_env_set_maxdbs(s->env, 32);
 	if ((rc = mdb_env_open(s->env, s->dir, flags, 0600)) != 0) {
 		e = st_fail(rc, d, s->dir);
 		if (rc == ENOENT)
@@ -256,6 +256,22 @@ env_open(store_t *s, zdiag_t *d)
 		rc = mdb_dbi_open(txn, "tokens", dbf, &s->tokens);
 		if (rc == MDB_NOTFOUND && s->readonly) {
 			s->no_tokens = true;
+			rc = 0;
+		}
+		if (rc != 0) {
+			st_txn_abort(s, txn);
+			if (rc == MDB_MAP_FULL && attempt == 0 &&
+			    st_map_grow(s, d) == ZE_OK)
+				continue;
+			e = st_fail(rc, d, "opening the databases");
+			goto fail;
+		}
+		/* beats and silence came later (issue 20): the same */
+		s->no_beats = false;
+		if ((rc = mdb_dbi_open(txn, "beats", dbf, &s->beats)) == 0)
+			rc = mdb_dbi_open(txn, "silence", dbf, &s->silence);
+		if (rc == MDB_NOTFOUND && s->readonly) {
+			s->no_beats = true;
 			rc = 0;
 		}
 		if (rc != 0) {
@@ -461,6 +477,7 @@ store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *, void *),
 		    &tx.txn)) != 0)
 			return st_fail(rc, d, what);
 		tx.rc = 0;
+		tx.why[0] = '\0';
 		memset(&tx.q, 0, sizeof(tx.q));
 		r = fn(&tx, arg);
 		if (r != 0 || tx.rc != 0 || !write) {
@@ -469,6 +486,9 @@ store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *, void *),
 			if (rc == 0)	/* fn's own decision */
 				return r == 0 ? ZE_OK : zdiag_set(d, ZE_INVAL,
 				    "%s: stopped", what);
+			if (tx.why[0] != '\0')
+				return zdiag_set(d, ZE_STORAGE, "%s: %s", what,
+				    tx.why);
 		} else
 			rc = st_txn_commit(s, tx.txn);
 		if (rc == 0)

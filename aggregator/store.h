@@ -1,7 +1,8 @@
 /*
  * store.h — the aggregator's LMDB environment.  This module (store.c and
- * store_meas.c, store_registry.c, store_queue.c behind it) owns every
- * LMDB call in the project; nothing else includes <lmdb.h>.
+ * store_meas.c, store_registry.c, store_queue.c, store_token.c,
+ * store_testlist.c, store_beats.c behind it) owns every LMDB call of the
+ * aggregator; nothing else includes <lmdb.h>.
  *
  * Named databases (layouts in docs/STORAGE.md):
  *   meas      id(16)              -> measurement record (signed body, sig,
@@ -22,6 +23,10 @@
  *   cellhour  service NUL region(8) asn(4) hour(4) -> verdict(1) method(1)
  *   events    hour(4) service NUL region(8) asn(4) -> from(1) to(1) method(1)
  *   hookq     seq(8)              -> event JSON waiting for the webhook
+ * and what the analyzer cannot rebuild (store_beats.c; kept by
+ * store_an_reset):
+ *   beats     agent(32) time(8 BE) -> ""  the last heartbeats' times
+ *   silence   region(8) asn(4) start(8 BE) -> end(8) agents(4)
  *
  * Invariants: a measurement is in meas iff its (agent, seq) is in dedup,
  * pointing at its id — both are written in one write transaction.
@@ -523,5 +528,57 @@ zerr_t store_an_reset(store_t *s, zdiag_t *d) ZWUR;
  * measurement (a store written before the analyzer existed has none). */
 zerr_t store_an_ready(store_t *s, bool *ready, zdiag_t *d) ZWUR;
 int store_tx_an_set_ready(store_tx_t *tx);
+
+/* ---------------------------------------------------------- heartbeats */
+
+/* Heartbeat history (database `beats`, key: agent key (32) || time (8,
+ * big-endian), value empty): the receive times (store_seen.seen_us) of
+ * the last STORE_BEATS_MAX hellos and heartbeats of each agent, i.e. every
+ * store_seen entry with has_status that store_commit/store_commit_with
+ * records for an enrolled agent.  Written in the same transaction as the
+ * agent record; each agent keeps at most STORE_BEATS_MAX (the oldest go,
+ * O(1) per heartbeat amortised: no scan of the agent's whole history
+ * beyond those 16 + 1 entries); a time equal to one already stored is
+ * stored once.  NOT rebuilt by reanalysis (it cannot be: heartbeats are
+ * not stored elsewhere), and kept by rollup_reset / `zondctl reanalyze`
+ * (store_an_reset clears neither beats nor silence).  A negative time
+ * (before 1970) is not recorded. */
+#define STORE_BEATS_MAX 16
+/* Agent pk's stored times, ascending, at most cap of the newest into
+ * t[0..*n).  0 ok (also none: *n = 0), -1 storage error (also a record
+ * not understood: store_tx_run names it). */
+int store_tx_beats_get(store_tx_t *tx, const uint8_t pk[STORE_PK_LEN],
+    int64_t *t, size_t cap, size_t *n);
+/* The same in a read transaction of its own. */
+zerr_t store_beats_get(store_t *s, const uint8_t pk[STORE_PK_LEN],
+    int64_t *t, size_t cap, size_t *n, zdiag_t *d) ZWUR;
+
+/* Silence periods (database `silence`, key: region (8, NUL-padded) ||
+ * ASN (4) || start (8, big-endian)): a shutdown of one region and ASN
+ * seen from its agents falling silent together (METHODOLOGY.md §3.8). */
+struct store_silence {
+	char region[STORE_REGION_LEN];
+	uint32_t asn;
+	int64_t start_us;	/* the earliest last heartbeat of the group
+				 * (>= 0) */
+	int64_t end_us;		/* 0: still open; else the first heartbeat
+				 * of one of them after start */
+	uint32_t agents;	/* agents that fell silent together */
+};
+/* Insert or replace (same region, asn, start). 0, -1. */
+int store_tx_silence_put(store_tx_t *tx, const struct store_silence *p);
+/* The periods of (region, asn) that overlap [t0, t1) (an open one
+ * overlaps everything after its start), in start order, until fn != 0
+ * (which is returned).  region NULL: every region and ASN (key order).
+ * -1 storage error. */
+int store_tx_silence_iter(store_tx_t *tx, const char *region,
+    uint32_t asn, int64_t t0, int64_t t1,
+    int (*fn)(const struct store_silence *p, void *arg), void *arg);
+/* The same in a read transaction of its own (zondctl, the HTTP API);
+ * ZE_OK also when fn stopped. */
+zerr_t store_silence_iter(store_t *s, const char *region, uint32_t asn,
+    int64_t t0, int64_t t1,
+    int (*fn)(const struct store_silence *p, void *arg), void *arg,
+    zdiag_t *d) ZWUR;
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * store_int.h — what the store files (store.c, store_meas.c,
- * store_registry.c, store_queue.c) share: the store's struct, the record
- * layouts and the helpers one file defines and another calls.  Only they
- * include it (and <lmdb.h>).
+ * store_registry.c, store_queue.c, store_token.c, store_beats.c) share:
+ * the store's struct, the record layouts and the helpers one file defines
+ * and another calls.  Only they include it (and <lmdb.h>).
  */
 #ifndef AGGREGATOR_STORE_INT_H
 #define AGGREGATOR_STORE_INT_H
@@ -38,6 +38,8 @@ struct store {
 	MDB_dbi todo, ctl, open, rollup, cellhour, events, hookq;
 	MDB_dbi tokens;
 	bool no_tokens;		/* read-only and the table is not there yet */
+	MDB_dbi beats, silence;	/* store_beats.c */
+	bool no_beats;		/* read-only and they are not there yet */
 	pthread_rwlock_t lock;
 	bool readonly;
 	bool panic;
@@ -60,6 +62,7 @@ struct store {
 	bool lag_meta;		/* meta "agents_lag" is 1 (set by us) */
 	atomic_bool lagging;	/* nlag > 0, for other threads */
 	bool lag_lost;		/* a deferred count was lost (no memory) */
+	char commit_why[160];	/* store_tx.why of the last commit's extra */
 };
 
 /* An agent whose record lags behind what is committed: the measurements
@@ -86,6 +89,8 @@ struct store_tx {
 	MDB_txn *txn;
 	int rc;		/* first database error */
 	struct tqueue q;
+	char why[160];	/* what rc was, when a store file said (a record
+			 * not understood); store_tx_run reports it */
 };
 
 struct touched {
@@ -139,6 +144,10 @@ void st_lag_done(store_t *s, bool lagging);
 
 int st_agent_put(store_t *s, MDB_txn *txn, const struct store_agent *in,
     bool *created);
+
+/* heartbeat history (store_beats.c): record agent pk's heartbeat at us
+ * in txn (the commit, for an enrolled agent).  0 or an LMDB code. */
+int st_beat_put(store_t *s, MDB_txn *txn, const uint8_t *pk, int64_t us);
 
 /* analysis queues (store_queue.c) */
 int st_an_ready_put(store_t *s, MDB_txn *txn);

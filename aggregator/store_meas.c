@@ -11,6 +11,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,10 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 		if (seen[i].seen_us > t->seen_us)
 			t->seen_us = seen[i].seen_us;
 		if (seen[i].has_status) {
+			/* the heartbeat history, of enrolled agents only */
+			if (t->found && (rc = st_beat_put(s, txn,
+			    seen[i].agent, seen[i].seen_us)) != 0)
+				goto fail;
 			t->status = true;
 			/* heartbeats carry no version: keep the hello's */
 			if (seen[i].version[0] != '\0') {
@@ -233,6 +238,8 @@ commit_once(store_t *s, const struct store_meas_in *m, size_t n,
 
 		if (extra->fn(&tx, extra->arg) != 0) {
 			rc = tx.rc != 0 ? tx.rc : EINVAL;
+			snprintf(s->commit_why, sizeof(s->commit_why), "%s",
+			    tx.why);
 			goto fail;
 		}
 	}
@@ -268,6 +275,7 @@ store_commit_with(store_t *s, const struct store_meas_in *m, size_t n,
 	for (;;) {
 		if (s->panic && (e = st_env_reopen(s, d)) != ZE_OK)
 			return e;
+		s->commit_why[0] = '\0';
 		rc = commit_once(s, m, n, res, seen, ns, extra);
 		if (rc == 0) {
 			st_prefill(s);
@@ -280,6 +288,9 @@ store_commit_with(store_t *s, const struct store_meas_in *m, size_t n,
 		}
 		if (rc == MDB_PANIC)
 			s->panic = true;
+		if (s->commit_why[0] != '\0')	/* a record not understood */
+			return zdiag_set(d, ZE_STORAGE, "committing "
+			    "measurements: %s", s->commit_why);
 		return st_fail(rc, d, "committing measurements");
 	}
 }
