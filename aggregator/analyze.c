@@ -329,6 +329,7 @@ analyze_range(store_t *s, int64_t since, int64_t until,
 			ob.variant = verdict_variant(it->m);
 			ob.verdict = it->v;
 			ob.method = it->meth;
+			ob.start_us = it->start_us;
 			cell_obs_where(&ob, it->m, it->asn, o->v.asn);
 			if (cell_acc_add(acc, &ob) != ZE_OK)
 				log_debug("cell %s/%u/%s: measurement not "

@@ -21,6 +21,7 @@
 #define HOOK_BACKOFF_MIN_MS 1000
 #define HOOK_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define HOOK_DOC_MAX (64 * 1024)
+#define SILENCE_EVERY_US (5 * 1000000LL)	/* rollup_silence at most */
 
 struct analyzer {
 	store_t *store;
@@ -47,6 +48,8 @@ analyzer_opts(const struct aggr_conf *conf, const struct ipasn *asn,
 	o->c.min_measurements = (uint32_t)conf->min_measurements;
 	o->c.min_agents = (uint32_t)conf->min_agents;
 	o->c.regime_min_agents = (uint32_t)conf->regime_min_agents;
+	o->sil.after_us = conf->silence_after_ms * 1000;
+	o->sil.spread_us = conf->silence_spread_ms * 1000;
 	o->hook = conf->webhook != NULL && *conf->webhook != '\0';
 	o->hook_max_age_us = conf->webhook_max_age_ms * 1000;
 	o->batch = ROUND_BATCH;
@@ -83,6 +86,7 @@ analyzer_run(void *arg)
 	analyzer_t *a = arg;
 	zdiag_t d;
 	bool ready = false;
+	int64_t up_us = ztime_now_us(), sil_us = 0;
 
 	pthread_setname_np(pthread_self(), "zond-analyzer");
 
@@ -109,6 +113,13 @@ analyzer_run(void *arg)
 			}
 			if (more && nap(a, 0))
 				break;
+		}
+		/* networks falling silent together (and back) */
+		if (ready && ztime_now_us() - sil_us >= SILENCE_EVERY_US) {
+			sil_us = ztime_now_us();
+			if (rollup_silence(a->store, &a->o, sil_us, up_us, &rs,
+			    NULL, NULL, &d) != ZE_OK)
+				log_warnx("analysis: %s; trying again", d.text);
 		}
 		if (rs.judged + rs.settled + rs.controls > 0)
 			log_debug("analysis judged=%" PRIu64 " settled=%" PRIu64

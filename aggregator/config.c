@@ -153,6 +153,17 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "agents each reference cell of a network needs before its "
 	    "region and ASN can be judged under a whitelist or shutdown "
 	    "(docs/METHODOLOGY.md \"Regimes\"); 0: regimes off"},
+	{"analysis", "silence_after", CONF_DURATION, "3m",
+	    O(silence_after_ms), 0, 86400000, false, NULL,
+	    "agents whose heartbeats had been regular and that are silent "
+	    "longer than this (and three of their usual gaps), at least "
+	    "regime_min_agents of one region and ASN within silence_spread "
+	    "of each other, are a shutdown of that network "
+	    "(docs/METHODOLOGY.md \"Silence\"); 0: silence is no evidence"},
+	{"analysis", "silence_spread", CONF_DURATION, "5m",
+	    O(silence_spread_ms), 1000, 86400000, false, NULL,
+	    "how close together the agents of a network must fall silent "
+	    "to be a shutdown"},
 	{"analysis", "fingerprints", CONF_STRING, "", O(fingerprints), 0, 0,
 	    false, NULL, "fingerprint CSVs, separated by commas "
 	    "(docs/FINGERPRINTS.md); empty: none, the names agents record "

@@ -36,6 +36,8 @@ struct aggr_conf {
 	int64_t min_measurements;
 	int64_t min_agents;
 	int64_t regime_min_agents;
+	int64_t silence_after_ms;	/* [analysis] silence_after; 0: off */
+	int64_t silence_spread_ms;
 	char *fingerprints;
 	char *ip_asn;
 	char *webhook;

@@ -50,7 +50,7 @@
 /* ----------------------------------------------------------------- map */
 
 static const char *const map_params[] = {"service", "since", "until",
-    "network", NULL};
+    "network", "sample", NULL};
 
 enum MHD_Result
 http_ep_map(http_t *h, struct MHD_Connection *c)
@@ -62,13 +62,22 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	uint64_t pending = 0;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
+	struct cell_opts co = h->ao.c;
+	const char *sample;
 	zerr_t e;
 
 	http_query_read(c, map_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	/* sample=latest: the state now (METHODOLOGY.md "The state now") */
+	if ((sample = http_query_get(&q, "sample")) != NULL &&
+	    cell_sample_parse(sample, &co.latest) != ZE_OK) {
+		snprintf(q.err, sizeof(q.err), "sample: '%.64s' is not common "
+		    "or latest", sample);
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	}
 	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, f.network, &h->ao.c, &cells, &n, &pending,
+	    f.service : NULL, f.network, &co, &cells, &n, &pending,
 	    &d)) != ZE_OK)
 		return http_respond_internal(c, "map", e, &d);
 	zbuf_init(&b, HTTP_DOC_MAX);
@@ -535,22 +544,89 @@ http_ep_agents(http_t *h, struct MHD_Connection *c)
 	return http_respond_doc(c, "agents", e, "}\n", &b, &d);
 }
 
-/* -------------------------------------------------------------- events */
+/* ------------------------------------------------------------ silences */
 
-static const char *const ev_params[] = {"service", "region", "asn",
-    "since", "until", NULL};
+static const char *const sil_params[] = {"region", "asn", "since", "until",
+    NULL};
 
-struct evout {
+/* A list document of a time range (events, silences) being written. */
+struct listout {
 	const struct filt *f;
 	zbuf_t *b;
 	size_t n;
 	zerr_t e;
 };
 
+/* {"since": ..., "until": ..., "NAME": [ into a new b (o's). */
+static zerr_t
+list_open(struct listout *o, zbuf_t *b, const struct filt *f,
+    const char *name)
+{
+	char t1[40], t2[40];
+
+	memset(o, 0, sizeof(*o));
+	o->f = f;
+	o->b = b;
+	zbuf_init(b, HTTP_DOC_MAX);
+	return zbuf_printf(b, "{\"since\": \"%s\", \"until\": \"%s\", "
+	    "\"%s\": [", ztime_fmt_iso(f->since, t1, sizeof(t1), 3),
+	    ztime_fmt_iso(f->until, t2, sizeof(t2), 3), name);
+}
+
+static int
+sil_out(const struct store_silence *p, void *arg)
+{
+	struct listout *o = arg;
+	char t1[40], t2[40];
+	zerr_t e;
+
+	if ((o->f->asn > 0 && p->asn != o->f->asn) || (o->f->has_region &&
+	    strncmp(o->f->region, p->region, STORE_REGION_LEN) != 0))
+		return 0;
+	if ((e = zbuf_puts(o->b, o->n++ ? ",\n {\"region\": " :
+	    "\n {\"region\": ")) == ZE_OK &&
+	    (e = json_cstr(o->b, p->region)) == ZE_OK)
+		e = zbuf_printf(o->b, ", \"asn\": %" PRIu32 ", \"start\": "
+		    "\"%s\", \"end\": %s%s%s, \"agents\": %" PRIu32 "}",
+		    p->asn, ztime_fmt_iso(p->start_us, t1, sizeof(t1), 3),
+		    p->end_us ? "\"" : "", p->end_us ? ztime_fmt_iso(
+		    p->end_us, t2, sizeof(t2), 3) : "null",
+		    p->end_us ? "\"" : "", p->agents);
+	o->e = e;
+	return e != ZE_OK;
+}
+
+/* Shutdowns seen from silence (METHODOLOGY.md §3.8 "Silence"): the
+ * periods that overlap since..until, of one region (and ASN) or all. */
+enum MHD_Result
+http_ep_silences(http_t *h, struct MHD_Connection *c)
+{
+	struct query q;
+	struct filt f;
+	struct listout o;
+	zbuf_t b;
+	zdiag_t d = {.text = ""};
+	zerr_t e;
+
+	http_query_read(c, sil_params, &q);
+	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	e = list_open(&o, &b, &f, "silences");
+	if (e == ZE_OK && (e = store_silence_iter(h->store, NULL, 0, f.since,
+	    f.until, sil_out, &o, &d)) == ZE_OK)
+		e = o.e;
+	return http_respond_doc(c, "silences", e, "]}\n", &b, &d);
+}
+
+/* -------------------------------------------------------------- events */
+
+static const char *const ev_params[] = {"service", "region", "asn",
+    "since", "until", NULL};
+
 static int
 ev_out(const event_t *ev, void *arg)
 {
-	struct evout *o = arg;
+	struct listout *o = arg;
 
 	if (ev->time_us < o->f->since - o->f->since % HOUR_US ||
 	    ev->time_us >= o->f->until ||
@@ -568,8 +644,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 {
 	struct query q;
 	struct filt f;
-	struct evout o;
-	char t1[40], t2[40];
+	struct listout o;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
@@ -580,14 +655,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > EVENTS_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
-	zbuf_init(&b, HTTP_DOC_MAX);
-	e = zbuf_printf(&b, "{\"since\": \"%s\", \"until\": \"%s\", "
-	    "\"events\": [",
-	    ztime_fmt_iso(f.since, t1, sizeof(t1), 3),
-	    ztime_fmt_iso(f.until, t2, sizeof(t2), 3));
-	memset(&o, 0, sizeof(o));
-	o.f = &f;
-	o.b = &b;
+	e = list_open(&o, &b, &f, "events");
 	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
 	    ev_out, &o, &d)) == ZE_OK)
 		e = o.e;

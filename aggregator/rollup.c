@@ -76,6 +76,7 @@ struct plan {
 	bool counted;			/* has a cell */
 	bool locate;			/* where of the measurement (old and */
 	uint8_t where, hop;		/* new: the same inputs) */
+	int64_t start_us;		/* placed start: an agent's latest */
 	uint32_t test;
 	char target[CELL_TARGET_MAX];
 	char variant[CELL_VARIANT_MAX];
@@ -127,6 +128,7 @@ rollup_opts_default(struct rollup_opts *o)
 	o->sib_walk = ROLLUP_SIB_WALK;
 	verdict_opts_default(&o->v);
 	cell_opts_default(&o->c);
+	regime_silence_default(&o->sil);
 }
 
 static int64_t
@@ -493,6 +495,7 @@ plan_cell(struct plan *p, const struct store_meas *sm, const wire_meas_t *m,
 		return;
 	p->counted = true;
 	p->k.hour = hour_of(sm->time_us);	/* placed: METHODOLOGY.md */
+	p->start_us = sm->time_us;
 	snprintf(p->k.service, sizeof(p->k.service), "%s", m->service);
 	memcpy(p->k.region, sm->region, STORE_REGION_LEN);
 	p->k.asn = sm->asn;
@@ -711,6 +714,26 @@ obs_of(const struct plan *p, bool old, struct cell_obs *ob)
 	ob->locate = p->locate;
 	ob->where = (cell_where_t)p->where;
 	ob->hop = p->hop;
+	ob->start_us = p->start_us;
+}
+
+/* Queue ev for the webhook when it is on and ev is recent enough. */
+static int
+hook_push(struct round *r, const event_t *ev)
+{
+	zbuf_t b;
+	int ok;
+
+	if (!r->o->hook || ev->time_us < r->now - r->o->hook_max_age_us)
+		return 0;
+	zbuf_init(&b, 4096);
+	ok = event_json(&b, ev) == ZE_OK ?
+	    store_tx_hook_push(r->tx, (const char *)b.data, b.len) : 0;
+	zbuf_free(&b);
+	if (ok < 0)
+		return -1;
+	r->st.hooked++;
+	return 0;
 }
 
 /* The event at hour k->hour for a cell whose state there is (v, m),
@@ -741,8 +764,24 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	now.verdict = v;
 	now.method = m;
 	if (!event_make((int64_t)k->hour * STORE_HOUR_US, &now,
-	    (cell_verdict_t)pv, (method_t)pm, &ev))
-		return had == 0 && store_tx_event_del(r->tx, k) < 0 ? -1 : 0;
+	    (cell_verdict_t)pv, (method_t)pm, &ev)) {
+		if (had != 0)
+			return 0;
+		if (store_tx_event_del(r->tx, k) < 0)
+			return -1;
+		/* a webhook that was told of it is told it no longer holds
+		 * (an hour judged again once over: "The state now") */
+		memset(&ev, 0, sizeof(ev));
+		ev.time_us = (int64_t)k->hour * STORE_HOUR_US;
+		snprintf(ev.region, sizeof(ev.region), "%s", k->region);
+		ev.asn = k->asn;
+		snprintf(ev.service, sizeof(ev.service), "%s", k->service);
+		ev.from = (cell_verdict_t)old.from;
+		ev.to = (cell_verdict_t)old.to;
+		ev.method = (method_t)old.method;
+		ev.retracted = true;
+		return hook_push(r, &ev);
+	}
 	se.k = *k;
 	se.from = (uint8_t)ev.from;
 	se.to = (uint8_t)ev.to;
@@ -753,20 +792,7 @@ event_at(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 	if (store_tx_event_put(r->tx, &se) < 0)
 		return -1;
 	r->st.events++;
-	if (r->o->hook && ev.time_us >= r->now - r->o->hook_max_age_us) {
-		zbuf_t b;
-		int ok;
-
-		zbuf_init(&b, 4096);
-		ok = event_json(&b, &ev) == ZE_OK ?
-		    store_tx_hook_push(r->tx, (const char *)b.data, b.len) :
-		    0;
-		zbuf_free(&b);
-		if (ok < 0)
-			return -1;
-		r->st.hooked++;
-	}
-	return 0;
+	return hook_push(r, &ev);
 }
 
 /* Bring the hour state of k (v, m) and its events up to date. */
@@ -797,7 +823,8 @@ state_flush(struct round *r, const struct store_cellkey *k, cell_verdict_t v,
 /* The judged cell of one stored roll-up of this transaction (ZE_NOTFOUND
  * when there is none or it does not decode). */
 static zerr_t
-judge_stored(struct round *r, const struct store_cellkey *k, cell_t *out)
+judge_stored(struct round *r, const struct store_cellkey *k,
+    const struct cell_opts *co, cell_t *out)
 {
 	const uint8_t *b;
 	size_t n;
@@ -809,7 +836,7 @@ judge_stored(struct round *r, const struct store_cellkey *k, cell_t *out)
 		return ZE_IO;
 	if (rc == 1 || cell_acc_decode(b, n, &acc, NULL) != ZE_OK)
 		return ZE_NOTFOUND;
-	e = cell_judge(acc, &r->o->c, out);
+	e = cell_judge(acc, co, out);
 	cell_acc_free(&acc);
 	return e;
 }
@@ -817,7 +844,8 @@ judge_stored(struct round *r, const struct store_cellkey *k, cell_t *out)
 /* The regime of k's hour, region and ASN from its reference roll-ups
  * (regime.h); -1 on a storage error. */
 static int
-hour_regime(struct round *r, const struct store_cellkey *k, regime_t *out)
+hour_regime(struct round *r, const struct store_cellkey *k,
+    const struct cell_opts *co, regime_t *out)
 {
 	static const char *const refs[2] = {REGIME_DOMESTIC, REGIME_FOREIGN};
 	struct store_cellkey rk = *k;
@@ -830,7 +858,7 @@ hour_regime(struct round *r, const struct store_cellkey *k, regime_t *out)
 		return 0;
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(rk.service, sizeof(rk.service), "%s", refs[i]);
-		e = judge_stored(r, &rk, &c[i]);
+		e = judge_stored(r, &rk, co, &c[i]);
 		if (e == ZE_IO) {
 			if (i == 1 && have[0])
 				cell_clear(&c[0]);
@@ -846,6 +874,55 @@ hour_regime(struct round *r, const struct store_cellkey *k, regime_t *out)
 	return 0;
 }
 
+/* Does a silence period (rollup_silence) of k's region and ASN overlap
+ * k's hour?  1 yes (*open: it is still open), 0 no (or silence is off),
+ * -1 storage error. */
+struct sil_hit {
+	bool hit, open;
+};
+
+static int
+sil_hit_one(const struct store_silence *p, void *arg)
+{
+	struct sil_hit *h = arg;
+
+	h->hit = true;
+	h->open = h->open || p->end_us == 0;
+	return 0;
+}
+
+static int
+sil_at(struct round *r, const struct store_cellkey *k, bool *open)
+{
+	struct sil_hit h = {false, false};
+	char reg[STORE_REGION_LEN];
+
+	*open = false;
+	if (r->o->sil.after_us <= 0 || r->o->c.regime_min_agents == 0 ||
+	    regime_is_reference(k->service))
+		return 0;
+	memcpy(reg, k->region, sizeof(reg));
+	reg[sizeof(reg) - 1] = '\0';
+	if (store_tx_silence_iter(r->tx, reg, k->asn,
+	    (int64_t)k->hour * STORE_HOUR_US,
+	    ((int64_t)k->hour + 1) * STORE_HOUR_US, sil_hit_one, &h) < 0)
+		return -1;
+	*open = h.open;
+	return h.hit;
+}
+
+/* A cell's state inside a silence period: shutdown when its hour has no
+ * verdict of its own, or when the hour is not over and the period still
+ * open (the state now: its agents' latest rounds predate the silence). */
+static void
+sil_apply(int sil, bool open, bool latest, cell_verdict_t *v, method_t *m)
+{
+	if (sil > 0 && (*v == CELL_INSUFFICIENT || (latest && open))) {
+		*v = CELL_SHUTDOWN;
+		*m = METHOD_NONE;
+	}
+}
+
 /* Bring the hour states and events of k (accumulator acc) up to date:
  * the cell's and, when it has call sub-rows, those of its parts "S/calls"
  * and "S/messaging" (METHODOLOGY.md §3.6, §5), inside the regime of its
@@ -857,18 +934,30 @@ cell_states(struct round *r, const struct store_cellkey *k,
 	static const cell_facet_t parts[2] = {CELL_FACET_CALLS,
 	    CELL_FACET_MESSAGING};
 	struct store_cellkey pk;
+	struct cell_opts co = r->o->c;
 	cell_t cl;
 	cell_verdict_t v = CELL_INSUFFICIENT;
 	method_t m = METHOD_NONE;
 	regime_t rg = REGIME_NONE;
+	bool sil_open;
+	int sil;
 
-	if (!regime_is_reference(k->service) && hour_regime(r, k, &rg) < 0)
+	/* the hour that is not over yet is the state now: each agent's
+	 * latest sample, so a block shows one round after it starts; an
+	 * hour that is over, by each agent's most common (METHODOLOGY.md
+	 * "The state now") */
+	co.latest = k->hour >= hour_of(r->now);
+	if (!regime_is_reference(k->service) &&
+	    hour_regime(r, k, &co, &rg) < 0)
 		return -1;
-	if (cell_judge(acc, &r->o->c, &cl) == ZE_OK) {
+	if ((sil = sil_at(r, k, &sil_open)) < 0)
+		return -1;
+	if (cell_judge(acc, &co, &cl) == ZE_OK) {
 		v = regime_apply(rg, cl.verdict);
 		m = v == cl.verdict ? cl.method : METHOD_NONE;
 		cell_clear(&cl);
 	}
+	sil_apply(sil, sil_open, co.latest, &v, &m);
 	if (state_flush(r, k, v, m) < 0)
 		return -1;
 	if (!cell_acc_has_facet(acc, CELL_FACET_CALLS))
@@ -881,11 +970,12 @@ cell_states(struct round *r, const struct store_cellkey *k,
 			continue;	/* a name too long for its parts */
 		v = CELL_INSUFFICIENT;
 		m = METHOD_NONE;
-		if (cell_judge_facet(acc, &r->o->c, parts[i], &cl) == ZE_OK) {
+		if (cell_judge_facet(acc, &co, parts[i], &cl) == ZE_OK) {
 			v = regime_apply(rg, cl.verdict);
 			m = v == cl.verdict ? cl.method : METHOD_NONE;
 			cell_clear(&cl);
 		}
+		sil_apply(sil, sil_open, co.latest, &v, &m);
 		if (state_flush(r, &pk, v, m) < 0)
 			return -1;
 	}
@@ -1128,6 +1218,414 @@ rollup_drain(store_t *s, const struct rollup_opts *o, int64_t now_us,
 	while (more && (e = rollup_round(s, o, now_us, st, &more, d)) ==
 	    ZE_OK)
 		;
+	return e;
+}
+
+/* ------------------------------------------------------------ silence */
+
+struct sil_agent {
+	uint8_t pk[STORE_PK_LEN];
+	char region[STORE_REGION_LEN];
+	uint32_t asn;
+};
+
+/* What a silence round found for one network. */
+struct sil_act {
+	struct store_silence p;	/* the period to write (opened or
+				 * closed); unchanged when extending */
+	bool write;		/* put p */
+	int64_t from_us;	/* judge the hours from this one to to_us */
+	int64_t to_us;		/* 0: now */
+};
+
+struct sil {
+	struct round r;
+	struct sil_agent *a;
+	size_t n, cap;
+	struct sil_act *act;
+	size_t nact, acap;	/* acap: rollup_silence_replay's */
+	bool nomem;
+	/* sil_touch: services of a network, read from its roll-ups */
+	const char *region;
+	uint32_t asn;
+	char (*svc)[CELL_SERVICE_MAX];
+	size_t nsvc, asvc;
+};
+
+static int
+sil_agent_one(const struct store_agent *a, void *arg)
+{
+	struct sil *s = arg;
+
+	if (!a->enabled || a->role != STORE_ROLE_PROBE)
+		return 0;
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? 2 * s->cap : 64;
+		struct sil_agent *na = realloc(s->a, nc * sizeof(*na));
+
+		if (na == NULL) {
+			s->nomem = true;
+			return 1;
+		}
+		s->a = na;
+		s->cap = nc;
+	}
+	memcpy(s->a[s->n].pk, a->pk, STORE_PK_LEN);
+	memcpy(s->a[s->n].region, a->region, STORE_REGION_LEN);
+	s->a[s->n].region[STORE_REGION_LEN - 1] = '\0';
+	s->a[s->n].asn = a->asn;
+	s->n++;
+	return 0;
+}
+
+static int
+sil_agent_cmp(const void *x, const void *y)
+{
+	const struct sil_agent *a = x, *b = y;
+	int c = strcmp(a->region, b->region);
+
+	return c != 0 ? c : (a->asn > b->asn) - (a->asn < b->asn);
+}
+
+static int
+sil_open_one(const struct store_silence *p, void *arg)
+{
+	struct store_silence *o = arg;
+
+	if (p->end_us != 0)
+		return 0;
+	*o = *p;
+	return 1;
+}
+
+/* When an open period of agents with heartbeats b[0..n) ended: the
+ * first heartbeat of one of them that follows a gap of at least
+ * o->after_us begun within o->spread_us of start (its return); else the
+ * first after start + after_us; 0 when none is seen yet. */
+static int64_t
+sil_end(const struct regime_beats *b, size_t n, int64_t start,
+    const struct regime_silence_opts *o)
+{
+	int64_t end = 0, late = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < b[i].n; j++) {
+			int64_t t = b[i].t[j];
+
+			if (t <= start)
+				continue;
+			if (j > 0 && b[i].t[j - 1] <= start + o->spread_us &&
+			    t - b[i].t[j - 1] >= o->after_us &&
+			    (end == 0 || t < end))
+				end = t;
+			if (t > start + o->after_us && (late == 0 || t < late))
+				late = t;
+		}
+	return end != 0 ? end : late;
+}
+
+static int
+sil_svc_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
+    void *arg)
+{
+	struct sil *s = arg;
+
+	(void)p;
+	(void)n;
+	if (k->asn != s->asn || strncmp(k->region, s->region,
+	    STORE_REGION_LEN) != 0 || regime_is_reference(k->service) ||
+	    strchr(k->service, '/') != NULL)
+		return 0;
+	for (size_t i = 0; i < s->nsvc; i++)
+		if (strcmp(s->svc[i], k->service) == 0)
+			return 0;
+	if (s->nsvc == s->asvc) {
+		size_t nc = s->asvc ? 2 * s->asvc : 16;
+		char (*nv)[CELL_SERVICE_MAX] = realloc(s->svc,
+		    nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			s->nomem = true;
+			return 1;
+		}
+		s->svc = nv;
+		s->asvc = nc;
+	}
+	snprintf(s->svc[s->nsvc++], CELL_SERVICE_MAX, "%s", k->service);
+	return 0;
+}
+
+/* Judge the hours of a's network from a->from_us to now again: each
+ * service it had a roll-up of in the hour before or in those hours, by
+ * its roll-up when it has one (cell_states, which applies the silence),
+ * else as the silence says (sil_apply on an empty hour). */
+static int
+sil_touch(struct sil *s, const struct sil_act *a)
+{
+	struct round *r = &s->r;
+	uint32_t h0 = hour_of(a->from_us),
+	    h1 = hour_of(a->to_us != 0 ? a->to_us : r->now);
+	struct store_cellkey k;
+	cell_acc_t *acc;
+	const uint8_t *b;
+	size_t n;
+	bool open;
+	int rc, sil;
+
+	s->region = a->p.region;
+	s->asn = a->p.asn;
+	s->nsvc = 0;
+	if (store_tx_rollup_iter(r->tx, h0 > 0 ? h0 - 1 : 0, h1 + 1, NULL,
+	    sil_svc_one, s) < 0)
+		return -1;
+	if (s->nomem) {
+		r->err = ZE_NOMEM;
+		return -1;
+	}
+	memset(&k, 0, sizeof(k));
+	memcpy(k.region, a->p.region, sizeof(k.region));
+	k.asn = a->p.asn;
+	for (uint32_t h = h0; h <= h1; h++)
+		for (size_t i = 0; i < s->nsvc; i++) {
+			k.hour = h;
+			memcpy(k.service, s->svc[i], sizeof(k.service));
+			if ((rc = store_tx_rollup_get(r->tx, &k, &b, &n)) < 0)
+				return -1;
+			acc = NULL;
+			if (rc == 0 && cell_acc_decode(b, n, &acc, NULL) ==
+			    ZE_OK) {
+				rc = cell_states(r, &k, acc);
+				cell_acc_free(&acc);
+				if (rc < 0)
+					return -1;
+				continue;
+			}
+			cell_verdict_t v = CELL_INSUFFICIENT;
+			method_t m = METHOD_NONE;
+
+			if ((sil = sil_at(r, &k, &open)) < 0)
+				return -1;
+			sil_apply(sil, open, h >= hour_of(r->now), &v, &m);
+			if (state_flush(r, &k, v, m) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int
+sil_write(store_tx_t *tx, void *arg)
+{
+	struct sil *s = arg;
+
+	s->r.tx = tx;
+	s->r.st = s->r.st_read;	/* store_tx_run may call again */
+	for (size_t i = 0; i < s->nact; i++)
+		if (s->act[i].write &&
+		    store_tx_silence_put(tx, &s->act[i].p) < 0)
+			return -1;
+	for (size_t i = 0; i < s->nact; i++)
+		if (sil_touch(s, &s->act[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* rollup_silence_replay: every stored period, to be judged again. */
+static int
+sil_replay_one(const struct store_silence *p, void *arg)
+{
+	struct sil *s = arg;
+
+	if (s->nact == s->acap) {
+		size_t nc = s->acap ? 2 * s->acap : 16;
+		struct sil_act *na = realloc(s->act, nc * sizeof(*na));
+
+		if (na == NULL) {
+			s->nomem = true;
+			return 1;
+		}
+		s->act = na;
+		s->acap = nc;
+	}
+	memset(&s->act[s->nact], 0, sizeof(s->act[0]));
+	s->act[s->nact].p = *p;
+	s->act[s->nact].from_us = p->start_us;
+	s->act[s->nact].to_us = p->end_us;
+	s->nact++;
+	return 0;
+}
+
+zerr_t
+rollup_silence_replay(store_t *st, const struct rollup_opts *o,
+    int64_t now_us, struct rollup_stats *stats, zdiag_t *d)
+{
+	struct sil s;
+	zerr_t e;
+
+	if (o->sil.after_us <= 0 || o->c.regime_min_agents == 0)
+		return ZE_OK;
+	memset(&s, 0, sizeof(s));
+	s.r.o = o;
+	s.r.now = now_us;
+	e = store_silence_iter(st, NULL, 0, 0, INT64_MAX, sil_replay_one, &s,
+	    d);
+	if (e == ZE_OK && s.nomem)
+		e = zdiag_set(d, ZE_NOMEM, "analysis: silence: out of memory");
+	if (e == ZE_OK && s.nact > 0) {
+		e = store_tx_run(st, true, sil_write, &s, "analysis: silence",
+		    d);
+		if (e == ZE_OK && s.r.err != ZE_OK)
+			e = zdiag_set(d, s.r.err, "analysis: out of memory");
+	}
+	if (e == ZE_OK && stats != NULL) {
+		stats->events += s.r.st.events;
+		stats->hooked += s.r.st.hooked;
+	}
+	free(s.act);
+	free(s.svc);
+	return e;
+}
+
+zerr_t
+rollup_silence(store_t *st, const struct rollup_opts *o, int64_t now_us,
+    int64_t up_us, struct rollup_stats *stats, uint32_t *opened,
+    uint32_t *closed, zdiag_t *d)
+{
+	struct sil s;
+	struct regime_silence_opts so = o->sil;
+	struct store_extra x;
+	int64_t *t = NULL, since;
+	struct regime_beats *bt = NULL;
+	uint32_t nets = 0, nsilent = 0, nopen = 0, nclose = 0, ag;
+	bool ready = now_us - up_us >= o->sil.after_us + o->sil.spread_us;
+	zerr_t e = ZE_OK;
+
+	if (opened != NULL)
+		*opened = 0;
+	if (closed != NULL)
+		*closed = 0;
+	if (o->sil.after_us <= 0 || o->c.regime_min_agents == 0)
+		return ZE_OK;
+	so.min_agents = o->c.regime_min_agents;
+	memset(&s, 0, sizeof(s));
+	s.r.o = o;
+	s.r.now = now_us;
+	if ((e = store_agent_iter(st, sil_agent_one, &s, d)) != ZE_OK)
+		goto out;
+	if (s.nomem)
+		goto nomem;
+	if (s.n > 1)
+		qsort(s.a, s.n, sizeof(*s.a), sil_agent_cmp);
+	if (s.n > 0 && ((t = calloc(s.n * STORE_BEATS_MAX, sizeof(*t))) ==
+	    NULL || (bt = calloc(s.n, sizeof(*bt))) == NULL ||
+	    (s.act = calloc(s.n, sizeof(*s.act))) == NULL))
+		goto nomem;
+	for (size_t i = 0, j; i < s.n; i = j) {
+		struct store_silence op;
+		struct sil_act *a = &s.act[s.nact];
+		bool have_open, silent;
+
+		for (j = i; j < s.n && sil_agent_cmp(&s.a[i], &s.a[j]) == 0;
+		    j++) {
+			bt[j - i].t = t + j * STORE_BEATS_MAX;
+			if ((e = store_beats_get(st, s.a[j].pk,
+			    t + j * STORE_BEATS_MAX, STORE_BEATS_MAX,
+			    &bt[j - i].n, d)) != ZE_OK)
+				goto out;
+		}
+		memset(&op, 0, sizeof(op));
+		if ((e = store_silence_iter(st, s.a[i].region, s.a[i].asn,
+		    now_us, now_us + 1, sil_open_one, &op, d)) != ZE_OK)
+			goto out;
+		have_open = op.start_us != 0;
+		if (j - i < so.min_agents && !have_open)
+			continue;
+		nets++;
+		silent = regime_silent(bt, j - i, now_us, &so, &since, &ag);
+		nsilent += silent;
+		memset(a, 0, sizeof(*a));
+		if (silent && !have_open) {
+			memcpy(a->p.region, s.a[i].region, STORE_REGION_LEN);
+			a->p.asn = s.a[i].asn;
+			a->p.start_us = since;
+			a->p.agents = ag;
+			a->write = true;
+			a->from_us = since;
+			s.nact++;
+		} else if (have_open && !silent) {
+			a->p = op;
+			a->p.end_us = sil_end(bt, j - i, op.start_us, &so);
+			if (a->p.end_us == 0)
+				a->p.end_us = now_us;
+			a->write = true;
+			a->from_us = a->p.end_us;
+			s.nact++;
+			nclose++;
+		} else if (have_open) {
+			a->p = op;		/* the hour now is shutdown */
+			a->from_us = now_us;
+			s.nact++;
+		}
+	}
+	/* new periods: not while the aggregator itself may be why nobody
+	 * was heard, nor when most networks fell silent at once */
+	for (size_t i = 0; i < s.nact; i++)
+		nopen += s.act[i].write && s.act[i].p.end_us == 0;
+	if (nopen > 0 && (!ready || (nets >= 3 && 2 * nsilent > nets))) {
+		if (ready)
+			log_warnx("analysis: %u of %u networks fell silent at "
+			    "once: the aggregator's own link, not a shutdown",
+			    nsilent, nets);
+		size_t w = 0;
+		for (size_t i = 0; i < s.nact; i++)
+			if (!(s.act[i].write && s.act[i].p.end_us == 0))
+				s.act[w++] = s.act[i];
+		s.nact = w;
+		nopen = 0;
+	}
+	for (size_t i = 0; i < s.nact; i++) {
+		const struct store_silence *p = &s.act[i].p;
+		char t0[32], t1[32];
+
+		if (!s.act[i].write)
+			continue;
+		ztime_fmt_iso(p->start_us, t0, sizeof(t0), 0);
+		if (p->end_us == 0)
+			log_info("analysis: shutdown seen from silence: %s "
+			    "AS%u, %u agents silent since %s", p->region,
+			    p->asn, p->agents, t0);
+		else
+			log_info("analysis: silence over: %s AS%u, from %s to "
+			    "%s", p->region, p->asn, t0, ztime_fmt_iso(
+			    p->end_us, t1, sizeof(t1), 0));
+	}
+	if (s.nact > 0) {
+		x.fn = sil_write;
+		x.arg = &s;
+		e = o->write != NULL ? o->write(o->write_ctx, &x, d) :
+		    store_tx_run(st, true, sil_write, &s, "analysis: silence",
+		    d);
+		if (e == ZE_OK && s.r.err != ZE_OK)
+			e = zdiag_set(d, s.r.err, "analysis: out of memory");
+	}
+	if (e == ZE_OK) {
+		if (opened != NULL)
+			*opened = nopen;
+		if (closed != NULL)
+			*closed = nclose;
+		if (stats != NULL) {
+			stats->events += s.r.st.events;
+			stats->hooked += s.r.st.hooked;
+		}
+	}
+	goto out;
+nomem:
+	e = zdiag_set(d, ZE_NOMEM, "analysis: silence: out of memory");
+out:
+	free(s.a);
+	free(s.act);
+	free(s.svc);
+	free(t);
+	free(bt);
 	return e;
 }
 
@@ -1513,6 +2011,29 @@ rollup_map(store_t *s, int64_t since, int64_t until, const char *service,
 	    pending, d);
 }
 
+/* rollup_map_net with sample=latest: the cells of a network silent at the
+ * map's end (a period store_silence_iter finds at until - 1) say
+ * shutdown (rollup_silence). */
+struct map_sil {
+	cell_t *c;
+	size_t n;
+};
+
+static int
+map_sil_one(const struct store_silence *p, void *arg)
+{
+	struct map_sil *m = arg;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->c[i].asn == p->asn && strncmp(m->c[i].region,
+		    p->region, STORE_REGION_LEN) == 0 &&
+		    !regime_is_reference(m->c[i].service)) {
+			m->c[i].verdict = CELL_SHUTDOWN;
+			m->c[i].method = METHOD_NONE;
+		}
+	return 0;
+}
+
 zerr_t
 rollup_map_net(store_t *s, int64_t since, int64_t until,
     const char *service, int network, const struct cell_opts *c,
@@ -1590,6 +2111,13 @@ rollup_map_net(store_t *s, int64_t since, int64_t until,
 	    c->regime_min_agents : 2, service != NULL &&
 	    regime_is_reference(service))) != ZE_OK)
 		e = zdiag_set(d, e, "map: out of memory");
+	/* the state now: a network silent at until is shut down */
+	if (e == ZE_OK && c != NULL && c->latest) {
+		struct map_sil ms = {out, nout};
+
+		e = store_silence_iter(s, NULL, 0, until - 1, until,
+		    map_sil_one, &ms, d);
+	}
 	if (e != ZE_OK) {
 		rollup_cells_free(out, nout);
 		return e;

@@ -33,6 +33,7 @@
 
 #include "cells.h"
 #include "events.h"
+#include "regime.h"
 #include "store.h"
 #include "verdict.h"
 
@@ -49,6 +50,9 @@ struct rollup_opts {
 	 * burst of n measurements costs O(n), not O(n^2)
 	 * (docs/METHODOLOGY.md "Controls in the window") */
 	size_t sib_walk;
+	/* shutdowns seen from silence (rollup_silence; sil.after_us 0:
+	 * off; sil.min_agents is c.regime_min_agents) */
+	struct regime_silence_opts sil;
 	/* apply a round's writes through this (the aggregator: its one
 	 * writer, writer_apply); NULL: a write transaction of its own */
 	zerr_t (*write)(void *ctx, const struct store_extra *x, zdiag_t *d);
@@ -95,6 +99,32 @@ zerr_t rollup_reset(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 zerr_t rollup_reset_chunked(store_t *s, size_t chunk,
     void (*progress)(uint64_t queued, void *arg), void *arg, uint64_t *n,
     zdiag_t *d) ZWUR;
+
+/*
+ * Shutdowns seen from silence (docs/METHODOLOGY.md §3.8 "Silence"): for
+ * each region and ASN of enabled probe agents, regime_silent over their
+ * stored heartbeat times (store_beats_get) at now.  A network that fell
+ * silent opens a period (store "silence", from the earliest last
+ * heartbeat of the silent group); an open one is closed at the first
+ * heartbeat after the silence of one of them once it no longer is
+ * silent.  The service cells of that network get `shutdown` for the
+ * hours of the period in which they have no measurements (and, while it
+ * is open, the hour that is not over), with their events; closing
+ * judges those hours again.  No period is opened within
+ * sil.after_us + sil.spread_us of up_us (the aggregator's start: its own
+ * absence looks like everyone's silence), nor when more than half of at
+ * least 3 networks fall silent at once (the aggregator's own link; a
+ * warning is logged).  *opened, *closed (may be NULL): periods changed.
+ */
+zerr_t rollup_silence(store_t *s, const struct rollup_opts *o,
+    int64_t now_us, int64_t up_us, struct rollup_stats *st,
+    uint32_t *opened, uint32_t *closed, zdiag_t *d) ZWUR;
+
+/* The hours of every stored silence period judged again (after
+ * rollup_reset and a drain: `zondctl reanalyze`), so a reanalysis keeps
+ * the shutdown states and events that only the silence made. */
+zerr_t rollup_silence_replay(store_t *s, const struct rollup_opts *o,
+    int64_t now_us, struct rollup_stats *st, zdiag_t *d) ZWUR;
 
 /* Measurements not judged yet (waiting for control data). */
 zerr_t rollup_waiting(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;

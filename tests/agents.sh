@@ -34,3 +34,21 @@ wait_agents_stored() {
 	done
 	return 1
 }
+
+# agg_conf: $T/agg.conf for a real zond-aggregator on loopback: store
+# $T/agg (its key in $T/agg), ingest on $ZMQ, HTTP API on $HTTP, analysis
+# every 300 ms.  The caller appends more [analysis] options.  Needs T,
+# ZMQ and HTTP.
+agg_conf() {
+	cat >"$T/agg.conf" <<CONF
+[aggregator]
+data_dir = $T/agg
+key = $T/agg/identity.key
+[ingest]
+listen = tcp://127.0.0.1:$ZMQ
+[http]
+listen = 127.0.0.1:$HTTP
+[analysis]
+interval = 300ms
+CONF
+}

@@ -57,7 +57,7 @@ usage(FILE *f)
 	    "         [--region R] [--asn N] [--service S] [--network N] [-o FILE]\n"
 	    "  verify FILE              check every signature of a JSONL export\n"
 	    "  map --data DIR [--service S] [--since T] [--until T] [--json]\n"
-	    "      [--network fixed|mobile|unknown]\n"
+	    "      [--network fixed|mobile|unknown] [--sample common|latest]\n"
 	    "  reanalyze --data DIR     rebuild verdicts, roll-ups and events\n"
 	    "                           from the stored measurements\n"
 	    "  testlist sign --key OPERATOR.key [--version N] [--expires 30d]\n"
@@ -561,6 +561,8 @@ cmd_reanalyze(int argc, char **argv)
 		if (rollup_reset_chunked(s, ROLLUP_RESET_CHUNK, tty ?
 		    reanalyze_progress : NULL, NULL, &n, &d) != ZE_OK ||
 		    rollup_drain(s, &o, ztime_now_us(), &st, &d) != ZE_OK ||
+		    rollup_silence_replay(s, &o, ztime_now_us(), &st,
+		    &d) != ZE_OK ||
 		    rollup_waiting(s, &waiting, &d) != ZE_OK) {
 			fprintf(stderr, "%s%s: reanalyze: %s\n", tty ? "\n" : "",
 			    PROG, d.text);

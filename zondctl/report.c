@@ -99,6 +99,7 @@ cmd_map(int argc, char **argv)
 		{"until", required_argument, NULL, 'U'},
 		{"json", no_argument, NULL, 'j'},
 		{"network", required_argument, NULL, 'W'},
+		{"sample", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -138,10 +139,18 @@ cmd_map(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'A':
+			if (cell_sample_parse(optarg, &co.latest) != ZE_OK) {
+				fprintf(stderr, "zondctl: --sample: '%s' is "
+				    "not common or latest\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			printf("usage: zondctl map --data DIR [--service S] "
 			    "[--since T] [--until T] [--json]\n"
-			    "           [--network fixed|mobile|unknown]\n");
+			    "           [--network fixed|mobile|unknown] "
+			    "[--sample common|latest]\n");
 			return 0;
 		default:
 			return 2;

@@ -29,11 +29,16 @@
 
 #define AGENT_LEN 32
 
-/* One agent's measurements in one sub-row. */
+/* One agent's measurements in one sub-row, and its latest one (the
+ * sample of a judgment with cell_opts.latest): last_us is that
+ * measurement's start, 0 when not known (a record of version 3, or the
+ * latest one was taken away by cell_acc_remove). */
 struct acc_ent {
 	uint8_t key[AGENT_LEN];
 	uint32_t n[VERDICT__COUNT];
 	uint32_t m[METHOD__COUNT];
+	int64_t last_us;
+	uint8_t last_v, last_m;
 };
 
 struct acc_row {
@@ -103,6 +108,19 @@ cell_opts_default(struct cell_opts *o)
 	o->block_lower = 0.3;
 	o->z = 1.96;
 	o->regime_min_agents = 2;
+	o->latest = false;
+}
+
+zerr_t
+cell_sample_parse(const char *s, bool *latest)
+{
+	if (strcmp(s, "common") == 0)
+		*latest = false;
+	else if (strcmp(s, "latest") == 0)
+		*latest = true;
+	else
+		return ZE_PARSE;
+	return ZE_OK;
 }
 
 double
@@ -712,6 +730,12 @@ cell_acc_add(cell_acc_t *a, const struct cell_obs *o)
 	}
 	x->n[o->verdict]++;
 	r->n[o->verdict]++;
+	if (o->start_us > 0 && o->start_us >= x->last_us) {
+		x->last_us = o->start_us;
+		x->last_v = (uint8_t)o->verdict;
+		x->last_m = (uint8_t)(counts_method(o->verdict) ? o->method :
+		    METHOD_NONE);
+	}
 	if (counts_method(o->verdict)) {
 		x->m[o->method]++;
 		r->m[o->method]++;
@@ -741,6 +765,11 @@ cell_acc_remove(cell_acc_t *a, const struct cell_obs *o)
 		return e;
 	x->n[o->verdict]--;
 	r->n[o->verdict]--;
+	/* the latest one taken away (a re-judgment adds it back at once):
+	 * until then the entry has no latest and samples its most common */
+	if (x->last_us != 0 && x->last_us == o->start_us &&
+	    x->last_v == (uint8_t)o->verdict)
+		x->last_us = 0;
 	if (counts_method(o->verdict)) {
 		x->m[o->method]--;
 		r->m[o->method]--;
@@ -811,6 +840,11 @@ ent_add(struct acc_ent *d, const struct acc_ent *s)
 		d->n[j] += s->n[j];
 	for (j = 0; j < METHOD__COUNT; j++)
 		d->m[j] += s->m[j];
+	if (s->last_us > d->last_us) {
+		d->last_us = s->last_us;
+		d->last_v = s->last_v;
+		d->last_m = s->last_m;
+	}
 }
 
 /* r's entries += s's: both sorted, so one pass counts the union and a
@@ -1067,6 +1101,9 @@ cell_acc_encode(const cell_acc_t *a, zbuf_t *out)
 			TRY(put_be(out, ai, 2));
 			TRY(put_counts(out, x->n, VERDICT__COUNT));
 			TRY(put_counts(out, x->m, METHOD__COUNT));
+			TRY(put_be(out, (uint64_t)x->last_us, 8));
+			TRY(put_u8(out, x->last_v));
+			TRY(put_u8(out, x->last_m));
 		}
 		TRY(put_counts(out, r->w, CELL_WHERE_KINDS));
 		TRY(put_hops(out, r));
@@ -1164,6 +1201,29 @@ get_hops(breader_t *r, struct acc_row *w, uint64_t wsum)
 	return ZE_OK;
 }
 
+/* An entry's latest measurement (version 4) into x, whose counts are
+ * read: ZE_TRUNC, or ZE_PARSE for a negative time, or one whose verdict
+ * or method the counts do not have (0: none, then both are 0). */
+static zerr_t
+get_last(breader_t *r, struct acc_ent *x)
+{
+	int64_t t = (int64_t)br_be64(r);
+	uint8_t v = br_u8(r), m = br_u8(r);
+
+	if (br_error(r) != ZE_OK)
+		return ZE_TRUNC;
+	if (t < 0 || (t == 0 && (v != 0 || m != 0)))
+		return ZE_PARSE;
+	if (t > 0 && (v >= VERDICT__COUNT || v == VERDICT_PENDING ||
+	    x->n[v] == 0 || m >= METHOD__COUNT ||
+	    (counts_method((verdict_t)v) ? x->m[m] == 0 : m != METHOD_NONE)))
+		return ZE_PARSE;
+	x->last_us = t;
+	x->last_v = v;
+	x->last_m = m;
+	return ZE_OK;
+}
+
 /* In acc_decode_into: a read past the end so far is ZE_TRUNC. */
 #define NEED(r) do { if (br_error(r) != ZE_OK) { e = ZE_TRUNC; goto bad; } } \
 	while (0)
@@ -1186,7 +1246,9 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 	a->nrows = a->nagents = a->nents = 0;
 	if (n == 0 || p == NULL)
 		return zdiag_set(d, ZE_TRUNC, "cell: empty record");
-	if (p[0] != CELL_ACC_VERSION)
+	/* version 3 (no latest measurement per entry) is still read: its
+	 * entries sample their most common verdict in every judgment */
+	if (p[0] != CELL_ACC_VERSION && p[0] != 3)
 		return zdiag_set(d, ZE_VERSION, "cell: version %u, expected %u",
 		    p[0], CELL_ACC_VERSION);
 	br_init(&r, p, n);
@@ -1270,6 +1332,10 @@ acc_decode_into(cell_acc_t *a, const uint8_t *p, size_t n, zdiag_t *d)
 			    ZE_OK ||
 			    (e = get_counts(&r, x->m, METHOD__COUNT, &ms)) !=
 			    ZE_OK)
+				goto bad;
+			x->last_us = 0;
+			x->last_v = x->last_m = 0;
+			if (p[0] >= 4 && (e = get_last(&r, x)) != ZE_OK)
 				goto bad;
 			bt = (uint64_t)x->n[VERDICT_BLOCKED] +
 			    x->n[VERDICT_THROTTLED];
@@ -1412,11 +1478,14 @@ static const verdict_t sample_rank[] = {
 };
 
 static verdict_t
-ent_sample(const struct acc_ent *x)
+ent_sample(const struct acc_ent *x, bool latest)
 {
 	verdict_t best = VERDICT_OK;
 	uint32_t bc = 0;
 	size_t i;
+
+	if (latest && x->last_us > 0)
+		return (verdict_t)x->last_v;
 
 	for (i = 0; i < ZARRAY_LEN(sample_rank); i++)
 		if (x->n[sample_rank[i]] > bc) {
@@ -1455,7 +1524,7 @@ anomalous(verdict_t s, uint64_t ok, uint64_t bt)
 /* Sum r's samples; m[] (when not NULL) += the method counts of the
  * blocking samples counted. */
 static void
-row_sum(const struct acc_row *r, struct rowsum *s, uint64_t *m)
+row_sum(const struct acc_row *r, bool latest, struct rowsum *s, uint64_t *m)
 {
 	uint64_t ok = 0, bt = 0;
 	size_t i, j;
@@ -1463,13 +1532,13 @@ row_sum(const struct acc_row *r, struct rowsum *s, uint64_t *m)
 	memset(s, 0, sizeof(*s));
 	s->judged = row_judged(r);
 	for (i = 0; i < r->nents; i++) {
-		verdict_t v = ent_sample(&r->ents[i]);
+		verdict_t v = ent_sample(&r->ents[i], latest);
 		ok += v == VERDICT_OK;
 		bt += is_bt(v);
 	}
 	for (i = 0; i < r->nents; i++) {
 		const struct acc_ent *x = &r->ents[i];
-		verdict_t v = ent_sample(x);
+		verdict_t v = ent_sample(x, latest);
 
 		if (anomalous(v, ok, bt)) {
 			s->flagged++;
@@ -1502,7 +1571,9 @@ row_sum(const struct acc_row *r, struct rowsum *s, uint64_t *m)
 			s->ok++;
 			break;
 		}
-		if (m != NULL && is_bt(v))
+		if (m != NULL && is_bt(v) && latest && x->last_us > 0)
+			m[x->last_m]++;		/* the latest one's own */
+		else if (m != NULL && is_bt(v))
 			for (j = 0; j < METHOD__COUNT; j++)
 				m[j] += x->m[j];
 	}
@@ -1515,7 +1586,7 @@ row_judge(const struct acc_row *r, const struct cell_opts *o,
 	uint64_t bt, eff, m[METHOD__COUNT] = {0};
 	double share = 0, lower = 0;
 
-	row_sum(r, s, m);
+	row_sum(r, o->latest, s, m);
 	bt = s->b + s->t;
 	eff = s->samples - s->down;
 	if (eff > 0) {
@@ -1582,7 +1653,7 @@ row_in(const struct acc_row *r, cell_facet_t f)
 }
 
 static zerr_t
-cell_anomalies(const cell_acc_t *a, cell_facet_t f, cell_t *c)
+cell_anomalies(const cell_acc_t *a, cell_facet_t f, bool latest, cell_t *c)
 {
 	uint64_t *bt = NULL;
 	uint8_t *flag = NULL;
@@ -1601,7 +1672,7 @@ cell_anomalies(const cell_acc_t *a, cell_facet_t f, cell_t *c)
 			continue;
 		ok = nbt = 0;
 		for (j = 0; j < r->nents; j++) {
-			verdict_t v = ent_sample(&r->ents[j]);
+			verdict_t v = ent_sample(&r->ents[j], latest);
 			ok += v == VERDICT_OK;
 			nbt += is_bt(v);
 		}
@@ -1612,7 +1683,8 @@ cell_anomalies(const cell_acc_t *a, cell_facet_t f, cell_t *c)
 			ZASSERT(found);
 			bt[k] += (uint64_t)x->n[VERDICT_BLOCKED] +
 			    x->n[VERDICT_THROTTLED];
-			if (anomalous(ent_sample(x), ok, nbt) && !flag[k]) {
+			if (anomalous(ent_sample(x, latest), ok, nbt) &&
+			    !flag[k]) {
 				flag[k] = 1;
 				nf++;
 			}
@@ -1722,7 +1794,7 @@ judge_part(const cell_acc_t *a, const struct cell_opts *opts,
 			else
 				any_t = true;
 			/* the methods of the blocking samples */
-			row_sum(r, &s, m);
+			row_sum(r, opts->latest, &s, m);
 			if (w->confidence > best)
 				best = w->confidence;
 			for (size_t k = 0; k < CELL_WHERE_KINDS; k++)
@@ -1756,7 +1828,7 @@ judge_part(const cell_acc_t *a, const struct cell_opts *opts,
 		cell_clear(c);
 		return ZE_NOTFOUND;
 	}
-	if (tot.flagged > 0 && (e = cell_anomalies(a, f, c)) != ZE_OK) {
+	if (tot.flagged > 0 && (e = cell_anomalies(a, f, opts->latest, c)) != ZE_OK) {
 		cell_clear(c);
 		return e;
 	}

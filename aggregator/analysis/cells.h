@@ -37,9 +37,10 @@
 #define CELL_MAX_ROWS 1024	/* sub-rows per cell */
 #define CELL_MAX_AGENTS 4096	/* distinct agents per cell */
 #define CELL_MAX_ENTRIES 65536	/* (sub-row, agent) pairs per cell */
-#define CELL_ACC_VERSION 3	/* first byte of the encoding (1: no
+#define CELL_ACC_VERSION 4	/* first byte of the encoding (1: no
 				 * counts per agent in a sub-row; 2: no
-				 * where counts) */
+				 * where counts; 3: no latest measurement
+				 * per agent, still decoded) */
 #define CELL_HOP_MAX 64		/* censor hops counted 1..64; the agent's
 				 * localization sends at most 64 packets */
 
@@ -101,6 +102,10 @@ struct cell_obs {
 	cell_where_t where;	/* then: its kind (never MIXED) */
 	uint8_t hop;		/* located: the censor hop 1..CELL_HOP_MAX;
 				 * 0: none */
+	int64_t start_us;	/* its (placed) start, us since the epoch:
+				 * which of an agent's measurements is its
+				 * latest (cell_opts.latest); 0: unknown,
+				 * never the latest */
 };
 
 /* Fill o from a measurement and its final verdict (pointers into m);
@@ -154,6 +159,11 @@ struct cell_opts {
 	uint32_t regime_min_agents;	/* agents each reference cell needs
 					 * for a whitelist or shutdown
 					 * (regime.h; 2; 0: regimes off) */
+	bool latest;			/* each agent's sample in a sub-row is
+					 * its latest verdict (the state now)
+					 * instead of its most common one
+					 * (METHODOLOGY.md "The state now");
+					 * an entry without one: most common */
 };
 
 struct cell_row {
@@ -227,6 +237,10 @@ struct region_row {
 };
 
 void cell_opts_default(struct cell_opts *o);
+
+/* "common" (each agent's most common verdict: false) or "latest" (true)
+ * into *latest: ZE_PARSE for anything else.  The map's `sample`. */
+zerr_t cell_sample_parse(const char *s, bool *latest) ZWUR;
 
 /* The map's order of cells: region, then ASN, then service (strcmp). */
 int cell_order(const char *region_a, int64_t asn_a, const char *service_a,

@@ -58,5 +58,7 @@ event_json(zbuf_t *b, const event_t *ev)
 	TRY(json_cstr(b, cell_verdict_name(ev->to)));
 	TRY(zbuf_puts(b, ",\"method\":"));
 	TRY(json_cstr(b, method_name(ev->method)));
+	if (ev->retracted)
+		TRY(zbuf_puts(b, ",\"retracted\":true"));
 	return zbuf_putc(b, '}');
 }

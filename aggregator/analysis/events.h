@@ -27,6 +27,9 @@ typedef struct event {
 	cell_verdict_t from;
 	cell_verdict_t to;
 	method_t method;	/* the new state's method; NONE: null */
+	bool retracted;		/* webhook only: the event of this time and
+				 * cell no longer holds (its hour judged
+				 * again, METHODOLOGY.md "The state now") */
 } event_t;
 
 /*
@@ -38,7 +41,8 @@ bool event_make(int64_t time_us, const cell_t *now, cell_verdict_t prev,
     method_t prev_method, event_t *ev);
 
 /* {"time":ISO 8601,"region":..,"asn":N,"service":..,"from":..,"to":..,
- *  "method":..|null} without a newline. */
+ *  "method":..|null} without a newline; ,"retracted":true before the
+ *  brace when ev->retracted. */
 zerr_t event_json(zbuf_t *b, const event_t *ev) ZWUR;
 
 #endif

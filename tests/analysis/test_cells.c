@@ -593,17 +593,21 @@ t_roundtrip(void **state)
 	copy[e1.len] = 0;
 	assert_int_equal(cell_acc_decode(copy, e1.len + 1, &b, &d),
 	    ZE_PARSE);
-	/* the old version (no counts per agent in a sub-row: the store
-	 * rebuilds such roll-ups) and an unknown one */
-	assert_int_equal(CELL_ACC_VERSION, 3);
+	/* the old versions (no counts per agent in a sub-row, no where
+	 * counts: the store rebuilds such roll-ups) and an unknown one;
+	 * version 3 is read (t_latest), but not a version 4 body */
+	assert_int_equal(CELL_ACC_VERSION, 4);
 	copy[0] = 1;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
-	assert_non_null(strstr(d.text, "version 1, expected 3"));
+	assert_non_null(strstr(d.text, "version 1, expected 4"));
 	copy[0] = 2;	/* no where counts: rebuilt too */
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
-	assert_non_null(strstr(d.text, "version 2, expected 3"));
-	copy[0] = 4;
+	assert_non_null(strstr(d.text, "version 2, expected 4"));
+	copy[0] = 5;
 	assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_VERSION);
+	copy[0] = 3;
+	assert_int_not_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
+	assert_null(b);
 	copy[0] = CELL_ACC_VERSION;
 	/* an agent count that no longer sums with the rows */
 	off = 1 + 1 + strlen("RU-SPE") + 8 + 1 + strlen("facetime") + 4 + 32;
@@ -634,7 +638,7 @@ t_roundtrip(void **state)
 			{1, 0, ZE_PARSE, "no entries"},
 			{1, 3, ZE_PARSE, "more entries than agents"},
 			{3, 2, ZE_PARSE, "agent index past the agents"},
-			{2 + 14 + 1, 0, ZE_PARSE, "agents out of order"},
+			{2 + 24 + 1, 0, ZE_PARSE, "agents out of order"},
 			{5, VERDICT__COUNT, ZE_VERSION, "unknown verdict"},
 			{5, VERDICT_PENDING, ZE_PARSE, "pending counted"},
 			{5, VERDICT_OK, ZE_PARSE, "methods without a block"},
@@ -643,6 +647,11 @@ t_roundtrip(void **state)
 			{11, METHOD__COUNT, ZE_VERSION, "unknown method"},
 			{15, 2, ZE_PARSE, "methods do not sum"},
 			{10, 2, ZE_PARSE, "methods out of order"},
+			/* the latest (none: time 0, verdict and method 0) */
+			{16, 0x80, ZE_PARSE, "a negative latest time"},
+			{24, VERDICT_BLOCKED, ZE_PARSE, "a latest verdict, no time"},
+			{25, METHOD_TLS, ZE_PARSE, "a latest method, no time"},
+			{23, 1, ZE_PARSE, "a latest the counts lack (ok)"},
 		};
 		for (i = 0; i < ZARRAY_LEN(bad); i++) {
 			uint8_t was = copy[off + bad[i].at];
@@ -656,7 +665,7 @@ t_roundtrip(void **state)
 		assert_int_equal(cell_acc_decode(copy, e1.len, &b, &d), ZE_OK);
 		cell_acc_free(&b);
 		/* the first row's where counts, after its two entries */
-		off += 2 + 2 * (2 + 1 + 5 + 1 + 5);
+		off += 2 + 2 * (2 + 1 + 5 + 1 + 5 + 10);
 		assert_int_equal(copy[off], 3);	/* unknown, isp, upstream */
 		assert_int_equal(copy[off + 1], CELL_WHERE_UNKNOWN);
 		assert_int_equal(copy[off + 5], 2);
@@ -739,6 +748,11 @@ free_bytes(const uint8_t *p, size_t n, bool *fr)
 				for (k = 0; k < np; k++, i += 5)
 					fr[i] = true;	/* index */
 			}
+			/* the latest's time: another is a record when the
+			 * entry counts its verdict */
+			for (k = i; k < i + 8; k++)
+				fr[k] = true;
+			i += 10;
 		}
 		for (c = 0; c < 2; c++) {	/* where kinds, hops */
 			size_t np = p[i++];
@@ -811,6 +825,185 @@ t_decode_damage(void **state)
 	}
 	free(copy);
 	free(fr);
+	zbuf_free(&e);
+	zbuf_free(&e2);
+	cell_acc_free(&a);
+}
+
+/* n measurements of one agent at start times t0, t0 + 1, ... */
+static void
+add_at(cell_acc_t *a, int agent, const char *target, verdict_t v,
+    method_t m, int64_t t0, int n)
+{
+	struct cell_obs o = {
+		.agent = key(agent), .target = target, .test = TK(TLS),
+		.verdict = v, .method = m,
+	};
+
+	for (int i = 0; i < n; i++) {
+		o.start_us = t0 + i;
+		assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+	}
+}
+
+/* Version 3 of an encoding (cells.c): the same without each entry's
+ * latest (10 bytes after its method counts). */
+static size_t
+to_v3(const uint8_t *p, size_t n, uint8_t *out)
+{
+	size_t i, o, k, r, g, c, na, nr, ne, len;
+
+	len = p[1];
+	i = 2 + len + 8;
+	i += 1 + p[i];				/* service */
+	na = (size_t)p[i + 2] << 8 | p[i + 3];
+	i += 4 + 36 * na;
+	nr = (size_t)p[i + 2] << 8 | p[i + 3];
+	i += 4;
+	memcpy(out, p, i);
+	o = i;
+	for (r = 0; r < nr; r++) {
+		k = i;
+		i += 2 + ((size_t)p[i] << 8 | p[i + 1]) + 1;
+		i += 1 + p[i];			/* variant */
+		ne = (size_t)p[i] << 8 | p[i + 1];
+		i += 2;
+		memcpy(out + o, p + k, i - k);
+		o += i - k;
+		for (g = 0; g < ne; g++) {
+			k = i;
+			i += 2;
+			for (c = 0; c < 2; c++)
+				i += 1 + 5 * (size_t)p[i];
+			memcpy(out + o, p + k, i - k);
+			o += i - k;
+			i += 10;		/* the latest: left out */
+		}
+		k = i;
+		for (c = 0; c < 2; c++)
+			i += 1 + 5 * (size_t)p[i];
+		memcpy(out + o, p + k, i - k);
+		o += i - k;
+	}
+	assert_int_equal(i, n);
+	out[0] = 3;
+	return o;
+}
+
+/* The state now (METHODOLOGY.md §3.9): with cell_opts.latest each agent's
+ * sample is its latest measurement by start time, whatever order they
+ * were added in; a removed latest falls back to the most common; merging
+ * keeps the later; the latest survives encoding, and a version 3 record
+ * (none) is read and judged by the most common. */
+static void
+t_latest(void **state)
+{
+	cell_acc_t *a = acc("RU-MOW", 64501, "facetime"), *h2, *b = NULL;
+	struct cell_opts now, common;
+	struct cell_obs o;
+	zbuf_t e, e2;
+	uint8_t *v3;
+	size_t n3;
+	cell_t c;
+
+	(void)state;
+	cell_opts_default(&common);
+	now = common;
+	now.latest = true;
+	/* three agents: five ok rounds, then the block of the latest */
+	for (int g = 1; g <= 3; g++) {
+		add_at(a, g, "call.example:443", VERDICT_OK, METHOD_NONE, 100,
+		    5);
+		add_at(a, g, "call.example:443", VERDICT_BLOCKED, METHOD_TLS,
+		    200, 1);
+	}
+	assert_int_equal(cell_judge(a, &common, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_OK);
+	cell_clear(&c);
+	assert_int_equal(cell_judge(a, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_BLOCKED);
+	assert_int_equal(c.method, METHOD_TLS);
+	assert_int_equal(c.targets[0].agents, 3);
+	cell_clear(&c);
+
+	/* an older measurement delivered late is not the latest */
+	add_at(a, 1, "call.example:443", VERDICT_OK, METHOD_NONE, 150, 1);
+	add_at(a, 2, "call.example:443", VERDICT_OK, METHOD_NONE, 150, 1);
+	assert_int_equal(cell_judge(a, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_BLOCKED);
+	cell_clear(&c);
+
+	/* the encoding keeps it; version 3 of the same has none */
+	zbuf_init(&e, 1 << 20);
+	zbuf_init(&e2, 1 << 20);
+	assert_int_equal(cell_acc_encode(a, &e), ZE_OK);
+	assert_int_equal(cell_acc_decode(e.data, e.len, &b, NULL), ZE_OK);
+	assert_int_equal(cell_acc_encode(b, &e2), ZE_OK);
+	assert_int_equal(e2.len, e.len);
+	assert_memory_equal(e2.data, e.data, e.len);
+	assert_int_equal(cell_judge(b, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_BLOCKED);
+	cell_clear(&c);
+	cell_acc_free(&b);
+	v3 = malloc(e.len);
+	assert_non_null(v3);
+	n3 = to_v3(e.data, e.len, v3);
+	assert_int_equal(n3, e.len - 3 * 10);
+	assert_int_equal(cell_acc_decode(v3, n3, &b, NULL), ZE_OK);
+	assert_int_equal(cell_acc_count(b), cell_acc_count(a));
+	assert_int_equal(cell_judge(b, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_OK);	/* no latest: most common */
+	cell_clear(&c);
+	/* and is written back as version 4 */
+	zbuf_reset(&e2);
+	assert_int_equal(cell_acc_encode(b, &e2), ZE_OK);
+	assert_int_equal(e2.data[0], CELL_ACC_VERSION);
+	cell_acc_free(&b);
+	free(v3);
+
+	/* a re-judgment takes the latest away: until it is added back the
+	 * entry samples its most common (ok); added back, it is the latest
+	 * again */
+	memset(&o, 0, sizeof(o));
+	o.agent = key(1);
+	o.target = "call.example:443";
+	o.test = TK(TLS);
+	o.verdict = VERDICT_BLOCKED;
+	o.method = METHOD_TLS;
+	o.start_us = 200;
+	assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	o.agent = key(2);
+	assert_int_equal(cell_acc_remove(a, &o), ZE_OK);
+	assert_int_equal(cell_judge(a, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_OK);	/* one blocked of three */
+	cell_clear(&c);
+	assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+	o.agent = key(1);
+	assert_int_equal(cell_acc_add(a, &o), ZE_OK);
+	assert_int_equal(cell_judge(a, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_BLOCKED);
+	cell_clear(&c);
+
+	/* the next hour's bucket: every agent ok again at 300; merged, the
+	 * later latest wins in either order */
+	h2 = acc("RU-MOW", 64501, "facetime");
+	for (int g = 1; g <= 3; g++)
+		add_at(h2, g, "call.example:443", VERDICT_OK, METHOD_NONE, 300,
+		    1);
+	assert_int_equal(cell_acc_merge(a, h2), ZE_OK);
+	assert_int_equal(cell_judge(a, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_OK);
+	cell_clear(&c);
+	cell_acc_free(&h2);
+	h2 = acc("RU-MOW", 64501, "facetime");
+	for (int g = 1; g <= 3; g++)
+		add_at(h2, g, "call.example:443", VERDICT_BLOCKED, METHOD_TLS,
+		    50, 1);
+	assert_int_equal(cell_acc_merge(h2, a), ZE_OK);
+	assert_int_equal(cell_judge(h2, &now, &c), ZE_OK);
+	assert_int_equal(c.verdict, CELL_OK);
+	cell_clear(&c);
+	cell_acc_free(&h2);
 	zbuf_free(&e);
 	zbuf_free(&e2);
 	cell_acc_free(&a);
@@ -1784,6 +1977,7 @@ main(void)
 		cmocka_unit_test(t_dominant_method),
 		cmocka_unit_test(t_add_remove),
 		cmocka_unit_test(t_roundtrip),
+		cmocka_unit_test(t_latest),
 		cmocka_unit_test(t_decode_damage),
 		cmocka_unit_test(t_broken_pi),
 		cmocka_unit_test(t_geo_filtered),

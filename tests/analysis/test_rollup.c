@@ -839,6 +839,284 @@ t_hook_queue(void **state)
 	zbuf_free(&b);
 }
 
+/* Every webhook record queued, oldest first, each on its own line. */
+static void
+hooks(struct fx *f, zbuf_t *out)
+{
+	uint64_t seq;
+	zbuf_t b;
+	zdiag_t d;
+
+	zbuf_reset(out);
+	zbuf_init(&b, 4096);
+	while (store_hook_peek(f->s, &seq, &b, &d) == ZE_OK) {
+		assert_int_equal(zbuf_append(out, b.data, b.len), ZE_OK);
+		assert_int_equal(zbuf_putc(out, '\n'), ZE_OK);
+		assert_int_equal(store_hook_del(f->s, seq, &d), ZE_OK);
+		zbuf_reset(&b);
+	}
+	zbuf_free(&b);
+}
+
+/* The state now (METHODOLOGY.md §3.9): hour 0 ok; in hour 1, after
+ * three ok rounds, both agents' latest round fails.  While hour 1 is not
+ * over its state follows the latest round: blocked at once, its event
+ * and webhook record with it, and the map with sample=latest says so
+ * (the common map: ok).  Once hour 1 is over and its measurements are
+ * judged a last time, its most common samples rule: ok again, the event
+ * gone and the webhook told it was retracted. */
+static void
+t_open_hour(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+	struct cell_opts now = f->o.c;
+	const cell_t *x;
+	cell_t *c;
+	size_t n;
+	zbuf_t hb;
+
+	f->o.hook = true;
+	now.latest = true;
+	zbuf_init(&hb, 1 << 16);
+	for (int h = 0; h < 2; h++) {
+		put(f, 0, "svc", "o.example:443", T0 + h * H_US + 2 * MIN_US,
+		    FL(NONE));
+		for (int k = 1; k <= 3; k++) {
+			put(f, 1, "svc", "o.example:443", T0 + h * H_US +
+			    k * MIN_US, FL(NONE));
+			put(f, 2, "svc", "o.example:443", T0 + h * H_US +
+			    k * MIN_US + 5000, FL(NONE));
+		}
+	}
+	drain(f, T0 + H_US + 4 * MIN_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
+	/* the block starts: one round of both agents */
+	put(f, 1, "svc", "o.example:443", T0 + H_US + 5 * MIN_US,
+	    FL(TIMEOUT));
+	put(f, 2, "svc", "o.example:443", T0 + H_US + 5 * MIN_US + 5000,
+	    FL(TIMEOUT));
+	hooks(f, &hb);
+	drain(f, T0 + H_US + 6 * MIN_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>blocked tcp;");
+	hooks(f, &hb);
+	assert_non_null(strstr((const char *)hb.data,
+	    "\"from\":\"ok\",\"to\":\"blocked\",\"method\":\"tcp\"}\n"));
+	assert_null(strstr((const char *)hb.data, "retracted"));
+	c = NULL;
+	assert_int_equal(rollup_map(f->s, T0, T0 + 2 * H_US, NULL, &now, &c,
+	    &n, NULL, NULL), ZE_OK);
+	assert_non_null(x = cell_of(c, n, "RU-MOW", "svc"));
+	assert_int_equal(x->verdict, CELL_BLOCKED);
+	rollup_cells_free(c, n);
+	c = rmap(f, T0, T0 + 2 * H_US, &n, NULL);
+	assert_non_null(x = cell_of(c, n, "RU-MOW", "svc"));
+	assert_int_equal(x->verdict, CELL_OK);
+	rollup_cells_free(c, n);
+
+	/* hour 1 is over and judged a last time: 3 ok, 1 failed per agent */
+	drain(f, T0 + 3 * H_US, &st);
+	assert_true(st.settled > 0);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
+	hooks(f, &hb);
+	assert_non_null(strstr((const char *)hb.data,
+	    "\"to\":\"blocked\",\"method\":\"tcp\",\"retracted\":true}\n"));
+	zbuf_free(&hb);
+}
+
+/* Heartbeats of the agent of key pk every 30 s over [from, to). */
+static void
+beats_of(struct fx *f, const uint8_t *pk, int64_t from, int64_t to)
+{
+	zdiag_t d;
+
+	for (int64_t t = from; t < to; t += 30 * 1000000LL) {
+		struct store_seen se;
+
+		memset(&se, 0, sizeof(se));
+		memcpy(se.agent, pk, 32);
+		se.seen_us = t;
+		se.has_status = true;
+		assert_int_equal(store_commit(f->s, NULL, 0, NULL, &se, 1, &d),
+		    ZE_OK);
+	}
+}
+
+static void
+beats(struct fx *f, int i, int64_t from, int64_t to)
+{
+	beats_of(f, f->pk[i], from, to);
+}
+
+static int
+sil_collect(const struct store_silence *p, void *arg)
+{
+	memcpy(arg, p, sizeof(*p));
+	return 0;
+}
+
+/* Silence as evidence (METHODOLOGY.md §3.8 "Silence"): RU-MOW/64501's
+ * three agents beat regularly, measure svc in hour 0 and fall silent
+ * together at 00:10; RU-SPE's agent 3 goes on beating (one agent: never
+ * a network's silence) and agent 4 stops (alone: offline).  At 01:20
+ * RU-MOW is a shutdown from 00:10: hour 1 (no measurements) says so,
+ * with its event and webhook record, and the map of the state now too;
+ * hour 0 keeps its verdict.  Not within the aggregator's first minutes,
+ * nor while most networks are silent.  At 01:30 they are back: the
+ * period ends at their first heartbeat, the hour is judged by its
+ * measurements again. */
+static void
+t_silence(void **state)
+{
+	struct fx *f = *state;
+	struct rollup_stats st;
+	struct evlist l;
+	struct store_silence p;
+	struct cell_opts now = f->o.c;
+	uint32_t op, cl;
+	const cell_t *x;
+	cell_t *c;
+	size_t n;
+	zdiag_t d;
+
+	f->o.hook = true;
+	now.latest = true;
+	for (int i = 1; i <= 5; i++)
+		beats(f, i, T0 - 20 * MIN_US, i == 3 ? T0 + 2 * H_US :
+		    i == 4 ? T0 + 30 * MIN_US : T0 + 10 * MIN_US);
+	put(f, 0, "svc", "q.example:443", T0 + 5 * MIN_US, FL(NONE));
+	for (int k = 1; k <= 3; k++) {
+		put(f, 1, "svc", "q.example:443", T0 + (k + 5) * MIN_US,
+		    FL(NONE));
+		put(f, 2, "svc", "q.example:443", T0 + (k + 5) * MIN_US,
+		    FL(NONE));
+	}
+	drain(f, T0 + H_US + 20 * MIN_US, &st);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
+
+	/* the aggregator started 5 minutes ago: its own absence */
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + H_US + 20 * MIN_US,
+	    T0 + H_US + 15 * MIN_US, &st, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op, 0);
+	/* silence off */
+	f->o.sil.after_us = 0;
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + H_US + 20 * MIN_US,
+	    T0, &st, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op, 0);
+	regime_silence_default(&f->o.sil);
+
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + H_US + 20 * MIN_US,
+	    T0, &st, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op, 1);		/* RU-MOW only */
+	assert_int_equal(cl, 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_silence_iter(f->s, NULL, 0, 0, INT64_MAX,
+	    sil_collect, &p, &d), ZE_OK);
+	assert_string_equal(p.region, "RU-MOW");
+	assert_int_equal(p.asn, 64501);
+	assert_int_equal(p.agents, 3);
+	assert_int_equal(p.end_us, 0);
+	assert_true(p.start_us >= T0 + 9 * MIN_US &&
+	    p.start_us < T0 + 10 * MIN_US);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
+	    "1 RU-MOW svc ok>shutdown -;");
+	assert_true(st.hooked >= 1);
+	c = NULL;
+	assert_int_equal(rollup_map(f->s, T0, T0 + H_US + 21 * MIN_US, NULL,
+	    &now, &c, &n, NULL, &d), ZE_OK);
+	assert_non_null(x = cell_of(c, n, "RU-MOW", "svc"));
+	assert_int_equal(x->verdict, CELL_SHUTDOWN);
+	rollup_cells_free(c, n);
+	c = rmap(f, T0, T0 + 2 * H_US, &n, NULL);	/* common: the data */
+	assert_non_null(x = cell_of(c, n, "RU-MOW", "svc"));
+	assert_int_equal(x->verdict, CELL_OK);
+	rollup_cells_free(c, n);
+	/* again: nothing new */
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + H_US + 21 * MIN_US,
+	    T0, &st, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op + cl, 0);
+	/* a reanalysis keeps the period and, replayed, its states */
+	{
+		uint64_t nq;
+		struct evlist l2;
+
+		assert_int_equal(rollup_reset(f->s, &nq, &d), ZE_OK);
+		drain(f, T0 + H_US + 21 * MIN_US, &st);
+		events(f, &l2);
+		assert_string_equal(l2.s, "0 RU-MOW svc insufficient>ok -;");
+		assert_int_equal(rollup_silence_replay(f->s, &f->o,
+		    T0 + H_US + 21 * MIN_US, &st, &d), ZE_OK);
+		events(f, &l2);
+		assert_string_equal(l2.s, l.s);
+	}
+
+	/* back at 01:30, measuring again */
+	for (int i = 1; i <= 2; i++)
+		beats(f, i, T0 + H_US + 30 * MIN_US, T0 + H_US + 35 * MIN_US);
+	beats(f, 5, T0 + H_US + 31 * MIN_US, T0 + H_US + 35 * MIN_US);
+	put(f, 0, "svc", "q.example:443", T0 + H_US + 31 * MIN_US, FL(NONE));
+	for (int i = 1; i <= 2; i++)
+		put(f, i, "svc", "q.example:443", T0 + H_US + 32 * MIN_US,
+		    FL(NONE));
+	put(f, 1, "svc", "q.example:443", T0 + H_US + 33 * MIN_US, FL(NONE));
+	drain(f, T0 + H_US + 35 * MIN_US, &st);
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + H_US + 35 * MIN_US,
+	    T0, &st, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op, 0);
+	assert_int_equal(cl, 1);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_silence_iter(f->s, "RU-MOW", 64501, 0,
+	    INT64_MAX, sil_collect, &p, &d), ZE_OK);
+	assert_int_equal(p.end_us, T0 + H_US + 30 * MIN_US);
+	events(f, &l);
+	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;");
+	c = NULL;
+	assert_int_equal(rollup_map(f->s, T0, T0 + H_US + 36 * MIN_US, NULL,
+	    &now, &c, &n, NULL, &d), ZE_OK);
+	assert_non_null(x = cell_of(c, n, "RU-MOW", "svc"));
+	assert_int_equal(x->verdict, CELL_OK);
+	rollup_cells_free(c, n);
+}
+
+/* Most networks silent at once is the aggregator's own link: three
+ * networks (a third enrolled here), two fall silent together. */
+static void
+t_silence_ours(void **state)
+{
+	struct fx *f = *state;
+	struct store_agent a;
+	uint8_t pk[2][32], sk[64];
+	uint32_t op, cl;
+	bool created;
+	zdiag_t d;
+
+	for (int k = 0; k < 2; k++) {
+		crypto_sign_keypair(pk[k], sk);
+		memset(&a, 0, sizeof(a));
+		memcpy(a.pk, pk[k], 32);
+		snprintf(a.region, sizeof(a.region), "RU-NVS");
+		a.asn = 64503;
+		a.role = STORE_ROLE_PROBE;
+		a.enabled = true;
+		assert_int_equal(store_agent_enroll(f->s, &a, &created, &d),
+		    ZE_OK);
+		beats_of(f, pk[k], T0, T0 + 2 * H_US);
+	}
+	for (int i = 1; i <= 5; i++)
+		beats(f, i, T0, T0 + 10 * MIN_US);
+	assert_int_equal(rollup_silence(f->s, &f->o, T0 + 40 * MIN_US, T0 -
+	    H_US, NULL, &op, &cl, &d), ZE_OK);
+	assert_int_equal(op, 0);
+}
+
 struct racer {
 	struct fx *f;
 	struct rollup_stats st;
@@ -1446,6 +1724,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hook_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_open_hour, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_silence, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_silence_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_two_analyzers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_reset_beside_ingest, setup,

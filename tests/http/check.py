@@ -96,6 +96,22 @@ try:
 except Exception as e:  # noqa: BLE001
     check(False, "map", repr(e))
 try:
+    # the state now (METHODOLOGY.md §3.9): each agent's latest sample, as
+    # zondctl map --sample latest judges it; common is the default
+    m = get_json("/api/v1/map?sample=latest&since=%s&until=%s" % (lo, hi))
+    ref = json.loads(zondctl("-c", TMP + "/agg.conf", "map", "--data", DATA,
+                             "--json", "--since", lo, "--until", hi,
+                             "--sample", "latest"))
+    assert ref == m and m["cells"], (ref, m)
+    assert get_json("/api/v1/map?sample=common&since=%s&until=%s" % (lo, hi)) == \
+        get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
+    r = subprocess.run([BIN + "/zondctl", "map", "--data", DATA, "--sample", "now"],
+                       capture_output=True)
+    assert r.returncode == 2 and b"--sample: 'now' is not common or latest" in r.stderr, r
+    check(True, "map: sample=latest equals zondctl map --sample latest; common is the default")
+except Exception as e:  # noqa: BLE001
+    check(False, "map sample", repr(e))
+try:
     m = get_json("/api/v1/map?service=web&since=%s&until=%s" % (lo, hi))
     assert m["cells"] and {c["service"] for c in m["cells"]} == {"web"}, m
     m = get_json("/api/v1/map")
@@ -311,6 +327,7 @@ bad = [
     ("/api/v1/map?service=a%20b", "service", "a b"),
     ("/api/v1/map?service=web&service=x", "service", ""),
     ("/api/v1/map?since=", "since", ""),
+    ("/api/v1/map?sample=newest", "sample", "newest"),
     ("/api/v1/timeseries?grain=week", "grain", "week"),
     ("/api/v1/timeseries?asn=abc", "asn", "abc"),
     ("/api/v1/timeseries?asn=0", "asn", "'0'"),

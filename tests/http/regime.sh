@@ -28,17 +28,7 @@ for a in 127.0.0.1 127.0.0.2 127.0.0.3; do
 	pids+=($!)
 done
 "$BIN/zondctl" keygen -o "$T/agg" >/dev/null
-cat >"$T/agg.conf" <<CONF
-[aggregator]
-data_dir = $T/agg
-key = $T/agg/identity.key
-[ingest]
-listen = tcp://127.0.0.1:$ZMQ
-[http]
-listen = 127.0.0.1:$HTTP
-[analysis]
-interval = 300ms
-CONF
+agg_conf
 # the control reaches all three; the probes only the domestic one (the
 # same names and port on 127.0.0.9, where nothing listens: refused)
 cat >"$T/ep-open.csv" <<CONF
