@@ -190,6 +190,26 @@ st_prefill(store_t *s)
 	st_txn_abort(s, txn);
 }
 
+/* Open databases that came after the format (n1, and n2 when not NULL)
+ * in txn: a read-only opener of a store without them gets *absent and 0.
+ * Returns LMDB's code. */
+static int
+st_dbi_late(const store_t *s, MDB_txn *txn, unsigned dbf, const char *n1,
+    MDB_dbi *d1, const char *n2, MDB_dbi *d2, bool *absent)
+{
+	int rc;
+
+	*absent = false;
+	if ((rc = mdb_dbi_open(txn, n1, dbf, d1)) == 0 && n2 != NULL)
+		rc = mdb_dbi_open(txn, n2, dbf, d2);
+	if (rc == MDB_NOTFOUND && s->readonly) {
+		*absent = true;
+		rc = 0;
+	}
+	return rc;
+}
+
+
 static zerr_t
 env_open(store_t *s, zdiag_t *d)
 {
@@ -250,30 +270,12 @@ env_open(store_t *s, zdiag_t *d)
 			e = st_fail(rc, d, "opening the databases");
 			goto fail;
 		}
-		/* tokens came later: a read-only opener of an older store
-		 * sees none */
-		s->no_tokens = false;
-		rc = mdb_dbi_open(txn, "tokens", dbf, &s->tokens);
-		if (rc == MDB_NOTFOUND && s->readonly) {
-			s->no_tokens = true;
-			rc = 0;
-		}
-		if (rc != 0) {
-			st_txn_abort(s, txn);
-			if (rc == MDB_MAP_FULL && attempt == 0 &&
-			    st_map_grow(s, d) == ZE_OK)
-				continue;
-			e = st_fail(rc, d, "opening the databases");
-			goto fail;
-		}
-		/* beats and silence came later (issue 20): the same */
-		s->no_beats = false;
-		if ((rc = mdb_dbi_open(txn, "beats", dbf, &s->beats)) == 0)
-			rc = mdb_dbi_open(txn, "silence", dbf, &s->silence);
-		if (rc == MDB_NOTFOUND && s->readonly) {
-			s->no_beats = true;
-			rc = 0;
-		}
+		/* tokens, then beats and silence (issue 20) came later: a
+		 * read-only opener of an older store sees none */
+		if ((rc = st_dbi_late(s, txn, dbf, "tokens", &s->tokens, NULL,
+		    NULL, &s->no_tokens)) == 0)
+			rc = st_dbi_late(s, txn, dbf, "beats", &s->beats,
+			    "silence", &s->silence, &s->no_beats);
 		if (rc != 0) {
 			st_txn_abort(s, txn);
 			if (rc == MDB_MAP_FULL && attempt == 0 &&
