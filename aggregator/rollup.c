@@ -1231,9 +1231,8 @@ struct sil_agent {
 
 /* What a silence round found for one network. */
 struct sil_act {
-	struct store_silence p;	/* the period to write (opened or
-				 * closed); unchanged when extending */
-	bool write;		/* put p */
+	struct store_silence p;	/* the period to put (opened, closed or
+				 * replayed) */
 	int64_t from_us;	/* judge the hours from this one to to_us */
 	int64_t to_us;		/* 0: now */
 };
@@ -1245,6 +1244,12 @@ struct sil {
 	struct sil_act *act;
 	size_t nact, acap;	/* acap: rollup_silence_replay's */
 	bool nomem;
+	/* rollup_silence's read: each agent's beats (STORE_BEATS_MAX per
+	 * agent in t), the rule, networks judged and silent */
+	int64_t *t;
+	struct regime_beats *bt;
+	struct regime_silence_opts so;
+	uint32_t nets, nsilent;
 	/* sil_touch: services of a network, read from its roll-ups */
 	const char *region;
 	uint32_t asn;
@@ -1420,12 +1425,91 @@ sil_write(store_tx_t *tx, void *arg)
 	s->r.tx = tx;
 	s->r.st = s->r.st_read;	/* store_tx_run may call again */
 	for (size_t i = 0; i < s->nact; i++)
-		if (s->act[i].write &&
-		    store_tx_silence_put(tx, &s->act[i].p) < 0)
+		if (store_tx_silence_put(tx, &s->act[i].p) < 0)
 			return -1;
 	for (size_t i = 0; i < s->nact; i++)
 		if (sil_touch(s, &s->act[i]) < 0)
 			return -1;
+	return 0;
+}
+
+/* Put s's periods and judge their hours again (one write transaction,
+ * through o->write when set); their events and hooks into stats. */
+static zerr_t
+sil_apply_acts(store_t *st, struct sil *s, struct rollup_stats *stats,
+    zdiag_t *d)
+{
+	struct store_extra x = {sil_write, s};
+	zerr_t e;
+
+	if (s->nact == 0)
+		return ZE_OK;
+	e = s->r.o->write != NULL ? s->r.o->write(s->r.o->write_ctx, &x, d) :
+	    store_tx_run(st, true, sil_write, s, "analysis: silence", d);
+	if (e == ZE_OK && s->r.err != ZE_OK)
+		e = zdiag_set(d, s->r.err, "analysis: out of memory");
+	if (e == ZE_OK && stats != NULL) {
+		stats->events += s->r.st.events;
+		stats->hooked += s->r.st.hooked;
+	}
+	return e;
+}
+
+/* rollup_silence's read, in one transaction: for each network (s->a
+ * sorted by region and ASN) its agents' beats and its open period, and
+ * what changed: a period to open or to close (s->act). */
+static int
+sil_read(store_tx_t *tx, void *arg)
+{
+	struct sil *s = arg;
+	int64_t now = s->r.now, since;
+	uint32_t ag;
+
+	s->nact = 0;		/* store_tx_run may call again */
+	s->nets = s->nsilent = 0;
+	for (size_t i = 0, j; i < s->n; i = j) {
+		struct store_silence op;
+		struct sil_act *a = &s->act[s->nact];
+		bool silent;
+
+		for (j = i; j < s->n && sil_agent_cmp(&s->a[i], &s->a[j]) ==
+		    0; j++) {
+			s->bt[j - i].t = s->t + j * STORE_BEATS_MAX;
+			if (store_tx_beats_get(tx, s->a[j].pk,
+			    s->t + j * STORE_BEATS_MAX, STORE_BEATS_MAX,
+			    &s->bt[j - i].n) < 0)
+				return -1;
+		}
+		memset(&op, 0, sizeof(op));
+		if (store_tx_silence_iter(tx, s->a[i].region, s->a[i].asn, now,
+		    now + 1, sil_open_one, &op) < 0)
+			return -1;
+		if (j - i < s->so.min_agents && op.start_us == 0)
+			continue;
+		s->nets++;
+		silent = regime_silent(s->bt, j - i, now, &s->so, &since, &ag);
+		s->nsilent += silent;
+		memset(a, 0, sizeof(*a));
+		if (silent && op.start_us == 0) {
+			memcpy(a->p.region, s->a[i].region, STORE_REGION_LEN);
+			a->p.asn = s->a[i].asn;
+			a->p.start_us = since;
+			a->p.agents = ag;
+			a->from_us = since;
+			s->nact++;
+		} else if (!silent && op.start_us != 0) {
+			/* its hours, from the start: those after the first
+			 * were not written while it lasted */
+			a->p = op;
+			a->p.end_us = sil_end(s->bt, j - i, op.start_us,
+			    &s->so);
+			if (a->p.end_us == 0)
+				a->p.end_us = now;
+			a->from_us = op.start_us;
+			a->to_us = a->p.end_us;
+			s->nact++;
+		}
+	}
 	return 0;
 }
 
@@ -1470,16 +1554,8 @@ rollup_silence_replay(store_t *st, const struct rollup_opts *o,
 	    d);
 	if (e == ZE_OK && s.nomem)
 		e = zdiag_set(d, ZE_NOMEM, "analysis: silence: out of memory");
-	if (e == ZE_OK && s.nact > 0) {
-		e = store_tx_run(st, true, sil_write, &s, "analysis: silence",
-		    d);
-		if (e == ZE_OK && s.r.err != ZE_OK)
-			e = zdiag_set(d, s.r.err, "analysis: out of memory");
-	}
-	if (e == ZE_OK && stats != NULL) {
-		stats->events += s.r.st.events;
-		stats->hooked += s.r.st.hooked;
-	}
+	if (e == ZE_OK)
+		e = sil_apply_acts(st, &s, stats, d);
 	free(s.act);
 	free(s.svc);
 	return e;
@@ -1491,11 +1567,7 @@ rollup_silence(store_t *st, const struct rollup_opts *o, int64_t now_us,
     uint32_t *closed, zdiag_t *d)
 {
 	struct sil s;
-	struct regime_silence_opts so = o->sil;
-	struct store_extra x;
-	int64_t *t = NULL, since;
-	struct regime_beats *bt = NULL;
-	uint32_t nets = 0, nsilent = 0, nopen = 0, nclose = 0, ag;
+	uint32_t nopen = 0;
 	bool ready = now_us - up_us >= o->sil.after_us + o->sil.spread_us;
 	zerr_t e = ZE_OK;
 
@@ -1505,79 +1577,39 @@ rollup_silence(store_t *st, const struct rollup_opts *o, int64_t now_us,
 		*closed = 0;
 	if (o->sil.after_us <= 0 || o->c.regime_min_agents == 0)
 		return ZE_OK;
-	so.min_agents = o->c.regime_min_agents;
 	memset(&s, 0, sizeof(s));
 	s.r.o = o;
 	s.r.now = now_us;
+	s.so = o->sil;
+	s.so.min_agents = o->c.regime_min_agents;
 	if ((e = store_agent_iter(st, sil_agent_one, &s, d)) != ZE_OK)
 		goto out;
 	if (s.nomem)
 		goto nomem;
 	if (s.n > 1)
 		qsort(s.a, s.n, sizeof(*s.a), sil_agent_cmp);
-	if (s.n > 0 && ((t = calloc(s.n * STORE_BEATS_MAX, sizeof(*t))) ==
-	    NULL || (bt = calloc(s.n, sizeof(*bt))) == NULL ||
-	    (s.act = calloc(s.n, sizeof(*s.act))) == NULL))
+	if (s.n > 0 && ((s.t = calloc(s.n * STORE_BEATS_MAX,
+	    sizeof(*s.t))) == NULL || (s.bt = calloc(s.n,
+	    sizeof(*s.bt))) == NULL || (s.act = calloc(s.n,
+	    sizeof(*s.act))) == NULL))
 		goto nomem;
-	for (size_t i = 0, j; i < s.n; i = j) {
-		struct store_silence op;
-		struct sil_act *a = &s.act[s.nact];
-		bool have_open, silent;
-
-		for (j = i; j < s.n && sil_agent_cmp(&s.a[i], &s.a[j]) == 0;
-		    j++) {
-			bt[j - i].t = t + j * STORE_BEATS_MAX;
-			if ((e = store_beats_get(st, s.a[j].pk,
-			    t + j * STORE_BEATS_MAX, STORE_BEATS_MAX,
-			    &bt[j - i].n, d)) != ZE_OK)
-				goto out;
-		}
-		memset(&op, 0, sizeof(op));
-		if ((e = store_silence_iter(st, s.a[i].region, s.a[i].asn,
-		    now_us, now_us + 1, sil_open_one, &op, d)) != ZE_OK)
-			goto out;
-		have_open = op.start_us != 0;
-		if (j - i < so.min_agents && !have_open)
-			continue;
-		nets++;
-		silent = regime_silent(bt, j - i, now_us, &so, &since, &ag);
-		nsilent += silent;
-		memset(a, 0, sizeof(*a));
-		if (silent && !have_open) {
-			memcpy(a->p.region, s.a[i].region, STORE_REGION_LEN);
-			a->p.asn = s.a[i].asn;
-			a->p.start_us = since;
-			a->p.agents = ag;
-			a->write = true;
-			a->from_us = since;
-			s.nact++;
-		} else if (have_open && !silent) {
-			a->p = op;
-			a->p.end_us = sil_end(bt, j - i, op.start_us, &so);
-			if (a->p.end_us == 0)
-				a->p.end_us = now_us;
-			a->write = true;
-			a->from_us = a->p.end_us;
-			s.nact++;
-			nclose++;
-		} else if (have_open) {
-			a->p = op;		/* the hour now is shutdown */
-			a->from_us = now_us;
-			s.nact++;
-		}
-	}
+	if ((e = store_tx_run(st, false, sil_read, &s, "analysis: silence",
+	    d)) != ZE_OK)
+		goto out;
 	/* new periods: not while the aggregator itself may be why nobody
 	 * was heard, nor when most networks fell silent at once */
 	for (size_t i = 0; i < s.nact; i++)
-		nopen += s.act[i].write && s.act[i].p.end_us == 0;
-	if (nopen > 0 && (!ready || (nets >= 3 && 2 * nsilent > nets))) {
+		nopen += s.act[i].p.end_us == 0;
+	if (nopen > 0 && (!ready || (s.nets >= 3 && 2 * s.nsilent >
+	    s.nets))) {
+		size_t w = 0;
+
 		if (ready)
 			log_warnx("analysis: %u of %u networks fell silent at "
 			    "once: the aggregator's own link, not a shutdown",
-			    nsilent, nets);
-		size_t w = 0;
+			    s.nsilent, s.nets);
 		for (size_t i = 0; i < s.nact; i++)
-			if (!(s.act[i].write && s.act[i].p.end_us == 0))
+			if (s.act[i].p.end_us != 0)
 				s.act[w++] = s.act[i];
 		s.nact = w;
 		nopen = 0;
@@ -1586,8 +1618,6 @@ rollup_silence(store_t *st, const struct rollup_opts *o, int64_t now_us,
 		const struct store_silence *p = &s.act[i].p;
 		char t0[32], t1[32];
 
-		if (!s.act[i].write)
-			continue;
 		ztime_fmt_iso(p->start_us, t0, sizeof(t0), 0);
 		if (p->end_us == 0)
 			log_info("analysis: shutdown seen from silence: %s "
@@ -1598,24 +1628,11 @@ rollup_silence(store_t *st, const struct rollup_opts *o, int64_t now_us,
 			    "%s", p->region, p->asn, t0, ztime_fmt_iso(
 			    p->end_us, t1, sizeof(t1), 0));
 	}
-	if (s.nact > 0) {
-		x.fn = sil_write;
-		x.arg = &s;
-		e = o->write != NULL ? o->write(o->write_ctx, &x, d) :
-		    store_tx_run(st, true, sil_write, &s, "analysis: silence",
-		    d);
-		if (e == ZE_OK && s.r.err != ZE_OK)
-			e = zdiag_set(d, s.r.err, "analysis: out of memory");
-	}
-	if (e == ZE_OK) {
+	if ((e = sil_apply_acts(st, &s, stats, d)) == ZE_OK) {
 		if (opened != NULL)
 			*opened = nopen;
 		if (closed != NULL)
-			*closed = nclose;
-		if (stats != NULL) {
-			stats->events += s.r.st.events;
-			stats->hooked += s.r.st.hooked;
-		}
+			*closed = (uint32_t)s.nact - nopen;
 	}
 	goto out;
 nomem:
@@ -1624,8 +1641,8 @@ out:
 	free(s.a);
 	free(s.act);
 	free(s.svc);
-	free(t);
-	free(bt);
+	free(s.t);
+	free(s.bt);
 	return e;
 }
 

@@ -109,8 +109,11 @@ zerr_t rollup_reset_chunked(store_t *s, size_t chunk,
  * heartbeat after the silence of one of them once it no longer is
  * silent.  The service cells of that network get `shutdown` for the
  * hours of the period in which they have no measurements (and, while it
- * is open, the hour that is not over), with their events; closing
- * judges those hours again.  No period is opened within
+ * is open, the hour that is not over), with their events: the hours from
+ * its start to now when it opens, all of its hours again when it ends
+ * (nothing is written while it lasts: an hour without a state makes no
+ * event, so the shutdown stays the cell's last state).  One read
+ * transaction for every agent's beats and the open periods.  No period is opened within
  * sil.after_us + sil.spread_us of up_us (the aggregator's start: its own
  * absence looks like everyone's silence), nor when more than half of at
  * least 3 networks fall silent at once (the aggregator's own link; a
