@@ -41,6 +41,24 @@ st_tx_bad(store_tx_t *tx, const char *fmt, ...)
 
 /* ------------------------------------------------------------ beats */
 
+/* Put c on agent pk's newest key (or on the key below where it would be,
+ * another agent's or none: callers check the prefix); kb is the key
+ * buffer k points at.  LMDB's code. */
+static int
+beats_newest(MDB_cursor *c, uint8_t kb[BEAT_KEY], const uint8_t *pk,
+    MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	memcpy(kb, pk, STORE_PK_LEN);
+	memset(kb + STORE_PK_LEN, 0xff, 8);	/* above any time stored */
+	k->mv_size = BEAT_KEY;
+	k->mv_data = kb;
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	return rc == MDB_NOTFOUND ? mdb_cursor_get(c, k, v, MDB_LAST) :
+	    rc == 0 ? mdb_cursor_get(c, k, v, MDB_PREV) : rc;
+}
+
 int
 st_beat_put(store_t *s, MDB_txn *txn, const uint8_t *pk, int64_t us)
 {
@@ -63,10 +81,7 @@ st_beat_put(store_t *s, MDB_txn *txn, const uint8_t *pk, int64_t us)
 	 * one: every insert keeps the bound) */
 	if ((rc = mdb_cursor_open(txn, s->beats, &c)) != 0)
 		return rc;
-	memset(kb + STORE_PK_LEN, 0xff, 8);	/* above any time stored */
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST) :
-	    rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : rc;
+	rc = beats_newest(c, kb, pk, &k, &v);
 	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
 		if (k.mv_size != BEAT_KEY || memcmp(k.mv_data, pk,
 		    STORE_PK_LEN) != 0)
@@ -86,7 +101,7 @@ store_tx_beats_get(store_tx_t *tx, const uint8_t pk[STORE_PK_LEN],
 {
 	uint8_t kb[BEAT_KEY];
 	MDB_cursor *c;
-	MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb}, v;
+	MDB_val k, v;
 	size_t i = 0;
 	int rc, r = 0;
 
@@ -95,11 +110,7 @@ store_tx_beats_get(store_tx_t *tx, const uint8_t pk[STORE_PK_LEN],
 		return 0;
 	if ((rc = mdb_cursor_open(tx->txn, tx->s->beats, &c)) != 0)
 		return st_tx_rc(tx, rc);
-	memcpy(kb, pk, STORE_PK_LEN);
-	memset(kb + STORE_PK_LEN, 0xff, 8);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST) :
-	    rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : rc;
+	rc = beats_newest(c, kb, pk, &k, &v);
 	for (; rc == 0 && i < cap; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
 		const uint8_t *p = k.mv_data;
 		uint64_t u;
