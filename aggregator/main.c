@@ -232,6 +232,15 @@ main(int argc, char **argv)
 		conf_free(aggr_conf_tab, &conf);
 		return 1;
 	}
+	/* the operator view is never open on a public address by default;
+	 * a config file holding the token is a secret file (docs/SECURITY.md) */
+	if (http_check_conf(&conf, &d) != ZE_OK ||
+	    http_check_token_file(&conf, a.config, &d) != ZE_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, d.text);
+		ipasn_free(&asn);
+		conf_free(aggr_conf_tab, &conf);
+		return 1;
+	}
 	if (a.check) {
 		ipasn_free(&asn);
 		conf_free(aggr_conf_tab, &conf);
