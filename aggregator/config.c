@@ -84,35 +84,6 @@ check_opt_hostport(const char *v, char *why, size_t n)
 	return *v == '\0' ? 0 : conf_check_hostport(v, why, n);
 }
 
-/* empty (no token), or at least 16 printable ASCII characters without
- * blanks: sent as `Authorization: Bearer TOKEN` (docs/API.md). */
-static int
-check_token(const char *v, char *why, size_t whylen)
-{
-	size_t n = strlen(v);
-
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f) {
-			snprintf(why, whylen, "a blank, control or non-ASCII "
-			    "byte at position %zu (a token is printable ASCII "
-			    "without blanks)", i + 1);
-			return -1;
-		}
-	if (n < 16) {
-		snprintf(why, whylen, "%zu characters; a token needs at least "
-		    "16 (e.g. zondctl keygen's hex, or openssl rand -hex 32)",
-		    n);
-		return -1;
-	}
-	if (n > 256) {
-		snprintf(why, whylen, "longer than 256 characters");
-		return -1;
-	}
-	return 0;
-}
-
 /* empty, or host:port with a port 1-65535 */
 static int
 check_opt_listen(const char *v, char *why, size_t n)
@@ -171,7 +142,7 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "address other than loopback needs a token (refused at start "
 	    "and by -n without one)"},
 	{"http", "token", CONF_STRING, "", O(http_token), 0, 0, false,
-	    check_token, "operator token: when set, the operator view's /api/ "
+	    conf_check_token, "operator token: when set, the operator view's /api/ "
 	    "paths (but /api/v1/info) and /metrics need `Authorization: "
 	    "Bearer TOKEN` (16-256 printable ASCII characters, no blanks); a "
 	    "configuration file holding one is refused when group or others "

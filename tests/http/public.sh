@@ -63,6 +63,10 @@ conf "$T/c3.conf" "listen = 0.0.0.0:$HTTP" "public = yes"
 accepted "$T/c3.conf" "a public listener on 0.0.0.0 without a token"
 conf "$T/c4.conf" "listen = 0.0.0.0:$HTTP" "token = $TOKEN"
 accepted "$T/c4.conf" "an operator listener on 0.0.0.0 with a token"
+out=$("$BIN/zond-aggregator" -n -c "$T/c4.conf" 2>&1)
+if grep -q "$TOKEN" <<<"$out" || ! grep -q '^\[http\] token = (secret, not shown)$' <<<"$out"; then
+	fail "-n prints the token: $(grep token <<<"$out")"
+else ok "-n does not print the token"; fi
 conf "$T/c5.conf" "listen = 127.0.0.2:$HTTP"
 accepted "$T/c5.conf" "an operator listener on 127.0.0.2 (loopback) without a token"
 conf "$T/c6.conf" "token = 0123456789abcde"
