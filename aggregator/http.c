@@ -779,10 +779,10 @@ http_start(store_t *s, const struct aggr_conf *conf,
 			return e;
 		}
 	for (size_t i = 0; i < h->nlst; i++)
-		log_info("http listening=%s view=%s%s dashboard=%s",
-		    h->lst[i].addr, h->lst[i].pub ? "public" : "operator",
-		    h->lst[i].pub ? "" : h->has_token ? " token=yes" :
-		    " token=no", h->dashfd >= 0 ? h->dashdir : "(none)");
+		log_info("http listening=%s dashboard=%s view=%s%s",
+		    h->lst[i].addr, h->dashfd >= 0 ? h->dashdir : "(none)",
+		    h->lst[i].pub ? "public" : "operator", h->lst[i].pub ? "" :
+		    h->has_token ? " token=yes" : " token=no");
 	if (h->lst[0].pub && h->has_token)
 		log_warnx("http: [http] token is set but [http] public = yes: "
 		    "no listener serves the operator view");

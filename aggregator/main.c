@@ -349,6 +349,8 @@ main(int argc, char **argv)
 	/* the HTTP API is optional: a busy port must not stop ingest */
 	if (http_start(store, &conf, asn, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
+	/* the HTTP server keeps the token's digest only */
+	sodium_memzero(conf.http_token, strlen(conf.http_token));
 	http_publish(http, ig);
 	if (analyzer_start(store, &conf, asn, w, &an, &d) != ZE_OK)
 		fatalx("%s", d.text);

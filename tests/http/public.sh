@@ -107,8 +107,8 @@ conf "$T/agg.conf" "listen = 127.0.0.1:$HTTP" "token = $TOKEN" \
 "$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
 agg=$!
 for _ in $(seq 100); do [ "$(grep -c "http listening" "$T/agg.log")" = 2 ] && break; sleep 0.1; done
-if grep -q "http listening=127.0.0.1:$HTTP view=operator token=yes" "$T/agg.log" &&
-	grep -q "http listening=127.0.0.1:$PUB view=public" "$T/agg.log"; then
+if grep -q "http listening=127.0.0.1:$HTTP dashboard=.* view=operator token=yes$" "$T/agg.log" &&
+	grep -q "http listening=127.0.0.1:$PUB dashboard=.* view=public$" "$T/agg.log"; then
 	ok "the log names both listeners and their views"
 else
 	fail "the log names both listeners: $(grep http "$T/agg.log")"
