@@ -2,8 +2,11 @@
  * http_int.h — what the HTTP server's files share (not for other
  * modules; they use http.h).
  *
- *   http.c        the server: libmicrohttpd set-up, connection limits and
- *                 timeouts, routing, responses and errors, logging
+ *   http.c        the server: libmicrohttpd set-up (one daemon per
+ *                 listener), connection limits and timeouts, routing,
+ *                 the views (operator token, public view's gate and
+ *                 /api/v1/info), responses and errors, logging
+ *   analysis/pubview.c  the public view's k rule (pure)
  *   http_query.c  query parameters: parsed, checked, turned into filters
  *   http_ep.c     the endpoints (docs/API.md) and the dashboard files
  *
