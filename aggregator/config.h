@@ -29,6 +29,10 @@ struct aggr_conf {
 	/* [http] */
 	char *http_listen;
 	char *dashboard_dir;
+	char *http_token;		/* "": no operator token */
+	bool http_public;		/* listen serves the public view */
+	char *http_public_listen;	/* "": no second (public) listener */
+	int64_t http_public_min_agents;	/* k */
 	/* [analysis] */
 	int64_t window_ms;
 	int64_t settle_ms;

@@ -33,6 +33,7 @@
 #include "json.h"
 #include "log.h"
 #include "map.h"
+#include "pubview.h"
 #include "rollup.h"
 #include "wire.h"
 #include "zclock.h"
@@ -82,7 +83,10 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	    &d)) != ZE_OK)
 		return http_respond_internal(c, "map", e, &d);
 	zbuf_init(&b, HTTP_DOC_MAX);
-	e = map_json(&b, f.since, f.until, cells, n, &pending);
+	/* the public view: pubview.h's k rule */
+	e = http_is_public(h, c) ? map_json_public(&b, f.since, f.until, cells,
+	    n, &pending, h->k) : map_json(&b, f.since, f.until, cells, n,
+	    &pending);
 	rollup_cells_free(cells, n);
 	return http_respond_doc(c, "map", e, "\n", &b, NULL);
 }
@@ -211,6 +215,18 @@ http_ep_timeseries(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > RANGE_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
+	/* the public view: probe agents' measurements only, filters of at
+	 * least k of them */
+	if (http_is_public(h, c)) {
+		if (f.role >= 0 && f.role != STORE_ROLE_PROBE)
+			return http_respond_error(c, MHD_HTTP_FORBIDDEN, "role: "
+			    "control agents' measurements are not in the public "
+			    "view");
+		f.role = STORE_ROLE_PROBE;
+		if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c,
+		    f.has_region ? f.region : NULL, f.asn, &r))
+			return r;
+	}
 	t.base = f.since - f.since % t.grain;
 	t.nb = (size_t)((f.until - t.base + t.grain - 1) / t.grain);
 	if ((t.b = calloc(t.nb, sizeof(*t.b))) == NULL)
@@ -562,6 +578,9 @@ struct listout {
 	size_t n;
 	zerr_t e;
 	enum { FIRST_NEWS, FIRST_ALL, FIRST_NONE } first;	/* events */
+	pub_agents_t *pa;		/* public view: probe agents per
+					 * network; NULL: operator view */
+	uint32_t k;
 };
 
 /* {"since": ..., "until": ..., "NAME": [ into a new b (o's). */
@@ -571,7 +590,7 @@ list_open(struct listout *o, zbuf_t *b, const struct filt *f,
 {
 	char t1[40], t2[40];
 
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof(*o));	/* o->pa NULL: the operator view */
 	o->f = f;
 	o->b = b;
 	zbuf_init(b, HTTP_DOC_MAX);
@@ -584,18 +603,28 @@ static int
 sil_out(const struct store_silence *p, void *arg)
 {
 	struct listout *o = arg;
-	char t1[40], t2[40];
+	char t1[40], t2[40], asn[16], region[STORE_REGION_LEN + 1];
 	zerr_t e;
 
 	if ((o->f->asn > 0 && p->asn != o->f->asn) || (o->f->has_region &&
 	    strncmp(o->f->region, p->region, STORE_REGION_LEN) != 0))
 		return 0;
+	memcpy(region, p->region, STORE_REGION_LEN);
+	region[STORE_REGION_LEN] = '\0';
+	snprintf(asn, sizeof(asn), "%" PRIu32, p->asn);
+	/* the public view: a network of fewer than k agents shows no ASN,
+	 * a region of fewer than k is left out */
+	if (o->pa != NULL && pub_agents_count(o->pa, region, p->asn) < o->k) {
+		if (pub_agents_count(o->pa, region, 0) < o->k)
+			return 0;
+		snprintf(asn, sizeof(asn), "null");
+	}
 	if ((e = zbuf_puts(o->b, o->n++ ? ",\n {\"region\": " :
 	    "\n {\"region\": ")) == ZE_OK &&
-	    (e = json_cstr(o->b, p->region)) == ZE_OK)
-		e = zbuf_printf(o->b, ", \"asn\": %" PRIu32 ", \"start\": "
+	    (e = json_cstr(o->b, region)) == ZE_OK)
+		e = zbuf_printf(o->b, ", \"asn\": %s, \"start\": "
 		    "\"%s\", \"end\": %s%s%s, \"agents\": %" PRIu32 "}",
-		    p->asn, ztime_fmt_iso(p->start_us, t1, sizeof(t1), 3),
+		    asn, ztime_fmt_iso(p->start_us, t1, sizeof(t1), 3),
 		    p->end_us ? "\"" : "", p->end_us ? ztime_fmt_iso(
 		    p->end_us, t2, sizeof(t2), 3) : "null",
 		    p->end_us ? "\"" : "", p->agents);
@@ -614,14 +643,22 @@ http_ep_silences(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, sil_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	e = list_open(&o, &b, &f, "silences");
+	o.k = h->k;
+	if (e == ZE_OK && http_is_public(h, c))
+		e = http_pub_agents(h, &o.pa, &d);
 	if (e == ZE_OK && (e = store_silence_iter(h->store, NULL, 0, f.since,
 	    f.until, sil_out, &o, &d)) == ZE_OK)
 		e = o.e;
+	pub_agents_free(&o.pa);
 	return http_respond_doc(c, "silences", e, "]}\n", &b, &d);
 }
 
@@ -643,6 +680,10 @@ ev_out(const event_t *ev, void *arg)
 	    (o->first == FIRST_NEWS && !event_news(ev)) ||
 	    (o->first == FIRST_NONE && event_first(ev)))
 		return 0;
+	/* the public view: events of networks of at least k agents */
+	if (o->pa != NULL && pub_agents_count(o->pa, ev->region, ev->asn) <
+	    o->k)
+		return 0;
 	if ((o->e = zbuf_puts(o->b, o->n++ ? ",\n " : "\n ")) == ZE_OK)
 		o->e = event_json(o->b, ev);
 	return o->e != ZE_OK;
@@ -658,6 +699,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	zdiag_t d = {.text = ""};
 	const char *fs;
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, ev_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
@@ -672,12 +714,19 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 		    "all or none", fs);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	e = list_open(&o, &b, &f, "events");
 	o.first = fs == NULL || strcmp(fs, "news") == 0 ? FIRST_NEWS :
 	    strcmp(fs, "all") == 0 ? FIRST_ALL : FIRST_NONE;
+	o.k = h->k;
+	if (e == ZE_OK && http_is_public(h, c))
+		e = http_pub_agents(h, &o.pa, &d);
 	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
 	    ev_out, &o, &d)) == ZE_OK)
 		e = o.e;
+	pub_agents_free(&o.pa);
 	return http_respond_doc(c, "events", e, "]}\n", &b, &d);
 }
 
@@ -706,6 +755,7 @@ http_ep_history(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, hist_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, 7 * DAY_US))
@@ -716,6 +766,11 @@ http_ep_history(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > RANGE_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
+	/* the public view: a region/ASN filter of at least k agents (the
+	 * counts name no ASN) */
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	/* whole hours: since rounded down, until up */
 	h0 = f.since - f.since % HOUR_US;
 	nh = (size_t)((f.until - h0 + HOUR_US - 1) / HOUR_US);

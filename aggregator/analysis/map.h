@@ -32,5 +32,10 @@ zerr_t map_json_range(zbuf_t *b, int64_t since_us, int64_t until_us) ZWUR;
 
 zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
     const cell_t *cells, size_t n, const uint64_t *pending) ZWUR;
+/* The same document in the public view with k (pubview.h): only the cells
+ * of at least k agents, no "agent_anomalies" lists (agent keys), region
+ * rows of pub_regions ("other" merged, no ASN of a hidden cell). */
+zerr_t map_json_public(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending, uint32_t k) ZWUR;
 
 #endif
