@@ -164,6 +164,7 @@ function wireControls() {
 			return;
 		setToken(v);
 		document.getElementById("token-box").hidden = true;
+		delete document.body.dataset.locked;
 		start();
 	});
 	window.addEventListener("hashchange", () => {
@@ -180,6 +181,7 @@ function wireControls() {
 function askToken(msg) {
 	const box = document.getElementById("token-box");
 	box.hidden = false;
+	document.body.dataset.locked = "1";
 	document.getElementById("token-msg").textContent = msg || t("token.ask");
 	document.getElementById("token-label").firstChild.textContent = t("token.label") + " ";
 	document.getElementById("token-ok").textContent = t("token.ok");
