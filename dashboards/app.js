@@ -41,8 +41,12 @@ function href(patch) {
 	return hashOf(Object.assign({}, state, patch));
 }
 
+/* a new view: not ready from this moment (the hashchange comes later) */
 function go(patch) {
-	location.hash = href(patch);
+	const h = href(patch);
+	if (h !== location.hash)
+		setReady("0");
+	location.hash = h;
 }
 
 /* one fetch per key within CACHE_MS, shared by the views and the header */
@@ -172,6 +176,9 @@ function wireControls() {
 		show(false);
 	});
 	document.addEventListener("click", ev => {
+		const a = ev.target.closest && ev.target.closest('a[href^="#/"]');
+		if (a && a.getAttribute("href") !== location.hash)
+			setReady("0");
 		const box = document.getElementById("popover");
 		if (!box.hidden && !box.contains(ev.target))
 			box.hidden = true;

@@ -55,6 +55,7 @@ export const STRINGS = {
 	"map.title": {en: "Map: {0}", ru: "Карта: {0}"},
 	"map.window": {en: "{0}, state now", ru: "{0}, состояние сейчас"},
 	"map.summary": {en: "{0} regions with agents; {1} with a block", ru: "Регионов с агентами: {0}; с блокировкой: {1}"},
+	"map.missing": {en: "Not in regions.geojson", ru: "Нет в regions.geojson"},
 	"map.extra": {en: "Outside the 83 subjects", ru: "Вне 83 субъектов"},
 	"map.empty": {en: "No judged measurements in this window.", ru: "В этом периоде нет оценённых измерений."},
 	"link.isps": {en: "Providers →", ru: "Провайдеры →"},

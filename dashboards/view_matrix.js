@@ -81,6 +81,15 @@ export async function renderMatrix(ctx) {
 		ctx.main.replaceChildren(head, note(t("map.empty")));
 		return;
 	}
+	/* one pass over the document: a national map has ~10^4 cells */
+	const rowOf = new Map(doc.regions.map(r => [r.region + "|" + r.service, r]));
+	const cellsOf = new Map();
+	for (const c of doc.cells) {
+		const k = c.region + "|" + c.service;
+		if (!cellsOf.has(k))
+			cellsOf.set(k, []);
+		cellsOf.get(k).push(c);
+	}
 	const table = el("table", {class: "matrix"});
 	table.appendChild(el("tr", {}, el("th", {}, t("col.region")), svcs.map(s => el("th", {scope: "col"}, s))));
 	for (const reg of regions) {
@@ -88,12 +97,12 @@ export async function renderMatrix(ctx) {
 		    el("a", {href: ctx.href({view: "isp", region: reg, asn: ""})}, regionName(reg, ctx.lang)),
 		    el("span", {class: "code"}, " " + reg)));
 		for (const s of svcs) {
-			const r = doc.regions.find(x => x.region === reg && x.service === s);
+			const r = rowOf.get(reg + "|" + s);
 			if (!r) {
 				tr.appendChild(el("td", {class: "cell empty"}, ""));
 				continue;
 			}
-			const cells = doc.cells.filter(c => c.region === reg && c.service === s);
+			const cells = cellsOf.get(reg + "|" + s) || [];
 			const conf = cells.length ? cells.reduce((a, c) => a + c.confidence, 0) / cells.length : null;
 			const method = commonMethod(cells.filter(c => c.verdict === "blocked" || c.verdict === "throttled")) ||
 			    commonMethod(cells);
