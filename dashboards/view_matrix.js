@@ -130,7 +130,10 @@ export async function renderIsp(ctx) {
 	if (!ctx.alive())
 		return;
 	const st = ctx.state;
-	const svcs = ctx.servicesOf(doc).filter(svcMatch(st.service));
+	/* the whole country's ISPs for one service (the URL's, or the
+	   default one); one region's or ISP's for every service */
+	const svc = st.service || (st.region || st.asn ? "" : ctx.effService(doc, true));
+	const svcs = ctx.servicesOf(doc).filter(svcMatch(svc));
 	const keep = c => (!st.region || c.region === st.region) && (!st.asn || String(c.asn) === st.asn);
 	const cells = doc.cells.filter(keep);
 	const rows = [...new Map(cells.map(c => [c.region + "|" + c.asn, c])).values()]
