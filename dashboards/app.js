@@ -132,6 +132,7 @@ async function renderControls() {
 	const pause = document.getElementById("pause");
 	pause.textContent = paused ? t("ctl.resume") : t("ctl.pause");
 	pause.setAttribute("aria-pressed", paused ? "true" : "false");
+	pause.title = t("ctl.refresh");
 	document.getElementById("mode").textContent = info.mode === "public" ?
 	    t("mode.public", info.min_agents === null || info.min_agents === undefined ? "?" : info.min_agents) : t("mode.operator");
 	let svcs = [];

@@ -215,8 +215,15 @@ export async function render(ctx) {
 	const counts = {};
 	for (const [, s] of states)
 		counts[s.state] = (counts[s.state] || 0) + 1;
-	const summary = el("p", {class: "summary"}, t("map.summary", states.size,
-	    (counts.blocked || 0) + (counts.throttled || 0) + (counts.partial || 0)));
-	ctx.main.replaceChildren(head, summary, body, ...extra, legend(),
+	/* the headline: the regions with a block or a regime, worst first */
+	const order = ["shutdown", "whitelist", "blocked", "throttled", "partial"];
+	const hit = [...states].filter(([, s]) => order.includes(s.state))
+	    .sort((a, b) => order.indexOf(a[1].state) - order.indexOf(b[1].state) || (a[0] < b[0] ? -1 : 1));
+	const summary = [el("p", {class: "summary"}, t("map.summary", states.size,
+	    (counts.blocked || 0) + (counts.throttled || 0) + (counts.partial || 0))),
+	    hit.length ? el("p", {class: "hits"}, t("map.worst"), " ", hit.slice(0, 12).map(([code, s], i) => [i ? ", " : "",
+		el("span", {class: "hit"}, stateBadge(s.state), " " + regionName(code, ctx.lang))]),
+		hit.length > 12 ? " …" : "") : ""];
+	ctx.main.replaceChildren(head, ...summary, body, ...extra, legend(),
 	    doc.regions.length ? "" : note(t("map.empty")));
 }
