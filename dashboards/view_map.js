@@ -186,14 +186,11 @@ function legend() {
 }
 
 export async function render(ctx) {
-	const doc = await ctx.loadMap();
+	const [doc, feats] = await Promise.all([ctx.loadMap(), loadGeo()]);
 	if (!ctx.alive())
 		return;
 	const svc = ctx.effService(doc, false);
 	const states = regionStates(doc, svc);
-	const feats = await loadGeo();
-	if (!ctx.alive())
-		return;
 	const head = el("h2", {}, t("map.title", svc === "@calls" ? t("ctl.service.calls") : svc || "—"),
 	    " ", el("small", {}, t("map.window", t("hours." + ctx.state.hours))));
 	let body, drawn;
