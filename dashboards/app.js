@@ -56,7 +56,10 @@ function cached(key, fn, force) {
 		return c.promise;
 	const p = fn();
 	cache.set(key, {at: Date.now(), promise: p});
-	p.catch(() => cache.delete(key));
+	p.catch(() => {
+		if (cache.get(key) && cache.get(key).promise === p)
+			cache.delete(key);
+	});
 	return p;
 }
 
@@ -251,6 +254,11 @@ async function show(refresh) {
 
 async function start() {
 	setReady("0");
+	/* the map is the first thing most views need: ask for it beside
+	   /api/v1/info rather than after (a 401 is dropped from the cache) */
+	state = parseHash(location.hash);
+	if (!["agents", "explorer"].includes(state.view))
+		loadMap().catch(() => {});
 	try {
 		info = await getInfo();
 	} catch (e) {
