@@ -52,7 +52,7 @@
 /* ----------------------------------------------------------------- map */
 
 static const char *const map_params[] = {"service", "since", "until",
-    "network", "sample", NULL};
+    "network", "sample", "region", "cells", NULL};
 
 enum MHD_Result
 http_ep_map(http_t *h, struct MHD_Connection *c)
@@ -65,7 +65,8 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	struct cell_opts co = h->ao.c;
-	const char *sample;
+	struct map_view mv = {0};
+	const char *sample, *cs;
 	zerr_t e;
 
 	http_query_read(c, map_params, &q);
@@ -78,15 +79,24 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 		    "or latest", sample);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
+	/* cells=none: the region rows alone (a national map's page) */
+	if ((cs = http_query_get(&q, "cells")) != NULL &&
+	    strcmp(cs, "all") != 0 && strcmp(cs, "none") != 0) {
+		snprintf(q.err, sizeof(q.err), "cells: '%.64s' is not all or "
+		    "none", cs);
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	}
+	mv.no_cells = cs != NULL && strcmp(cs, "none") == 0;
 	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
 	    f.service : NULL, f.network, &co, &cells, &n, &pending,
 	    &d)) != ZE_OK)
 		return http_respond_internal(c, "map", e, &d);
 	zbuf_init(&b, HTTP_DOC_MAX);
 	/* the public view: pubview.h's k rule */
-	e = http_is_public(h, c) ? map_json_public(&b, f.since, f.until, cells,
-	    n, &pending, h->k) : map_json(&b, f.since, f.until, cells, n,
-	    &pending);
+	mv.pub = http_is_public(h, c);
+	mv.k = h->k;
+	mv.region = f.has_region ? f.region : NULL;
+	e = map_json_view(&b, f.since, f.until, cells, n, &pending, &mv);
 	rollup_cells_free(cells, n);
 	return http_respond_doc(c, "map", e, "\n", &b, NULL);
 }

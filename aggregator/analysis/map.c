@@ -228,17 +228,21 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 /* map_json (pub false) and map_json_public (pub, with k). */
 static zerr_t
 map_doc(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
-    size_t n, const uint64_t *pending, bool pub, uint32_t k)
+    size_t n, const uint64_t *pending, const struct map_view *mv)
 {
 	const cell_t **v = NULL;
 	struct region_row *rr = NULL;
-	size_t i, nv = 0, nr = 0;
+	size_t i, nv = 0, nr = 0, nk;
+	bool pub = mv->pub;
+	uint32_t k = mv->k;
 	zerr_t e;
 
 	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
 		return ZE_NOMEM;
-	for (i = 0; i < n; i++)
-		if (!pub || pub_cell_shown(&cells[i], k))
+	for (i = 0; i < n && !mv->no_cells; i++)
+		if ((!pub || pub_cell_shown(&cells[i], k)) &&
+		    (mv->region == NULL || strcmp(cells[i].region,
+		    mv->region) == 0))
 			v[nv++] = &cells[i];
 	if (nv > 1)
 		qsort(v, nv, sizeof(*v), cellp_cmp);
@@ -246,6 +250,12 @@ map_doc(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
 	    cells_regions(cells, n, &rr, &nr)) != ZE_OK)
 		goto out;
 	regions_facets(rr, nr);
+	/* one region's rows: kept in their order */
+	for (i = nk = 0; i < nr && mv->region != NULL; i++)
+		if (strcmp(rr[i].region, mv->region) == 0)
+			rr[nk++] = rr[i];
+	if (mv->region != NULL)
+		nr = nk;
 	if ((e = zbuf_putc(b, '{')) != ZE_OK)
 		goto out;
 	if ((e = map_body(b, since_us, until_us, v, nv, rr, nr, pub)) != ZE_OK)
@@ -264,12 +274,24 @@ zerr_t
 map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
     size_t n, const uint64_t *pending)
 {
-	return map_doc(b, since_us, until_us, cells, n, pending, false, 0);
+	struct map_view mv = {0};
+
+	return map_doc(b, since_us, until_us, cells, n, pending, &mv);
 }
 
 zerr_t
 map_json_public(zbuf_t *b, int64_t since_us, int64_t until_us,
     const cell_t *cells, size_t n, const uint64_t *pending, uint32_t k)
 {
-	return map_doc(b, since_us, until_us, cells, n, pending, true, k);
+	struct map_view mv = {.pub = true, .k = k};
+
+	return map_doc(b, since_us, until_us, cells, n, pending, &mv);
+}
+
+zerr_t
+map_json_view(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending,
+    const struct map_view *mv)
+{
+	return map_doc(b, since_us, until_us, cells, n, pending, mv);
 }

@@ -112,6 +112,27 @@ try:
 except Exception as e:  # noqa: BLE001
     check(False, "map sample", repr(e))
 try:
+    # one region's cells and rows; the region rows alone (cells=none)
+    full = get_json("/api/v1/map?sample=latest&since=%s&until=%s" % (lo, hi))
+    spe = get_json("/api/v1/map?sample=latest&region=RU-SPE&since=%s&until=%s"
+                   % (lo, hi))
+    assert spe["cells"] == [c for c in full["cells"]
+                            if c["region"] == "RU-SPE"] and spe["cells"], spe
+    assert spe["regions"] == [r for r in full["regions"]
+                              if r["region"] == "RU-SPE"] and spe["regions"]
+    assert spe["pending"] == full["pending"]
+    rows = get_json("/api/v1/map?sample=latest&cells=none&since=%s&until=%s"
+                    % (lo, hi))
+    assert rows["cells"] == [] and rows["regions"] == full["regions"], rows
+    assert get_json("/api/v1/map?cells=all&since=%s&until=%s" % (lo, hi)) == \
+        get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
+    none = get_json("/api/v1/map?region=RU-KDA&since=%s&until=%s" % (lo, hi))
+    assert none["cells"] == [] and none["regions"] == [], none
+    check(True, "map: region filter (its cells and rows); cells=none: the "
+          "region rows alone")
+except Exception as e:  # noqa: BLE001
+    check(False, "map region and cells", repr(e))
+try:
     m = get_json("/api/v1/map?service=web&since=%s&until=%s" % (lo, hi))
     assert m["cells"] and {c["service"] for c in m["cells"]} == {"web"}, m
     m = get_json("/api/v1/map")
@@ -393,6 +414,8 @@ bad = [
     ("/api/v1/events?since=2020-01-01&until=2026-01-01", "until", ""),
     ("/api/v1/events?bogus=1", "bogus", ""),
     ("/api/v1/events?first=some", "first", "some"),
+    ("/api/v1/map?cells=some", "cells", "some"),
+    ("/api/v1/map?region=moscow", "region", "moscow"),
     ("/api/v1/history?since=" + "2026-01-01", "service", "required"),
     ("/api/v1/history?service=web&since=2020-01-01&until=2026-01-01",
      "until", "366 days"),

@@ -236,6 +236,17 @@ def run(ep, spub_file, op, pub, token, seeds):
                            ("other", "whatsapp")],
           "public map: no row of a region of fewer than 3 agents",
           sorted(rows))
+    pr = getj(pub, "/api/v1/map?cells=none&" + WIDE)
+    check(pr["cells"] == [] and pr["regions"] == pm["regions"],
+          "public map: cells=none gives the same region rows", pr)
+    ps = getj(pub, "/api/v1/map?region=RU-SPE&" + WIDE)
+    check(ps["cells"] == [] and ps["regions"] == [],
+          "public map: a region of fewer than 3 agents shows nothing of "
+          "its own (it is in \"other\")", ps)
+    pw = getj(pub, "/api/v1/map?region=RU-MOW&" + WIDE)
+    check(pw["cells"] == pm["cells"] and pw["regions"] == [
+        r for r in pm["regions"] if r["region"] == "RU-MOW"],
+        "public map: region=RU-MOW, its shown cells and rows", pw)
     pe = getj(pub, "/api/v1/events?first=all&" + WIDE)
     check(pe["events"] and all((e["region"], e["asn"]) == ("RU-MOW", 64501)
                                for e in pe["events"]),
@@ -289,6 +300,9 @@ def run(ep, spub_file, op, pub, token, seeds):
     walk += ["/api/v1/map?network=%s&%s" % (n, WIDE)
              for n in ("fixed", "mobile", "unknown")]
     walk += ["/api/v1/map?network=unknown&sample=latest&" + WIDE]
+    walk += ["/api/v1/map?region=%s&%s" % (r, WIDE)
+             for r in ("RU-MOW", "RU-SPE", "RU-TA")]
+    walk += ["/api/v1/map?cells=none&" + WIDE]
     for e in ("events", "silences"):
         walk += ["/api/v1/%s" % e, "/api/v1/%s?%s" % (e, WIDE),
                  "/api/v1/%s?region=RU-MOW&%s" % (e, WIDE),
