@@ -65,10 +65,17 @@ function cached(key, fn, force) {
 
 /* the map of the window ending now, each agent's latest sample
    (docs/API.md sample=latest): the state now */
-function loadMap() {
+function loadMap(part) {
 	const h = state.hours;
-	return cached("map:" + h, () => getJSON("api/v1/map",
-	    {since: hoursAgo(h), sample: "latest"}));
+	const p = part || {};
+	return cached("map:" + h + ":" + JSON.stringify(p), () => getJSON("api/v1/map",
+	    Object.assign({since: hoursAgo(h), sample: "latest"}, p)));
+}
+
+/* the region rows alone (cells=none): what the tiles, the header's
+   service list and the timeline need, a small part of a national map */
+function loadRows() {
+	return loadMap({cells: "none"});
 }
 
 /* every state change of the last 30 days, first judgements included:
@@ -140,7 +147,7 @@ async function renderControls() {
 	    t("mode.public", info.min_agents === null || info.min_agents === undefined ? "?" : info.min_agents) : t("mode.operator");
 	let svcs = [];
 	try {
-		svcs = servicesOf(await loadMap());
+		svcs = servicesOf(await loadRows());
 	} catch (e) {
 		svcs = [];
 	}
@@ -223,7 +230,7 @@ async function show(refresh) {
 	const main = document.getElementById("main");
 	const status = document.getElementById("status");
 	const ctx = {
-		state, info, lang: getLang(), main, href, go, loadMap, loadEvents30,
+		state, info, lang: getLang(), main, href, go, loadMap, loadRows, loadEvents30,
 		servicesOf, effService, refresh,
 		alive: () => gen === generation,
 	};
@@ -258,7 +265,7 @@ async function start() {
 	   /api/v1/info rather than after (a 401 is dropped from the cache) */
 	state = parseHash(location.hash);
 	if (!["agents", "explorer"].includes(state.view))
-		loadMap().catch(() => {});
+		loadRows().catch(() => {});
 	try {
 		info = await getInfo();
 	} catch (e) {

@@ -186,7 +186,7 @@ function legend() {
 }
 
 export async function render(ctx) {
-	const [doc, feats] = await Promise.all([ctx.loadMap(), loadGeo()]);
+	const [doc, feats] = await Promise.all([ctx.loadRows(), loadGeo()]);
 	if (!ctx.alive())
 		return;
 	const svc = ctx.effService(doc, false);

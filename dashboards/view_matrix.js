@@ -126,13 +126,18 @@ function legendNote() {
 }
 
 export async function renderIsp(ctx) {
-	const doc = await ctx.loadMap();
-	if (!ctx.alive())
-		return;
 	const st = ctx.state;
 	/* the whole country's ISPs for one service (the URL's, or the
-	   default one); one region's or ISP's for every service */
-	const svc = st.service || (st.region || st.asn ? "" : ctx.effService(doc, true));
+	   default one): that service's cells; one region's ISPs for every
+	   service: that region's cells (docs/API.md map region, cells) */
+	const rdoc = st.region || st.asn ? null : await ctx.loadRows();
+	if (!ctx.alive())
+		return;
+	const svc = st.service || (rdoc ? ctx.effService(rdoc, true) : "");
+	const doc = await ctx.loadMap(st.region ? {region: st.region} :
+	    svc && !st.asn && svc !== "@calls" ? {service: svc} : undefined);
+	if (!ctx.alive())
+		return;
 	const svcs = ctx.servicesOf(doc).filter(svcMatch(svc));
 	const keep = c => (!st.region || c.region === st.region) && (!st.asn || String(c.asn) === st.asn);
 	const cells = doc.cells.filter(keep);

@@ -111,7 +111,7 @@ function draw(U, box, data, events) {
 
 export async function render(ctx) {
 	const st = ctx.state;
-	const doc = await ctx.loadMap();
+	const doc = await ctx.loadRows();
 	if (!ctx.alive())
 		return;
 	const svc = ctx.effService(doc, true);
