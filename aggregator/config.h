@@ -33,6 +33,7 @@ struct aggr_conf {
 	bool http_public;		/* listen serves the public view */
 	char *http_public_listen;	/* "": no second (public) listener */
 	int64_t http_public_min_agents;	/* k */
+	int64_t http_map_cache_ms;	/* 0: no map cache */
 	/* [analysis] */
 	int64_t window_ms;
 	int64_t settle_ms;

@@ -50,6 +50,8 @@
 #define HTTP_URI_MAX	8192		/* request target, raw */
 #define HTTP_HEADERS_MAX (32u << 10)	/* names and values of header fields */
 #define HTTP_LOG_EVERY_US (10 * 1000000LL)	/* per kind of message */
+#define MAP_CACHE_SLOTS	32		/* map documents kept ([http] map_cache) */
+#define MAP_CACHE_BYTES	(64u << 20)	/* in all */
 
 #ifndef ZOND_SOURCE_DIR
 #define ZOND_SOURCE_DIR ""
@@ -766,6 +768,12 @@ http_start(store_t *s, const struct aggr_conf *conf,
 		    (const unsigned char *)conf->http_token,
 		    strlen(conf->http_token), NULL, 0);
 	find_dashboard(h, conf->dashboard_dir);
+	if (conf->http_map_cache_ms > 0 && (e = hcache_new(MAP_CACHE_SLOTS,
+	    conf->http_map_cache_ms * 1000, MAP_CACHE_BYTES, &h->mapc)) !=
+	    ZE_OK) {
+		http_stop(&h);
+		return zdiag_set(d, e, "out of memory");
+	}
 	h->lst[0] = (struct listener){.h = h, .addr = conf->http_listen,
 	    .pub = conf->http_public};
 	h->nlst = 1;
@@ -832,6 +840,7 @@ http_stop(http_t **hp)
 	pthread_mutex_destroy(&h->mu);
 	pthread_mutex_destroy(&h->logmu);
 	fpdb_free(&h->fp);
+	hcache_free(&h->mapc);
 	free(h);
 	*hp = NULL;
 }

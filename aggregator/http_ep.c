@@ -67,6 +67,8 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	struct cell_opts co = h->ao.c;
 	struct map_view mv = {0};
 	const char *sample, *cs;
+	char key[HCACHE_KEY_MAX];
+	uint64_t gen;
 	zerr_t e;
 
 	http_query_read(c, map_params, &q);
@@ -87,17 +89,47 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
 	mv.no_cells = cs != NULL && strcmp(cs, "none") == 0;
-	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, f.network, &co, &cells, &n, &pending,
-	    &d)) != ZE_OK)
-		return http_respond_internal(c, "map", e, &d);
-	zbuf_init(&b, HTTP_DOC_MAX);
-	/* the public view: pubview.h's k rule */
 	mv.pub = http_is_public(h, c);
 	mv.k = h->k;
 	mv.region = f.has_region ? f.region : NULL;
+	/* the same request of this hour, made since the analyzer last changed
+	 * anything: its document with this range (docs/API.md "Map cache") */
+	zbuf_init(&b, HTTP_DOC_MAX);
+	if (h->mapc != NULL) {
+		gen = store_gen(h->store);
+		snprintf(key, sizeof(key), "%" PRIu64 "|%d|%u|%s|%s|%d|%s|%s|%d|"
+		    "%" PRId64 "|%" PRId64, gen, mv.pub, mv.k, f.has_service ?
+		    f.service : "", mv.region ? mv.region : "", f.network,
+		    co.latest ? "l" : "c", mv.no_cells ? "n" : "a",
+		    http_query_get(&q, "until") != NULL,
+		    (int64_t)(f.since / HOUR_US),
+		    (int64_t)(http_query_get(&q, "until") != NULL ? f.until :
+		    (f.until + HOUR_US - 1) / HOUR_US));
+		if (zbuf_putc(&b, '{') == ZE_OK && map_json_range(&b, f.since,
+		    f.until) == ZE_OK && hcache_get(h->mapc, key,
+		    ztime_mono_us(), &b))
+			return http_respond_doc(c, "map", ZE_OK, "\n", &b, NULL);
+		zbuf_reset(&b);
+	}
+	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
+	    f.service : NULL, f.network, &co, &cells, &n, &pending,
+	    &d)) != ZE_OK)
+	{
+		zbuf_free(&b);
+		return http_respond_internal(c, "map", e, &d);
+	}
+	/* the public view: pubview.h's k rule */
 	e = map_json_view(&b, f.since, f.until, cells, n, &pending, &mv);
 	rollup_cells_free(cells, n);
+	if (e == ZE_OK && h->mapc != NULL) {
+		/* keep what follows the range keys */
+		const uint8_t *t = memmem(b.data, b.len, MAP_JSON_CELLS,
+		    strlen(MAP_JSON_CELLS));
+
+		if (t != NULL)
+			hcache_put(h->mapc, key, ztime_mono_us(), t,
+			    b.len - (size_t)(t - b.data));
+	}
 	return http_respond_doc(c, "map", e, "\n", &b, NULL);
 }
 
@@ -1075,6 +1107,18 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 	    "zond_store_map_used_bytes %" PRIu64 "\n",
 	    sc.meas, ac.online, ac.offline, ac.never, ac.disabled,
 	    atomic_load(&h->requests), sc.map_size, sc.map_used);
+	if (e == ZE_OK && h->mapc != NULL) {
+		uint64_t hits, misses;
+
+		hcache_stats(h->mapc, &hits, &misses);
+		e = zbuf_printf(&b,
+		    "# HELP zond_http_map_cache_total Map requests answered "
+		    "from the map cache (hit) or made anew (miss).\n"
+		    "# TYPE zond_http_map_cache_total counter\n"
+		    "zond_http_map_cache_total{result=\"hit\"} %" PRIu64 "\n"
+		    "zond_http_map_cache_total{result=\"miss\"} %" PRIu64 "\n",
+		    hits, misses);
+	}
 	if (e == ZE_OK && have) {
 		e = zbuf_printf(&b,
 		    "# HELP zond_ingest_frames_total ZeroMQ messages received.\n"

@@ -25,6 +25,7 @@
 
 #include "analyze.h"
 #include "http.h"
+#include "http_cache.h"
 #include "relay.h"
 #include "zbuf.h"
 
@@ -54,6 +55,7 @@ struct http {
 	pthread_mutex_t mu;		/* guards ist */
 	struct ingest_stats ist;
 	bool have_ist;
+	hcache_t *mapc;			/* map documents; NULL: off */
 	struct agentcount *rej;		/* guarded by mu: the ingest's refusals
 					 * per agent (valid until http_stop) */
 	struct relay_stats rst;		/* guarded by mu; have_rst: relay on */

@@ -365,6 +365,44 @@ try:
 except Exception as e:  # noqa: BLE001
     check(False, "export", repr(e))
 
+# ------------------------------------------------------------ map cache
+def metric(name):
+    st, h, b = req("/metrics")
+    for l in b.decode().splitlines():
+        if l.startswith(name + " "):
+            return float(l.split()[1])
+    return None
+
+
+try:
+    # the analyzer is idle (every measurement judged): the same request
+    # of the same hour is answered from the cache, with its own range
+    hit = 'zond_http_map_cache_total{result="hit"}'
+    miss = 'zond_http_map_cache_total{result="miss"}'
+    q = "/api/v1/map?sample=latest&service=web&since="
+    h0, m0 = metric(hit), metric(miss)
+    a = get_json(q + lo)
+    b1 = get_json(q + lo)
+    assert metric(miss) == m0 + 1 and metric(hit) == h0 + 1, \
+        (h0, m0, metric(hit), metric(miss))
+    assert a == b1, (a, b1)
+    # another since in the same hour: the same cells, its own range
+    lo2 = lo[:14] + "01:00Z"
+    c2 = get_json(q + lo2)
+    assert c2["cells"] == a["cells"] and c2["regions"] == a["regions"]
+    assert c2["since"] == lo2, (c2["since"], lo2)
+    # what zondctl makes of the store is what the cached answer says
+    ref = json.loads(zondctl("-c", TMP + "/agg.conf", "map", "--data", DATA,
+                             "--json", "--since", lo, "--until", hi,
+                             "--sample", "latest", "--service", "web"))
+    cached = get_json(q + lo + "&until=" + hi)
+    again = get_json(q + lo + "&until=" + hi)
+    assert ref == cached == again, (ref, cached)
+    check(True, "map cache: a repeated map is a hit, the same document with "
+          "the request's own range, equal to zondctl's")
+except Exception as e:  # noqa: BLE001
+    check(False, "map cache", repr(e))
+
 # ------------------------------------------------------------- metrics
 try:
     st, h, b = req("/metrics")
