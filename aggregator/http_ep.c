@@ -111,8 +111,8 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 			return http_respond_doc(c, "map", ZE_OK, "\n", &b, NULL);
 		zbuf_reset(&b);
 	}
-	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, f.network, &co, &cells, &n, &pending,
+	if ((e = rollup_map_region(h->store, f.since, f.until, f.has_service ?
+	    f.service : NULL, f.network, mv.region, &co, &cells, &n, &pending,
 	    &d)) != ZE_OK)
 	{
 		zbuf_free(&b);
