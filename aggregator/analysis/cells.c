@@ -97,6 +97,16 @@ cell_order(const char *ra, int64_t aa, const char *sa, const char *rb,
 	return strcmp(sa, sb);
 }
 
+int
+cell_ptr_cmp(const void *x, const void *y)
+{
+	const cell_t *a = *(const cell_t *const *)x;
+	const cell_t *b = *(const cell_t *const *)y;
+
+	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
+	    b->service);
+}
+
 void
 cell_opts_default(struct cell_opts *o)
 {

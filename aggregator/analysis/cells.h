@@ -245,6 +245,8 @@ zerr_t cell_sample_parse(const char *s, bool *latest) ZWUR;
 /* The map's order of cells: region, then ASN, then service (strcmp). */
 int cell_order(const char *region_a, int64_t asn_a, const char *service_a,
     const char *region_b, int64_t asn_b, const char *service_b);
+/* qsort/bsearch comparator of two `const cell_t *` by cell_order. */
+int cell_ptr_cmp(const void *x, const void *y);
 const char *cell_verdict_name(cell_verdict_t v);
 
 /* A new empty accumulator for one cell.  ZE_INVAL when region or service

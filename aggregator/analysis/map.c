@@ -125,16 +125,6 @@ cell_json(zbuf_t *b, const cell_t *c, bool pub)
 }
 
 static int
-cellp_cmp(const void *x, const void *y)
-{
-	const cell_t *a = *(const cell_t *const *)x;
-	const cell_t *b = *(const cell_t *const *)y;
-
-	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
-	    b->service);
-}
-
-static int
 rrkey_cmp(const void *k, const void *x)
 {
 	const struct region_row *a = k, *b = x;
@@ -245,7 +235,7 @@ map_doc(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
 		    mv->region) == 0))
 			v[nv++] = &cells[i];
 	if (nv > 1)
-		qsort(v, nv, sizeof(*v), cellp_cmp);
+		qsort(v, nv, sizeof(*v), cell_ptr_cmp);
 	if ((e = pub ? pub_regions(cells, n, k, &rr, &nr) :
 	    cells_regions(cells, n, &rr, &nr)) != ZE_OK)
 		goto out;

@@ -14,17 +14,7 @@ pub_cell_shown(const cell_t *c, uint32_t k)
 	return c->agents >= k;
 }
 
-static int
-cellp_cmp(const void *x, const void *y)
-{
-	const cell_t *a = *(const cell_t *const *)x;
-	const cell_t *b = *(const cell_t *const *)y;
-
-	return cell_order(a->region, a->asn, a->service, b->region, b->asn,
-	    b->service);
-}
-
-/* The cell of (region, asn, service) in v (sorted by cellp_cmp), or
+/* The cell of (region, asn, service) in v (sorted by cell_ptr_cmp), or
  * NULL. */
 static const cell_t *
 find_cell(const cell_t **v, size_t n, const char *region, int64_t asn,
@@ -69,7 +59,7 @@ pub_regions(const cell_t *cells, size_t n, uint32_t k,
 		goto out;
 	for (i = 0; i < n; i++)
 		v[i] = &cells[i];
-	qsort(v, n, sizeof(*v), cellp_cmp);
+	qsort(v, n, sizeof(*v), cell_ptr_cmp);
 	/* the cells of small region rows, renamed "other" (shallow: their
 	 * targets are not read by cells_regions) */
 	for (i = 0; i < n; i++) {
