@@ -1,0 +1,114 @@
+#!/bin/bash
+# run.sh BINDIR [PYTHON3] — the dashboard in a real browser against a real
+# zond-aggregator with known data (tests/dashboard/README.md).
+#
+# dashboard_seed writes the `small` scenario (agents, signed measurements
+# queued for the analyzer, truth.json); zond-aggregator serves it on
+# loopback with the source tree's dashboards/ (an operator listener, and a
+# public one when this aggregator has `[http] public_listen`); once the
+# analyzer has judged everything (map pending 0, every cell of truth.json
+# present) check.mjs compares the API with truth.json and drives headless
+# Debian chromium through playwright-core over every view of the DOM
+# contract.  Last, SIGTERM must stop the daemon cleanly (exit 0).
+#
+# Exit 77 (ctest SKIP_RETURN_CODE) only when chromium or node_modules are
+# missing: ops/setup installs chromium and nodejs, and `npm ci` in
+# tests/dashboard installs playwright-core (.ci/run does both).
+set -u
+BIN=$1
+PY=${2:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CHROMIUM=${ZOND_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+	echo "SKIP: no chromium at $CHROMIUM (apt-get install chromium; ops/setup does)"
+	exit 77
+fi
+if ! command -v node >/dev/null; then
+	echo "SKIP: no node (apt-get install nodejs; ops/setup does)"
+	exit 77
+fi
+if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
+	echo "SKIP: no $HERE/node_modules/playwright-core (run: cd tests/dashboard && npm ci)"
+	exit 77
+fi
+
+# until the DOM contract's page is merged (issue 21): the page of the
+# tree must announce its paint, or nothing here can be checked
+if ! grep -rqs --include="*.js" --include="*.mjs" --include="*.html" "dataset.ready" "$HERE/../../dashboards"; then
+	echo "SKIP: dashboards/ does not set body[data-ready] (the DOM contract of issue 21 is not merged)"
+	exit 77
+fi
+
+T=$(mktemp -d /tmp/zond-dash-XXXXXX)
+agg=
+cleanup() { [ -n "$agg" ] && kill "$agg" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+ZMQ=$(port); HTTP=$(port); PUB=$(port)
+
+"$BIN/dashboard_seed" --data "$T/agg" --scenario small || { echo "FAIL dashboard_seed"; exit 1; }
+"$BIN/zondctl" keygen -o "$T/agg" >/dev/null
+cat >"$T/agg.conf" <<CONF
+[aggregator]
+data_dir = $T/agg
+key = $T/agg/identity.key
+[ingest]
+listen = tcp://127.0.0.1:$ZMQ
+[http]
+listen = 127.0.0.1:$HTTP
+dashboard_dir = $HERE/../../dashboards
+CONF
+# the public listener of docs/API.md, when this aggregator has it
+PUBLIC=
+if "$BIN/zond-aggregator" --config-reference 2>/dev/null | grep -q '`public_listen`'; then
+	echo "public_listen = 127.0.0.1:$PUB" >>"$T/agg.conf"
+	PUBLIC=http://127.0.0.1:$PUB
+else
+	echo "note: this zond-aggregator has no [http] public_listen: public checks not run"
+fi
+cat >>"$T/agg.conf" <<CONF
+[analysis]
+interval = 300ms
+CONF
+
+"$BIN/zond-aggregator" -c "$T/agg.conf" >"$T/agg.log" 2>&1 &
+agg=$!
+BASE=http://127.0.0.1:$HTTP
+# judged: the state now's map has nothing pending and every cell of truth
+"$PY" - "$BASE" "$T/agg/truth.json" <<'PY' || { echo "FAIL the analyzer never judged the seeded data"; tail -20 "$T/agg.log"; exit 1; }
+import json, sys, time, urllib.request
+base, truth = sys.argv[1], json.load(open(sys.argv[2]))
+want = {(c["region"], c["asn"], c["service"]) for c in truth["cells"]}
+t_end = time.time() + 90
+while time.time() < t_end:
+    try:
+        m = json.load(urllib.request.urlopen(base + "/api/v1/map?sample=latest", timeout=5))
+        have = {(c["region"], c["asn"], c["service"]) for c in m["cells"]}
+        if m["pending"] == 0 and want <= have:
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+
+node "$HERE/check.mjs" --base "$BASE" --truth "$T/agg/truth.json" \
+	--python "$PY" --chromium "$CHROMIUM" --tmp "$T" ${PUBLIC:+--public "$PUBLIC"}
+r=$?
+
+kill -TERM "$agg"
+wait "$agg"
+rc=$?
+agg=
+if [ $rc != 0 ]; then
+	echo "FAIL zond-aggregator exited $rc after SIGTERM"
+	tail -20 "$T/agg.log"
+	r=1
+elif grep -q "ERROR: .*Sanitizer\|runtime error:" "$T/agg.log"; then
+	echo "FAIL sanitizer report in the aggregator's log"
+	grep -A20 "Sanitizer\|runtime error:" "$T/agg.log" | head -40
+	r=1
+else
+	echo "ok   zond-aggregator stopped cleanly"
+fi
+exit $r
