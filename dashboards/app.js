@@ -1,198 +1,303 @@
 /*
- * Zond dashboard: reads /api/v1/map, /api/v1/events and /api/v1/agents
- * every 10 s and renders three tables.  Every value from the API is
- * inserted as text (textContent), never as HTML, since names and targets
- * come from the network.
+ * app.js — the Zond dashboard's entry (docs/DASHBOARD.md): reads
+ * /api/v1/info, keeps the view state in the URL hash (#/VIEW?k=v, so a
+ * link reproduces the view), draws the header (views, service, window,
+ * language, auto-refresh), and hands the main area to the view's module.
+ * The map view paints from /api/v1/map alone; events and history are
+ * fetched by the views that show them.  document.body.dataset.ready is
+ * "0" while a view loads and "1" once it has painted its data.
  */
-"use strict";
+import {t, setLang, getLang} from "./i18n.js";
+import {AuthError, getInfo, getJSON, getEvents, setToken, getToken} from "./api.js";
+import {el, hoursAgo, note} from "./common.js";
+import * as mapView from "./view_map.js";
+import * as matrixView from "./view_matrix.js";
+import * as timelineView from "./view_timeline.js";
+import * as eventsView from "./view_events.js";
+import * as opView from "./view_operator.js";
 
-const REFRESH_MS = 10000;
-let lastMap = null;
-let selected = null;	/* "region|service" of the open detail */
+const VIEWS = {
+	map: mapView.render,
+	matrix: matrixView.renderMatrix,
+	isp: matrixView.renderIsp,
+	timeline: timelineView.render,
+	events: eventsView.render,
+	agents: opView.renderAgents,
+	explorer: opView.renderExplorer,
+};
+const OPERATOR_ONLY = new Set(["agents", "explorer"]);
+const KEYS = ["service", "region", "asn", "hours", "kind", "lang"];
+const HOURS = [1, 6, 24, 168];
+const REFRESH_MS = 30000;
+const CACHE_MS = 20000;
 
-function el(tag, text, cls) {
-	const e = document.createElement(tag);
-	if (text !== undefined && text !== null)
-		e.textContent = String(text);
-	if (cls)
-		e.className = cls;
-	return e;
-}
+let info = null;
+let state = null;
+let generation = 0;
+let paused = false;
+let timer = null;
+const cache = new Map();	/* key -> {at, promise} */
 
-function row(cells, tag) {
-	const tr = el("tr");
-	for (const c of cells)
-		tr.appendChild(c instanceof Node ? c : el(tag || "td", c));
-	return tr;
-}
-
-function pct(x) {
-	return Math.round(100 * x) + "%";
-}
-
-function query() {
-	const hours = Number(document.getElementById("range").value);
-	const since = new Date(Date.now() - hours * 3600e3).toISOString();
-	const svc = document.getElementById("service").value.trim();
-	let q = "since=" + encodeURIComponent(since.replace(/\.\d+Z$/, "Z"));
-	if (svc)
-		q += "&service=" + encodeURIComponent(svc);
-	return q;
-}
-
-async function getJSON(path) {
-	const r = await fetch(path, {cache: "no-store"});
-	const body = await r.json();
-	if (!r.ok)
-		throw new Error(path + ": " + (body.error || r.status));
-	return body;
-}
-
-/* "blocked (tls) @isp": where the censor sits when known (docs/API.md) */
-function cellText(c) {
-	return c.verdict + (c.method ? " (" + c.method + ")" : "") +
-	    (c.where && c.where !== "unknown" ? " @" + c.where : "");
-}
-
-/* ", calls blocked, messaging ok" for a cell or region row with parts */
-function facetText(c) {
-	return c.facets ? ", calls " + c.facets.calls + ", messaging " + c.facets.messaging : "";
-}
-
-/* ", censor at isp (isp 5, upstream 1, unknown 0; hops 3:5)" */
-function whereText(c) {
-	if (!c.where)
-		return "";
-	const w = c.where_counts;
-	return ", censor at " + c.where + (w ? " (isp " + w.isp + ", upstream " + w.upstream +
-	    ", unknown " + w.unknown + (c.where_hops.length ? "; hops " +
-	    c.where_hops.map(h => h.hop + ":" + h.count).join(" ") : "") + ")" : "");
-}
-
-function renderMap(m) {
-	const t = document.getElementById("map");
-	t.replaceChildren();
-	const services = [...new Set(m.cells.map(c => c.service))].sort();
-	const regions = [...new Set(m.cells.map(c => c.region))].sort();
-	if (services.length === 0) {
-		t.appendChild(row(["no judged measurements in this window"]));
-		return;
+/* "#/isp?region=RU-MOW&hours=24" -> {view: "isp", region: "RU-MOW", ...} */
+export function parseHash(hash) {
+	const m = /^#\/([a-z]+)(?:\?(.*))?$/.exec(hash || "");
+	const s = {view: "map", service: "", region: "", asn: "", hours: 24, kind: "", lang: ""};
+	if (m) {
+		if (m[1] in VIEWS)
+			s.view = m[1];
+		for (const [k, v] of new URLSearchParams(m[2] || ""))
+			if (KEYS.includes(k))
+				s[k] = v;
 	}
-	t.appendChild(row(["region / ASN", ...services], "th"));
-	for (const reg of regions) {
-		const cells = [el("td", reg)];
-		for (const s of services) {
-			const rr = m.regions.find(x => x.region === reg && x.service === s);
-			if (!rr) {
-				cells.push(el("td", ""));
-				continue;
-			}
-			const td = el("td", cellText(rr), "cell v-" + rr.verdict);
-			td.title = rr.asns + " network(s), " + rr.agents + " agent(s)" +
-			    (rr.blocked_asns.length ? ", blocked on AS" + rr.blocked_asns.join(", AS") : "") +
-			    (rr.agent_anomaly ? ", " + rr.agent_anomaly + " agent anomaly(ies)" : "") +
-			    whereText(rr) + facetText(rr);
-			td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
-			cells.push(td);
-		}
-		t.appendChild(row(cells));
-		const asns = [...new Set(m.cells.filter(c => c.region === reg).map(c => c.asn))].sort((a, b) => a - b);
-		for (const asn of asns) {
-			const cs = [el("td", "AS" + asn)];
-			for (const s of services) {
-				const c = m.cells.find(x => x.region === reg && x.asn === asn && x.service === s);
-				if (!c) {
-					cs.push(el("td", ""));
-					continue;
-				}
-				const td = el("td", cellText(c), "cell v-" + c.verdict);
-				td.title = "blocked share " + pct(c.blocked_share) + ", confidence " +
-				    c.confidence.toFixed(2) + ", " + c.measurements + " measurements from " +
-				    c.agents + " agent(s)" +
-				    (c.agent_anomaly ? ", " + c.agent_anomaly + " flagged as agent anomaly" : "") +
-				    whereText(c) + facetText(c);
-				td.onclick = () => { selected = reg + "|" + s; renderDetail(); };
-				cs.push(td);
-			}
-			const tr = row(cs);
-			tr.className = "asn";
-			t.appendChild(tr);
-		}
+	s.hours = HOURS.includes(Number(s.hours)) ? Number(s.hours) : 24;
+	if (!/^[0-9]{1,10}$/.test(s.asn))
+		s.asn = "";
+	if (!/^[A-Z0-9-]{1,7}$|^other$/.test(s.region))
+		s.region = "";
+	if (s.lang !== "en" && s.lang !== "ru")
+		s.lang = "";
+	return s;
+}
+
+export function hashOf(s) {
+	const q = new URLSearchParams();
+	for (const k of KEYS)
+		if (s[k] !== "" && s[k] !== undefined && s[k] !== null &&
+		    !(k === "hours" && Number(s[k]) === 24))
+			q.set(k, s[k]);
+	const qs = q.toString();
+	return "#/" + s.view + (qs ? "?" + qs : "");
+}
+
+function href(patch) {
+	return hashOf(Object.assign({}, state, patch));
+}
+
+function go(patch) {
+	location.hash = href(patch);
+}
+
+/* one fetch per key within CACHE_MS, shared by the views and the header */
+function cached(key, fn, force) {
+	const c = cache.get(key);
+	if (!force && c && Date.now() - c.at < CACHE_MS)
+		return c.promise;
+	const p = fn();
+	cache.set(key, {at: Date.now(), promise: p});
+	p.catch(() => cache.delete(key));
+	return p;
+}
+
+/* the map of the window ending now, each agent's latest sample
+   (docs/API.md sample=latest): the state now */
+function loadMap() {
+	const h = state.hours;
+	return cached("map:" + h, () => getJSON("api/v1/map",
+	    {since: hoursAgo(h), sample: "latest"}));
+}
+
+/* every state change of the last 30 days, first judgements included:
+   where each cell's current state started ("since") */
+function loadEvents30() {
+	return cached("ev30", () => getEvents({since: hoursAgo(30 * 24), first: "all"}));
+}
+
+/* the services in a map document, parts after their service */
+export function servicesOf(doc) {
+	const s = new Set();
+	for (const r of doc.regions)
+		s.add(r.service);
+	for (const c of doc.cells)
+		s.add(c.service);
+	return [...s].sort();
+}
+
+/* the service a view shows: the URL's, else "any call service" (@calls)
+   when some service has a calls part, else the first */
+function effService(doc, single) {
+	const svcs = servicesOf(doc);
+	const calls = svcs.filter(s => s.endsWith("/calls"));
+	let s = state.service;
+	if (s === "@calls" && single)
+		s = "";
+	if (s && (s === "@calls" || svcs.includes(s) || !single))
+		return s;
+	if (!single && calls.length)
+		return "@calls";
+	return calls[0] || svcs.find(x => !x.includes("/")) || svcs[0] || "";
+}
+
+function setReady(v) {
+	document.body.dataset.ready = v;
+}
+
+/* ------------------------------------------------------------ header */
+
+function renderNav() {
+	const nav = document.getElementById("nav");
+	nav.replaceChildren();
+	for (const v of Object.keys(VIEWS)) {
+		if (OPERATOR_ONLY.has(v) && info.mode === "public")
+			continue;
+		const patch = {view: v};
+		if (v === "map" || v === "matrix")
+			patch.region = patch.asn = "";
+		nav.appendChild(el("a", {href: href(patch), class: v === state.view ? "on" : "",
+		    "data-view": v}, t("view." + v)));
 	}
 }
 
-function renderDetail() {
-	const d = document.getElementById("detail");
-	if (!selected || !lastMap) {
-		d.hidden = true;
-		return;
-	}
-	const [reg, svc] = selected.split("|");
-	const cells = lastMap.cells.filter(c => c.region === reg && c.service === svc);
-	d.replaceChildren();
-	d.hidden = false;
-	const close = el("button", "close");
-	close.onclick = () => { selected = null; renderDetail(); };
-	d.append(el("strong", svc + " in " + reg + " "), close);
-	for (const c of cells) {
-		d.appendChild(el("p", "AS" + c.asn + ": " + cellText(c) + ", blocked share " +
-		    pct(c.blocked_share) + ", confidence " + c.confidence.toFixed(2) +
-		    ", " + c.measurements + " measurements, " + c.agents + " agent(s)" +
-		    whereText(c) + facetText(c)));
-		const t = el("table");
-		t.appendChild(row(["target", "test", "verdict", "method", "measurements"], "th"));
-		for (const x of c.targets)
-			t.appendChild(row([x.target, x.test, x.verdict, x.method || "-", x.measurements]));
-		d.appendChild(t);
-	}
-	if (cells.length === 0)
-		d.appendChild(el("p", "no data in this window"));
-}
-
-function renderEvents(e) {
-	const t = document.getElementById("events");
-	t.replaceChildren(row(["time", "region", "ASN", "service", "from", "to", "method"], "th"));
-	const evs = e.events.slice().reverse().slice(0, 50);
-	for (const x of evs) {
-		const tr = row([x.time, x.region, x.asn, x.service, x.from, x.to, x.method || "-"]);
-		tr.children[5].className = "v-" + x.to;
-		t.appendChild(tr);
-	}
-	if (evs.length === 0)
-		t.appendChild(row(["no state changes in this window"]));
-}
-
-function renderAgents(a) {
-	const t = document.getElementById("agents");
-	t.replaceChildren(row(["name", "region", "ASN", "role", "state", "last seen",
-	    "backlog", "dropped", "stored", "version"], "th"));
-	for (const x of a.agents)
-		t.appendChild(row([x.name || x.agent.slice(0, 12), x.region, x.asn, x.role,
-		    x.state, x.last_seen || "never", x.backlog, x.dropped, x.stored,
-		    x.version || "-"]));
-}
-
-async function refresh() {
-	const st = document.getElementById("status");
-	const q = query();
+async function renderControls() {
+	const svc = document.getElementById("service");
+	const hours = document.getElementById("hours");
+	const lang = document.getElementById("lang");
+	document.getElementById("l-service").firstChild.textContent = t("ctl.service") + " ";
+	document.getElementById("l-hours").firstChild.textContent = t("ctl.window") + " ";
+	hours.replaceChildren(...HOURS.map(h => el("option", {value: h,
+	    selected: h === state.hours}, t("hours." + h))));
+	lang.textContent = state.lang === "ru" ? "English" : "Русский";
+	lang.setAttribute("lang", state.lang === "ru" ? "en" : "ru");
+	const pause = document.getElementById("pause");
+	pause.textContent = paused ? t("ctl.resume") : t("ctl.pause");
+	pause.setAttribute("aria-pressed", paused ? "true" : "false");
+	document.getElementById("mode").textContent = info.mode === "public" ?
+	    t("mode.public", info.min_agents === null || info.min_agents === undefined ? "?" : info.min_agents) : t("mode.operator");
+	let svcs = [];
 	try {
-		const [m, e, a] = await Promise.all([getJSON("api/v1/map?" + q),
-		    getJSON("api/v1/events?" + q), getJSON("api/v1/agents")]);
-		lastMap = m;
-		renderMap(m);
-		renderDetail();
-		renderEvents(e);
-		renderAgents(a);
-		st.textContent = "updated " + new Date().toLocaleTimeString();
-		st.className = "";
-	} catch (err) {
-		st.textContent = String(err.message || err);
-		st.className = "err";
+		svcs = servicesOf(await loadMap());
+	} catch (e) {
+		svcs = [];
 	}
+	const opts = [el("option", {value: ""}, t("ctl.service.default"))];
+	if (svcs.some(s => s.endsWith("/calls")))
+		opts.push(el("option", {value: "@calls"}, t("ctl.service.calls")));
+	for (const s of svcs)
+		opts.push(el("option", {value: s}, s));
+	if (state.service && !svcs.includes(state.service) && state.service !== "@calls")
+		opts.push(el("option", {value: state.service}, state.service));
+	svc.replaceChildren(...opts);
+	svc.value = state.service;
 }
 
-document.getElementById("range").onchange = refresh;
-document.getElementById("service").onchange = refresh;
-document.getElementById("controls").onsubmit = ev => { ev.preventDefault(); refresh(); };
-refresh();
-setInterval(refresh, REFRESH_MS);
+function wireControls() {
+	document.getElementById("service").addEventListener("change", e => go({service: e.target.value}));
+	document.getElementById("hours").addEventListener("change", e => go({hours: Number(e.target.value)}));
+	document.getElementById("lang").addEventListener("click", () => go({lang: state.lang === "ru" ? "en" : "ru"}));
+	document.getElementById("pause").addEventListener("click", () => {
+		paused = !paused;
+		renderControls();
+		if (!paused)
+			show(true);
+	});
+	document.getElementById("token-form").addEventListener("submit", ev => {
+		ev.preventDefault();
+		const v = document.getElementById("token").value.trim();
+		if (!v)
+			return;
+		setToken(v);
+		document.getElementById("token-box").hidden = true;
+		start();
+	});
+	window.addEventListener("hashchange", () => {
+		document.getElementById("popover").hidden = true;
+		show(false);
+	});
+	document.addEventListener("click", ev => {
+		const box = document.getElementById("popover");
+		if (!box.hidden && !box.contains(ev.target))
+			box.hidden = true;
+	});
+}
+
+function askToken(msg) {
+	const box = document.getElementById("token-box");
+	box.hidden = false;
+	document.getElementById("token-msg").textContent = msg || t("token.ask");
+	document.getElementById("token-label").firstChild.textContent = t("token.label") + " ";
+	document.getElementById("token-ok").textContent = t("token.ok");
+	document.getElementById("token").focus();
+	setReady("1");
+}
+
+/* --------------------------------------------------------------- views */
+
+async function show(refresh) {
+	const gen = ++generation;
+	state = parseHash(location.hash);
+	if (!state.lang) {
+		state.lang = (navigator.language || "en").toLowerCase().startsWith("ru") ? "ru" : "en";
+	}
+	setLang(state.lang);
+	document.documentElement.lang = state.lang;
+	document.title = t("title");
+	document.getElementById("h-title").textContent = t("title");
+	if (info.mode === "public" && OPERATOR_ONLY.has(state.view)) {
+		location.replace(href({view: "map"}));
+		return;
+	}
+	if (refresh)
+		cache.clear();
+	setReady("0");
+	renderNav();
+	const main = document.getElementById("main");
+	const status = document.getElementById("status");
+	const ctx = {
+		state, info, lang: getLang(), main, href, go, loadMap, loadEvents30,
+		servicesOf, effService, refresh,
+		alive: () => gen === generation,
+	};
+	renderControls();
+	try {
+		if (!refresh)
+			main.replaceChildren(note(t("loading")));
+		await VIEWS[state.view](ctx);
+		if (gen !== generation)
+			return;
+		status.textContent = t("updated", new Date().toISOString().slice(11, 19));
+		status.className = "";
+	} catch (e) {
+		if (gen !== generation)
+			return;
+		if (e instanceof AuthError) {
+			setToken(null);
+			askToken(t("token.bad"));
+			return;
+		}
+		status.textContent = String(e.message || e);
+		status.className = "err";
+		main.replaceChildren(note(String(e.message || e), "err"));
+	}
+	if (gen === generation)
+		setReady("1");
+}
+
+async function start() {
+	setReady("0");
+	try {
+		info = await getInfo();
+	} catch (e) {
+		if (e instanceof AuthError) {
+			setToken(null);
+			info = {mode: "operator", auth: true, authorized: false};
+		} else {
+			document.getElementById("status").textContent = String(e.message || e);
+			info = {mode: "operator", auth: false, authorized: true};
+		}
+	}
+	document.body.dataset.mode = info.mode;
+	if (info.auth && !info.authorized) {
+		setLang(parseHash(location.hash).lang || "en");
+		askToken(getToken() ? t("token.bad") : t("token.ask"));
+		return;
+	}
+	await show(false);
+	if (timer === null)
+		timer = setInterval(() => {
+			/* the explorer stays on its page and open record */
+			if (!paused && document.visibilityState !== "hidden" && state.view !== "explorer")
+				show(true);
+		}, REFRESH_MS);
+}
+
+wireControls();
+start();
