@@ -328,6 +328,8 @@ dispatch(http_t *h, struct MHD_Connection *c, const char *url,
 		return http_ep_events(h, c);
 	if (strcmp(url, "/api/v1/silences") == 0)
 		return http_ep_silences(h, c);
+	if (strcmp(url, "/api/v1/history") == 0)
+		return http_ep_history(h, c);
 	if (strcmp(url, "/api/v1/export") == 0)
 		return http_ep_export(h, c, head);
 	if (strcmp(url, "/metrics") == 0)

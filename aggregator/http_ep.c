@@ -555,6 +555,7 @@ struct listout {
 	zbuf_t *b;
 	size_t n;
 	zerr_t e;
+	enum { FIRST_NEWS, FIRST_ALL, FIRST_NONE } first;	/* events */
 };
 
 /* {"since": ..., "until": ..., "NAME": [ into a new b (o's). */
@@ -621,7 +622,7 @@ http_ep_silences(http_t *h, struct MHD_Connection *c)
 /* -------------------------------------------------------------- events */
 
 static const char *const ev_params[] = {"service", "region", "asn",
-    "since", "until", NULL};
+    "since", "until", "first", NULL};
 
 static int
 ev_out(const event_t *ev, void *arg)
@@ -632,7 +633,9 @@ ev_out(const event_t *ev, void *arg)
 	    ev->time_us >= o->f->until ||
 	    (o->f->has_service && strcmp(o->f->service, ev->service) != 0) ||
 	    (o->f->has_region && strcmp(o->f->region, ev->region) != 0) ||
-	    (o->f->asn > 0 && ev->asn != o->f->asn))
+	    (o->f->asn > 0 && ev->asn != o->f->asn) ||
+	    (o->first == FIRST_NEWS && !event_news(ev)) ||
+	    (o->first == FIRST_NONE && event_first(ev)))
 		return 0;
 	if ((o->e = zbuf_puts(o->b, o->n++ ? ",\n " : "\n ")) == ZE_OK)
 		o->e = event_json(o->b, ev);
@@ -647,6 +650,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	struct listout o;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
+	const char *fs;
 	zerr_t e;
 
 	http_query_read(c, ev_params, &q);
@@ -655,11 +659,87 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > EVENTS_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
+	fs = http_query_get(&q, "first");
+	if (fs != NULL && strcmp(fs, "news") != 0 && strcmp(fs, "all") != 0 &&
+	    strcmp(fs, "none") != 0) {
+		snprintf(q.err, sizeof(q.err), "first: '%.64s' is not news, "
+		    "all or none", fs);
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	}
 	e = list_open(&o, &b, &f, "events");
+	o.first = fs == NULL || strcmp(fs, "news") == 0 ? FIRST_NEWS :
+	    strcmp(fs, "all") == 0 ? FIRST_ALL : FIRST_NONE;
 	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
 	    ev_out, &o, &d)) == ZE_OK)
 		e = o.e;
 	return http_respond_doc(c, "events", e, "]}\n", &b, &d);
+}
+
+/* ------------------------------------------------------------- history */
+
+static const char *const hist_params[] = {"service", "region", "asn",
+    "since", "until", NULL};
+
+/* The states a history bucket counts, in its order (every cell state). */
+static const cell_verdict_t hist_states[] = {CELL_OK, CELL_BLOCKED,
+    CELL_THROTTLED, CELL_DOWN, CELL_GEOBLOCKED, CELL_FILTERED, CELL_REVIEW,
+    CELL_WHITELIST, CELL_SHUTDOWN};
+#define HIST_N (sizeof(hist_states) / sizeof(hist_states[0]))
+
+/* Hourly cell states of one service (METHODOLOGY.md §3.5): per hour of
+ * since..until, how many of its (region, ASN) cells were in each state. */
+enum MHD_Result
+http_ep_history(http_t *h, struct MHD_Connection *c)
+{
+	struct query q;
+	struct filt f;
+	uint32_t (*counts)[CELL__COUNT];
+	size_t nh;
+	int64_t h0;
+	char t1[40], t2[40];
+	zbuf_t b;
+	zdiag_t d = {.text = ""};
+	zerr_t e;
+
+	http_query_read(c, hist_params, &q);
+	if (q.err[0] || !http_query_filters(&q, &f, 7 * DAY_US))
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	if (!f.has_service)
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "service: "
+		    "required (the history is of one service)");
+	if (f.until - f.since > RANGE_MAX_US)
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
+		    "range since..until is longer than 366 days");
+	/* whole hours: since rounded down, until up */
+	h0 = f.since - f.since % HOUR_US;
+	nh = (size_t)((f.until - h0 + HOUR_US - 1) / HOUR_US);
+	if ((counts = calloc(nh ? nh : 1, sizeof(*counts))) == NULL)
+		return http_respond_internal(c, "history", ZE_NOMEM, &d);
+	e = rollup_history(h->store, f.service, f.has_region ? f.region :
+	    NULL, (uint32_t)f.asn, h0, nh, counts, &d);
+	zbuf_init(&b, HTTP_DOC_MAX);
+	if (e == ZE_OK && (e = zbuf_printf(&b, "{\"since\": \"%s\", "
+	    "\"until\": \"%s\", \"service\": ", ztime_fmt_iso(f.since, t1,
+	    sizeof(t1), 3), ztime_fmt_iso(f.until, t2, sizeof(t2), 3))) ==
+	    ZE_OK && (e = json_cstr(&b, f.service)) == ZE_OK)
+		e = zbuf_puts(&b, ", \"buckets\": [");
+	for (size_t i = 0; i < nh && e == ZE_OK; i++) {
+		uint32_t n = 0;
+
+		for (size_t j = 0; j < HIST_N; j++)
+			n += counts[i][hist_states[j]];
+		e = zbuf_printf(&b, "%s\n {\"start\": \"%s\", \"cells\": %"
+		    PRIu32, i ? "," : "", ztime_fmt_iso(h0 + (int64_t)i *
+		    HOUR_US, t1, sizeof(t1), 0), n);
+		for (size_t j = 0; j < HIST_N && e == ZE_OK; j++)
+			e = zbuf_printf(&b, ", \"%s\": %" PRIu32,
+			    cell_verdict_name(hist_states[j]),
+			    counts[i][hist_states[j]]);
+		if (e == ZE_OK)
+			e = zbuf_putc(&b, '}');
+	}
+	free(counts);
+	return http_respond_doc(c, "history", e, "]}\n", &b, &d);
 }
 
 /* -------------------------------------------------------------- export */

@@ -116,6 +116,7 @@ enum MHD_Result http_ep_measurements(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_agents(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_events(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_silences(http_t *h, struct MHD_Connection *c);
+enum MHD_Result http_ep_history(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_export(http_t *h, struct MHD_Connection *c,
     bool head);
 enum MHD_Result http_ep_metrics(http_t *h, struct MHD_Connection *c);

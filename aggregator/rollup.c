@@ -717,14 +717,16 @@ obs_of(const struct plan *p, bool old, struct cell_obs *ob)
 	ob->start_us = p->start_us;
 }
 
-/* Queue ev for the webhook when it is on and ev is recent enough. */
+/* Queue ev for the webhook when it is on, ev is news (not a first
+ * judgement to ok) and recent enough. */
 static int
 hook_push(struct round *r, const event_t *ev)
 {
 	zbuf_t b;
 	int ok;
 
-	if (!r->o->hook || ev->time_us < r->now - r->o->hook_max_age_us)
+	if (!r->o->hook || !event_news(ev) ||
+	    ev->time_us < r->now - r->o->hook_max_age_us)
 		return 0;
 	zbuf_init(&b, 4096);
 	ok = event_json(&b, ev) == ZE_OK ?
@@ -2146,6 +2148,44 @@ rollup_map_net(store_t *s, int64_t since, int64_t until,
 	if (pending != NULL)
 		*pending = mr.pending;
 	return ZE_OK;
+}
+
+struct histread {
+	const char *service, *region;
+	uint32_t asn, h0;
+	size_t nhours;
+	uint32_t (*counts)[CELL__COUNT];
+};
+
+static int
+hist_one(const struct store_cellkey *k, uint8_t v, uint8_t m, void *arg)
+{
+	struct histread *x = arg;
+
+	(void)m;
+	if (v < CELL__COUNT && k->hour >= x->h0 && k->hour - x->h0 < x->nhours)
+		x->counts[k->hour - x->h0][v]++;
+	return 0;
+}
+
+static int
+hist_read(store_tx_t *tx, void *arg)
+{
+	struct histread *x = arg;
+
+	return store_tx_cellhour_iter(tx, x->service, x->region, x->asn,
+	    x->h0, x->h0 + (uint32_t)x->nhours, hist_one, x) < 0 ? -1 : 0;
+}
+
+zerr_t
+rollup_history(store_t *s, const char *service, const char *region,
+    uint32_t asn, int64_t since, size_t nhours,
+    uint32_t (*counts)[CELL__COUNT], zdiag_t *d)
+{
+	struct histread x = {service, region, asn, hour_of(since), nhours,
+	    counts};
+
+	return store_tx_run(s, false, hist_read, &x, "history", d);
 }
 
 struct evread {

@@ -158,6 +158,16 @@ zerr_t rollup_map_net(store_t *s, int64_t since_us, int64_t until_us,
     cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d) ZWUR;
 void rollup_cells_free(cell_t *cells, size_t n);
 
+/* The hour states of the cells of one service (of one region, and ASN
+ * when asn > 0) over the hours of [since, until): counts[h][v] cells in
+ * state v at hour h - hour(since), for nhours hours from since's hour
+ * (counts zeroed by the caller).  From the stored hour states, so its cost
+ * is one step per judged cell hour of the range, whatever is stored
+ * beside. */
+zerr_t rollup_history(store_t *s, const char *service, const char *region,
+    uint32_t asn, int64_t since_us, size_t nhours,
+    uint32_t (*counts)[CELL__COUNT], zdiag_t *d) ZWUR;
+
 /* Stored events of the hours of [since, until) in time order. */
 typedef int (*rollup_event_fn)(const event_t *ev, void *arg);
 zerr_t rollup_events(store_t *s, int64_t since_us, int64_t until_us,

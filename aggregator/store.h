@@ -497,6 +497,13 @@ int store_tx_cellhour_put(store_tx_t *tx, const struct store_cellkey *k,
 int store_tx_cellhour_del(store_tx_t *tx, const struct store_cellkey *k);
 int store_tx_cellhour_near(store_tx_t *tx, const struct store_cellkey *k,
     int dir, uint32_t *hour, uint8_t *verdict, uint8_t *method);
+/* The judged hours [h0, h1) of service's cells (of region when not NULL,
+ * and of asn when not 0), cell by cell in key order, hours ascending,
+ * until fn != 0.  Two seeks a cell and a step an hour. */
+int store_tx_cellhour_iter(store_tx_t *tx, const char *service,
+    const char *region, uint32_t asn, uint32_t h0, uint32_t h1,
+    int (*fn)(const struct store_cellkey *k, uint8_t verdict,
+    uint8_t method, void *arg), void *arg);
 
 /* Events: a cell's state change at the start of an hour. */
 struct store_event {

@@ -542,6 +542,69 @@ store_tx_cellhour_near(store_tx_t *tx, const struct store_cellkey *k,
 	return 0;
 }
 
+int
+store_tx_cellhour_iter(store_tx_t *tx, const char *service,
+    const char *region, uint32_t asn, uint32_t h0, uint32_t h1,
+    int (*fn)(const struct store_cellkey *, uint8_t, uint8_t, void *),
+    void *arg)
+{
+	struct store_cellkey ck;
+	MDB_cursor *c;
+	MDB_val key, v;
+	uint8_t kb[CK_MAX];
+	size_t sn = strnlen(service, sizeof(ck.service) - 1), pn, n;
+	int rc, r = 0;
+
+	/* the prefix: service NUL [region [asn]] */
+	memcpy(kb, service, sn);
+	kb[sn] = '\0';
+	pn = sn + 1;
+	if (region != NULL) {
+		st_text_put(kb + pn, region, STORE_REGION_LEN);
+		pn += STORE_REGION_LEN;
+		if (asn != 0) {
+			be32_put(kb + pn, asn);
+			pn += 4;
+		}
+	}
+	if ((rc = mdb_cursor_open(tx->txn, tx->s->cellhour, &c)) != 0)
+		return st_tx_rc(tx, rc);
+	key.mv_data = kb;
+	key.mv_size = pn;
+	rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const uint8_t *p = key.mv_data;
+		uint8_t sk[CK_MAX];
+
+		if (key.mv_size < pn || memcmp(p, kb, pn) != 0)
+			break;		/* past the prefix */
+		if (!ck_decode(p, key.mv_size, &ck, true)) {
+			rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+			continue;
+		}
+		if (ck.hour < h0 || ck.hour >= h1) {
+			/* this cell at h0, or the next cell */
+			ck.hour = ck.hour < h0 ? h0 : UINT32_MAX;
+			n = ck_encode(sk, &ck, true);
+			key.mv_data = sk;
+			key.mv_size = n;
+			rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+			if (rc == 0 && ck.hour == UINT32_MAX &&
+			    key.mv_size == n && memcmp(key.mv_data, sk, n) == 0)
+				rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+			continue;
+		}
+		if (v.mv_size == 2 && (r = fn(&ck, ((const uint8_t *)
+		    v.mv_data)[0], ((const uint8_t *)v.mv_data)[1], arg)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return st_tx_rc(tx, rc);
+	return r != 0;
+}
+
 /* --- events */
 
 int

@@ -41,6 +41,18 @@ event_make(int64_t time_us, const cell_t *now, cell_verdict_t prev,
 	return true;
 }
 
+bool
+event_first(const event_t *ev)
+{
+	return ev->from == CELL_INSUFFICIENT;
+}
+
+bool
+event_news(const event_t *ev)
+{
+	return !event_first(ev) || ev->to != CELL_OK;
+}
+
 zerr_t
 event_json(zbuf_t *b, const event_t *ev)
 {
@@ -58,6 +70,8 @@ event_json(zbuf_t *b, const event_t *ev)
 	TRY(json_cstr(b, cell_verdict_name(ev->to)));
 	TRY(zbuf_puts(b, ",\"method\":"));
 	TRY(json_cstr(b, method_name(ev->method)));
+	if (event_first(ev))
+		TRY(zbuf_puts(b, ",\"first\":true"));
 	if (ev->retracted)
 		TRY(zbuf_puts(b, ",\"retracted\":true"));
 	return zbuf_putc(b, '}');

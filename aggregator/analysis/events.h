@@ -40,9 +40,20 @@ typedef struct event {
 bool event_make(int64_t time_us, const cell_t *now, cell_verdict_t prev,
     method_t prev_method, event_t *ev);
 
+/* A cell's first judgement: no judged hour before it (`from` is
+ * insufficient, which no other event has: a cell falling silent keeps its
+ * last state). */
+bool event_first(const event_t *ev);
+
+/* Is ev news?  Every event but a first judgement to ok (a cell that starts
+ * being measured and is open tells nothing about the network); a first
+ * judgement to any other state is news ("first seen blocked").  The
+ * default of /api/v1/events and the webhook's rule. */
+bool event_news(const event_t *ev);
+
 /* {"time":ISO 8601,"region":..,"asn":N,"service":..,"from":..,"to":..,
- *  "method":..|null} without a newline; ,"retracted":true before the
- *  brace when ev->retracted. */
+ *  "method":..|null} without a newline; ,"first":true before the brace
+ *  for a first judgement and ,"retracted":true when ev->retracted. */
 zerr_t event_json(zbuf_t *b, const event_t *ev) ZWUR;
 
 #endif

@@ -1529,6 +1529,17 @@ t_events(void **state)
 	    "{\"time\":\"2026-01-01T00:00:00Z\",\"region\":\"RU-SPE\","
 	    "\"asn\":8359,\"service\":\"facetime\",\"from\":\"ok\","
 	    "\"to\":\"blocked\",\"method\":\"tls\"}");
+	assert_false(event_first(&ev));
+	assert_true(event_news(&ev));
+	/* the cell's first judgement: blocked is news, marked first */
+	assert_true(event_make(T0, &c, CELL_INSUFFICIENT, METHOD_NONE, &ev));
+	assert_true(event_first(&ev));
+	assert_true(event_news(&ev));
+	zbuf_reset(&out);
+	assert_int_equal(event_json(&out, &ev), ZE_OK);
+	assert_non_null(strstr((const char *)out.data,
+	    "\"from\":\"insufficient\",\"to\":\"blocked\",\"method\":"
+	    "\"tls\",\"first\":true}"));
 	/* no change, no event */
 	assert_false(event_make(T0, &c, CELL_BLOCKED, METHOD_TLS, &ev));
 	/* a method change of a blocked cell is news */
@@ -1557,6 +1568,10 @@ t_events(void **state)
 	/* back to ok */
 	c.verdict = CELL_OK;
 	c.method = METHOD_NONE;
+	/* a first judgement to ok is no news */
+	assert_true(event_make(T0, &c, CELL_INSUFFICIENT, METHOD_NONE, &ev));
+	assert_true(event_first(&ev));
+	assert_false(event_news(&ev));
 	assert_true(event_make(T0 + 1000000, &c, CELL_BLOCKED, METHOD_TLS,
 	    &ev));
 	zbuf_reset(&out);

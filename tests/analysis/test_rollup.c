@@ -596,6 +596,40 @@ t_events(void **state)
 	events(f, &l);
 	assert_string_equal(l.s, "0 RU-MOW svc insufficient>ok -;"
 	    "1 RU-MOW svc ok>blocked tcp;2 RU-MOW svc blocked>ok -;");
+	/* the same hour states as a history (GET /api/v1/history) */
+	{
+		uint32_t c[4][CELL__COUNT];
+		zdiag_t d;
+
+		memset(c, 0, sizeof(c));
+		assert_int_equal(rollup_history(f->s, "svc", NULL, 0, T0, 4, c,
+		    &d), ZE_OK);
+		assert_int_equal(c[0][CELL_OK], 1);
+		assert_int_equal(c[1][CELL_BLOCKED], 1);
+		assert_int_equal(c[1][CELL_OK], 0);
+		assert_int_equal(c[2][CELL_OK], 1);
+		for (int v = 0; v < CELL__COUNT; v++)
+			assert_int_equal(c[3][v], 0);
+		/* one hour from hour 1; the cell's region and ASN */
+		memset(c, 0, sizeof(c));
+		assert_int_equal(rollup_history(f->s, "svc", "RU-MOW", 64501,
+		    T0 + H_US + 5, 1, c, &d), ZE_OK);
+		assert_int_equal(c[0][CELL_BLOCKED], 1);
+		assert_int_equal(c[1][CELL_OK], 0);
+		/* another region, ASN or service: nothing */
+		memset(c, 0, sizeof(c));
+		assert_int_equal(rollup_history(f->s, "svc", "RU-SPE", 0, T0, 4,
+		    c, &d), ZE_OK);
+		assert_int_equal(rollup_history(f->s, "svc", "RU-MOW", 64502,
+		    T0, 4, c, &d), ZE_OK);
+		assert_int_equal(rollup_history(f->s, "sv", NULL, 0, T0, 4, c,
+		    &d), ZE_OK);
+		assert_int_equal(rollup_history(f->s, "svc2", NULL, 0, T0, 4,
+		    c, &d), ZE_OK);
+		for (int h = 0; h < 4; h++)
+			for (int v = 0; v < CELL__COUNT; v++)
+				assert_int_equal(c[h][v], 0);
+	}
 	/* reanalysis gives the same events */
 	{
 		uint64_t n;
@@ -824,7 +858,13 @@ t_hook_queue(void **state)
 	put(f, 1, "new", "n.example:443", T0 + 30 * H_US, FL(TIMEOUT));
 	put(f, 2, "new", "n.example:443", T0 + 30 * H_US, FL(TIMEOUT));
 	put(f, 0, "new", "n.example:443", T0 + 30 * H_US, FL(NONE));
+	/* and one open from its first hour: a first judgement to ok is not
+	 * news, stored as an event but not POSTed */
+	put(f, 1, "fine", "f.example:443", T0 + 30 * H_US, FL(NONE));
+	put(f, 2, "fine", "f.example:443", T0 + 30 * H_US, FL(NONE));
+	put(f, 0, "fine", "f.example:443", T0 + 30 * H_US, FL(NONE));
 	drain(f, T0 + 30 * H_US + MIN_US, &st);
+	assert_int_equal(st.events, 2);
 	assert_int_equal(store_hook_count(f->s, &n, &d), ZE_OK);
 	assert_int_equal(n, 1);
 	zbuf_init(&b, 4096);
@@ -833,6 +873,10 @@ t_hook_queue(void **state)
 	    "\"region\":\"RU-MOW\""));
 	assert_non_null(strstr((const char *)b.data, "\"to\":\"blocked\""));
 	assert_non_null(strstr((const char *)b.data, "\"method\":\"tcp\""));
+	/* the first state of its cell: news, and marked so */
+	assert_non_null(strstr((const char *)b.data,
+	    "\"from\":\"insufficient\""));
+	assert_non_null(strstr((const char *)b.data, "\"first\":true"));
 	assert_int_equal(store_hook_del(f->s, seq, &d), ZE_OK);
 	assert_int_equal(store_hook_count(f->s, &n, &d), ZE_OK);
 	assert_int_equal(n, 0);

@@ -263,14 +263,64 @@ try:
     evk = {"time", "region", "asn", "service", "from", "to", "method"}
     assert all(evk <= set(e) for e in d["events"])
     ev = {(e["region"], e["asn"], e["service"]): e for e in d["events"]}
-    assert ev[("RU-MOW", 64501, "web")]["to"] == "ok", d
+    # a cell's first judgement to ok is not news: left out by default
+    assert ("RU-MOW", 64501, "web") not in ev, d
+    # a first judgement to another state is, marked first
     assert ev[("RU-SPE", 64502, "closed")]["to"] == "down", d
+    assert ev[("RU-SPE", 64502, "closed")]["first"] is True, d
+    assert get_json("/api/v1/events?first=news&since=" + lo)["events"] == \
+        d["events"], d
+    d = get_json("/api/v1/events?first=all&since=" + lo)
+    ev = {(e["region"], e["asn"], e["service"]): e for e in d["events"]}
+    assert ev[("RU-MOW", 64501, "web")]["to"] == "ok", d
     assert ev[("RU-MOW", 64501, "web")]["from"] == "insufficient", d
+    assert ev[("RU-MOW", 64501, "web")]["first"] is True, d
+    assert all(e.get("first") is (True if e["from"] == "insufficient"
+                                  else None) for e in d["events"]), d
+    d = get_json("/api/v1/events?first=none&since=" + lo)
+    assert all(e["from"] != "insufficient" and "first" not in e
+               for e in d["events"]), d
     d = get_json("/api/v1/events?region=RU-SPE&since=" + lo)
     assert d["events"] and all(e["region"] == "RU-SPE" for e in d["events"])
-    check(True, "events: each cell's first state, from hourly maps; filter")
+    check(True, "events: first judgements marked, to ok left out unless "
+          "first=all; first=none; region filter")
 except Exception as e:  # noqa: BLE001
     check(False, "events", repr(e))
+
+# ------------------------------------------------------------- history
+try:
+    hist = get_json("/api/v1/history?service=web&since=" + lo)
+    assert {"since", "until", "service", "buckets"} <= set(hist), hist
+    assert hist["service"] == "web"
+    keys = ["start", "cells", "ok", "blocked", "throttled", "down",
+            "geoblocked", "filtered", "review", "whitelist", "shutdown"]
+    assert all(list(b) == keys for b in hist["buckets"]), hist
+    assert all(b["cells"] == sum(b[k] for k in keys[2:])
+               for b in hist["buckets"]), hist
+    # every hour of the range listed, one hour apart
+    starts = [b["start"] for b in hist["buckets"]]
+    assert len(starts) == len(set(starts)) and starts == sorted(starts)
+    # the hour now: as many web cells per state as the map of that hour
+    now_h = hist["buckets"][-1]
+    m = get_json("/api/v1/map?service=web&since=" + now_h["start"])
+    mc = [c for c in m["cells"] if c["service"] == "web" and
+          c["verdict"] != "insufficient"]
+    assert now_h["cells"] == len(mc) > 0, (now_h, mc)
+    assert now_h["ok"] == sum(c["verdict"] == "ok" for c in mc), (now_h, mc)
+    down = get_json("/api/v1/history?service=closed&since=" + lo)
+    assert sum(b["down"] for b in down["buckets"]) >= 1, down
+    spe = get_json("/api/v1/history?service=closed&region=RU-SPE&asn=64502"
+                   "&since=" + lo)
+    assert sum(b["down"] for b in spe["buckets"]) >= 1 and all(
+        b["cells"] <= 1 for b in spe["buckets"]), spe
+    none = get_json("/api/v1/history?service=closed&region=RU-KDA&since=" + lo)
+    assert all(b["cells"] == 0 for b in none["buckets"]), none
+    wk = get_json("/api/v1/history?service=web")
+    assert 168 <= len(wk["buckets"]) <= 169, len(wk["buckets"])
+    check(True, "history: hourly cell states of a service, as the map of "
+          "the hour; region and asn filters; 7 days by default")
+except Exception as e:  # noqa: BLE001
+    check(False, "history", repr(e))
 
 # -------------------------------------------------------------- export
 try:
@@ -342,6 +392,12 @@ bad = [
     ("/api/v1/measurements?role=admin", "role", "admin"),
     ("/api/v1/events?since=2020-01-01&until=2026-01-01", "until", ""),
     ("/api/v1/events?bogus=1", "bogus", ""),
+    ("/api/v1/events?first=some", "first", "some"),
+    ("/api/v1/history?since=" + "2026-01-01", "service", "required"),
+    ("/api/v1/history?service=web&since=2020-01-01&until=2026-01-01",
+     "until", "366 days"),
+    ("/api/v1/history?service=web&asn=x", "asn", "x"),
+    ("/api/v1/history?service=web&role=probe", "role", ""),
     ("/api/v1/export?format=xml", "format", "xml"),
     ("/api/v1/export?format=jsonl&asn=x1", "asn", "x1"),
     ("/api/v1/agents?all=1", "all", ""),
