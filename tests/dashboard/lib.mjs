@@ -35,6 +35,8 @@ export async function ready(page, timeout = 15000) {
 // painted flag stale first, so the wait sees this view's paint.
 export async function view(page, hash, timeout) {
 	await page.evaluate((h) => {
+		if (location.hash === h)
+			return;		/* no hashchange: the view stays painted */
 		document.body.dataset.ready = "stale";
 		location.hash = h;
 	}, hash);
