@@ -11,7 +11,7 @@ const { values: A } = parseArgs({ options: {
 } });
 const SHOTS = [
 	["map", "#/map?service=whatsapp&lang=en", { width: 1280, height: 860 }],
-	["matrix", "#/matrix?lang=en", { width: 1280, height: 700 }],
+	["matrix", "#/matrix?lang=en", { width: 1720, height: 600 }],
 	["timeline", "#/timeline?service=youtube&region=RU-MOW&lang=en", { width: 1280, height: 760 }],
 	["events", "#/events?lang=en", { width: 1280, height: 700 }],
 	["phone", "#/map?service=youtube&lang=ru", { width: 360, height: 740 }],
