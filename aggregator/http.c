@@ -528,6 +528,7 @@ http_publish(http_t *h, const ingest_t *ig)
 	pthread_mutex_lock(&h->mu);
 	h->ist = st;
 	h->have_ist = true;
+	h->rej = ingest_rejects(ig);
 	pthread_mutex_unlock(&h->mu);
 	log_flush(h);
 }

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agentcount.h"
 #include "events.h"
 #include "export.h"
 #include "json.h"
@@ -441,6 +442,7 @@ agent_state(const struct store_agent *a, int64_t now)
 
 struct agents_out {
 	zbuf_t *b;
+	struct agentcount *rej;		/* refused per agent; NULL: none yet */
 	int64_t now;
 	size_t n;
 	zerr_t e;
@@ -486,8 +488,9 @@ agent_one(const struct store_agent *a, void *arg)
 		o->e = zbuf_printf(o->b, ", \"backlog\": %" PRIu64 ", "
 		    "\"dropped\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", "
 		    "\"list_version\": %" PRIu64 ", \"stored\": %" PRIu64 ", "
-		    "\"clock_offset_ms\": ", a->backlog, a->dropped,
-		    a->last_seq, a->list_version, a->stored);
+		    "\"rejected\": %" PRIu64 ", \"clock_offset_ms\": ",
+		    a->backlog, a->dropped, a->last_seq, a->list_version,
+		    a->stored, agentcount_get(o->rej, a->pk));
 	/* the aggregator's time minus the agent's wall clock */
 	if (o->e == ZE_OK)
 		o->e = a->has_clock ? zbuf_printf(o->b, "%" PRId64 "}",
@@ -534,6 +537,9 @@ http_ep_agents(http_t *h, struct MHD_Connection *c)
 	memset(&o, 0, sizeof(o));
 	o.b = &b;
 	o.now = ztime_now_us();
+	pthread_mutex_lock(&h->mu);
+	o.rej = h->rej;
+	pthread_mutex_unlock(&h->mu);
 	e = zbuf_puts(&b, "{\"agents\": [");
 	if (e == ZE_OK)
 		e = store_agent_iter(h->store, agent_one, &o, &d);

@@ -39,6 +39,8 @@ struct http {
 	pthread_mutex_t mu;		/* guards ist */
 	struct ingest_stats ist;
 	bool have_ist;
+	struct agentcount *rej;		/* guarded by mu: the ingest's refusals
+					 * per agent (valid until http_stop) */
 	struct relay_stats rst;		/* guarded by mu; have_rst: relay on */
 	bool have_rst;
 	pthread_mutex_t logmu;		/* guards logk */

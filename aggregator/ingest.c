@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agentcount.h"
 #include "key.h"
 #include "kv.h"
 #include "log.h"
@@ -103,6 +104,7 @@ struct ingest {
 	void *router;
 	void *relay;		/* the relay's inproc ROUTER (relay.h); NULL: off */
 	void *cur;		/* the socket of the message being handled */
+	agentcount_t *rej;	/* measurements refused per enrolled agent */
 
 	/* worker pool */
 	pthread_t *thr;
@@ -273,6 +275,7 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 	uint64_t seqs[WIRE_MAX_BATCH];
 	size_t k = 0;
 	unsigned dupids = 0;
+	uint64_t nrej = 0;
 
 	for (size_t i = 0; i < j->n; i++) {
 		struct item *it = &j->items[i];
@@ -321,7 +324,13 @@ send_ack(struct ingest *ig, struct job *j, bool committed,
 		}
 		rjp[ack.n_rejects] = &rj[ack.n_rejects];
 		ack.n_rejects++;
+		/* the agent's own refusals (not our storage failing; an
+		 * unknown key is not an agent of the registry) */
+		if (reason != ZOND__V1__REJECT_REASON__REJECT_STORAGE &&
+		    reason != ZOND__V1__REJECT_REASON__REJECT_UNKNOWN_AGENT)
+			nrej++;
 	}
+	agentcount_add(ig->rej, j->agent, nrej);
 	if (dupids > LOG_REJECTS_PER_JOB)
 		log_warnx("ingest: rejected agent=%.16s: %u more duplicate ids "
 		    "in the same batch", j->agent_hex,
@@ -1424,7 +1433,8 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	    (ig->thr = calloc((size_t)ig->o.verify_threads,
 	    sizeof(*ig->thr))) == NULL || grow_scratch(ig,
 	    (size_t)ig->o.commit_max + WIRE_MAX_BATCH) != 0 ||
-	    tlpush_new(s, &ig->tl) != ZE_OK) {
+	    tlpush_new(s, &ig->tl) != ZE_OK ||
+	    agentcount_new(&ig->rej) != ZE_OK) {
 		ingest_free(&ig);
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
 	}
@@ -1441,6 +1451,12 @@ ingest_new(const struct ingest_opts *o, store_t *s, writer_t *w,
 	}
 	*out = ig;
 	return ZE_OK;
+}
+
+struct agentcount *
+ingest_rejects(const ingest_t *ig)
+{
+	return ig->rej;
 }
 
 void
@@ -1483,6 +1499,7 @@ ingest_free(ingest_t **igp)
 		close(ig->pipe[1]);
 	pthread_mutex_destroy(&ig->mu);
 	pthread_cond_destroy(&ig->cv);
+	agentcount_free(&ig->rej);
 	zbuf_free(&ig->out);
 	free(ig->anchors);
 	free(ig->seen);

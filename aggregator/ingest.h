@@ -100,5 +100,9 @@ long ingest_timeout_ms(const ingest_t *ig);
 /* Shutdown: wait for every job, commit, acknowledge. */
 void ingest_drain(ingest_t *ig);
 void ingest_get_stats(const ingest_t *ig, struct ingest_stats *st);
+/* Measurements refused from each enrolled agent since the start (its own
+ * refusals: not those of storage failing); thread-safe, valid until
+ * ingest_free. */
+struct agentcount *ingest_rejects(const ingest_t *ig);
 
 #endif

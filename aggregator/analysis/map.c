@@ -173,18 +173,25 @@ regions_facets(struct region_row *rr, size_t nr)
 	}
 }
 
+zerr_t
+map_json_range(zbuf_t *b, int64_t since_us, int64_t until_us)
+{
+	char ts[32];
+
+	TRY(put_key(b, "since", ztime_fmt_iso(since_us, ts, sizeof(ts), 0),
+	    true));
+	return put_key(b, "until", ztime_fmt_iso(until_us, ts, sizeof(ts), 0),
+	    false);
+}
+
 static zerr_t
 map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
     size_t n, const struct region_row *rr, size_t nr)
 {
-	char ts[32];
 	size_t i, j;
 
-	TRY(put_key(b, "since", ztime_fmt_iso(since_us, ts, sizeof(ts), 0),
-	    true));
-	TRY(put_key(b, "until", ztime_fmt_iso(until_us, ts, sizeof(ts), 0),
-	    false));
-	TRY(zbuf_puts(b, ",\"cells\":["));
+	TRY(map_json_range(b, since_us, until_us));
+	TRY(zbuf_puts(b, MAP_JSON_CELLS));
 	for (i = 0; i < n; i++) {
 		TRY(zbuf_puts(b, i ? ",{" : "{"));
 		TRY(cell_json(b, v[i]));

@@ -23,6 +23,13 @@
 #include "cells.h"
 #include "zbuf.h"
 
+/* The map document's range keys, "since":"T","until":"T" (what map_json
+ * writes after its opening brace), and the text that follows them: a map
+ * document of another range is the one of its own range with these keys
+ * rewritten (the public view's cache, aggregator/http_ep.c). */
+zerr_t map_json_range(zbuf_t *b, int64_t since_us, int64_t until_us) ZWUR;
+#define MAP_JSON_CELLS ",\"cells\":["
+
 zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
     const cell_t *cells, size_t n, const uint64_t *pending) ZWUR;
 

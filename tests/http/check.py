@@ -243,13 +243,13 @@ try:
     ag = {a["name"]: a for a in d["agents"]}
     assert set(ag) == {"a1", "a2", "a3"}, ag.keys()
     keys = {"agent", "name", "region", "asn", "role", "state", "last_seen",
-            "backlog", "dropped", "version", "stored"}
+            "backlog", "dropped", "version", "stored", "rejected"}
     assert all(keys <= set(a) for a in ag.values())
     assert (ag["a1"]["region"], ag["a1"]["asn"], ag["a1"]["role"]) == \
         ("RU-MOW", 64501, "probe")
     assert ag["a2"]["role"] == "control" and ag["a3"]["region"] == "RU-SPE"
     assert all(a["stored"] == 24 and a["state"] == "online" and
-               a["last_seen"] for a in ag.values()), ag
+               a["last_seen"] and a["rejected"] == 0 for a in ag.values()), ag
     assert not any("ip" in k.lower() or "addr" in k.lower()
                    for a in ag.values() for k in a), "an address key"
     check(True, "agents: the three enrolled agents with their figures")

@@ -150,6 +150,23 @@ def run(ep, spub_file, base, seeds):
     by = {x["id"]: x for x in recs}
     check(len(d["items"]) == 15 and all(x == by[x["id"]] for x in d["items"]),
           "measurements API: the same records, where included")
+    # the agents' own refusals, per agent: one measurement with a broken
+    # signature and one again with a good one from the control
+    a = Agent(ctl)
+    c = Conn(ctx, ep, spub, a)
+    c.send(fv(1, 1) + fb(2, fb(1, "where-test") + fv(2, now) + fv(3, 0)))
+    bad_sig = a.item(body(a, 10, now + 10000, 0, None), sig=bytes(64))
+    good = a.item(body(a, 11, now + 11000, 0, None))
+    c.send(a.frame([bad_sig, good]))
+    r = c.recv()
+    c.close()
+    check(r is not None and r[0] == "ack" and len(r[1]) == 1 and
+          len(r[2]) == 1, "a broken signature refused, the other stored", r)
+    ag = {x["agent"]: x for x in get(base, "/api/v1/agents")["agents"]}
+    check(ag.get(a.pk.hex(), {}).get("rejected") == 1 and
+          sorted(x["rejected"] for x in ag.values()) == [0, 0, 0, 0, 1],
+          "agents: rejected counts the control's one refusal, 0 for others",
+          [(k[:8], x.get("rejected")) for k, x in ag.items()])
     return 1 if fails else 0
 
 
