@@ -1113,6 +1113,7 @@ static const struct {
 	{".css", "text/css; charset=utf-8"},
 	{".js", "text/javascript; charset=utf-8"},
 	{".json", "application/json"},
+	{".geojson", "application/geo+json"},	/* regions.geojson: DASHBOARD.md */
 	{".svg", "image/svg+xml"},
 	{".png", "image/png"},
 	{".ico", "image/x-icon"},

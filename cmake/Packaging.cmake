@@ -112,9 +112,14 @@ if(NOT ZOND_AGENT_ONLY)
           DESTINATION ${ZOND_UNITDIR} COMPONENT aggregator)
   install(FILES ${ZOND_PKG}/etc/aggregator.conf DESTINATION /etc/zond
           COMPONENT aggregator)
+  # the page and its vendored libraries (ops/vendor-dashboard), not npm's
+  # working files
   install(DIRECTORY ${CMAKE_SOURCE_DIR}/dashboards/
           DESTINATION ${CMAKE_INSTALL_DATADIR}/zond/dashboards
-          COMPONENT aggregator)
+          COMPONENT aggregator
+          PATTERN node_modules EXCLUDE
+          PATTERN package.json EXCLUDE
+          PATTERN package-lock.json EXCLUDE)
   zond_package(aggregator zond-aggregator net
     "Zond aggregator: stores and judges censorship measurements"
     "zond-aggregator receives signed measurements from Zond agents over\nCurveZMQ, stores them in LMDB, judges them against control vantage\npoints and serves blocking maps per region and ISP over HTTP.")

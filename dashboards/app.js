@@ -10,6 +10,7 @@
 import {t, setLang, getLang} from "./i18n.js";
 import {AuthError, getInfo, getJSON, getEvents, setToken, getToken} from "./api.js";
 import {el, hoursAgo, note} from "./common.js";
+import {parseHash, hashOf, HOURS} from "./route.js";
 import * as mapView from "./view_map.js";
 import * as matrixView from "./view_matrix.js";
 import * as timelineView from "./view_timeline.js";
@@ -26,8 +27,6 @@ const VIEWS = {
 	explorer: opView.renderExplorer,
 };
 const OPERATOR_ONLY = new Set(["agents", "explorer"]);
-const KEYS = ["service", "region", "asn", "hours", "kind", "lang"];
-const HOURS = [1, 6, 24, 168];
 const REFRESH_MS = 30000;
 const CACHE_MS = 20000;
 
@@ -37,37 +36,6 @@ let generation = 0;
 let paused = false;
 let timer = null;
 const cache = new Map();	/* key -> {at, promise} */
-
-/* "#/isp?region=RU-MOW&hours=24" -> {view: "isp", region: "RU-MOW", ...} */
-export function parseHash(hash) {
-	const m = /^#\/([a-z]+)(?:\?(.*))?$/.exec(hash || "");
-	const s = {view: "map", service: "", region: "", asn: "", hours: 24, kind: "", lang: ""};
-	if (m) {
-		if (m[1] in VIEWS)
-			s.view = m[1];
-		for (const [k, v] of new URLSearchParams(m[2] || ""))
-			if (KEYS.includes(k))
-				s[k] = v;
-	}
-	s.hours = HOURS.includes(Number(s.hours)) ? Number(s.hours) : 24;
-	if (!/^[0-9]{1,10}$/.test(s.asn))
-		s.asn = "";
-	if (!/^[A-Z0-9-]{1,7}$|^other$/.test(s.region))
-		s.region = "";
-	if (s.lang !== "en" && s.lang !== "ru")
-		s.lang = "";
-	return s;
-}
-
-export function hashOf(s) {
-	const q = new URLSearchParams();
-	for (const k of KEYS)
-		if (s[k] !== "" && s[k] !== undefined && s[k] !== null &&
-		    !(k === "hours" && Number(s[k]) === 24))
-			q.set(k, s[k]);
-	const qs = q.toString();
-	return "#/" + s.view + (qs ? "?" + qs : "");
-}
 
 function href(patch) {
 	return hashOf(Object.assign({}, state, patch));
@@ -196,6 +164,7 @@ function wireControls() {
 			return;
 		setToken(v);
 		document.getElementById("token-box").hidden = true;
+		delete document.body.dataset.locked;
 		start();
 	});
 	window.addEventListener("hashchange", () => {
@@ -212,6 +181,7 @@ function wireControls() {
 function askToken(msg) {
 	const box = document.getElementById("token-box");
 	box.hidden = false;
+	document.body.dataset.locked = "1";
 	document.getElementById("token-msg").textContent = msg || t("token.ask");
 	document.getElementById("token-label").firstChild.textContent = t("token.label") + " ";
 	document.getElementById("token-ok").textContent = t("token.ok");

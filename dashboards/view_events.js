@@ -43,7 +43,7 @@ export async function render(ctx) {
 	kind.addEventListener("change", () => ctx.go({kind: kind.value}));
 	const filters = [st.service && t("ctl.service") + " " + st.service, st.region && regionName(st.region, ctx.lang),
 	    st.asn && "AS" + st.asn].filter(Boolean);
-	const head = el("h2", {}, t("view.events"), " ", el("small", {}, t("map.window", t("hours." + hours))));
+	const head = el("h2", {}, t("view.events"), " ", el("small", {}, t("hours." + hours)));
 	const bar = el("div", {class: "filters"}, el("label", {}, t("ev.kind") + " ", kind),
 	    filters.length ? [" ", el("span", {}, filters.join(" · ")), " ",
 		el("a", {href: ctx.href({service: "", region: "", asn: ""})}, t("ev.clear"))] : "");

@@ -105,7 +105,7 @@ export async function renderExplorer(ctx) {
 	if (!ctx.alive())
 		return;
 	const filters = [svc, st.region, st.asn && "AS" + st.asn].filter(Boolean).join(" · ") || t("ex.all");
-	const head = el("h2", {}, t("view.explorer"), " ", el("small", {}, filters + " · " + t("map.window", t("hours." + st.hours))));
+	const head = el("h2", {}, t("view.explorer"), " ", el("small", {}, filters + " · " + t("hours." + st.hours)));
 	const table = el("table", {class: "meas"}, el("tr", {}, ["col.time", "col.region", "col.asn", "col.service",
 	    "col.test", "col.target", "col.verdict"].map(k => el("th", {}, t(k)))));
 	for (const m of doc.items) {

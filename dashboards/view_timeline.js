@@ -59,6 +59,7 @@ function draw(U, box, data, events) {
 	const width = Math.max(280, Math.min(box.clientWidth || 800, 1100));
 	const opts = {
 		width, height: 260,
+		tzDate: ts => U.tzDate(new Date(ts * 1e3), "Etc/UTC"),
 		scales: {y: {range: [0, 100]}},
 		axes: [{}, {values: (u, v) => v.map(x => x + "%")}],
 		series: [{}, {label: t("tl.share"), stroke: "#c62828", fill: "rgba(198,40,40,.15)",
@@ -108,7 +109,7 @@ export async function render(ctx) {
 	const hours = Math.max(24, st.hours);
 	const where = st.asn ? (st.region ? regionName(st.region, ctx.lang) + " " : "") + "AS" + st.asn :
 	    st.region ? regionName(st.region, ctx.lang) : t("tl.all");
-	const head = el("h2", {}, t("tl.title", svc || "—", where), " ", el("small", {}, t("map.window", t("hours." + hours))));
+	const head = el("h2", {}, t("tl.title", svc || "—", where), " ", el("small", {}, t("hours." + hours)));
 	if (!svc) {
 		ctx.main.replaceChildren(head, note(t("map.empty")));
 		return;

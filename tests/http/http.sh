@@ -63,7 +63,7 @@ CONF
 # the dashboard plus bait for path traversal: a file beside the
 # directory, a subdirectory, a symbolic link out, a dot file
 mkdir -p "$T/dash/sub"
-cp "$HERE/../../dashboards/"* "$T/dash/"
+find "$HERE/../../dashboards" -maxdepth 1 -type f -exec cp {} "$T/dash/" \;
 echo "secret outside" >"$T/secret.txt"
 echo "secret inner" >"$T/dash/sub/inner.html"
 echo "secret hidden" >"$T/dash/.hidden.html"
@@ -153,13 +153,14 @@ PY
 grep -q "webhook: .*HTTP status 500; event 1 stays queued" "$T/agg.log" \
 	&& ok "webhook: a failed POST is logged and retried" || { bad "no webhook retry line"; grep webhook "$T/agg.log" | head; }
 
-# the dashboard's script renders the map, agents and events (node, when
-# installed: the page itself needs no build step and no node)
+# the dashboard's modules under node against this aggregator (when node
+# is installed: the page itself needs no build step and no node); the
+# page in a browser is tests/dashboard/
 if command -v node >/dev/null; then
-	node "$HERE/dashboard.js" "http://127.0.0.1:$HTTP" "$HERE/../../dashboards/app.js" \
-		&& ok "dashboard app.js renders the API's data" || bad "dashboard app.js"
+	node "$HERE/dashboard.mjs" "http://127.0.0.1:$HTTP" "$T/dash" "$PY" \
+		&& ok "dashboard modules: strings, regions, URL state, map states, verify snippet" || bad "dashboard modules"
 else
-	echo "skip dashboard app.js check: node is not installed"
+	echo "skip dashboard module checks: node is not installed"
 fi
 
 # a second aggregator on the same HTTP port: logs it and keeps ingesting

@@ -62,6 +62,10 @@ if [ "$arch" != armhf ]; then
 	has zond-aggregator usr/bin/zond-aggregator -rwxr-xr-x
 	has zond-aggregator etc/zond/aggregator.conf -rw-r--r--
 	has zond-aggregator usr/share/zond/dashboards/index.html -rw-r--r--
+	has zond-aggregator usr/share/zond/dashboards/regions.js -rw-r--r--
+	has zond-aggregator usr/share/zond/dashboards/uPlot.iife.min.js -rw-r--r--
+	grep -q 'dashboards/node_modules\|dashboards/package' "$T/zond-aggregator.files" &&
+	    bad "zond-aggregator ships npm's working files" || ok "zond-aggregator: no node_modules or package.json"
 	has zond-helper usr/bin/zond-helper -rwxr-xr-x
 	has zond-helper etc/zond/helper.conf -rw-r--r--
 	has zondctl usr/bin/zondctl -rwxr-xr-x
