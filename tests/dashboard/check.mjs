@@ -16,7 +16,10 @@ const { values: A } = parseArgs({ options: {
 	python: { type: "string", default: "/usr/bin/python3" },
 	chromium: { type: "string", default: "/usr/bin/chromium" },
 	tmp: { type: "string", default: "/tmp" }, public: { type: "string" },
+	token: { type: "string" },
 } });
+// the operator token ([http] token), sent on every API request of ours
+const H = A.token ? { Authorization: "Bearer " + A.token } : {};
 const truth = JSON.parse(fs.readFileSync(A.truth, "utf8"));
 let pass = 0, fail = 0;
 function ok(c, what, why) {
@@ -47,7 +50,7 @@ const HEX64 = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/i;
 const key = (...a) => a.join("|");
 
 // ---------------------------------------------------------------- API
-const mapNow = (await getJSON(A.base + "/api/v1/map?sample=latest")).json;
+const mapNow = (await getJSON(A.base + "/api/v1/map?sample=latest", H)).json;
 const apiCell = new Map(mapNow.cells.map((c) => [key(c.region, c.asn, c.service), c]));
 const apiRow = new Map(mapNow.regions.map((r) => [key(r.region, r.service), r]));
 {
@@ -65,7 +68,7 @@ const apiRow = new Map(mapNow.regions.map((r) => [key(r.region, r.service), r]))
 	});
 	ok(badr.length === 0, `API: all ${truth.regions.length} region rows as seeded (partial RU-MOW youtube, whitelist RU-KDA)`,
 		badr.slice(0, 3).map((r) => `${r.region}/${r.service} want ${r.state} got ${apiRow.get(key(r.region, r.service))?.verdict}`).join("; "));
-	const ev = (await getJSON(A.base + "/api/v1/events?service=youtube&region=RU-MOW&asn=64501")).json;
+	const ev = (await getJSON(A.base + "/api/v1/events?service=youtube&region=RU-MOW&asn=64501", H)).json;
 	ok(ev && ev.events.some((e) => e.from === "ok" && e.to === "blocked" && e.time === truth.change),
 		"API: the youtube block in RU-MOW AS 64501 is an event at the seeded change");
 }
@@ -93,8 +96,25 @@ const tiles = () => page.$$eval(".tile[data-region]", (ts) => ts.map((t) => [t.d
 const services = truth.services;
 const withAgents = new Set(truth.regions_with_agents);
 
+if (A.token) await step("operator token", async () => {
+	const r = await fetch(A.base + "/api/v1/map");
+	ok(r.status === 401 && /^Bearer/.test(r.headers.get("www-authenticate") ?? ""),
+		"token: the API without it is 401 with WWW-Authenticate: Bearer", String(r.status));
+	const i0 = (await getJSON(A.base + "/api/v1/info")).json, i1 = (await getJSON(A.base + "/api/v1/info", H)).json;
+	ok(i0?.auth === true && i0?.authorized === false && i1?.authorized === true,
+		"token: /api/v1/info says auth, and authorized only with the token");
+	await page.goto(A.base + "/#/map?service=youtube", { waitUntil: "domcontentloaded" });
+	const field = await page.waitForSelector("input[type=password]", { state: "visible" });
+	ok(!!field, "token: the page asks for it");
+	await field.fill(A.token);
+	await field.press("Enter");
+	await ready(page);
+	const n = await page.$$eval(".tile[data-region]", (ts) => ts.length);
+	ok(n >= 83, `token: once given, the map is drawn (${n} tiles)`);
+});
+
 await step("map view", async () => {
-	await open(page, A.base, `#/map?service=${services[0]}`);
+	await open(page, A.base, `#/map?service=${services[0]}`, undefined, A.token);
 	for (const svc of services) {
 		await view(page, `#/map?service=${svc}`);
 		const t = await tiles();
@@ -188,7 +208,7 @@ await step("click-through", async () => {
 	await page.click(`tr.meas[data-id="${id}"]`);
 	await page.waitForSelector("#meas-detail", { state: "visible" });
 	await page.waitForFunction((i) => document.querySelector("#meas-detail").textContent.includes(i), id);
-	const items = (await getJSON(`${A.base}/api/v1/measurements?service=youtube&region=RU-MOW&asn=64501&limit=1000`)).json.items;
+	const items = (await getJSON(`${A.base}/api/v1/measurements?service=youtube&region=RU-MOW&asn=64501&limit=1000`, H)).json.items;
 	const rec = items.find((x) => x.id === id);
 	const detail = await page.textContent("#meas-detail");
 	ok(rec && detail.includes(rec.signed) && detail.includes(rec.sig) && detail.includes(rec.agent),
@@ -218,7 +238,7 @@ await step("click-through", async () => {
 
 // URL state: a link reproduces a view; a filter change survives reload
 await step("URL state", async () => {
-	await open(page, A.base, "#/events?service=youtube&region=RU-MOW&lang=en");
+	await open(page, A.base, "#/events?service=youtube&region=RU-MOW&lang=en", undefined, A.token);
 	const evs = await page.$$eval("tr.event", (rs) => rs.map((r) => [r.dataset.region, r.dataset.asn, r.dataset.service]));
 	ok(evs.length > 0 && evs.every(([r, , s]) => r === "RU-MOW" && s === "youtube"),
 		`a link to the events of youtube in RU-MOW shows only those (${evs.length} rows)`);
@@ -247,9 +267,9 @@ await step("URL state", async () => {
 });
 
 await step("languages", async () => {
-	await open(page, A.base, "#/map?service=youtube&lang=ru");
+	await open(page, A.base, "#/map?service=youtube&lang=ru", undefined, A.token);
 	const ru = (await page.textContent("body")).match(/[А-Яа-яЁё]{3,}/g) ?? [];
-	await open(page, A.base, "#/map?service=youtube&lang=en");
+	await open(page, A.base, "#/map?service=youtube&lang=en", undefined, A.token);
 	const en = (await page.textContent("body")).match(/[А-Яа-яЁё]{3,}/g) ?? [];
 	ok(ru.length >= 10 && ru.length > 3 * en.length, `lang=ru shows Russian text (${ru.length} Russian words, ${en.length} with lang=en)`);
 });
@@ -267,7 +287,7 @@ await step("timeline and events views", async () => {
 		"none (is uPlot vendored into dashboards/? ops/vendor-dashboard)");
 	await view(page, "#/events");
 	const n = await page.$$eval("tr.event", (rs) => rs.length);
-	const all = (await getJSON(A.base + "/api/v1/events?first=all")).json.events;
+	const all = (await getJSON(A.base + "/api/v1/events?first=all", H)).json.events;
 	const firstOk = all.filter((e) => e.from === "insufficient" && e.to === "ok").length;
 	ok(firstOk > 0 && n === all.length - firstOk,
 		`events feed: ${n} rows, every event but the ${firstOk} first judgements to ok (of ${all.length})`);
@@ -279,7 +299,7 @@ ok(errors.length === 0, "no page errors or console errors in the operator view",
 await step("phone", async () => {
 	const phone = await launch(A.chromium, { width: 360, height: 740 });
 	const p = await phone.ctx.newPage();
-	await open(p, A.base, "#/map?service=youtube");
+	await open(p, A.base, "#/map?service=youtube", undefined, A.token);
 	for (const v of ["map?service=youtube", "matrix", "isp?region=RU-MOW", "timeline?service=youtube", "events", "agents", "explorer"]) {
 		await view(p, "#/" + v);
 		const [sw, cw] = await p.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);

@@ -43,9 +43,21 @@ export async function view(page, hash, timeout) {
 	await ready(page, timeout);
 }
 
-// Load base + "/" + hash from scratch and wait for its paint.
-export async function open(page, base, hash, timeout) {
+// Load base + "/" + hash from scratch and wait for its paint.  With a
+// token: when the page asks for the operator token (a visible password
+// field, docs/DASHBOARD.md) type it in, as an operator would.
+export async function open(page, base, hash, timeout, token) {
 	await page.goto(base + "/" + (hash ?? ""), { waitUntil: "domcontentloaded" });
+	if (token) {
+		await page.waitForFunction(() => document.body.dataset.ready === "1" ||
+			[...document.querySelectorAll("input[type=password]")].some((e) => e.offsetParent !== null),
+			null, { timeout: timeout ?? 15000 });
+		const field = await page.$("input[type=password] >> visible=true");
+		if (field) {
+			await field.fill(token);
+			await field.press("Enter");
+		}
+	}
 	await ready(page, timeout);
 }
 

@@ -4,8 +4,9 @@
 #
 # dashboard_seed writes the `small` scenario (agents, signed measurements
 # queued for the analyzer, truth.json); zond-aggregator serves it on
-# loopback with the source tree's dashboards/ (an operator listener, and a
-# public one when this aggregator has `[http] public_listen`); once the
+# loopback with the source tree's dashboards/ (an operator listener, with
+# a token when this aggregator has `[http] token`, and a public one when
+# it has `[http] public_listen`); once the
 # analyzer has judged everything (map pending 0, every cell of truth.json
 # present) check.mjs compares the API with truth.json and drives headless
 # Debian chromium through playwright-core over every view of the DOM
@@ -60,6 +61,16 @@ if "$BIN/zond-aggregator" --config-reference 2>/dev/null | grep -q '`public_list
 else
 	echo "note: this zond-aggregator has no [http] public_listen: public checks not run"
 fi
+# the operator token of docs/API.md, when this aggregator has it: the
+# page must ask for it, and every API request of the checks sends it
+TOKEN=
+if "$BIN/zond-aggregator" --config-reference 2>/dev/null | grep -q '^| `token`'; then
+	TOKEN=$("$PY" -c 'import secrets;print(secrets.token_hex(16))')
+	echo "token = $TOKEN" >>"$T/agg.conf"
+else
+	echo "note: this zond-aggregator has no [http] token: token checks not run"
+fi
+chmod 600 "$T/agg.conf"
 cat >>"$T/agg.conf" <<CONF
 [analysis]
 interval = 300ms
@@ -69,14 +80,17 @@ CONF
 agg=$!
 BASE=http://127.0.0.1:$HTTP
 # judged: the state now's map has nothing pending and every cell of truth
-"$PY" - "$BASE" "$T/agg/truth.json" <<'PY' || { echo "FAIL the analyzer never judged the seeded data"; tail -20 "$T/agg.log"; exit 1; }
+"$PY" - "$BASE" "$T/agg/truth.json" "$TOKEN" <<'PY' || { echo "FAIL the analyzer never judged the seeded data"; tail -20 "$T/agg.log"; exit 1; }
 import json, sys, time, urllib.request
-base, truth = sys.argv[1], json.load(open(sys.argv[2]))
+base, truth, token = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
 want = {(c["region"], c["asn"], c["service"]) for c in truth["cells"]}
 t_end = time.time() + 90
 while time.time() < t_end:
     try:
-        m = json.load(urllib.request.urlopen(base + "/api/v1/map?sample=latest", timeout=5))
+        rq = urllib.request.Request(base + "/api/v1/map?sample=latest")
+        if token:
+            rq.add_header("Authorization", "Bearer " + token)
+        m = json.load(urllib.request.urlopen(rq, timeout=5))
         have = {(c["region"], c["asn"], c["service"]) for c in m["cells"]}
         if m["pending"] == 0 and want <= have:
             sys.exit(0)
@@ -87,7 +101,7 @@ sys.exit(1)
 PY
 
 node "$HERE/check.mjs" --base "$BASE" --truth "$T/agg/truth.json" \
-	--python "$PY" --chromium "$CHROMIUM" --tmp "$T" ${PUBLIC:+--public "$PUBLIC"}
+	--python "$PY" --chromium "$CHROMIUM" --tmp "$T" ${PUBLIC:+--public "$PUBLIC"} ${TOKEN:+--token "$TOKEN"}
 r=$?
 
 kill -TERM "$agg"
