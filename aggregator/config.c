@@ -84,6 +84,13 @@ check_opt_hostport(const char *v, char *why, size_t n)
 	return *v == '\0' ? 0 : conf_check_hostport(v, why, n);
 }
 
+/* empty, or host:port with a port 1-65535 */
+static int
+check_opt_listen(const char *v, char *why, size_t n)
+{
+	return *v == '\0' ? 0 : conf_check_hostport(v, why, n);
+}
+
 static int
 check_opt_hexkey(const char *v, char *why, size_t n)
 {
@@ -130,7 +137,33 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "pages in use, a page at a time (cheaper page writes, "
 	    "docs/STORAGE.md); 0: off"},
 	{"http", "listen", CONF_STRING, "127.0.0.1:8080", O(http_listen), 0,
-	    0, false, conf_check_hostport, "HTTP API and dashboard address"},
+	    0, false, conf_check_hostport, "HTTP API and dashboard address: "
+	    "the operator view unless public is set; an operator view on an "
+	    "address other than loopback needs a token (refused at start "
+	    "and by -n without one)"},
+	{"http", "token", CONF_STRING, "", O(http_token), 0, 0, false,
+	    conf_check_token, "operator token: when set, the operator view's /api/ "
+	    "paths (but /api/v1/info) and /metrics need `Authorization: "
+	    "Bearer TOKEN` (16-256 printable ASCII characters, no blanks); a "
+	    "configuration file holding one is refused when group or others "
+	    "may read it (chmod 600; docs/SECURITY.md); empty: none"},
+	{"http", "public", CONF_BOOL, "no", O(http_public), 0, 0, false, NULL,
+	    "listen serves the public view instead of the operator view (no "
+	    "agent keys or per-agent rows; cells of fewer than "
+	    "public_min_agents agents merged upward; docs/API.md \"Public "
+	    "view and operator token\")"},
+	{"http", "public_listen", CONF_STRING, "", O(http_public_listen), 0,
+	    0, false, check_opt_listen, "a second listener, host:port, "
+	    "serving the public view beside listen; empty: none"},
+	{"http", "public_min_agents", CONF_INT, "3", O(http_public_min_agents),
+	    1, 1000, false, NULL, "k of the public view: distinct probe "
+	    "agents a region/ISP cell, a region row or a region/ASN filter "
+	    "needs to be shown"},
+	{"http", "map_cache", CONF_DURATION, "10s", O(http_map_cache_ms), 0,
+	    600000, false, NULL, "how long a map document made for one "
+	    "request serves the same request again while the analyzer has "
+	    "not changed anything since (docs/API.md \"Map cache\"); 0: "
+	    "off"},
 	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,
 	    false, NULL, "dashboard files; empty: found next to the binary "
 	    "or in the source tree (docs/API.md)"},

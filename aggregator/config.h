@@ -29,6 +29,11 @@ struct aggr_conf {
 	/* [http] */
 	char *http_listen;
 	char *dashboard_dir;
+	char *http_token;		/* "": no operator token */
+	bool http_public;		/* listen serves the public view */
+	char *http_public_listen;	/* "": no second (public) listener */
+	int64_t http_public_min_agents;	/* k */
+	int64_t http_map_cache_ms;	/* 0: no map cache */
 	/* [analysis] */
 	int64_t window_ms;
 	int64_t settle_ms;

@@ -32,9 +32,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "fingerprint.h"
 #include "json.h"
+#include "key.h"
 #include "log.h"
+#include "pubview.h"
+#include "version.h"
 #include "ztime.h"
 
 #define HTTP_MAX_CONN	128		/* connections (threads) at once */
@@ -45,6 +50,8 @@
 #define HTTP_URI_MAX	8192		/* request target, raw */
 #define HTTP_HEADERS_MAX (32u << 10)	/* names and values of header fields */
 #define HTTP_LOG_EVERY_US (10 * 1000000LL)	/* per kind of message */
+#define MAP_CACHE_SLOTS	32		/* map documents kept ([http] map_cache) */
+#define MAP_CACHE_BYTES	(64u << 20)	/* in all */
 
 #ifndef ZOND_SOURCE_DIR
 #define ZOND_SOURCE_DIR ""
@@ -292,10 +299,180 @@ header_size(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* ---------------------------------------------------------------- views */
+
+bool
+http_is_public(const http_t *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+	for (size_t i = 0; i < h->nlst; i++)
+		if (ci != NULL && ci->daemon == h->lst[i].mhd)
+			return h->lst[i].pub;
+	return true;	/* unknown: the view that shows less */
+}
+
+/* Does c carry `Authorization: Bearer TOKEN` with h's token?  Both sides
+ * hashed to 32 bytes first, so the comparison takes the same time for
+ * any token length; the scheme name is case-insensitive (RFC 7235). */
+static bool
+authorized(const http_t *h, struct MHD_Connection *c)
+{
+	const char *v;
+	uint8_t got[32];
+	bool ok;
+
+	if (!h->has_token)
+		return true;
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return false;
+	v += 7;
+	while (*v == ' ')
+		v++;
+	crypto_generichash(got, sizeof(got), (const unsigned char *)v,
+	    strlen(v), NULL, 0);
+	ok = sodium_memcmp(got, h->token_hash, sizeof(got)) == 0;
+	sodium_memzero(got, sizeof(got));
+	return ok;
+}
+
+/* 401 with WWW-Authenticate: Bearer. */
 static enum MHD_Result
-dispatch(http_t *h, struct MHD_Connection *c, const char *url,
+respond_401(struct MHD_Connection *c)
+{
+	static const char body[] = "{\"error\": \"this path needs the operator "
+	    "token: send Authorization: Bearer TOKEN ([http] token)\"}\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	http_headers(r, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+	    "Bearer realm=\"zond\"");
+	ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+struct reg {
+	pub_agents_t *p;
+	bool nomem;
+};
+
+static int
+reg_one(const struct store_agent *a, void *arg)
+{
+	struct reg *r = arg;
+
+	if (!a->enabled || a->role != STORE_ROLE_PROBE)
+		return 0;
+	r->nomem = pub_agents_add(r->p, a->region, a->asn) != ZE_OK;
+	return r->nomem;
+}
+
+zerr_t
+http_pub_agents(http_t *h, struct pub_agents **out, zdiag_t *d)
+{
+	struct reg r = {.p = NULL, .nomem = false};
+	zerr_t e;
+
+	*out = NULL;
+	if (pub_agents_new(&r.p) != ZE_OK)
+		return zdiag_set(d, ZE_NOMEM, "out of memory");
+	e = store_agent_iter(h->store, reg_one, &r, d);
+	if (e == ZE_OK && r.nomem)
+		e = zdiag_set(d, ZE_NOMEM, "out of memory");
+	if (e != ZE_OK) {
+		pub_agents_free(&r.p);
+		return e;
+	}
+	*out = r.p;
+	return ZE_OK;
+}
+
+bool
+pub_filter_ok(http_t *h, struct MHD_Connection *c, const char *region,
+    int64_t asn, enum MHD_Result *r)
+{
+	pub_agents_t *p = NULL;
+	zdiag_t d = {.text = ""};
+	uint32_t n;
+	char msg[200], where[80];
+	zerr_t e;
+
+	if (!http_is_public(h, c))
+		return true;
+	if ((e = http_pub_agents(h, &p, &d)) != ZE_OK) {
+		*r = http_respond_internal(c, "public view", e, &d);
+		return false;
+	}
+	n = pub_agents_count(p, region, asn);
+	pub_agents_free(&p);
+	if (n >= h->k)
+		return true;
+	if (region != NULL && asn > 0)
+		snprintf(where, sizeof(where), "region %s, AS%" PRId64, region,
+		    asn);
+	else if (region != NULL)
+		snprintf(where, sizeof(where), "region %s", region);
+	else if (asn > 0)
+		snprintf(where, sizeof(where), "AS%" PRId64, asn);
+	else
+		snprintf(where, sizeof(where), "the network");
+	snprintf(msg, sizeof(msg), "fewer than %" PRIu32 " agents in %s: not "
+	    "shown in the public view", h->k, where);
+	*r = http_respond_error(c, MHD_HTTP_FORBIDDEN, msg);
+	return false;
+}
+
+/* GET /api/v1/info: the view and whether its API needs a token. */
+static enum MHD_Result
+ep_info(http_t *h, struct MHD_Connection *c, bool pub)
+{
+	static const char *const none[] = {NULL};
+	struct query q;
+	zbuf_t b;
+	zerr_t e;
+	bool auth = !pub && h->has_token;
+
+	http_query_read(c, none, &q);
+	if (q.err[0])
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	zbuf_init(&b, 4096);
+	e = zbuf_printf(&b, "{\"mode\": \"%s\", \"auth\": %s, "
+	    "\"authorized\": %s, \"min_agents\": ", pub ? "public" :
+	    "operator", auth ? "true" : "false", !auth || authorized(h, c) ?
+	    "true" : "false");
+	if (e == ZE_OK)
+		e = pub ? zbuf_printf(&b, "%" PRIu32, h->k) :
+		    zbuf_puts(&b, "null");
+	if (e == ZE_OK)
+		e = zbuf_puts(&b, ", \"version\": ");
+	if (e == ZE_OK)
+		e = json_cstr(&b, ZOND_VERSION);
+	return http_respond_doc(c, "info", e, "}\n", &b, NULL);
+}
+
+/* The per-agent endpoints: never in the public view. */
+static bool
+agent_path(const char *url)
+{
+	return strcmp(url, "/api/v1/agents") == 0 ||
+	    strcmp(url, "/api/v1/measurements") == 0 ||
+	    strcmp(url, "/api/v1/export") == 0 || strcmp(url, "/metrics") == 0;
+}
+
+static enum MHD_Result
+dispatch(const struct listener *l, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const struct req *rq)
 {
+	http_t *h = l->h;
 	size_t hsize = 0;
 	bool head, nul;
 
@@ -316,6 +493,14 @@ dispatch(http_t *h, struct MHD_Connection *c, const char *url,
 	if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 		return http_respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed: use GET or HEAD");
+	if (strcmp(url, "/api/v1/info") == 0)
+		return ep_info(h, c, l->pub);
+	if (l->pub && agent_path(url))
+		return http_respond_error(c, MHD_HTTP_FORBIDDEN,
+		    "not in the public view");
+	if (!l->pub && (strncmp(url, "/api/", 5) == 0 ||
+	    strcmp(url, "/metrics") == 0) && !authorized(h, c))
+		return respond_401(c);
 	if (strcmp(url, "/api/v1/map") == 0)
 		return http_ep_map(h, c);
 	if (strcmp(url, "/api/v1/timeseries") == 0)
@@ -345,14 +530,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	http_t *h = cls;
+	const struct listener *l = cls;
 	enum MHD_Result r;
 
 	(void)upload;
 	(void)upload_size;
-	atomic_fetch_add(&h->requests, 1);
-	log_flush(h);
-	r = dispatch(h, c, url, method, version, *con_cls);
+	atomic_fetch_add(&l->h->requests, 1);
+	log_flush(l->h);
+	r = dispatch(l, c, url, method, version, *con_cls);
 	/* the answer has its own clock, from now */
 	conn_timeout(c, HTTP_TIMEOUT_S);
 	return r;
@@ -459,20 +644,105 @@ find_dashboard(http_t *h, const char *conf_dir)
 	    "dashboard_dir");
 }
 
+/* Is ss a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)? */
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s4 = (const void *)ss;
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	    s6->sin6_addr.s6_addr[12] == 127);
+}
+
 zerr_t
-http_start(store_t *s, const struct aggr_conf *conf,
-    const struct ipasn *asn, http_t **out, zdiag_t *d)
+http_check_conf(const struct aggr_conf *conf, zdiag_t *d)
+{
+	struct sockaddr_storage ss, ps;
+	bool v6 = false;
+	zerr_t e;
+
+	if ((e = http_parse_listen("[http] listen", conf->http_listen, 1, &ss,
+	    &v6, d)) != ZE_OK)
+		return e;
+	if (!conf->http_public && *conf->http_token == '\0' &&
+	    !is_loopback(&ss))
+		return zdiag_set(d, ZE_PERM, "[http] listen %s: the operator "
+		    "view (agent keys, every measurement) would be open to "
+		    "anyone who reaches this address; set [http] token, "
+		    "listen on loopback (127.0.0.1:PORT), or set [http] public "
+		    "= yes (docs/API.md \"Public view and operator token\")",
+		    conf->http_listen);
+	if (*conf->http_public_listen == '\0')
+		return ZE_OK;
+	if ((e = http_parse_listen("[http] public_listen",
+	    conf->http_public_listen, 1, &ps, &v6, d)) != ZE_OK)
+		return e;
+	if (ss.ss_family == ps.ss_family && memcmp(&ss, &ps, sizeof(ss)) == 0)
+		return zdiag_set(d, ZE_INVAL, "[http] public_listen %s: the "
+		    "same address as [http] listen", conf->http_public_listen);
+	return ZE_OK;
+}
+
+zerr_t
+http_check_token_file(const struct aggr_conf *conf, const char *path,
+    zdiag_t *d)
+{
+	int fd;
+	zerr_t e;
+
+	if (*conf->http_token == '\0' || path == NULL)
+		return ZE_OK;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return zdiag_set(d, ZE_IO, "%s: %s", path, strerror(errno));
+	e = key_check_secret(fd, path, "configuration file holding [http] "
+	    "token", d);
+	close(fd);
+	return e;
+}
+
+/* Start l on its address (l->h, l->addr, l->pub set). */
+static zerr_t
+listener_start(struct listener *l, const char *what, zdiag_t *d)
 {
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	bool v6 = false;
+	zerr_t e;
+
+	if ((e = http_parse_listen(what, l->addr, 1, &ss, &v6, d)) != ZE_OK)
+		return e;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l->h,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONN,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	    MHD_OPTION_END);
+	if (l->mhd == NULL)
+		return zdiag_set(d, ZE_IO, "http: cannot listen on %s",
+		    l->addr);
+	return ZE_OK;
+}
+
+zerr_t
+http_start(store_t *s, const struct aggr_conf *conf,
+    const struct ipasn *asn, http_t **out, zdiag_t *d)
+{
 	http_t *h;
 	zerr_t e;
 
 	*out = NULL;
-	if ((e = http_parse_listen("[http] listen", conf->http_listen, 1,
-	    &ss, &v6, d)) != ZE_OK)
+	if ((e = http_check_conf(conf, d)) != ZE_OK)
 		return e;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return zdiag_set(d, ZE_NOMEM, "out of memory");
@@ -492,27 +762,38 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	h->ao.c.min_measurements = (uint32_t)conf->min_measurements;
 	h->ao.c.min_agents = (uint32_t)conf->min_agents;
 	h->ao.c.regime_min_agents = (uint32_t)conf->regime_min_agents;
+	h->k = (uint32_t)conf->http_public_min_agents;
+	if ((h->has_token = *conf->http_token != '\0'))
+		crypto_generichash(h->token_hash, sizeof(h->token_hash),
+		    (const unsigned char *)conf->http_token,
+		    strlen(conf->http_token), NULL, 0);
 	find_dashboard(h, conf->dashboard_dir);
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONN,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_END);
-	if (h->mhd == NULL) {
-		e = zdiag_set(d, ZE_IO, "http: cannot listen on %s",
-		    conf->http_listen);
+	if (conf->http_map_cache_ms > 0 && (e = hcache_new(MAP_CACHE_SLOTS,
+	    conf->http_map_cache_ms * 1000, MAP_CACHE_BYTES, &h->mapc)) !=
+	    ZE_OK) {
 		http_stop(&h);
-		return e;
+		return zdiag_set(d, e, "out of memory");
 	}
-	log_info("http listening=%s dashboard=%s", conf->http_listen,
-	    h->dashfd >= 0 ? h->dashdir : "(none)");
+	h->lst[0] = (struct listener){.h = h, .addr = conf->http_listen,
+	    .pub = conf->http_public};
+	h->nlst = 1;
+	if (*conf->http_public_listen != '\0')
+		h->lst[h->nlst++] = (struct listener){.h = h,
+		    .addr = conf->http_public_listen, .pub = true};
+	for (size_t i = 0; i < h->nlst; i++)
+		if ((e = listener_start(&h->lst[i], i ? "[http] public_listen"
+		    : "[http] listen", d)) != ZE_OK) {
+			http_stop(&h);
+			return e;
+		}
+	for (size_t i = 0; i < h->nlst; i++)
+		log_info("http listening=%s dashboard=%s view=%s%s",
+		    h->lst[i].addr, h->dashfd >= 0 ? h->dashdir : "(none)",
+		    h->lst[i].pub ? "public" : "operator", h->lst[i].pub ? "" :
+		    h->has_token ? " token=yes" : " token=no");
+	if (h->lst[0].pub && h->has_token)
+		log_warnx("http: [http] token is set but [http] public = yes: "
+		    "no listener serves the operator view");
 	*out = h;
 	return ZE_OK;
 }
@@ -551,13 +832,15 @@ http_stop(http_t **hp)
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
-	if (h->mhd != NULL)
-		MHD_stop_daemon(h->mhd);
+	for (size_t i = 0; i < h->nlst; i++)
+		if (h->lst[i].mhd != NULL)
+			MHD_stop_daemon(h->lst[i].mhd);
 	if (h->dashfd >= 0)
 		close(h->dashfd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_mutex_destroy(&h->logmu);
 	fpdb_free(&h->fp);
+	hcache_free(&h->mapc);
 	free(h);
 	*hp = NULL;
 }

@@ -5,7 +5,8 @@
  *
  * Invariants: the HTTP side only reads the store (every store function
  * opens its own transaction; LMDB lets readers run beside the writer), so
- * it never blocks ingest; it binds only to [http] listen; every response
+ * it never blocks ingest; it binds only to [http] listen (and
+ * public_listen); every response
  * carries Content-Type and Cache-Control: no-store (but for the 414/431
  * that libmicrohttpd itself sends for a request head over its memory).  The ingest counters
  * for /metrics are a snapshot the main thread publishes (http_publish),
@@ -27,7 +28,8 @@
 typedef struct http http_t;
 
 /*
- * Start serving conf->http_listen ("host:port", "[v6]:port").  Dashboard
+ * Start serving conf->http_listen ("host:port", "[v6]:port") and
+ * conf->http_public_listen when set (http_check_conf first).  Dashboard
  * files come from conf->dashboard_dir, or when it is empty from the first
  * of <exe dir>/../share/zond/dashboards, <exe dir>/../../dashboards and
  * the source tree's dashboards/ (compiled in) that exists.  The store and
@@ -37,6 +39,20 @@ typedef struct http http_t;
 struct ipasn;
 zerr_t http_start(store_t *s, const struct aggr_conf *conf,
     const struct ipasn *asn, http_t **out, zdiag_t *d) ZWUR;
+
+/*
+ * The [http] options that can be wrong together (also for -n): listen and
+ * public_listen parse and differ; an operator listener (listen without
+ * public) on an address other than loopback needs a token (ZE_PERM, the
+ * message says why and what to set).
+ */
+zerr_t http_check_conf(const struct aggr_conf *conf, zdiag_t *d) ZWUR;
+
+/* With [http] token set, the configuration file at path is a secret file:
+ * refused (ZE_PERM, the message names the mode and the chmod) when group
+ * or others may read it (key_check_secret).  path NULL: nothing to do. */
+zerr_t http_check_token_file(const struct aggr_conf *conf, const char *path,
+    zdiag_t *d) ZWUR;
 
 /* Copy the ingest counters for /metrics.  Call from the thread that owns
  * ig (the main loop); h may be NULL. */

@@ -19,7 +19,8 @@ struct slot {
 struct hcache {
 	pthread_mutex_t mu;
 	int64_t ttl_us;
-	size_t max_bytes;
+	size_t max_bytes;		/* all documents together */
+	size_t total;
 	size_t nslots;
 	uint64_t hits, misses;
 	struct slot s[];
@@ -69,6 +70,37 @@ find(hcache_t *c, const char *key)
 	return NULL;
 }
 
+/* Empty slot s. */
+static void
+drop(hcache_t *c, struct slot *s)
+{
+	if (s->key[0] != '\0')
+		c->total -= s->n;
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+	s->key[0] = '\0';
+}
+
+/* The slot made longest ago (used only: NULL when all are free), or,
+ * when !used, a free slot if there is one. */
+static struct slot *
+oldest(hcache_t *c, bool used)
+{
+	struct slot *o = NULL;
+
+	for (size_t i = 0; i < c->nslots; i++) {
+		if (c->s[i].key[0] == '\0') {
+			if (!used)
+				return &c->s[i];
+			continue;
+		}
+		if (o == NULL || c->s[i].made_us < o->made_us)
+			o = &c->s[i];
+	}
+	return o;
+}
+
 bool
 hcache_get(hcache_t *c, const char *key, int64_t now_us, zbuf_t *out)
 {
@@ -100,19 +132,14 @@ hcache_put(hcache_t *c, const char *key, int64_t now_us, const void *p,
 		return;
 	memcpy(q, p, n);
 	pthread_mutex_lock(&c->mu);
-	if ((s = find(c, key)) == NULL) {
-		/* a free slot, else the oldest */
-		s = &c->s[0];
-		for (size_t i = 0; i < c->nslots; i++) {
-			if (c->s[i].key[0] == '\0') {
-				s = &c->s[i];
-				break;
-			}
-			if (c->s[i].made_us < s->made_us)
-				s = &c->s[i];
-		}
-	}
-	free(s->p);
+	if ((s = find(c, key)) != NULL)
+		drop(c, s);
+	/* room for n bytes: the oldest documents go first */
+	while (c->total + n > c->max_bytes && (s = oldest(c, true)) != NULL)
+		drop(c, s);
+	s = oldest(c, false);
+	drop(c, s);
+	c->total += n;
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	s->made_us = now_us;
 	s->p = q;

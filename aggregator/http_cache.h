@@ -5,9 +5,10 @@
  *
  * A document is kept under a key (the request's normalized parameters)
  * with the time it was made; a get younger than the time to live copies
- * it out.  A fixed number of slots, the oldest replaced; each document at
- * most max_bytes (larger ones are not kept).  Thread-safe (one mutex; a
- * copy under it, never a computation).
+ * it out.  A fixed number of slots and at most max_bytes in all, the
+ * oldest documents dropped to make room (a document larger than max_bytes
+ * is not kept).  Thread-safe (one mutex; a copy under it, never a
+ * computation).
  */
 #ifndef ZOND_HTTP_CACHE_H
 #define ZOND_HTTP_CACHE_H

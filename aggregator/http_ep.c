@@ -33,6 +33,7 @@
 #include "json.h"
 #include "log.h"
 #include "map.h"
+#include "pubview.h"
 #include "rollup.h"
 #include "wire.h"
 #include "zclock.h"
@@ -51,7 +52,7 @@
 /* ----------------------------------------------------------------- map */
 
 static const char *const map_params[] = {"service", "since", "until",
-    "network", "sample", NULL};
+    "network", "sample", "region", "cells", NULL};
 
 enum MHD_Result
 http_ep_map(http_t *h, struct MHD_Connection *c)
@@ -64,7 +65,10 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	struct cell_opts co = h->ao.c;
-	const char *sample;
+	struct map_view mv = {0};
+	const char *sample, *cs;
+	char key[HCACHE_KEY_MAX];
+	uint64_t gen;
 	zerr_t e;
 
 	http_query_read(c, map_params, &q);
@@ -77,13 +81,55 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 		    "or latest", sample);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
-	if ((e = rollup_map_net(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, f.network, &co, &cells, &n, &pending,
-	    &d)) != ZE_OK)
-		return http_respond_internal(c, "map", e, &d);
+	/* cells=none: the region rows alone (a national map's page) */
+	if ((cs = http_query_get(&q, "cells")) != NULL &&
+	    strcmp(cs, "all") != 0 && strcmp(cs, "none") != 0) {
+		snprintf(q.err, sizeof(q.err), "cells: '%.64s' is not all or "
+		    "none", cs);
+		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	}
+	mv.no_cells = cs != NULL && strcmp(cs, "none") == 0;
+	mv.pub = http_is_public(h, c);
+	mv.k = h->k;
+	mv.region = f.has_region ? f.region : NULL;
+	/* the same request of this hour, made since the analyzer last changed
+	 * anything: its document with this range (docs/API.md "Map cache") */
 	zbuf_init(&b, HTTP_DOC_MAX);
-	e = map_json(&b, f.since, f.until, cells, n, &pending);
+	if (h->mapc != NULL) {
+		gen = store_gen(h->store);
+		snprintf(key, sizeof(key), "%" PRIu64 "|%d|%u|%s|%s|%d|%s|%s|%d|"
+		    "%" PRId64 "|%" PRId64, gen, mv.pub, mv.k, f.has_service ?
+		    f.service : "", mv.region ? mv.region : "", f.network,
+		    co.latest ? "l" : "c", mv.no_cells ? "n" : "a",
+		    http_query_get(&q, "until") != NULL,
+		    (int64_t)(f.since / HOUR_US),
+		    (int64_t)(http_query_get(&q, "until") != NULL ? f.until :
+		    (f.until + HOUR_US - 1) / HOUR_US));
+		if (zbuf_putc(&b, '{') == ZE_OK && map_json_range(&b, f.since,
+		    f.until) == ZE_OK && hcache_get(h->mapc, key,
+		    ztime_mono_us(), &b))
+			return http_respond_doc(c, "map", ZE_OK, "\n", &b, NULL);
+		zbuf_reset(&b);
+	}
+	if ((e = rollup_map_region(h->store, f.since, f.until, f.has_service ?
+	    f.service : NULL, f.network, mv.region, &co, &cells, &n, &pending,
+	    &d)) != ZE_OK)
+	{
+		zbuf_free(&b);
+		return http_respond_internal(c, "map", e, &d);
+	}
+	/* the public view: pubview.h's k rule */
+	e = map_json_view(&b, f.since, f.until, cells, n, &pending, &mv);
 	rollup_cells_free(cells, n);
+	if (e == ZE_OK && h->mapc != NULL) {
+		/* keep what follows the range keys */
+		const uint8_t *t = memmem(b.data, b.len, MAP_JSON_CELLS,
+		    strlen(MAP_JSON_CELLS));
+
+		if (t != NULL)
+			hcache_put(h->mapc, key, ztime_mono_us(), t,
+			    b.len - (size_t)(t - b.data));
+	}
 	return http_respond_doc(c, "map", e, "\n", &b, NULL);
 }
 
@@ -211,6 +257,18 @@ http_ep_timeseries(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > RANGE_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
+	/* the public view: probe agents' measurements only, filters of at
+	 * least k of them */
+	if (http_is_public(h, c)) {
+		if (f.role >= 0 && f.role != STORE_ROLE_PROBE)
+			return http_respond_error(c, MHD_HTTP_FORBIDDEN, "role: "
+			    "control agents' measurements are not in the public "
+			    "view");
+		f.role = STORE_ROLE_PROBE;
+		if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c,
+		    f.has_region ? f.region : NULL, f.asn, &r))
+			return r;
+	}
 	t.base = f.since - f.since % t.grain;
 	t.nb = (size_t)((f.until - t.base + t.grain - 1) / t.grain);
 	if ((t.b = calloc(t.nb, sizeof(*t.b))) == NULL)
@@ -562,6 +620,9 @@ struct listout {
 	size_t n;
 	zerr_t e;
 	enum { FIRST_NEWS, FIRST_ALL, FIRST_NONE } first;	/* events */
+	pub_agents_t *pa;		/* public view: probe agents per
+					 * network; NULL: operator view */
+	uint32_t k;
 };
 
 /* {"since": ..., "until": ..., "NAME": [ into a new b (o's). */
@@ -571,7 +632,7 @@ list_open(struct listout *o, zbuf_t *b, const struct filt *f,
 {
 	char t1[40], t2[40];
 
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof(*o));	/* o->pa NULL: the operator view */
 	o->f = f;
 	o->b = b;
 	zbuf_init(b, HTTP_DOC_MAX);
@@ -584,18 +645,28 @@ static int
 sil_out(const struct store_silence *p, void *arg)
 {
 	struct listout *o = arg;
-	char t1[40], t2[40];
+	char t1[40], t2[40], asn[16], region[STORE_REGION_LEN + 1];
 	zerr_t e;
 
 	if ((o->f->asn > 0 && p->asn != o->f->asn) || (o->f->has_region &&
 	    strncmp(o->f->region, p->region, STORE_REGION_LEN) != 0))
 		return 0;
+	memcpy(region, p->region, STORE_REGION_LEN);
+	region[STORE_REGION_LEN] = '\0';
+	snprintf(asn, sizeof(asn), "%" PRIu32, p->asn);
+	/* the public view: a network of fewer than k agents shows no ASN,
+	 * a region of fewer than k is left out */
+	if (o->pa != NULL && pub_agents_count(o->pa, region, p->asn) < o->k) {
+		if (pub_agents_count(o->pa, region, 0) < o->k)
+			return 0;
+		snprintf(asn, sizeof(asn), "null");
+	}
 	if ((e = zbuf_puts(o->b, o->n++ ? ",\n {\"region\": " :
 	    "\n {\"region\": ")) == ZE_OK &&
-	    (e = json_cstr(o->b, p->region)) == ZE_OK)
-		e = zbuf_printf(o->b, ", \"asn\": %" PRIu32 ", \"start\": "
+	    (e = json_cstr(o->b, region)) == ZE_OK)
+		e = zbuf_printf(o->b, ", \"asn\": %s, \"start\": "
 		    "\"%s\", \"end\": %s%s%s, \"agents\": %" PRIu32 "}",
-		    p->asn, ztime_fmt_iso(p->start_us, t1, sizeof(t1), 3),
+		    asn, ztime_fmt_iso(p->start_us, t1, sizeof(t1), 3),
 		    p->end_us ? "\"" : "", p->end_us ? ztime_fmt_iso(
 		    p->end_us, t2, sizeof(t2), 3) : "null",
 		    p->end_us ? "\"" : "", p->agents);
@@ -614,14 +685,22 @@ http_ep_silences(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, sil_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	e = list_open(&o, &b, &f, "silences");
+	o.k = h->k;
+	if (e == ZE_OK && http_is_public(h, c))
+		e = http_pub_agents(h, &o.pa, &d);
 	if (e == ZE_OK && (e = store_silence_iter(h->store, NULL, 0, f.since,
 	    f.until, sil_out, &o, &d)) == ZE_OK)
 		e = o.e;
+	pub_agents_free(&o.pa);
 	return http_respond_doc(c, "silences", e, "]}\n", &b, &d);
 }
 
@@ -643,6 +722,10 @@ ev_out(const event_t *ev, void *arg)
 	    (o->first == FIRST_NEWS && !event_news(ev)) ||
 	    (o->first == FIRST_NONE && event_first(ev)))
 		return 0;
+	/* the public view: events of networks of at least k agents */
+	if (o->pa != NULL && pub_agents_count(o->pa, ev->region, ev->asn) <
+	    o->k)
+		return 0;
 	if ((o->e = zbuf_puts(o->b, o->n++ ? ",\n " : "\n ")) == ZE_OK)
 		o->e = event_json(o->b, ev);
 	return o->e != ZE_OK;
@@ -658,6 +741,7 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 	zdiag_t d = {.text = ""};
 	const char *fs;
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, ev_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
@@ -672,12 +756,19 @@ http_ep_events(http_t *h, struct MHD_Connection *c)
 		    "all or none", fs);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	e = list_open(&o, &b, &f, "events");
 	o.first = fs == NULL || strcmp(fs, "news") == 0 ? FIRST_NEWS :
 	    strcmp(fs, "all") == 0 ? FIRST_ALL : FIRST_NONE;
+	o.k = h->k;
+	if (e == ZE_OK && http_is_public(h, c))
+		e = http_pub_agents(h, &o.pa, &d);
 	if (e == ZE_OK && (e = rollup_events(h->store, f.since, f.until,
 	    ev_out, &o, &d)) == ZE_OK)
 		e = o.e;
+	pub_agents_free(&o.pa);
 	return http_respond_doc(c, "events", e, "]}\n", &b, &d);
 }
 
@@ -706,6 +797,7 @@ http_ep_history(http_t *h, struct MHD_Connection *c)
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
 	zerr_t e;
+	enum MHD_Result r;
 
 	http_query_read(c, hist_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, 7 * DAY_US))
@@ -716,6 +808,11 @@ http_ep_history(http_t *h, struct MHD_Connection *c)
 	if (f.until - f.since > RANGE_MAX_US)
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, "until: the "
 		    "range since..until is longer than 366 days");
+	/* the public view: a region/ASN filter of at least k agents (the
+	 * counts name no ASN) */
+	if ((f.has_region || f.asn > 0) && !pub_filter_ok(h, c, f.has_region ?
+	    f.region : NULL, f.asn, &r))
+		return r;
 	/* whole hours: since rounded down, until up */
 	h0 = f.since - f.since % HOUR_US;
 	nh = (size_t)((f.until - h0 + HOUR_US - 1) / HOUR_US);
@@ -1010,6 +1107,18 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 	    "zond_store_map_used_bytes %" PRIu64 "\n",
 	    sc.meas, ac.online, ac.offline, ac.never, ac.disabled,
 	    atomic_load(&h->requests), sc.map_size, sc.map_used);
+	if (e == ZE_OK && h->mapc != NULL) {
+		uint64_t hits, misses;
+
+		hcache_stats(h->mapc, &hits, &misses);
+		e = zbuf_printf(&b,
+		    "# HELP zond_http_map_cache_total Map requests answered "
+		    "from the map cache (hit) or made anew (miss).\n"
+		    "# TYPE zond_http_map_cache_total counter\n"
+		    "zond_http_map_cache_total{result=\"hit\"} %" PRIu64 "\n"
+		    "zond_http_map_cache_total{result=\"miss\"} %" PRIu64 "\n",
+		    hits, misses);
+	}
 	if (e == ZE_OK && have) {
 		e = zbuf_printf(&b,
 		    "# HELP zond_ingest_frames_total ZeroMQ messages received.\n"

@@ -2,8 +2,11 @@
  * http_int.h — what the HTTP server's files share (not for other
  * modules; they use http.h).
  *
- *   http.c        the server: libmicrohttpd set-up, connection limits and
- *                 timeouts, routing, responses and errors, logging
+ *   http.c        the server: libmicrohttpd set-up (one daemon per
+ *                 listener), connection limits and timeouts, routing,
+ *                 the views (operator token, public view's gate and
+ *                 /api/v1/info), responses and errors, logging
+ *   analysis/pubview.c  the public view's k rule (pure)
  *   http_query.c  query parameters: parsed, checked, turned into filters
  *   http_ep.c     the endpoints (docs/API.md) and the dashboard files
  *
@@ -22,14 +25,27 @@
 
 #include "analyze.h"
 #include "http.h"
+#include "http_cache.h"
 #include "relay.h"
 #include "zbuf.h"
 
 #define HTTP_LOG_KINDS	16
 #define HTTP_MAX_PARAMS	16
 
-struct http {
+/* One listening socket and its view. */
+struct listener {
+	struct http *h;
 	struct MHD_Daemon *mhd;
+	const char *addr;		/* as configured; the conf's string */
+	bool pub;			/* the public view */
+};
+
+struct http {
+	struct listener lst[2];		/* [http] listen, public_listen */
+	size_t nlst;
+	bool has_token;			/* [http] token set */
+	uint8_t token_hash[32];		/* BLAKE2b-256 of it */
+	uint32_t k;			/* [http] public_min_agents */
 	store_t *store;
 	struct analyze_opts ao;
 	struct fpdb *fp;		/* ao.v.fp: [analysis] fingerprints */
@@ -39,6 +55,7 @@ struct http {
 	pthread_mutex_t mu;		/* guards ist */
 	struct ingest_stats ist;
 	bool have_ist;
+	hcache_t *mapc;			/* map documents; NULL: off */
 	struct agentcount *rej;		/* guarded by mu: the ingest's refusals
 					 * per agent (valid until http_stop) */
 	struct relay_stats rst;		/* guarded by mu; have_rst: relay on */
@@ -92,6 +109,23 @@ enum MHD_Result http_respond_internal(struct MHD_Connection *c,
  * e, d).  Frees b. */
 enum MHD_Result http_respond_doc(struct MHD_Connection *c, const char *what,
     zerr_t e, const char *tail, zbuf_t *b, const zdiag_t *d);
+
+/* http.c: is c served by a public listener? */
+bool http_is_public(const http_t *h, struct MHD_Connection *c);
+/*
+ * The public view's k rule for a filter (docs/API.md "Public view and
+ * operator token"): in the operator view, or when the enabled probe
+ * agents of region (NULL: any) and asn (0: any) are at least k, true;
+ * else false with c answered (*r): 403 {"error": "fewer than k agents in
+ * ..."} (or 500 when the registry cannot be read).  For every endpoint
+ * with region/asn filters.
+ */
+bool pub_filter_ok(http_t *h, struct MHD_Connection *c, const char *region,
+    int64_t asn, enum MHD_Result *r);
+/* The registry's enabled probe agents per region and ASN, for the public
+ * view's lists (caller frees with pub_agents_free). */
+struct pub_agents;
+zerr_t http_pub_agents(http_t *h, struct pub_agents **out, zdiag_t *d) ZWUR;
 
 /* http_query.c: read c's query into q, allowing only the names in
  * allowed; the first problem goes to q->err. */

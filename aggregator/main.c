@@ -232,6 +232,15 @@ main(int argc, char **argv)
 		conf_free(aggr_conf_tab, &conf);
 		return 1;
 	}
+	/* the operator view is never open on a public address by default;
+	 * a config file holding the token is a secret file (docs/SECURITY.md) */
+	if (http_check_conf(&conf, &d) != ZE_OK ||
+	    http_check_token_file(&conf, a.config, &d) != ZE_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, d.text);
+		ipasn_free(&asn);
+		conf_free(aggr_conf_tab, &conf);
+		return 1;
+	}
 	if (a.check) {
 		ipasn_free(&asn);
 		conf_free(aggr_conf_tab, &conf);
@@ -340,6 +349,8 @@ main(int argc, char **argv)
 	/* the HTTP API is optional: a busy port must not stop ingest */
 	if (http_start(store, &conf, asn, &http, &d) != ZE_OK)
 		log_warnx("%s; HTTP API disabled", d.text);
+	/* the HTTP server keeps the token's digest only */
+	sodium_memzero(conf.http_token, strlen(conf.http_token));
 	http_publish(http, ig);
 	if (analyzer_start(store, &conf, asn, w, &an, &d) != ZE_OK)
 		fatalx("%s", d.text);

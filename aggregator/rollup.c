@@ -1790,6 +1790,7 @@ struct mcell {
 struct mapread {
 	int64_t since, until;
 	const char *service;
+	const char *region;		/* NULL: every region */
 	struct mcell *c;
 	size_t n, cap;
 	size_t *ix;			/* SIZE_MAX: empty */
@@ -1864,9 +1865,11 @@ map_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
     void *arg)
 {
 	struct mapread *mr = arg;
-	size_t c = mc_get(mr, k);
+	size_t c;
 
-	if (c == SIZE_MAX) {
+	if (mr->region != NULL && strcmp(k->region, mr->region) != 0)
+		return 0;
+	if ((c = mc_get(mr, k)) == SIZE_MAX) {
 		mr->err = ZE_NOMEM;
 		return 1;
 	}
@@ -2058,6 +2061,16 @@ rollup_map_net(store_t *s, int64_t since, int64_t until,
     const char *service, int network, const struct cell_opts *c,
     cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d)
 {
+	return rollup_map_region(s, since, until, service, network, NULL, c,
+	    cells, n, pending, d);
+}
+
+zerr_t
+rollup_map_region(store_t *s, int64_t since, int64_t until,
+    const char *service, int network, const char *region,
+    const struct cell_opts *c, cell_t **cells, size_t *n, uint64_t *pending,
+    zdiag_t *d)
+{
 	struct netset ns = {.network = network};
 	struct mapread mr;
 	cell_t *out = NULL;
@@ -2091,6 +2104,7 @@ rollup_map_net(store_t *s, int64_t since, int64_t until,
 	mr.since = since;
 	mr.until = until;
 	mr.service = service != NULL ? base : NULL;
+	mr.region = region;
 	e = store_tx_run(s, false, map_read, &mr, "map", d);
 	for (size_t i = 0; e == ZE_OK && network >= 0 && i < mr.n; i++)
 		if (mr.c[i].acc != NULL) {

@@ -156,6 +156,14 @@ zerr_t rollup_map(store_t *s, int64_t since_us, int64_t until_us,
 zerr_t rollup_map_net(store_t *s, int64_t since_us, int64_t until_us,
     const char *service, int network, const struct cell_opts *c,
     cell_t **cells, size_t *n, uint64_t *pending, zdiag_t *d) ZWUR;
+/* rollup_map_net of one region's cells only (region not NULL): the other
+ * regions' roll-ups are not read, so it costs what that region's share of
+ * the map does.  Part cells ("S/calls") follow from the region's own cells
+ * (a service whose calls tests run only elsewhere gets none here). */
+zerr_t rollup_map_region(store_t *s, int64_t since_us, int64_t until_us,
+    const char *service, int network, const char *region,
+    const struct cell_opts *c, cell_t **cells, size_t *n, uint64_t *pending,
+    zdiag_t *d) ZWUR;
 void rollup_cells_free(cell_t *cells, size_t n);
 
 /* The hour states of the cells of one service (of one region, and ASN

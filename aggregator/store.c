@@ -462,6 +462,18 @@ st_tx_rc(store_tx_t *tx, int rc)
 	return -1;
 }
 
+uint64_t
+store_gen(store_t *s)
+{
+	return atomic_load(&s->gen);
+}
+
+void
+store_gen_bump(store_t *s)
+{
+	atomic_fetch_add(&s->gen, 1);
+}
+
 zerr_t
 store_tx_run(store_t *s, bool write, int (*fn)(store_tx_t *, void *),
     void *arg, const char *what, zdiag_t *d)

@@ -527,6 +527,15 @@ zerr_t store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf,
 zerr_t store_hook_del(store_t *s, uint64_t seq, zdiag_t *d) ZWUR;
 zerr_t store_hook_count(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 
+/* The analysis generation of this process: bumped (store_gen_bump) by the
+ * analyzer after a round or a silence pass that may have changed roll-ups,
+ * hour states, events or silence periods, so a reader that made a
+ * document from them knows it still holds while the number is the same
+ * (the HTTP map cache, docs/API.md).  Writers in other processes (zondctl
+ * reanalyze, enroll) do not bump it. */
+uint64_t store_gen(store_t *s);
+void store_gen_bump(store_t *s);
+
 /* Empty todo, ctl, open, rollup, cellhour and events (not hookq), clear
  * meta "analysis" and start a refill at the first id (the caller refills
  * todo and ctl from meas: rollup_reset).  */

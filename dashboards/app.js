@@ -41,8 +41,12 @@ function href(patch) {
 	return hashOf(Object.assign({}, state, patch));
 }
 
+/* a new view: not ready from this moment (the hashchange comes later) */
 function go(patch) {
-	location.hash = href(patch);
+	const h = href(patch);
+	if (h !== location.hash)
+		setReady("0");
+	location.hash = h;
 }
 
 /* one fetch per key within CACHE_MS, shared by the views and the header */
@@ -52,16 +56,26 @@ function cached(key, fn, force) {
 		return c.promise;
 	const p = fn();
 	cache.set(key, {at: Date.now(), promise: p});
-	p.catch(() => cache.delete(key));
+	p.catch(() => {
+		if (cache.get(key) && cache.get(key).promise === p)
+			cache.delete(key);
+	});
 	return p;
 }
 
 /* the map of the window ending now, each agent's latest sample
    (docs/API.md sample=latest): the state now */
-function loadMap() {
+function loadMap(part) {
 	const h = state.hours;
-	return cached("map:" + h, () => getJSON("api/v1/map",
-	    {since: hoursAgo(h), sample: "latest"}));
+	const p = part || {};
+	return cached("map:" + h + ":" + JSON.stringify(p), () => getJSON("api/v1/map",
+	    Object.assign({since: hoursAgo(h), sample: "latest"}, p)));
+}
+
+/* the region rows alone (cells=none): what the tiles, the header's
+   service list and the timeline need, a small part of a national map */
+function loadRows() {
+	return loadMap({cells: "none"});
 }
 
 /* every state change of the last 30 days, first judgements included:
@@ -128,11 +142,12 @@ async function renderControls() {
 	const pause = document.getElementById("pause");
 	pause.textContent = paused ? t("ctl.resume") : t("ctl.pause");
 	pause.setAttribute("aria-pressed", paused ? "true" : "false");
+	pause.title = t("ctl.refresh");
 	document.getElementById("mode").textContent = info.mode === "public" ?
 	    t("mode.public", info.min_agents === null || info.min_agents === undefined ? "?" : info.min_agents) : t("mode.operator");
 	let svcs = [];
 	try {
-		svcs = servicesOf(await loadMap());
+		svcs = servicesOf(await loadRows());
 	} catch (e) {
 		svcs = [];
 	}
@@ -172,6 +187,9 @@ function wireControls() {
 		show(false);
 	});
 	document.addEventListener("click", ev => {
+		const a = ev.target.closest && ev.target.closest('a[href^="#/"]');
+		if (a && a.getAttribute("href") !== location.hash)
+			setReady("0");
 		const box = document.getElementById("popover");
 		if (!box.hidden && !box.contains(ev.target))
 			box.hidden = true;
@@ -212,7 +230,7 @@ async function show(refresh) {
 	const main = document.getElementById("main");
 	const status = document.getElementById("status");
 	const ctx = {
-		state, info, lang: getLang(), main, href, go, loadMap, loadEvents30,
+		state, info, lang: getLang(), main, href, go, loadMap, loadRows, loadEvents30,
 		servicesOf, effService, refresh,
 		alive: () => gen === generation,
 	};
@@ -243,6 +261,11 @@ async function show(refresh) {
 
 async function start() {
 	setReady("0");
+	/* the map is the first thing most views need: ask for it beside
+	   /api/v1/info rather than after (a 401 is dropped from the cache) */
+	state = parseHash(location.hash);
+	if (!["agents", "explorer"].includes(state.view))
+		loadRows().catch(() => {});
 	try {
 		info = await getInfo();
 	} catch (e) {

@@ -47,7 +47,7 @@ export function el(tag, attrs, ...kids) {
 		else
 			e.setAttribute(k, v === true ? "" : String(v));
 	}
-	for (const c of kids.flat()) {
+	for (const c of kids.flat(Infinity)) {
 		if (c === undefined || c === null || c === false)
 			continue;
 		e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));

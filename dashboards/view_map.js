@@ -64,11 +64,13 @@ export function regionStates(doc, svc) {
 	for (const c of doc.cells)
 		present.add(c.region);
 	const match = svc === "@calls" ? r => r.service.endsWith("/calls") : r => r.service === svc;
+	const rowsOf = new Map([...present].map(code => [code, []]));
+	for (const r of doc.regions)
+		if (match(r))
+			rowsOf.get(r.region).push(r);
 	const out = new Map();
-	for (const code of present) {
-		const rows = doc.regions.filter(r => r.region === code && match(r));
+	for (const [code, rows] of rowsOf)
 		out.set(code, {state: rows.length ? worst(rows.map(r => r.verdict)) : "insufficient", rows});
-	}
 	return out;
 }
 
@@ -135,6 +137,18 @@ function choropleth(ctx, states, feats) {
 	const NS = "http://www.w3.org/2000/svg";
 	const svg = document.createElementNS(NS, "svg");
 	svg.setAttribute("class", "geo");
+	/* nodata: hatched, as the tiles */
+	const defs = document.createElementNS(NS, "defs");
+	const pat = document.createElementNS(NS, "pattern");
+	for (const [k, v] of [["id", "hatch"], ["width", "0.6"], ["height", "0.6"], ["patternUnits", "userSpaceOnUse"],
+	    ["patternTransform", "rotate(45)"]])
+		pat.setAttribute(k, v);
+	const bar = document.createElementNS(NS, "rect");
+	for (const [k, v] of [["width", "0.15"], ["height", "0.6"], ["fill", "#c8c8c8"]])
+		bar.setAttribute(k, v);
+	pat.appendChild(bar);
+	defs.appendChild(pat);
+	svg.appendChild(defs);
 	let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
 	const drawn = new Set();
 	for (const f of feats) {
@@ -172,14 +186,11 @@ function legend() {
 }
 
 export async function render(ctx) {
-	const doc = await ctx.loadMap();
+	const [doc, feats] = await Promise.all([ctx.loadRows(), loadGeo()]);
 	if (!ctx.alive())
 		return;
 	const svc = ctx.effService(doc, false);
 	const states = regionStates(doc, svc);
-	const feats = await loadGeo();
-	if (!ctx.alive())
-		return;
 	const head = el("h2", {}, t("map.title", svc === "@calls" ? t("ctl.service.calls") : svc || "—"),
 	    " ", el("small", {}, t("map.window", t("hours." + ctx.state.hours))));
 	let body, drawn;
@@ -192,21 +203,24 @@ export async function render(ctx) {
 		drawn = new Set(REGIONS.map(r => r.code));
 	}
 	/* the 83 missing from a GeoJSON, and regions in the data beyond them */
-	const rest = [];
-	for (const r of REGIONS)
-		if (!drawn.has(r.code))
-			rest.push(r.code);
-	for (const code of [...states.keys()].sort())
-		if (!BY_CODE.has(code) && !drawn.has(code))
-			rest.push(code);
-	const extra = rest.length ? el("div", {class: "extras"}, el("h3", {}, t("map.extra")),
-	    rest.map(code => el("span", {class: "extra-item"}, tile(ctx, code, states.get(code) || {state: "nodata", rows: []}, true),
-		" " + regionName(code, ctx.lang)))) : null;
+	const missing = REGIONS.map(r => r.code).filter(code => !drawn.has(code));
+	const beyond = [...states.keys()].sort().filter(code => !BY_CODE.has(code) && !drawn.has(code));
+	const list = (title, codes) => codes.length ? el("div", {class: "extras"}, el("h3", {}, title),
+	    codes.map(code => el("span", {class: "extra-item"}, tile(ctx, code, states.get(code) || {state: "nodata", rows: []}, true),
+		" " + regionName(code, ctx.lang)))) : "";
+	const extra = [list(t("map.missing"), missing), list(t("map.extra"), beyond)];
 	const counts = {};
 	for (const [, s] of states)
 		counts[s.state] = (counts[s.state] || 0) + 1;
-	const summary = el("p", {class: "summary"}, t("map.summary", states.size,
-	    (counts.blocked || 0) + (counts.throttled || 0) + (counts.partial || 0)));
-	ctx.main.replaceChildren(head, summary, body, extra || "", legend(),
+	/* the headline: the regions with a block or a regime, worst first */
+	const order = ["shutdown", "whitelist", "blocked", "throttled", "partial"];
+	const hit = [...states].filter(([, s]) => order.includes(s.state))
+	    .sort((a, b) => order.indexOf(a[1].state) - order.indexOf(b[1].state) || (a[0] < b[0] ? -1 : 1));
+	const summary = [el("p", {class: "summary"}, t("map.summary", states.size,
+	    (counts.blocked || 0) + (counts.throttled || 0) + (counts.partial || 0))),
+	    hit.length ? el("p", {class: "hits"}, t("map.worst"), " ", hit.slice(0, 12).map(([code, s], i) => [i ? ", " : "",
+		el("span", {class: "hit"}, stateBadge(s.state), " " + regionName(code, ctx.lang))]),
+		hit.length > 12 ? " …" : "") : ""];
+	ctx.main.replaceChildren(head, ...summary, body, ...extra, legend(),
 	    doc.regions.length ? "" : note(t("map.empty")));
 }

@@ -81,6 +81,15 @@ export async function renderMatrix(ctx) {
 		ctx.main.replaceChildren(head, note(t("map.empty")));
 		return;
 	}
+	/* one pass over the document: a national map has ~10^4 cells */
+	const rowOf = new Map(doc.regions.map(r => [r.region + "|" + r.service, r]));
+	const cellsOf = new Map();
+	for (const c of doc.cells) {
+		const k = c.region + "|" + c.service;
+		if (!cellsOf.has(k))
+			cellsOf.set(k, []);
+		cellsOf.get(k).push(c);
+	}
 	const table = el("table", {class: "matrix"});
 	table.appendChild(el("tr", {}, el("th", {}, t("col.region")), svcs.map(s => el("th", {scope: "col"}, s))));
 	for (const reg of regions) {
@@ -88,12 +97,12 @@ export async function renderMatrix(ctx) {
 		    el("a", {href: ctx.href({view: "isp", region: reg, asn: ""})}, regionName(reg, ctx.lang)),
 		    el("span", {class: "code"}, " " + reg)));
 		for (const s of svcs) {
-			const r = doc.regions.find(x => x.region === reg && x.service === s);
+			const r = rowOf.get(reg + "|" + s);
 			if (!r) {
 				tr.appendChild(el("td", {class: "cell empty"}, ""));
 				continue;
 			}
-			const cells = doc.cells.filter(c => c.region === reg && c.service === s);
+			const cells = cellsOf.get(reg + "|" + s) || [];
 			const conf = cells.length ? cells.reduce((a, c) => a + c.confidence, 0) / cells.length : null;
 			const method = commonMethod(cells.filter(c => c.verdict === "blocked" || c.verdict === "throttled")) ||
 			    commonMethod(cells);
@@ -117,11 +126,19 @@ function legendNote() {
 }
 
 export async function renderIsp(ctx) {
-	const doc = await ctx.loadMap();
+	const st = ctx.state;
+	/* the whole country's ISPs for one service (the URL's, or the
+	   default one): that service's cells; one region's ISPs for every
+	   service: that region's cells (docs/API.md map region, cells) */
+	const rdoc = st.region || st.asn ? null : await ctx.loadRows();
 	if (!ctx.alive())
 		return;
-	const st = ctx.state;
-	const svcs = ctx.servicesOf(doc).filter(svcMatch(st.service));
+	const svc = st.service || (rdoc ? ctx.effService(rdoc, true) : "");
+	const doc = await ctx.loadMap(st.region ? {region: st.region} :
+	    svc && !st.asn && svc !== "@calls" ? {service: svc} : undefined);
+	if (!ctx.alive())
+		return;
+	const svcs = ctx.servicesOf(doc).filter(svcMatch(svc));
 	const keep = c => (!st.region || c.region === st.region) && (!st.asn || String(c.asn) === st.asn);
 	const cells = doc.cells.filter(keep);
 	const rows = [...new Map(cells.map(c => [c.region + "|" + c.asn, c])).values()]

@@ -52,6 +52,12 @@ async function series(params) {
 		regime: 0, whitelist: 0, shutdown: 0}))};
 }
 
+/* "12-07 14:00" (withDay) or "14:00" */
+function utc(ts, withDay) {
+	const iso = new Date(ts * 1000).toISOString();
+	return (withDay ? iso.slice(5, 10) + " " : "") + iso.slice(11, 16);
+}
+
 function draw(U, box, data, events) {
 	const xs = data.buckets.map(b => Date.parse(b.start) / 1000);
 	const ys = data.buckets.map(b => b.share === null ? null : 100 * b.share);
@@ -61,8 +67,11 @@ function draw(U, box, data, events) {
 		width, height: 260,
 		tzDate: ts => U.tzDate(new Date(ts * 1e3), "Etc/UTC"),
 		scales: {y: {range: [0, 100]}},
-		axes: [{}, {values: (u, v) => v.map(x => x + "%")}],
-		series: [{}, {label: t("tl.share"), stroke: "#c62828", fill: "rgba(198,40,40,.15)",
+		/* 24-hour UTC times, as everywhere on the page */
+		axes: [{space: 60, values: (u, v) => v.map((x, i) => utc(x, false) +
+			(i === 0 || utc(x, false) === "00:00" ? "\n" + utc(x, true).slice(0, 5) : ""))},
+		    {values: (u, v) => v.map(x => x + "%")}],
+		series: [{value: (u, v) => v === null ? "—" : utc(v, true) + " UTC"}, {label: t("tl.share"), stroke: "#c62828", fill: "rgba(198,40,40,.15)",
 			width: 2, spanGaps: false, value: (u, v) => v === null ? "—" : v.toFixed(0) + "%"}],
 		legend: {show: true},
 		hooks: {draw: [u => {
@@ -102,7 +111,7 @@ function draw(U, box, data, events) {
 
 export async function render(ctx) {
 	const st = ctx.state;
-	const doc = await ctx.loadMap();
+	const doc = await ctx.loadRows();
 	if (!ctx.alive())
 		return;
 	const svc = ctx.effService(doc, true);

@@ -575,8 +575,15 @@ void
 conf_dump(const struct conf_opt *tab, const void *obj, FILE *out)
 {
 	for (const struct conf_opt *o = tab; o->name != NULL; o++) {
+		const char *sv = o->type == CONF_STRING ? *(char *const *)
+		    (const void *)((const char *)obj + o->offset) : NULL;
+
 		fprintf(out, "[%s] %s = ", o->section, o->name);
-		print_value(o, obj, out);
+		/* a secret (conf_check_token) never goes to -n's output */
+		if (o->check == conf_check_token && sv != NULL && *sv != '\0')
+			fputs("(secret, not shown)", out);
+		else
+			print_value(o, obj, out);
 		fputc('\n', out);
 	}
 }
@@ -607,6 +614,33 @@ conf_reference(const struct conf_opt *tab, const char *title, FILE *out)
 			fputs("-", out);
 		fprintf(out, " | %s |\n", o->doc ? o->doc : "");
 	}
+}
+
+int
+conf_check_token(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f) {
+			snprintf(why, whylen, "a blank, control or non-ASCII "
+			    "byte at position %zu (a token is printable ASCII "
+			    "without blanks)", i + 1);
+			return -1;
+		}
+	if (n < 16) {
+		snprintf(why, whylen, "%zu characters; a token needs at least "
+		    "16 (e.g. zondctl keygen's hex, or openssl rand -hex 32)",
+		    n);
+		return -1;
+	}
+	if (n > 256) {
+		snprintf(why, whylen, "longer than 256 characters");
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -98,6 +98,10 @@ int conf_parse_ports(const char *s, uint16_t *lo, uint16_t *hi,
 int conf_check_endpoint(const char *v, char *why, size_t whylen);	/* tcp://host:port */
 int conf_check_hostport(const char *v, char *why, size_t whylen);	/* host:port */
 int conf_check_hexkey(const char *v, char *why, size_t whylen);	/* 64 hex chars */
+/* A secret token: empty, or 16-256 printable ASCII characters without
+ * blanks.  An option with this check is a secret: conf_dump prints it as
+ * "(secret, not shown)" when set. */
+int conf_check_token(const char *v, char *why, size_t whylen);
 int conf_check_loglevel(const char *v, char *why, size_t whylen);	/* warn/info/debug */
 
 #endif

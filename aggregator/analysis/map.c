@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "pubview.h"
 #include "wire.h"
 #include "ztime.h"
 
@@ -56,9 +57,10 @@ put_facets(zbuf_t *b, const cell_verdict_t f[2])
 	return zbuf_putc(b, '}');
 }
 
-/* One cell object (as inside "cells"). */
+/* One cell object (as inside "cells"); pub: without the list of
+ * agent_anomalies (agent keys). */
 static zerr_t
-cell_json(zbuf_t *b, const cell_t *c)
+cell_json(zbuf_t *b, const cell_t *c, bool pub)
 {
 	size_t i;
 
@@ -92,9 +94,10 @@ cell_json(zbuf_t *b, const cell_t *c)
 	}
 	if (c->has_facets)
 		TRY(put_facets(b, c->facet));
-	TRY(zbuf_printf(b, ",\"agent_anomaly\":%" PRIu32
-	    ",\"agent_anomalies\":[", c->agent_anomaly));
-	for (i = 0; i < c->agent_anomaly; i++) {
+	TRY(zbuf_printf(b, ",\"agent_anomaly\":%" PRIu32, c->agent_anomaly));
+	if (!pub)
+		TRY(zbuf_puts(b, ",\"agent_anomalies\":["));
+	for (i = 0; !pub && i < c->agent_anomaly; i++) {
 		TRY(zbuf_puts(b, i ? ",{\"agent\":" : "{\"agent\":"));
 		TRY(json_hex(b, c->anomalies[i].agent,
 		    sizeof(c->anomalies[i].agent)));
@@ -102,7 +105,7 @@ cell_json(zbuf_t *b, const cell_t *c)
 		TRY(put_share(b, c->anomalies[i].share));
 		TRY(zbuf_putc(b, '}'));
 	}
-	TRY(zbuf_puts(b, "],\"targets\":["));
+	TRY(zbuf_puts(b, pub ? ",\"targets\":[" : "],\"targets\":["));
 	for (i = 0; i < c->ntargets; i++) {
 		const struct cell_row *r = &c->targets[i];
 		TRY(zbuf_puts(b, i ? ",{" : "{"));
@@ -186,7 +189,7 @@ map_json_range(zbuf_t *b, int64_t since_us, int64_t until_us)
 
 static zerr_t
 map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
-    size_t n, const struct region_row *rr, size_t nr)
+    size_t n, const struct region_row *rr, size_t nr, bool pub)
 {
 	size_t i, j;
 
@@ -194,7 +197,7 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 	TRY(zbuf_puts(b, MAP_JSON_CELLS));
 	for (i = 0; i < n; i++) {
 		TRY(zbuf_puts(b, i ? ",{" : "{"));
-		TRY(cell_json(b, v[i]));
+		TRY(cell_json(b, v[i], pub));
 		TRY(zbuf_putc(b, '}'));
 	}
 	TRY(zbuf_puts(b, "],\"regions\":["));
@@ -222,27 +225,40 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 	return zbuf_puts(b, "]");
 }
 
-zerr_t
-map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
-    size_t n, const uint64_t *pending)
+/* map_json (pub false) and map_json_public (pub, with k). */
+static zerr_t
+map_doc(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
+    size_t n, const uint64_t *pending, const struct map_view *mv)
 {
 	const cell_t **v = NULL;
 	struct region_row *rr = NULL;
-	size_t i, nr = 0;
+	size_t i, nv = 0, nr = 0, nk;
+	bool pub = mv->pub;
+	uint32_t k = mv->k;
 	zerr_t e;
 
 	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
 		return ZE_NOMEM;
-	for (i = 0; i < n; i++)
-		v[i] = &cells[i];
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cellp_cmp);
-	if ((e = cells_regions(cells, n, &rr, &nr)) != ZE_OK)
+	for (i = 0; i < n && !mv->no_cells; i++)
+		if ((!pub || pub_cell_shown(&cells[i], k)) &&
+		    (mv->region == NULL || strcmp(cells[i].region,
+		    mv->region) == 0))
+			v[nv++] = &cells[i];
+	if (nv > 1)
+		qsort(v, nv, sizeof(*v), cellp_cmp);
+	if ((e = pub ? pub_regions(cells, n, k, &rr, &nr) :
+	    cells_regions(cells, n, &rr, &nr)) != ZE_OK)
 		goto out;
 	regions_facets(rr, nr);
+	/* one region's rows: kept in their order */
+	for (i = nk = 0; i < nr && mv->region != NULL; i++)
+		if (strcmp(rr[i].region, mv->region) == 0)
+			rr[nk++] = rr[i];
+	if (mv->region != NULL)
+		nr = nk;
 	if ((e = zbuf_putc(b, '{')) != ZE_OK)
 		goto out;
-	if ((e = map_body(b, since_us, until_us, v, n, rr, nr)) != ZE_OK)
+	if ((e = map_body(b, since_us, until_us, v, nv, rr, nr, pub)) != ZE_OK)
 		goto out;
 	if (pending != NULL && (e = zbuf_printf(b, ",\"pending\":%" PRIu64,
 	    *pending)) != ZE_OK)
@@ -252,4 +268,30 @@ out:
 	free(v);
 	free(rr);
 	return e;
+}
+
+zerr_t
+map_json(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t *cells,
+    size_t n, const uint64_t *pending)
+{
+	struct map_view mv = {0};
+
+	return map_doc(b, since_us, until_us, cells, n, pending, &mv);
+}
+
+zerr_t
+map_json_public(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending, uint32_t k)
+{
+	struct map_view mv = {.pub = true, .k = k};
+
+	return map_doc(b, since_us, until_us, cells, n, pending, &mv);
+}
+
+zerr_t
+map_json_view(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending,
+    const struct map_view *mv)
+{
+	return map_doc(b, since_us, until_us, cells, n, pending, mv);
 }

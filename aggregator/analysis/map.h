@@ -17,6 +17,7 @@
 #ifndef ZOND_MAP_H
 #define ZOND_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,26 @@ zerr_t map_json_range(zbuf_t *b, int64_t since_us, int64_t until_us) ZWUR;
 
 zerr_t map_json(zbuf_t *b, int64_t since_us, int64_t until_us,
     const cell_t *cells, size_t n, const uint64_t *pending) ZWUR;
+/* The same document in the public view with k (pubview.h): only the cells
+ * of at least k agents, no "agent_anomalies" lists (agent keys), region
+ * rows of pub_regions ("other" merged, no ASN of a hidden cell). */
+zerr_t map_json_public(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending, uint32_t k) ZWUR;
+
+/* What a map document shows (GET /api/v1/map's region and cells
+ * parameters, and the public view): every cell and region row by default
+ * (all zero). */
+struct map_view {
+	bool pub;		/* the public view with k (as map_json_public) */
+	uint32_t k;
+	bool no_cells;		/* "cells": [] (region rows alone, still judged
+				 * from every cell) */
+	const char *region;	/* non-NULL: only this region's cells and
+				 * rows (the rows made from every cell, so the
+				 * public "other" merge is the same) */
+};
+zerr_t map_json_view(zbuf_t *b, int64_t since_us, int64_t until_us,
+    const cell_t *cells, size_t n, const uint64_t *pending,
+    const struct map_view *mv) ZWUR;
 
 #endif

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""http_times.py BASE QUERIES — times the requests the dashboard makes
+"""http_times.py BASE QUERIES [TAG] — times the requests the dashboard makes
 (dashboards/, docs/DASHBOARD.md) against a running zond-aggregator whose
 store map_bench filled (services service-00..19, regions RU-R01..R85):
 each request QUERIES times (the all-service ones a quarter of that), a
 new connection each, as a browser's fetch after Connection: close.
 Prints http_p50_ms_NAME=, http_p99_ms_NAME=, http_bytes_NAME= per request
-kind (no assertion: figures)."""
+kind, TAG appended to NAME (no assertion: figures)."""
 import http.client
 import random
 import sys
@@ -13,6 +13,7 @@ import time
 import urllib.parse
 
 BASE, Q = sys.argv[1], int(sys.argv[2])
+TAG = sys.argv[3] if len(sys.argv) > 3 else ""
 U = urllib.parse.urlparse(BASE)
 rng = random.Random(7)
 
@@ -31,9 +32,14 @@ def reg():
 
 now = time.time()
 KINDS = [
-    # the map view: tiles of one service, the state now
+    # the map view and the header: every service's region rows, the state
+    # now (cells=none)
+    ("map_rows", lambda: "/api/v1/map?sample=latest&cells=none", 4),
+    # the country's ISPs of one service
     ("map_latest", lambda: "/api/v1/map?sample=latest&service=" + svc(), 1),
-    # the matrix view: every service's region rows, the state now
+    # one region's ISPs
+    ("map_region", lambda: "/api/v1/map?sample=latest&region=" + reg(), 1),
+    # the matrix view: every cell of every service
     ("map_all_latest", lambda: "/api/v1/map?sample=latest", 4),
     # since when: one service's events of 30 days, first judgements too
     ("events_since", lambda: "/api/v1/events?first=all&since=%s&service=%s"
@@ -69,17 +75,17 @@ def pct(v, p):
 for name, path, div in KINDS:
     st, _, _ = get(path())          # warm-up, and is it served at all?
     if st == 404:
-        print("http_%s=absent" % name)
+        print("http_%s%s=absent" % (name, TAG))
         continue
     if st != 200:
-        print("http_%s=status_%d" % (name, st))
+        print("http_%s%s=status_%d" % (name, TAG, st))
         continue
     ms, size = [], 0
     for _ in range(max(3, Q // div)):
         st, n, t = get(path())
         ms.append(t)
         size += n
-    print("http_p50_ms_%s=%.2f" % (name, pct(ms, 0.5)))
-    print("http_p99_ms_%s=%.2f" % (name, pct(ms, 0.99)))
-    print("http_bytes_%s=%d" % (name, size // len(ms)))
+    print("http_p50_ms_%s%s=%.2f" % (name, TAG, pct(ms, 0.5)))
+    print("http_p99_ms_%s%s=%.2f" % (name, TAG, pct(ms, 0.99)))
+    print("http_bytes_%s%s=%d" % (name, TAG, size // len(ms)))
     sys.stdout.flush()

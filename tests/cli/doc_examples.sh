@@ -80,6 +80,7 @@ while read -r id where; do
 		continue
 	fi
 	subst <"$f" >"$T/$id.conf"
+	chmod 600 "$T/$id.conf"	# an example may hold a secret ([http] token)
 	if grep -q '<[^>]*>' "$T/$id.conf"; then
 		bad "$where: unknown placeholder $(grep -o '<[^>]*>' "$T/$id.conf" | head -1) (add it to subst in $0)"
 		continue

@@ -112,6 +112,27 @@ try:
 except Exception as e:  # noqa: BLE001
     check(False, "map sample", repr(e))
 try:
+    # one region's cells and rows; the region rows alone (cells=none)
+    full = get_json("/api/v1/map?sample=latest&since=%s&until=%s" % (lo, hi))
+    spe = get_json("/api/v1/map?sample=latest&region=RU-SPE&since=%s&until=%s"
+                   % (lo, hi))
+    assert spe["cells"] == [c for c in full["cells"]
+                            if c["region"] == "RU-SPE"] and spe["cells"], spe
+    assert spe["regions"] == [r for r in full["regions"]
+                              if r["region"] == "RU-SPE"] and spe["regions"]
+    assert spe["pending"] == full["pending"]
+    rows = get_json("/api/v1/map?sample=latest&cells=none&since=%s&until=%s"
+                    % (lo, hi))
+    assert rows["cells"] == [] and rows["regions"] == full["regions"], rows
+    assert get_json("/api/v1/map?cells=all&since=%s&until=%s" % (lo, hi)) == \
+        get_json("/api/v1/map?since=%s&until=%s" % (lo, hi))
+    none = get_json("/api/v1/map?region=RU-KDA&since=%s&until=%s" % (lo, hi))
+    assert none["cells"] == [] and none["regions"] == [], none
+    check(True, "map: region filter (its cells and rows); cells=none: the "
+          "region rows alone")
+except Exception as e:  # noqa: BLE001
+    check(False, "map region and cells", repr(e))
+try:
     m = get_json("/api/v1/map?service=web&since=%s&until=%s" % (lo, hi))
     assert m["cells"] and {c["service"] for c in m["cells"]} == {"web"}, m
     m = get_json("/api/v1/map")
@@ -344,6 +365,44 @@ try:
 except Exception as e:  # noqa: BLE001
     check(False, "export", repr(e))
 
+# ------------------------------------------------------------ map cache
+def metric(name):
+    st, h, b = req("/metrics")
+    for l in b.decode().splitlines():
+        if l.startswith(name + " "):
+            return float(l.split()[1])
+    return None
+
+
+try:
+    # the analyzer is idle (every measurement judged): the same request
+    # of the same hour is answered from the cache, with its own range
+    hit = 'zond_http_map_cache_total{result="hit"}'
+    miss = 'zond_http_map_cache_total{result="miss"}'
+    q = "/api/v1/map?sample=latest&service=web&since="
+    h0, m0 = metric(hit), metric(miss)
+    a = get_json(q + lo)
+    b1 = get_json(q + lo)
+    assert metric(miss) == m0 + 1 and metric(hit) == h0 + 1, \
+        (h0, m0, metric(hit), metric(miss))
+    assert a == b1, (a, b1)
+    # another since in the same hour: the same cells, its own range
+    lo2 = lo[:14] + "01:00Z"
+    c2 = get_json(q + lo2)
+    assert c2["cells"] == a["cells"] and c2["regions"] == a["regions"]
+    assert c2["since"] == lo2, (c2["since"], lo2)
+    # what zondctl makes of the store is what the cached answer says
+    ref = json.loads(zondctl("-c", TMP + "/agg.conf", "map", "--data", DATA,
+                             "--json", "--since", lo, "--until", hi,
+                             "--sample", "latest", "--service", "web"))
+    cached = get_json(q + lo + "&until=" + hi)
+    again = get_json(q + lo + "&until=" + hi)
+    assert ref == cached == again, (ref, cached)
+    check(True, "map cache: a repeated map is a hit, the same document with "
+          "the request's own range, equal to zondctl's")
+except Exception as e:  # noqa: BLE001
+    check(False, "map cache", repr(e))
+
 # ------------------------------------------------------------- metrics
 try:
     st, h, b = req("/metrics")
@@ -393,6 +452,8 @@ bad = [
     ("/api/v1/events?since=2020-01-01&until=2026-01-01", "until", ""),
     ("/api/v1/events?bogus=1", "bogus", ""),
     ("/api/v1/events?first=some", "first", "some"),
+    ("/api/v1/map?cells=some", "cells", "some"),
+    ("/api/v1/map?region=moscow", "region", "moscow"),
     ("/api/v1/history?since=" + "2026-01-01", "service", "required"),
     ("/api/v1/history?service=web&since=2020-01-01&until=2026-01-01",
      "until", "366 days"),

@@ -8,6 +8,9 @@
 # of the state now and the events say `shutdown` for the service; a third
 # probe of RU-SPE that stops alone makes no period.  The two come back:
 # the period ends at their first heartbeat and the map says ok again.
+# A public listener (k 3; a third RU-MOW probe of another ASN is enrolled
+# and never runs) shows the period without its ASN (docs/API.md "Public
+# view and operator token").
 set -u
 BIN=$1
 . "$(dirname "$0")/../agents.sh"
@@ -20,7 +23,7 @@ pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-WEB=$(port); ZMQ=$(port); HTTP=$(port)
+WEB=$(port); ZMQ=$(port); HTTP=$(port); PUB=$(port)
 
 "$PY" -m http.server "$WEB" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1 &
 pids+=($!)
@@ -29,7 +32,12 @@ agg_conf
 cat >>"$T/agg.conf" <<CONF
 silence_after = 3s
 silence_spread = 3s
+[http]
+public_listen = 127.0.0.1:$PUB
 CONF
+"$BIN/zondctl" keygen -o "$T/p3" >"$T/p3.pub" &&
+	"$BIN/zondctl" enroll --data "$T/agg" --pubkey "$(cat "$T/p3.pub")" \
+	--region RU-MOW --asn 64503 --name p3 --role probe >/dev/null || bad "enroll p3"
 cat >"$T/ep.csv" <<CONF
 service,test,target,ip,port,sni,control_sni,variant,bytes,interval
 web,tcp,web.test,127.0.0.1,$WEB,,,,,
@@ -61,7 +69,7 @@ for a in p1 p2 s1; do
 done
 for p in "${apids[@]}"; do wait "$p"; done
 
-"$PY" - "http://127.0.0.1:$HTTP" <<'PY'
+"$PY" - "http://127.0.0.1:$HTTP" "http://127.0.0.1:$PUB" <<'PY'
 import json, sys, time, urllib.error, urllib.request
 base = sys.argv[1]
 fails = 0
@@ -101,6 +109,18 @@ try:
     ok(False, "silences?agents=2 refused")
 except urllib.error.HTTPError as e:
     ok(e.code == 400 and "agents" in e.read().decode(), "silences?agents=2: 400 naming it")
+# the public view (k 3): RU-MOW has 3 probes enrolled, AS64501 2
+pub = json.load(urllib.request.urlopen(sys.argv[2] + "/api/v1/silences?" + R))
+ok([(p["region"], p["asn"], p["agents"]) for p in pub["silences"]] ==
+   [("RU-MOW", None, 2)], "public silences: RU-MOW's period without its ASN: %s" % pub)
+ok("64501" not in json.dumps(pub), "public silences: no AS64501 anywhere")
+for q in ("asn=64501", "region=RU-SPE"):
+    try:
+        urllib.request.urlopen(sys.argv[2] + "/api/v1/silences?" + q)
+        ok(False, "public silences?%s refused" % q)
+    except urllib.error.HTTPError as e:
+        ok(e.code == 403 and "fewer than 3 agents" in e.read().decode(),
+           "public silences?%s: 403 fewer than 3 agents" % q)
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] && ok "silence.py: the period, the map now, the events" || bad "silence.py failed"

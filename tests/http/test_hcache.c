@@ -80,6 +80,21 @@ t_ttl(void **state)
 	hcache_free(&c);
 	assert_null(c);
 	hcache_free(&c);
+	/* a budget of 10 bytes in 4 slots: the oldest go to make room */
+	assert_int_equal(hcache_new(4, 10 * S, 10, &c), ZE_OK);
+	hcache_put(c, "a", 1 * S, "aaaa", 4);
+	hcache_put(c, "b", 2 * S, "bbbb", 4);
+	hcache_put(c, "c", 3 * S, "cccc", 4);
+	assert_false(got(c, "a", 3 * S, NULL));
+	assert_true(got(c, "b", 3 * S, "bbbb"));
+	assert_true(got(c, "c", 3 * S, "cccc"));
+	hcache_put(c, "b", 4 * S, "bbbbbbbbb", 9);	/* replaces b, drops c */
+	assert_false(got(c, "c", 4 * S, NULL));
+	assert_true(got(c, "b", 4 * S, "bbbbbbbbb"));
+	hcache_put(c, "d", 5 * S, "d", 1);
+	assert_true(got(c, "b", 5 * S, "bbbbbbbbb"));
+	assert_true(got(c, "d", 5 * S, "d"));
+	hcache_free(&c);
 }
 
 struct worker {
