@@ -21,7 +21,7 @@ for (const [name, hash, vp] of SHOTS) {
 	const page = await ctx.newPage();
 	await open(page, A.base, hash);
 	const f = path.join(A.out, `dashboard-${name}.png`);
-	await page.screenshot({ path: f, fullPage: name !== "phone" && name !== "map" });
+	await page.screenshot({ path: f, fullPage: name !== "phone" });
 	console.log(f);
 	await close();
 }
