@@ -120,6 +120,7 @@ export const STRINGS = {
 	"col.backlog": {en: "backlog", ru: "очередь"},
 	"col.dropped": {en: "dropped", ru: "потеряно"},
 	"col.stored": {en: "stored", ru: "сохранено"},
+	"col.rejected": {en: "refused", ru: "отклонено"},
 	"col.version": {en: "version", ru: "версия"},
 	"col.list": {en: "list version", ru: "версия списка"},
 	"col.clock": {en: "clock offset", ru: "сдвиг часов"},

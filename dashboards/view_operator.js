@@ -15,7 +15,7 @@ export async function renderAgents(ctx) {
 	if (!ctx.alive())
 		return;
 	const cols = ["col.name", "col.key", "col.region", "col.asn", "col.role", "col.network", "col.state",
-	    "col.lastseen", "col.backlog", "col.dropped", "col.stored", "col.version", "col.list", "col.clock"];
+	    "col.lastseen", "col.backlog", "col.dropped", "col.stored", "col.rejected", "col.version", "col.list", "col.clock"];
 	const table = el("table", {class: "agents"}, el("tr", {}, cols.map(k => el("th", {}, t(k)))));
 	for (const a of doc.agents) {
 		const off = a.clock_offset_ms;
@@ -26,7 +26,8 @@ export async function renderAgents(ctx) {
 		    el("td", {}, asnText(a.asn)), el("td", {}, a.role), el("td", {}, a.network || "—"),
 		    el("td", {class: "ag-" + a.state}, t("agent." + a.state)),
 		    el("td", {}, fmtTime(a.last_seen)), el("td", {}, a.backlog), el("td", {}, a.dropped),
-		    el("td", {}, a.stored), el("td", {}, a.version || "—"), el("td", {}, a.list_version || "—"),
+		    el("td", {}, a.stored), el("td", {class: a.rejected ? "err" : ""},
+		    a.rejected === undefined ? "—" : a.rejected), el("td", {}, a.version || "—"), el("td", {}, a.list_version || "—"),
 		    el("td", {class: off !== null && Math.abs(off) > 5000 ? "warn" : ""},
 			off === null || off === undefined ? "—" : off + " ms")));
 	}
