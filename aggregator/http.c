@@ -658,11 +658,17 @@ is_loopback(const struct sockaddr_storage *ss)
 	    s6->sin6_addr.s6_addr[12] == 127);
 }
 
+static bool
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return a->ss_family == b->ss_family && memcmp(a, b, sizeof(*a)) == 0;
+}
+
 zerr_t
 http_check_conf(const struct aggr_conf *conf, zdiag_t *d)
 {
-	struct sockaddr_storage ss, ps;
-	bool v6 = false;
+	struct sockaddr_storage ss, ps, rs;
+	bool v6 = false, relay;
 	zerr_t e;
 
 	if ((e = http_parse_listen("[http] listen", conf->http_listen, 1, &ss,
@@ -676,14 +682,25 @@ http_check_conf(const struct aggr_conf *conf, zdiag_t *d)
 		    "listen on loopback (127.0.0.1:PORT), or set [http] public "
 		    "= yes (docs/API.md \"Public view and operator token\")",
 		    conf->http_listen);
+	/* the relay ingest's address: a clash would leave one of them
+	 * unbound at start, found only in the log */
+	relay = conf->relay_listen != NULL && *conf->relay_listen != '\0' &&
+	    http_parse_listen("[relay] listen", conf->relay_listen, 0, &rs,
+	    &v6, d) == ZE_OK;
+	if (relay && same_addr(&ss, &rs))
+		return zdiag_set(d, ZE_INVAL, "[http] listen %s: the same "
+		    "address as [relay] listen", conf->http_listen);
 	if (*conf->http_public_listen == '\0')
 		return ZE_OK;
 	if ((e = http_parse_listen("[http] public_listen",
 	    conf->http_public_listen, 1, &ps, &v6, d)) != ZE_OK)
 		return e;
-	if (ss.ss_family == ps.ss_family && memcmp(&ss, &ps, sizeof(ss)) == 0)
+	if (same_addr(&ss, &ps))
 		return zdiag_set(d, ZE_INVAL, "[http] public_listen %s: the "
 		    "same address as [http] listen", conf->http_public_listen);
+	if (relay && same_addr(&ps, &rs))
+		return zdiag_set(d, ZE_INVAL, "[http] public_listen %s: the "
+		    "same address as [relay] listen", conf->http_public_listen);
 	return ZE_OK;
 }
 
