@@ -1031,7 +1031,7 @@ regime_refresh(struct round *r, const struct store_cellkey *k)
 		r->nhs = 0;
 		r->hs_nomem = false;
 		if (store_tx_rollup_iter(r->tx, k->hour, k->hour + 1, NULL,
-		    hs_one, r) < 0)
+		    NULL, hs_one, r) < 0)
 			return -1;
 		if (r->hs_nomem) {
 			r->err = ZE_NOMEM;
@@ -1383,7 +1383,7 @@ sil_touch(struct sil *s, const struct sil_act *a)
 	s->asn = a->p.asn;
 	s->nsvc = 0;
 	if (store_tx_rollup_iter(r->tx, h0 > 0 ? h0 - 1 : 0, h1 + 1, NULL,
-	    sil_svc_one, s) < 0)
+	    s->region, sil_svc_one, s) < 0)
 		return -1;
 	if (s->nomem) {
 		r->err = ZE_NOMEM;
@@ -1902,13 +1902,14 @@ map_read(store_tx_t *tx, void *arg)
 	uint8_t from[STORE_ID_LEN], to[STORE_ID_LEN];
 
 	mapread_clear(mr);
-	if (store_tx_rollup_iter(tx, h0, h1, mr->service, map_one, mr) < 0)
+	if (store_tx_rollup_iter(tx, h0, h1, mr->service, mr->region, map_one,
+	    mr) < 0)
 		return -1;
 	/* one service's map still needs the references for its regimes */
 	if (mr->service != NULL && !regime_is_reference(mr->service) &&
-	    (store_tx_rollup_iter(tx, h0, h1, REGIME_DOMESTIC, map_one,
-	    mr) < 0 || store_tx_rollup_iter(tx, h0, h1, REGIME_FOREIGN,
-	    map_one, mr) < 0))
+	    (store_tx_rollup_iter(tx, h0, h1, REGIME_DOMESTIC, mr->region,
+	    map_one, mr) < 0 || store_tx_rollup_iter(tx, h0, h1,
+	    REGIME_FOREIGN, mr->region, map_one, mr) < 0))
 		return -1;
 	store_id_at((int64_t)h0 * STORE_HOUR_US, from);
 	store_id_at((int64_t)h1 * STORE_HOUR_US, to);

@@ -483,11 +483,15 @@ int store_tx_rollup_get(store_tx_t *tx, const struct store_cellkey *k,
     const uint8_t **p, size_t *n);
 int store_tx_rollup_put(store_tx_t *tx, const struct store_cellkey *k,
     const uint8_t *p, size_t n);
-/* Roll-ups of hours [h0, h1), of one service or all (NULL), in key order
- * (hour, service, region, ASN), until fn != 0. */
+/* Roll-ups of hours [h0, h1), of one service or all (NULL), of one
+ * region or all (NULL), in key order (hour, service, region, ASN), until
+ * fn != 0.  One region's are sought: per hour, a seek per service of the
+ * hour to the region's keys and one past them, so it costs that region's
+ * share of the hours and not a walk of every key. */
 int store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
-    const char *service, int (*fn)(const struct store_cellkey *k,
-    const uint8_t *p, size_t n, void *arg), void *arg);
+    const char *service, const char *region,
+    int (*fn)(const struct store_cellkey *k, const uint8_t *p, size_t n,
+    void *arg), void *arg);
 
 /* A cell's judged state per hour (only hours that were not insufficient).
  * near: the nearest hour before (dir < 0) or after (dir > 0) k->hour;
@@ -527,12 +531,14 @@ zerr_t store_hook_peek(store_t *s, uint64_t *seq, zbuf_t *buf,
 zerr_t store_hook_del(store_t *s, uint64_t seq, zdiag_t *d) ZWUR;
 zerr_t store_hook_count(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 
-/* The analysis generation of this process: bumped (store_gen_bump) by the
- * analyzer after a round or a silence pass that may have changed roll-ups,
- * hour states, events or silence periods, so a reader that made a
- * document from them knows it still holds while the number is the same
- * (the HTTP map cache, docs/API.md).  Writers in other processes (zondctl
- * reanalyze, enroll) do not bump it. */
+/* The store's generation: a number that changes whenever anything may
+ * have changed what a map says, so a reader that made a document from the
+ * store knows it still holds while the number is the same (the HTTP map
+ * cache, docs/API.md).  The sum of this process's analysis generation,
+ * bumped (store_gen_bump) by the analyzer after a round or a silence pass
+ * that may have changed roll-ups, hour states, events or silence periods,
+ * and LMDB's last committed write transaction, which a writer in any
+ * process (ingest, zondctl reanalyze or enroll) moves on. */
 uint64_t store_gen(store_t *s);
 void store_gen_bump(store_t *s);
 

@@ -461,16 +461,88 @@ rollup_one(const MDB_val *k, const MDB_val *v, void *arg)
 	return 0;
 }
 
+/* The roll-ups of hour h in region (of service, or of every service of
+ * the hour) into w: a seek to the region's keys of each service and one
+ * past them.  -1 on a store error, else 0 (w->stop: fn said stop). */
+static int
+rollup_region_hour(store_tx_t *tx, uint32_t h, const char *service,
+    const char *region, struct rollup_walk *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t kb[CK_MAX], reg[STORE_REGION_LEN];
+	struct store_cellkey ck;
+	size_t sn;
+	int rc, cmp;
+
+	st_text_put(reg, region, STORE_REGION_LEN);
+	if ((rc = mdb_cursor_open(tx->txn, tx->s->rollup, &c)) != 0)
+		return st_tx_rc(tx, rc) < 0 ? -1 : 0;
+	be32_put(kb, h);
+	k.mv_data = kb;
+	k.mv_size = 4;
+	if (service != NULL) {
+		sn = strnlen(service, sizeof(ck.service) - 1);
+		memcpy(kb + 4, service, sn);
+		kb[4 + sn] = '\0';
+		memcpy(kb + 5 + sn, reg, STORE_REGION_LEN);
+		k.mv_size = 5 + sn + STORE_REGION_LEN;
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const uint8_t *kp = k.mv_data;
+
+		if (k.mv_size < 4 || be32_get(kp) != h)
+			break;
+		if (!ck_decode(kp, k.mv_size, &ck, false)) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (service != NULL && strcmp(ck.service, service) != 0)
+			break;
+		sn = strlen(ck.service);
+		cmp = memcmp(kp + 5 + sn, reg, STORE_REGION_LEN);
+		if (cmp == 0) {
+			if (w->fn(&ck, v.mv_data, v.mv_size, w->arg) != 0) {
+				w->stop = true;
+				break;
+			}
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (cmp > 0 && service != NULL)
+			break;
+		/* before the region: to it; past it: to the next service
+		 * (its name and then a byte above the NUL) */
+		memcpy(kb + 4, ck.service, sn);
+		kb[4 + sn] = cmp < 0 ? '\0' : 1;
+		memcpy(kb + 5 + sn, reg, STORE_REGION_LEN);
+		k.mv_data = kb;
+		k.mv_size = cmp < 0 ? 5 + sn + STORE_REGION_LEN : 5 + sn;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return st_tx_rc(tx, rc) < 0 ? -1 : 0;
+	return 0;
+}
+
 int
 store_tx_rollup_iter(store_tx_t *tx, uint32_t h0, uint32_t h1,
-    const char *service, int (*fn)(const struct store_cellkey *,
-    const uint8_t *, size_t, void *), void *arg)
+    const char *service, const char *region,
+    int (*fn)(const struct store_cellkey *, const uint8_t *, size_t,
+    void *), void *arg)
 {
 	struct rollup_walk w = {.h1 = h1, .service = service, .fn = fn,
 	    .arg = arg};
 	uint8_t kb[CK_MAX];
 	int r = 0;
 
+	if (region != NULL) {
+		for (uint32_t h = h0; h < h1 && r >= 0 && !w.stop; h++)
+			r = rollup_region_hour(tx, h, service, region, &w);
+		return r < 0 ? -1 : w.stop;
+	}
 	if (service == NULL) {
 		be32_put(kb, h0);
 		return st_tx_walk(tx, tx->s->rollup, kb, 4, rollup_one, &w);

@@ -8,7 +8,9 @@
  * older store's derived data is rebuilt; two analyzers at once count
  * nothing twice; a burst of QUIC measurements costs linear work; events
  * follow hour states (also when late data changes an older hour) and are
- * queued for the webhook only when recent.
+ * queued for the webhook only when recent; one region's roll-ups sought
+ * (store_tx_rollup_iter with a region) are exactly those a walk of every
+ * key finds, whatever the services' names and the regions around it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1749,10 +1751,163 @@ t_network_split(void **state)
 	zbuf_free(&out);
 }
 
+/* ------------------------------------------------- region seek */
+
+/* Roll-up keys whose names tempt a seek to go wrong: services that are
+ * prefixes of others ("a", "a-b", "a/calls", "ab"), regions before and
+ * after the one sought, a region that is a prefix of another, hours with
+ * none of the region. */
+static const char *const rs_svc[] = {"a", "a-b", "a/calls", "ab", "b",
+    "zz", REGIME_DOMESTIC};
+static const char *const rs_reg[] = {"RU-AD", "RU-MO", "RU-MOS",
+    "RU-MOW", "RU-SPE", "RU-YAN"};
+
+struct rs_put {
+	uint64_t rng;
+	int n;
+};
+
+static int
+rs_put_fn(store_tx_t *tx, void *arg)
+{
+	struct rs_put *p = arg;
+
+	for (uint32_t h = 100; h < 106; h++)
+		for (size_t sv = 0; sv < sizeof(rs_svc) / sizeof(*rs_svc); sv++)
+			for (size_t rg = 0; rg < sizeof(rs_reg) /
+			    sizeof(*rs_reg); rg++)
+				for (uint32_t asn = 1; asn <= 3; asn++) {
+					struct store_cellkey k;
+					uint8_t v[4];
+
+					p->rng = p->rng * 6364136223846793005ULL +
+					    1442695040888963407ULL;
+					/* about half the cells; hour 103 holds
+					 * no RU-MOW */
+					if ((p->rng >> 33) % 2 == 0 ||
+					    (h == 103 && rg == 3))
+						continue;
+					memset(&k, 0, sizeof(k));
+					k.hour = h;
+					snprintf(k.service, sizeof(k.service),
+					    "%s", rs_svc[sv]);
+					snprintf(k.region, sizeof(k.region),
+					    "%s", rs_reg[rg]);
+					k.asn = asn;
+					memcpy(v, &p->n, sizeof(v));
+					if (store_tx_rollup_put(tx, &k, v,
+					    sizeof(v)) != 0)
+						return -1;
+					p->n++;
+				}
+	return 0;
+}
+
+struct rs_got {
+	const char *region;	/* NULL: keep all (the sought walk) */
+	char keys[4096][96];
+	size_t n;
+	size_t stop_at;		/* fn says stop after this many; 0: never */
+};
+
+static int
+rs_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
+    void *arg)
+{
+	struct rs_got *g = arg;
+	int32_t v;
+
+	assert_int_equal(n, 4);
+	memcpy(&v, p, 4);
+	if (g->region != NULL && strcmp(k->region, g->region) != 0)
+		return 0;
+	assert_true(g->n < 4096);
+	snprintf(g->keys[g->n++], sizeof(g->keys[0]), "%u|%s|%s|%u|%d",
+	    k->hour, k->service, k->region, k->asn, v);
+	return g->stop_at > 0 && g->n == g->stop_at;
+}
+
+struct rs_q {
+	const char *service, *region;
+	struct rs_got *all, *sought;
+	uint32_t h0, h1;
+};
+
+static int
+rs_read_fn(store_tx_t *tx, void *arg)
+{
+	struct rs_q *q = arg;
+
+	if (store_tx_rollup_iter(tx, q->h0, q->h1, q->service, NULL, rs_one,
+	    q->all) < 0)
+		return -1;
+	return store_tx_rollup_iter(tx, q->h0, q->h1, q->service, q->region,
+	    rs_one, q->sought) < 0 ? -1 : 0;
+}
+
+static void
+t_region_seek(void **state)
+{
+	struct fx *f = *state;
+	struct rs_put p = {.rng = 11};
+	struct rs_got *all = calloc(1, sizeof(*all));
+	struct rs_got *sought = calloc(1, sizeof(*sought));
+	static const char *const want[] = {"RU-AD", "RU-MO", "RU-MOW",
+	    "RU-YAN", "RU-ZZZ", "AA-XX"};
+	zdiag_t d;
+	size_t checked = 0;
+
+	assert_non_null(all);
+	assert_non_null(sought);
+	assert_int_equal(store_tx_run(f->s, true, rs_put_fn, &p, "test", &d),
+	    ZE_OK);
+	assert_true(p.n > 100);
+	for (size_t r = 0; r < sizeof(want) / sizeof(*want); r++)
+		for (int sv = -1; sv < (int)(sizeof(rs_svc) / sizeof(*rs_svc));
+		    sv++) {
+			struct rs_q q = {.service = sv < 0 ? NULL : rs_svc[sv],
+			    .region = want[r], .all = all, .sought = sought,
+			    .h0 = 101, .h1 = 105};
+
+			all->n = sought->n = 0;
+			all->region = want[r];
+			sought->region = NULL;
+			sought->stop_at = 0;
+			assert_int_equal(store_tx_run(f->s, false, rs_read_fn,
+			    &q, "test", &d), ZE_OK);
+			assert_int_equal(sought->n, all->n);
+			for (size_t i = 0; i < all->n; i++)
+				assert_string_equal(sought->keys[i],
+				    all->keys[i]);
+			checked += all->n;
+		}
+	/* every region of the store was found somewhere */
+	assert_true(checked > 50);
+	/* fn's stop ends the walk at once, across hours */
+	{
+		struct rs_q q = {.service = NULL, .region = "RU-MOW",
+		    .all = all, .sought = sought, .h0 = 100, .h1 = 106};
+
+		all->n = sought->n = 0;
+		all->region = "RU-MOW";
+		sought->region = NULL;
+		sought->stop_at = 3;
+		assert_int_equal(store_tx_run(f->s, false, rs_read_fn, &q,
+		    "test", &d), ZE_OK);
+		assert_int_equal(sought->n, 3);
+		for (size_t i = 0; i < 3; i++)
+			assert_string_equal(sought->keys[i], all->keys[i]);
+	}
+	free(all);
+	free(sought);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_region_seek, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_unplaced_out, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_waits_for_control, setup,
