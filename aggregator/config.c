@@ -161,9 +161,10 @@ const struct conf_opt aggr_conf_tab[] = {
 	    "needs to be shown"},
 	{"http", "map_cache", CONF_DURATION, "10s", O(http_map_cache_ms), 0,
 	    600000, false, NULL, "how long a map document made for one "
-	    "request serves the same request again while the analyzer has "
-	    "not changed anything since (docs/API.md \"Map cache\"); 0: "
-	    "off"},
+	    "request serves the same request again; one that is read is "
+	    "made again in the background after half of this when the "
+	    "store has changed, so an answer is at most this much behind "
+	    "the analyzer (docs/API.md \"Map cache\"); 0: off"},
 	{"http", "dashboard_dir", CONF_STRING, "", O(dashboard_dir), 0, 0,
 	    false, NULL, "dashboard files; empty: found next to the binary "
 	    "or in the source tree (docs/API.md)"},

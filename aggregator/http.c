@@ -52,6 +52,7 @@
 #define HTTP_LOG_EVERY_US (10 * 1000000LL)	/* per kind of message */
 #define MAP_CACHE_SLOTS	32		/* map documents kept ([http] map_cache) */
 #define MAP_CACHE_BYTES	(64u << 20)	/* in all */
+#define MAP_REFRESH_MS	250		/* the refresher looks this often */
 
 #ifndef ZOND_SOURCE_DIR
 #define ZOND_SOURCE_DIR ""
@@ -751,6 +752,40 @@ listener_start(struct listener *l, const char *what, zdiag_t *d)
 	return ZE_OK;
 }
 
+/* The map cache's refresher: kept documents that are being read are made
+ * again before they are too old (http_cache.h), so a reader does not wait
+ * for a national map while the analyzer keeps changing the store. */
+static void *
+refresh_run(void *arg)
+{
+	http_t *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->refresh_stop) {
+		pthread_mutex_unlock(&h->mu);
+		while (http_map_refresh(h)) {
+			pthread_mutex_lock(&h->mu);
+			if (h->refresh_stop)
+				goto out;
+			pthread_mutex_unlock(&h->mu);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += MAP_REFRESH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&h->mu);
+		if (!h->refresh_stop)
+			(void)pthread_cond_timedwait(&h->refresh_cv, &h->mu,
+			    &ts);
+	}
+out:
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
 zerr_t
 http_start(store_t *s, const struct aggr_conf *conf,
     const struct ipasn *asn, http_t **out, zdiag_t *d)
@@ -772,6 +807,7 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	atomic_init(&h->requests, 0);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_mutex_init(&h->logmu, NULL);
+	pthread_cond_init(&h->refresh_cv, NULL);
 	analyze_opts_default(&h->ao);
 	h->ao.v.fp = h->fp;
 	h->ao.window_us = conf->window_ms * 1000;
@@ -790,6 +826,14 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	    ZE_OK) {
 		http_stop(&h);
 		return zdiag_set(d, e, "out of memory");
+	}
+	if (h->mapc != NULL) {
+		if (pthread_create(&h->refresh_th, NULL, refresh_run, h) != 0) {
+			http_stop(&h);
+			return zdiag_set(d, ZE_NOMEM, "http: cannot start the "
+			    "map cache's refresher");
+		}
+		h->refresh_on = true;
 	}
 	h->lst[0] = (struct listener){.h = h, .addr = conf->http_listen,
 	    .pub = conf->http_public};
@@ -849,6 +893,13 @@ http_stop(http_t **hp)
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
+	if (h->refresh_on) {
+		pthread_mutex_lock(&h->mu);
+		h->refresh_stop = true;
+		pthread_cond_signal(&h->refresh_cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->refresh_th, NULL);
+	}
 	for (size_t i = 0; i < h->nlst; i++)
 		if (h->lst[i].mhd != NULL)
 			MHD_stop_daemon(h->lst[i].mhd);
@@ -856,6 +907,7 @@ http_stop(http_t **hp)
 		close(h->dashfd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_mutex_destroy(&h->logmu);
+	pthread_cond_destroy(&h->refresh_cv);
 	fpdb_free(&h->fp);
 	hcache_free(&h->mapc);
 	free(h);

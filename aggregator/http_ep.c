@@ -54,29 +54,124 @@
 static const char *const map_params[] = {"service", "since", "until",
     "network", "sample", "region", "cells", NULL};
 
+/* The map cache's key of a request (docs/API.md "Map cache"): the same
+ * view, filters, sample and cells, since in the same hour, until in the
+ * same hour when it is now (equal when given). */
+static void
+map_key(const struct map_req *r, uint32_t k, char key[HCACHE_KEY_MAX])
+{
+	snprintf(key, HCACHE_KEY_MAX, "%d|%u|%s|%s|%d|%s|%s|%d|%" PRId64 "|%"
+	    PRId64, r->pub, k, r->has_service ? r->service : "",
+	    r->has_region ? r->region : "", r->network, r->latest ? "l" : "c",
+	    r->no_cells ? "n" : "a", r->until_given, (int64_t)(r->since /
+	    HOUR_US), (int64_t)(r->until_given ? r->until : (r->until +
+	    HOUR_US - 1) / HOUR_US));
+}
+
+/* The map document of r into b (appended). */
+static zerr_t
+map_make(http_t *h, const struct map_req *r, zbuf_t *b, zdiag_t *d)
+{
+	struct cell_opts co = h->ao.c;
+	struct map_view mv = {0};
+	cell_t *cells = NULL;
+	size_t n = 0;
+	uint64_t pending = 0;
+	zerr_t e;
+
+	co.latest = r->latest;
+	mv.no_cells = r->no_cells;
+	mv.pub = r->pub;
+	mv.k = h->k;
+	mv.region = r->has_region ? r->region : NULL;
+	if ((e = rollup_map_region(h->store, r->since, r->until,
+	    r->has_service ? r->service : NULL, r->network, mv.region, &co,
+	    &cells, &n, &pending, d)) != ZE_OK)
+		return e;
+	/* the public view: pubview.h's k rule */
+	e = map_json_view(b, r->since, r->until, cells, n, &pending, &mv);
+	rollup_cells_free(cells, n);
+	return e;
+}
+
+/* Keep b, the document of r made from store generation gen, in the map
+ * cache: what follows its range, which each answer writes anew. */
+static void
+map_keep(http_t *h, const char *key, const struct map_req *r, uint64_t gen,
+    const zbuf_t *b)
+{
+	const uint8_t *t = memmem(b->data, b->len, MAP_JSON_CELLS,
+	    strlen(MAP_JSON_CELLS));
+
+	if (t != NULL)
+		hcache_put(h->mapc, key, ztime_mono_us(), gen, t,
+		    b->len - (size_t)(t - b->data), r, sizeof(*r));
+	else
+		hcache_abandon(h->mapc, key);
+}
+
+bool
+http_map_refresh(http_t *h)
+{
+	struct map_req r;
+	char key[HCACHE_KEY_MAX];
+	size_t nr = 0;
+	uint64_t gen = store_gen(h->store);
+	zdiag_t d = {.text = ""};
+	zbuf_t b;
+	zerr_t e;
+
+	if (h->mapc == NULL || !hcache_due(h->mapc, ztime_mono_us(), gen, key,
+	    &r, &nr))
+		return false;
+	if (nr != sizeof(r)) {
+		hcache_abandon(h->mapc, key);
+		return true;
+	}
+	/* until now: the same hour as the kept document's, else the key is
+	 * no one's any more (the next request has the next hour's) */
+	if (!r.until_given) {
+		int64_t now = ztime_now_us();
+
+		if ((now + HOUR_US - 1) / HOUR_US !=
+		    (r.until + HOUR_US - 1) / HOUR_US) {
+			hcache_abandon(h->mapc, key);
+			return true;
+		}
+		r.until = now;
+	}
+	zbuf_init(&b, HTTP_DOC_MAX);
+	if ((e = map_make(h, &r, &b, &d)) == ZE_OK)
+		map_keep(h, key, &r, gen, &b);
+	else {
+		hcache_abandon(h->mapc, key);
+		log_warnx("http: map cache: making a map again failed: %s",
+		    d.text[0] ? d.text : zerr_str(e));
+	}
+	zbuf_free(&b);
+	return true;
+}
+
 enum MHD_Result
 http_ep_map(http_t *h, struct MHD_Connection *c)
 {
 	struct query q;
 	struct filt f;
-	cell_t *cells = NULL;
-	size_t n = 0;
-	uint64_t pending = 0;
+	struct map_req r;
 	zbuf_t b;
 	zdiag_t d = {.text = ""};
-	struct cell_opts co = h->ao.c;
-	struct map_view mv = {0};
 	const char *sample, *cs;
 	char key[HCACHE_KEY_MAX];
-	uint64_t gen;
+	uint64_t gen = 0;
 	zerr_t e;
 
 	http_query_read(c, map_params, &q);
 	if (q.err[0] || !http_query_filters(&q, &f, DAY_US))
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
+	memset(&r, 0, sizeof(r));
 	/* sample=latest: the state now (METHODOLOGY.md "The state now") */
 	if ((sample = http_query_get(&q, "sample")) != NULL &&
-	    cell_sample_parse(sample, &co.latest) != ZE_OK) {
+	    cell_sample_parse(sample, &r.latest) != ZE_OK) {
 		snprintf(q.err, sizeof(q.err), "sample: '%.64s' is not common "
 		    "or latest", sample);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
@@ -88,49 +183,32 @@ http_ep_map(http_t *h, struct MHD_Connection *c)
 		    "none", cs);
 		return http_respond_error(c, MHD_HTTP_BAD_REQUEST, q.err);
 	}
-	mv.no_cells = cs != NULL && strcmp(cs, "none") == 0;
-	mv.pub = http_is_public(h, c);
-	mv.k = h->k;
-	mv.region = f.has_region ? f.region : NULL;
-	/* the same request of this hour, made since the analyzer last changed
-	 * anything: its document with this range (docs/API.md "Map cache") */
+	r.no_cells = cs != NULL && strcmp(cs, "none") == 0;
+	r.pub = http_is_public(h, c);
+	if ((r.has_service = f.has_service))
+		memcpy(r.service, f.service, sizeof(r.service));
+	if ((r.has_region = f.has_region))
+		memcpy(r.region, f.region, sizeof(r.region));
+	r.network = f.network;
+	r.since = f.since;
+	r.until = f.until;
+	r.until_given = http_query_get(&q, "until") != NULL;
+	/* the same request, kept (docs/API.md "Map cache"): its document
+	 * with this request's range */
 	zbuf_init(&b, HTTP_DOC_MAX);
 	if (h->mapc != NULL) {
 		gen = store_gen(h->store);
-		snprintf(key, sizeof(key), "%" PRIu64 "|%d|%u|%s|%s|%d|%s|%s|%d|"
-		    "%" PRId64 "|%" PRId64, gen, mv.pub, mv.k, f.has_service ?
-		    f.service : "", mv.region ? mv.region : "", f.network,
-		    co.latest ? "l" : "c", mv.no_cells ? "n" : "a",
-		    http_query_get(&q, "until") != NULL,
-		    (int64_t)(f.since / HOUR_US),
-		    (int64_t)(http_query_get(&q, "until") != NULL ? f.until :
-		    (f.until + HOUR_US - 1) / HOUR_US));
+		map_key(&r, h->k, key);
 		if (zbuf_putc(&b, '{') == ZE_OK && map_json_range(&b, f.since,
 		    f.until) == ZE_OK && hcache_get(h->mapc, key,
 		    ztime_mono_us(), &b))
 			return http_respond_doc(c, "map", ZE_OK, "\n", &b, NULL);
 		zbuf_reset(&b);
 	}
-	if ((e = rollup_map_region(h->store, f.since, f.until, f.has_service ?
-	    f.service : NULL, f.network, mv.region, &co, &cells, &n, &pending,
-	    &d)) != ZE_OK)
-	{
-		zbuf_free(&b);
-		return http_respond_internal(c, "map", e, &d);
-	}
-	/* the public view: pubview.h's k rule */
-	e = map_json_view(&b, f.since, f.until, cells, n, &pending, &mv);
-	rollup_cells_free(cells, n);
-	if (e == ZE_OK && h->mapc != NULL) {
-		/* keep what follows the range keys */
-		const uint8_t *t = memmem(b.data, b.len, MAP_JSON_CELLS,
-		    strlen(MAP_JSON_CELLS));
-
-		if (t != NULL)
-			hcache_put(h->mapc, key, ztime_mono_us(), t,
-			    b.len - (size_t)(t - b.data));
-	}
-	return http_respond_doc(c, "map", e, "\n", &b, NULL);
+	e = map_make(h, &r, &b, &d);
+	if (e == ZE_OK && h->mapc != NULL)
+		map_keep(h, key, &r, gen, &b);
+	return http_respond_doc(c, "map", e, "\n", &b, &d);
 }
 
 /* ----------------------------------------------------- hourly slices */
@@ -1108,16 +1186,22 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 	    sc.meas, ac.online, ac.offline, ac.never, ac.disabled,
 	    atomic_load(&h->requests), sc.map_size, sc.map_used);
 	if (e == ZE_OK && h->mapc != NULL) {
-		uint64_t hits, misses;
+		struct hcache_stats hs;
 
-		hcache_stats(h->mapc, &hits, &misses);
+		hcache_stats(h->mapc, &hs);
 		e = zbuf_printf(&b,
 		    "# HELP zond_http_map_cache_total Map requests answered "
 		    "from the map cache (hit) or made anew (miss).\n"
 		    "# TYPE zond_http_map_cache_total counter\n"
 		    "zond_http_map_cache_total{result=\"hit\"} %" PRIu64 "\n"
-		    "zond_http_map_cache_total{result=\"miss\"} %" PRIu64 "\n",
-		    hits, misses);
+		    "zond_http_map_cache_total{result=\"miss\"} %" PRIu64 "\n"
+		    "# HELP zond_http_map_refresh_total Kept map documents made "
+		    "again in the background (made) or renewed because the "
+		    "analyzer changed nothing (renewed).\n"
+		    "# TYPE zond_http_map_refresh_total counter\n"
+		    "zond_http_map_refresh_total{result=\"made\"} %" PRIu64 "\n"
+		    "zond_http_map_refresh_total{result=\"renewed\"} %" PRIu64
+		    "\n", hs.hits, hs.misses, hs.refreshed, hs.renewed);
 	}
 	if (e == ZE_OK && have) {
 		e = zbuf_printf(&b,

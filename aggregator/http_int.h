@@ -56,6 +56,10 @@ struct http {
 	struct ingest_stats ist;
 	bool have_ist;
 	hcache_t *mapc;			/* map documents; NULL: off */
+	pthread_t refresh_th;		/* mapc's refresher (http_map_refresh) */
+	bool refresh_on;		/* refresh_th runs */
+	bool refresh_stop;		/* guarded by mu; refresh_cv */
+	pthread_cond_t refresh_cv;
 	struct agentcount *rej;		/* guarded by mu: the ingest's refusals
 					 * per agent (valid until http_stop) */
 	struct relay_stats rst;		/* guarded by mu; have_rst: relay on */
@@ -67,6 +71,20 @@ struct http {
 		uint64_t dropped;	/* not logged since */
 		char text[160];		/* its last line, for the count */
 	} logk[HTTP_LOG_KINDS];
+};
+
+/* A map request as the map cache keeps it, to make it again
+ * (http_map_refresh). */
+struct map_req {
+	char service[CELL_SERVICE_MAX];
+	char region[STORE_REGION_LEN];
+	int network;			/* enum store_network; -1: any */
+	bool has_service, has_region;
+	bool latest;			/* sample=latest */
+	bool no_cells;			/* cells=none */
+	bool pub;			/* the public view */
+	bool until_given;		/* else until is now */
+	int64_t since, until;
 };
 
 /* One request's parsed query: every parameter once. */
@@ -147,6 +165,9 @@ bool http_filt_match(const struct filt *f, const struct store_meas *sm);
 
 /* http_ep.c: the endpoints; each answers c. */
 enum MHD_Result http_ep_map(http_t *h, struct MHD_Connection *c);
+/* Make one kept map document that is being read again, if one is due
+ * (hcache_due): true when one was (call again), false when none is. */
+bool http_map_refresh(http_t *h);
 enum MHD_Result http_ep_timeseries(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_measurements(http_t *h, struct MHD_Connection *c);
 enum MHD_Result http_ep_agents(http_t *h, struct MHD_Connection *c);

@@ -465,7 +465,13 @@ st_tx_rc(store_tx_t *tx, int rc)
 uint64_t
 store_gen(store_t *s)
 {
-	return atomic_load(&s->gen);
+	MDB_envinfo info;
+	uint64_t t = 0;
+
+	/* both only grow: the sum changes when either does */
+	if (mdb_env_info(s->env, &info) == 0)
+		t = (uint64_t)info.me_last_txnid;
+	return atomic_load(&s->gen) + t;
 }
 
 void

@@ -2,6 +2,7 @@
  * map_bench — the map benchmark of bench/map: incremental roll-ups.
  *
  *   map_bench --data DIR --count N [--days D] [--queries Q]
+ *   map_bench --data DIR --trickle SECONDS
  *
  * Creates a fresh store in DIR (which must not hold one), enrolls 3,400
  * probe agents — 85 regions (RU-R01 .. RU-R85) x 20 ASNs, two agents per
@@ -39,6 +40,14 @@
  * judged= equals the probe count, and the total measurements of the 24-h
  * all-service map equal the probe measurements of its hours.
  * Prints key=value lines (no size suffix: bench/map adds it).
+ *
+ * --trickle: the live network beside a running aggregator.  Opens the
+ * store an earlier run filled (LMDB allows a second process) and, for
+ * SECONDS, commits every TRICKLE_MS a batch of TRICKLE_N probe
+ * measurements of now (random agents and targets) with a control of
+ * each of their targets, so the aggregator's analyzer judges something in
+ * every round and keeps changing the store (store_gen).  Prints
+ * trickled=.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -69,6 +78,9 @@
 #define BODY_MAX 512
 #define CTL_SHARE 0.06			/* of all measurements */
 #define HOUR STORE_HOUR_US
+
+#define TRICKLE_MS 500
+#define TRICKLE_N 40
 
 #define SVC_BLOCKED 3			/* in regions 0..19 */
 #define SVC_DOWN 11			/* everywhere */
@@ -382,6 +394,74 @@ run_queries(store_t *s, const char *tag, int64_t span, bool one_svc,
 	free(ms);
 }
 
+/* ------------------------------------------------------------ trickle */
+
+/* The agents' keys (the fill's and the trickle's alike), their first
+ * sequence number seq0 + 1, and the service and target names. */
+static void
+keys(uint64_t seq0)
+{
+	for (unsigned i = 0; i < NAGENT; i++) {
+		uint8_t seed[crypto_sign_SEEDBYTES];
+		uint8_t sk[crypto_sign_SECRETKEYBYTES];
+		char tag[64];
+		int n = snprintf(tag, sizeof(tag), "zond-bench-map/%u", i);
+
+		crypto_generichash(seed, sizeof(seed), (const uint8_t *)tag,
+		    (size_t)n, NULL, 0);
+		crypto_sign_seed_keypair(agents[i].pk, sk, seed);
+		agents[i].region = i < NPROBE ? i / NPERCELL / NASN : 0;
+		agents[i].seq = seq0;
+	}
+	for (unsigned i = 0; i < NSVC; i++)
+		snprintf(svcname[i], sizeof(svcname[i]), "service-%02u", i);
+	for (unsigned i = 0; i < NTGT; i++)
+		snprintf(tgtname[i], sizeof(tgtname[i]), "198.18.%u.%u:443",
+		    i / NTPS, i % NTPS + 1);
+}
+
+static int
+trickle(const char *data, unsigned long secs)
+{
+	struct store_opts so;
+	struct filler *f;
+	store_t *s;
+	zdiag_t d;
+	uint64_t rng = 7;
+	double end;
+
+	keys((uint64_t)1 << 40);	/* past the fill's sequence numbers */
+	memset(&so, 0, sizeof(so));
+	if (store_open(data, &so, &s, &d) != ZE_OK)
+		die(d.text);
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		die("out of memory");
+	f->s = s;
+	end = mono_s() + (double)secs;
+	while (mono_s() < end) {
+		struct timespec ts = {0, TRICKLE_MS * 1000000L};
+		bool tg_used[NTGT] = {false};
+		int64_t now = ztime_now_us();
+
+		for (unsigned j = 0; j < TRICKLE_N; j++) {
+			unsigned a = (unsigned)((rng = mix64(rng)) % NPROBE);
+			unsigned tg = (unsigned)((rng = mix64(rng)) % NTGT);
+
+			add(f, a, tg, now + j);
+			tg_used[tg] = true;
+		}
+		for (unsigned tg = 0; tg < NTGT; tg++)
+			if (tg_used[tg])
+				add(f, NPROBE + tg % NCTL, tg, now + 100);
+		flush(f);
+		nanosleep(&ts, NULL);
+	}
+	printf("trickled=%" PRIu64 "\n", f->stored);
+	free(f);
+	store_close(&s);
+	return 0;
+}
+
 /* ------------------------------------------------------------ main */
 
 int
@@ -392,11 +472,12 @@ main(int argc, char **argv)
 		{"count", required_argument, NULL, 'n'},
 		{"days", required_argument, NULL, 'D'},
 		{"queries", required_argument, NULL, 'q'},
+		{"trickle", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *data = NULL;
 	unsigned long long count = 0;
-	unsigned long days = 30, nq = 200;
+	unsigned long days = 30, nq = 200, trickle_s = 0;
 	struct store_opts so;
 	struct filler *f;
 	store_t *s;
@@ -422,8 +503,14 @@ main(int argc, char **argv)
 		case 'n': count = strtoull(optarg, NULL, 10); break;
 		case 'D': days = strtoul(optarg, NULL, 10); break;
 		case 'q': nq = strtoul(optarg, NULL, 10); break;
+		case 't': trickle_s = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
+	}
+	if (data != NULL && trickle_s > 0) {
+		if (sodium_init() < 0)
+			die("sodium_init");
+		return trickle(data, trickle_s);
 	}
 	if (data == NULL || count < 100 || count > 1000000000ULL ||
 	    days == 0 || days > 3650 || nq < 4)
@@ -460,11 +547,7 @@ main(int argc, char **argv)
 	extra = count - np - nc;	/* one more control on some pairs */
 	nc += extra;
 
-	for (unsigned i = 0; i < NSVC; i++)
-		snprintf(svcname[i], sizeof(svcname[i]), "service-%02u", i);
-	for (unsigned i = 0; i < NTGT; i++)
-		snprintf(tgtname[i], sizeof(tgtname[i]), "198.18.%u.%u:443",
-		    i / NTPS, i % NTPS + 1);
+	keys(0);
 
 	memset(&so, 0, sizeof(so));
 	so.map_size = (int64_t)1 << 30;
@@ -473,14 +556,8 @@ main(int argc, char **argv)
 	a = mono_s();
 	for (unsigned i = 0; i < NAGENT; i++) {
 		struct store_agent ag;
-		uint8_t seed[crypto_sign_SEEDBYTES], sk[crypto_sign_SECRETKEYBYTES];
-		char tag[64];
-		int n = snprintf(tag, sizeof(tag), "zond-bench-map/%u", i);
 		bool created;
 
-		crypto_generichash(seed, sizeof(seed), (const uint8_t *)tag,
-		    (size_t)n, NULL, 0);
-		crypto_sign_seed_keypair(agents[i].pk, sk, seed);
 		memset(&ag, 0, sizeof(ag));
 		memcpy(ag.pk, agents[i].pk, STORE_PK_LEN);
 		ag.enabled = true;
@@ -488,7 +565,6 @@ main(int argc, char **argv)
 		if (i < NPROBE) {
 			unsigned cell = i / NPERCELL;
 
-			agents[i].region = cell / NASN;
 			snprintf(ag.region, sizeof(ag.region), "RU-R%02u",
 			    cell / NASN + 1);
 			ag.asn = 64600 + cell % NASN;

@@ -375,13 +375,13 @@ def metric(name):
 
 
 try:
-    # the analyzer is idle (every measurement judged): the same request
-    # of the same hour is answered from the cache, with its own range
+    # the same request of the same hour is answered from the cache, with
+    # its own range (whatever the analyzer does meanwhile: a kept map is
+    # made again in the background, http.sh)
     hit = 'zond_http_map_cache_total{result="hit"}'
     miss = 'zond_http_map_cache_total{result="miss"}'
     q = "/api/v1/map?sample=latest&service=web&since="
-    # (an analyzer round between the two would make the second a miss:
-    # up to three tries)
+    # (a request of /metrics between is not a map: up to three tries)
     for _ in range(3):
         h0, m0 = metric(hit), metric(miss)
         a = get_json(q + lo)
