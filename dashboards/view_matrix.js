@@ -11,19 +11,6 @@ import {t} from "./i18n.js";
 import {regionName} from "./regions.js";
 import {el, stateBadge, fmtTime, note, asnText} from "./common.js";
 
-/* the most common method of the rows with a method */
-function commonMethod(rows) {
-	const n = new Map();
-	for (const r of rows)
-		if (r.method)
-			n.set(r.method, (n.get(r.method) || 0) + 1);
-	let best = null, k = 0;
-	for (const [m, c] of n)
-		if (c > k)
-			best = m, k = c;
-	return best;
-}
-
 function svcMatch(svc) {
 	if (!svc)
 		return () => true;
@@ -70,7 +57,9 @@ async function fillSince(ctx, table) {
 }
 
 export async function renderMatrix(ctx) {
-	const doc = await ctx.loadMap();
+	/* the region rows alone: each carries its cells' common method and
+	   mean confidence (docs/API.md), so no ISP cell is fetched */
+	const doc = await ctx.loadRows();
 	if (!ctx.alive())
 		return;
 	const svc = ctx.state.service;
@@ -81,15 +70,7 @@ export async function renderMatrix(ctx) {
 		ctx.main.replaceChildren(head, note(t("map.empty")));
 		return;
 	}
-	/* one pass over the document: a national map has ~10^4 cells */
 	const rowOf = new Map(doc.regions.map(r => [r.region + "|" + r.service, r]));
-	const cellsOf = new Map();
-	for (const c of doc.cells) {
-		const k = c.region + "|" + c.service;
-		if (!cellsOf.has(k))
-			cellsOf.set(k, []);
-		cellsOf.get(k).push(c);
-	}
 	const table = el("table", {class: "matrix"});
 	table.appendChild(el("tr", {}, el("th", {}, t("col.region")), svcs.map(s => el("th", {scope: "col"}, s))));
 	for (const reg of regions) {
@@ -102,10 +83,8 @@ export async function renderMatrix(ctx) {
 				tr.appendChild(el("td", {class: "cell empty"}, ""));
 				continue;
 			}
-			const cells = cellsOf.get(reg + "|" + s) || [];
-			const conf = cells.length ? cells.reduce((a, c) => a + c.confidence, 0) / cells.length : null;
-			const method = commonMethod(cells.filter(c => c.verdict === "blocked" || c.verdict === "throttled")) ||
-			    commonMethod(cells);
+			const conf = typeof r.confidence === "number" ? r.confidence : null;
+			const method = r.method || null;
 			const td = el("td", {class: "cell v-" + r.verdict, tabindex: "0",
 			    dataset: {region: reg, service: s, state: r.verdict},
 			    title: regionName(reg, ctx.lang) + ", " + s + ": " + t("state." + r.verdict) +

@@ -2027,6 +2027,9 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 		struct region_row *w = &rr[k++];
 		unsigned wseen = 0;
 
+		uint32_t mc[METHOD__COUNT] = {0};
+		double conf = 0;
+
 		memset(cnt, 0, sizeof(cnt));
 		w->blocked_asns = &asns[na];
 		for (j = i; j < n && strcmp(v[j]->region, v[i]->region) == 0 &&
@@ -2036,6 +2039,9 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 			if ((unsigned)cv >= CELL__COUNT)
 				cv = CELL_INSUFFICIENT;
 			cnt[cv]++;
+			if ((unsigned)v[j]->method < METHOD__COUNT)
+				mc[v[j]->method]++;
+			conf += v[j]->confidence;
 			w->agents += v[j]->agents;
 			w->agent_anomaly += v[j]->agent_anomaly;
 			if (cv == CELL_BLOCKED || cv == CELL_THROTTLED) {
@@ -2051,6 +2057,12 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 		memcpy(w->region, v[i]->region, sizeof(w->region));
 		memcpy(w->service, v[i]->service, sizeof(w->service));
 		w->asns = (uint32_t)(j - i);
+		w->confidence = conf / (double)w->asns;
+		w->method = METHOD_NONE;
+		for (unsigned m = 0; m < METHOD__COUNT; m++)
+			if (m != METHOD_NONE && mc[m] > 0 &&
+			    (w->method == METHOD_NONE || mc[m] > mc[w->method]))
+				w->method = (method_t)m;
 		w->asns_blocked = cnt[CELL_BLOCKED] + cnt[CELL_THROTTLED];
 		w->nblocked_asns = w->asns_blocked;
 		judged = w->asns - cnt[CELL_INSUFFICIENT];

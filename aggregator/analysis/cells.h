@@ -230,6 +230,10 @@ struct region_row {
 	/* asns_blocked > 0: isp/upstream when every blocked ASN cell whose
 	 * where is known says so, mixed when they differ, else unknown */
 	cell_where_t where;
+	/* the method most of its cells show (blocked and throttled cells
+	 * carry one; ties: the lowest method_t), METHOD_NONE when none */
+	method_t method;
+	double confidence;		/* mean over its ASN cells */
 	/* the rows "S/calls", "S/messaging" of the same region, when the
 	 * map has them (map.c fills these) */
 	bool has_facets;

@@ -197,6 +197,9 @@ map_body(zbuf_t *b, int64_t since_us, int64_t until_us, const cell_t **v,
 		TRY(put_key(b, "service", rr[i].service, false));
 		TRY(put_key(b, "verdict", cell_verdict_name(rr[i].verdict),
 		    false));
+		TRY(put_key(b, "method", method_name(rr[i].method), false));
+		TRY(zbuf_puts(b, ",\"confidence\":"));
+		TRY(put_share(b, rr[i].confidence));
 		TRY(zbuf_printf(b, ",\"agents\":%" PRIu32 ",\"asns\":%"
 		    PRIu32 ",\"asns_blocked\":%" PRIu32 ",\"blocked_asns\":[",
 		    rr[i].agents, rr[i].asns, rr[i].asns_blocked));

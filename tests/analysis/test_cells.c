@@ -1394,6 +1394,26 @@ t_regions(void **state)
 	assert_int_equal(rr[9].asns_blocked, 1);
 	assert_int_equal(rr[9].blocked_asns[0], 25);
 	free(rr);
+	/* a row's method: what most of its cells show (ties: the lowest);
+	 * its confidence: the mean of its cells' */
+	cells[1].method = METHOD_TCP;		/* MOW: tcp once */
+	cells[7].method = METHOD_DNS;		/* KDA: dns, tcp, tcp */
+	cells[8].method = METHOD_TCP;
+	cells[9].method = METHOD_TCP;
+	cells[10].method = METHOD_TLS;		/* NIZ: tls, dns: a tie */
+	cells[11].method = METHOD_DNS;
+	for (i = 0; i < N; i++)
+		cells[i].confidence = (double)(i % 4) / 4;
+	assert_int_equal(cells_regions(cells, N, &rr, &nr), ZE_OK);
+	assert_int_equal(rr[0].method, METHOD_TCP);
+	assert_int_equal(rr[1].method, METHOD_TCP);
+	assert_int_equal(rr[2].method, METHOD_DNS < METHOD_TLS ? METHOD_DNS :
+	    METHOD_TLS);
+	assert_int_equal(rr[3].method, METHOD_NONE);	/* RU-SA: none */
+	/* MOW: cells 0, 1, 2: (0 + 0.25 + 0.5) / 3; KDA: 7, 8, 9 */
+	assert_float_equal(rr[1].confidence, 0.75 / 3, 1e-9);
+	assert_float_equal(rr[0].confidence, (0.75 + 0 + 0.25) / 3, 1e-9);
+	free(rr);
 	assert_int_equal(cells_regions(cells, 0, &rr, &nr), ZE_OK);
 	assert_null(rr);
 	assert_int_equal(nr, 0);
@@ -1444,16 +1464,16 @@ static const char MAP_WANT[] =
     "\"share\":0.933}],\"targets\":[{\"target\":\"call.example\",\"test\":\"tls\","
     "\"verdict\":\"ok\",\"method\":null,\"measurements\":24,\"agents\":3,"
     "\"agent_anomaly\":1}]}],\"regions\":[{\"region\":\"RU-MOW\",\"service\":\"facetime\","
-    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"verdict\":\"insufficient\",\"method\":null,\"confidence\":0.0,\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
     "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-MOW\",\"service\":\"facetime/messaging\","
-    "\"verdict\":\"insufficient\",\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
+    "\"verdict\":\"insufficient\",\"method\":null,\"confidence\":0.0,\"agents\":1,\"asns\":1,\"asns_blocked\":0,"
     "\"blocked_asns\":[],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime\","
-    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "\"verdict\":\"partial\",\"method\":\"tls\",\"confidence\":0.39,\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
     "8359],\"agent_anomaly\":1,\"where\":\"isp\",\"facets\":{\"calls\":\"ok\","
     "\"messaging\":\"partial\"}},{\"region\":\"RU-SPE\",\"service\":\"facetime/calls\","
-    "\"verdict\":\"ok\",\"agents\":2,\"asns\":1,\"asns_blocked\":0,\"blocked_asns\":["
+    "\"verdict\":\"ok\",\"method\":null,\"confidence\":0.342,\"agents\":2,\"asns\":1,\"asns_blocked\":0,\"blocked_asns\":["
     "],\"agent_anomaly\":0},{\"region\":\"RU-SPE\",\"service\":\"facetime/messaging\","
-    "\"verdict\":\"partial\",\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
+    "\"verdict\":\"partial\",\"method\":\"tls\",\"confidence\":0.39,\"agents\":6,\"asns\":2,\"asns_blocked\":1,\"blocked_asns\":["
     "8359],\"agent_anomaly\":1,\"where\":\"isp\"}]}";
 
 static void

@@ -166,6 +166,15 @@ try:
     # ASN (none here)
     assert not any("where" in c for c in m["cells"]), m["cells"]
     assert not any("where" in r for r in m["regions"]), m["regions"]
+    # a region row's method is what most of its cells show (null when
+    # none shows one) and its confidence their mean (the matrix view)
+    for (rg, sv), r in regs.items():
+        cs = [c for (cr, _, cv), c in cells.items() if (cr, cv) == (rg, sv)]
+        ms = [c["method"] for c in cs if c["method"]]
+        want = max(sorted(set(ms)), key=ms.count) if ms else None
+        assert r["method"] == want, (r, ms)
+        mean = sum(c["confidence"] for c in cs) / len(cs)
+        assert abs(r["confidence"] - mean) <= 0.002, (r, mean)
     m = get_json("/api/v1/map?service=closed/calls&since=%s&until=%s" %
                  (lo, hi))
     assert m["cells"] and {c["service"] for c in m["cells"]} == \
