@@ -39,7 +39,8 @@ KINDS = [
     ("map_latest", lambda: "/api/v1/map?sample=latest&service=" + svc(), 1),
     # one region's ISPs
     ("map_region", lambda: "/api/v1/map?sample=latest&region=" + reg(), 1),
-    # the matrix view: every cell of every service
+    # every cell of every service (an API client; the matrix view reads
+    # the region rows since they carry method and confidence)
     ("map_all_latest", lambda: "/api/v1/map?sample=latest", 4),
     # since when: one service's events of 30 days, first judgements too
     ("events_since", lambda: "/api/v1/events?first=all&since=%s&service=%s"
