@@ -291,6 +291,17 @@ await step("timeline and events views", async () => {
 	await view(page, "#/timeline?service=youtube&region=RU-MOW");
 	ok(await page.$("svg, canvas") !== null, "timeline: a chart is drawn",
 		"none (is uPlot vendored into dashboards/? ops/vendor-dashboard)");
+	// whitelist hours are marked (and shaded in the chart from the same
+	// numbers): RU-KDA's since the seeded change, none in RU-MOW
+	const wlRows = async () => page.$$eval("table.hours tr[data-start]", (rs) => rs
+		.filter((r) => r.querySelector(".st.v-whitelist")).map((r) => r.dataset.start));
+	const mow = await wlRows();
+	await view(page, "#/timeline?service=youtube&region=RU-KDA");
+	const kda = await wlRows();
+	const ch = Date.parse(truth.change) - 3600e3;
+	ok(mow.length === 0 && kda.length > 0 && kda.every((s) => Date.parse(s) >= ch),
+		`timeline: whitelist hours marked in RU-KDA (${kda.length}, none before the change), none in RU-MOW`,
+		JSON.stringify({mow, kda}));
 	await view(page, "#/events");
 	const n = await page.$$eval("tr.event", (rs) => rs.length);
 	const all = (await getJSON(A.base + "/api/v1/events?first=all", H)).json.events;
