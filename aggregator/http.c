@@ -770,7 +770,7 @@ refresh_run(void *arg)
 				goto out;
 			pthread_mutex_unlock(&h->mu);
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);	/* refresh_cv's */
 		ts.tv_nsec += MAP_REFRESH_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
@@ -807,7 +807,16 @@ http_start(store_t *s, const struct aggr_conf *conf,
 	atomic_init(&h->requests, 0);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_mutex_init(&h->logmu, NULL);
-	pthread_cond_init(&h->refresh_cv, NULL);
+	{
+		/* waits on the monotonic clock: a step of the wall clock
+		 * neither stalls nor hurries the refresher */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->refresh_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	analyze_opts_default(&h->ao);
 	h->ao.v.fp = h->fp;
 	h->ao.window_us = conf->window_ms * 1000;
