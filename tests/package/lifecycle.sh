@@ -93,7 +93,10 @@ endpoints = tcp://127.0.0.1:$ip
 CONF
 chmod 644 "$R/tmp/agg.conf"
 as_zond() { chroot --userspec=zond:zond "$R" /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C "$@" </dev/null; }
-as_zond /usr/bin/zond-aggregator -c /tmp/agg.conf >"$T/agg.log" 2>&1 &
+# a simple command, not the function: $! is then the daemon itself
+# (chroot and env exec it), so the kills below stop it, not a subshell
+chroot --userspec=zond:zond "$R" /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C \
+    /usr/bin/zond-aggregator -c /tmp/agg.conf </dev/null >"$T/agg.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q 'listening' "$T/agg.log" && break; sleep 0.1; done
 tok=$(as_zond zondctl -c /tmp/agg.conf token create --region RU-SPE --asn 64500 \

@@ -11,7 +11,7 @@ set -u
 debs=$1 src=$2
 T=$(mktemp -d /tmp/zond-sandbox-XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+cleanup() { for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 pass=0 fail=0
@@ -19,7 +19,11 @@ ok()  { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 uport() { /usr/bin/python3 -c 'import socket;s=socket.socket(type=socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-trace() { local n=$1; shift; strace -f -qq -o "$T/$n.trace" "$@"; }
+# run in the background: $! is strace (exec), and the daemon its child;
+# a killed strace detaches and leaves the daemon running, so stop() stops
+# the daemon and strace ends with it
+trace() { local n=$1; shift; exec strace -f -qq -o "$T/$n.trace" "$@"; }
+stop() { local p; for p in "$@"; do pkill -TERM -P "$p" 2>/dev/null; done; wait "$@" 2>/dev/null; }
 
 for d in "$debs"/*_amd64.deb; do dpkg-deb -x "$d" "$T/root"; done
 BIN=$T/root/usr/bin U=$T/root/lib/systemd/system
@@ -92,7 +96,7 @@ done
 grep -q '"stored": 6' "$T/agents.json" && ok "the aggregator stored them and serves the API" ||
     { bad "aggregator API"; cat "$T/agents.json"; }
 curl -sf "http://127.0.0.1:$HTTP/" >/dev/null || bad "dashboard"
-kill -TERM "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
+stop "${pids[@]}"
 pids=()
 
 check() {
