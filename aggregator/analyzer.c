@@ -116,20 +116,11 @@ analyzer_run(void *arg)
 		}
 		/* networks falling silent together (and back) */
 		if (ready && ztime_now_us() - sil_us >= SILENCE_EVERY_US) {
-			uint32_t opened = 0, closed = 0;
-
 			sil_us = ztime_now_us();
 			if (rollup_silence(a->store, &a->o, sil_us, up_us, &rs,
-			    &opened, &closed, &d) != ZE_OK)
+			    NULL, NULL, &d) != ZE_OK)
 				log_warnx("analysis: %s; trying again", d.text);
-			/* periods opened or ended: the maps changed */
-			if (opened + closed > 0)
-				store_gen_bump(a->store);
 		}
-		/* the maps may have changed (store.h store_gen) */
-		if (rs.judged + rs.settled + rs.changed + rs.expired +
-		    rs.controls + rs.events > 0)
-			store_gen_bump(a->store);
 		if (rs.judged + rs.settled + rs.controls > 0)
 			log_debug("analysis judged=%" PRIu64 " settled=%" PRIu64
 			    " changed=%" PRIu64 " expired=%" PRIu64

@@ -755,21 +755,26 @@ listener_start(struct listener *l, const char *what, zdiag_t *d)
 /* The map cache's refresher: kept documents that are being read are made
  * again before they are too old (http_cache.h), so a reader does not wait
  * for a national map while the analyzer keeps changing the store. */
+static bool
+refresh_stopping(http_t *h)
+{
+	bool stop;
+
+	pthread_mutex_lock(&h->mu);
+	stop = h->refresh_stop;
+	pthread_mutex_unlock(&h->mu);
+	return stop;
+}
+
 static void *
 refresh_run(void *arg)
 {
 	http_t *h = arg;
 	struct timespec ts;
 
-	pthread_mutex_lock(&h->mu);
-	while (!h->refresh_stop) {
-		pthread_mutex_unlock(&h->mu);
-		while (http_map_refresh(h)) {
-			pthread_mutex_lock(&h->mu);
-			if (h->refresh_stop)
-				goto out;
-			pthread_mutex_unlock(&h->mu);
-		}
+	while (!refresh_stopping(h)) {
+		if (http_map_refresh(h))
+			continue;	/* another may be due */
 		clock_gettime(CLOCK_MONOTONIC, &ts);	/* refresh_cv's */
 		ts.tv_nsec += MAP_REFRESH_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -780,9 +785,8 @@ refresh_run(void *arg)
 		if (!h->refresh_stop)
 			(void)pthread_cond_timedwait(&h->refresh_cv, &h->mu,
 			    &ts);
+		pthread_mutex_unlock(&h->mu);
 	}
-out:
-	pthread_mutex_unlock(&h->mu);
 	return NULL;
 }
 

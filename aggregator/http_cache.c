@@ -138,11 +138,7 @@ hcache_put(hcache_t *c, const char *key, int64_t now_us, uint64_t gen,
 	int64_t read_us = now_us;
 
 	if (strlen(key) >= HCACHE_KEY_MAX || n > c->max_bytes || n == 0 ||
-	    nrecipe > HCACHE_RECIPE_MAX) {
-		hcache_abandon(c, key);
-		return;
-	}
-	if ((q = malloc(n)) == NULL) {
+	    nrecipe > HCACHE_RECIPE_MAX || (q = malloc(n)) == NULL) {
 		hcache_abandon(c, key);
 		return;
 	}

@@ -1197,7 +1197,7 @@ http_ep_metrics(http_t *h, struct MHD_Connection *c)
 		    "zond_http_map_cache_total{result=\"miss\"} %" PRIu64 "\n"
 		    "# HELP zond_http_map_refresh_total Kept map documents made "
 		    "again in the background (made) or renewed because the "
-		    "analyzer changed nothing (renewed).\n"
+		    "store had not changed (renewed).\n"
 		    "# TYPE zond_http_map_refresh_total counter\n"
 		    "zond_http_map_refresh_total{result=\"made\"} %" PRIu64 "\n"
 		    "zond_http_map_refresh_total{result=\"renewed\"} %" PRIu64

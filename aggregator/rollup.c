@@ -1867,8 +1867,6 @@ map_one(const struct store_cellkey *k, const uint8_t *p, size_t n,
 	struct mapread *mr = arg;
 	size_t c;
 
-	if (mr->region != NULL && strcmp(k->region, mr->region) != 0)
-		return 0;
 	if ((c = mc_get(mr, k)) == SIZE_MAX) {
 		mr->err = ZE_NOMEM;
 		return 1;

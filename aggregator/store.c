@@ -466,18 +466,9 @@ uint64_t
 store_gen(store_t *s)
 {
 	MDB_envinfo info;
-	uint64_t t = 0;
 
-	/* both only grow: the sum changes when either does */
-	if (mdb_env_info(s->env, &info) == 0)
-		t = (uint64_t)info.me_last_txnid;
-	return atomic_load(&s->gen) + t;
-}
-
-void
-store_gen_bump(store_t *s)
-{
-	atomic_fetch_add(&s->gen, 1);
+	return mdb_env_info(s->env, &info) == 0 ?
+	    (uint64_t)info.me_last_txnid : 0;
 }
 
 zerr_t

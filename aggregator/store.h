@@ -534,13 +534,11 @@ zerr_t store_hook_count(store_t *s, uint64_t *n, zdiag_t *d) ZWUR;
 /* The store's generation: a number that changes whenever anything may
  * have changed what a map says, so a reader that made a document from the
  * store knows it still holds while the number is the same (the HTTP map
- * cache, docs/API.md).  The sum of this process's analysis generation,
- * bumped (store_gen_bump) by the analyzer after a round or a silence pass
- * that may have changed roll-ups, hour states, events or silence periods,
- * and LMDB's last committed write transaction, which a writer in any
- * process (ingest, zondctl reanalyze or enroll) moves on. */
+ * cache, docs/API.md).  LMDB's last committed write transaction: every
+ * change of roll-ups, hour states, events or silence periods is one, by
+ * a writer in any process (the analyzer, ingest, zondctl reanalyze or
+ * enroll). */
 uint64_t store_gen(store_t *s);
-void store_gen_bump(store_t *s);
 
 /* Empty todo, ctl, open, rollup, cellhour and events (not hookq), clear
  * meta "analysis" and start a refill at the first id (the caller refills

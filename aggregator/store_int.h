@@ -39,7 +39,6 @@ struct store {
 	MDB_dbi tokens;
 	bool no_tokens;		/* read-only and the table is not there yet */
 	MDB_dbi beats, silence;	/* store_beats.c */
-	_Atomic uint64_t gen;	/* store_gen: the analysis generation */
 	bool no_beats;		/* read-only and they are not there yet */
 	pthread_rwlock_t lock;
 	bool readonly;

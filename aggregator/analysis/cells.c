@@ -2026,7 +2026,6 @@ cells_regions(const cell_t *cells, size_t n, struct region_row **out,
 	for (i = 0; i < n; i = j) {
 		struct region_row *w = &rr[k++];
 		unsigned wseen = 0;
-
 		uint32_t mc[METHOD__COUNT] = {0};
 		double conf = 0;
 
